@@ -1,0 +1,289 @@
+import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
+import type { CronJobDefinition, JobStatus } from '../domain/job.js';
+import type { JobRunRecord, RunStatus } from '../domain/run.js';
+import type { SessionState } from '../domain/session.js';
+
+/** What a store adapter can do beyond the basics. */
+export interface StoreCapabilities {
+  /** Several scheduler processes may share this store safely. */
+  multiInstance: boolean;
+  /** The store pushes {@link StoreChange} notifications across processes (`subscribe`). */
+  crossProcessNotifications: boolean;
+}
+
+/** Filter for {@link JobStore.listJobs}. */
+export interface JobFilter {
+  /** Only jobs with this status. */
+  status?: JobStatus;
+  /** Only jobs of this agent. */
+  agentId?: string;
+  /** Most jobs to return (default: all). */
+  limit?: number;
+  /** Jobs to skip, for paging. */
+  offset?: number;
+}
+
+/** Filter for {@link JobStore.listRuns}; results are newest first (by `scheduledFor`, then `id`). */
+export interface RunFilter {
+  /** Only runs of this job. */
+  jobId?: string;
+  /** Only runs with one of these statuses. */
+  status?: RunStatus | RunStatus[];
+  /** Only runs of this agent. */
+  agentId?: string;
+  /** Only runs scheduled at or after this time. */
+  since?: Date;
+  /** Most runs to return (default 100). */
+  limit?: number;
+}
+
+/** Filter for {@link JobStore.queryAudit}; results are newest first. */
+export interface AuditFilter {
+  /** Only events of this type. */
+  type?: SecurityEventType;
+  /** Only events about this job. */
+  jobId?: string;
+  /** Only events at or after this time. */
+  since?: Date;
+  /** Most events to return (default 100). */
+  limit?: number;
+}
+
+/** How many runs of a job are in flight, as seen inside the claim transaction. */
+export interface JobLoad {
+  /** Runs `running`, or `scheduled` and not waiting for a slot. */
+  active: number;
+  /** Runs `scheduled` with `waitForSlot` (buffered by overlap `buffer_one`). */
+  waiting: number;
+}
+
+/** What one due job's fire turns into, decided by the scheduler core inside the claim transaction. */
+export interface FirePlan {
+  /**
+   * Runs to insert. A run whose `fireKey` already exists is silently not inserted (exactly-once).
+   * Runs with status `scheduled` enter the queue unowned; terminal ones (e.g. `skipped`) are records.
+   */
+  runs: JobRunRecord[];
+  /** The job's next fire time after this one; null when none remains. */
+  nextRun: Date | null;
+  /** Also request interruption of the job's `running` runs (overlap `cancel_other`). */
+  cancelActive?: boolean;
+}
+
+/** A request to claim due work in one transaction. */
+export interface ClaimRequest {
+  /** The scheduler's current time. */
+  now: Date;
+  /** Instance id of the claimer. */
+  owner: string;
+  /** Length of the lease put on claimed runs. */
+  leaseMs: number;
+  /** Most runs to claim (and most due jobs to plan). */
+  limit: number;
+  /**
+   * Pure and synchronous: for each active job with `nextRun <= now` (lowest `nextRun` first, found
+   * by index, at most `limit`, rows locked or skipped so no two claimers plan the same job), says
+   * which runs the fire makes and the job's next fire time. The store applies the plan atomically.
+   */
+  plan(job: CronJobDefinition, load: JobLoad): FirePlan;
+}
+
+/** A run this instance now owns, with the job as it was when claimed. */
+export interface ClaimedRun {
+  /** The run, now with `owner` and `leaseExpiresAt` set. */
+  run: JobRunRecord;
+  /** Its job. */
+  job: CronJobDefinition;
+}
+
+/** Fields of a run that may change after it is created. */
+export type RunPatch = Partial<
+  Pick<
+    JobRunRecord,
+    | 'status'
+    | 'input'
+    | 'output'
+    | 'summary'
+    | 'error'
+    | 'stderr'
+    | 'startedAt'
+    | 'completedAt'
+    | 'executionTimeMs'
+    | 'iterations'
+    | 'deliveries'
+    | 'approval'
+    | 'owner'
+    | 'leaseExpiresAt'
+    | 'dueAt'
+    | 'cancelRequested'
+  >
+>;
+
+/** Conditions a run must meet for {@link JobStore.updateRun} to apply a patch. */
+export interface RunGuard {
+  /** The run's current owner must be this instance. */
+  owner?: string;
+  /** The run's current status must be one of these. */
+  statusIn?: RunStatus[];
+}
+
+/** How a finished run counts toward its job's failure streak. */
+export type RunOutcome = 'success' | 'failure' | 'neutral';
+
+/** Decision taken after the job's counters were updated for a finished run. */
+export interface FinishPlan {
+  /** New job status (e.g. `dead_letter`, `completed`), or undefined to leave it. */
+  status?: JobStatus;
+  /** A retry run to enqueue, or null. */
+  retry?: JobRunRecord | null;
+}
+
+/** A request to finish a run and update its job, in one transaction. */
+export interface FinishRunRequest {
+  /** The run to finish. */
+  runId: string;
+  /** Only its owner may finish it (omit to skip the check, e.g. when recovering). */
+  owner?: string;
+  /** The final fields: a terminal `status`, output, error, times, deliveries… */
+  patch: RunPatch;
+  /**
+   * How it counts: `success` resets `consecutiveFailures`, `failure` increments it and
+   * `failureCount`, `neutral` (skipped, denied) leaves both. Every outcome but a skipped run
+   * increments `runCount` and sets `lastRun` to the run's `startedAt` (or `scheduledFor`).
+   */
+  outcome: RunOutcome;
+  /** Pure and synchronous: called with the job after its counters changed; its answer is applied. */
+  plan(job: CronJobDefinition): FinishPlan;
+}
+
+/** A request to end runs whose owner stopped renewing its lease. */
+export interface RecoverRequest {
+  /** Current time; a `running` or `awaiting…` run whose `leaseExpiresAt < now` has lost its owner. */
+  now: Date;
+  /** Most runs to recover in one call. */
+  limit: number;
+  /**
+   * Pure and synchronous: called for each run ended `interrupted`, with its job after its counters
+   * changed (an interruption counts as a failure); its answer is applied in the same transaction.
+   */
+  plan(job: CronJobDefinition, run: JobRunRecord): FinishPlan;
+}
+
+/** Result of {@link JobStore.renewLeases}. */
+export interface LeaseRenewal {
+  /** Runs whose lease was extended. */
+  renewed: string[];
+  /** Runs among them whose interruption was requested (`cancelRequested`). */
+  cancelRequested: string[];
+  /** Runs this instance no longer owns (another took over after the lease lapsed). */
+  lost: string[];
+}
+
+/** A change other instances should react to at once rather than at the next tick. */
+export interface StoreChange {
+  /** What changed. */
+  kind: 'job' | 'run';
+  /** The id of the changed job or run. */
+  id: string;
+}
+
+/**
+ * Durable state of the scheduler: jobs, runs (the run queue and its history), session contexts,
+ * the delivery outbox and the audit log.
+ *
+ * Contract (checked by `runJobStoreConformance` in `@symbi/core/testing`):
+ * - Every method that changes more than one row does so in one transaction.
+ * - Dates round-trip with millisecond precision; strings of any content round-trip intact.
+ * - Job names are unique; `createJob` with a taken name throws `ConflictError`.
+ * - `claimDue` never lets two claimers own the same run at once, and never inserts a run whose
+ *   `fireKey` exists already: each (job, scheduled time, attempt) runs at most once, anywhere.
+ * - Deleting a job deletes its runs and session; audit events stay.
+ */
+export interface JobStore {
+  /** What the adapter can do. */
+  readonly capabilities: StoreCapabilities;
+
+  /** Prepares the store (runs migrations). Safe to call more than once. */
+  init(): Promise<void>;
+  /** Releases connections. */
+  close(): Promise<void>;
+
+  /** Inserts a job. Throws `ConflictError` if the id or name is taken. */
+  createJob(job: CronJobDefinition): Promise<CronJobDefinition>;
+  /**
+   * Replaces a job's stored fields with `job` (all but `id`, `createdAt`, counters), bumps
+   * `version` and sets `updatedAt`. With `expectedVersion`, throws `ConflictError` when the stored
+   * version differs. Throws `JobNotFoundError` when absent and `ConflictError` on a taken name.
+   */
+  saveJob(job: CronJobDefinition, options?: { expectedVersion?: number }): Promise<CronJobDefinition>;
+  /** Deletes a job with its runs and session; false when it did not exist. */
+  deleteJob(id: string): Promise<boolean>;
+  /** A job by id, or null. */
+  getJob(id: string): Promise<CronJobDefinition | null>;
+  /** A job by name, or null. */
+  getJobByName(name: string): Promise<CronJobDefinition | null>;
+  /** Jobs ordered by name. */
+  listJobs(filter?: JobFilter): Promise<CronJobDefinition[]>;
+  /** How many jobs have each status (every status present, zero when none). */
+  countJobs(): Promise<Record<JobStatus, number>>;
+  /**
+   * The earliest time at which something may become claimable: the lowest `nextRun` of active jobs,
+   * the lowest `dueAt` of unowned `scheduled` runs, and the lowest lease expiry of owned
+   * non-terminal runs. Null when nothing is pending. Found by index.
+   */
+  nextWakeAt(): Promise<Date | null>;
+
+  /**
+   * In one transaction: plans and advances every due job (see {@link ClaimRequest.plan}), then
+   * claims up to `limit` queued runs with `status = 'scheduled'`, `dueAt <= now`, no live lease
+   * (owner null or lease expired) and, for `waitForSlot` runs, fewer than `maxConcurrent` active
+   * runs of their job; sets their owner and lease, lowest `dueAt` first.
+   */
+  claimDue(request: ClaimRequest): Promise<ClaimedRun[]>;
+  /** Inserts a run (a manual run, a skipped record…). A duplicate `fireKey` throws `ConflictError`. */
+  insertRun(run: JobRunRecord): Promise<JobRunRecord>;
+  /** Applies `patch` if `guard` holds; returns the updated run, or null if absent or the guard failed. */
+  updateRun(runId: string, patch: RunPatch, guard?: RunGuard): Promise<JobRunRecord | null>;
+  /**
+   * Finishes a run and updates its job in one transaction (see {@link FinishRunRequest}).
+   * Returns null when the run is absent or the owner check fails; `job` is null when the job is gone.
+   */
+  finishRun(request: FinishRunRequest): Promise<{ run: JobRunRecord; job: CronJobDefinition | null } | null>;
+  /** Extends the lease of the listed runs still owned by `owner` to `until`. */
+  renewLeases(owner: string, runIds: string[], until: Date): Promise<LeaseRenewal>;
+  /**
+   * Ends runs with status `running` whose lease expired as `interrupted` (their owner died) and
+   * applies the plan for each; returns the runs ended. Queued `scheduled` runs with an expired
+   * lease are not touched: `claimDue` simply claims them again.
+   */
+  recoverExpired(request: RecoverRequest): Promise<JobRunRecord[]>;
+  /** A run by id, or null. */
+  getRun(id: string): Promise<JobRunRecord | null>;
+  /** Runs matching the filter, newest first. */
+  listRuns(filter?: RunFilter): Promise<JobRunRecord[]>;
+
+  /**
+   * Claims up to `limit` finished runs with a `pending` delivery and no live lease, lowest
+   * `completedAt` first, setting owner and lease: the outbox drained after a restart.
+   */
+  claimPendingDeliveries(request: { now: Date; owner: string; leaseMs: number; limit: number }): Promise<ClaimedRun[]>;
+
+  /** The stored session of a job, or null. */
+  loadSession(jobId: string): Promise<SessionState | null>;
+  /** Stores (replaces) the session of a job. */
+  saveSession(jobId: string, state: SessionState): Promise<void>;
+
+  /** Appends an audit event. */
+  appendAudit(event: AuditEvent): Promise<void>;
+  /** Audit events matching the filter, newest first. */
+  queryAudit(filter?: AuditFilter): Promise<AuditEvent[]>;
+
+  /**
+   * Tells this store that something changed, so other processes sharing it wake up
+   * (Postgres `NOTIFY`). A no-op for single-process stores.
+   */
+  notify?(change: StoreChange): Promise<void>;
+  /** Listens for changes made by other processes; returns an unsubscribe function. */
+  subscribe?(listener: (change: StoreChange) => void): () => void;
+}
+

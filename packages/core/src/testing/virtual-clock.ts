@@ -1,0 +1,102 @@
+import type { Clock, ClockTimer } from '../ports/clock.js';
+
+interface PendingTimer {
+  id: number;
+  at: number;
+  fn: () => void;
+}
+
+/** Lets pending promise chains (including ones that hop through `setImmediate`) run to completion. */
+export async function flushAsync(turns = 20): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/**
+ * A clock that only moves when told to, so tests of schedules, jitter, retries, timeouts and
+ * approvals run instantly and deterministically.
+ *
+ * @example
+ * ```ts
+ * const clock = new VirtualClock('2026-03-01T08:59:59Z');
+ * await clock.advance('2s'); // fires every timer due in those two seconds, in order
+ * ```
+ */
+export class VirtualClock implements Clock {
+  #now: number;
+  #nextId = 1;
+  #timers: PendingTimer[] = [];
+
+  /** Starts at `start` (a Date, epoch milliseconds or ISO string); default 2026-01-01T00:00:00Z. */
+  constructor(start: Date | number | string = '2026-01-01T00:00:00Z') {
+    this.#now = new Date(start).getTime();
+  }
+
+  /** Current virtual time in epoch milliseconds. */
+  now(): number {
+    return this.#now;
+  }
+
+  /** Current virtual time as a Date. */
+  date(): Date {
+    return new Date(this.#now);
+  }
+
+  /** Registers a timer on virtual time. */
+  setTimeout(fn: () => void, ms: number): ClockTimer {
+    const timer: PendingTimer = { id: this.#nextId++, at: this.#now + Math.max(0, ms), fn };
+    this.#timers.push(timer);
+    return timer;
+  }
+
+  /** Cancels a timer. */
+  clearTimeout(timer: ClockTimer): void {
+    this.#timers = this.#timers.filter((t) => t !== timer);
+  }
+
+  /** Number of timers waiting. */
+  get pendingTimers(): number {
+    return this.#timers.length;
+  }
+
+  /**
+   * Moves time forward by `by` (milliseconds, or a string such as `500ms`, `2s`, `3m`, `1h`),
+   * firing every timer that falls due on the way in time order and letting the work each one
+   * starts settle before moving on.
+   */
+  async advance(by: number | string): Promise<void> {
+    const target = this.#now + toMs(by);
+    await flushAsync();
+    for (;;) {
+      const next = this.#earliest();
+      if (!next || next.at > target) break;
+      this.#timers = this.#timers.filter((t) => t !== next);
+      this.#now = Math.max(this.#now, next.at);
+      next.fn();
+      await flushAsync();
+    }
+    this.#now = target;
+    await flushAsync();
+  }
+
+  /** Moves time to `when` (which must not be in the past), firing timers on the way. */
+  async advanceTo(when: Date | number | string): Promise<void> {
+    const target = new Date(when).getTime();
+    if (target < this.#now) throw new RangeError(`cannot move a VirtualClock backwards to ${new Date(target).toISOString()}`);
+    await this.advance(target - this.#now);
+  }
+
+  #earliest(): PendingTimer | undefined {
+    let best: PendingTimer | undefined;
+    for (const t of this.#timers) if (!best || t.at < best.at || (t.at === best.at && t.id < best.id)) best = t;
+    return best;
+  }
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+function toMs(by: number | string): number {
+  if (typeof by === 'number') return by;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(by.trim());
+  if (!match) throw new RangeError(`not a duration: ${by} (use e.g. 500ms, 2s, 3m, 1h)`);
+  return Number(match[1]) * (UNITS[match[2]!] ?? 1);
+}
