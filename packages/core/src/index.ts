@@ -4,6 +4,8 @@ export * from './domain/run.js';
 export * from './domain/session.js';
 export * from './domain/audit.js';
 export * from './domain/run-factory.js';
+export * from './domain/agent.js';
+export * from './env-template.js';
 export * from './ports/job-store.js';
 export * from './ports/agent-executor.js';
 export * from './ports/delivery-router.js';
