@@ -66,6 +66,8 @@ export interface FirePlan {
   runs: JobRunRecord[];
   /** The job's next fire time after this one; null when none remains. */
   nextRun: Date | null;
+  /** New job status (e.g. `completed` for a one-shot whose missed fire was skipped); omit to keep it. */
+  status?: JobStatus;
   /** Also request interruption of the job's `running` runs (overlap `cancel_other`). */
   cancelActive?: boolean;
 }
@@ -211,7 +213,8 @@ export interface JobStore {
   /** Inserts a job. Throws `ConflictError` if the id or name is taken. */
   createJob(job: CronJobDefinition): Promise<CronJobDefinition>;
   /**
-   * Replaces a job's stored fields with `job` (all but `id`, `createdAt`, counters), bumps
+   * Replaces a job's stored fields with `job` (all but `id`, `createdAt`, `runCount`,
+   * `failureCount` and `lastRun`, which only `finishRun`/`recoverExpired` change), bumps
    * `version` and sets `updatedAt`. With `expectedVersion`, throws `ConflictError` when the stored
    * version differs. Throws `JobNotFoundError` when absent and `ConflictError` on a taken name.
    */
