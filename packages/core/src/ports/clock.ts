@@ -17,11 +17,7 @@ export interface Clock {
 /** The wall clock. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const timer = setTimeout(fn, Math.max(0, ms));
-    timer.unref?.();
-    return timer;
-  },
+  setTimeout: (fn, ms) => setTimeout(fn, Math.max(0, ms)),
   clearTimeout: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
 };
 

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { ValidationError } from '../errors.js';
+
+/**
+ * Settings of a {@link CronScheduler}. Names follow the spec's `CronSchedulerConfig` and
+ * `[scheduler]` TOML keys (camelCase here); every field has a default.
+ */
+export interface CronSchedulerConfig {
+  /** Upper bound on how long the loop sleeps without checking the store (default 1000 ms). */
+  tickIntervalMs: number;
+  /** Global random start delay of 0..N seconds for jobs without their own `jitter` (default 0). */
+  maxJitterSeconds: number;
+  /** Global limit of runs executing at once in this process (default 100). */
+  maxConcurrentJobs: number;
+  /** Consecutive failures before dead-letter for jobs without `max_retries` (default 3). */
+  defaultMaxRetries: number;
+  /** How long `stop()` waits for in-flight runs before aborting them (default 30 000 ms). */
+  shutdownTimeoutMs: number;
+  /** Run missed fires on start per each job's `catchup` policy; false skips them all (default true). */
+  enableMissedRunCatchup: boolean;
+  /** Oldest missed fire that catch-up still runs (default 24 h). */
+  catchupWindowMs: number;
+  /** A fire later than this counts as missed (trigger `catchup`; skipped under `skip`) (default 60 000 ms). */
+  misfireThresholdMs: number;
+  /** Lease on claimed runs; renewed every third of it while running (default 30 000 ms). */
+  leaseMs: number;
+  /** Most runs claimed per store round trip (default 256). */
+  claimBatchSize: number;
+  /** First retry delay after a failure; doubles per consecutive failure (default 1000 ms). */
+  retryBaseDelayMs: number;
+  /** Longest retry delay (default 5 min). */
+  retryMaxDelayMs: number;
+  /** How long an approval request waits before the run ends `denied` (default 24 h). */
+  approvalTimeoutMs: number;
+  /** Messages kept in a `shared_persistent` session's history (default 200). */
+  sessionHistoryLimit: number;
+  /** The scheduler's environment, checked by `allowed_environments` (default `SYMBI_ENV` or `development`). */
+  environment: string;
+  /** Id of this scheduler instance, used as the lease owner (default a random UUID). */
+  instanceId: string;
+  /** Keep per-job metrics (default true). */
+  enableMetrics: boolean;
+}
+
+/** The defaults of {@link CronSchedulerConfig}. */
+export function defaultSchedulerConfig(env: Record<string, string | undefined> = process.env): CronSchedulerConfig {
+  return {
+    tickIntervalMs: 1000,
+    maxJitterSeconds: 0,
+    maxConcurrentJobs: 100,
+    defaultMaxRetries: 3,
+    shutdownTimeoutMs: 30_000,
+    enableMissedRunCatchup: true,
+    catchupWindowMs: 86_400_000,
+    misfireThresholdMs: 60_000,
+    leaseMs: 30_000,
+    claimBatchSize: 256,
+    retryBaseDelayMs: 1000,
+    retryMaxDelayMs: 300_000,
+    approvalTimeoutMs: 86_400_000,
+    sessionHistoryLimit: 200,
+    environment: env.SYMBI_ENV ?? 'development',
+    instanceId: randomUUID(),
+    enableMetrics: true,
+  };
+}
+
+const POSITIVE: (keyof CronSchedulerConfig)[] = [
+  'tickIntervalMs',
+  'maxConcurrentJobs',
+  'leaseMs',
+  'claimBatchSize',
+  'retryBaseDelayMs',
+  'retryMaxDelayMs',
+  'approvalTimeoutMs',
+  'sessionHistoryLimit',
+];
+const NON_NEGATIVE: (keyof CronSchedulerConfig)[] = [
+  'maxJitterSeconds',
+  'defaultMaxRetries',
+  'shutdownTimeoutMs',
+  'catchupWindowMs',
+  'misfireThresholdMs',
+];
+
+/** Merges `partial` over the defaults and validates every number, naming the bad field. */
+export function resolveSchedulerConfig(partial: Partial<CronSchedulerConfig> = {}): CronSchedulerConfig {
+  const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
+  const config = { ...defaultSchedulerConfig(), ...defined } as CronSchedulerConfig;
+  for (const key of [...POSITIVE, ...NON_NEGATIVE]) {
+    const value = config[key];
+    const min = POSITIVE.includes(key) ? 1 : 0;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+      throw new ValidationError(key, `must be a number >= ${min}`, value);
+    }
+  }
+  return config;
+}

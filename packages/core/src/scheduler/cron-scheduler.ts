@@ -1,0 +1,546 @@
+import EventEmitter from 'eventemitter3';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { randomUUID } from 'node:crypto';
+import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
+import type { CronJobDefinition, JobSpec, JobStatus, JobUpdate } from '../domain/job.js';
+import type { JobRunRecord } from '../domain/run.js';
+import { newRun } from '../domain/run-factory.js';
+import { InvalidStateError, JobNotFoundError, RunNotFoundError } from '../errors.js';
+import type { AgentExecutor } from '../ports/agent-executor.js';
+import { systemClock, type Clock, type ClockTimer } from '../ports/clock.js';
+import type { DeliveryRouter } from '../ports/delivery-router.js';
+import type { AuditFilter, ClaimedRun, JobFilter, JobStore, RunFilter } from '../ports/job-store.js';
+import { silentLogger, type Logger } from '../ports/logger.js';
+import type { PolicyGate } from '../ports/policy-gate.js';
+import { resolveSchedulerConfig, type CronSchedulerConfig } from './config.js';
+import { DefaultAgentScheduler, messageOf, RunAbort } from './default-agent-scheduler.js';
+import type { SchedulerEvents } from './events.js';
+import { firstFire, planFinish, planFire, type PlanContext } from './fire-planner.js';
+import { applyJobUpdate, createJobDefinition, specOf } from './job-definition.js';
+import { SchedulerMetrics, type SchedulerHealth } from './metrics.js';
+
+/** Everything a {@link CronScheduler} is built from; only `store` and `executor` are required. */
+export interface CronSchedulerOptions {
+  /** Where jobs, runs, sessions and audit events live. */
+  store: JobStore;
+  /** Runs agents. */
+  executor: AgentExecutor;
+  /** Delivers output to channels; without one, `delivery` lists are ignored. */
+  router?: DeliveryRouter | null;
+  /** Policy gates run in order before each run; the first non-Allow decision wins. */
+  gates?: PolicyGate[];
+  /** Time source (default the system clock; tests pass a `VirtualClock`). */
+  clock?: Clock;
+  /** Settings; unspecified ones take their defaults. */
+  config?: Partial<CronSchedulerConfig>;
+  /** Structured logger (default silent). */
+  logger?: Logger;
+  /** Randomness in [0, 1) for jitter and backoff (default `Math.random`). */
+  random?: () => number;
+}
+
+/** Who performs an operation, for the audit log (default `api`). */
+export interface ActorOption {
+  /** Name of the person or system acting. */
+  actor?: string;
+}
+
+/** How often (in loop cycles) the delivery outbox is checked for work left by a dead process. */
+const OUTBOX_EVERY_CYCLES = 30;
+
+/**
+ * The scheduler: a loop that sleeps until the earliest due fire (at most `tickIntervalMs`, waking
+ * early on changes), claims due fires through the store (so each fire runs at most once even
+ * with several schedulers on one store), and runs them through the {@link DefaultAgentScheduler}
+ * pipeline within the global and per-job concurrency limits. It also offers the job life-cycle
+ * API (add, update, pause, resume, reset, run now, approvals, history) used by the HTTP API and CLI.
+ *
+ * @example
+ * ```ts
+ * const scheduler = new CronScheduler({ store: new InMemoryJobStore(), executor });
+ * await scheduler.start();
+ * await scheduler.add({ name: 'daily-report', agentId: 'reporter', cronExpr: '0 0 9 * * *' });
+ * ```
+ */
+export class CronScheduler extends EventEmitter<SchedulerEvents> {
+  /** Resolved settings. */
+  readonly config: CronSchedulerConfig;
+  /** In-process counters (Prometheus text via `metrics.toPrometheus()`). */
+  readonly metrics = new SchedulerMetrics();
+  /** The store this scheduler works on. */
+  readonly store: JobStore;
+
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #random: () => number;
+  readonly #pipeline: DefaultAgentScheduler;
+  readonly #limit: LimitFunction;
+  readonly #inFlight = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
+  #running = false;
+  #loop: Promise<void> | null = null;
+  #wake: (() => void) | null = null;
+  #wakeRequested = false;
+  #renewTimer: ClockTimer | null = null;
+  #unsubscribe: (() => void) | null = null;
+  #cycles = 0;
+  #lastError: unknown = null;
+
+  constructor(options: CronSchedulerOptions) {
+    super();
+    this.store = options.store;
+    this.config = resolveSchedulerConfig(options.config);
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = options.logger ?? silentLogger;
+    this.#random = options.random ?? Math.random;
+    this.#limit = pLimit(this.config.maxConcurrentJobs);
+    this.#pipeline = new DefaultAgentScheduler({
+      store: this.store,
+      executor: options.executor,
+      router: options.router ?? null,
+      gates: options.gates ?? [],
+      clock: this.#clock,
+      config: this.config,
+      logger: this.#logger,
+      metrics: this.metrics,
+      events: this,
+      planContext: () => this.#planContext(),
+      audit: (type, fields) => this.#audit(type, fields),
+    });
+  }
+
+  /** Whether the loop is running. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Prepares the store and starts the loop. Missed fires are caught up per job as the loop claims them. */
+  async start(): Promise<void> {
+    if (this.#running) return;
+    await this.store.init();
+    this.#running = true;
+    this.#unsubscribe = this.store.subscribe?.(() => this.#poke()) ?? null;
+    this.#scheduleRenewal();
+    this.#loop = this.#runLoop();
+    this.emit('scheduler:started', { instanceId: this.config.instanceId });
+    this.#logger.info({ instance: this.config.instanceId }, 'scheduler started');
+  }
+
+  /**
+   * Stops claiming, waits up to `shutdownTimeoutMs` for in-flight runs, then aborts the rest,
+   * which end `interrupted` and are retried by policy after a restart. The store stays open.
+   */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#poke();
+    await this.#loop;
+    this.#unsubscribe?.();
+    if (this.#renewTimer) this.#clock.clearTimeout(this.#renewTimer);
+    const pending = [...this.#inFlight.values()].map((f) => f.done);
+    let interrupted = 0;
+    if (pending.length > 0) {
+      let timer: ClockTimer | null = null;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = this.#clock.setTimeout(() => resolve('timeout'), this.config.shutdownTimeoutMs);
+      });
+      const outcome = await Promise.race([Promise.allSettled(pending), timeout]);
+      if (timer) this.#clock.clearTimeout(timer);
+      if (outcome === 'timeout') {
+        interrupted = this.#inFlight.size;
+        for (const flight of this.#inFlight.values()) {
+          flight.controller.abort(new RunAbort('interrupted', 'failure', 'interrupted: the scheduler shut down'));
+        }
+        await Promise.allSettled([...this.#inFlight.values()].map((f) => f.done));
+      }
+    }
+    this.emit('scheduler:stopped', { instanceId: this.config.instanceId, interrupted });
+    this.#logger.info({ instance: this.config.instanceId, interrupted }, 'scheduler stopped');
+  }
+
+  /** Creates a job (validated; its first fire computed). Throws `ConflictError` on a taken name. */
+  async add(spec: JobSpec, options: ActorOption = {}): Promise<CronJobDefinition> {
+    const now = this.#now();
+    const job = createJobDefinition(spec, now);
+    job.nextRun = job.status === 'active' ? firstFire(job, now) : null;
+    const created = await this.store.createJob(job);
+    await this.#audit('CronJobCreated', { job: created, actor: options.actor, details: { name: created.name, agent_id: created.agentId } });
+    this.emit('job:created', { job: created });
+    await this.#changed('job', created.id);
+    return created;
+  }
+
+  /**
+   * Creates the job, or updates the job of the same name when its definition differs: loading
+   * the same files again never duplicates a job.
+   */
+  async upsert(spec: JobSpec, options: ActorOption = {}): Promise<{ job: CronJobDefinition; action: 'created' | 'updated' | 'unchanged' }> {
+    const existing = await this.store.getJobByName(spec.name);
+    if (!existing) return { job: await this.add(spec, options), action: 'created' };
+    const { id: _id, paused: _paused, ...update } = spec;
+    const candidate = applyJobUpdate(existing, update, existing.updatedAt);
+    if (JSON.stringify(specOf(candidate)) === JSON.stringify(specOf(existing))) return { job: existing, action: 'unchanged' };
+    return { job: await this.update(existing.id, update, options), action: 'updated' };
+  }
+
+  /** Changes a job's definition; a new schedule takes effect from now. */
+  async update(ref: string, update: JobUpdate, options: ActorOption = {}): Promise<CronJobDefinition> {
+    const job = await this.getJob(ref);
+    const now = this.#now();
+    const next = applyJobUpdate(job, update, now);
+    const rescheduled = next.cronExpr !== job.cronExpr || next.at !== job.at || next.timezone !== job.timezone;
+    if (rescheduled && next.status === 'active') next.nextRun = firstFire(next, now);
+    const saved = await this.store.saveJob(next, { expectedVersion: job.version });
+    const changed = Object.keys(update).filter((key) => JSON.stringify((job as never)[key]) !== JSON.stringify((saved as never)[key]));
+    await this.#audit('CronJobUpdated', { job: saved, actor: options.actor, details: { changed } });
+    this.emit('job:updated', { job: saved });
+    await this.#changed('job', saved.id);
+    return saved;
+  }
+
+  /** Deletes a job with its run history and session. Runs in flight finish but update nothing. */
+  async remove(ref: string, options: ActorOption = {}): Promise<CronJobDefinition> {
+    const job = await this.getJob(ref);
+    await this.store.deleteJob(job.id);
+    await this.#audit('CronJobDeleted', { job, actor: options.actor, details: { name: job.name } });
+    this.emit('job:deleted', { job });
+    await this.#changed('job', job.id);
+    return job;
+  }
+
+  /** Stops scheduling a job, keeping its state and history. */
+  async pause(ref: string, options: ActorOption = {}): Promise<CronJobDefinition> {
+    return this.#transition(ref, ['active'], 'paused', 'CronJobPaused', 'job:paused', options);
+  }
+
+  /** Resumes a paused job from its next fire after now (fires missed while paused are not run). */
+  async resume(ref: string, options: ActorOption = {}): Promise<CronJobDefinition> {
+    return this.#transition(ref, ['paused'], 'active', 'CronJobResumed', 'job:resumed', options);
+  }
+
+  /** Reactivates a dead-lettered or failed job and clears its failure streak. */
+  async reset(ref: string, options: ActorOption = {}): Promise<CronJobDefinition> {
+    return this.#transition(ref, ['dead_letter', 'failed'], 'active', 'CronJobReset', 'job:reset', options);
+  }
+
+  /**
+   * Queues a manual run now (bypassing the schedule; policy gates still apply). With `wait`,
+   * resolves once the run reached a terminal status or `awaiting_approval` in this process.
+   */
+  async runNow(ref: string, options: ActorOption & { input?: string | null; wait?: boolean } = {}): Promise<JobRunRecord> {
+    const job = await this.getJob(ref);
+    const run = newRun(job, { scheduledFor: this.#now(), trigger: 'manual', input: options.input ?? job.input });
+    const settled = options.wait ? this.#settled(run.id) : null;
+    const inserted = await this.store.insertRun(run);
+    this.emit('run:queued', { run: inserted });
+    await this.#changed('run', inserted.id);
+    return settled ? settled : inserted;
+  }
+
+  /** Approves a run waiting for approval: it is queued again and runs without re-asking the gates. */
+  async approve(runId: string, decision: { approver: string; note?: string | null }): Promise<JobRunRecord> {
+    const run = await this.#awaitingRun(runId);
+    const now = this.#now();
+    const approved = await this.store.updateRun(
+      runId,
+      {
+        status: 'scheduled',
+        dueAt: now,
+        approval: { ...run.approval!, decision: 'approved', decidedBy: decision.approver, decidedAt: now, note: decision.note ?? null },
+      },
+      { statusIn: ['awaiting_approval'] },
+    );
+    if (!approved) throw new InvalidStateError(`run ${runId} is no longer awaiting approval`);
+    await this.#audit('ApprovalGranted', { run: approved, actor: decision.approver, details: { note: decision.note ?? null } });
+    this.emit('run:approval_decided', { run: approved, decision: 'approved' });
+    await this.#changed('run', runId);
+    return approved;
+  }
+
+  /** Denies a run waiting for approval: it ends `denied` (not counted as a failure). */
+  async deny(runId: string, decision: { approver: string; note?: string | null }): Promise<JobRunRecord> {
+    const run = await this.#awaitingRun(runId);
+    return this.#decide(run, 'denied', decision.approver, decision.note ?? null);
+  }
+
+  /** Runs waiting for approval, oldest first. */
+  async pendingApprovals(filter: Omit<RunFilter, 'status'> = {}): Promise<JobRunRecord[]> {
+    const runs = await this.store.listRuns({ ...filter, status: 'awaiting_approval', limit: filter.limit ?? 1000 });
+    return runs.reverse();
+  }
+
+  /** A job by id or name; throws `JobNotFoundError`. */
+  async getJob(ref: string): Promise<CronJobDefinition> {
+    const job = (await this.store.getJob(ref)) ?? (await this.store.getJobByName(ref));
+    if (!job) throw new JobNotFoundError(ref);
+    return job;
+  }
+
+  /** Jobs ordered by name. */
+  async list(filter: JobFilter = {}): Promise<CronJobDefinition[]> {
+    return this.store.listJobs(filter);
+  }
+
+  /** A job's run history, newest first. */
+  async history(ref: string, filter: Omit<RunFilter, 'jobId'> = {}): Promise<JobRunRecord[]> {
+    const job = await this.getJob(ref);
+    return this.store.listRuns({ ...filter, jobId: job.id });
+  }
+
+  /** A run by id; throws `RunNotFoundError`. */
+  async getRun(runId: string): Promise<JobRunRecord> {
+    const run = await this.store.getRun(runId);
+    if (!run) throw new RunNotFoundError(runId);
+    return run;
+  }
+
+  /** Audit events, newest first. */
+  async auditLog(filter: AuditFilter = {}): Promise<AuditEvent[]> {
+    return this.store.queryAudit(filter);
+  }
+
+  /** The spec's health JSON. */
+  async health(): Promise<SchedulerHealth> {
+    const counts = await this.store.countJobs();
+    return {
+      status: !this.#running ? 'stopped' : this.#lastError ? 'degraded' : 'healthy',
+      active_jobs: counts.active,
+      paused_jobs: counts.paused,
+      in_flight_jobs: this.metrics.inFlight,
+      metrics: this.metrics.totals(),
+    };
+  }
+
+  async #transition(
+    ref: string,
+    from: JobStatus[],
+    to: JobStatus,
+    auditType: SecurityEventType,
+    event: 'job:paused' | 'job:resumed' | 'job:reset',
+    options: ActorOption,
+  ): Promise<CronJobDefinition> {
+    const job = await this.getJob(ref);
+    if (!from.includes(job.status)) {
+      throw new InvalidStateError(`job ${job.name} is ${job.status}; only a job that is ${from.join(' or ')} can become ${to}`);
+    }
+    const now = this.#now();
+    const next: CronJobDefinition = { ...job, status: to, updatedAt: now, nextRun: to === 'active' ? firstFire(job, now) : null };
+    if (event === 'job:reset') next.consecutiveFailures = 0;
+    const saved = await this.store.saveJob(next, { expectedVersion: job.version });
+    await this.#audit(auditType, { job: saved, actor: options.actor, details: { from: job.status, to } });
+    this.emit(event, { job: saved });
+    await this.#changed('job', saved.id);
+    return saved;
+  }
+
+  async #awaitingRun(runId: string): Promise<JobRunRecord> {
+    const run = await this.getRun(runId);
+    if (run.status !== 'awaiting_approval' || !run.approval) {
+      throw new InvalidStateError(`run ${runId} is ${run.status}, not awaiting approval`);
+    }
+    return run;
+  }
+
+  async #decide(run: JobRunRecord, decision: 'denied' | 'expired', actor: string, note: string | null): Promise<JobRunRecord> {
+    const now = this.#now();
+    const ctx = this.#planContext();
+    const result = await this.store.finishRun({
+      runId: run.id,
+      patch: {
+        status: 'denied',
+        error: decision === 'expired' ? 'approval request expired' : `denied by ${actor}${note ? `: ${note}` : ''}`,
+        approval: { ...run.approval!, decision, decidedBy: actor, decidedAt: now, note },
+      },
+      outcome: 'neutral',
+      plan: (job) => planFinish(job, { ...run, status: 'denied' }, 'neutral', ctx),
+    });
+    if (!result || result.run.status !== 'denied') throw new InvalidStateError(`run ${run.id} is no longer awaiting approval`);
+    await this.#audit(decision === 'expired' ? 'ApprovalExpired' : 'ApprovalDenied', {
+      run: result.run,
+      actor,
+      details: { note },
+    });
+    this.emit('run:approval_decided', { run: result.run, decision });
+    if (result.job) await this.#pipeline.afterFinish(result.job, result.run, result.job);
+    return result.run;
+  }
+
+  async #runLoop(): Promise<void> {
+    while (this.#running) {
+      try {
+        await this.#cycle();
+        this.#lastError = null;
+      } catch (error) {
+        this.#lastError = error;
+        this.#logger.error({ error: messageOf(error) }, 'scheduler cycle failed');
+        this.emit('scheduler:error', { error, during: 'cycle' });
+      }
+      if (!this.#running) break;
+      await this.#sleepUntilWake();
+    }
+  }
+
+  async #cycle(): Promise<void> {
+    this.#cycles++;
+    const ctx = this.#planContext();
+    await this.store.recoverExpired({
+      now: ctx.now,
+      limit: this.config.claimBatchSize,
+      plan: (job, run) => planFinish(job, run, 'failure', ctx),
+    });
+    await this.#expireApprovals(ctx.now);
+    if (this.#cycles === 1 || this.#cycles % OUTBOX_EVERY_CYCLES === 0) await this.#drainOutbox(ctx.now);
+    for (;;) {
+      const free = this.config.maxConcurrentJobs - this.#inFlight.size;
+      if (free <= 0 || !this.#running) return;
+      const limit = Math.min(free, this.config.claimBatchSize);
+      const cycleCtx = this.#planContext();
+      const claimed = await this.store.claimDue({
+        now: cycleCtx.now,
+        owner: this.config.instanceId,
+        leaseMs: this.config.leaseMs,
+        limit,
+        plan: (job, load) => planFire(job, load, cycleCtx),
+      });
+      for (const item of claimed) this.#launch(item, (c, signal) => this.#pipeline.execute(c, signal));
+      if (claimed.length < limit) return;
+    }
+  }
+
+  async #expireApprovals(now: Date): Promise<void> {
+    const waiting = await this.store.listRuns({ status: 'awaiting_approval', limit: this.config.claimBatchSize });
+    for (const run of waiting) {
+      if (run.approval && run.approval.expiresAt.getTime() <= now.getTime()) {
+        await this.#decide(run, 'expired', 'scheduler', null).catch(() => undefined);
+      }
+    }
+  }
+
+  async #drainOutbox(now: Date): Promise<void> {
+    const claimed = await this.store.claimPendingDeliveries({
+      now,
+      owner: this.config.instanceId,
+      leaseMs: this.config.leaseMs,
+      limit: this.config.claimBatchSize,
+    });
+    for (const item of claimed) this.#launch(item, (c) => this.#pipeline.deliver(c));
+  }
+
+  #launch(claimed: ClaimedRun, work: (claimed: ClaimedRun, signal: AbortSignal) => Promise<unknown>): void {
+    const controller = new AbortController();
+    this.metrics.adjustInFlight(1);
+    const done = this.#limit(() => work(claimed, controller.signal))
+      .catch((error: unknown) => {
+        this.#logger.error({ run: claimed.run.id, error: messageOf(error) }, 'run failed in the pipeline');
+        this.emit('scheduler:error', { error, during: `run ${claimed.run.id}` });
+      })
+      .finally(() => {
+        this.#inFlight.delete(claimed.run.id);
+        this.metrics.adjustInFlight(-1);
+        this.#poke();
+      });
+    this.#inFlight.set(claimed.run.id, { controller, done });
+  }
+
+  #scheduleRenewal(): void {
+    const every = Math.max(1, Math.floor(this.config.leaseMs / 3));
+    this.#renewTimer = this.#clock.setTimeout(() => {
+      void this.#renewLeases().finally(() => {
+        if (this.#running || this.#inFlight.size > 0) this.#scheduleRenewal();
+      });
+    }, every);
+  }
+
+  async #renewLeases(): Promise<void> {
+    if (this.#inFlight.size === 0) return;
+    try {
+      const until = new Date(this.#clock.now() + this.config.leaseMs);
+      const renewal = await this.store.renewLeases(this.config.instanceId, [...this.#inFlight.keys()], until);
+      for (const id of renewal.cancelRequested) {
+        this.#inFlight.get(id)?.controller.abort(new RunAbort('interrupted', 'neutral', 'interrupted: cancelled by a newer fire (overlap cancel_other)'));
+      }
+      for (const id of renewal.lost) {
+        this.#inFlight.get(id)?.controller.abort(new RunAbort('interrupted', 'failure', 'interrupted: this scheduler lost the run lease'));
+      }
+    } catch (error) {
+      this.emit('scheduler:error', { error, during: 'lease renewal' });
+    }
+  }
+
+  async #sleepUntilWake(): Promise<void> {
+    if (this.#wakeRequested) {
+      this.#wakeRequested = false;
+      return;
+    }
+    const wakeAt = await this.store.nextWakeAt().catch(() => null);
+    const now = this.#clock.now();
+    const delay = Math.max(0, Math.min(this.config.tickIntervalMs, wakeAt ? wakeAt.getTime() - now : Infinity));
+    if (this.#wakeRequested) {
+      this.#wakeRequested = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = this.#clock.setTimeout(() => {
+        this.#wake = null;
+        resolve();
+      }, delay);
+      this.#wake = () => {
+        this.#clock.clearTimeout(timer);
+        this.#wake = null;
+        resolve();
+      };
+    });
+    this.#wakeRequested = false;
+  }
+
+  /** Wakes the loop now (a change was made here or elsewhere). */
+  #poke(): void {
+    if (this.#wake) this.#wake();
+    else this.#wakeRequested = true;
+  }
+
+  async #changed(kind: 'job' | 'run', id: string): Promise<void> {
+    this.#poke();
+    await this.store.notify?.({ kind, id });
+  }
+
+  #settled(runId: string): Promise<JobRunRecord> {
+    return new Promise((resolve) => {
+      const names = ['run:succeeded', 'run:failed', 'run:skipped', 'run:denied', 'run:interrupted', 'run:awaiting_approval'] as const;
+      const handler = (payload: { run: JobRunRecord }) => {
+        if (payload.run.id !== runId) return;
+        for (const name of names) this.off(name, handler);
+        resolve(payload.run);
+      };
+      for (const name of names) this.on(name, handler);
+    });
+  }
+
+  async #audit(
+    type: SecurityEventType,
+    fields: { job?: CronJobDefinition; run?: JobRunRecord; actor?: string; details?: Record<string, unknown> },
+  ): Promise<void> {
+    const event: AuditEvent = {
+      id: randomUUID(),
+      type,
+      at: this.#now(),
+      jobId: fields.job?.id ?? fields.run?.jobId ?? null,
+      runId: fields.run?.id ?? null,
+      actor: fields.actor ?? (fields.run && !fields.job ? 'api' : 'scheduler'),
+      details: { ...(fields.job ? { job_name: fields.job.name } : fields.run ? { job_name: fields.run.jobName } : {}), ...fields.details },
+    };
+    try {
+      await this.store.appendAudit(event);
+      this.emit('audit:recorded', { event });
+    } catch (error) {
+      this.#logger.error({ type, error: messageOf(error) }, 'audit write failed');
+    }
+  }
+
+  #planContext(): PlanContext {
+    return { now: this.#now(), config: this.config, random: this.#random };
+  }
+
+  #now(): Date {
+    return new Date(this.#clock.now());
+  }
+}

@@ -1,0 +1,316 @@
+import type EventEmitter from 'eventemitter3';
+import type { SecurityEventType } from '../domain/audit.js';
+import type { CronJobDefinition } from '../domain/job.js';
+import type { DeliveryOutcome, HeartbeatIteration, JobRunRecord, RunStatus } from '../domain/run.js';
+import type { AgentContext } from '../domain/session.js';
+import { RunTimeoutError, SchedulerError } from '../errors.js';
+import type { AgentExecutionResult, AgentExecutor } from '../ports/agent-executor.js';
+import type { Clock } from '../ports/clock.js';
+import type { DeliveryRouter } from '../ports/delivery-router.js';
+import type { ClaimedRun, JobStore, RunOutcome, RunPatch } from '../ports/job-store.js';
+import type { Logger } from '../ports/logger.js';
+import type { PolicyGate, SchedulePolicyDecision } from '../ports/policy-gate.js';
+import type { CronSchedulerConfig } from './config.js';
+import type { SchedulerEvents } from './events.js';
+import { planFinish, type PlanContext } from './fire-planner.js';
+import { heartbeatAction } from './heartbeat.js';
+import type { SchedulerMetrics } from './metrics.js';
+import { outcomeOf } from './run-state.js';
+import { carryForward, SessionKeeper, type Carryover } from './session-context.js';
+
+/** Most heartbeat iterations kept on a run record (the most recent); the index keeps counting. */
+export const MAX_RECORDED_ITERATIONS = 1000;
+
+/** Why an in-flight run was aborted from outside the pipeline. */
+export class RunAbort extends Error {
+  constructor(
+    readonly status: 'interrupted',
+    readonly outcome: RunOutcome,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What the run pipeline needs from its scheduler. */
+export interface PipelineDeps {
+  store: JobStore;
+  executor: AgentExecutor;
+  router: DeliveryRouter | null;
+  gates: PolicyGate[];
+  clock: Clock;
+  config: CronSchedulerConfig;
+  logger: Logger;
+  metrics: SchedulerMetrics;
+  events: EventEmitter<SchedulerEvents>;
+  planContext(): PlanContext;
+  audit(type: SecurityEventType, fields: { job?: CronJobDefinition; run?: JobRunRecord; actor?: string; details?: Record<string, unknown> }): Promise<void>;
+}
+
+/**
+ * The run pipeline of the spec's session life cycle, steps 2–7, for one claimed run: build the
+ * session, evaluate the policy gates (deny, or hold for approval), execute (a heartbeat loops
+ * assess → act until the agent sleeps), enforce `max_runtime`, finish the run and its job in one
+ * transaction, persist the session, then deliver the output to every channel through the durable
+ * outbox. The {@link CronScheduler} feeds it claimed runs.
+ */
+export class DefaultAgentScheduler {
+  readonly #deps: PipelineDeps;
+  readonly #sessions: SessionKeeper;
+
+  constructor(deps: PipelineDeps) {
+    this.#deps = deps;
+    this.#sessions = new SessionKeeper(deps.store, deps.config.sessionHistoryLimit);
+  }
+
+  /** Runs one claimed run to its end (or to `awaiting_approval`); `signal` aborts it from outside. */
+  async execute({ run, job }: ClaimedRun, signal: AbortSignal): Promise<JobRunRecord | null> {
+    const { store, config } = this.#deps;
+    const owner = config.instanceId;
+    const approved = run.approval?.decision === 'approved';
+    if (job.status !== 'active' && run.trigger !== 'manual' && !approved) {
+      return this.#finish(job, run, { status: 'skipped', error: `skipped: job is ${job.status}` }, 'neutral');
+    }
+    const carry = await this.#sessions.load(job);
+    const context = this.#context(job, job.sessionMode, carry, 1);
+    if (!approved) {
+      const decision = await this.#evaluateGates(job, context);
+      if (decision.kind === 'Deny') {
+        const denied = await this.#finish(job, run, { status: 'denied', error: decision.reason }, 'neutral');
+        if (denied) this.#deps.events.emit('run:denied', { job, run: denied, reason: decision.reason });
+        return denied;
+      }
+      if (decision.kind === 'RequiresApproval') return this.#holdForApproval(job, run, decision);
+    }
+    const startedAt = this.#now();
+    const running = await store.updateRun(run.id, { status: 'running', startedAt }, { owner, statusIn: ['scheduled'] });
+    if (!running) return null;
+    this.#deps.events.emit('run:started', { job, run: running });
+    const { patch, outcome, results } = await this.#run(job, running, carry, signal);
+    if (patch.status === 'succeeded') {
+      const next = results.reduce<Carryover>(
+        (acc, result) => carryForward(job.sessionMode, acc, running.input, result, this.#now(), config.sessionHistoryLimit),
+        carry,
+      );
+      await this.#sessions.save(job, next, this.#now());
+    }
+    const deliver = this.#deps.router !== null && job.delivery.length > 0 && patch.status !== 'interrupted';
+    if (deliver) patch.deliveries = job.delivery.map((channel) => pendingDelivery(channel));
+    const finished = await this.#finish(job, running, { ...patch, executionTimeMs: this.#now().getTime() - startedAt.getTime() }, outcome);
+    if (finished && deliver) await this.deliver({ run: finished, job });
+    return finished;
+  }
+
+  /** Routes a finished run's pending deliveries, recording each channel's outcome on the run. */
+  async deliver({ run, job }: ClaimedRun): Promise<void> {
+    const router = this.#deps.router;
+    if (!router) return;
+    const output = run.output ?? `run ${run.status}: ${run.error ?? ''}`.trim();
+    const outcomes = [...run.deliveries];
+    for (const [i, outcome] of outcomes.entries()) {
+      if (outcome.status !== 'pending') continue;
+      const attempts = outcome.attempts + 1;
+      try {
+        await router.route(outcome.channel, job, run, output);
+        outcomes[i] = { ...outcome, status: 'delivered', attempts, error: null, completedAt: this.#now() };
+        this.#deps.events.emit('delivery:succeeded', { run, outcome: outcomes[i]! });
+      } catch (error) {
+        outcomes[i] = { ...outcome, status: 'failed', attempts, error: messageOf(error), completedAt: this.#now() };
+        this.#deps.logger.warn({ job: job.name, run: run.id, channel: outcome.channel, error: messageOf(error) }, 'delivery failed');
+        this.#deps.events.emit('delivery:failed', { run, outcome: outcomes[i]! });
+      }
+      await this.#deps.store.updateRun(run.id, { deliveries: outcomes });
+    }
+    await this.#deps.store.updateRun(run.id, { owner: null, leaseExpiresAt: null }, { owner: this.#deps.config.instanceId });
+  }
+
+  async #run(
+    job: CronJobDefinition,
+    run: JobRunRecord,
+    seed: Carryover,
+    outer: AbortSignal,
+  ): Promise<{ patch: RunPatch; outcome: RunOutcome; results: AgentExecutionResult[] }> {
+    const controller = new AbortController();
+    const abort = () => controller.abort(outer.reason);
+    outer.addEventListener('abort', abort, { once: true });
+    if (outer.aborted) abort();
+    const maxRuntime = job.policy.maxRuntimeMs;
+    const timer = maxRuntime === null ? null : this.#deps.clock.setTimeout(() => controller.abort(new RunTimeoutError(maxRuntime)), maxRuntime);
+    const results: AgentExecutionResult[] = [];
+    const iterations: HeartbeatIteration[] = [];
+    let note: string | null = null;
+    try {
+      const heartbeat = job.heartbeat?.enabled ? job.heartbeat : null;
+      const mode = heartbeat ? heartbeat.contextMode : job.sessionMode;
+      let carry = seed;
+      for (let index = 1; ; index++) {
+        const started = this.#now().getTime();
+        const result = await this.#executeOnce(job, run, this.#context(job, mode, carry, index), controller.signal);
+        results.push(result);
+        if (!heartbeat) break;
+        const iteration: HeartbeatIteration = {
+          index,
+          output: result.output,
+          summary: result.summary ?? null,
+          action: heartbeatAction(result),
+          durationMs: this.#now().getTime() - started,
+        };
+        iterations.push(iteration);
+        if (iterations.length > MAX_RECORDED_ITERATIONS) iterations.shift();
+        this.#deps.events.emit('run:iteration', { job, run, iteration });
+        carry = carryForward(mode, carry, run.input, result, this.#now(), this.#deps.config.sessionHistoryLimit);
+        if (iteration.action === 'sleep') break;
+        if (index >= heartbeat.maxIterations) {
+          note = `heartbeat reached max_iterations (${heartbeat.maxIterations}) without the agent asking to sleep`;
+          break;
+        }
+      }
+      const last = results[results.length - 1]!;
+      return {
+        patch: { status: 'succeeded', output: last.output, summary: last.summary ?? null, stderr: last.stderr ?? null, error: note, iterations },
+        outcome: 'success',
+        results,
+      };
+    } catch (error) {
+      const reason = controller.signal.aborted ? controller.signal.reason : error;
+      const { status, outcome } = failureOf(reason);
+      return { patch: { status, error: messageOf(reason), iterations, output: results.at(-1)?.output ?? null }, outcome, results };
+    } finally {
+      if (timer) this.#deps.clock.clearTimeout(timer);
+      outer.removeEventListener('abort', abort);
+    }
+  }
+
+  async #executeOnce(job: CronJobDefinition, run: JobRunRecord, context: AgentContext, signal: AbortSignal): Promise<AgentExecutionResult> {
+    signal.throwIfAborted();
+    const execution = this.#deps.executor.execute({ agentId: job.agentId, job, run, input: run.input, context }, { signal });
+    // An executor that ignores its signal must not hold the run past max_runtime or shutdown.
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+    execution.catch(() => undefined);
+    return Promise.race([execution, aborted]);
+  }
+
+  async #evaluateGates(job: CronJobDefinition, context: AgentContext): Promise<SchedulePolicyDecision> {
+    for (const gate of this.#deps.gates) {
+      const decision = await gate.evaluate(job, context);
+      if (decision.kind !== 'Allow') return decision;
+    }
+    return { kind: 'Allow' };
+  }
+
+  async #holdForApproval(
+    job: CronJobDefinition,
+    run: JobRunRecord,
+    decision: Extract<SchedulePolicyDecision, { kind: 'RequiresApproval' }>,
+  ): Promise<JobRunRecord | null> {
+    const now = this.#now();
+    const timeout = job.policy.approvalTimeoutMs ?? this.#deps.config.approvalTimeoutMs;
+    const held = await this.#deps.store.updateRun(
+      run.id,
+      {
+        status: 'awaiting_approval',
+        owner: null,
+        leaseExpiresAt: null,
+        approval: {
+          approver: decision.approver,
+          reason: decision.reason,
+          policyId: decision.policyId,
+          requestedAt: now,
+          expiresAt: new Date(now.getTime() + timeout),
+          decision: null,
+          decidedBy: null,
+          decidedAt: null,
+          note: null,
+        },
+      },
+      { owner: this.#deps.config.instanceId, statusIn: ['scheduled'] },
+    );
+    if (!held) return null;
+    await this.#deps.audit('ApprovalRequested', {
+      job,
+      run: held,
+      details: { approver: decision.approver, reason: decision.reason, policy_id: decision.policyId },
+    });
+    this.#deps.events.emit('run:awaiting_approval', { job, run: held });
+    return held;
+  }
+
+  /** Finishes a run and its job in one store transaction, then records metrics, audit and events. */
+  async #finish(job: CronJobDefinition, run: JobRunRecord, patch: RunPatch, outcome: RunOutcome): Promise<JobRunRecord | null> {
+    const status = patch.status!;
+    const ctx = this.#deps.planContext();
+    const result = await this.#deps.store.finishRun({
+      runId: run.id,
+      owner: this.#deps.config.instanceId,
+      patch: { ...patch, completedAt: ctx.now },
+      outcome,
+      plan: (updated) => planFinish(updated, { ...run, status }, outcome, ctx),
+    });
+    if (!result) return null;
+    await this.afterFinish(job, result.run, result.job);
+    return result.run;
+  }
+
+  /** Metrics, audit events and typed events for a run that reached a terminal status. */
+  async afterFinish(job: CronJobDefinition, run: JobRunRecord, updated: CronJobDefinition | null): Promise<void> {
+    const { metrics, events } = this.#deps;
+    if (this.#deps.config.enableMetrics) metrics.recordRun(job.name, run.status, run.executionTimeMs);
+    const status: RunStatus = run.status;
+    if (status === 'succeeded') {
+      await this.#deps.audit('CronJobExecuted', { job, run, details: { status, execution_time_ms: run.executionTimeMs } });
+      events.emit('run:succeeded', { job, run });
+    } else if (status === 'failed' || status === 'timed_out') {
+      await this.#deps.audit('CronJobFailed', { job, run, details: { status, error: run.error, attempt: run.attempt } });
+      events.emit('run:failed', { job, run });
+    } else if (status === 'interrupted') {
+      events.emit('run:interrupted', { run });
+    } else if (status === 'skipped') {
+      events.emit('run:skipped', { job, run });
+    }
+    if (updated?.status === 'dead_letter' && job.status !== 'dead_letter') {
+      metrics.recordDeadLetter(job.name);
+      await this.#deps.audit('CronJobDeadLettered', {
+        job: updated,
+        run,
+        details: { consecutive_failures: updated.consecutiveFailures, last_error: run.error },
+      });
+      events.emit('job:dead_lettered', { job: updated, run });
+    }
+    if (updated?.status === 'completed' && job.status !== 'completed') events.emit('job:completed', { job: updated });
+  }
+
+  #context(job: CronJobDefinition, mode: CronJobDefinition['sessionMode'], carry: Carryover, iteration: number): AgentContext {
+    return {
+      mode,
+      previousSummary: mode === 'fully_ephemeral' ? null : carry.summary,
+      history: mode === 'shared_persistent' ? carry.history : [],
+      iteration,
+      capabilities: this.#deps.executor.describe?.(job.agentId)?.capabilities ?? [],
+      environment: this.#deps.config.environment,
+      now: this.#now(),
+    };
+  }
+
+  #now(): Date {
+    return new Date(this.#deps.clock.now());
+  }
+}
+
+function pendingDelivery(channel: string): DeliveryOutcome {
+  return { channel, status: 'pending', attempts: 0, error: null, completedAt: null };
+}
+
+function failureOf(reason: unknown): { status: RunStatus; outcome: RunOutcome } {
+  if (reason instanceof RunTimeoutError) return { status: 'timed_out', outcome: 'failure' };
+  if (reason instanceof RunAbort) return { status: reason.status, outcome: reason.outcome };
+  return { status: 'failed', outcome: outcomeOf('failed') };
+}
+
+/** A readable one-line message for any thrown value. */
+export function messageOf(error: unknown): string {
+  if (error instanceof SchedulerError || error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,134 @@
+import type { CronJobDefinition, JobStatus } from '../domain/job.js';
+import type { JobRunRecord, RunTrigger } from '../domain/run.js';
+import { newRun } from '../domain/run-factory.js';
+import type { FinishPlan, FirePlan, JobLoad, RunOutcome } from '../ports/job-store.js';
+import { compileSchedule, firesBetween } from '../time/index.js';
+import type { CronSchedulerConfig } from './config.js';
+
+/** Most missed fires one `catchup: all` plan enqueues; older ones are dropped (and logged). */
+export const MAX_CATCHUP_FIRES = 1000;
+
+/** What the planners need besides the job. */
+export interface PlanContext {
+  /** The scheduler's current time. */
+  now: Date;
+  /** Scheduler settings. */
+  config: CronSchedulerConfig;
+  /** Source of randomness in [0, 1) for jitter and backoff. */
+  random: () => number;
+}
+
+/**
+ * The next fire of a job strictly after `after`, by its cron expression or `at` instant, in its
+ * time zone. Null when none remains.
+ */
+export function nextFireAfter(job: Pick<CronJobDefinition, 'cronExpr' | 'at' | 'timezone'>, after: Date): Date | null {
+  return compileSchedule(job).next(after);
+}
+
+/**
+ * The first fire of a newly created, resumed or reset job: its next fire strictly after `now`,
+ * except that a one-shot whose instant is already past fires at once.
+ */
+export function firstFire(job: Pick<CronJobDefinition, 'cronExpr' | 'at' | 'timezone'>, now: Date): Date | null {
+  if (job.at !== null) {
+    const at = new Date(job.at);
+    return at.getTime() <= now.getTime() ? now : at;
+  }
+  return nextFireAfter(job, now);
+}
+
+/**
+ * Decides what a due job's fire turns into (called by the store inside its claim transaction).
+ *
+ * Time rules: a fire at most `misfireThresholdMs` late runs normally; a later one was missed
+ * (the scheduler was down) and follows the job's `catchup` policy within `catchupWindowMs`:
+ * `skip` runs nothing, `once` runs one catch-up fire, `all` runs every missed fire (at most
+ * {@link MAX_CATCHUP_FIRES}). `next_run` advances from the scheduled time, never from the clock,
+ * so schedules do not drift; after a miss it resumes at the first fire after now.
+ */
+export function planFire(job: CronJobDefinition, load: JobLoad, ctx: PlanContext): FirePlan {
+  const scheduledFor = job.nextRun ?? ctx.now;
+  const schedule = compileSchedule(job);
+  const late = ctx.now.getTime() - scheduledFor.getTime() > ctx.config.misfireThresholdMs;
+  if (!late) {
+    return {
+      ...withOverlap(job, load, [fire(job, scheduledFor, 'schedule', ctx)], ctx.now),
+      nextRun: schedule.next(scheduledFor),
+    };
+  }
+  const nextRun = schedule.next(ctx.now);
+  const oneShotDone: { status?: JobStatus } = job.at !== null ? { status: 'completed' } : {};
+  const policy = ctx.config.enableMissedRunCatchup ? job.catchup : 'skip';
+  const windowStart = new Date(Math.max(scheduledFor.getTime() - 1, ctx.now.getTime() - ctx.config.catchupWindowMs));
+  const missed =
+    policy === 'skip' ? [] : firesBetween(schedule, windowStart, ctx.now, policy === 'once' ? 1 : MAX_CATCHUP_FIRES);
+  if (missed.length === 0) return { runs: [], nextRun, ...oneShotDone };
+  return {
+    ...withOverlap(job, load, missed.map((t) => fire(job, t, 'catchup', ctx)), ctx.now),
+    nextRun,
+  };
+}
+
+function fire(job: CronJobDefinition, scheduledFor: Date, trigger: RunTrigger, ctx: PlanContext): JobRunRecord {
+  const jitterMs = Math.floor(ctx.random() * (job.jitterSeconds ?? ctx.config.maxJitterSeconds) * 1000);
+  return newRun(job, { scheduledFor, trigger, dueAt: new Date(scheduledFor.getTime() + jitterMs) });
+}
+
+/** Applies the job's overlap policy to the runs a fire makes, given what is already in flight. */
+function withOverlap(job: CronJobDefinition, load: JobLoad, runs: JobRunRecord[], now: Date): Pick<FirePlan, 'runs' | 'cancelActive'> {
+  let { active, waiting } = load;
+  let cancelActive = false;
+  const planned = runs.map((run) => {
+    if (job.overlap === 'allow_all' || active < job.maxConcurrent) {
+      active++;
+      return run;
+    }
+    if (job.overlap === 'cancel_other') {
+      cancelActive = true;
+      return { ...run, waitForSlot: true };
+    }
+    if (job.overlap === 'buffer_one' && waiting === 0) {
+      waiting++;
+      return { ...run, waitForSlot: true };
+    }
+    return {
+      ...run,
+      status: 'skipped' as const,
+      completedAt: now,
+      error: `skipped: ${active} run(s) already in flight (max_concurrent ${job.maxConcurrent}, overlap ${job.overlap})`,
+    };
+  });
+  return cancelActive ? { runs: planned, cancelActive } : { runs: planned };
+}
+
+/**
+ * Decides what follows a finished run (called by the store inside its finish transaction, with
+ * the job's counters already updated): a failure is retried with exponential backoff and jitter
+ * until `max_retries` consecutive failures, which dead-letter the job; a one-shot completes on
+ * success and ends `failed` when denied.
+ */
+export function planFinish(job: CronJobDefinition, run: JobRunRecord, outcome: RunOutcome, ctx: PlanContext): FinishPlan {
+  const oneShot = job.at !== null && job.nextRun === null;
+  if (outcome === 'success') return oneShot && job.status === 'active' ? { status: 'completed' } : {};
+  if (outcome === 'neutral') return oneShot && job.status === 'active' && run.status === 'denied' ? { status: 'failed' } : {};
+  const maxRetries = job.maxRetries ?? ctx.config.defaultMaxRetries;
+  if (job.consecutiveFailures >= maxRetries) return job.status === 'active' ? { status: 'dead_letter' } : {};
+  if (job.status !== 'active' || run.trigger === 'manual') return {};
+  return {
+    retry: newRun(job, {
+      scheduledFor: run.scheduledFor,
+      trigger: 'retry',
+      attempt: run.attempt + 1,
+      input: run.input,
+      dueAt: new Date(ctx.now.getTime() + retryDelayMs(job.consecutiveFailures, ctx)),
+    }),
+  };
+}
+
+/** Exponential backoff with ±20 % jitter: base × 2^(failures−1), capped. */
+export function retryDelayMs(consecutiveFailures: number, ctx: Pick<PlanContext, 'config' | 'random'>): number {
+  const exponential = ctx.config.retryBaseDelayMs * 2 ** Math.max(0, consecutiveFailures - 1);
+  const capped = Math.min(ctx.config.retryMaxDelayMs, exponential);
+  return Math.round(capped * (0.8 + 0.4 * ctx.random()));
+}

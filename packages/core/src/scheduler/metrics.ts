@@ -1,0 +1,156 @@
+import type { RunStatus } from '../domain/run.js';
+
+/** Upper bounds (seconds) of the execution-time histogram buckets. */
+export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
+
+interface Histogram {
+  buckets: number[];
+  sum: number;
+  count: number;
+}
+
+/** The spec's health JSON (`GET /api/v1/health/scheduler`), exactly. */
+export interface SchedulerHealth {
+  /** `healthy` while the loop runs and the store answers; `degraded` or `stopped` otherwise. */
+  status: 'healthy' | 'degraded' | 'stopped';
+  /** Jobs with status active. */
+  active_jobs: number;
+  /** Jobs with status paused. */
+  paused_jobs: number;
+  /** Runs executing in this process. */
+  in_flight_jobs: number;
+  /** Run counters since this process started. */
+  metrics: {
+    /** Runs that finished (any outcome but skipped). */
+    runs_total: number;
+    /** Runs that succeeded. */
+    runs_succeeded: number;
+    /** Runs that failed, timed out or were interrupted. */
+    runs_failed: number;
+    /** Mean execution time of finished runs. */
+    avg_execution_time_ms: number;
+  };
+}
+
+/** A point-in-time copy of the counters. */
+export interface MetricsSnapshot {
+  /** Finished runs by job name and status. */
+  runs: { jobName: string; status: RunStatus; count: number }[];
+  /** Execution-time histograms by job name (cumulative bucket counts, seconds). */
+  durations: { jobName: string; buckets: { le: number; count: number }[]; sum: number; count: number }[];
+  /** Dead-letter transitions by job name. */
+  deadLetters: { jobName: string; count: number }[];
+  /** Runs executing now. */
+  inFlight: number;
+}
+
+/**
+ * In-process counters behind `/metrics` and the health JSON: runs by job and status, an
+ * execution-time histogram per job, dead-letter transitions and in-flight runs.
+ */
+export class SchedulerMetrics {
+  #runs = new Map<string, Map<RunStatus, number>>();
+  #durations = new Map<string, Histogram>();
+  #deadLetters = new Map<string, number>();
+  #inFlight = 0;
+  #totalMs = 0;
+  #timed = 0;
+
+  /** Counts a finished run and its execution time. */
+  recordRun(jobName: string, status: RunStatus, executionTimeMs: number | null): void {
+    const byStatus = this.#runs.get(jobName) ?? new Map<RunStatus, number>();
+    byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+    this.#runs.set(jobName, byStatus);
+    if (executionTimeMs === null) return;
+    const seconds = executionTimeMs / 1000;
+    const histogram = this.#durations.get(jobName) ?? { buckets: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 };
+    DURATION_BUCKETS.forEach((le, i) => {
+      if (seconds <= le) histogram.buckets[i]!++;
+    });
+    histogram.sum += seconds;
+    histogram.count++;
+    this.#durations.set(jobName, histogram);
+    this.#totalMs += executionTimeMs;
+    this.#timed++;
+  }
+
+  /** Counts a job moving to dead_letter. */
+  recordDeadLetter(jobName: string): void {
+    this.#deadLetters.set(jobName, (this.#deadLetters.get(jobName) ?? 0) + 1);
+  }
+
+  /** Marks a run as started (+1) or ended (−1). */
+  adjustInFlight(delta: 1 | -1): void {
+    this.#inFlight += delta;
+  }
+
+  /** Runs executing now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** The totals of the health JSON's `metrics` object. */
+  totals(): SchedulerHealth['metrics'] {
+    let total = 0;
+    let succeeded = 0;
+    let failed = 0;
+    for (const byStatus of this.#runs.values()) {
+      for (const [status, count] of byStatus) {
+        if (status === 'skipped') continue;
+        total += count;
+        if (status === 'succeeded') succeeded += count;
+        if (status === 'failed' || status === 'timed_out' || status === 'interrupted') failed += count;
+      }
+    }
+    return {
+      runs_total: total,
+      runs_succeeded: succeeded,
+      runs_failed: failed,
+      avg_execution_time_ms: this.#timed === 0 ? 0 : Math.round(this.#totalMs / this.#timed),
+    };
+  }
+
+  /** A copy of every counter. */
+  snapshot(): MetricsSnapshot {
+    return {
+      runs: [...this.#runs].flatMap(([jobName, byStatus]) => [...byStatus].map(([status, count]) => ({ jobName, status, count }))),
+      durations: [...this.#durations].map(([jobName, h]) => ({
+        jobName,
+        buckets: DURATION_BUCKETS.map((le, i) => ({ le, count: h.buckets[i]! })),
+        sum: h.sum,
+        count: h.count,
+      })),
+      deadLetters: [...this.#deadLetters].map(([jobName, count]) => ({ jobName, count })),
+      inFlight: this.#inFlight,
+    };
+  }
+
+  /** The counters in Prometheus text exposition format, with the spec's metric names. */
+  toPrometheus(): string {
+    const snap = this.snapshot();
+    const lines = [
+      '# HELP symbiont_cron_runs_total Finished cron runs by job and status.',
+      '# TYPE symbiont_cron_runs_total counter',
+      ...snap.runs.map((r) => `symbiont_cron_runs_total{job_name="${label(r.jobName)}",status="${r.status}"} ${r.count}`),
+      '# HELP symbiont_cron_execution_duration_seconds Execution time of cron runs.',
+      '# TYPE symbiont_cron_execution_duration_seconds histogram',
+      ...snap.durations.flatMap((d) => [
+        ...d.buckets.map((b) => `symbiont_cron_execution_duration_seconds_bucket{job_name="${label(d.jobName)}",le="${b.le}"} ${b.count}`),
+        `symbiont_cron_execution_duration_seconds_bucket{job_name="${label(d.jobName)}",le="+Inf"} ${d.count}`,
+        `symbiont_cron_execution_duration_seconds_sum{job_name="${label(d.jobName)}"} ${d.sum}`,
+        `symbiont_cron_execution_duration_seconds_count{job_name="${label(d.jobName)}"} ${d.count}`,
+      ]),
+      '# HELP symbiont_cron_in_flight_jobs Runs executing now.',
+      '# TYPE symbiont_cron_in_flight_jobs gauge',
+      `symbiont_cron_in_flight_jobs ${snap.inFlight}`,
+      '# HELP symbiont_cron_dead_letter_total Jobs moved to dead-letter.',
+      '# TYPE symbiont_cron_dead_letter_total counter',
+      ...snap.deadLetters.map((d) => `symbiont_cron_dead_letter_total{job_name="${label(d.jobName)}"} ${d.count}`),
+    ];
+    return `${lines.join('\n')}\n`;
+  }
+}
+
+function label(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}

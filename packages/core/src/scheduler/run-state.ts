@@ -1,0 +1,45 @@
+import type { RunStatus } from '../domain/run.js';
+import { InvalidStateError } from '../errors.js';
+import type { RunOutcome } from '../ports/job-store.js';
+
+/**
+ * The run state machine, in one place. A run is created `scheduled` (queued), or terminal
+ * (`skipped`); a claimed run goes `running` or, when a policy asks, `awaiting_approval`; an
+ * approved run goes back to `scheduled` to be claimed again.
+ */
+export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> = {
+  scheduled: ['running', 'awaiting_approval', 'denied', 'skipped', 'interrupted'],
+  awaiting_approval: ['scheduled', 'denied'],
+  running: ['succeeded', 'failed', 'timed_out', 'interrupted'],
+  succeeded: [],
+  failed: [],
+  timed_out: [],
+  skipped: [],
+  denied: [],
+  interrupted: [],
+};
+
+/** Whether a run may move from `from` to `to`. */
+export function canTransition(from: RunStatus, to: RunStatus): boolean {
+  return RUN_TRANSITIONS[from].includes(to);
+}
+
+/** Throws `InvalidStateError` unless the run may move from `from` to `to`. */
+export function assertTransition(runId: string, from: RunStatus, to: RunStatus): void {
+  if (!canTransition(from, to)) throw new InvalidStateError(`run ${runId} cannot go from ${from} to ${to}`);
+}
+
+/** Statuses from which a run may still move to `to`: the guard for a store update. */
+export function statusesBefore(to: RunStatus): RunStatus[] {
+  return (Object.keys(RUN_TRANSITIONS) as RunStatus[]).filter((from) => canTransition(from, to));
+}
+
+/**
+ * How a terminal status counts for the job's failure streak: timed-out and interrupted runs are
+ * failures (retried, and dead-letter the job in the end); skipped and denied runs count neither way.
+ */
+export function outcomeOf(status: RunStatus): RunOutcome {
+  if (status === 'succeeded') return 'success';
+  if (status === 'failed' || status === 'timed_out' || status === 'interrupted') return 'failure';
+  return 'neutral';
+}
