@@ -1,0 +1,114 @@
+import type { CronJobDefinition, DeliveryChannel } from '../domain/job.js';
+import type { JobRunRecord } from '../domain/run.js';
+import { DeliveryError, ExecutionError } from '../errors.js';
+import type { AgentDescriptor, AgentExecutionRequest, AgentExecutionResult, AgentExecutor } from '../ports/agent-executor.js';
+import { sleep, type Clock } from '../ports/clock.js';
+import type { DeliveryRouter } from '../ports/delivery-router.js';
+
+/** A scripted agent: what it answers for one request (a string is the output). */
+export type FakeAgent = (
+  request: AgentExecutionRequest,
+  call: number,
+) => string | AgentExecutionResult | Promise<string | AgentExecutionResult>;
+
+/** One call a {@link FakeExecutor} received. */
+export interface FakeExecutorCall {
+  /** The request, as received. */
+  request: AgentExecutionRequest;
+  /** Clock time when the call started. */
+  startedAt: number;
+}
+
+/**
+ * An executor for tests: agents are functions, optionally taking `durationMs` of clock time (so a
+ * `VirtualClock` controls how long runs last). Honours abort signals. Unknown agents answer
+ * `ok:<agent>`.
+ *
+ * @example
+ * ```ts
+ * const executor = new FakeExecutor(clock, { reporter: () => 'report ready' }, { durationMs: 500 });
+ * ```
+ */
+export class FakeExecutor implements AgentExecutor {
+  /** Every call received, in order. */
+  readonly calls: FakeExecutorCall[] = [];
+  /** Runs executing now. */
+  active = 0;
+  /** Most runs executing at once so far. */
+  maxActive = 0;
+  readonly #agents: Map<string, FakeAgent>;
+  readonly #capabilities = new Map<string, string[]>();
+
+  constructor(
+    private readonly clock: Clock,
+    agents: Record<string, FakeAgent> = {},
+    private readonly options: { durationMs?: number | ((request: AgentExecutionRequest) => number) } = {},
+  ) {
+    this.#agents = new Map(Object.entries(agents));
+  }
+
+  /** Adds or replaces an agent; `capabilities` is what `describe` reports. */
+  define(agentId: string, agent: FakeAgent, capabilities: string[] = []): this {
+    this.#agents.set(agentId, agent);
+    this.#capabilities.set(agentId, capabilities);
+    return this;
+  }
+
+  /** Calls received for one agent. */
+  callsOf(agentId: string): FakeExecutorCall[] {
+    return this.calls.filter((c) => c.request.agentId === agentId);
+  }
+
+  async execute(request: AgentExecutionRequest, { signal }: { signal: AbortSignal }): Promise<AgentExecutionResult> {
+    const call = this.callsOf(request.agentId).length + 1;
+    this.calls.push({ request, startedAt: this.clock.now() });
+    this.active++;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    try {
+      const duration = typeof this.options.durationMs === 'function' ? this.options.durationMs(request) : this.options.durationMs ?? 0;
+      if (duration > 0) await sleep(this.clock, duration, signal);
+      signal.throwIfAborted();
+      const agent = this.#agents.get(request.agentId);
+      const answer = agent ? await agent(request, call) : `ok:${request.agentId}`;
+      return typeof answer === 'string' ? { output: answer } : answer;
+    } finally {
+      this.active--;
+    }
+  }
+
+  describe(agentId: string): AgentDescriptor | undefined {
+    return { id: agentId, capabilities: this.#capabilities.get(agentId) ?? [] };
+  }
+}
+
+/** An agent that always fails with `message`. */
+export function failingAgent(message = 'agent failed'): FakeAgent {
+  return () => {
+    throw new ExecutionError(message);
+  };
+}
+
+/** One delivery a {@link RecordingRouter} received. */
+export interface RecordedDelivery {
+  /** Channel name. */
+  channel: DeliveryChannel;
+  /** The job. */
+  job: CronJobDefinition;
+  /** The run. */
+  run: JobRunRecord;
+  /** The output delivered. */
+  output: string;
+}
+
+/** A delivery router for tests that records every delivery; channels listed in `failing` reject. */
+export class RecordingRouter implements DeliveryRouter {
+  /** Deliveries accepted, in order. */
+  readonly delivered: RecordedDelivery[] = [];
+  /** Channels that reject every delivery. */
+  readonly failing = new Set<string>();
+
+  async route(channel: DeliveryChannel, job: CronJobDefinition, run: JobRunRecord, output: string): Promise<void> {
+    if (this.failing.has(channel)) throw new DeliveryError(channel, 'refused by the test');
+    this.delivered.push({ channel, job, run, output });
+  }
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryJobStore, type CatchupPolicy } from '@symbi/core';
+import { VirtualClock, makeJob } from '@symbi/core/testing';
+import { startHarness } from './harness.js';
+
+/** A store holding an hourly job whose last fire was at 06:00, found at 09:00:00.5 (the scheduler was down). */
+async function downtime(catchup: CatchupPolicy, config = {}) {
+  const store = new InMemoryJobStore();
+  await store.init();
+  await store.createJob(
+    makeJob({ name: 'hourly', agentId: 'a', cronExpr: '0 0 * * * *', catchup, nextRun: new Date('2026-03-02T07:00:00Z') }),
+  );
+  const clock = new VirtualClock('2026-03-02T09:00:00.500Z');
+  return startHarness({ store, clock, config });
+}
+
+describe('CronScheduler: missed fires on start (catch-up)', () => {
+  it('once (default): runs one catch-up fire and resumes the schedule', async () => {
+    const { clock, scheduler } = await downtime('once');
+    await clock.advance('100ms');
+    const runs = await scheduler.history('hourly');
+    expect(runs.map((r) => [r.trigger, r.scheduledFor.toISOString(), r.status])).toEqual([
+      ['catchup', '2026-03-02T07:00:00.000Z', 'succeeded'],
+    ]);
+    expect((await scheduler.getJob('hourly')).nextRun?.toISOString()).toBe('2026-03-02T10:00:00.000Z');
+    await scheduler.stop();
+  });
+
+  it('all: runs every missed fire, each marked catchup', async () => {
+    const { clock, scheduler } = await downtime('all');
+    await clock.advance('100ms');
+    const runs = (await scheduler.history('hourly')).reverse();
+    expect(runs.map((r) => [r.trigger, r.scheduledFor.toISOString()])).toEqual([
+      ['catchup', '2026-03-02T07:00:00.000Z'],
+      ['catchup', '2026-03-02T08:00:00.000Z'],
+      ['catchup', '2026-03-02T09:00:00.000Z'],
+    ]);
+    await scheduler.stop();
+  });
+
+  it('skip: runs nothing missed and waits for the next fire', async () => {
+    const { clock, scheduler, executor } = await downtime('skip');
+    await clock.advance('100ms');
+    expect(executor.calls).toHaveLength(0);
+    expect((await scheduler.getJob('hourly')).nextRun?.toISOString()).toBe('2026-03-02T10:00:00.000Z');
+    await scheduler.stop();
+  });
+
+  it('enable_missed_run_catchup = false skips missed fires for every job', async () => {
+    const { clock, executor, scheduler } = await downtime('all', { enableMissedRunCatchup: false });
+    await clock.advance('100ms');
+    expect(executor.calls).toHaveLength(0);
+    await scheduler.stop();
+  });
+
+  it('all: stays within the catch-up window', async () => {
+    const { clock, scheduler } = await downtime('all', { catchupWindowMs: 90 * 60_000 });
+    await clock.advance('100ms');
+    expect((await scheduler.history('hourly')).map((r) => r.scheduledFor.toISOString()).reverse()).toEqual([
+      '2026-03-02T08:00:00.000Z',
+      '2026-03-02T09:00:00.000Z',
+    ]);
+    await scheduler.stop();
+  });
+
+  it('a one-shot missed under skip completes without running', async () => {
+    const store = new InMemoryJobStore();
+    await store.init();
+    await store.createJob(makeJob({ name: 'once', cronExpr: null, at: '2026-03-02T07:00:00Z', catchup: 'skip', nextRun: new Date('2026-03-02T07:00:00Z') }));
+    const { clock, scheduler, executor } = await startHarness({ store, clock: new VirtualClock('2026-03-02T09:00:00Z') });
+    await clock.advance('100ms');
+    expect(executor.calls).toHaveLength(0);
+    expect((await scheduler.getJob('once')).status).toBe('completed');
+    await scheduler.stop();
+  });
+});

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { startHarness } from './harness.js';
+
+describe('CronScheduler: per-job concurrency and overlap policies', () => {
+  it('skip (spec default): a fire at max_concurrent records a skipped run', async () => {
+    const { clock, scheduler, executor } = await startHarness({ durationMs: 2500 });
+    await scheduler.add({ name: 'sync', agentId: 'a', cronExpr: '* * * * * *' });
+    await clock.advance('3s');
+    const runs = await scheduler.history('sync');
+    expect(runs.map((r) => r.status).reverse()).toEqual(['succeeded', 'skipped', 'skipped']);
+    expect(runs[0]!.error).toContain('max_concurrent 1');
+    expect(executor.maxActive).toBe(1);
+    await scheduler.stop();
+  });
+
+  it('max_concurrent 2 allows two runs at once', async () => {
+    const { clock, scheduler, executor } = await startHarness({ durationMs: 2500 });
+    await scheduler.add({ name: 'sync', agentId: 'a', cronExpr: '* * * * * *', maxConcurrent: 2 });
+    await clock.advance('4s');
+    expect(executor.maxActive).toBe(2);
+    // fires at 1 s and 2 s run until 3.5 s and 4.5 s; the 3 s fire finds both slots taken
+    const statuses = (await scheduler.history('sync')).map((r) => r.status).reverse();
+    expect(statuses).toEqual(['succeeded', 'running', 'skipped', 'running']);
+    await scheduler.stop();
+  });
+
+  it('buffer_one keeps one fire waiting and starts it when the slot frees', async () => {
+    const { clock, scheduler, executor } = await startHarness({ durationMs: 2500 });
+    await scheduler.add({ name: 'b', agentId: 'a', cronExpr: '* * * * * *', overlap: 'buffer_one' });
+    await clock.advance('3s');
+    // fire 1 runs 1s..3.5s, fire 2 is buffered, fire 3 is skipped
+    const runs = (await scheduler.history('b')).reverse();
+    expect(runs.map((r) => r.status)).toEqual(['succeeded', 'scheduled', 'skipped']);
+    await clock.advance('600ms');
+    expect(new Date(executor.calls[1]!.startedAt).toISOString()).toBe('2026-03-02T09:00:03.500Z');
+    expect(executor.maxActive).toBe(1);
+    await scheduler.stop();
+  });
+
+  it('cancel_other interrupts the run in flight and starts the new fire', async () => {
+    const { clock, scheduler, executor } = await startHarness({ durationMs: 60_000, config: { leaseMs: 3000 } });
+    await scheduler.add({ name: 'c', agentId: 'a', cronExpr: '*/10 * * * * *', overlap: 'cancel_other' });
+    await clock.advance('12s');
+    const runs = (await scheduler.history('c')).reverse();
+    expect(runs[0]).toMatchObject({ status: 'interrupted' });
+    expect(runs[0]!.error).toContain('cancel_other');
+    expect(runs[1]).toMatchObject({ status: 'running' });
+    expect(executor.maxActive).toBe(1);
+    // a cancelled run is not a failure and is not retried
+    expect((await scheduler.getJob('c')).consecutiveFailures).toBe(0);
+    expect(runs.filter((r) => r.trigger === 'retry')).toHaveLength(0);
+    await scheduler.stop();
+  });
+
+  it('allow_all ignores max_concurrent', async () => {
+    const { clock, scheduler, executor } = await startHarness({ durationMs: 3500 });
+    await scheduler.add({ name: 'all', agentId: 'a', cronExpr: '* * * * * *', overlap: 'allow_all' });
+    await clock.advance('4s');
+    expect(executor.maxActive).toBeGreaterThanOrEqual(3);
+    expect((await scheduler.history('all')).some((r) => r.status === 'skipped')).toBe(false);
+    await scheduler.stop();
+  });
+});
