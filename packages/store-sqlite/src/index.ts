@@ -1,1 +1,7 @@
-export {};
+/**
+ * `@symbi/store-sqlite`: the embedded default job store of the Symbiont scheduler, one SQLite
+ * file through better-sqlite3, queries built with kysely.
+ *
+ * @packageDocumentation
+ */
+export { DEFAULT_SQLITE_PATH, SqliteJobStore, type SqliteJobStoreOptions } from './sqlite-job-store.js';

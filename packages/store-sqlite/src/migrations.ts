@@ -1,0 +1,210 @@
+import { StoreError } from '@symbi/core';
+import { sql, type Compilable, type Kysely, type RawBuilder } from 'kysely';
+import type { SqliteRunner } from './sqlite-runner.js';
+import type { StoreDatabase } from './schema.js';
+
+/** One schema change, applied once per database file in version order. */
+export interface Migration {
+  /** Position in the history; versions are consecutive from 1. */
+  version: number;
+  /** What it does, kept in `schema_migrations`. */
+  name: string;
+  /** The DDL statements, built with kysely's schema builder. */
+  statements(db: Kysely<StoreDatabase>): Compilable[];
+}
+
+/**
+ * The `in (…)` list of run statuses that hold a lease. Queries repeat it word for word so SQLite
+ * recognises the partial index `runs_lease` as usable.
+ */
+export const LEASED_RUN_STATUSES = sql`('scheduled', 'awaiting_approval', 'running')`;
+
+/** The outbox's order; queries repeat it so SQLite walks the expression index `runs_outbox`. */
+export const OUTBOX_ORDER = sql`coalesce(completed_at, scheduled_for)`;
+
+/** A raw statement (for what kysely's builders do not cover) as a compilable query. */
+function raw(db: Kysely<StoreDatabase>, statement: RawBuilder<unknown>): Compilable {
+  return { compile: () => statement.compile(db) };
+}
+
+/**
+ * Planner statistics of a busy store (10,000 jobs, a million runs of which a hundred are queued or
+ * leased), written where `ANALYZE` would put them. Without statistics SQLite guesses that an
+ * equality on `status` is as selective as a partial index and sorts every queued or finished run
+ * instead of walking `runs_claim`, `runs_lease` or `jobs_due`; these figures make it pick the
+ * partial indexes from the first query on. A later `ANALYZE` replaces them with measured ones,
+ * which lead to the same plans.
+ */
+const PLANNER_STATISTICS: { tbl: string; idx: string | null; stat: string }[] = [
+  { tbl: 'jobs', idx: null, stat: '10000' },
+  { tbl: 'jobs', idx: 'jobs_due', stat: '9000 1 1' },
+  { tbl: 'jobs', idx: 'jobs_agent', stat: '10000 10 1' },
+  { tbl: 'jobs', idx: 'jobs_status', stat: '10000 2500 1' },
+  { tbl: 'runs', idx: null, stat: '1000000' },
+  { tbl: 'runs', idx: 'runs_claim', stat: '100 1 1' },
+  { tbl: 'runs', idx: 'runs_waiting', stat: '10 1 1' },
+  { tbl: 'runs', idx: 'runs_job_history', stat: '1000000 100 1 1' },
+  { tbl: 'runs', idx: 'runs_job_status', stat: '1000000 100 20' },
+  { tbl: 'runs', idx: 'runs_status', stat: '1000000 100000 1' },
+  { tbl: 'runs', idx: 'runs_agent', stat: '1000000 1000 1' },
+  { tbl: 'runs', idx: 'runs_lease', stat: '100 1' },
+  { tbl: 'runs', idx: 'runs_outbox', stat: '100 1' },
+  { tbl: 'audit_events', idx: null, stat: '100000' },
+  { tbl: 'audit_events', idx: 'audit_at', stat: '100000 1' },
+  { tbl: 'audit_events', idx: 'audit_type', stat: '100000 10000 1' },
+  { tbl: 'audit_events', idx: 'audit_job', stat: '100000 100 1' },
+];
+
+/** The schema's history. Append only: a released migration is never edited. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'jobs, runs, sessions and audit events',
+    statements: (db) => [
+      db.schema
+        .createTable('jobs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('agent_id', 'text', (c) => c.notNull())
+        .addColumn('cron_expr', 'text')
+        .addColumn('at', 'text')
+        .addColumn('timezone', 'text', (c) => c.notNull())
+        .addColumn('input', 'text')
+        .addColumn('session_mode', 'text', (c) => c.notNull())
+        .addColumn('delivery', 'text', (c) => c.notNull())
+        .addColumn('webhook_url', 'text')
+        .addColumn('webhook_headers', 'text', (c) => c.notNull())
+        .addColumn('slack_channel', 'text')
+        .addColumn('email_recipients', 'text', (c) => c.notNull())
+        .addColumn('policy', 'text', (c) => c.notNull())
+        .addColumn('heartbeat', 'text')
+        .addColumn('max_concurrent', 'integer', (c) => c.notNull())
+        .addColumn('max_retries', 'integer')
+        .addColumn('agent_pin_jwt', 'text')
+        .addColumn('jitter_seconds', 'real')
+        .addColumn('catchup', 'text', (c) => c.notNull())
+        .addColumn('overlap', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('next_run', 'integer')
+        .addColumn('last_run', 'integer')
+        .addColumn('run_count', 'integer', (c) => c.notNull())
+        .addColumn('failure_count', 'integer', (c) => c.notNull())
+        .addColumn('consecutive_failures', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'integer', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull()),
+      // Only active jobs can be due, so the due-jobs index leaves the others out.
+      db.schema.createIndex('jobs_due').on('jobs').columns(['next_run', 'id']).where(sql.ref('status'), '=', 'active'),
+      db.schema.createIndex('jobs_agent').on('jobs').columns(['agent_id', 'name']),
+      db.schema.createIndex('jobs_status').on('jobs').columns(['status', 'name']),
+
+      db.schema
+        .createTable('runs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('job_id', 'text', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
+        .addColumn('job_name', 'text', (c) => c.notNull())
+        .addColumn('agent_id', 'text', (c) => c.notNull())
+        .addColumn('scheduled_for', 'integer', (c) => c.notNull())
+        .addColumn('due_at', 'integer', (c) => c.notNull())
+        .addColumn('trigger', 'text', (c) => c.notNull())
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('input', 'text')
+        .addColumn('output', 'text')
+        .addColumn('summary', 'text')
+        .addColumn('error', 'text')
+        .addColumn('stderr', 'text')
+        .addColumn('started_at', 'integer')
+        .addColumn('completed_at', 'integer')
+        .addColumn('execution_time_ms', 'real')
+        .addColumn('iterations', 'text', (c) => c.notNull())
+        .addColumn('deliveries', 'text', (c) => c.notNull())
+        .addColumn('approval', 'text')
+        .addColumn('owner', 'text')
+        .addColumn('lease_expires_at', 'integer')
+        .addColumn('fire_key', 'text', (c) => c.unique())
+        .addColumn('wait_for_slot', 'integer', (c) => c.notNull())
+        .addColumn('cancel_requested', 'integer', (c) => c.notNull())
+        .addColumn('delivery_pending', 'integer', (c) => c.notNull()),
+      // The claim query walks queued runs by due time; history rows never enter this index.
+      db.schema.createIndex('runs_claim').on('runs').columns(['due_at', 'id']).where(sql.ref('status'), '=', 'scheduled'),
+      // Runs buffered until their job has a free slot (overlap `buffer_one`): few, but looked up often.
+      db.schema
+        .createIndex('runs_waiting')
+        .on('runs')
+        .columns(['due_at', 'id'])
+        .where(sql<boolean>`status = 'scheduled' and wait_for_slot = 1`),
+      // Per-job history (newest first) and the foreign key's cascade on job deletion.
+      db.schema.createIndex('runs_job_history').on('runs').columns(['job_id', 'scheduled_for', 'id']),
+      // A job's load (running and queued runs) inside the claim transaction.
+      db.schema.createIndex('runs_job_status').on('runs').columns(['job_id', 'status']),
+      db.schema.createIndex('runs_status').on('runs').columns(['status', 'scheduled_for']),
+      db.schema.createIndex('runs_agent').on('runs').columns(['agent_id', 'scheduled_for']),
+      // Earliest lease expiry of owned runs in flight, for nextWakeAt.
+      db.schema
+        .createIndex('runs_lease')
+        .on('runs')
+        .column('lease_expires_at')
+        .where(sql<boolean>`owner is not null and status in ${LEASED_RUN_STATUSES}`),
+      // The delivery outbox: finished runs with a pending delivery, oldest first.
+      db.schema.createIndex('runs_outbox').on('runs').expression(OUTBOX_ORDER).where(sql.ref('delivery_pending'), '=', 1),
+
+      db.schema
+        .createTable('sessions')
+        .addColumn('job_id', 'text', (c) => c.primaryKey().references('jobs.id').onDelete('cascade'))
+        .addColumn('summary', 'text')
+        .addColumn('history', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'integer', (c) => c.notNull()),
+
+      // No foreign key: audit events outlive the jobs they tell about.
+      db.schema
+        .createTable('audit_events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('at', 'integer', (c) => c.notNull())
+        .addColumn('job_id', 'text')
+        .addColumn('run_id', 'text')
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('details', 'text', (c) => c.notNull()),
+      db.schema.createIndex('audit_at').on('audit_events').column('at'),
+      db.schema.createIndex('audit_type').on('audit_events').columns(['type', 'at']),
+      db.schema.createIndex('audit_job').on('audit_events').columns(['job_id', 'at']),
+
+      // `analyze sqlite_schema` creates sqlite_stat1 without scanning a table, and again reloads it.
+      raw(db, sql`analyze sqlite_schema`),
+      db.withTables<{ sqlite_stat1: { tbl: string; idx: string | null; stat: string } }>().insertInto('sqlite_stat1').values(PLANNER_STATISTICS),
+      raw(db, sql`analyze sqlite_schema`),
+    ],
+  },
+];
+
+/**
+ * Brings the schema up to date in one `BEGIN IMMEDIATE` transaction, so processes opening the same
+ * file at once apply each migration exactly once. Returns the versions applied now. Refuses a file
+ * written by a newer version of this package rather than guess at its schema.
+ */
+export function migrate(runner: SqliteRunner, db: Kysely<StoreDatabase>, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  return runner.immediate(() => {
+    runner.run(
+      db.schema
+        .createTable('schema_migrations')
+        .ifNotExists()
+        .addColumn('version', 'integer', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('applied_at', 'integer', (c) => c.notNull()),
+    );
+    const current = runner.get(db.selectFrom('schema_migrations').select((eb) => eb.fn.max('version').as('version')))?.version ?? 0;
+    const latest = migrations.at(-1)?.version ?? 0;
+    if (current > latest) {
+      throw new StoreError(`database schema version ${current} is newer than this package supports (${latest}); upgrade @symbi/store-sqlite`);
+    }
+    const applied: number[] = [];
+    for (const migration of migrations) {
+      if (migration.version <= current) continue;
+      for (const statement of migration.statements(db)) runner.run(statement);
+      runner.run(db.insertInto('schema_migrations').values({ version: migration.version, name: migration.name, applied_at: Date.now() }));
+      applied.push(migration.version);
+    }
+    return applied;
+  });
+}

@@ -1,0 +1,271 @@
+import type {
+  AuditEvent,
+  CronJobDefinition,
+  DeliveryOutcome,
+  JobRunRecord,
+  RunApproval,
+  RunPatch,
+  SessionState,
+} from '@symbi/core';
+import type { AuditEventsTable, JobRow, RunRow, SessionsTable } from './schema.js';
+
+/** Epoch milliseconds of a date. */
+export function toMs(date: Date): number {
+  return date.getTime();
+}
+
+function toMsOrNull(date: Date | null): number | null {
+  return date === null ? null : date.getTime();
+}
+
+function toDateOrNull(ms: number | null): Date | null {
+  return ms === null ? null : new Date(ms);
+}
+
+/** The `jobs` row of a job. */
+export function jobToRow(job: CronJobDefinition): JobRow {
+  return {
+    id: job.id,
+    name: job.name,
+    agent_id: job.agentId,
+    cron_expr: job.cronExpr,
+    at: job.at,
+    timezone: job.timezone,
+    input: job.input,
+    session_mode: job.sessionMode,
+    delivery: JSON.stringify(job.delivery),
+    webhook_url: job.webhookUrl,
+    webhook_headers: JSON.stringify(job.webhookHeaders),
+    slack_channel: job.slackChannel,
+    email_recipients: JSON.stringify(job.emailRecipients),
+    policy: JSON.stringify(job.policy),
+    heartbeat: job.heartbeat === null ? null : JSON.stringify(job.heartbeat),
+    max_concurrent: job.maxConcurrent,
+    max_retries: job.maxRetries,
+    agent_pin_jwt: job.agentPinJwt,
+    jitter_seconds: job.jitterSeconds,
+    catchup: job.catchup,
+    overlap: job.overlap,
+    status: job.status,
+    next_run: toMsOrNull(job.nextRun),
+    last_run: toMsOrNull(job.lastRun),
+    run_count: job.runCount,
+    failure_count: job.failureCount,
+    consecutive_failures: job.consecutiveFailures,
+    created_at: toMs(job.createdAt),
+    updated_at: toMs(job.updatedAt),
+    version: job.version,
+  };
+}
+
+/** The job a `jobs` row holds. */
+export function rowToJob(row: JobRow): CronJobDefinition {
+  return {
+    id: row.id,
+    name: row.name,
+    agentId: row.agent_id,
+    cronExpr: row.cron_expr,
+    at: row.at,
+    timezone: row.timezone,
+    input: row.input,
+    sessionMode: row.session_mode as CronJobDefinition['sessionMode'],
+    delivery: JSON.parse(row.delivery) as CronJobDefinition['delivery'],
+    webhookUrl: row.webhook_url,
+    webhookHeaders: JSON.parse(row.webhook_headers) as CronJobDefinition['webhookHeaders'],
+    slackChannel: row.slack_channel,
+    emailRecipients: JSON.parse(row.email_recipients) as CronJobDefinition['emailRecipients'],
+    policy: JSON.parse(row.policy) as CronJobDefinition['policy'],
+    heartbeat: row.heartbeat === null ? null : (JSON.parse(row.heartbeat) as CronJobDefinition['heartbeat']),
+    maxConcurrent: row.max_concurrent,
+    maxRetries: row.max_retries,
+    agentPinJwt: row.agent_pin_jwt,
+    jitterSeconds: row.jitter_seconds,
+    catchup: row.catchup as CronJobDefinition['catchup'],
+    overlap: row.overlap as CronJobDefinition['overlap'],
+    status: row.status as CronJobDefinition['status'],
+    nextRun: toDateOrNull(row.next_run),
+    lastRun: toDateOrNull(row.last_run),
+    runCount: row.run_count,
+    failureCount: row.failure_count,
+    consecutiveFailures: row.consecutive_failures,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    version: row.version,
+  };
+}
+
+interface StoredDelivery extends Omit<DeliveryOutcome, 'completedAt'> {
+  completedAt: number | null;
+}
+
+interface StoredApproval extends Omit<RunApproval, 'requestedAt' | 'expiresAt' | 'decidedAt'> {
+  requestedAt: number;
+  expiresAt: number;
+  decidedAt: number | null;
+}
+
+function encodeDeliveries(deliveries: DeliveryOutcome[]): string {
+  const stored: StoredDelivery[] = deliveries.map((d) => ({ ...d, completedAt: toMsOrNull(d.completedAt) }));
+  return JSON.stringify(stored);
+}
+
+function decodeDeliveries(text: string): DeliveryOutcome[] {
+  return (JSON.parse(text) as StoredDelivery[]).map((d) => ({ ...d, completedAt: toDateOrNull(d.completedAt) }));
+}
+
+function encodeApproval(approval: RunApproval | null): string | null {
+  if (approval === null) return null;
+  const stored: StoredApproval = {
+    ...approval,
+    requestedAt: toMs(approval.requestedAt),
+    expiresAt: toMs(approval.expiresAt),
+    decidedAt: toMsOrNull(approval.decidedAt),
+  };
+  return JSON.stringify(stored);
+}
+
+function decodeApproval(text: string | null): RunApproval | null {
+  if (text === null) return null;
+  const stored = JSON.parse(text) as StoredApproval;
+  return {
+    ...stored,
+    requestedAt: new Date(stored.requestedAt),
+    expiresAt: new Date(stored.expiresAt),
+    decidedAt: toDateOrNull(stored.decidedAt),
+  };
+}
+
+function deliveryPending(deliveries: DeliveryOutcome[]): number {
+  return deliveries.some((d) => d.status === 'pending') ? 1 : 0;
+}
+
+/** The `runs` row of a run. */
+export function runToRow(run: JobRunRecord): RunRow {
+  return {
+    id: run.id,
+    job_id: run.jobId,
+    job_name: run.jobName,
+    agent_id: run.agentId,
+    scheduled_for: toMs(run.scheduledFor),
+    due_at: toMs(run.dueAt),
+    trigger: run.trigger,
+    attempt: run.attempt,
+    status: run.status,
+    input: run.input,
+    output: run.output,
+    summary: run.summary,
+    error: run.error,
+    stderr: run.stderr,
+    started_at: toMsOrNull(run.startedAt),
+    completed_at: toMsOrNull(run.completedAt),
+    execution_time_ms: run.executionTimeMs,
+    iterations: JSON.stringify(run.iterations),
+    deliveries: encodeDeliveries(run.deliveries),
+    approval: encodeApproval(run.approval),
+    owner: run.owner,
+    lease_expires_at: toMsOrNull(run.leaseExpiresAt),
+    fire_key: run.fireKey,
+    wait_for_slot: run.waitForSlot ? 1 : 0,
+    cancel_requested: run.cancelRequested ? 1 : 0,
+    delivery_pending: deliveryPending(run.deliveries),
+  };
+}
+
+/** The run a `runs` row holds. */
+export function rowToRun(row: RunRow): JobRunRecord {
+  return {
+    id: row.id,
+    jobId: row.job_id,
+    jobName: row.job_name,
+    agentId: row.agent_id,
+    scheduledFor: new Date(row.scheduled_for),
+    dueAt: new Date(row.due_at),
+    trigger: row.trigger as JobRunRecord['trigger'],
+    attempt: row.attempt,
+    status: row.status as JobRunRecord['status'],
+    input: row.input,
+    output: row.output,
+    summary: row.summary,
+    error: row.error,
+    stderr: row.stderr,
+    startedAt: toDateOrNull(row.started_at),
+    completedAt: toDateOrNull(row.completed_at),
+    executionTimeMs: row.execution_time_ms,
+    iterations: JSON.parse(row.iterations) as JobRunRecord['iterations'],
+    deliveries: decodeDeliveries(row.deliveries),
+    approval: decodeApproval(row.approval),
+    owner: row.owner,
+    leaseExpiresAt: toDateOrNull(row.lease_expires_at),
+    fireKey: row.fire_key,
+    waitForSlot: row.wait_for_slot === 1,
+    cancelRequested: row.cancel_requested === 1,
+  };
+}
+
+type PatchEncoders = { [K in keyof RunPatch]-?: (value: Exclude<RunPatch[K], undefined>) => Partial<RunRow> };
+
+const PATCH_ENCODERS: PatchEncoders = {
+  status: (status) => ({ status }),
+  input: (input) => ({ input }),
+  output: (output) => ({ output }),
+  summary: (summary) => ({ summary }),
+  error: (error) => ({ error }),
+  stderr: (stderr) => ({ stderr }),
+  startedAt: (at) => ({ started_at: toMsOrNull(at) }),
+  completedAt: (at) => ({ completed_at: toMsOrNull(at) }),
+  executionTimeMs: (ms) => ({ execution_time_ms: ms }),
+  iterations: (iterations) => ({ iterations: JSON.stringify(iterations) }),
+  deliveries: (deliveries) => ({ deliveries: encodeDeliveries(deliveries), delivery_pending: deliveryPending(deliveries) }),
+  approval: (approval) => ({ approval: encodeApproval(approval) }),
+  owner: (owner) => ({ owner }),
+  leaseExpiresAt: (at) => ({ lease_expires_at: toMsOrNull(at) }),
+  dueAt: (at) => ({ due_at: toMs(at) }),
+  cancelRequested: (requested) => ({ cancel_requested: requested ? 1 : 0 }),
+};
+
+/** The column values a run patch sets; keys whose value is `undefined` are left alone. */
+export function runPatchToRow(patch: RunPatch): Partial<RunRow> {
+  const row: Partial<RunRow> = {};
+  for (const key of Object.keys(patch) as (keyof RunPatch)[]) {
+    const value = patch[key];
+    if (value === undefined || !(key in PATCH_ENCODERS)) continue;
+    Object.assign(row, (PATCH_ENCODERS[key] as (v: unknown) => Partial<RunRow>)(value));
+  }
+  return row;
+}
+
+/** The `audit_events` row of an event. */
+export function auditToRow(event: AuditEvent): AuditEventsTable {
+  return {
+    id: event.id,
+    type: event.type,
+    at: toMs(event.at),
+    job_id: event.jobId,
+    run_id: event.runId,
+    actor: event.actor,
+    details: JSON.stringify(event.details),
+  };
+}
+
+/** The event an `audit_events` row holds. */
+export function rowToAudit(row: AuditEventsTable): AuditEvent {
+  return {
+    id: row.id,
+    type: row.type as AuditEvent['type'],
+    at: new Date(row.at),
+    jobId: row.job_id,
+    runId: row.run_id,
+    actor: row.actor,
+    details: JSON.parse(row.details) as AuditEvent['details'],
+  };
+}
+
+/** The `sessions` row of a job's session. */
+export function sessionToRow(jobId: string, state: SessionState): SessionsTable {
+  return { job_id: jobId, summary: state.summary, history: JSON.stringify(state.history), updated_at: toMs(state.updatedAt) };
+}
+
+/** The session a `sessions` row holds. */
+export function rowToSession(row: SessionsTable): SessionState {
+  return { summary: row.summary, history: JSON.parse(row.history) as SessionState['history'], updatedAt: new Date(row.updated_at) };
+}
