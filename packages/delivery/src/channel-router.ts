@@ -115,8 +115,10 @@ export class ChannelRouter implements DeliveryRouter {
   /** A custom channel may throw anything; the caller always gets a `DeliveryError`, masked. */
   #asDeliveryError(channel: string, error: unknown): DeliveryError {
     if (error instanceof DeliveryError) return error;
-    const message = redact(error instanceof Error ? error.message : String(error), this.#secrets);
+    const original = error instanceof Error ? error.message : String(error);
+    const message = redact(original, this.#secrets);
     const retryable = error instanceof SchedulerError ? error.retryable : ((error as { retryable?: unknown })?.retryable ?? true) !== false;
-    return new DeliveryError(channel, message, { cause: error, retryable });
+    // The original stays reachable as the cause unless it held a secret.
+    return new DeliveryError(channel, message, message === original ? { cause: error, retryable } : { retryable });
   }
 }
