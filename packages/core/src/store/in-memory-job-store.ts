@@ -1,0 +1,659 @@
+import type { AuditEvent } from '../domain/audit.js';
+import { JOB_STATUSES, type CronJobDefinition, type JobStatus } from '../domain/job.js';
+import { TERMINAL_RUN_STATUSES, type JobRunRecord } from '../domain/run.js';
+import type { SessionState } from '../domain/session.js';
+import { ConflictError, JobNotFoundError, StoreError } from '../errors.js';
+import type {
+  AuditFilter,
+  ClaimedRun,
+  ClaimRequest,
+  FinishPlan,
+  FinishRunRequest,
+  FirePlan,
+  JobFilter,
+  JobStore,
+  LeaseRenewal,
+  RecoverRequest,
+  RunFilter,
+  RunGuard,
+  RunOutcome,
+  RunPatch,
+  StoreCapabilities,
+  StoreChange,
+} from '../ports/job-store.js';
+import { IndexedHeap, isLower, type HeapPriority } from './indexed-heap.js';
+
+const DEFAULT_PAGE = 100;
+
+/** Per-job bookkeeping that lets claims count a job's load without looking at its history. */
+interface JobRuntime {
+  /** Every run of the job, for cascading deletes and per-job listings. */
+  runs: Set<string>;
+  /** Runs `running`, or `scheduled` without `waitForSlot` ({@link JobLoad.active}). */
+  active: number;
+  /** Runs `scheduled` with `waitForSlot` ({@link JobLoad.waiting}). */
+  waiting: number;
+  /** Runs `running`, the ones `cancelActive` flags. */
+  running: Set<string>;
+  /** Unleased `waitForSlot` runs, by `dueAt`. */
+  waitingQueue: IndexedHeap;
+}
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+const isTerminal = (run: JobRunRecord): boolean => TERMINAL_RUN_STATUSES.includes(run.status);
+
+const hasPendingDelivery = (run: JobRunRecord): boolean => run.deliveries.some((d) => d.status === 'pending');
+
+/** Whether a lease is held at `now`; a lease lapses once its expiry is strictly before `now`. */
+const hasLiveLease = (run: JobRunRecord, now: number): boolean =>
+  run.owner !== null && run.leaseExpiresAt !== null && run.leaseExpiresAt.getTime() >= now;
+
+const heldLease = (run: JobRunRecord): HeapPriority | null =>
+  run.owner !== null && run.leaseExpiresAt !== null ? { at: run.leaseExpiresAt.getTime(), tie: run.id } : null;
+
+const byTime = (at: Date, tie: string): HeapPriority => ({ at: at.getTime(), tie });
+
+const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Copies the defined fields of `patch` onto a copy of `run`. */
+function patched(run: JobRunRecord, patch: RunPatch): JobRunRecord {
+  const next: JobRunRecord = { ...run };
+  for (const [field, value] of Object.entries(clone(patch))) {
+    if (value !== undefined) (next as unknown as Record<string, unknown>)[field] = value;
+  }
+  return next;
+}
+
+/** The job's counters after `run` finished with `outcome` (see {@link FinishRunRequest.outcome}). */
+function counted(job: CronJobDefinition, run: JobRunRecord, outcome: RunOutcome): CronJobDefinition {
+  const next = { ...job };
+  if (outcome === 'success') next.consecutiveFailures = 0;
+  if (outcome === 'failure') {
+    next.consecutiveFailures += 1;
+    next.failureCount += 1;
+  }
+  if (run.status !== 'skipped') {
+    next.runCount += 1;
+    next.lastRun = run.startedAt ?? run.scheduledFor;
+  }
+  return next;
+}
+
+/** `job` with `status` applied; a status change is a change of the job, so it bumps the version. */
+function withStatus(job: CronJobDefinition, status: JobStatus | undefined, at: Date): CronJobDefinition {
+  if (status === undefined || status === job.status) return job;
+  return { ...job, status, version: job.version + 1, updatedAt: new Date(at.getTime()) };
+}
+
+/**
+ * The reference {@link JobStore}: everything in this process's memory, nothing survives a restart.
+ *
+ * Each method does all its work synchronously before its promise resolves, so every method is
+ * atomic and several schedulers in one process may share an instance (they may race on claims and
+ * never both win). Objects go in and come out as copies, so callers never alias stored state.
+ *
+ * Due jobs, the run queue, leases and the delivery outbox are kept in ordered indexes (binary heaps
+ * keyed on `nextRun`, `dueAt`, lease expiry and `completedAt`) and each job keeps its load counters,
+ * so claiming stays O(k log n) with hundreds of thousands of jobs.
+ *
+ * Choices where the contract leaves room, all in favour of exactly-once and crash safety:
+ * - Claiming a `waitForSlot` run clears the flag: the claimed run now holds a slot and counts as
+ *   active, so a second claimer cannot fill the same slot before it starts.
+ * - `waitForSlot` runs whose job has no free slot are left out of {@link nextWakeAt}: they become
+ *   claimable only when a run of that job ends, which is itself a change to wake on.
+ * - A run ended `interrupted` by {@link recoverExpired} loses its owner and lease, so its former
+ *   owner learns from {@link renewLeases} that it is lost and cannot finish it.
+ * - {@link finishRun} refuses a run that is already terminal, so one run never counts twice.
+ * - A plan (claim, finish or recovery) that changes a job's status bumps its `version`, so an edit
+ *   saved with a stale `expectedVersion` cannot silently undo a dead-letter or completion.
+ */
+export class InMemoryJobStore implements JobStore {
+  /** Single process only; changes are announced to listeners in this process. */
+  readonly capabilities: StoreCapabilities = { multiInstance: false, crossProcessNotifications: false };
+
+  #jobs = new Map<string, CronJobDefinition>();
+  #jobIdsByName = new Map<string, string>();
+  /** Job ids ordered by name, rebuilt lazily after a create, delete or rename. */
+  #jobIdsInNameOrder: string[] | null = null;
+  #runtimes = new Map<string, JobRuntime>();
+  #statusCounts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
+  /** Active jobs with a `nextRun`, by `nextRun`. */
+  #dueJobs = new IndexedHeap();
+
+  #runs = new Map<string, JobRunRecord>();
+  #runIdsByFireKey = new Map<string, string>();
+  /** `scheduled` runs without `waitForSlot` and without a held lease, by `dueAt`. */
+  #queue = new IndexedHeap();
+  /** Jobs with a free slot and an unleased `waitForSlot` run, by that run's `dueAt`. */
+  #jobsWithFreeSlot = new IndexedHeap();
+  /** `scheduled` runs with a lease, by lease expiry; they return to the queue once it lapses. */
+  #leasedScheduled = new IndexedHeap();
+  /** `running` runs with a lease, by lease expiry (what {@link recoverExpired} looks at). */
+  #leasedRunning = new IndexedHeap();
+  /** `awaiting_approval` runs with a lease, by lease expiry. */
+  #leasedAwaiting = new IndexedHeap();
+  /** Finished runs with a pending delivery and no held lease, by `completedAt`. */
+  #outbox = new IndexedHeap();
+  /** Finished runs with a pending delivery and a lease, by lease expiry. */
+  #leasedOutbox = new IndexedHeap();
+
+  #sessions = new Map<string, SessionState>();
+  /** Audit events ordered by `at`; equal times keep their insertion order. */
+  #audit: AuditEvent[] = [];
+  #listeners = new Set<(change: StoreChange) => void>();
+
+  /** Nothing to prepare. */
+  async init(): Promise<void> {}
+
+  /** Forgets the listeners; the data stays readable. */
+  async close(): Promise<void> {
+    this.#listeners.clear();
+  }
+
+  /** Inserts a job. Throws `ConflictError` if the id or name is taken. */
+  async createJob(job: CronJobDefinition): Promise<CronJobDefinition> {
+    if (this.#jobs.has(job.id)) throw new ConflictError(`a job with id ${job.id} exists already`);
+    if (this.#jobIdsByName.has(job.name)) throw new ConflictError(`a job named ${job.name} exists already`);
+    const stored = clone(job);
+    this.#replaceJob(null, stored);
+    return clone(stored);
+  }
+
+  /** Replaces a job's definition and status, keeping its id, creation time and run counters. */
+  async saveJob(job: CronJobDefinition, options?: { expectedVersion?: number }): Promise<CronJobDefinition> {
+    const stored = this.#jobs.get(job.id);
+    if (stored === undefined) throw new JobNotFoundError(job.id);
+    const expected = options?.expectedVersion;
+    if (expected !== undefined && stored.version !== expected) {
+      throw new ConflictError(`job ${job.id} is at version ${stored.version}, not ${expected}`);
+    }
+    const holder = this.#jobIdsByName.get(job.name);
+    if (holder !== undefined && holder !== job.id) throw new ConflictError(`a job named ${job.name} exists already`);
+    const next: CronJobDefinition = {
+      ...clone(job),
+      createdAt: stored.createdAt,
+      runCount: stored.runCount,
+      failureCount: stored.failureCount,
+      lastRun: stored.lastRun,
+      version: stored.version + 1,
+      updatedAt: new Date(),
+    };
+    this.#replaceJob(stored, next);
+    return clone(next);
+  }
+
+  /** Deletes a job with its runs and session; audit events stay. */
+  async deleteJob(id: string): Promise<boolean> {
+    const job = this.#jobs.get(id);
+    if (job === undefined) return false;
+    for (const runId of [...this.#runtime(id).runs]) this.#replaceRun(this.#runs.get(runId) ?? null, null);
+    this.#sessions.delete(id);
+    this.#replaceJob(job, null);
+    return true;
+  }
+
+  /** A job by id, or null. */
+  async getJob(id: string): Promise<CronJobDefinition | null> {
+    const job = this.#jobs.get(id);
+    return job === undefined ? null : clone(job);
+  }
+
+  /** A job by name, or null. */
+  async getJobByName(name: string): Promise<CronJobDefinition | null> {
+    const id = this.#jobIdsByName.get(name);
+    return id === undefined ? null : this.getJob(id);
+  }
+
+  /** Jobs ordered by name, filtered and paged. */
+  async listJobs(filter: JobFilter = {}): Promise<CronJobDefinition[]> {
+    const offset = filter.offset ?? 0;
+    const limit = filter.limit ?? Number.POSITIVE_INFINITY;
+    const page: CronJobDefinition[] = [];
+    let skipped = 0;
+    for (const id of this.#jobIdsByNameOrder()) {
+      if (page.length >= limit) break;
+      const job = this.#jobs.get(id) as CronJobDefinition;
+      if (filter.status !== undefined && job.status !== filter.status) continue;
+      if (filter.agentId !== undefined && job.agentId !== filter.agentId) continue;
+      if (skipped < offset) {
+        skipped += 1;
+        continue;
+      }
+      page.push(clone(job));
+    }
+    return page;
+  }
+
+  /** How many jobs have each status. */
+  async countJobs(): Promise<Record<JobStatus, number>> {
+    return { ...this.#statusCounts };
+  }
+
+  /**
+   * The earliest time something may become claimable: an active job's `nextRun`, an unleased
+   * queued run's `dueAt` (a `waitForSlot` run only while its job has a free slot), or a held lease's
+   * expiry on a run that is not finished.
+   */
+  async nextWakeAt(): Promise<Date | null> {
+    let earliest: number | null = null;
+    for (const heap of [this.#dueJobs, this.#queue, this.#jobsWithFreeSlot, this.#leasedScheduled, this.#leasedRunning, this.#leasedAwaiting]) {
+      const top = heap.peek();
+      if (top !== undefined && (earliest === null || top.at < earliest)) earliest = top.at;
+    }
+    return earliest === null ? null : new Date(earliest);
+  }
+
+  /** Plans every due job, then claims queued runs, lowest `dueAt` first (see {@link JobStore.claimDue}). */
+  async claimDue(request: ClaimRequest): Promise<ClaimedRun[]> {
+    const now = request.now.getTime();
+    // Plans are computed before anything changes, so a plan that throws leaves the store untouched.
+    const plans = this.#dueJobs
+      .lowest(request.limit, (entry) => entry.at <= now)
+      .map((id) => {
+        const job = this.#jobs.get(id) as CronJobDefinition;
+        const runtime = this.#runtime(id);
+        const plan = request.plan(clone(job), { active: runtime.active, waiting: runtime.waiting });
+        this.#checkPlannedRuns(job, plan.runs);
+        return { job, plan };
+      });
+    for (const { job, plan } of plans) this.#applyFirePlan(job, plan, request.now);
+    return this.#claimQueued(request);
+  }
+
+  /** Inserts a run. A taken id or `fireKey` throws `ConflictError`; an unknown job `JobNotFoundError`. */
+  async insertRun(run: JobRunRecord): Promise<JobRunRecord> {
+    if (!this.#jobs.has(run.jobId)) throw new JobNotFoundError(run.jobId);
+    if (this.#runs.has(run.id)) throw new ConflictError(`a run with id ${run.id} exists already`);
+    if (run.fireKey !== null && this.#runIdsByFireKey.has(run.fireKey)) {
+      throw new ConflictError(`fire ${run.fireKey} has a run already`);
+    }
+    const stored = clone(run);
+    this.#replaceRun(null, stored);
+    return clone(stored);
+  }
+
+  /** Applies `patch` if `guard` holds; null if the run is absent or the guard fails. */
+  async updateRun(runId: string, patch: RunPatch, guard: RunGuard = {}): Promise<JobRunRecord | null> {
+    const run = this.#runs.get(runId);
+    if (run === undefined) return null;
+    if (guard.owner !== undefined && run.owner !== guard.owner) return null;
+    if (guard.statusIn !== undefined && !guard.statusIn.includes(run.status)) return null;
+    const next = patched(run, patch);
+    this.#replaceRun(run, next);
+    return clone(next);
+  }
+
+  /** Finishes a run and updates its job's counters and status in one step. */
+  async finishRun(request: FinishRunRequest): Promise<{ run: JobRunRecord; job: CronJobDefinition | null } | null> {
+    const run = this.#runs.get(request.runId);
+    if (run === undefined || isTerminal(run)) return null;
+    if (request.owner !== undefined && run.owner !== request.owner) return null;
+    const finished = patched(run, request.patch);
+    const job = this.#jobOf(run);
+    const afterCounters = counted(job, finished, request.outcome);
+    const plan = request.plan(clone(afterCounters));
+    this.#checkPlannedRuns(job, plan.retry ? [plan.retry] : []);
+    const next = withStatus(afterCounters, plan.status, finished.completedAt ?? new Date());
+    this.#replaceRun(run, finished);
+    this.#replaceJob(job, next);
+    this.#insertUnlessFired(plan.retry);
+    return { run: clone(finished), job: clone(next) };
+  }
+
+  /** Extends the leases `owner` still holds; reports the ones it lost. */
+  async renewLeases(owner: string, runIds: string[], until: Date): Promise<LeaseRenewal> {
+    const renewal: LeaseRenewal = { renewed: [], cancelRequested: [], lost: [] };
+    for (const id of runIds) {
+      const run = this.#runs.get(id);
+      if (run === undefined || run.owner !== owner) {
+        renewal.lost.push(id);
+        continue;
+      }
+      this.#replaceRun(run, { ...run, leaseExpiresAt: new Date(until.getTime()) });
+      renewal.renewed.push(id);
+      if (run.cancelRequested) renewal.cancelRequested.push(id);
+    }
+    return renewal;
+  }
+
+  /** Ends `running` runs whose lease lapsed as `interrupted`, counting each as a failure of its job. */
+  async recoverExpired(request: RecoverRequest): Promise<JobRunRecord[]> {
+    const now = request.now.getTime();
+    const ended: JobRunRecord[] = [];
+    const jobs = new Map<string, CronJobDefinition>();
+    const retries: (JobRunRecord | null | undefined)[] = [];
+    // Staged first and applied after every plan answered, so a throwing plan changes nothing.
+    for (const id of this.#leasedRunning.lowest(request.limit, (entry) => entry.at < now)) {
+      const run = this.#runs.get(id) as JobRunRecord;
+      const interrupted: JobRunRecord = {
+        ...run,
+        status: 'interrupted',
+        error: run.error ?? `lease expired at ${run.leaseExpiresAt?.toISOString()}: owner ${run.owner} stopped renewing it`,
+        completedAt: new Date(now),
+        owner: null,
+        leaseExpiresAt: null,
+      };
+      ended.push(interrupted);
+      const job = jobs.get(run.jobId) ?? this.#jobOf(run);
+      const afterCounters = counted(job, interrupted, 'failure');
+      const plan: FinishPlan = request.plan(clone(afterCounters), clone(interrupted));
+      this.#checkPlannedRuns(job, plan.retry ? [plan.retry] : []);
+      jobs.set(job.id, withStatus(afterCounters, plan.status, request.now));
+      retries.push(plan.retry);
+    }
+    for (const run of ended) this.#replaceRun(this.#runs.get(run.id) as JobRunRecord, run);
+    for (const job of jobs.values()) this.#replaceJob(this.#jobs.get(job.id) as CronJobDefinition, job);
+    for (const retry of retries) this.#insertUnlessFired(retry);
+    return ended.map(clone);
+  }
+
+  /** A run by id, or null. */
+  async getRun(id: string): Promise<JobRunRecord | null> {
+    const run = this.#runs.get(id);
+    return run === undefined ? null : clone(run);
+  }
+
+  /** Runs matching the filter, newest first (by `scheduledFor`, then `id`). */
+  async listRuns(filter: RunFilter = {}): Promise<JobRunRecord[]> {
+    const statuses = filter.status === undefined ? null : Array.isArray(filter.status) ? filter.status : [filter.status];
+    const since = filter.since?.getTime();
+    const candidates =
+      filter.jobId === undefined ? this.#runs.keys() : (this.#runtimes.get(filter.jobId)?.runs ?? new Set<string>()).values();
+    const matching: JobRunRecord[] = [];
+    for (const id of candidates) {
+      const run = this.#runs.get(id) as JobRunRecord;
+      if (filter.jobId !== undefined && run.jobId !== filter.jobId) continue;
+      if (statuses !== null && !statuses.includes(run.status)) continue;
+      if (filter.agentId !== undefined && run.agentId !== filter.agentId) continue;
+      if (since !== undefined && run.scheduledFor.getTime() < since) continue;
+      matching.push(run);
+    }
+    matching.sort((a, b) => b.scheduledFor.getTime() - a.scheduledFor.getTime() || compareStrings(b.id, a.id));
+    return matching.slice(0, filter.limit ?? DEFAULT_PAGE).map(clone);
+  }
+
+  /** Claims finished runs with a pending delivery and no held lease, oldest `completedAt` first. */
+  async claimPendingDeliveries(request: { now: Date; owner: string; leaseMs: number; limit: number }): Promise<ClaimedRun[]> {
+    const now = request.now.getTime();
+    this.#releaseLapsed(this.#leasedOutbox, now, (id) => this.#outbox.set(id, this.#outboxPriority(this.#runs.get(id) as JobRunRecord)));
+    const claimed: ClaimedRun[] = [];
+    const stillLeased: JobRunRecord[] = [];
+    while (claimed.length < request.limit) {
+      const top = this.#outbox.peek();
+      if (top === undefined) break;
+      const run = this.#runs.get(top.key) as JobRunRecord;
+      if (hasLiveLease(run, now)) {
+        this.#outbox.delete(run.id);
+        stillLeased.push(run);
+        continue;
+      }
+      claimed.push(this.#lease(run, request));
+    }
+    for (const run of stillLeased) this.#outbox.set(run.id, this.#outboxPriority(run));
+    return claimed;
+  }
+
+  /** The stored session of a job, or null. */
+  async loadSession(jobId: string): Promise<SessionState | null> {
+    const session = this.#sessions.get(jobId);
+    return session === undefined ? null : clone(session);
+  }
+
+  /** Stores (replaces) the session of a job; throws `JobNotFoundError` for an unknown job. */
+  async saveSession(jobId: string, state: SessionState): Promise<void> {
+    if (!this.#jobs.has(jobId)) throw new JobNotFoundError(jobId);
+    this.#sessions.set(jobId, clone(state));
+  }
+
+  /** Appends an audit event. */
+  async appendAudit(event: AuditEvent): Promise<void> {
+    const at = event.at.getTime();
+    let position = this.#audit.length;
+    // Events nearly always arrive in time order, so the walk from the end is short.
+    while (position > 0 && (this.#audit[position - 1] as AuditEvent).at.getTime() > at) position -= 1;
+    if (position === this.#audit.length) this.#audit.push(clone(event));
+    else this.#audit.splice(position, 0, clone(event));
+  }
+
+  /** Audit events matching the filter, newest first. */
+  async queryAudit(filter: AuditFilter = {}): Promise<AuditEvent[]> {
+    const limit = filter.limit ?? DEFAULT_PAGE;
+    const since = filter.since?.getTime();
+    const found: AuditEvent[] = [];
+    for (let i = this.#audit.length - 1; i >= 0 && found.length < limit; i -= 1) {
+      const event = this.#audit[i] as AuditEvent;
+      if (since !== undefined && event.at.getTime() < since) break;
+      if (filter.type !== undefined && event.type !== filter.type) continue;
+      if (filter.jobId !== undefined && event.jobId !== filter.jobId) continue;
+      found.push(clone(event));
+    }
+    return found;
+  }
+
+  /** Calls every listener subscribed to this instance (several schedulers may share it). */
+  async notify(change: StoreChange): Promise<void> {
+    const failures: unknown[] = [];
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener({ ...change });
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) throw new AggregateError(failures, 'store change listeners failed');
+  }
+
+  /** Listens for {@link notify} calls on this instance; returns an unsubscribe function. */
+  subscribe(listener: (change: StoreChange) => void): () => void {
+    const entry = (change: StoreChange) => listener(change);
+    this.#listeners.add(entry);
+    return () => this.#listeners.delete(entry);
+  }
+
+  #runtime(jobId: string): JobRuntime {
+    const runtime = this.#runtimes.get(jobId);
+    if (runtime === undefined) throw new StoreError(`internal: no bookkeeping for job ${jobId}`);
+    return runtime;
+  }
+
+  #jobIdsByNameOrder(): string[] {
+    if (this.#jobIdsInNameOrder === null) {
+      this.#jobIdsInNameOrder = [...this.#jobIdsByName.keys()].sort(compareStrings).map((name) => this.#jobIdsByName.get(name) as string);
+    }
+    return this.#jobIdsInNameOrder;
+  }
+
+  /** The one place a job is added, changed or removed, so every index follows. */
+  #replaceJob(before: CronJobDefinition | null, after: CronJobDefinition | null): void {
+    if (before !== null) {
+      this.#statusCounts[before.status] -= 1;
+      if (after === null || after.name !== before.name) {
+        this.#jobIdsByName.delete(before.name);
+        this.#jobIdsInNameOrder = null;
+      }
+      if (after === null) {
+        this.#jobs.delete(before.id);
+        this.#runtimes.delete(before.id);
+        this.#dueJobs.delete(before.id);
+        this.#jobsWithFreeSlot.delete(before.id);
+        return;
+      }
+    }
+    if (after === null) return;
+    if (before === null) {
+      this.#runtimes.set(after.id, { runs: new Set(), active: 0, waiting: 0, running: new Set(), waitingQueue: new IndexedHeap() });
+    }
+    if (before?.name !== after.name) {
+      this.#jobIdsByName.set(after.name, after.id);
+      this.#jobIdsInNameOrder = null;
+    }
+    this.#statusCounts[after.status] += 1;
+    this.#jobs.set(after.id, after);
+    if (after.status === 'active' && after.nextRun !== null) this.#dueJobs.set(after.id, byTime(after.nextRun, after.id));
+    else this.#dueJobs.delete(after.id);
+    this.#refreshFreeSlot(after.id);
+  }
+
+  /** The one place a run is added, changed or removed, so every index and load counter follows. */
+  #replaceRun(before: JobRunRecord | null, after: JobRunRecord | null): void {
+    if (before !== null) {
+      this.#unindexRun(before);
+      if (after === null) {
+        this.#runs.delete(before.id);
+        if (before.fireKey !== null) this.#runIdsByFireKey.delete(before.fireKey);
+        this.#runtimes.get(before.jobId)?.runs.delete(before.id);
+      }
+    }
+    if (after === null) return;
+    this.#runs.set(after.id, after);
+    if (after.fireKey !== null) this.#runIdsByFireKey.set(after.fireKey, after.id);
+    this.#runtime(after.jobId).runs.add(after.id);
+    this.#indexRun(after);
+  }
+
+  #indexRun(run: JobRunRecord): void {
+    const runtime = this.#runtime(run.jobId);
+    const lease = heldLease(run);
+    switch (run.status) {
+      case 'scheduled':
+        if (run.waitForSlot) runtime.waiting += 1;
+        else runtime.active += 1;
+        if (lease !== null) this.#leasedScheduled.set(run.id, lease);
+        else this.#enqueue(run);
+        break;
+      case 'running':
+        runtime.active += 1;
+        runtime.running.add(run.id);
+        if (lease !== null) this.#leasedRunning.set(run.id, lease);
+        break;
+      case 'awaiting_approval':
+        if (lease !== null) this.#leasedAwaiting.set(run.id, lease);
+        break;
+      default:
+        if (!hasPendingDelivery(run)) break;
+        if (lease !== null) this.#leasedOutbox.set(run.id, lease);
+        else this.#outbox.set(run.id, this.#outboxPriority(run));
+    }
+    this.#refreshFreeSlot(run.jobId);
+  }
+
+  #unindexRun(run: JobRunRecord): void {
+    const runtime = this.#runtime(run.jobId);
+    if (run.status === 'scheduled') {
+      if (run.waitForSlot) runtime.waiting -= 1;
+      else runtime.active -= 1;
+    }
+    if (run.status === 'running') runtime.active -= 1;
+    runtime.running.delete(run.id);
+    runtime.waitingQueue.delete(run.id);
+    for (const heap of [this.#queue, this.#leasedScheduled, this.#leasedRunning, this.#leasedAwaiting, this.#outbox, this.#leasedOutbox]) {
+      heap.delete(run.id);
+    }
+    this.#refreshFreeSlot(run.jobId);
+  }
+
+  /** Puts an unleased `scheduled` run where claims look for it. */
+  #enqueue(run: JobRunRecord): void {
+    const priority = byTime(run.dueAt, run.id);
+    if (run.waitForSlot) this.#runtime(run.jobId).waitingQueue.set(run.id, priority);
+    else this.#queue.set(run.id, priority);
+  }
+
+  #outboxPriority(run: JobRunRecord): HeapPriority {
+    return byTime(run.completedAt ?? run.scheduledFor, run.id);
+  }
+
+  /** Keeps {@link #jobsWithFreeSlot} true to the job's waiting runs, load and `maxConcurrent`. */
+  #refreshFreeSlot(jobId: string): void {
+    const job = this.#jobs.get(jobId);
+    const runtime = this.#runtimes.get(jobId);
+    const next = runtime?.waitingQueue.peek();
+    if (job !== undefined && runtime !== undefined && next !== undefined && runtime.active < job.maxConcurrent) {
+      this.#jobsWithFreeSlot.set(jobId, next);
+    } else {
+      this.#jobsWithFreeSlot.delete(jobId);
+    }
+  }
+
+  /** Moves entries whose lease lapsed before `now` out of `leased`, handing each id to `release`. */
+  #releaseLapsed(leased: IndexedHeap, now: number, release: (id: string) => void): void {
+    for (const id of leased.lowest(Number.POSITIVE_INFINITY, (entry) => entry.at < now)) {
+      leased.delete(id);
+      release(id);
+    }
+  }
+
+  #applyFirePlan(job: CronJobDefinition, plan: FirePlan, now: Date): void {
+    for (const run of plan.runs) this.#insertUnlessFired(run);
+    if (plan.cancelActive) {
+      for (const id of [...this.#runtime(job.id).running]) {
+        const run = this.#runs.get(id) as JobRunRecord;
+        this.#replaceRun(run, { ...run, cancelRequested: true });
+      }
+    }
+    const nextRun = plan.nextRun === null ? null : new Date(plan.nextRun.getTime());
+    this.#replaceJob(job, withStatus({ ...job, nextRun }, plan.status, now));
+  }
+
+  /** Inserts a run planned by the scheduler unless its fire already has one (exactly-once). */
+  #insertUnlessFired(run: JobRunRecord | null | undefined): void {
+    if (run === null || run === undefined || this.#runs.has(run.id)) return;
+    if (run.fireKey !== null && this.#runIdsByFireKey.has(run.fireKey)) return;
+    this.#replaceRun(null, clone(run));
+  }
+
+  /** Claims queued runs, lowest `dueAt` first, merging the plain queue with jobs that have a free slot. */
+  #claimQueued(request: ClaimRequest): ClaimedRun[] {
+    const now = request.now.getTime();
+    this.#releaseLapsed(this.#leasedScheduled, now, (id) => this.#enqueue(this.#runs.get(id) as JobRunRecord));
+    const claimed: ClaimedRun[] = [];
+    // A run released by a claimer whose clock ran ahead may still be leased as `now` sees it.
+    const stillLeased: JobRunRecord[] = [];
+    while (claimed.length < request.limit) {
+      const queued = this.#queue.peek();
+      const slot = this.#jobsWithFreeSlot.peek();
+      const pick = queued !== undefined && (slot === undefined || isLower(queued, slot)) ? queued : slot;
+      if (pick === undefined || pick.at > now) break;
+      const runId = pick === queued ? pick.key : (this.#runtime(pick.key).waitingQueue.peek() as HeapPriority & { key: string }).key;
+      const run = this.#runs.get(runId) as JobRunRecord;
+      if (hasLiveLease(run, now)) {
+        this.#queue.delete(run.id);
+        this.#runtime(run.jobId).waitingQueue.delete(run.id);
+        this.#refreshFreeSlot(run.jobId);
+        stillLeased.push(run);
+        continue;
+      }
+      claimed.push(this.#lease(run, request, { waitForSlot: false }));
+    }
+    for (const run of stillLeased) this.#enqueue(run);
+    for (const run of stillLeased) this.#refreshFreeSlot(run.jobId);
+    return claimed;
+  }
+
+  /** Gives `run` to `request.owner` for `leaseMs`, with its job. */
+  #lease(run: JobRunRecord, request: { now: Date; owner: string; leaseMs: number }, extra: Partial<JobRunRecord> = {}): ClaimedRun {
+    const leased: JobRunRecord = {
+      ...run,
+      ...extra,
+      owner: request.owner,
+      leaseExpiresAt: new Date(request.now.getTime() + request.leaseMs),
+    };
+    this.#replaceRun(run, leased);
+    return { run: clone(leased), job: clone(this.#jobOf(run)) };
+  }
+
+  /** The job of a stored run; runs never outlive their job here, since deleting a job deletes them. */
+  #jobOf(run: JobRunRecord): CronJobDefinition {
+    const job = this.#jobs.get(run.jobId);
+    if (job === undefined) throw new StoreError(`internal: run ${run.id} has no job ${run.jobId}`);
+    return job;
+  }
+
+  /** A plan may only add runs of the job it was asked about; checked before anything is applied. */
+  #checkPlannedRuns(job: CronJobDefinition, runs: JobRunRecord[]): void {
+    const stray = runs.find((run) => run.jobId !== job.id);
+    if (stray !== undefined) throw new StoreError(`a plan for job ${job.id} returned run ${stray.id} of job ${stray.jobId}`);
+  }
+}

@@ -1,0 +1,1 @@
+export { InMemoryJobStore } from './in-memory-job-store.js';
