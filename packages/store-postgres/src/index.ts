@@ -1,1 +1,1 @@
-export {};
+export { PostgresJobStore, type PostgresJobStoreOptions } from './postgres-job-store.js';

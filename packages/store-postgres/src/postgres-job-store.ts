@@ -1,0 +1,386 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ConflictError,
+  JOB_STATUSES,
+  JobNotFoundError,
+  StoreError,
+  ValidationError,
+} from '@symbi/core';
+import type {
+  AuditEvent,
+  AuditFilter,
+  ClaimRequest,
+  ClaimedRun,
+  CronJobDefinition,
+  FinishPlan,
+  FinishRunRequest,
+  JobFilter,
+  JobRunRecord,
+  JobStatus,
+  JobStore,
+  LeaseRenewal,
+  RecoverRequest,
+  RunFilter,
+  RunGuard,
+  RunOutcome,
+  RunPatch,
+  SessionState,
+  StoreCapabilities,
+  StoreChange,
+} from '@symbi/core';
+import pg from 'pg';
+import { ChangeListener, encodeChange } from './change-listener.js';
+import { Database, type Transaction } from './database.js';
+import { defaultNotifyChannel, quoteIdentifier, quoteSchemaName } from './identifiers.js';
+import { migrate } from './migrations.js';
+import {
+  auditToRow,
+  jobToRow,
+  rowToAudit,
+  rowToJob,
+  rowToRun,
+  rowToSession,
+  runPatchToRow,
+  runToRow,
+  type Row,
+} from './row-mapping.js';
+import { Statements, Where } from './statements.js';
+
+/** Options of {@link PostgresJobStore}. */
+export interface PostgresJobStoreOptions {
+  /** Where to connect, e.g. `postgres://user@host:5432/db`; ignored when `pool` is given. */
+  connectionString?: string;
+  /**
+   * A pool to use instead of creating one; the store then never ends it (its owner does).
+   * Subscribing holds one of its connections for `LISTEN`.
+   */
+  pool?: pg.Pool;
+  /** Schema holding the tables (created by `init`): letters, digits, underscores; default `symbi`. */
+  schema?: string;
+  /** `NOTIFY` channel shared by the instances on this schema; default `<schema>_changes`. */
+  notifyChannel?: string;
+}
+
+const DEFAULT_LIST_LIMIT = 100;
+
+/**
+ * A {@link JobStore} on PostgreSQL, for several scheduler instances sharing one database.
+ *
+ * Claims lock due jobs and queued runs with `FOR NO KEY UPDATE SKIP LOCKED`, so concurrent
+ * claimers never wait for each other nor take the same work, and the unique `fire_key` makes each
+ * fire run at most once anywhere. Every multi-row change is one transaction, and a claim batch
+ * costs a fixed handful of statements whatever its size. `notify`/`subscribe` carry changes
+ * between instances over `LISTEN`/`NOTIFY`.
+ *
+ * @example
+ * ```ts
+ * const store = new PostgresJobStore({ connectionString: process.env.DATABASE_URL });
+ * await store.init();
+ * ```
+ */
+export class PostgresJobStore implements JobStore {
+  /** Safe for many instances; changes travel between them by `NOTIFY`. */
+  readonly capabilities: StoreCapabilities = { multiInstance: true, crossProcessNotifications: true };
+  /** The schema holding this store's tables. */
+  readonly schema: string;
+  /** The `NOTIFY` channel of this store. */
+  readonly notifyChannel: string;
+
+  private readonly quotedSchema: string;
+  private readonly db: Database;
+  private readonly sql: Statements;
+  private readonly ownsPool: boolean;
+  private readonly instanceId = randomUUID();
+  private readonly changes: ChangeListener;
+
+  constructor(options: PostgresJobStoreOptions = {}) {
+    this.schema = options.schema ?? 'symbi';
+    this.quotedSchema = quoteSchemaName(this.schema);
+    this.notifyChannel = options.notifyChannel ?? defaultNotifyChannel(this.schema);
+    const quotedChannel = quoteIdentifier('notify_channel', this.notifyChannel);
+    this.ownsPool = options.pool === undefined;
+    const pool = options.pool ?? new pg.Pool(options.connectionString === undefined ? {} : { connectionString: options.connectionString });
+    if (this.ownsPool) {
+      // An idle connection that breaks is dropped by the pool; the next query opens a fresh one.
+      // Without a listener the 'error' event would crash the process.
+      pool.on('error', () => undefined);
+    }
+    this.db = new Database(pool);
+    this.sql = new Statements(this.quotedSchema);
+    this.changes = new ChangeListener(pool, this.notifyChannel, quotedChannel, this.instanceId);
+  }
+
+  /** Creates the schema and applies pending migrations; concurrent calls from many instances are safe. */
+  async init(): Promise<void> {
+    await this.db.transaction('migrate schema', (tx) => migrate(tx, this.schema, this.quotedSchema));
+  }
+
+  /** Stops listening and, when the store created its pool, closes it. */
+  async close(): Promise<void> {
+    await this.changes.close();
+    if (this.ownsPool) await this.db.pool.end();
+  }
+
+  async createJob(job: CronJobDefinition): Promise<CronJobDefinition> {
+    const { rows } = await this.db.query('create job', this.sql.insertJob, [JSON.stringify(jobToRow(job))]);
+    return rowToJob(first(rows));
+  }
+
+  async saveJob(job: CronJobDefinition, options: { expectedVersion?: number } = {}): Promise<CronJobDefinition> {
+    const values = [JSON.stringify(jobToRow(job)), job.id, new Date(), options.expectedVersion ?? null];
+    const { rows } = await this.db.query('save job', this.sql.saveJob, values);
+    if (rows[0] !== undefined) return rowToJob(rows[0]);
+    const current = await this.db.query('save job', this.sql.jobVersion, [job.id]);
+    const stored = current.rows[0];
+    if (stored === undefined) throw new JobNotFoundError(job.id);
+    throw new ConflictError(`job ${job.id} is at version ${String(stored.version)}, not ${String(options.expectedVersion)}`);
+  }
+
+  async deleteJob(id: string): Promise<boolean> {
+    const { rowCount } = await this.db.query('delete job', this.sql.deleteJob, [id]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async getJob(id: string): Promise<CronJobDefinition | null> {
+    const { rows } = await this.db.query('get job', this.sql.jobById, [id]);
+    return rows[0] === undefined ? null : rowToJob(rows[0]);
+  }
+
+  async getJobByName(name: string): Promise<CronJobDefinition | null> {
+    const { rows } = await this.db.query('get job', this.sql.jobByName, [name]);
+    return rows[0] === undefined ? null : rowToJob(rows[0]);
+  }
+
+  async listJobs(filter: JobFilter = {}): Promise<CronJobDefinition[]> {
+    const where = new Where();
+    if (filter.status !== undefined) where.add('status = $?', filter.status);
+    if (filter.agentId !== undefined) where.add('agent_id = $?', filter.agentId);
+    const text = this.sql.listJobs(where, count('limit', filter.limit), count('offset', filter.offset));
+    const { rows } = await this.db.query('list jobs', text, where.values);
+    return rows.map(rowToJob);
+  }
+
+  async countJobs(): Promise<Record<JobStatus, number>> {
+    const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
+    const { rows } = await this.db.query('count jobs', this.sql.countJobs);
+    for (const row of rows) counts[row.status as JobStatus] = row.n as number;
+    return counts;
+  }
+
+  async nextWakeAt(): Promise<Date | null> {
+    const { rows } = await this.db.query('find next wake time', this.sql.nextWakeAt);
+    return (rows[0]?.at as Date | null | undefined) ?? null;
+  }
+
+  async claimDue(request: ClaimRequest): Promise<ClaimedRun[]> {
+    const limit = count('limit', request.limit) ?? 0;
+    const leaseUntil = new Date(request.now.getTime() + request.leaseMs);
+    return this.db.transaction('claim due runs', async (tx) => {
+      const due = await tx.query(this.sql.lockDueJobs, [request.now, limit]);
+      if (due.rows.length > 0) await this.applyFirePlans(tx, due.rows, request);
+      const claimed = await tx.query(this.sql.claimRuns, [request.now, limit, request.owner, leaseUntil]);
+      return toClaimedRuns(claimed.rows);
+    });
+  }
+
+  async insertRun(run: JobRunRecord): Promise<JobRunRecord> {
+    try {
+      const { rows } = await this.db.query('insert run', this.sql.insertRuns, [JSON.stringify([runToRow(run)])]);
+      return rowToRun(first(rows));
+    } catch (error) {
+      throw jobMissing(error, run.jobId);
+    }
+  }
+
+  async updateRun(runId: string, patch: RunPatch, guard: RunGuard = {}): Promise<JobRunRecord | null> {
+    const row = runPatchToRow(patch);
+    const values = [JSON.stringify(row), runId, guard.owner ?? null, guard.statusIn ?? null];
+    const { rows } = await this.db.query('update run', this.sql.updateRun(Object.keys(row)), values);
+    return rows[0] === undefined ? null : rowToRun(rows[0]);
+  }
+
+  async finishRun(request: FinishRunRequest): Promise<{ run: JobRunRecord; job: CronJobDefinition | null } | null> {
+    return this.db.transaction('finish run', (tx) =>
+      this.finish(tx, request.runId, request.owner, request.patch, request.outcome, (job) => request.plan(job)),
+    );
+  }
+
+  async renewLeases(owner: string, runIds: string[], until: Date): Promise<LeaseRenewal> {
+    if (runIds.length === 0) return { renewed: [], cancelRequested: [], lost: [] };
+    const { rows } = await this.db.query('renew leases', this.sql.renewLeases, [owner, runIds, until]);
+    const renewed = new Set(rows.map((row) => row.id as string));
+    const cancelRequested = new Set(rows.filter((row) => row.cancel_requested === true).map((row) => row.id as string));
+    return {
+      renewed: runIds.filter((id) => renewed.has(id)),
+      cancelRequested: runIds.filter((id) => cancelRequested.has(id)),
+      lost: runIds.filter((id) => !renewed.has(id)),
+    };
+  }
+
+  async recoverExpired(request: RecoverRequest): Promise<JobRunRecord[]> {
+    const limit = count('limit', request.limit) ?? 0;
+    return this.db.transaction('recover expired runs', async (tx) => {
+      const expired = await tx.query(this.sql.lockExpiredRuns, [request.now, limit]);
+      const ended: JobRunRecord[] = [];
+      // One run after the other, so each plan sees the counters its predecessors left.
+      for (const row of expired.rows) {
+        const run = rowToRun(row);
+        // The former owner loses the run: its next renewal reports it lost, and it cannot finish it.
+        const patch: RunPatch = {
+          status: 'interrupted',
+          error: run.error ?? `lease expired at ${run.leaseExpiresAt?.toISOString()}: owner ${run.owner} stopped renewing it`,
+          completedAt: request.now,
+          owner: null,
+          leaseExpiresAt: null,
+        };
+        const finished = await this.finish(tx, run.id, undefined, patch, 'failure', request.plan);
+        if (finished !== null) ended.push(finished.run);
+      }
+      return ended;
+    });
+  }
+
+  async getRun(id: string): Promise<JobRunRecord | null> {
+    const { rows } = await this.db.query('get run', this.sql.runById, [id]);
+    return rows[0] === undefined ? null : rowToRun(rows[0]);
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<JobRunRecord[]> {
+    const where = new Where();
+    if (filter.jobId !== undefined) where.add('job_id = $?', filter.jobId);
+    if (filter.status !== undefined) {
+      where.add('status = ANY($?::text[])', Array.isArray(filter.status) ? filter.status : [filter.status]);
+    }
+    if (filter.agentId !== undefined) where.add('agent_id = $?', filter.agentId);
+    if (filter.since !== undefined) where.add('scheduled_for >= $?', filter.since);
+    const text = this.sql.listRuns(where, count('limit', filter.limit) ?? DEFAULT_LIST_LIMIT);
+    const { rows } = await this.db.query('list runs', text, where.values);
+    return rows.map(rowToRun);
+  }
+
+  async claimPendingDeliveries(request: { now: Date; owner: string; leaseMs: number; limit: number }): Promise<ClaimedRun[]> {
+    const leaseUntil = new Date(request.now.getTime() + request.leaseMs);
+    const values = [request.now, count('limit', request.limit) ?? 0, request.owner, leaseUntil];
+    const { rows } = await this.db.query('claim pending deliveries', this.sql.claimDeliveries, values);
+    return toClaimedRuns(rows);
+  }
+
+  async loadSession(jobId: string): Promise<SessionState | null> {
+    const { rows } = await this.db.query('load session', this.sql.loadSession, [jobId]);
+    return rows[0] === undefined ? null : rowToSession(rows[0]);
+  }
+
+  async saveSession(jobId: string, state: SessionState): Promise<void> {
+    try {
+      await this.db.query('save session', this.sql.saveSession, [jobId, state.summary, JSON.stringify(state.history), state.updatedAt]);
+    } catch (error) {
+      throw jobMissing(error, jobId);
+    }
+  }
+
+  async appendAudit(event: AuditEvent): Promise<void> {
+    await this.db.query('append audit event', this.sql.appendAudit, [JSON.stringify(auditToRow(event))]);
+  }
+
+  async queryAudit(filter: AuditFilter = {}): Promise<AuditEvent[]> {
+    const where = new Where();
+    if (filter.type !== undefined) where.add('type = $?', filter.type);
+    if (filter.jobId !== undefined) where.add('job_id = $?', filter.jobId);
+    if (filter.since !== undefined) where.add('at >= $?', filter.since);
+    const text = this.sql.queryAudit(where, count('limit', filter.limit) ?? DEFAULT_LIST_LIMIT);
+    const { rows } = await this.db.query('query audit events', text, where.values);
+    return rows.map(rowToAudit);
+  }
+
+  /** Sends `change` to every other instance subscribed on this schema's channel (`NOTIFY`). */
+  async notify(change: StoreChange): Promise<void> {
+    await this.db.query('notify', this.sql.notify, [this.notifyChannel, encodeChange(change, this.instanceId)]);
+  }
+
+  /**
+   * Calls `listener` for each change another store instance announces with {@link notify}. The
+   * first subscriber opens a dedicated `LISTEN` connection, which reconnects by itself when it drops.
+   */
+  subscribe(listener: (change: StoreChange) => void): () => void {
+    return this.changes.subscribe(listener);
+  }
+
+  private async applyFirePlans(tx: Transaction, dueRows: Row[], request: ClaimRequest): Promise<void> {
+    const advanced: Row[] = [];
+    const runs: Row[] = [];
+    const cancelJobs: string[] = [];
+    // Every plan answers before anything is written, so a plan that throws changes nothing.
+    for (const row of dueRows) {
+      const job = rowToJob(row);
+      const plan = request.plan(job, { active: row.active as number, waiting: row.waiting as number });
+      checkPlannedRuns(job, plan.runs);
+      advanced.push({ id: job.id, next_run: plan.nextRun, status: plan.status ?? null });
+      for (const run of plan.runs) runs.push(runToRow(run));
+      if (plan.cancelActive === true) cancelJobs.push(job.id);
+    }
+    const values = [JSON.stringify(advanced), JSON.stringify(runs), cancelJobs, request.now];
+    await tx.query(this.sql.applyFirePlans, values);
+  }
+
+  /**
+   * Finishes a run (unless it is finished already or `owner` does not hold it), counts `outcome`
+   * on its job and applies `plan`'s answer, inside the caller's transaction.
+   */
+  private async finish(
+    tx: Transaction,
+    runId: string,
+    owner: string | undefined,
+    patch: RunPatch,
+    outcome: RunOutcome,
+    plan: (job: CronJobDefinition, run: JobRunRecord) => FinishPlan,
+  ): Promise<{ run: JobRunRecord; job: CronJobDefinition | null } | null> {
+    const row = runPatchToRow(patch);
+    const values = [JSON.stringify(row), runId, owner ?? null, outcome];
+    const { rows } = await tx.query(this.sql.finishRun(Object.keys(row)), values);
+    const result = rows[0];
+    if (result === undefined) return null;
+    const run = rowToRun(result.run as Row);
+    if (result.job === null) return { run, job: null };
+    const job = rowToJob(result.job as Row);
+    const decision = plan(job, run);
+    const retries = decision.retry ? [decision.retry] : [];
+    checkPlannedRuns(job, retries);
+    if (decision.status === undefined && retries.length === 0) return { run, job };
+    const changedAt = run.completedAt ?? new Date();
+    const planValues = [job.id, JSON.stringify(retries.map(runToRow)), decision.status ?? null, changedAt];
+    const applied = await tx.query(this.sql.applyFinishPlan, planValues);
+    return { run, job: rowToJob(first(applied.rows)) };
+  }
+}
+
+function first(rows: Row[]): Row {
+  const row = rows[0];
+  if (row === undefined) throw new StoreError('statement returned no row');
+  return row;
+}
+
+/** Checks an optional non-negative integer such as a limit; undefined stays undefined. */
+function count(field: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 0) throw new ValidationError(field, 'must be a non-negative integer', value);
+  return value;
+}
+
+/** Claimed rows (a run's columns plus its job as JSON) as claimed runs, lowest `dueAt` first. */
+function toClaimedRuns(rows: Row[]): ClaimedRun[] {
+  return rows
+    .map((row) => ({ run: rowToRun(row), job: rowToJob(row.job as Row) }))
+    .sort((a, b) => a.run.dueAt.getTime() - b.run.dueAt.getTime() || (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0));
+}
+
+/** A plan may only add runs of the job it was asked about; checked before anything is written. */
+function checkPlannedRuns(job: CronJobDefinition, runs: JobRunRecord[]): void {
+  const stray = runs.find((run) => run.jobId !== job.id);
+  if (stray !== undefined) throw new StoreError(`a plan for job ${job.id} returned run ${stray.id} of job ${stray.jobId}`);
+}
+
+/** A foreign-key violation on a job id means the job does not exist. */
+function jobMissing(error: unknown, jobId: string): unknown {
+  const cause = error instanceof StoreError ? (error.cause as { code?: unknown } | undefined) : undefined;
+  return cause?.code === '23503' ? new JobNotFoundError(jobId) : error;
+}

@@ -1,0 +1,250 @@
+import { TERMINAL_RUN_STATUSES } from '@symbi/core';
+import { JOB_COLUMNS, RUN_COLUMNS } from './row-mapping.js';
+
+const jobColumns = JOB_COLUMNS.join(', ');
+const runColumns = RUN_COLUMNS.join(', ');
+const terminalStatuses = TERMINAL_RUN_STATUSES.map((status) => `'${status}'`).join(', ');
+
+/** Columns `saveJob` replaces: everything but the id, creation time, history counters and version. */
+const SAVED_JOB_COLUMNS = JOB_COLUMNS.filter(
+  (column) => !['id', 'created_at', 'run_count', 'failure_count', 'last_run', 'updated_at', 'version'].includes(column),
+).join(', ');
+
+/** SQL condition: run `a` occupies a concurrency slot of its job (the `active` of `JobLoad`). */
+const OCCUPIES_SLOT = `(a.status = 'running' OR (a.status = 'scheduled' AND NOT a.wait_for_slot))`;
+
+/** SQL condition: run `r` holds no lease at all (as opposed to one that lapsed). */
+const UNLEASED = '(r.owner IS NULL OR r.lease_expires_at IS NULL)';
+
+/** SQL condition: run `r` holds no lease still live at `$1` (one lapses once its expiry is before now). */
+const NO_LIVE_LEASE = `(${UNLEASED} OR r.lease_expires_at < $1)`;
+
+/** SQL expression: how many runs of run `r`'s job occupy a slot. */
+const activeRunsOf = (s: string) => `(SELECT count(*) FROM ${s}.runs a WHERE a.job_id = r.job_id AND ${OCCUPIES_SLOT})`;
+
+/** SQL condition: the job of run `r` has a free concurrency slot. */
+const hasFreeSlot = (s: string) => `${activeRunsOf(s)} < (SELECT max_concurrent FROM ${s}.jobs WHERE id = r.job_id)`;
+
+/**
+ * SQL assignments for a plan that may set job `j`'s status to `status`: a status change is a
+ * change of the job, so it bumps the version and sets `updated_at` to `at`.
+ */
+const statusChange = (status: string, at: string) => {
+  const changes = `${status} IS NOT NULL AND ${status} <> j.status`;
+  return `status = coalesce(${status}, j.status),
+        version = j.version + CASE WHEN ${changes} THEN 1 ELSE 0 END,
+        updated_at = CASE WHEN ${changes} THEN ${at} ELSE j.updated_at END`;
+};
+
+/** A conjunction of conditions with numbered parameters, for the list queries' optional filters. */
+export class Where {
+  private readonly conditions: string[] = [];
+  readonly values: unknown[] = [];
+
+  /** Adds `condition`, where `$?` stands for the parameter holding `value`. */
+  add(condition: string, value: unknown): this {
+    this.values.push(value);
+    this.conditions.push(condition.replace('$?', `$${this.values.length}`));
+    return this;
+  }
+
+  /** A placeholder for one more parameter (e.g. the limit). */
+  param(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+
+  toString(): string {
+    return this.conditions.length === 0 ? '' : `WHERE ${this.conditions.join(' AND ')}`;
+  }
+}
+
+/**
+ * Every SQL text of the store, for one (already validated and quoted) schema. Values always travel
+ * as parameters; whole rows travel as one JSON parameter read by `json_populate_record(set)`, so a
+ * batch of any size is one statement.
+ */
+export class Statements {
+  readonly insertJob: string;
+  readonly saveJob: string;
+  readonly jobVersion: string;
+  readonly deleteJob: string;
+  readonly jobById: string;
+  readonly jobByName: string;
+  readonly countJobs: string;
+  readonly nextWakeAt: string;
+  readonly lockDueJobs: string;
+  readonly applyFirePlans: string;
+  readonly claimRuns: string;
+  readonly insertRuns: string;
+  readonly runById: string;
+  readonly applyFinishPlan: string;
+  readonly renewLeases: string;
+  readonly lockExpiredRuns: string;
+  readonly claimDeliveries: string;
+  readonly loadSession: string;
+  readonly saveSession: string;
+  readonly appendAudit: string;
+  readonly notify = 'SELECT pg_notify($1, $2)';
+
+  constructor(private readonly s: string) {
+    this.insertJob = `INSERT INTO ${s}.jobs (${jobColumns})
+      SELECT ${jobColumns} FROM json_populate_record(NULL::${s}.jobs, $1::json) RETURNING *`;
+    this.saveJob = `UPDATE ${s}.jobs j SET (${SAVED_JOB_COLUMNS}) =
+        (SELECT ${SAVED_JOB_COLUMNS} FROM json_populate_record(NULL::${s}.jobs, $1::json)),
+        updated_at = $3, version = j.version + 1
+      WHERE j.id = $2 AND ($4::integer IS NULL OR j.version = $4) RETURNING j.*`;
+    this.jobVersion = `SELECT version FROM ${s}.jobs WHERE id = $1`;
+    this.deleteJob = `DELETE FROM ${s}.jobs WHERE id = $1`;
+    this.jobById = `SELECT * FROM ${s}.jobs WHERE id = $1`;
+    this.jobByName = `SELECT * FROM ${s}.jobs WHERE name = $1`;
+    this.countJobs = `SELECT status, count(*)::integer AS n FROM ${s}.jobs GROUP BY status`;
+    this.nextWakeAt = `SELECT LEAST(
+        (SELECT min(next_run) FROM ${s}.jobs WHERE status = 'active'),
+        (SELECT min(r.due_at) FROM ${s}.runs r
+          WHERE r.status = 'scheduled' AND ${UNLEASED} AND (NOT r.wait_for_slot OR ${hasFreeSlot(s)})),
+        (SELECT min(lease_expires_at) FROM ${s}.runs
+          WHERE owner IS NOT NULL AND status IN ('scheduled', 'awaiting_approval', 'running'))
+      ) AS at`;
+
+    // Claim, step 1: lock due jobs (skipping those another claimer holds) with their load.
+    // NO KEY UPDATE rather than UPDATE, so inserts of runs (whose foreign key takes KEY SHARE on
+    // the job) neither block nor get skipped by this lock.
+    this.lockDueJobs = `SELECT j.*, l.active, l.waiting
+      FROM ${s}.jobs j
+      CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE ${OCCUPIES_SLOT})::integer AS active,
+               count(*) FILTER (WHERE a.status = 'scheduled' AND a.wait_for_slot)::integer AS waiting
+        FROM ${s}.runs a WHERE a.job_id = j.id AND a.status IN ('scheduled', 'running')
+      ) l
+      WHERE j.status = 'active' AND j.next_run <= $1
+      ORDER BY j.next_run
+      LIMIT $2
+      FOR NO KEY UPDATE OF j SKIP LOCKED`;
+    // Claim, step 2: apply every plan of the batch at once.
+    this.applyFirePlans = `WITH advanced AS (
+        UPDATE ${s}.jobs j SET next_run = p.next_run, ${statusChange('p.status', '$4::timestamptz')}
+        FROM json_populate_recordset(NULL::${s}.jobs, $1::json) p WHERE j.id = p.id
+      ), inserted AS (
+        ${this.insertRunsSql('$2', 'ON CONFLICT (fire_key) DO NOTHING')}
+      ), cancelled AS (
+        UPDATE ${s}.runs SET cancel_requested = true WHERE job_id = ANY($3::text[]) AND status = 'running'
+      )
+      SELECT 1`;
+    // Claim, step 3: own queued runs. A run waiting for a slot is only taken while its job has a
+    // free one, counting the waiting runs taken in this same batch; taking it clears its flag, so
+    // it holds its slot from then on.
+    this.claimRuns = `WITH candidates AS (
+        SELECT r.id, r.job_id, r.due_at, r.wait_for_slot,
+          CASE WHEN r.wait_for_slot THEN ${activeRunsOf(s)} END AS active
+        FROM ${s}.runs r
+        WHERE r.status = 'scheduled' AND r.due_at <= $1 AND ${NO_LIVE_LEASE}
+          AND (NOT r.wait_for_slot OR ${hasFreeSlot(s)})
+        ORDER BY r.due_at, r.id
+        LIMIT $2
+        FOR NO KEY UPDATE OF r SKIP LOCKED
+      ), admitted AS (
+        SELECT id FROM (
+          SELECT c.id, c.wait_for_slot, c.active, j.max_concurrent,
+            row_number() OVER (PARTITION BY c.job_id, c.wait_for_slot ORDER BY c.due_at, c.id) AS nth
+          FROM candidates c JOIN ${s}.jobs j ON j.id = c.job_id
+        ) ranked
+        WHERE NOT wait_for_slot OR active + nth <= max_concurrent
+      )
+      UPDATE ${s}.runs r SET owner = $3, lease_expires_at = $4, wait_for_slot = false
+      FROM admitted, ${s}.jobs j
+      WHERE r.id = admitted.id AND j.id = r.job_id
+      RETURNING r.*, to_json(j) AS job`;
+    this.insertRuns = `${this.insertRunsSql('$1', '')} RETURNING *`;
+    this.runById = `SELECT * FROM ${s}.runs WHERE id = $1`;
+    this.applyFinishPlan = `WITH retried AS (
+        ${this.insertRunsSql('$2', 'ON CONFLICT (fire_key) DO NOTHING')}
+      )
+      UPDATE ${s}.jobs j SET ${statusChange('$3::text', '$4::timestamptz')} WHERE j.id = $1 RETURNING j.*`;
+    this.renewLeases = `UPDATE ${s}.runs SET lease_expires_at = $3
+      WHERE id = ANY($2::text[]) AND owner = $1 RETURNING id, cancel_requested`;
+    this.lockExpiredRuns = `SELECT * FROM ${s}.runs
+      WHERE status = 'running' AND owner IS NOT NULL AND lease_expires_at < $1
+      ORDER BY lease_expires_at, id
+      LIMIT $2
+      FOR NO KEY UPDATE SKIP LOCKED`;
+    this.claimDeliveries = `WITH candidates AS (
+        SELECT r.id FROM ${s}.runs r
+        WHERE r.delivery_pending AND r.status IN (${terminalStatuses}) AND ${NO_LIVE_LEASE}
+        ORDER BY coalesce(r.completed_at, r.scheduled_for), r.id
+        LIMIT $2
+        FOR NO KEY UPDATE SKIP LOCKED
+      )
+      UPDATE ${s}.runs r SET owner = $3, lease_expires_at = $4
+      FROM candidates, ${s}.jobs j
+      WHERE r.id = candidates.id AND j.id = r.job_id
+      RETURNING r.*, to_json(j) AS job`;
+    this.loadSession = `SELECT * FROM ${s}.sessions WHERE job_id = $1`;
+    this.saveSession = `INSERT INTO ${s}.sessions (job_id, summary, history, updated_at) VALUES ($1, $2, $3::jsonb, $4)
+      ON CONFLICT (job_id) DO UPDATE SET summary = excluded.summary, history = excluded.history, updated_at = excluded.updated_at`;
+    this.appendAudit = `INSERT INTO ${s}.audit_events (id, type, at, job_id, run_id, actor, details)
+      SELECT id, type, at, job_id, run_id, actor, details FROM json_populate_record(NULL::${s}.audit_events, $1::json)`;
+  }
+
+  /**
+   * Updates one run with the columns of a JSON row in `$1` (only `columns` change) when it matches
+   * `$2` (id), `$3` (owner, or null for any) and `$4` (allowed statuses, or null for any).
+   */
+  updateRun(columns: string[]): string {
+    return `UPDATE ${this.s}.runs r SET ${this.setColumns(columns)}
+      WHERE r.id = $2 AND ($3::text IS NULL OR r.owner = $3) AND ($4::text[] IS NULL OR r.status = ANY($4))
+      RETURNING r.*`;
+  }
+
+  /**
+   * Finishes a run that is not finished yet like {@link updateRun} (without the status guard) and,
+   * in the same statement, counts the outcome `$4` on its job. Returns the run and the job as JSON.
+   */
+  finishRun(columns: string[]): string {
+    const s = this.s;
+    return `WITH finished AS (
+        UPDATE ${s}.runs r SET ${this.setColumns(columns)}
+        WHERE r.id = $2 AND ($3::text IS NULL OR r.owner = $3) AND r.status NOT IN (${terminalStatuses})
+        RETURNING r.*
+      ), counted AS (
+        UPDATE ${s}.jobs j SET
+          run_count = j.run_count + CASE WHEN f.status = 'skipped' THEN 0 ELSE 1 END,
+          last_run = CASE WHEN f.status = 'skipped' THEN j.last_run ELSE coalesce(f.started_at, f.scheduled_for) END,
+          failure_count = j.failure_count + CASE WHEN $4::text = 'failure' THEN 1 ELSE 0 END,
+          consecutive_failures = CASE $4::text
+            WHEN 'success' THEN 0 WHEN 'failure' THEN j.consecutive_failures + 1 ELSE j.consecutive_failures END
+        FROM finished f WHERE j.id = f.job_id
+        RETURNING j.*
+      )
+      SELECT to_json(f) AS run, (SELECT to_json(c) FROM counted c) AS job FROM finished f`;
+  }
+
+  /** Jobs matching `where`, by name. */
+  listJobs(where: Where, limit: unknown, offset: unknown): string {
+    return `SELECT * FROM ${this.s}.jobs ${where} ORDER BY name LIMIT ${where.param(limit)} OFFSET ${where.param(offset)}`;
+  }
+
+  /** Runs matching `where`, newest first. */
+  listRuns(where: Where, limit: number): string {
+    return `SELECT * FROM ${this.s}.runs ${where} ORDER BY scheduled_for DESC, id DESC LIMIT ${where.param(limit)}`;
+  }
+
+  /** Audit events matching `where`, newest first. */
+  queryAudit(where: Where, limit: number): string {
+    return `SELECT * FROM ${this.s}.audit_events ${where} ORDER BY at DESC, seq DESC LIMIT ${where.param(limit)}`;
+  }
+
+  /** `SET (columns) = (their values in the JSON row $1)`; a no-op assignment when there are none. */
+  private setColumns(columns: string[]): string {
+    if (columns.length === 0) return 'id = r.id';
+    const list = columns.join(', ');
+    return `(${list}) = (SELECT ${list} FROM json_populate_record(NULL::${this.s}.runs, $1::json))`;
+  }
+
+  /** Inserts the runs of the JSON array in parameter `param`. */
+  private insertRunsSql(param: string, onConflict: string): string {
+    return `INSERT INTO ${this.s}.runs (${runColumns})
+        SELECT ${runColumns} FROM json_populate_recordset(NULL::${this.s}.runs, ${param}::json)
+        ${onConflict}`;
+  }
+}

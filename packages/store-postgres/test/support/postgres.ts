@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { PostgresJobStore, type PostgresJobStoreOptions } from '@symbi/store-postgres';
+
+/** The test database; override with SYMBI_TEST_POSTGRES_URL. */
+export const CONNECTION_STRING = process.env.SYMBI_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function probe(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: CONNECTION_STRING, connectionTimeoutMillis: 3_000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const unreachable = await probe();
+
+/**
+ * `describe` for tests that need the real PostgreSQL. When it cannot be reached the tests are
+ * skipped with a visible warning, except on CI (`CI` set), where they fail instead.
+ */
+export function describePostgres(name: string, body: () => void): void {
+  if (unreachable === null) {
+    describe(name, body);
+  } else if (process.env.CI) {
+    describe(name, () => {
+      beforeAll(() => {
+        throw new Error(`PostgreSQL at ${CONNECTION_STRING} is unreachable (${unreachable}); CI requires it`);
+      });
+      body();
+    });
+  } else {
+    console.warn(`[store-postgres] skipping "${name}": PostgreSQL at ${CONNECTION_STRING} is unreachable (${unreachable})`);
+    describe.skip(name, body);
+  }
+}
+
+/** A random schema name no other test run uses. */
+export function randomSchemaName(): string {
+  return `symbi_test_${randomBytes(6).toString('hex')}`;
+}
+
+/** Drops a schema with everything in it. */
+export async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: CONNECTION_STRING });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Gives the calling test file its own schema, dropped after the file's tests: `schema()` returns
+ * its name, `open()` a new initialised store (own pool) on it, closed automatically.
+ */
+export function useSchema(): { schema(): string; open(options?: PostgresJobStoreOptions): Promise<PostgresJobStore> } {
+  const name = randomSchemaName();
+  const stores: PostgresJobStore[] = [];
+  afterAll(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+    if (unreachable === null) await dropSchema(name);
+  });
+  return {
+    schema: () => name,
+    async open(options = {}) {
+      const store = new PostgresJobStore({ connectionString: CONNECTION_STRING, schema: name, ...options });
+      stores.push(store);
+      await store.init();
+      return store;
+    },
+  };
+}
