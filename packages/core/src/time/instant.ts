@@ -1,0 +1,46 @@
+import { ValidationError } from '../errors.js';
+import { daysInMonth } from './cron-pattern.js';
+
+const INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
+
+/**
+ * Parses an ISO 8601 instant such as `2026-02-15T14:30:00Z` or `2026-02-15T15:30:00.250+01:00`.
+ * The zone designator is required: a local time without one is ambiguous (which zone? which
+ * side of a DST change?) and is refused, as are impossible dates and anything else, with a
+ * `ValidationError` naming `field` and the value. Digits beyond milliseconds are dropped.
+ */
+export function parseInstant(text: string, field = 'at'): Date {
+  const example = 'an ISO 8601 instant such as 2026-02-15T14:30:00Z';
+  if (typeof text !== 'string') throw new ValidationError(field, `must be ${example}`, text);
+  const match = INSTANT.exec(text.trim());
+  if (match === null) {
+    if (/^\d{4}-\d{2}-\d{2}$/.test(text.trim())) {
+      throw new ValidationError(field, `"${text}" has no time of day; write ${example}`, text);
+    }
+    throw new ValidationError(field, `"${text}" is not ${example}`, text);
+  }
+  const [, year, month, day, hour, minute, second, fraction, zulu, sign, offsetHours, offsetMinutes] = match;
+  if (zulu === undefined && sign === undefined) {
+    throw new ValidationError(field, `"${text}" has no time zone; add Z or an offset such as +01:00, since a local time is ambiguous`, text);
+  }
+  const numbers = [year, month, day, hour, minute, second ?? '0', offsetHours ?? '0', offsetMinutes ?? '0'].map(Number) as [
+    number, number, number, number, number, number, number, number,
+  ];
+  const [y, mo, d, h, mi, s, oh, om] = numbers;
+  const problem =
+    y < 1 ? 'year 0000 does not exist'
+    : mo < 1 || mo > 12 ? `month ${mo} is out of range 1-12`
+    : d < 1 || d > daysInMonth(y, mo) ? `day ${d} does not exist in ${year}-${month}`
+    : h > 23 ? `hour ${h} is out of range 0-23`
+    : mi > 59 ? `minute ${mi} is out of range 0-59`
+    : s > 59 ? `second ${s} is out of range 0-59`
+    : oh > 23 || om > 59 ? `offset ${sign}${offsetHours}:${offsetMinutes ?? '00'} is out of range`
+    : null;
+  if (problem !== null) throw new ValidationError(field, `"${text}": ${problem}`, text);
+  const date = new Date(0);
+  date.setUTCFullYear(y, mo - 1, d);
+  date.setUTCHours(h, mi, s, fraction === undefined ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0')));
+  const offsetMs = (oh * 60 + om) * 60_000 * (sign === '-' ? -1 : 1);
+  return new Date(date.getTime() - offsetMs);
+}
