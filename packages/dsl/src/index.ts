@@ -1,1 +1,34 @@
-export {};
+export { DslError, ConfigError, type ConfigErrorLocation } from './errors.js';
+export type { SourcePosition } from './source-excerpt.js';
+export {
+  parseSymbiSyntax,
+  type SymbiSyntax,
+  type SymbiEntry,
+  type SymbiValue,
+  type StringNode,
+  type NumberNode,
+  type BooleanNode,
+  type ListNode,
+  type BlockNode,
+} from './syntax.js';
+export { parseSymbi, loadSymbiFile, type SymbiDocument, type ParseSymbiOptions } from './parse-symbi.js';
+export type { ScheduleBlock } from './schedule-block.js';
+export { toJobSpecs, type ToJobSpecsOptions } from './job-specs.js';
+export {
+  parseConfig,
+  loadConfig,
+  parseStoreUrl,
+  ENV_OVERRIDES,
+  DEFAULT_CONFIG_FILE,
+  type ParseConfigOptions,
+  type LoadConfigOptions,
+} from './config.js';
+export {
+  defaultSymbiConfig,
+  type SymbiConfig,
+  type SchedulerSettings,
+  type DeliverySettings,
+  type ApiSettings,
+  type AgentPinSettings,
+  type StoreLocation,
+} from './config-types.js';

@@ -1,0 +1,227 @@
+/** Where the job store lives, resolved from `store_url` / `SYMBI_DB` or `job_store_path`. */
+export type StoreLocation =
+  /** An SQLite database file (`:memory:` for an in-memory database). */
+  | { kind: 'sqlite'; path: string }
+  /** A PostgreSQL connection URL (`postgres://…` or `postgresql://…`). */
+  | { kind: 'postgres'; url: string };
+
+/** The `[scheduler]` table: the spec's `CronSchedulerConfig` plus this project's additions. */
+export interface SchedulerSettings {
+  /**
+   * Longest the loop sleeps without looking at the store, in seconds (TOML `tick_interval_seconds`).
+   * @defaultValue 1
+   */
+  tickIntervalSeconds: number;
+  /**
+   * Random start delay of 0..N seconds for jobs without their own `jitter` (`max_jitter_seconds`,
+   * env `SYMBI_SCHEDULER_MAX_JITTER`).
+   * @defaultValue 0
+   */
+  maxJitterSeconds: number;
+  /**
+   * Global limit of runs executing at once (`max_concurrent_jobs`, alias `max_concurrent_cron_jobs`,
+   * env `SYMBI_SCHEDULER_MAX_CONCURRENT`).
+   * @defaultValue 100
+   */
+  maxConcurrentJobs: number;
+  /**
+   * Keep Prometheus metrics (`enable_metrics`).
+   * @defaultValue true
+   */
+  enableMetrics: boolean;
+  /**
+   * Consecutive failures before dead-letter for jobs without `max_retries` (`default_max_retries`).
+   * @defaultValue 3
+   */
+  defaultMaxRetries: number;
+  /**
+   * How long shutdown waits for in-flight runs, in seconds (`shutdown_timeout_seconds`).
+   * @defaultValue 30
+   */
+  shutdownTimeoutSeconds: number;
+  /**
+   * SQLite job store file (`job_store_path`); used when `store_url` is not set.
+   * @defaultValue `"./.symbi/scheduler.db"`
+   */
+  jobStorePath: string;
+  /**
+   * Run fires missed while down, per each job's `catchup` (`enable_missed_run_catchup`).
+   * @defaultValue true
+   */
+  enableMissedRunCatchup: boolean;
+  /**
+   * Job store as written (`store_url`, env `SYMBI_DB`): an SQLite path, `sqlite:PATH`, or
+   * `postgres://…`; null when not set.
+   * @defaultValue null
+   */
+  storeUrl: string | null;
+  /**
+   * The store to open: `storeUrl` when set, else `jobStorePath`.
+   * @defaultValue `{ kind: 'sqlite', path: './.symbi/scheduler.db' }`
+   */
+  store: StoreLocation;
+  /**
+   * This scheduler's environment, matched by jobs' `allowed_environments` (`environment`, env `SYMBI_ENV`).
+   * @defaultValue `"development"`
+   */
+  environment: string;
+  /**
+   * Oldest missed fire that catch-up still runs, in seconds (`catchup_window_seconds`).
+   * @defaultValue 86400
+   */
+  catchupWindowSeconds: number;
+  /**
+   * How long an approval request waits before its run ends `denied`, in seconds (`approval_timeout_seconds`).
+   * @defaultValue 86400
+   */
+  approvalTimeoutSeconds: number;
+}
+
+/**
+ * The `[scheduler.delivery]` table, in camelCase. Only keys that were set appear: the delivery
+ * channels apply their own defaults to the rest. String values may have used `${VAR}`, already
+ * resolved here.
+ */
+export interface DeliverySettings {
+  /** Per-request timeout of the `webhook` channel, in seconds (`webhook_timeout_seconds`). */
+  webhookTimeoutSeconds?: number;
+  /** Retries of a failed webhook request (`webhook_retry_attempts`). */
+  webhookRetryAttempts?: number;
+  /** Secret for the webhook body signature header (`webhook_signing_secret`). */
+  webhookSigningSecret?: string;
+  /** `Authorization` header value for webhooks (`webhook_auth_header`, env `SYMBI_WEBHOOK_AUTH_HEADER`). */
+  webhookAuthHeader?: string;
+  /** Allow webhooks to link-local and cloud metadata addresses (`allow_link_local`). */
+  allowLinkLocal?: boolean;
+  /** Slack bot token (`slack_api_token`, env `SYMBI_SLACK_TOKEN`). */
+  slackApiToken?: string;
+  /** Channel used when a job sets no `slack_channel` (`slack_default_channel`). */
+  slackDefaultChannel?: string;
+  /** Slack incoming-webhook URL, an alternative to the API token (`slack_webhook_url`). */
+  slackWebhookUrl?: string;
+  /** Base URL of the Slack Web API, e.g. for a test double (`slack_api_url`). */
+  slackApiUrl?: string;
+  /** SMTP server host (`smtp_host`). */
+  smtpHost?: string;
+  /** SMTP server port (`smtp_port`). */
+  smtpPort?: number;
+  /** SMTP user name (`smtp_username`). */
+  smtpUsername?: string;
+  /** SMTP password (`smtp_password`). */
+  smtpPassword?: string;
+  /** Connect with TLS from the start (`smtp_secure`). */
+  smtpSecure?: boolean;
+  /** Sender address of emails (`email_from`). */
+  emailFrom?: string;
+  /** Directory that holds `log_file` outputs (`log_dir`). */
+  logDir?: string;
+  /** Size at which a job's log file is rotated, in bytes (`log_max_bytes`). */
+  logMaxBytes?: number;
+  /** Rotated log files kept per job (`log_max_files`). */
+  logMaxFiles?: number;
+}
+
+/** The `[api]` table: the HTTP API server. */
+export interface ApiSettings {
+  /**
+   * Address as written (`listen`), `HOST:PORT` or `[IPv6]:PORT`.
+   * @defaultValue `"127.0.0.1:8080"`
+   */
+  listen: string;
+  /**
+   * Host part of `listen` (IPv6 without brackets).
+   * @defaultValue `"127.0.0.1"`
+   */
+  host: string;
+  /**
+   * Port part of `listen`.
+   * @defaultValue 8080
+   */
+  port: number;
+  /**
+   * Key every request must present (`api_key`, env `SYMBI_API_KEY`); null when not set.
+   * @defaultValue null
+   */
+  apiKey: string | null;
+  /**
+   * Serve the health endpoint without the API key (`open_health`).
+   * @defaultValue false
+   */
+  openHealth: boolean;
+  /**
+   * Serve `/metrics` without the API key (`open_metrics`).
+   * @defaultValue false
+   */
+  openMetrics: boolean;
+}
+
+/** The `[agentpin]` table: agent identity verification. */
+export interface AgentPinSettings {
+  /**
+   * Require a valid AgentPin credential for every job (`required`, env `SYMBI_AGENTPIN_REQUIRED`).
+   * @defaultValue false
+   */
+  required: boolean;
+  /**
+   * Expected domain anchor, the credentials' `iss` (`domain`, env `SYMBI_AGENTPIN_DOMAIN`).
+   * @defaultValue null
+   */
+  domain: string | null;
+  /**
+   * File of trusted discovery documents (`trust_bundle`).
+   * @defaultValue null
+   */
+  trustBundle: string | null;
+  /**
+   * Directory of local discovery documents (`discovery_dir`).
+   * @defaultValue null
+   */
+  discoveryDir: string | null;
+  /**
+   * Allow discovery over plain HTTP, for tests only (`allow_insecure_discovery`).
+   * @defaultValue false
+   */
+  allowInsecureDiscovery: boolean;
+}
+
+/**
+ * The `symbi.toml` configuration after defaults, `${VAR}` interpolation and `SYMBI_*` environment
+ * overrides. Every TOML key is the snake_case form of the field it sets.
+ */
+export interface SymbiConfig {
+  /** The file it was read from; null when no file was used. */
+  file: string | null;
+  /** `[scheduler]`. */
+  scheduler: SchedulerSettings;
+  /** `[scheduler.delivery]`. */
+  delivery: DeliverySettings;
+  /** `[api]`. */
+  api: ApiSettings;
+  /** `[agentpin]`. */
+  agentpin: AgentPinSettings;
+}
+
+/** The configuration used when no file and no environment override says otherwise. */
+export function defaultSymbiConfig(): SymbiConfig {
+  return {
+    file: null,
+    scheduler: {
+      tickIntervalSeconds: 1,
+      maxJitterSeconds: 0,
+      maxConcurrentJobs: 100,
+      enableMetrics: true,
+      defaultMaxRetries: 3,
+      shutdownTimeoutSeconds: 30,
+      jobStorePath: './.symbi/scheduler.db',
+      enableMissedRunCatchup: true,
+      storeUrl: null,
+      store: { kind: 'sqlite', path: './.symbi/scheduler.db' },
+      environment: 'development',
+      catchupWindowSeconds: 86_400,
+      approvalTimeoutSeconds: 86_400,
+    },
+    delivery: {},
+    api: { listen: '127.0.0.1:8080', host: '127.0.0.1', port: 8080, apiKey: null, openHealth: false, openMetrics: false },
+    agentpin: { required: false, domain: null, trustBundle: null, discoveryDir: null, allowInsecureDiscovery: false },
+  };
+}
