@@ -44,12 +44,21 @@ export class CappedOutput {
     return this.#total > this.#limit;
   }
 
+  /** Bytes left out of {@link CappedOutput.text}. */
+  get droppedBytes(): number {
+    return this.#total - this.#keptBytes().length;
+  }
+
   /** The kept bytes, decoded as UTF-8. */
   text(): string {
+    return this.#keptBytes().toString('utf8');
+  }
+
+  #keptBytes(): Buffer {
     let bytes = Buffer.concat(this.#chunks);
     if (this.#keep === 'tail' && bytes.length > this.#limit) bytes = bytes.subarray(bytes.length - this.#limit);
-    if (!this.truncated) return bytes.toString('utf8');
-    return (this.#keep === 'head' ? withoutPartialLastChar(bytes) : withoutPartialFirstChar(bytes)).toString('utf8');
+    if (!this.truncated) return bytes;
+    return this.#keep === 'head' ? withoutPartialLastChar(bytes) : withoutPartialFirstChar(bytes);
   }
 }
 

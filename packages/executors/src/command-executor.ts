@@ -130,7 +130,7 @@ export class CommandExecutor extends DeclaredAgentExecutor {
       child.once('close', (exitCode: number | null, exitSignal: NodeJS.Signals | null) => {
         signal.removeEventListener('abort', stop);
         if (signal.aborted) return;
-        const stderrText = stderr.truncated ? `[${stderr.totalBytes - this.#maxStderrBytes} earlier bytes of stderr dropped]\n${stderr.text()}` : stderr.text();
+        const stderrText = stderr.truncated ? `[${stderr.droppedBytes} earlier bytes of stderr dropped]\n${stderr.text()}` : stderr.text();
         if (exitCode !== 0) {
           const how = exitCode === null ? `was killed by ${exitSignal}` : `exited with code ${exitCode}`;
           const tail = stderrText.trimEnd().slice(-ERROR_STDERR_CHARS);
@@ -165,7 +165,7 @@ export class CommandExecutor extends DeclaredAgentExecutor {
     return env;
   }
 
-  /** SIGTERM to the run's process group now, SIGKILL after the grace period if anything was left. */
+  /** SIGTERM to the run's process group now and, if the group still existed, SIGKILL after the grace period. */
   #stopGroup(child: ChildProcess): void {
     if (child.pid === undefined || !signalGroup(child.pid, 'SIGTERM')) return;
     const pid = child.pid;
@@ -177,7 +177,7 @@ export class CommandExecutor extends DeclaredAgentExecutor {
     const lastLine = lastNonEmptyLine(stdout.truncated ? tail.text() : full);
     const summaryMatch = lastLine === undefined ? null : SUMMARY_LINE.exec(lastLine);
     if (stdout.truncated) {
-      const output = `${full}\n[output truncated: ${stdout.totalBytes - this.#maxOutputBytes} more bytes]`;
+      const output = `${full}\n[output truncated: ${stdout.droppedBytes} more bytes]`;
       return { output, summary: summaryMatch ? summaryMatch[1]!.trim() : output };
     }
     const text = trimLineBreaks(full);
