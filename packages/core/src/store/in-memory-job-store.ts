@@ -39,7 +39,20 @@ interface JobRuntime {
   waitingQueue: IndexedHeap;
 }
 
-const clone = <T>(value: T): T => structuredClone(value);
+/**
+ * A deep copy of plain data: objects, arrays, Dates and primitives, which is all jobs, runs and
+ * sessions hold. Several times faster than `structuredClone`, which matters with a million jobs;
+ * audit `details` may hold anything and still go through `structuredClone`.
+ */
+function clone<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return new Date(value.getTime()) as T;
+  if (Array.isArray(value)) return value.map(clone) as T;
+  const source = value as Record<string, unknown>;
+  const copy: Record<string, unknown> = {};
+  for (const key in source) copy[key] = clone(source[key]);
+  return copy as T;
+}
 
 const isTerminal = (run: JobRunRecord): boolean => TERMINAL_RUN_STATUSES.includes(run.status);
 
@@ -412,8 +425,8 @@ export class InMemoryJobStore implements JobStore {
     let position = this.#audit.length;
     // Events nearly always arrive in time order, so the walk from the end is short.
     while (position > 0 && (this.#audit[position - 1] as AuditEvent).at.getTime() > at) position -= 1;
-    if (position === this.#audit.length) this.#audit.push(clone(event));
-    else this.#audit.splice(position, 0, clone(event));
+    if (position === this.#audit.length) this.#audit.push(structuredClone(event));
+    else this.#audit.splice(position, 0, structuredClone(event));
   }
 
   /** Audit events matching the filter, newest first. */
@@ -426,7 +439,7 @@ export class InMemoryJobStore implements JobStore {
       if (since !== undefined && event.at.getTime() < since) break;
       if (filter.type !== undefined && event.type !== filter.type) continue;
       if (filter.jobId !== undefined && event.jobId !== filter.jobId) continue;
-      found.push(clone(event));
+      found.push(structuredClone(event));
     }
     return found;
   }

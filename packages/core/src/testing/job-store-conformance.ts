@@ -618,6 +618,31 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
         expect((await store.getJob(job.id))?.nextRun).toEqual(sec(3));
       });
 
+      test('planned runs due later (jitter) are queued, claimed when due, and wake the scheduler', async () => {
+        const job = await store.createJob(makeJob({ nextRun: sec(2) }));
+        const claimed = await claim(store, sec(2), {
+          plan: (j) => ({ runs: [newRun(j, { scheduledFor: sec(2), dueAt: sec(2.75), trigger: 'schedule' })], nextRun: sec(3) }),
+        });
+        expect(claimed).toEqual([]);
+        expect(await store.listRuns({ jobId: job.id })).toMatchObject([{ scheduledFor: sec(2), dueAt: sec(2.75), owner: null }]);
+        expect(await store.nextWakeAt()).toEqual(sec(2.75));
+        const later = await claim(store, sec(2.75), { plan: () => ({ runs: [], nextRun: sec(3) }) });
+        expect(later.map((c) => c.run.scheduledFor)).toEqual([sec(2)]);
+      });
+
+      test('every run of a plan is inserted (catch-up), and claimed in dueAt order', async () => {
+        const job = await store.createJob(makeJob({ nextRun: sec(1), catchup: 'all' }));
+        const claimed = await claim(store, sec(3.5), {
+          plan: (j) => ({
+            runs: [3, 1, 2].map((s) => newRun(j, { scheduledFor: sec(s), trigger: s === 3 ? 'schedule' : 'catchup' })),
+            nextRun: sec(4),
+          }),
+        });
+        expect(claimed.map((c) => c.run.scheduledFor)).toEqual([sec(1), sec(2), sec(3)]);
+        expect(claimed.map((c) => c.run.trigger)).toEqual(['catchup', 'catchup', 'schedule']);
+        expect((await store.getJob(job.id))?.nextRun).toEqual(sec(4));
+      });
+
       test('terminal planned runs are stored as records and never claimed', async () => {
         const job = await store.createJob(makeJob({ nextRun: sec(2) }));
         const claimed = await claim(store, sec(2), {
@@ -868,6 +893,75 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
         const fires = runs.map((r) => `${r.jobId}@${r.scheduledFor.toISOString()}`);
         expect(new Set(fires).size).toBe(fires.length);
         expect(runs).toHaveLength(raceJobs * raceSeconds);
+      });
+
+      test('two claimers racing for waitForSlot runs never exceed maxConcurrent', async () => {
+        const job = await idleJob({ maxConcurrent: 2, overlap: 'buffer_one' });
+        for (let i = 0; i < 6; i += 1) await store.insertRun(makeRun(job, { dueAt: sec(1 + i / 10), waitForSlot: true }));
+        const a = await openPeer();
+        const b = await openPeer();
+        for (let round = 0; round < 3; round += 1) {
+          await Promise.all([claim(a, sec(5), { owner: OWNER_A }), claim(b, sec(5), { owner: OWNER_B })]);
+        }
+        const claimed = (await store.listRuns({ jobId: job.id })).filter((r) => r.owner !== null);
+        expect(claimed).toHaveLength(2);
+      });
+
+      test('two recoverers racing end each run once and count it once', async () => {
+        const job = await idleJob({ maxConcurrent: 20 });
+        for (let i = 0; i < 12; i += 1) {
+          await store.insertRun(makeRun(job, { status: 'running', owner: OWNER_A, leaseExpiresAt: sec(1 + i / 10) }));
+        }
+        const a = await openPeer();
+        const b = await openPeer();
+        const ended: string[] = [];
+        for (let round = 0; round < 4; round += 1) {
+          const results = await Promise.all(
+            [a, b].map((handle) => handle.recoverExpired({ now: sec(10), limit: 4, plan: () => ({}) })),
+          );
+          ended.push(...results.flat().map((r) => r.id));
+        }
+        expect(ended).toHaveLength(12);
+        expect(new Set(ended).size).toBe(12);
+        expect(await store.getJob(job.id)).toMatchObject({ runCount: 12, failureCount: 12, consecutiveFailures: 12 });
+      });
+
+      test('two finishers racing on one run finish it once', async () => {
+        const job = await idleJob();
+        const run = await store.insertRun(makeRun(job, { status: 'running', owner: OWNER_A, leaseExpiresAt: sec(60) }));
+        const a = await openPeer();
+        const b = await openPeer();
+        const results = await Promise.all(
+          [a, b].map((handle) =>
+            handle.finishRun({ runId: run.id, outcome: 'failure', patch: { status: 'failed', completedAt: sec(3) }, plan: noPlan }),
+          ),
+        );
+        expect(results.filter((r) => r !== null)).toHaveLength(1);
+        expect(await store.getJob(job.id)).toMatchObject({ runCount: 1, failureCount: 1, consecutiveFailures: 1 });
+      });
+
+      test('two claimers racing for pending deliveries never claim the same run', async () => {
+        const job = await idleJob();
+        const outbox = [];
+        for (let i = 0; i < 30; i += 1) {
+          outbox.push(await store.insertRun(makeRun(job, { status: 'succeeded', completedAt: sec(i / 10), deliveries: [delivery('pending')] })));
+        }
+        const a = await openPeer();
+        const b = await openPeer();
+        const taken: string[] = [];
+        for (let round = 0; round < 4; round += 1) {
+          const results = await Promise.all(
+            [
+              [a, OWNER_A],
+              [b, OWNER_B],
+            ].map(([handle, owner]) =>
+              (handle as JobStore).claimPendingDeliveries({ now: sec(10), owner: owner as string, leaseMs: LEASE_MS, limit: 5 }),
+            ),
+          );
+          taken.push(...results.flat().map((c) => c.run.id));
+        }
+        expect(new Set(taken).size).toBe(taken.length);
+        expect([...taken].sort()).toEqual(ids(outbox).sort());
       });
 
       test('two claimers draining one queue split it without overlap', async () => {
