@@ -75,7 +75,9 @@ export interface HttpDeliveryOptions {
 
 /**
  * POSTs a request, retrying network errors, timeouts and responses judged retryable with
- * exponential backoff (1 s, 2 s, 4 s… up to 30 s) or the endpoint's `Retry-After`.
+ * exponential backoff (1 s, 2 s, 4 s… up to 30 s) or the endpoint's `Retry-After`; a
+ * `Retry-After` beyond five minutes ends the attempts at once with a retryable error, leaving the
+ * wait to the scheduler's delivery outbox.
  * Resolves with the accepted response; rejects with a `DeliveryError` that names the channel
  * and the destination's origin, never a header value, token or URL path.
  */
@@ -95,15 +97,11 @@ export async function deliverHttp(request: HttpDeliveryRequest, options: HttpDel
   const attempts = options.retryAttempts + 1;
   const target = `POST ${url.origin}`;
   for (let attempt = 1; ; attempt++) {
-    let verdict: ResponseVerdict;
-    let response: HttpResponse | undefined;
-    try {
-      response = await postOnce(request, options);
-      verdict = judge(response, options.clock.now());
-    } catch (error) {
-      verdict = transportVerdict(error);
-    }
-    if (verdict.ok) return response!;
+    const verdict = await postOnce(request, options).then((response): Accepted | Refusal => {
+      const judged = judge(response, options.clock.now());
+      return judged.ok ? { ok: true, response } : judged;
+    }, transportVerdict);
+    if (verdict.ok) return verdict.response;
     const reason = redact(verdict.reason, options.secrets);
     const retryAfterTooLong = verdict.retryAfterMs !== undefined && verdict.retryAfterMs > MAX_RETRY_AFTER_MS;
     if (!verdict.retryable || attempt >= attempts || retryAfterTooLong) {
@@ -127,6 +125,11 @@ export function parseUrl(channel: string, text: string): URL {
     throw new DeliveryError(channel, 'the destination URL is not a valid absolute URL');
   }
 }
+
+/** A refusal verdict. */
+type Refusal = Extract<ResponseVerdict, { ok: false }>;
+/** An accepted response. */
+type Accepted = { ok: true; response: HttpResponse };
 
 /** 2xx accepts; 408, 429 and 5xx may succeed later; anything else will not. */
 export function judgeStatus(response: HttpResponse, now: number): ResponseVerdict {
@@ -157,7 +160,7 @@ class TimeoutFailure extends Error {
   }
 }
 
-function transportVerdict(error: unknown): ResponseVerdict {
+function transportVerdict(error: unknown): Refusal {
   if (error instanceof RefusedAddressError) return { ok: false, reason: error.message, retryable: false };
   if (error instanceof TimeoutFailure) return { ok: false, reason: error.message, retryable: true };
   const code = (error as NodeJS.ErrnoException).code;
