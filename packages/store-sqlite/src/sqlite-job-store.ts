@@ -55,6 +55,14 @@ const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 const DEFAULT_PAGE = 100;
 
+/*
+ * Values a partial index's condition names are written into the SQL as literals, not bound as
+ * parameters: SQLite can only use `runs_claim` (`where status = 'scheduled'`) for a query it can
+ * prove matches that condition when the statement is prepared.
+ */
+const ACTIVE = sql.lit('active');
+const SCHEDULED = sql.lit('scheduled');
+
 /** Options of {@link SqliteJobStore}. */
 export interface SqliteJobStoreOptions {
   /**
@@ -256,7 +264,7 @@ export class SqliteJobStore implements JobStore {
           db
             .selectFrom('jobs')
             .select('next_run as at')
-            .where('status', '=', 'active')
+            .where('status', '=', ACTIVE)
             .where('next_run', 'is not', null)
             .orderBy('next_run')
             .limit(1),
@@ -265,7 +273,7 @@ export class SqliteJobStore implements JobStore {
           db
             .selectFrom('runs')
             .select('due_at as at')
-            .where('status', '=', 'scheduled')
+            .where('status', '=', SCHEDULED)
             .where('wait_for_slot', '=', 0)
             .where(unleased)
             .orderBy('due_at')
@@ -314,7 +322,7 @@ export class SqliteJobStore implements JobStore {
       const now = toMs(request.now);
       return runner.immediate(() => {
         const due = runner.all(
-          db.selectFrom('jobs').selectAll().where('status', '=', 'active').where('next_run', '<=', now).orderBy('next_run').orderBy('id').limit(limit),
+          db.selectFrom('jobs').selectAll().where('status', '=', ACTIVE).where('next_run', '<=', now).orderBy('next_run').orderBy('id').limit(limit),
         );
         for (const row of due) this.#fire(runner, db, rowToJob(row), request);
         return this.#claimQueued(runner, db, request, limit);
@@ -460,7 +468,7 @@ export class SqliteJobStore implements JobStore {
           db
             .selectFrom('runs')
             .selectAll()
-            .where('delivery_pending', '=', 1)
+            .where('delivery_pending', '=', sql.lit(1))
             .where(sql<boolean>`+status in (${sql.join(TERMINAL_STATUSES)})`)
             .where((eb) => hasNoLiveLease(eb, now))
             .orderBy(OUTBOX_ORDER)
@@ -618,7 +626,7 @@ export class SqliteJobStore implements JobStore {
         db
           .selectFrom('runs')
           .selectAll()
-          .where('status', '=', 'scheduled')
+          .where('status', '=', SCHEDULED)
           .where('due_at', '<=', now)
           .where((eb) => hasNoLiveLease(eb, now))
           .orderBy('due_at')

@@ -1,0 +1,76 @@
+import { StoreError } from '@symbi/core';
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect, type Kysely as KyselyType } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { MIGRATIONS, migrate, type Migration } from '../src/migrations.js';
+import type { StoreDatabase } from '../src/schema.js';
+import { SqliteRunner } from '../src/sqlite-runner.js';
+import { makeJob } from '../../core/src/testing/fixtures.js'; // TEMP-SWITCH
+import { onCleanup, openStore, tempDbPath } from './temp-files.js';
+
+/** A raw connection on `path`, closed after the test, with a runner and kysely for `migrate`. */
+function connect(path: string): { raw: Database.Database; runner: SqliteRunner; db: KyselyType<StoreDatabase> } {
+  const raw = new Database(path);
+  onCleanup(() => raw.close());
+  return { raw, runner: new SqliteRunner(raw), db: new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database: raw }) }) };
+}
+
+const applied = (raw: Database.Database) => raw.prepare('select version, name from schema_migrations order by version').all();
+
+describe('migrations', () => {
+  it('are numbered 1, 2, 3… in order, each with a name', () => {
+    expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, index) => index + 1));
+    for (const migration of MIGRATIONS) expect(migration.name).not.toBe('');
+  });
+
+  it('apply once per file: init twice and reopening apply nothing more, and data stays', async () => {
+    const path = tempDbPath();
+    const store = await openStore({ path });
+    await store.init();
+    const job = await store.createJob(makeJob());
+    await store.close();
+    const reopened = await openStore({ path });
+    expect(await reopened.getJob(job.id)).toEqual(job);
+
+    const { raw } = connect(path);
+    expect(applied(raw)).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
+  });
+
+  it('apply only the versions a file lacks, in order', () => {
+    const { raw, runner, db } = connect(tempDbPath());
+    expect(migrate(runner, db)).toEqual(MIGRATIONS.map((m) => m.version));
+    const next: Migration = {
+      version: MIGRATIONS.length + 1,
+      name: 'add a column',
+      statements: (k) => [k.schema.alterTable('jobs').addColumn('owner_team', 'text')],
+    };
+    expect(migrate(runner, db, [...MIGRATIONS, next])).toEqual([next.version]);
+    expect(migrate(runner, db, [...MIGRATIONS, next])).toEqual([]);
+    expect(raw.prepare("select count(*) as n from pragma_table_info('jobs') where name = 'owner_team'").get()).toEqual({ n: 1 });
+    expect(applied(raw).at(-1)).toEqual({ version: next.version, name: 'add a column' });
+  });
+
+  it('roll back a migration that fails, leaving the version unrecorded', () => {
+    const { raw, runner, db } = connect(tempDbPath());
+    migrate(runner, db);
+    const broken: Migration = {
+      version: MIGRATIONS.length + 1,
+      name: 'broken',
+      statements: (k) => [k.schema.alterTable('jobs').addColumn('half_done', 'text'), k.schema.alterTable('no_such_table').addColumn('x', 'text')],
+    };
+    expect(() => migrate(runner, db, [...MIGRATIONS, broken])).toThrow(/no_such_table/);
+    expect(applied(raw)).toHaveLength(MIGRATIONS.length);
+    expect(raw.prepare("select count(*) as n from pragma_table_info('jobs') where name = 'half_done'").get()).toEqual({ n: 0 });
+  });
+
+  it('refuse a file whose schema is newer than this package', async () => {
+    const path = tempDbPath();
+    const store = await openStore({ path });
+    await store.close();
+    const { raw } = connect(path);
+    raw.prepare('insert into schema_migrations (version, name, applied_at) values (?, ?, ?)').run(MIGRATIONS.length + 1, 'from the future', 0);
+    const newer = openStore({ path });
+    await expect(newer).rejects.toBeInstanceOf(StoreError);
+    await expect(newer).rejects.toThrow(/newer than this package/);
+  });
+});

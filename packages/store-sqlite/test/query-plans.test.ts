@@ -1,0 +1,90 @@
+import { newRun, type FirePlan } from '@symbi/core';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { FIXTURE_EPOCH, makeJob } from '../../core/src/testing/fixtures.js'; // TEMP-SWITCH
+import type { SqliteJobStore } from '../src/index.js';
+import { onCleanup, openStore, tempDbPath } from './temp-files.js';
+
+const at = (seconds: number): Date => new Date(FIXTURE_EPOCH.getTime() + seconds * 1000);
+
+/** A store on a database whose `prepare` records every SQL text the store sends. */
+async function recordingStore(): Promise<{ store: SqliteJobStore; explain: (source: string) => string; record: () => string[] }> {
+  const database = new Database(tempDbPath());
+  onCleanup(() => database.close());
+  let seen: string[] = [];
+  const prepare = database.prepare.bind(database);
+  database.prepare = ((source: string) => {
+    seen.push(source);
+    return prepare(source);
+  }) as typeof database.prepare;
+  const store = await openStore({ database });
+  return {
+    store,
+    explain: (source) => planOf(prepare, source),
+    record: () => {
+      const texts = seen;
+      seen = [];
+      return texts;
+    },
+  };
+}
+
+/** SQLite's plan for a statement, one line per step (parameters bound to null). */
+function planOf(prepare: Database.Database['prepare'], source: string): string {
+  const parameters = (source.match(/\?/g) ?? []).map(() => null);
+  const rows = prepare(`explain query plan ${source}`).all(...parameters) as { detail: string }[];
+  return rows.map((row) => row.detail).join(' | ');
+}
+
+const fire = (job: Parameters<typeof newRun>[0]): FirePlan => ({
+  runs: [newRun(job, { scheduledFor: job.nextRun as Date, trigger: 'schedule' })],
+  nextRun: new Date((job.nextRun as Date).getTime() + 1000),
+});
+
+describe('query plans of the hot paths', () => {
+  it('find due jobs, queued runs, leases and the outbox by index, never by scanning a table', async () => {
+    const { store, explain, record } = await recordingStore();
+    for (let i = 0; i < 5; i += 1) await store.createJob(makeJob());
+    record();
+
+    // Each SQL text is prepared once, when first run: a step's plans are those of the statements
+    // it ran first.
+    const plans = new Map<string, string[]>();
+    const step = async <T>(name: string, action: () => Promise<T>): Promise<T> => {
+      const result = await action();
+      const statements = record().filter((source) => /^\s*(select|insert|update|delete)/i.test(source));
+      plans.set(name, statements.map(explain));
+      return result;
+    };
+    await step('nextWakeAt', () => store.nextWakeAt());
+    const [first, second] = await step('claimDue', () => store.claimDue({ now: at(10), owner: 'a', leaseMs: 1000, limit: 10, plan: fire }));
+    await step('updateRun', () => store.updateRun(first!.run.id, { status: 'running', startedAt: at(10) }, { owner: 'a', statusIn: ['scheduled'] }));
+    await step('renewLeases', () => store.renewLeases('a', [first!.run.id], at(20)));
+    await step('finishRun', () =>
+      store.finishRun({
+        runId: second!.run.id,
+        owner: 'a',
+        outcome: 'success',
+        patch: { status: 'succeeded', completedAt: at(11), deliveries: [{ channel: 'webhook', status: 'pending', attempts: 0, error: null, completedAt: null }] },
+        plan: () => ({}),
+      }),
+    );
+    await step('recoverExpired', () => store.recoverExpired({ now: at(30), limit: 10, plan: () => ({}) }));
+    await step('claimPendingDeliveries', () => store.claimPendingDeliveries({ now: at(30), owner: 'b', leaseMs: 1000, limit: 10 }));
+    await step('listRuns by job', () => store.listRuns({ jobId: first!.job.id }));
+
+    if (process.env.SHOW_PLANS) console.log(plans);
+    for (const [name, steps] of plans) {
+      for (const plan of steps) expect(plan, `${name}: ${plan}`).not.toMatch(/SCAN (runs|jobs)(?! USING)/);
+    }
+    const all = (name: string) => plans.get(name)?.join(' || ') ?? '';
+    expect(all('claimDue')).toMatch(/jobs USING INDEX jobs_due/);
+    expect(all('claimDue')).toMatch(/runs USING INDEX runs_claim/);
+    expect(all('recoverExpired')).toMatch(/runs USING INDEX runs_lease/);
+    expect(all('claimPendingDeliveries')).toMatch(/runs USING INDEX runs_outbox/);
+    expect(all('nextWakeAt')).toMatch(/COVERING INDEX jobs_due/);
+    expect(all('nextWakeAt')).toMatch(/INDEX runs_lease/);
+    expect(all('nextWakeAt')).toMatch(/INDEX runs_waiting/);
+    expect(all('listRuns by job')).toMatch(/INDEX runs_job_history/);
+  });
+});

@@ -1,0 +1,192 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConflictError, JobNotFoundError, SchedulerError, StoreError, newRun } from '@symbi/core';
+import { FIXTURE_EPOCH, makeJob } from '../../core/src/testing/fixtures.js'; // TEMP-SWITCH
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SQLITE_PATH, SqliteJobStore } from '../src/index.js';
+import { onCleanup, openStore, tempDbPath, tempDir } from './temp-files.js';
+
+const at = (seconds: number): Date => new Date(FIXTURE_EPOCH.getTime() + seconds * 1000);
+
+describe('SqliteJobStore: opening a database', () => {
+  it('creates the default ./.symbi/scheduler.db, folder included, under the working directory', async () => {
+    const dir = tempDir();
+    const previous = process.cwd();
+    process.chdir(dir);
+    onCleanup(() => process.chdir(previous));
+    const store = await openStore({});
+    expect(DEFAULT_SQLITE_PATH).toBe('./.symbi/scheduler.db');
+    expect(store.path).toBe(join(process.cwd(), '.symbi', 'scheduler.db'));
+    expect(existsSync(join(dir, '.symbi', 'scheduler.db'))).toBe(true);
+  });
+
+  it('creates missing folders of an explicit path', async () => {
+    const path = join(tempDir(), 'a', 'b', 'c', 'jobs.db');
+    const store = await openStore({ path });
+    await store.createJob(makeJob({ name: 'nested' }));
+    expect(existsSync(path)).toBe(true);
+    expect(store.path).toBe(path);
+  });
+
+  it('keeps an in-memory database for ":memory:"', async () => {
+    const store = await openStore({ path: ':memory:' });
+    const job = await store.createJob(makeJob());
+    expect(await store.getJob(job.id)).toEqual(job);
+    expect(store.path).toBe(':memory:');
+  });
+
+  it('sets WAL, NORMAL sync, foreign keys and a busy timeout', async () => {
+    const path = tempDbPath();
+    const database = new Database(path);
+    onCleanup(() => database.close());
+    await openStore({ database });
+    expect(database.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(database.pragma('synchronous', { simple: true })).toBe(1);
+    expect(database.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(database.pragma('busy_timeout', { simple: true })).toBe(5000);
+  });
+
+  it('leaves a handed-in database open on close, and closes its own', async () => {
+    const database = new Database(':memory:');
+    onCleanup(() => database.close());
+    const borrowed = await openStore({ database });
+    await borrowed.close();
+    expect(database.open).toBe(true);
+    expect(database.prepare('select count(*) as n from jobs').get()).toEqual({ n: 0 });
+
+    const path = tempDbPath();
+    const owned = await openStore({ path });
+    await owned.createJob(makeJob({ name: 'kept' }));
+    await owned.close();
+    const reopened = new Database(path);
+    onCleanup(() => reopened.close());
+    expect(reopened.prepare('select name from jobs').all()).toEqual([{ name: 'kept' }]);
+  });
+
+  it('answers every call after close with a StoreError, and close twice is harmless', async () => {
+    const store = await openStore();
+    await store.close();
+    await store.close();
+    await expect(store.getJob('x')).rejects.toBeInstanceOf(StoreError);
+    await expect(store.init()).rejects.toThrow(/closed/);
+  });
+
+  it('opens and migrates on the first call even without init()', async () => {
+    const store = new SqliteJobStore({ path: tempDbPath() });
+    onCleanup(() => store.close());
+    expect(await store.listJobs()).toEqual([]);
+  });
+
+  it('declares several processes safe and no cross-process notifications', () => {
+    const store = new SqliteJobStore({ path: ':memory:' });
+    expect(store.capabilities).toEqual({ multiInstance: true, crossProcessNotifications: false });
+    expect('notify' in store).toBe(false);
+    expect('subscribe' in store).toBe(false);
+  });
+});
+
+describe('SqliteJobStore: data kept in the file', () => {
+  it('survives a restart: jobs, runs, sessions and audit events read back equal', async () => {
+    const path = tempDbPath();
+    const first = await openStore({ path });
+    const job = await first.createJob(makeJob({ webhookHeaders: { Authorization: 'Bearer ${TOKEN}' }, delivery: ['webhook', 'custom:ops'] }));
+    const run = await first.insertRun({
+      ...newRun(job, { scheduledFor: at(1), trigger: 'schedule' }),
+      deliveries: [{ channel: 'webhook', status: 'pending', attempts: 2, error: 'HTTP 503', completedAt: null }],
+      approval: {
+        approver: 'ops',
+        reason: 'production',
+        policyId: 'require_approval',
+        requestedAt: at(1.5),
+        expiresAt: at(3601),
+        decision: 'approved',
+        decidedBy: 'alice',
+        decidedAt: at(30.25),
+        note: null,
+      },
+      iterations: [{ index: 1, output: 'ok', summary: 's', action: 'sleep', durationMs: 12.5 }],
+    });
+    const session = { summary: 'last time', history: [{ role: 'user' as const, content: 'hi', at: at(1).toISOString() }], updatedAt: at(2) };
+    await first.saveSession(job.id, session);
+    const event = { id: crypto.randomUUID(), type: 'CronJobCreated' as const, at: at(0.001), jobId: job.id, runId: null, actor: 'cli', details: { n: 1, nested: { ok: true } } };
+    await first.appendAudit(event);
+    await first.close();
+
+    const second = await openStore({ path });
+    expect(await second.getJob(job.id)).toEqual(job);
+    expect(await second.getRun(run.id)).toEqual(run);
+    expect(await second.loadSession(job.id)).toEqual(session);
+    expect(await second.queryAudit()).toEqual([event]);
+  });
+
+  it('deletes runs and session with their job by foreign-key cascade, keeping audit events', async () => {
+    const store = await openStore();
+    const job = await store.createJob(makeJob());
+    const other = await store.createJob(makeJob());
+    await store.insertRun(newRun(job, { scheduledFor: at(1), trigger: 'manual' }));
+    const kept = await store.insertRun(newRun(other, { scheduledFor: at(1), trigger: 'manual' }));
+    await store.saveSession(job.id, { summary: 's', history: [], updatedAt: at(1) });
+    await store.appendAudit({ id: 'e1', type: 'CronJobDeleted', at: at(2), jobId: job.id, runId: null, actor: 'cli', details: {} });
+    expect(await store.deleteJob(job.id)).toBe(true);
+    expect(await store.listRuns()).toEqual([kept]);
+    expect(await store.loadSession(job.id)).toBeNull();
+    expect(await store.queryAudit({ jobId: job.id })).toHaveLength(1);
+  });
+});
+
+describe('SqliteJobStore: errors', () => {
+  it('maps a taken name to ConflictError, and a run or session of an unknown job to JobNotFoundError', async () => {
+    const store = await openStore();
+    const job = await store.createJob(makeJob({ name: 'daily-report' }));
+    const duplicate = store.createJob(makeJob({ name: 'daily-report' }));
+    await expect(duplicate).rejects.toBeInstanceOf(ConflictError);
+    await expect(duplicate).rejects.toThrow(/daily-report/);
+    await expect(store.insertRun(newRun({ ...job, id: 'ghost' }, { scheduledFor: at(1), trigger: 'manual' }))).rejects.toBeInstanceOf(JobNotFoundError);
+    await expect(store.saveSession('ghost', { summary: null, history: [], updatedAt: at(1) })).rejects.toBeInstanceOf(JobNotFoundError);
+  });
+
+  it('turns a write lock held elsewhere into a retryable StoreError once the busy timeout passes', async () => {
+    const path = tempDbPath();
+    const store = await openStore({ path, busyTimeoutMs: 50 });
+    const holder = new Database(path);
+    onCleanup(() => holder.close());
+    holder.exec('begin immediate');
+    onCleanup(() => holder.exec('rollback'));
+
+    const started = Date.now();
+    const error = await store.createJob(makeJob()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ code: 'STORE', retryable: true });
+    expect((error as Error).cause).toMatchObject({ code: 'SQLITE_BUSY' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(40);
+    // Reads still work in WAL mode while another connection writes.
+    expect(await store.listJobs()).toEqual([]);
+  });
+
+  it('passes an error thrown by a plan through unchanged and rolls the claim back', async () => {
+    const store = await openStore();
+    const job = await store.createJob(makeJob());
+    const boom = new Error('plan exploded');
+    await expect(
+      store.claimDue({
+        now: at(10),
+        owner: 'a',
+        leaseMs: 1000,
+        limit: 10,
+        plan: () => {
+          throw boom;
+        },
+      }),
+    ).rejects.toBe(boom);
+    expect((await store.getJob(job.id))?.nextRun).toEqual(job.nextRun);
+    expect(await store.listRuns()).toEqual([]);
+  });
+
+  it('rejects a negative or fractional limit with a ValidationError naming it', async () => {
+    const store = await openStore();
+    await expect(store.listRuns({ limit: -1 })).rejects.toMatchObject({ code: 'VALIDATION', field: 'limit' });
+    await expect(store.listJobs({ offset: 1.5 })).rejects.toMatchObject({ code: 'VALIDATION', field: 'offset' });
+    await expect(store.listJobs({ offset: 1.5 })).rejects.toBeInstanceOf(SchedulerError);
+  });
+});
