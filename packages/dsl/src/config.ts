@@ -293,7 +293,7 @@ class ConfigReader {
 }
 
 function isTable(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === null;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
 
 /** What is wrong with `value` for `setting`, or undefined. Never quotes the value of a string setting (it may be a secret). */
@@ -330,7 +330,7 @@ function fromEnvironment(raw: string, setting: Setting): unknown {
 
 function typeName(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
-  if (value instanceof Date || (typeof value === 'object' && value !== null && 'toISOString' in value)) return 'a date';
+  if (value instanceof Date) return 'a date';
   if (typeof value === 'object' && value !== null) return 'a table';
   return `a ${typeof value}`;
 }

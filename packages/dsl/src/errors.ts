@@ -25,11 +25,13 @@ export class DslError extends ValidationError {
   readonly detail: string;
 
   /**
-   * @param field - dotted snake_case path of the field as written in the file (`cron`,
-   *   `policy.max_runtime`, `agent.timeout`); `''` when the problem lies outside any field.
+   * @param source - the text, to quote the offending line; null when there is none to quote
+   *   (a file that could not be read).
+   * @param field - dotted snake_case path of the field as written in its block (`cron`,
+   *   `policy.max_runtime`, `timeout`); `''` when the problem lies outside any field.
    */
   constructor(
-    source: string,
+    source: string | null,
     file: string | undefined,
     position: SourcePosition,
     field: string,
@@ -42,7 +44,10 @@ export class DslError extends ValidationError {
     this.column = position.column;
     this.offset = position.offset;
     this.detail = detail;
-    this.message = formatAtPosition(source, file, position.line, position.column, detail);
+    this.message =
+      source === null
+        ? `${file ?? '<input>'}:${position.line}:${position.column}: ${detail}`
+        : formatAtPosition(source, file, position.line, position.column, detail);
   }
 }
 
@@ -63,7 +68,8 @@ export interface ConfigErrorLocation {
  * syntax, an unknown key, a value of the wrong type, an unset `${VAR}`, or a bad override.
  *
  * Like {@link DslError} it extends `ValidationError`. `field` is the dotted TOML key
- * (`scheduler.max_jitter_seconds`) or the environment variable (`SYMBI_SCHEDULER_MAX_JITTER`).
+ * (`scheduler.max_jitter_seconds`), the environment variable (`SYMBI_SCHEDULER_MAX_JITTER`),
+ * `path` for a file that cannot be read, or `''` for a TOML syntax error.
  * With a known line the message reads `file:line:column: <detail>` plus the quoted line and a caret.
  */
 export class ConfigError extends ValidationError {

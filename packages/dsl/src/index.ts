@@ -23,6 +23,7 @@ export {
   type ParseConfigOptions,
   type LoadConfigOptions,
 } from './config.js';
+export { toSchedulerConfig } from './scheduler-config.js';
 export {
   defaultSymbiConfig,
   type SymbiConfig,

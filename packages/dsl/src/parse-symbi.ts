@@ -90,7 +90,7 @@ export function loadSymbiFile(path: string): SymbiDocument {
     source = readFileSync(path, 'utf8');
   } catch (cause) {
     const reason = (cause as NodeJS.ErrnoException).code ?? (cause instanceof Error ? cause.message : String(cause));
-    throw new DslError('', path, { line: 1, column: 1, offset: 0 }, '', `cannot read the file (${reason})`, { cause });
+    throw new DslError(null, path, { line: 1, column: 1, offset: 0 }, '', `cannot read the file (${reason})`, { cause });
   }
   return parseSymbi(source, { file: path });
 }

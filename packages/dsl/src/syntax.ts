@@ -44,6 +44,7 @@ export type SymbiValue = StringNode | NumberNode | BooleanNode | ListNode | Bloc
 export interface SymbiEntry {
   /** The key as written (an identifier or a quoted string). */
   key: string;
+  /** Where the key starts. */
   keyPosition: SourcePosition;
   /** The label between key and block, e.g. the agent name in `agent NAME { … }`. */
   label: { name: string; position: SourcePosition } | null;
@@ -118,8 +119,8 @@ class SyntaxParser {
 
   private describe(token: Token): string {
     if (token.kind === 'eof') return 'the end of the file';
-    const text = this.source.slice(token.start, token.end);
-    return `\`${text.length > 40 ? `${text.slice(0, 40)}…` : text}\``;
+    const text = this.source.slice(token.start, Math.min(token.end, token.start + 40)).replace(/\s+/g, ' ');
+    return `\`${token.end - token.start > 40 ? `${text}…` : text}\``;
   }
 
   private unexpected(expected: string): DslError {

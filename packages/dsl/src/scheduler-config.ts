@@ -1,0 +1,25 @@
+import type { CronSchedulerConfig } from '@symbi/core';
+import type { SymbiConfig } from './config-types.js';
+
+const ms = (seconds: number): number => Math.round(seconds * 1000);
+
+/**
+ * The `CronScheduler` settings that a {@link SymbiConfig} determines (seconds become
+ * milliseconds), to pass as `new CronScheduler({ …, config: toSchedulerConfig(config) })`.
+ * Settings the file cannot express keep the scheduler's own defaults.
+ */
+export function toSchedulerConfig(config: SymbiConfig): Partial<CronSchedulerConfig> {
+  const { scheduler } = config;
+  return {
+    tickIntervalMs: ms(scheduler.tickIntervalSeconds),
+    maxJitterSeconds: scheduler.maxJitterSeconds,
+    maxConcurrentJobs: scheduler.maxConcurrentJobs,
+    defaultMaxRetries: scheduler.defaultMaxRetries,
+    shutdownTimeoutMs: ms(scheduler.shutdownTimeoutSeconds),
+    enableMissedRunCatchup: scheduler.enableMissedRunCatchup,
+    catchupWindowMs: ms(scheduler.catchupWindowSeconds),
+    approvalTimeoutMs: ms(scheduler.approvalTimeoutSeconds),
+    environment: scheduler.environment,
+    enableMetrics: scheduler.enableMetrics,
+  };
+}
