@@ -70,10 +70,12 @@ export class FieldReader {
     return value as Extract<SymbiValue, { kind: K }>;
   }
 
+  /** A string (`"…"` or `"""…"""`). */
   string(value: SymbiValue, path: string): string {
     return this.expect(value, 'string', path, 'a string').value;
   }
 
+  /** `true` or `false`. */
   boolean(value: SymbiValue, path: string): boolean {
     return this.expect(value, 'boolean', path, '`true` or `false`').value;
   }
@@ -91,7 +93,7 @@ export class FieldReader {
   oneOf<T extends string>(value: SymbiValue, path: string, allowed: readonly T[]): T {
     const text = this.string(value, path);
     if ((allowed as readonly string[]).includes(text)) return text as T;
-    const hint = didYouMean(text, allowed) || '';
+    const hint = didYouMean(text, allowed);
     const options = allowed.map((option) => `"${option}"`).join(', ');
     throw this.error(value.position, path, `\`${path}\` must be one of ${options}, found ${JSON.stringify(text)}${hint}`, { value: text });
   }
@@ -120,6 +122,7 @@ export class FieldReader {
     return Object.fromEntries(entries);
   }
 
+  /** A nested block, for the caller to read with {@link FieldReader.fields}. */
   block(value: SymbiValue, path: string): BlockNode {
     return this.expect(value, 'block', path, 'a block `{ … }`');
   }

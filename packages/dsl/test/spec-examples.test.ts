@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DslError, parseSymbi, parseSymbiSyntax, toJobSpecs, type SymbiDocument } from '@symbi/dsl';
 import { fixture, fixtureNames } from './fixture-files.js';
@@ -246,5 +247,23 @@ describe('every .symbi fixture', () => {
     } else {
       expect(parseFixture(name).schedules.length).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('the package README', () => {
+  it('its `.symbi` example parses and validates', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const example = /```symbiont\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    const document = parseSymbi(example, { file: 'README.md' });
+    expect(document.agents[0]).toMatchObject({ name: 'reporter', capabilities: ['reporting'] });
+    expect(toJobSpecs(document, { now: NOW })).toEqual([
+      {
+        name: 'daily-report',
+        agentId: 'reporter',
+        cronExpr: '0 0 9 * * *',
+        policy: { maxRuntimeMs: 300_000 },
+        webhookHeaders: { Authorization: 'Bearer ${TOKEN}' },
+      },
+    ]);
   });
 });
