@@ -150,6 +150,11 @@ export class InMemoryJobStore implements JobStore {
   #outbox = new IndexedHeap();
   /** Finished runs with a pending delivery and a lease, by lease expiry. */
   #leasedOutbox = new IndexedHeap();
+  /**
+   * The latest `now` any claim has seen. Leases that lapsed before it are treated as released, so
+   * where a run is indexed depends only on its fields and this mark, never on the order of calls.
+   */
+  #releasedBefore = Number.NEGATIVE_INFINITY;
 
   #sessions = new Map<string, SessionState>();
   /** Audit events ordered by `at`; equal times keep their insertion order. */
@@ -389,7 +394,7 @@ export class InMemoryJobStore implements JobStore {
   /** Claims finished runs with a pending delivery and no held lease, oldest `completedAt` first. */
   async claimPendingDeliveries(request: { now: Date; owner: string; leaseMs: number; limit: number }): Promise<ClaimedRun[]> {
     const now = request.now.getTime();
-    this.#releaseLapsed(this.#leasedOutbox, now, (id) => this.#outbox.set(id, this.#outboxPriority(this.#runs.get(id) as JobRunRecord)));
+    this.#releaseLapsedLeases(now);
     const claimed: ClaimedRun[] = [];
     const stillLeased: JobRunRecord[] = [];
     while (claimed.length < request.limit) {
@@ -533,7 +538,7 @@ export class InMemoryJobStore implements JobStore {
       case 'scheduled':
         if (run.waitForSlot) runtime.waiting += 1;
         else runtime.active += 1;
-        if (lease !== null) this.#leasedScheduled.set(run.id, lease);
+        if (lease !== null && !this.#isReleased(lease)) this.#leasedScheduled.set(run.id, lease);
         else this.#enqueue(run);
         break;
       case 'running':
@@ -546,7 +551,7 @@ export class InMemoryJobStore implements JobStore {
         break;
       default:
         if (!hasPendingDelivery(run)) break;
-        if (lease !== null) this.#leasedOutbox.set(run.id, lease);
+        if (lease !== null && !this.#isReleased(lease)) this.#leasedOutbox.set(run.id, lease);
         else this.#outbox.set(run.id, this.#outboxPriority(run));
     }
     this.#refreshFreeSlot(run.jobId);
@@ -570,8 +575,12 @@ export class InMemoryJobStore implements JobStore {
   /** Puts an unleased `scheduled` run where claims look for it. */
   #enqueue(run: JobRunRecord): void {
     const priority = byTime(run.dueAt, run.id);
-    if (run.waitForSlot) this.#runtime(run.jobId).waitingQueue.set(run.id, priority);
-    else this.#queue.set(run.id, priority);
+    if (!run.waitForSlot) {
+      this.#queue.set(run.id, priority);
+      return;
+    }
+    this.#runtime(run.jobId).waitingQueue.set(run.id, priority);
+    this.#refreshFreeSlot(run.jobId);
   }
 
   #outboxPriority(run: JobRunRecord): HeapPriority {
@@ -590,11 +599,22 @@ export class InMemoryJobStore implements JobStore {
     }
   }
 
-  /** Moves entries whose lease lapsed before `now` out of `leased`, handing each id to `release`. */
-  #releaseLapsed(leased: IndexedHeap, now: number, release: (id: string) => void): void {
-    for (const id of leased.lowest(Number.POSITIVE_INFINITY, (entry) => entry.at < now)) {
-      leased.delete(id);
-      release(id);
+  #isReleased(lease: HeapPriority): boolean {
+    return lease.at < this.#releasedBefore;
+  }
+
+  /** Moves queued and outbox runs whose lease lapsed before `now` to where claims look for them. */
+  #releaseLapsedLeases(now: number): void {
+    if (now <= this.#releasedBefore) return;
+    this.#releasedBefore = now;
+    for (const id of this.#leasedScheduled.lowest(Number.POSITIVE_INFINITY, (entry) => this.#isReleased(entry))) {
+      this.#leasedScheduled.delete(id);
+      this.#enqueue(this.#runs.get(id) as JobRunRecord);
+    }
+    for (const id of this.#leasedOutbox.lowest(Number.POSITIVE_INFINITY, (entry) => this.#isReleased(entry))) {
+      this.#leasedOutbox.delete(id);
+      const run = this.#runs.get(id) as JobRunRecord;
+      this.#outbox.set(id, this.#outboxPriority(run));
     }
   }
 
@@ -620,7 +640,7 @@ export class InMemoryJobStore implements JobStore {
   /** Claims queued runs, lowest `dueAt` first, merging the plain queue with jobs that have a free slot. */
   #claimQueued(request: ClaimRequest): ClaimedRun[] {
     const now = request.now.getTime();
-    this.#releaseLapsed(this.#leasedScheduled, now, (id) => this.#enqueue(this.#runs.get(id) as JobRunRecord));
+    this.#releaseLapsedLeases(now);
     const claimed: ClaimedRun[] = [];
     // A run released by a claimer whose clock ran ahead may still be leased as `now` sees it.
     const stillLeased: JobRunRecord[] = [];
@@ -641,7 +661,6 @@ export class InMemoryJobStore implements JobStore {
       claimed.push(this.#lease(run, request, { waitForSlot: false }));
     }
     for (const run of stillLeased) this.#enqueue(run);
-    for (const run of stillLeased) this.#refreshFreeSlot(run.jobId);
     return claimed;
   }
 

@@ -779,6 +779,15 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
         expect(retaken.map((c) => c.run)).toEqual([{ ...run, owner: OWNER_B, leaseExpiresAt: sec(9) }]);
       });
 
+      test('a claimer whose clock lags judges leases by its own now', async () => {
+        const job = await idleJob();
+        const first = await store.insertRun(makeRun(job, { dueAt: sec(0.5) }));
+        const leased = await store.insertRun(makeRun(job, { dueAt: sec(1), owner: OWNER_A, leaseExpiresAt: sec(10) }));
+        expect(runIds(await claim(store, sec(15), { owner: OWNER_B, limit: 1 }))).toEqual([first.id]);
+        expect(await claim(store, sec(5), { owner: OWNER_B })).toEqual([]);
+        expect(runIds(await claim(store, sec(15), { owner: OWNER_B }))).toEqual([leased.id]);
+      });
+
       test('waitForSlot runs are claimed only while the job has fewer active runs than maxConcurrent', async () => {
         const job = await idleJob({ maxConcurrent: 1, overlap: 'buffer_one' });
         const running = await store.insertRun(makeRun(job, { status: 'running', owner: OWNER_A, leaseExpiresAt: sec(60), startedAt: sec(1) }));
@@ -1354,6 +1363,16 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
         expect(runIds(await claimDeliveries(sec(10)))).toEqual([free.id]);
         expect(await claimDeliveries(sec(10), { owner: OWNER_B })).toEqual([]);
         expect(runIds(await claimDeliveries(sec(80), { owner: OWNER_B }))).toEqual([held.id, lapsed.id, free.id]);
+      });
+
+      test('a claimer whose clock lags judges delivery leases by its own now', async () => {
+        const job = await idleJob();
+        const pending = { status: 'succeeded' as const, deliveries: [delivery('pending')] };
+        const first = await store.insertRun(makeRun(job, { ...pending, completedAt: sec(0.5) }));
+        const leased = await store.insertRun(makeRun(job, { ...pending, completedAt: sec(1), owner: OWNER_A, leaseExpiresAt: sec(10) }));
+        expect(runIds(await claimDeliveries(sec(15), { owner: OWNER_B, limit: 1 }))).toEqual([first.id]);
+        expect(await claimDeliveries(sec(5), { owner: OWNER_B })).toEqual([]);
+        expect(runIds(await claimDeliveries(sec(15), { owner: OWNER_B }))).toEqual([leased.id]);
       });
 
       test('a run whose deliveries are settled leaves the outbox', async () => {
