@@ -174,6 +174,8 @@ function addPlainItem(item: string, range: FieldRange, into: Set<number>): void 
     } else {
       low = parseValue(base.slice(0, dash), range);
       high = parseValue(base.slice(dash + 1), range);
+      // MON-SUN means the rest of the week: Sunday closes a range as 7.
+      if (range === DAY_OF_WEEK && high === 0 && low > 0) high = 7;
       if (low > high) {
         fail(range, `range ${base} is reversed; write it as two parts, e.g. ${base.slice(0, dash)}-${range.max},${range.min}-${base.slice(dash + 1)}`);
       }

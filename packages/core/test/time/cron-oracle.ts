@@ -70,9 +70,13 @@ export function wallFromMs(ms: number): Wall {
   };
 }
 
+const DAY = 86_400_000;
 const transitionCache = new Map<string, number[]>();
 
-/** Instants at which `zone` changes offset during a UTC year, found by an hourly scan. */
+/**
+ * Instants at which `zone` changes offset during a UTC year: a daily scan, then bisection to the
+ * second (zones never change offset twice within a day).
+ */
 export function transitionsOf(zone: string, year: number): number[] {
   const key = `${zone}/${year}`;
   const cached = transitionCache.get(key);
@@ -80,13 +84,13 @@ export function transitionsOf(zone: string, year: number): number[] {
   const found: number[] = [];
   const end = Date.UTC(year + 1, 0, 1);
   let previous = offsetOf(zone, Date.UTC(year, 0, 1));
-  for (let t = Date.UTC(year, 0, 1) + 3_600_000; t <= end; t += 3_600_000) {
+  for (let t = Date.UTC(year, 0, 1) + DAY; t <= end; t += DAY) {
     const offset = offsetOf(zone, t);
     if (offset !== previous) {
-      let low = t - 3_600_000;
+      let low = t - DAY;
       let high = t;
-      while (high - low > 60_000) {
-        const middle = low + Math.floor((high - low) / 120_000) * 60_000;
+      while (high - low > 1000) {
+        const middle = low + Math.floor((high - low) / 2000) * 1000;
         if (offsetOf(zone, middle) === previous) low = middle;
         else high = middle;
       }
@@ -137,9 +141,9 @@ function item(min: number, max: number, name?: (v: number) => string): fc.Arbitr
   );
 }
 
-function plainField(min: number, max: number, name?: (v: number) => string): fc.Arbitrary<Part> {
+function plainField(min: number, max: number, name?: (v: number) => string, starWeight = 1): fc.Arbitrary<Part> {
   return fc.oneof(
-    { weight: 1, arbitrary: fc.constant({ text: '*', values: stepped(min, max, 1) }) },
+    { weight: starWeight, arbitrary: fc.constant({ text: '*', values: stepped(min, max, 1) }) },
     {
       weight: 3,
       arbitrary: fc.array(item(min, max, name), { minLength: 1, maxLength: 3 }).map((items) => ({
@@ -213,9 +217,9 @@ function dayOfWeekItem(extended: boolean): fc.Arbitrary<DayPart> {
   );
 }
 
-function dayField(itemArb: fc.Arbitrary<DayPart>, maxItems: number): fc.Arbitrary<DayPart & { any: boolean }> {
+function dayField(itemArb: fc.Arbitrary<DayPart>, maxItems: number, anyWeight: number): fc.Arbitrary<DayPart & { any: boolean }> {
   return fc.oneof(
-    fc.constantFrom('*', '?').map((text) => ({ text, any: true, test: (() => true) as DayTest })),
+    { weight: anyWeight, arbitrary: fc.constantFrom('*', '?').map((text) => ({ text, any: true, test: (() => true) as DayTest })) },
     fc.array(itemArb, { minLength: 1, maxLength: maxItems }).map((items) => ({
       text: items.map((i) => i.text).join(','),
       any: false,
@@ -229,8 +233,11 @@ function dayField(itemArb: fc.Arbitrary<DayPart>, maxItems: number): fc.Arbitrar
  * expressions, a year field; without it the syntax stays within what cron-parser also reads the
  * same way. `shape` picks 5-field (minute first), 6-field or 7-field expressions.
  */
-export function cronExpression(options: { extended: boolean; shape: 5 | 6 | 7 | 'any' }): fc.Arbitrary<GeneratedCron> {
+export function cronExpression(options: { extended: boolean; shape: 5 | 6 | 7 | 'any'; dense?: boolean }): fc.Arbitrary<GeneratedCron> {
   const { extended } = options;
+  // Dense expressions leave the day and month fields open more often, so fires are frequent
+  // enough to meet the few hours around a DST transition.
+  const openWeight = options.dense ? 6 : 1;
   const shape = options.shape === 'any' ? fc.constantFrom(5, 6, 7) : fc.constant(options.shape);
   return fc
     .record({
@@ -238,11 +245,11 @@ export function cronExpression(options: { extended: boolean; shape: 5 | 6 | 7 | 
       second: plainField(0, 59),
       minute: plainField(0, 59),
       hour: plainField(0, 23),
-      dom: dayField(dayOfMonthItem(extended), extended ? 3 : 2),
-      month: plainField(1, 12, extended ? (v) => MONTHS[v - 1]! : undefined),
+      dom: dayField(dayOfMonthItem(extended), extended ? 3 : 2, openWeight),
+      month: plainField(1, 12, extended ? (v) => MONTHS[v - 1]! : undefined, openWeight),
       // cron-parser only reads a single `#` or `nL` item; the extended form lists several.
-      dow: dayField(dayOfWeekItem(extended), extended ? 3 : 2),
-      year: extended ? plainField(1990, 2060) : fc.constant({ text: '*', values: [] as number[] }),
+      dow: dayField(dayOfWeekItem(extended), extended ? 3 : 2, openWeight),
+      year: extended ? plainField(1970, 2099) : fc.constant({ text: '*', values: [] as number[] }),
     })
     .map(({ shape: size, second, minute, hour, dom, month, dow, year }) => {
       const seconds = size === 5 ? { text: '0', values: [0] } : second;
