@@ -25,7 +25,10 @@ import { IndexedHeap, isLower, type HeapPriority } from './indexed-heap.js';
 
 const DEFAULT_PAGE = 100;
 
-/** Per-job bookkeeping that lets claims count a job's load without looking at its history. */
+/**
+ * Per-job bookkeeping that lets claims count a job's load without looking at its history. Made when
+ * the job's first run is stored, so a million jobs that never ran cost no more than their records.
+ */
 interface JobRuntime {
   /** Every run of the job, for cascading deletes and per-job listings. */
   runs: Set<string>;
@@ -41,16 +44,19 @@ interface JobRuntime {
 
 /**
  * A deep copy of plain data: objects, arrays, Dates and primitives, which is all jobs, runs and
- * sessions hold. Several times faster than `structuredClone`, which matters with a million jobs;
- * audit `details` may hold anything and still go through `structuredClone`.
+ * sessions hold. Spreading keeps V8's compact object shapes, so copies are about twice as fast as
+ * `structuredClone` and smaller, which matters with a million jobs. Audit `details` may hold
+ * anything and still go through `structuredClone`.
  */
 function clone<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   if (value instanceof Date) return new Date(value.getTime()) as T;
   if (Array.isArray(value)) return value.map(clone) as T;
-  const source = value as Record<string, unknown>;
-  const copy: Record<string, unknown> = {};
-  for (const key in source) copy[key] = clone(source[key]);
+  const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const key in copy) {
+    const field = copy[key];
+    if (field !== null && typeof field === 'object') copy[key] = clone(field);
+  }
   return copy as T;
 }
 
@@ -205,7 +211,7 @@ export class InMemoryJobStore implements JobStore {
   async deleteJob(id: string): Promise<boolean> {
     const job = this.#jobs.get(id);
     if (job === undefined) return false;
-    for (const runId of [...this.#runtime(id).runs]) this.#replaceRun(this.#runs.get(runId) ?? null, null);
+    for (const runId of [...(this.#runtimes.get(id)?.runs ?? [])]) this.#replaceRun(this.#runs.get(runId) ?? null, null);
     this.#sessions.delete(id);
     this.#replaceJob(job, null);
     return true;
@@ -270,8 +276,8 @@ export class InMemoryJobStore implements JobStore {
       .lowest(request.limit, (entry) => entry.at <= now)
       .map((id) => {
         const job = this.#jobs.get(id) as CronJobDefinition;
-        const runtime = this.#runtime(id);
-        const plan = request.plan(clone(job), { active: runtime.active, waiting: runtime.waiting });
+        const runtime = this.#runtimes.get(id);
+        const plan = request.plan(clone(job), { active: runtime?.active ?? 0, waiting: runtime?.waiting ?? 0 });
         this.#checkPlannedRuns(job, plan.runs);
         return { job, plan };
       });
@@ -378,17 +384,24 @@ export class InMemoryJobStore implements JobStore {
     const since = filter.since?.getTime();
     const candidates =
       filter.jobId === undefined ? this.#runs.keys() : (this.#runtimes.get(filter.jobId)?.runs ?? new Set<string>()).values();
-    const matching: JobRunRecord[] = [];
+    const limit = filter.limit ?? DEFAULT_PAGE;
+    // Keeps only the newest `limit` matches while scanning, so a page of a long history sorts little.
+    const newest = new IndexedHeap();
     for (const id of candidates) {
       const run = this.#runs.get(id) as JobRunRecord;
       if (filter.jobId !== undefined && run.jobId !== filter.jobId) continue;
       if (statuses !== null && !statuses.includes(run.status)) continue;
       if (filter.agentId !== undefined && run.agentId !== filter.agentId) continue;
       if (since !== undefined && run.scheduledFor.getTime() < since) continue;
-      matching.push(run);
+      newest.set(run.id, byTime(run.scheduledFor, run.id));
+      if (newest.size > limit) newest.delete((newest.peek() as { key: string }).key);
     }
-    matching.sort((a, b) => b.scheduledFor.getTime() - a.scheduledFor.getTime() || compareStrings(b.id, a.id));
-    return matching.slice(0, filter.limit ?? DEFAULT_PAGE).map(clone);
+    const page: JobRunRecord[] = [];
+    for (let top = newest.peek(); top !== undefined; top = newest.peek()) {
+      newest.delete(top.key);
+      page.push(clone(this.#runs.get(top.key) as JobRunRecord));
+    }
+    return page.reverse();
   }
 
   /** Claims finished runs with a pending delivery and no held lease, oldest `completedAt` first. */
@@ -470,9 +483,13 @@ export class InMemoryJobStore implements JobStore {
     return () => this.#listeners.delete(entry);
   }
 
+  /** The bookkeeping of a job that has runs, made on first use. */
   #runtime(jobId: string): JobRuntime {
-    const runtime = this.#runtimes.get(jobId);
-    if (runtime === undefined) throw new StoreError(`internal: no bookkeeping for job ${jobId}`);
+    let runtime = this.#runtimes.get(jobId);
+    if (runtime === undefined) {
+      runtime = { runs: new Set(), active: 0, waiting: 0, running: new Set(), waitingQueue: new IndexedHeap() };
+      this.#runtimes.set(jobId, runtime);
+    }
     return runtime;
   }
 
@@ -500,9 +517,6 @@ export class InMemoryJobStore implements JobStore {
       }
     }
     if (after === null) return;
-    if (before === null) {
-      this.#runtimes.set(after.id, { runs: new Set(), active: 0, waiting: 0, running: new Set(), waitingQueue: new IndexedHeap() });
-    }
     if (before?.name !== after.name) {
       this.#jobIdsByName.set(after.name, after.id);
       this.#jobIdsInNameOrder = null;
@@ -621,7 +635,7 @@ export class InMemoryJobStore implements JobStore {
   #applyFirePlan(job: CronJobDefinition, plan: FirePlan, now: Date): void {
     for (const run of plan.runs) this.#insertUnlessFired(run);
     if (plan.cancelActive) {
-      for (const id of [...this.#runtime(job.id).running]) {
+      for (const id of [...(this.#runtimes.get(job.id)?.running ?? [])]) {
         const run = this.#runs.get(id) as JobRunRecord;
         this.#replaceRun(run, { ...run, cancelRequested: true });
       }
