@@ -541,6 +541,15 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
         expect(await store.nextWakeAt()).toEqual(sec(20));
       });
 
+      test('a waitForSlot run wakes the scheduler only while its job has a free slot (no busy loop while it is full)', async () => {
+        const job = await idleJob({ maxConcurrent: 1, overlap: 'buffer_one' });
+        const running = await store.insertRun(makeRun(job, { status: 'running', owner: OWNER_A, leaseExpiresAt: sec(60) }));
+        await store.insertRun(makeRun(job, { dueAt: sec(2), waitForSlot: true }));
+        expect(await store.nextWakeAt()).toEqual(sec(60));
+        await finish(running.id, { owner: OWNER_A });
+        expect(await store.nextWakeAt()).toEqual(sec(2));
+      });
+
       test('follows claims: a claimed run counts by its lease', async () => {
         const holder = await idleJob();
         await store.insertRun(makeRun(holder, { dueAt: sec(1) }));
@@ -1258,17 +1267,18 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
       const recover = (now: Date, plan: RecoverPlan = () => ({}), limit = 100) => store.recoverExpired({ now, limit, plan });
       type RecoverPlan = (job: CronJobDefinition, run: JobRunRecord) => FinishPlan;
 
-      test('ends only running runs whose lease expired, as interrupted', async () => {
+      test('ends only running runs whose lease expired, as interrupted; queued and awaiting_approval runs are left alone', async () => {
         const job = await idleJob({ maxConcurrent: 10 });
         const expired = await store.insertRun(makeRun(job, { status: 'running', owner: OWNER_A, leaseExpiresAt: sec(5), startedAt: sec(1) }));
         const live = await store.insertRun(makeRun(job, { status: 'running', owner: OWNER_A, leaseExpiresAt: sec(20) }));
         const queued = await store.insertRun(makeRun(job, { status: 'scheduled', dueAt: sec(1), owner: OWNER_A, leaseExpiresAt: sec(5) }));
         const done = await store.insertRun(makeRun(job, { status: 'succeeded', completedAt: sec(2), owner: OWNER_A, leaseExpiresAt: sec(5) }));
+        const awaiting = await store.insertRun(makeRun(job, { status: 'awaiting_approval', owner: OWNER_A, leaseExpiresAt: sec(5) }));
         const ended = await recover(sec(10));
         expect(ids(ended)).toEqual([expired.id]);
         expect(ended[0]).toMatchObject({ status: 'interrupted' });
         expect(await store.getRun(expired.id)).toMatchObject({ status: 'interrupted' });
-        for (const run of [live, queued, done]) expect(await store.getRun(run.id)).toEqual(run);
+        for (const run of [live, queued, done, awaiting]) expect(await store.getRun(run.id)).toEqual(run);
         expect(runIds(await claim(store, sec(10), { owner: OWNER_B }))).toEqual([queued.id]);
         expect(await recover(sec(10))).toEqual([]);
       });
