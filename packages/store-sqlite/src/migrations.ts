@@ -19,6 +19,12 @@ export interface Migration {
  */
 export const LEASED_RUN_STATUSES = sql`('scheduled', 'awaiting_approval', 'running')`;
 
+/**
+ * The `in (…)` list of run statuses that take a concurrency slot or wait for one; queries repeat
+ * it word for word so SQLite recognises the partial index `runs_job_active` as usable.
+ */
+export const IN_FLIGHT_RUN_STATUSES = sql`('scheduled', 'running')`;
+
 /** The outbox's order; queries repeat it so SQLite walks the expression index `runs_outbox`. */
 export const OUTBOX_ORDER = sql`coalesce(completed_at, scheduled_for)`;
 
@@ -44,7 +50,7 @@ const PLANNER_STATISTICS: { tbl: string; idx: string | null; stat: string }[] = 
   { tbl: 'runs', idx: 'runs_claim', stat: '100 1 1' },
   { tbl: 'runs', idx: 'runs_waiting', stat: '10 1 1' },
   { tbl: 'runs', idx: 'runs_job_history', stat: '1000000 100 1 1' },
-  { tbl: 'runs', idx: 'runs_job_status', stat: '1000000 100 20' },
+  { tbl: 'runs', idx: 'runs_job_active', stat: '200 2 1' },
   { tbl: 'runs', idx: 'runs_status', stat: '1000000 100000 1' },
   { tbl: 'runs', idx: 'runs_agent', stat: '1000000 1000 1' },
   { tbl: 'runs', idx: 'runs_lease', stat: '100 1' },
@@ -136,8 +142,13 @@ export const MIGRATIONS: readonly Migration[] = [
         .where(sql<boolean>`status = 'scheduled' and wait_for_slot = 1`),
       // Per-job history (newest first) and the foreign key's cascade on job deletion.
       db.schema.createIndex('runs_job_history').on('runs').columns(['job_id', 'scheduled_for', 'id']),
-      // A job's load (running and queued runs) inside the claim transaction.
-      db.schema.createIndex('runs_job_status').on('runs').columns(['job_id', 'status']),
+      // A job's load inside the claim transaction. Partial: finished runs, nearly all of the table,
+      // leave it, so it stays small and finishing a run does not grow it.
+      db.schema
+        .createIndex('runs_job_active')
+        .on('runs')
+        .columns(['job_id', 'status'])
+        .where(sql<boolean>`status in ${IN_FLIGHT_RUN_STATUSES}`),
       db.schema.createIndex('runs_status').on('runs').columns(['status', 'scheduled_for']),
       db.schema.createIndex('runs_agent').on('runs').columns(['agent_id', 'scheduled_for']),
       // Earliest lease expiry of owned runs in flight, for nextWakeAt.
@@ -185,7 +196,7 @@ export const MIGRATIONS: readonly Migration[] = [
  */
 export function migrate(runner: SqliteRunner, db: Kysely<StoreDatabase>, migrations: readonly Migration[] = MIGRATIONS): number[] {
   return runner.immediate(() => {
-    runner.run(
+    runner.execute(
       db.schema
         .createTable('schema_migrations')
         .ifNotExists()
@@ -193,16 +204,21 @@ export function migrate(runner: SqliteRunner, db: Kysely<StoreDatabase>, migrati
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('applied_at', 'integer', (c) => c.notNull()),
     );
-    const current = runner.get(db.selectFrom('schema_migrations').select((eb) => eb.fn.max('version').as('version')))?.version ?? 0;
+    const current =
+      runner.query('migrations.current', () => db.selectFrom('schema_migrations').select((eb) => eb.fn.max('version').as('version'))).get()
+        ?.version ?? 0;
     const latest = migrations.at(-1)?.version ?? 0;
     if (current > latest) {
       throw new StoreError(`database schema version ${current} is newer than this package supports (${latest}); upgrade @symbi/store-sqlite`);
     }
+    const record = runner.query('migrations.record', (p) =>
+      db.insertInto('schema_migrations').values({ version: p('version'), name: p('name'), applied_at: p('appliedAt') }),
+    );
     const applied: number[] = [];
     for (const migration of migrations) {
       if (migration.version <= current) continue;
-      for (const statement of migration.statements(db)) runner.run(statement);
-      runner.run(db.insertInto('schema_migrations').values({ version: migration.version, name: migration.name, applied_at: Date.now() }));
+      for (const statement of migration.statements(db)) runner.execute(statement);
+      record.run({ version: migration.version, name: migration.name, appliedAt: Date.now() });
       applied.push(migration.version);
     }
     return applied;

@@ -29,8 +29,8 @@ import {
   type StoreCapabilities,
 } from '@symbi/core';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql, type ExpressionBuilder, type Updateable } from 'kysely';
-import { LEASED_RUN_STATUSES, migrate, OUTBOX_ORDER } from './migrations.js';
+import { Kysely, SqliteDialect, sql, type ExpressionBuilder } from 'kysely';
+import { IN_FLIGHT_RUN_STATUSES, LEASED_RUN_STATUSES, migrate, OUTBOX_ORDER } from './migrations.js';
 import {
   auditToRow,
   jobToRow,
@@ -43,9 +43,9 @@ import {
   sessionToRow,
   toMs,
 } from './row-codec.js';
-import type { JobRow, JobsTable, RunRow, StoreDatabase } from './schema.js';
+import type { JobRow, RunRow, StoreDatabase } from './schema.js';
 import { mapSqliteError, type ConstraintErrors } from './sqlite-errors.js';
-import { SqliteRunner } from './sqlite-runner.js';
+import { SqliteRunner, type Param } from './sqlite-runner.js';
 
 /** Where the store keeps its file when no `path` is given, relative to the working directory. */
 export const DEFAULT_SQLITE_PATH = './.symbi/scheduler.db';
@@ -55,6 +55,8 @@ const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 const DEFAULT_PAGE = 100;
 
+const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+
 /*
  * Values a partial index's condition names are written into the SQL as literals, not bound as
  * parameters: SQLite can only use `runs_claim` (`where status = 'scheduled'`) for a query it can
@@ -62,6 +64,20 @@ const DEFAULT_PAGE = 100;
  */
 const ACTIVE = sql.lit('active');
 const SCHEDULED = sql.lit('scheduled');
+
+/**
+ * A lower bound every time meets. Without a range on the partial index's key SQLite prefers the
+ * general `runs_status` index and sorts every queued run; `due_at >= EVER` makes it walk
+ * `runs_claim` or `runs_waiting` in order and stop at the first match.
+ */
+const EVER = sql.lit(Number.MIN_SAFE_INTEGER);
+
+/**
+ * Where a query filters on `status` beside a partial index's condition, the term is written
+ * `+status`: the unary plus keeps SQLite from choosing the general `runs_status` index over the
+ * much smaller partial one.
+ */
+const TERMINAL_STATUS_LIST = sql`(${sql.join(TERMINAL_RUN_STATUSES.map((status) => sql.lit(status)))})`;
 
 /** Options of {@link SqliteJobStore}. */
 export interface SqliteJobStoreOptions {
@@ -82,22 +98,8 @@ export interface SqliteJobStoreOptions {
   busyTimeoutMs?: number;
 }
 
-/** An open, migrated connection. */
-interface Connection {
-  runner: SqliteRunner;
-  db: Kysely<StoreDatabase>;
-}
-
+type Db = Kysely<StoreDatabase>;
 type RunsExpression = ExpressionBuilder<StoreDatabase, 'runs'>;
-
-/**
- * Run statuses a run never leaves, as a mutable list for kysely's `in`.
- *
- * Where a query filters on `status` beside a partial index's condition, the term is written
- * `+status`: the unary plus keeps SQLite from choosing the general `runs_status` index over the
- * much smaller partial one.
- */
-const TERMINAL_STATUSES = [...TERMINAL_RUN_STATUSES];
 
 /** A limit or offset given by a caller: a non-negative integer. */
 function count(value: number | undefined, field: string, fallback: number): number {
@@ -106,14 +108,14 @@ function count(value: number | undefined, field: string, fallback: number): numb
   return value;
 }
 
-/** A run is free to claim when nobody holds a lease on it that is still live at `now`. */
-function hasNoLiveLease(eb: RunsExpression, now: number) {
-  return eb.or([eb('owner', 'is', null), eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]);
+/** A slot per key of `row`, named after it, so the row itself is the query's values. */
+function slotsOf<T extends object>(row: T, p: Param): T {
+  return Object.fromEntries(Object.keys(row).map((column) => [column, p(column)])) as T;
 }
 
-/** Runs that take one of their job's `maxConcurrent` slots ({@link JobLoad.active}). */
-function takesSlot(eb: RunsExpression) {
-  return eb.or([eb('status', '=', 'running'), eb.and([eb('status', '=', 'scheduled'), eb('wait_for_slot', '=', 0)])]);
+/** A run is free to claim when nobody holds a lease on it that is still live at `now`. */
+function hasNoLiveLease(eb: RunsExpression, now: unknown) {
+  return eb.or([eb('owner', 'is', null), eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now as number)]);
 }
 
 /** A plan may only add runs of the job it was asked about. */
@@ -135,6 +137,12 @@ function checkPlannedRuns(jobId: string, runs: JobRunRecord[]): void {
  * a run clears `waitForSlot` (the run now holds a slot), `finishRun` refuses a run already
  * terminal, a run ended `interrupted` loses its owner and lease, and a plan that changes a job's
  * status bumps its `version`.
+ *
+ * @example
+ * ```ts
+ * const store = new SqliteJobStore({ path: './data/scheduler.db' });
+ * await store.init();
+ * ```
  */
 export class SqliteJobStore implements JobStore {
   /** Several processes may share the file; changes are not pushed across processes. */
@@ -142,7 +150,8 @@ export class SqliteJobStore implements JobStore {
 
   readonly #options: SqliteJobStoreOptions;
   #database: Database | null = null;
-  #connection: Connection | null = null;
+  #runner: SqliteRunner | null = null;
+  #db: Db | null = null;
   #closed = false;
 
   /** Opens nothing yet: the file is opened and migrated by {@link init} (or the first call). */
@@ -170,13 +179,18 @@ export class SqliteJobStore implements JobStore {
     this.#closed = true;
     if (this.#database !== null && this.#options.database === undefined) this.#database.close();
     this.#database = null;
-    this.#connection = null;
+    this.#runner = null;
+    this.#db = null;
   }
 
   /** Inserts a job. Throws `ConflictError` if the id or name is taken. */
   createJob(job: CronJobDefinition): Promise<CronJobDefinition> {
     return this.#op(
-      ({ runner, db }) => rowToJob(runner.get(db.insertInto('jobs').values(jobToRow(job)).returningAll()) as JobRow),
+      (runner, db) => {
+        const row = jobToRow(job);
+        const inserted = runner.query('jobs.insert', (p) => db.insertInto('jobs').values(slotsOf(row, p)).returningAll()).get(row);
+        return rowToJob(inserted as JobRow);
+      },
       {
         'jobs.id': () => new ConflictError(`a job with id ${job.id} exists already`),
         'jobs.name': () => new ConflictError(`a job named ${job.name} exists already`),
@@ -187,22 +201,19 @@ export class SqliteJobStore implements JobStore {
   /** Replaces a job's definition and status, keeping its id, creation time and run counters. */
   saveJob(job: CronJobDefinition, options?: { expectedVersion?: number }): Promise<CronJobDefinition> {
     return this.#op(
-      ({ runner, db }) =>
+      (runner, db) =>
         runner.immediate(() => {
-          const stored = runner.get(db.selectFrom('jobs').select('version').where('id', '=', job.id));
+          const stored = runner.query('jobs.version', (p) => db.selectFrom('jobs').select('version').where('id', '=', p('id'))).get({ id: job.id });
           if (stored === undefined) throw new JobNotFoundError(job.id);
           const expected = options?.expectedVersion;
           if (expected !== undefined && stored.version !== expected) {
             throw new ConflictError(`job ${job.id} is at version ${stored.version}, not ${expected}`);
           }
           const { id, created_at, run_count, failure_count, last_run, ...fields } = jobToRow(job);
-          const row = runner.get(
-            db
-              .updateTable('jobs')
-              .set({ ...fields, version: stored.version + 1, updated_at: Date.now() })
-              .where('id', '=', id)
-              .returningAll(),
-          );
+          const changes = { ...fields, version: stored.version + 1, updated_at: Date.now() };
+          const row = runner
+            .query('jobs.save', (p) => db.updateTable('jobs').set(slotsOf(changes, p)).where('id', '=', p('id')).returningAll())
+            .get({ ...changes, id });
           return rowToJob(row as JobRow);
         }),
       { 'jobs.name': () => new ConflictError(`a job named ${job.name} exists already`) },
@@ -211,41 +222,50 @@ export class SqliteJobStore implements JobStore {
 
   /** Deletes a job; its runs and session go with it (foreign-key cascade), audit events stay. */
   deleteJob(id: string): Promise<boolean> {
-    return this.#op(({ runner, db }) => runner.run(db.deleteFrom('jobs').where('id', '=', id)) > 0);
+    return this.#op((runner, db) => runner.query('jobs.delete', (p) => db.deleteFrom('jobs').where('id', '=', p('id'))).run({ id }) > 0);
   }
 
   /** A job by id, or null. */
   getJob(id: string): Promise<CronJobDefinition | null> {
-    return this.#op(({ runner, db }) => this.#job(runner, db, id));
+    return this.#op((runner, db) => this.#job(runner, db, id));
   }
 
   /** A job by name, or null. */
   getJobByName(name: string): Promise<CronJobDefinition | null> {
-    return this.#op(({ runner, db }) => {
-      const row = runner.get(db.selectFrom('jobs').selectAll().where('name', '=', name));
+    return this.#op((runner, db) => {
+      const row = runner.query('jobs.byName', (p) => db.selectFrom('jobs').selectAll().where('name', '=', p('name'))).get({ name });
       return row === undefined ? null : rowToJob(row);
     });
   }
 
   /** Jobs ordered by name, filtered and paged. */
   listJobs(filter: JobFilter = {}): Promise<CronJobDefinition[]> {
-    return this.#op(({ runner, db }) => {
-      let query = db.selectFrom('jobs').selectAll().orderBy('name').orderBy('id');
-      if (filter.status !== undefined) query = query.where('status', '=', filter.status);
-      if (filter.agentId !== undefined) query = query.where('agent_id', '=', filter.agentId);
-      if (filter.limit !== undefined || filter.offset !== undefined) {
+    return this.#op((runner, db) => {
+      const values = {
+        status: filter.status,
+        agentId: filter.agentId,
         // SQLite takes an offset only after a limit; -1 means none.
-        query = query.limit(count(filter.limit, 'limit', -1)).offset(count(filter.offset, 'offset', 0));
-      }
-      return runner.all(query).map(rowToJob);
+        limit: count(filter.limit, 'limit', -1),
+        offset: count(filter.offset, 'offset', 0),
+      };
+      const shape = `jobs.list:${values.status !== undefined}:${values.agentId !== undefined}`;
+      const query = runner.query(shape, (p) => {
+        let q = db.selectFrom('jobs').selectAll().orderBy('name').orderBy('id').limit(p('limit')).offset(p('offset'));
+        if (values.status !== undefined) q = q.where('status', '=', p('status'));
+        if (values.agentId !== undefined) q = q.where('agent_id', '=', p('agentId'));
+        return q;
+      });
+      return query.all(values).map(rowToJob);
     });
   }
 
   /** How many jobs have each status. */
   countJobs(): Promise<Record<JobStatus, number>> {
-    return this.#op(({ runner, db }) => {
+    return this.#op((runner, db) => {
       const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
-      const rows = runner.all(db.selectFrom('jobs').select(['status', (eb) => eb.fn.countAll<number>().as('count')]).groupBy('status'));
+      const rows = runner
+        .query('jobs.count', () => db.selectFrom('jobs').select(['status', (eb) => eb.fn.countAll<number>().as('count')]).groupBy('status'))
+        .all();
       for (const row of rows) counts[row.status as JobStatus] = row.count;
       return counts;
     });
@@ -254,77 +274,80 @@ export class SqliteJobStore implements JobStore {
   /**
    * The earliest time something may become claimable: an active job's `nextRun`, an unleased queued
    * run's `dueAt` (a `waitForSlot` run only while its job has a free slot), or a held lease's expiry
-   * on a run that is not finished. Each part is one walk of a partial index.
+   * on a run that is not finished. Each part is one walk of an index.
    */
   nextWakeAt(): Promise<Date | null> {
-    return this.#op(({ runner, db }) => {
-      const unleased = (eb: RunsExpression) => eb.or([eb('owner', 'is', null), eb('lease_expires_at', 'is', null)]);
-      const candidates = [
-        runner.get(
-          db
-            .selectFrom('jobs')
-            .select('next_run as at')
-            .where('status', '=', ACTIVE)
-            .where('next_run', 'is not', null)
-            .orderBy('next_run')
-            .limit(1),
-        )?.at,
-        runner.get(
-          db
-            .selectFrom('runs')
-            .select('due_at as at')
-            .where('status', '=', SCHEDULED)
-            .where('wait_for_slot', '=', 0)
-            .where(unleased)
-            .orderBy('due_at')
-            .limit(1),
-        )?.at,
-        runner.get(
-          db
-            .selectFrom('runs as r')
-            .innerJoin('jobs as j', 'j.id', 'r.job_id')
-            .select('r.due_at as at')
-            .where(sql<boolean>`r.status = 'scheduled' and r.wait_for_slot = 1`)
-            .where((eb) => eb.or([eb('r.owner', 'is', null), eb('r.lease_expires_at', 'is', null)]))
-            .where((eb) =>
-              eb(
-                'j.max_concurrent',
-                '>',
-                eb
-                  .selectFrom('runs as a')
-                  .select((inner) => inner.fn.countAll<number>().as('active'))
-                  .whereRef('a.job_id', '=', 'r.job_id')
-                  .where('a.status', 'in', ['scheduled', 'running'])
-                  .where((inner) => inner.or([inner('a.status', '=', 'running'), inner('a.wait_for_slot', '=', 0)])),
-              ),
-            )
-            .orderBy('r.due_at')
-            .limit(1),
-        )?.at,
-        runner.get(
-          db
-            .selectFrom('runs')
-            .select('lease_expires_at as at')
-            .where(sql<boolean>`owner is not null and status in ${LEASED_RUN_STATUSES}`)
-            .where('lease_expires_at', 'is not', null)
-            .orderBy('lease_expires_at')
-            .limit(1),
-        )?.at,
-      ].filter((at): at is number => typeof at === 'number');
+    return this.#op((runner, db) => {
+      const dueJob = runner.query('wake.job', () =>
+        db.selectFrom('jobs').select('next_run as at').where('status', '=', ACTIVE).where('next_run', 'is not', null).orderBy('next_run').limit(1),
+      );
+      const queued = runner.query('wake.queued', () =>
+        db
+          .selectFrom('runs')
+          .select('due_at as at')
+          .where('status', '=', SCHEDULED)
+          .where('due_at', '>=', EVER)
+          .where('wait_for_slot', '=', sql.lit(0))
+          .where((eb) => eb.or([eb('owner', 'is', null), eb('lease_expires_at', 'is', null)]))
+          .orderBy('due_at')
+          .limit(1),
+      );
+      const waiting = runner.query('wake.waiting', () =>
+        db
+          .selectFrom('runs as r')
+          .innerJoin('jobs as j', 'j.id', 'r.job_id')
+          .select('r.due_at as at')
+          .where(sql<boolean>`r.status = 'scheduled' and r.wait_for_slot = 1`)
+          .where('r.due_at', '>=', EVER)
+          .where((eb) => eb.or([eb('r.owner', 'is', null), eb('r.lease_expires_at', 'is', null)]))
+          .where((eb) =>
+            eb(
+              'j.max_concurrent',
+              '>',
+              eb
+                .selectFrom('runs as a')
+                .select((inner) => inner.fn.countAll<number>().as('active'))
+                .whereRef('a.job_id', '=', 'r.job_id')
+                .where(sql<boolean>`a.status in ${IN_FLIGHT_RUN_STATUSES}`)
+                .where((inner) => inner.or([inner('a.status', '=', sql.lit('running')), inner('a.wait_for_slot', '=', sql.lit(0))])),
+            ),
+          )
+          .orderBy('r.due_at')
+          .limit(1),
+      );
+      const leased = runner.query('wake.lease', () =>
+        db
+          .selectFrom('runs')
+          .select('lease_expires_at as at')
+          .where(sql<boolean>`owner is not null and status in ${LEASED_RUN_STATUSES}`)
+          .where('lease_expires_at', 'is not', null)
+          .orderBy('lease_expires_at')
+          .limit(1),
+      );
+      const candidates = [dueJob.get()?.at, queued.get()?.at, waiting.get()?.at, leased.get()?.at].filter(
+        (at): at is number => typeof at === 'number',
+      );
       return candidates.length === 0 ? null : new Date(Math.min(...candidates));
     });
   }
 
   /** Plans every due job, then claims queued runs, lowest `dueAt` first (see {@link JobStore.claimDue}). */
   claimDue(request: ClaimRequest): Promise<ClaimedRun[]> {
-    return this.#op(({ runner, db }) => {
+    return this.#op((runner, db) => {
       const limit = count(request.limit, 'limit', 0);
       const now = toMs(request.now);
+      const dueJobs = runner.query('claim.dueJobs', (p) =>
+        db
+          .selectFrom('jobs')
+          .selectAll()
+          .where('status', '=', ACTIVE)
+          .where('next_run', '<=', p('now'))
+          .orderBy('next_run')
+          .orderBy('id')
+          .limit(p('limit')),
+      );
       return runner.immediate(() => {
-        const due = runner.all(
-          db.selectFrom('jobs').selectAll().where('status', '=', ACTIVE).where('next_run', '<=', now).orderBy('next_run').orderBy('id').limit(limit),
-        );
-        for (const row of due) this.#fire(runner, db, rowToJob(row), request);
+        for (const row of dueJobs.all({ now, limit })) this.#fire(runner, db, rowToJob(row), request);
         return this.#claimQueued(runner, db, request, limit);
       });
     });
@@ -332,22 +355,33 @@ export class SqliteJobStore implements JobStore {
 
   /** Inserts a run. A taken id or `fireKey` throws `ConflictError`; an unknown job `JobNotFoundError`. */
   insertRun(run: JobRunRecord): Promise<JobRunRecord> {
-    return this.#op(({ runner, db }) => rowToRun(runner.get(db.insertInto('runs').values(runToRow(run)).returningAll()) as RunRow), {
-      'runs.id': () => new ConflictError(`a run with id ${run.id} exists already`),
-      'runs.fire_key': () => new ConflictError(`fire ${run.fireKey} has a run already`),
-      foreign_key: () => new JobNotFoundError(run.jobId),
-    });
+    return this.#op(
+      (runner, db) => {
+        const row = runToRow(run);
+        const inserted = runner.query('runs.insert', (p) => db.insertInto('runs').values(slotsOf(row, p)).returningAll()).get(row);
+        return rowToRun(inserted as RunRow);
+      },
+      {
+        'runs.id': () => new ConflictError(`a run with id ${run.id} exists already`),
+        'runs.fire_key': () => new ConflictError(`fire ${run.fireKey} has a run already`),
+        foreign_key: () => new JobNotFoundError(run.jobId),
+      },
+    );
   }
 
   /** Applies `patch` if `guard` holds, in one statement; null if the run is absent or the guard fails. */
   updateRun(runId: string, patch: RunPatch, guard: RunGuard = {}): Promise<JobRunRecord | null> {
-    return this.#op(({ runner, db }) => {
+    return this.#op((runner, db) => {
       if (guard.statusIn !== undefined && guard.statusIn.length === 0) return null;
-      const row = this.#patchRun(runner, db, runId, patch, (eb) => {
-        const conditions = [];
-        if (guard.owner !== undefined) conditions.push(eb('owner', '=', guard.owner));
-        if (guard.statusIn !== undefined) conditions.push(eb('status', 'in', guard.statusIn));
-        return eb.and(conditions);
+      const statuses = guard.statusIn ?? [];
+      const row = this.#patchRun(runner, db, runId, patch, {
+        shape: `owner=${guard.owner !== undefined}:statuses=${statuses.length}`,
+        values: { guardOwner: guard.owner, ...Object.fromEntries(statuses.map((status, i) => [`guardStatus${i}`, status])) },
+        where: (eb, p) =>
+          eb.and([
+            ...(guard.owner === undefined ? [] : [eb('owner', '=', p('guardOwner'))]),
+            ...(statuses.length === 0 ? [] : [eb('status', 'in', statuses.map((_, i) => p(`guardStatus${i}`)))]),
+          ]),
       });
       return row === undefined ? null : rowToRun(row);
     });
@@ -355,20 +389,22 @@ export class SqliteJobStore implements JobStore {
 
   /** Finishes a run and updates its job's counters and status in one transaction. */
   finishRun(request: FinishRunRequest): Promise<{ run: JobRunRecord; job: CronJobDefinition | null } | null> {
-    return this.#op(({ runner, db }) =>
+    return this.#op((runner, db) =>
       runner.immediate(() => {
-        const row = this.#patchRun(runner, db, request.runId, request.patch, (eb) =>
-          eb.and([
-            eb('status', 'not in', TERMINAL_STATUSES),
-            ...(request.owner === undefined ? [] : [eb('owner', '=', request.owner)]),
-          ]),
-        );
+        const row = this.#patchRun(runner, db, request.runId, request.patch, {
+          shape: `finish:owner=${request.owner !== undefined}`,
+          values: { guardOwner: request.owner },
+          where: (eb, p) =>
+            eb.and([
+              eb(sql.ref('status'), 'not in', TERMINAL_STATUS_LIST),
+              ...(request.owner === undefined ? [] : [eb('owner', '=', p('guardOwner'))]),
+            ]),
+        });
         if (row === undefined) return null;
         const run = rowToRun(row);
         const counted = this.#countFinished(runner, db, run, request.outcome);
         if (counted === null) return { run, job: null };
-        const plan = request.plan(counted);
-        const job = this.#applyFinishPlan(runner, db, counted, plan, run.completedAt ?? new Date());
+        const job = this.#applyFinishPlan(runner, db, counted, request.plan(counted), run.completedAt ?? new Date());
         return { run, job };
       }),
     );
@@ -376,16 +412,18 @@ export class SqliteJobStore implements JobStore {
 
   /** Extends the leases `owner` still holds, in one statement; reports the ones it lost. */
   renewLeases(owner: string, runIds: string[], until: Date): Promise<LeaseRenewal> {
-    return this.#op(({ runner, db }) => {
+    return this.#op((runner, db) => {
       if (runIds.length === 0) return { renewed: [], cancelRequested: [], lost: [] };
-      const rows = runner.all(
-        db
-          .updateTable('runs')
-          .set({ lease_expires_at: toMs(until) })
-          .where('owner', '=', owner)
-          .where('id', 'in', sql<string>`(select value from json_each(${JSON.stringify(runIds)}))`)
-          .returning(['id', 'cancel_requested']),
-      );
+      const rows = runner
+        .query('runs.renew', (p) =>
+          db
+            .updateTable('runs')
+            .set({ lease_expires_at: p('until') })
+            .where('owner', '=', p('owner'))
+            .where('id', 'in', sql<string>`(select value from json_each(${p('ids')}))`)
+            .returning(['id', 'cancel_requested']),
+        )
+        .all({ owner, until: toMs(until), ids: JSON.stringify(runIds) });
       const renewed = new Map(rows.map((row) => [row.id, row.cancel_requested === 1]));
       return {
         renewed: runIds.filter((id) => renewed.has(id)),
@@ -397,94 +435,101 @@ export class SqliteJobStore implements JobStore {
 
   /** Ends `running` runs whose lease lapsed as `interrupted`, counting each as a failure of its job. */
   recoverExpired(request: RecoverRequest): Promise<JobRunRecord[]> {
-    return this.#op(({ runner, db }) => {
-      const limit = count(request.limit, 'limit', 0);
-      const now = toMs(request.now);
-      return runner.immediate(() => {
-        const lapsed = runner.all(
-          db
-            .selectFrom('runs')
-            .selectAll()
-            // The lease index's own condition, then `running` kept out of index choice (see below).
-            .where(sql<boolean>`owner is not null and status in ${LEASED_RUN_STATUSES}`)
-            .where(sql<boolean>`+status = 'running'`)
-            .where('lease_expires_at', '<', now)
-            .orderBy('lease_expires_at')
-            .orderBy('id')
-            .limit(limit),
-        );
-        return lapsed.map((row) => {
+    return this.#op((runner, db) => {
+      const values = { now: toMs(request.now), limit: count(request.limit, 'limit', 0) };
+      const lapsed = runner.query('recover.lapsed', (p) =>
+        db
+          .selectFrom('runs')
+          .selectAll()
+          // The lease index's own condition, then `running` kept out of index choice.
+          .where(sql<boolean>`owner is not null and status in ${LEASED_RUN_STATUSES}`)
+          .where(sql<boolean>`+status = 'running'`)
+          .where('lease_expires_at', '<', p('now'))
+          .orderBy('lease_expires_at')
+          .orderBy('id')
+          .limit(p('limit')),
+      );
+      const interrupt = runner.query('recover.interrupt', (p) =>
+        db
+          .updateTable('runs')
+          .set((eb) => ({
+            status: 'interrupted',
+            completed_at: p('now'),
+            owner: null,
+            lease_expires_at: null,
+            error: eb.fn.coalesce('error', eb.val(p<string>('reason'))),
+          }))
+          .where('id', '=', p('id'))
+          .returningAll(),
+      );
+      return runner.immediate(() =>
+        lapsed.all(values).map((row) => {
           const reason = `lease expired at ${new Date(row.lease_expires_at as number).toISOString()}: owner ${row.owner} stopped renewing it`;
-          const ended = runner.get(
-            db
-              .updateTable('runs')
-              .set((eb) => ({ status: 'interrupted', completed_at: now, owner: null, lease_expires_at: null, error: eb.fn.coalesce('error', eb.val(reason)) }))
-              .where('id', '=', row.id)
-              .returningAll(),
-          );
-          const run = rowToRun(ended as RunRow);
+          const run = rowToRun(interrupt.get({ id: row.id, now: values.now, reason }) as RunRow);
           const counted = this.#countFinished(runner, db, run, 'failure');
           if (counted !== null) this.#applyFinishPlan(runner, db, counted, request.plan(counted, run), request.now);
           return run;
-        });
-      });
+        }),
+      );
     });
   }
 
   /** A run by id, or null. */
   getRun(id: string): Promise<JobRunRecord | null> {
-    return this.#op(({ runner, db }) => {
-      const row = runner.get(db.selectFrom('runs').selectAll().where('id', '=', id));
+    return this.#op((runner, db) => {
+      const row = runner.query('runs.byId', (p) => db.selectFrom('runs').selectAll().where('id', '=', p('id'))).get({ id });
       return row === undefined ? null : rowToRun(row);
     });
   }
 
   /** Runs matching the filter, newest first (by `scheduledFor`, then `id`). */
   listRuns(filter: RunFilter = {}): Promise<JobRunRecord[]> {
-    return this.#op(({ runner, db }) => {
-      const statuses = filter.status === undefined ? null : Array.isArray(filter.status) ? filter.status : [filter.status];
-      if (statuses !== null && statuses.length === 0) return [];
-      let query = db
-        .selectFrom('runs')
-        .selectAll()
-        .orderBy('scheduled_for', 'desc')
-        .orderBy('id', 'desc')
-        .limit(count(filter.limit, 'limit', DEFAULT_PAGE));
-      if (filter.jobId !== undefined) query = query.where('job_id', '=', filter.jobId);
-      if (statuses !== null) query = query.where('status', 'in', statuses);
-      if (filter.agentId !== undefined) query = query.where('agent_id', '=', filter.agentId);
-      if (filter.since !== undefined) query = query.where('scheduled_for', '>=', toMs(filter.since));
-      return runner.all(query).map(rowToRun);
+    return this.#op((runner, db) => {
+      const statuses = filter.status === undefined ? [] : Array.isArray(filter.status) ? filter.status : [filter.status];
+      if (filter.status !== undefined && statuses.length === 0) return [];
+      const values = {
+        jobId: filter.jobId,
+        agentId: filter.agentId,
+        since: filter.since === undefined ? undefined : toMs(filter.since),
+        limit: count(filter.limit, 'limit', DEFAULT_PAGE),
+        ...Object.fromEntries(statuses.map((status, i) => [`status${i}`, status])),
+      };
+      const shape = `runs.list:${values.jobId !== undefined}:${statuses.length}:${values.agentId !== undefined}:${values.since !== undefined}`;
+      const query = runner.query(shape, (p) => {
+        let q = db.selectFrom('runs').selectAll().orderBy('scheduled_for', 'desc').orderBy('id', 'desc').limit(p('limit'));
+        if (values.jobId !== undefined) q = q.where('job_id', '=', p('jobId'));
+        if (statuses.length > 0) q = q.where('status', 'in', statuses.map((_, i) => p(`status${i}`)));
+        if (values.agentId !== undefined) q = q.where('agent_id', '=', p('agentId'));
+        if (values.since !== undefined) q = q.where('scheduled_for', '>=', p('since'));
+        return q;
+      });
+      return query.all(values).map(rowToRun);
     });
   }
 
   /** Claims finished runs with a pending delivery and no live lease, oldest `completedAt` first. */
   claimPendingDeliveries(request: { now: Date; owner: string; leaseMs: number; limit: number }): Promise<ClaimedRun[]> {
-    return this.#op(({ runner, db }) => {
-      const limit = count(request.limit, 'limit', 0);
-      const now = toMs(request.now);
-      return runner.immediate(() => {
-        const rows = runner.all(
-          db
-            .selectFrom('runs')
-            .selectAll()
-            .where('delivery_pending', '=', sql.lit(1))
-            .where(sql<boolean>`+status in (${sql.join(TERMINAL_STATUSES)})`)
-            .where((eb) => hasNoLiveLease(eb, now))
-            .orderBy(OUTBOX_ORDER)
-            .orderBy('id')
-            .limit(limit),
-        );
-        const jobs = new Map<string, CronJobDefinition | null>();
-        return rows.flatMap((row) => this.#lease(runner, db, row, request, jobs) ?? []);
-      });
+    return this.#op((runner, db) => {
+      const values = { now: toMs(request.now), limit: count(request.limit, 'limit', 0) };
+      const pending = runner.query('outbox.pending', (p) =>
+        db
+          .selectFrom('runs')
+          .selectAll()
+          .where('delivery_pending', '=', sql.lit(1))
+          .where(sql<boolean>`+status in ${TERMINAL_STATUS_LIST}`)
+          .where((eb) => hasNoLiveLease(eb, p('now')))
+          .orderBy(OUTBOX_ORDER)
+          .orderBy('id')
+          .limit(p('limit')),
+      );
+      return runner.immediate(() => this.#lease(runner, db, pending.all(values), request));
     });
   }
 
   /** The stored session of a job, or null. */
   loadSession(jobId: string): Promise<SessionState | null> {
-    return this.#op(({ runner, db }) => {
-      const row = runner.get(db.selectFrom('sessions').selectAll().where('job_id', '=', jobId));
+    return this.#op((runner, db) => {
+      const row = runner.query('sessions.load', (p) => db.selectFrom('sessions').selectAll().where('job_id', '=', p('jobId'))).get({ jobId });
       return row === undefined ? null : rowToSession(row);
     });
   }
@@ -492,14 +537,16 @@ export class SqliteJobStore implements JobStore {
   /** Stores (replaces) the session of a job; throws `JobNotFoundError` for an unknown job. */
   saveSession(jobId: string, state: SessionState): Promise<void> {
     return this.#op(
-      ({ runner, db }) => {
+      (runner, db) => {
         const row = sessionToRow(jobId, state);
-        runner.run(
-          db
-            .insertInto('sessions')
-            .values(row)
-            .onConflict((oc) => oc.column('job_id').doUpdateSet({ summary: row.summary, history: row.history, updated_at: row.updated_at })),
-        );
+        runner
+          .query('sessions.save', (p) =>
+            db
+              .insertInto('sessions')
+              .values(slotsOf(row, p))
+              .onConflict((oc) => oc.column('job_id').doUpdateSet({ summary: p('summary'), history: p('history'), updated_at: p('updated_at') })),
+          )
+          .run(row);
       },
       { foreign_key: () => new JobNotFoundError(jobId) },
     );
@@ -508,8 +555,9 @@ export class SqliteJobStore implements JobStore {
   /** Appends an audit event; a taken id throws `ConflictError`. */
   appendAudit(event: AuditEvent): Promise<void> {
     return this.#op(
-      ({ runner, db }) => {
-        runner.run(db.insertInto('audit_events').values(auditToRow(event)));
+      (runner, db) => {
+        const row = auditToRow(event);
+        runner.query('audit.insert', (p) => db.insertInto('audit_events').values(slotsOf(row, p))).run(row);
       },
       { 'audit_events.id': () => new ConflictError(`an audit event with id ${event.id} exists already`) },
     );
@@ -517,17 +565,22 @@ export class SqliteJobStore implements JobStore {
 
   /** Audit events matching the filter, newest first; events at the same time newest-appended first. */
   queryAudit(filter: AuditFilter = {}): Promise<AuditEvent[]> {
-    return this.#op(({ runner, db }) => {
-      let query = db
-        .selectFrom('audit_events')
-        .selectAll()
-        .orderBy('at', 'desc')
-        .orderBy(sql`rowid`, 'desc')
-        .limit(count(filter.limit, 'limit', DEFAULT_PAGE));
-      if (filter.type !== undefined) query = query.where('type', '=', filter.type);
-      if (filter.jobId !== undefined) query = query.where('job_id', '=', filter.jobId);
-      if (filter.since !== undefined) query = query.where('at', '>=', toMs(filter.since));
-      return runner.all(query).map(rowToAudit);
+    return this.#op((runner, db) => {
+      const values = {
+        type: filter.type,
+        jobId: filter.jobId,
+        since: filter.since === undefined ? undefined : toMs(filter.since),
+        limit: count(filter.limit, 'limit', DEFAULT_PAGE),
+      };
+      const shape = `audit.query:${values.type !== undefined}:${values.jobId !== undefined}:${values.since !== undefined}`;
+      const query = runner.query(shape, (p) => {
+        let q = db.selectFrom('audit_events').selectAll().orderBy('at', 'desc').orderBy(sql`rowid`, 'desc').limit(p('limit'));
+        if (values.type !== undefined) q = q.where('type', '=', p('type'));
+        if (values.jobId !== undefined) q = q.where('job_id', '=', p('jobId'));
+        if (values.since !== undefined) q = q.where('at', '>=', p('since'));
+        return q;
+      });
+      return query.all(values).map(rowToAudit);
     });
   }
 
@@ -535,25 +588,27 @@ export class SqliteJobStore implements JobStore {
    * Runs `body` on the open, migrated connection and turns SQLite's errors into the core's.
    * `async` so that a synchronous throw becomes a rejected promise, as callers of a port expect.
    */
-  async #op<T>(body: (connection: Connection) => T, constraints?: ConstraintErrors): Promise<T> {
+  async #op<T>(body: (runner: SqliteRunner, db: Db) => T, constraints?: ConstraintErrors): Promise<T> {
     try {
-      return body(this.#connect());
+      const { runner, db } = this.#connect();
+      return body(runner, db);
     } catch (error) {
       throw mapSqliteError(error, constraints);
     }
   }
 
-  #connect(): Connection {
+  #connect(): { runner: SqliteRunner; db: Db } {
     if (this.#closed) throw new StoreError('the sqlite job store is closed');
-    if (this.#connection !== null) return this.#connection;
+    if (this.#runner !== null && this.#db !== null) return { runner: this.#runner, db: this.#db };
     const database = this.#database ?? this.#open();
     this.#database = database;
     const runner = new SqliteRunner(database);
     // The dialect gives kysely SQLite's SQL; queries run through the runner, never kysely's driver.
     const db = new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database }) });
     migrate(runner, db);
-    this.#connection = { runner, db };
-    return this.#connection;
+    this.#runner = runner;
+    this.#db = db;
+    return { runner, db };
   }
 
   #open(): Database {
@@ -570,43 +625,52 @@ export class SqliteJobStore implements JobStore {
     database.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = NORMAL');
+    // Each checkpoint costs two fsyncs; every finished run commits about a dozen WAL frames, mostly
+    // the same hot pages again, so checkpointing every 10,000 frames (about 40 MB of WAL) rather
+    // than SQLite's 1,000 cuts that cost tenfold while copying hardly more pages per checkpoint.
+    database.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     // Deleting a job cascades to its runs and session only while foreign keys are enforced.
     database.pragma('foreign_keys = ON');
     return database;
   }
 
-  #job(runner: SqliteRunner, db: Kysely<StoreDatabase>, id: string): CronJobDefinition | null {
-    const row = runner.get(db.selectFrom('jobs').selectAll().where('id', '=', id));
+  #job(runner: SqliteRunner, db: Db, id: string): CronJobDefinition | null {
+    const row = runner.query('jobs.byId', (p) => db.selectFrom('jobs').selectAll().where('id', '=', p('id'))).get({ id });
     return row === undefined ? null : rowToJob(row);
   }
 
   /** How many runs of a job are in flight, as {@link ClaimRequest.plan} sees it. */
-  #load(runner: SqliteRunner, db: Kysely<StoreDatabase>, jobId: string): JobLoad {
-    const row = runner.get(
-      db
-        .selectFrom('runs')
-        .select((eb) => [
-          eb.fn.coalesce(eb.fn.sum<number>(sql<number>`status = 'running' or wait_for_slot = 0`), eb.lit(0)).as('active'),
-          eb.fn.coalesce(eb.fn.sum<number>(sql<number>`status = 'scheduled' and wait_for_slot = 1`), eb.lit(0)).as('waiting'),
-        ])
-        .where('job_id', '=', jobId)
-        .where('status', 'in', ['scheduled', 'running']),
-    );
+  #load(runner: SqliteRunner, db: Db, jobId: string): JobLoad {
+    const row = runner
+      .query('claim.load', (p) =>
+        db
+          .selectFrom('runs')
+          .select((eb) => [
+            eb.fn.coalesce(eb.fn.sum<number>(sql<number>`status = 'running' or wait_for_slot = 0`), sql.lit(0)).as('active'),
+            eb.fn.coalesce(eb.fn.sum<number>(sql<number>`status = 'scheduled' and wait_for_slot = 1`), sql.lit(0)).as('waiting'),
+          ])
+          .where('job_id', '=', p('jobId'))
+          .where(sql<boolean>`status in ${IN_FLIGHT_RUN_STATUSES}`),
+      )
+      .get({ jobId });
     return { active: row?.active ?? 0, waiting: row?.waiting ?? 0 };
   }
 
   /** Plans one due job's fire and applies the plan: new runs, next fire time, status, cancellations. */
-  #fire(runner: SqliteRunner, db: Kysely<StoreDatabase>, job: CronJobDefinition, request: ClaimRequest): void {
+  #fire(runner: SqliteRunner, db: Db, job: CronJobDefinition, request: ClaimRequest): void {
     const plan = request.plan(job, this.#load(runner, db, job.id));
     checkPlannedRuns(job.id, plan.runs);
     for (const run of plan.runs) this.#insertUnlessFired(runner, db, run);
-    const changes: Updateable<JobsTable> = { next_run: plan.nextRun === null ? null : toMs(plan.nextRun) };
-    if (plan.status !== undefined && plan.status !== job.status) {
-      Object.assign(changes, { status: plan.status, version: job.version + 1, updated_at: toMs(request.now) });
-    }
-    runner.run(db.updateTable('jobs').set(changes).where('id', '=', job.id));
+    runner
+      .query('claim.advance', (p) => db.updateTable('jobs').set({ next_run: p('nextRun') }).where('id', '=', p('id')))
+      .run({ id: job.id, nextRun: plan.nextRun === null ? null : toMs(plan.nextRun) });
+    if (plan.status !== undefined && plan.status !== job.status) this.#setStatus(runner, db, job, plan.status, request.now);
     if (plan.cancelActive) {
-      runner.run(db.updateTable('runs').set({ cancel_requested: 1 }).where('job_id', '=', job.id).where('status', '=', 'running'));
+      runner
+        .query('claim.cancelActive', (p) =>
+          db.updateTable('runs').set({ cancel_requested: sql.lit(1) }).where('job_id', '=', p('jobId')).where('status', '=', sql.lit('running')),
+        )
+        .run({ jobId: job.id });
     }
   }
 
@@ -615,119 +679,147 @@ export class SqliteJobStore implements JobStore {
    * `maxConcurrent` is passed over (the next page starts after it); claiming clears the flag, so
    * the claimed run counts toward its job's load for the rest of the batch and for other claimers.
    */
-  #claimQueued(runner: SqliteRunner, db: Kysely<StoreDatabase>, request: ClaimRequest, limit: number): ClaimedRun[] {
+  #claimQueued(runner: SqliteRunner, db: Db, request: ClaimRequest, limit: number): ClaimedRun[] {
+    const page = runner.query('claim.queued', (p) =>
+      db
+        .selectFrom('runs')
+        .selectAll()
+        .where('status', '=', SCHEDULED)
+        .where('due_at', '<=', p('now'))
+        .where((eb) => hasNoLiveLease(eb, p('now')))
+        .orderBy('due_at')
+        .orderBy('id')
+        .limit(p('limit'))
+        .offset(p('offset')),
+    );
     const now = toMs(request.now);
     const claimed: ClaimedRun[] = [];
-    const jobs = new Map<string, CronJobDefinition | null>();
+    const maxConcurrent = new Map<string, number>();
     let passedOver = 0;
     while (claimed.length < limit) {
       const wanted = limit - claimed.length;
-      const page = runner.all(
-        db
-          .selectFrom('runs')
-          .selectAll()
-          .where('status', '=', SCHEDULED)
-          .where('due_at', '<=', now)
-          .where((eb) => hasNoLiveLease(eb, now))
-          .orderBy('due_at')
-          .orderBy('id')
-          .limit(wanted)
-          .offset(passedOver),
-      );
-      for (const row of page) {
+      const rows = page.all({ now, limit: wanted, offset: passedOver });
+      let taken: RunRow[] = [];
+      for (const row of rows) {
         if (row.wait_for_slot === 1) {
-          const job = this.#cachedJob(runner, db, row.job_id, jobs);
-          if (job === null || this.#load(runner, db, row.job_id).active >= job.maxConcurrent) {
+          // Leases taken so far in this page must count, so they are written before the load is read.
+          claimed.push(...this.#lease(runner, db, taken, request));
+          taken = [];
+          if (!maxConcurrent.has(row.job_id)) maxConcurrent.set(row.job_id, this.#job(runner, db, row.job_id)?.maxConcurrent ?? 0);
+          if (this.#load(runner, db, row.job_id).active >= (maxConcurrent.get(row.job_id) ?? 0)) {
             passedOver += 1;
             continue;
           }
         }
-        const leased = this.#lease(runner, db, row, request, jobs);
-        if (leased === null) passedOver += 1;
-        else claimed.push(leased);
+        taken.push(row);
       }
-      if (page.length < wanted) break;
+      claimed.push(...this.#lease(runner, db, taken, request));
+      if (rows.length < wanted) break;
     }
     return claimed;
   }
 
-  /** Gives a run to `request.owner` until `now + leaseMs`, with its job; null when the job is gone. */
-  #lease(
-    runner: SqliteRunner,
-    db: Kysely<StoreDatabase>,
-    row: RunRow,
-    request: { now: Date; owner: string; leaseMs: number },
-    jobs: Map<string, CronJobDefinition | null>,
-  ): ClaimedRun | null {
-    const job = this.#cachedJob(runner, db, row.job_id, jobs);
-    if (job === null) return null;
+  /** Gives runs to `request.owner` until `now + leaseMs` in one statement, each with its job. */
+  #lease(runner: SqliteRunner, db: Db, rows: RunRow[], request: { now: Date; owner: string; leaseMs: number }): ClaimedRun[] {
+    if (rows.length === 0) return [];
     const lease = { owner: request.owner, lease_expires_at: toMs(request.now) + request.leaseMs, wait_for_slot: 0 };
-    runner.run(db.updateTable('runs').set(lease).where('id', '=', row.id));
-    return { run: rowToRun({ ...row, ...lease }), job: structuredClone(job) };
-  }
-
-  #cachedJob(runner: SqliteRunner, db: Kysely<StoreDatabase>, id: string, jobs: Map<string, CronJobDefinition | null>): CronJobDefinition | null {
-    let job = jobs.get(id);
-    if (job === undefined) {
-      job = this.#job(runner, db, id);
-      jobs.set(id, job);
+    runner
+      .query('runs.lease', (p) =>
+        db
+          .updateTable('runs')
+          .set({ owner: p('owner'), lease_expires_at: p('until'), wait_for_slot: sql.lit(0) })
+          .where('id', 'in', sql<string>`(select value from json_each(${p('ids')}))`),
+      )
+      .run({ owner: lease.owner, until: lease.lease_expires_at, ids: JSON.stringify(rows.map((row) => row.id)) });
+    const jobs = new Map<string, CronJobDefinition | null>();
+    const claimed: ClaimedRun[] = [];
+    for (const row of rows) {
+      if (!jobs.has(row.job_id)) jobs.set(row.job_id, this.#job(runner, db, row.job_id));
+      const job = jobs.get(row.job_id);
+      // Runs never outlive their job (foreign-key cascade); the check keeps the types honest.
+      if (job) claimed.push({ run: rowToRun({ ...row, ...lease }), job: structuredClone(job) });
     }
-    return job;
+    return claimed;
   }
 
-  /** Applies a run patch where `guard` holds, returning the new row (or the guarded row for an empty patch). */
+  /**
+   * Applies a run patch where the guard holds and returns the new row (for an empty patch, the row
+   * if the guard holds). `shape` names the guard's form so each form is compiled once.
+   */
   #patchRun(
     runner: SqliteRunner,
-    db: Kysely<StoreDatabase>,
+    db: Db,
     runId: string,
     patch: RunPatch,
-    guard: (eb: RunsExpression) => ReturnType<RunsExpression['and']>,
+    guard: { shape: string; values: Record<string, unknown>; where: (eb: RunsExpression, p: Param) => ReturnType<RunsExpression['and']> },
   ): RunRow | undefined {
-    const values = runPatchToRow(patch);
-    if (Object.keys(values).length === 0) {
-      return runner.get(db.selectFrom('runs').selectAll().where('id', '=', runId).where(guard));
+    const changes = runPatchToRow(patch);
+    const columns = Object.keys(changes).sort();
+    const values = { ...guard.values, ...changes, runId };
+    if (columns.length === 0) {
+      return runner
+        .query(`runs.guard:${guard.shape}`, (p) => db.selectFrom('runs').selectAll().where('id', '=', p('runId')).where((eb) => guard.where(eb, p)))
+        .get(values);
     }
-    return runner.get(db.updateTable('runs').set(values).where('id', '=', runId).where(guard).returningAll());
+    return runner
+      .query(`runs.patch:${columns.join(',')}:${guard.shape}`, (p) =>
+        db
+          .updateTable('runs')
+          .set(Object.fromEntries(columns.map((column) => [column, p(column)])))
+          .where('id', '=', p('runId'))
+          .where((eb) => guard.where(eb, p))
+          .returningAll(),
+      )
+      .get(values);
   }
 
   /**
    * Updates the counters of a finished run's job (see {@link FinishRunRequest.outcome}) and returns
    * the job as changed, or null when the job is gone.
    */
-  #countFinished(runner: SqliteRunner, db: Kysely<StoreDatabase>, run: JobRunRecord, outcome: RunOutcome): CronJobDefinition | null {
+  #countFinished(runner: SqliteRunner, db: Db, run: JobRunRecord, outcome: RunOutcome): CronJobDefinition | null {
     const counts = run.status !== 'skipped';
     if (outcome === 'neutral' && !counts) return this.#job(runner, db, run.jobId);
-    const row = runner.get(
-      db
-        .updateTable('jobs')
-        .set((eb) => ({
-          ...(outcome === 'success' ? { consecutive_failures: 0 } : {}),
-          ...(outcome === 'failure'
-            ? { consecutive_failures: eb('consecutive_failures', '+', 1), failure_count: eb('failure_count', '+', 1) }
-            : {}),
-          ...(counts ? { run_count: eb('run_count', '+', 1), last_run: toMs(run.startedAt ?? run.scheduledFor) } : {}),
-        }))
-        .where('id', '=', run.jobId)
-        .returningAll(),
-    );
+    const row = runner
+      .query(`finish.count:${outcome}:${counts}`, (p) =>
+        db
+          .updateTable('jobs')
+          .set((eb) => ({
+            ...(outcome === 'success' ? { consecutive_failures: sql.lit(0) } : {}),
+            ...(outcome === 'failure'
+              ? { consecutive_failures: eb('consecutive_failures', '+', sql.lit(1)), failure_count: eb('failure_count', '+', sql.lit(1)) }
+              : {}),
+            ...(counts ? { run_count: eb('run_count', '+', sql.lit(1)), last_run: p('lastRun') } : {}),
+          }))
+          .where('id', '=', p('id'))
+          .returningAll(),
+      )
+      .get({ id: run.jobId, lastRun: toMs(run.startedAt ?? run.scheduledFor) });
     return row === undefined ? null : rowToJob(row);
   }
 
   /** Applies a finish or recovery plan: the job's new status (bumping its version) and a retry run. */
-  #applyFinishPlan(runner: SqliteRunner, db: Kysely<StoreDatabase>, job: CronJobDefinition, plan: FinishPlan, at: Date): CronJobDefinition {
+  #applyFinishPlan(runner: SqliteRunner, db: Db, job: CronJobDefinition, plan: FinishPlan, at: Date): CronJobDefinition {
     checkPlannedRuns(job.id, plan.retry ? [plan.retry] : []);
-    let result = job;
-    if (plan.status !== undefined && plan.status !== job.status) {
-      const changes = { status: plan.status, version: job.version + 1, updated_at: toMs(at) };
-      runner.run(db.updateTable('jobs').set(changes).where('id', '=', job.id));
-      result = { ...job, status: plan.status, version: changes.version, updatedAt: new Date(changes.updated_at) };
-    }
+    const result = plan.status !== undefined && plan.status !== job.status ? this.#setStatus(runner, db, job, plan.status, at) : job;
     if (plan.retry) this.#insertUnlessFired(runner, db, plan.retry);
     return result;
   }
 
+  /** Changes a job's status; a status change is a change of the job, so it bumps the version. */
+  #setStatus(runner: SqliteRunner, db: Db, job: CronJobDefinition, status: JobStatus, at: Date): CronJobDefinition {
+    const changed = { ...job, status, version: job.version + 1, updatedAt: new Date(toMs(at)) };
+    runner
+      .query('jobs.status', (p) =>
+        db.updateTable('jobs').set({ status: p('status'), version: p('version'), updated_at: p('updatedAt') }).where('id', '=', p('id')),
+      )
+      .run({ id: job.id, status, version: changed.version, updatedAt: toMs(at) });
+    return changed;
+  }
+
   /** Inserts a planned run unless its id or fire already has one (exactly-once per fire). */
-  #insertUnlessFired(runner: SqliteRunner, db: Kysely<StoreDatabase>, run: JobRunRecord): void {
-    runner.run(db.insertInto('runs').values(runToRow(run)).onConflict((oc) => oc.doNothing()));
+  #insertUnlessFired(runner: SqliteRunner, db: Db, run: JobRunRecord): void {
+    const row = runToRow(run);
+    runner.query('runs.insertUnlessFired', (p) => db.insertInto('runs').values(slotsOf(row, p)).onConflict((oc) => oc.doNothing())).run(row);
   }
 }

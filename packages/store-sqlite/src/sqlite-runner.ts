@@ -1,20 +1,73 @@
 import type { Database, Statement, Transaction } from 'better-sqlite3';
 import type { Compilable } from 'kysely';
 
-/** Distinct SQL texts kept prepared; dynamic filters produce a bounded set, this only guards leaks. */
-const MAX_CACHED_STATEMENTS = 500;
+/** Distinct query shapes kept prepared; dynamic filters make a bounded set, this only guards leaks. */
+const MAX_CACHED_QUERIES = 500;
+
+/** A named value slot in a query built once and run many times. */
+class Slot {
+  constructor(readonly name: string) {}
+}
 
 /**
- * Runs kysely-built queries synchronously through better-sqlite3, each SQL text prepared once.
+ * Stands for a value given at run time. Typed as whatever the query builder expects at that
+ * place, since kysely passes it through untouched into the compiled parameters.
+ */
+export type Param = <T = never>(name: string) => T;
+
+const param: Param = <T>(name: string) => new Slot(name) as unknown as T;
+
+/** Values of a prepared query's slots, by name (any object: a row's columns name its slots); dates as epoch ms, booleans as 0/1. */
+export type SlotValues = object;
+
+/** A query compiled by kysely once and prepared by SQLite once, run with fresh slot values. */
+export class PreparedQuery<R> {
+  readonly #statement: Statement<unknown[], unknown>;
+  /** Each compiled parameter: a slot name to fill, or a constant kysely inlined as a parameter. */
+  readonly #parameters: readonly (Slot | { value: unknown })[];
+
+  constructor(statement: Statement<unknown[], unknown>, parameters: readonly unknown[]) {
+    this.#statement = statement;
+    this.#parameters = parameters.map((p) => (p instanceof Slot ? p : { value: p }));
+  }
+
+  /** Every row. */
+  all(values: SlotValues = {}): R[] {
+    return this.#statement.all(...this.#bind(values)) as R[];
+  }
+
+  /** The first row, if any. */
+  get(values: SlotValues = {}): R | undefined {
+    return this.#statement.get(...this.#bind(values)) as R | undefined;
+  }
+
+  /** Runs a statement that returns no rows; answers how many rows it changed. */
+  run(values: SlotValues = {}): number {
+    return this.#statement.run(...this.#bind(values)).changes;
+  }
+
+  #bind(values: SlotValues): unknown[] {
+    return this.#parameters.map((p) => {
+      if (!(p instanceof Slot)) return p.value;
+      const value = (values as Record<string, unknown>)[p.name];
+      if (value === undefined) throw new TypeError(`no value for query slot "${p.name}"`);
+      return value;
+    });
+  }
+}
+
+/**
+ * Runs kysely-built queries synchronously through better-sqlite3.
  *
- * Kysely builds and compiles every query (a few microseconds); execution bypasses kysely's async
- * driver because a transaction must not yield to the event loop: the claim transaction calls the
- * core's synchronous `plan` callbacks between statements, and a whole claim batch should cost one
- * `BEGIN IMMEDIATE … COMMIT` rather than one round of promises per statement.
+ * Kysely builds every query, with {@link Param} slots where values go, and compiles it once per
+ * shape; SQLite prepares it once; afterwards a call only binds values. Execution bypasses kysely's
+ * async driver because a transaction must not yield to the event loop: the claim transaction calls
+ * the core's synchronous `plan` callbacks between statements, and a whole claim batch should cost
+ * one `BEGIN IMMEDIATE … COMMIT` rather than a round of promises per statement.
  */
 export class SqliteRunner {
   readonly #db: Database;
-  readonly #statements = new Map<string, Statement<unknown[], unknown>>();
+  readonly #queries = new Map<string, PreparedQuery<unknown>>();
   readonly #transaction: Transaction<(body: () => unknown) => unknown>;
 
   constructor(db: Database) {
@@ -22,22 +75,25 @@ export class SqliteRunner {
     this.#transaction = db.transaction((body: () => unknown) => body());
   }
 
-  /** Every row the query returns. */
-  all<R>(query: Compilable<R>): R[] {
-    const compiled = query.compile();
-    return this.#prepare(compiled.sql).all(...compiled.parameters) as R[];
+  /**
+   * The query `build` makes, compiled and prepared the first time `key` is seen. The key names the
+   * query's shape: two different shapes must never share one.
+   */
+  query<R>(key: string, build: (param: Param) => Compilable<R>): PreparedQuery<R> {
+    let query = this.#queries.get(key) as PreparedQuery<R> | undefined;
+    if (query === undefined) {
+      const compiled = build(param).compile();
+      query = new PreparedQuery<R>(this.#db.prepare(compiled.sql), compiled.parameters);
+      if (this.#queries.size >= MAX_CACHED_QUERIES) this.#queries.clear();
+      this.#queries.set(key, query as PreparedQuery<unknown>);
+    }
+    return query;
   }
 
-  /** The first row the query returns, if any. */
-  get<R>(query: Compilable<R>): R | undefined {
-    const compiled = query.compile();
-    return this.#prepare(compiled.sql).get(...compiled.parameters) as R | undefined;
-  }
-
-  /** Runs a statement that returns no rows; answers how many rows it changed. */
-  run(query: Compilable<unknown>): number {
-    const compiled = query.compile();
-    return this.#prepare(compiled.sql).run(...compiled.parameters).changes;
+  /** Runs a statement once, unprepared for reuse (schema changes). */
+  execute(statement: Compilable<unknown>): void {
+    const compiled = statement.compile();
+    this.#db.prepare(compiled.sql).run(...compiled.parameters);
   }
 
   /**
@@ -46,15 +102,5 @@ export class SqliteRunner {
    */
   immediate<T>(body: () => T): T {
     return this.#transaction.immediate(body) as T;
-  }
-
-  #prepare(text: string): Statement<unknown[], unknown> {
-    let statement = this.#statements.get(text);
-    if (statement === undefined) {
-      if (this.#statements.size >= MAX_CACHED_STATEMENTS) this.#statements.clear();
-      statement = this.#db.prepare(text);
-      this.#statements.set(text, statement);
-    }
-    return statement;
   }
 }
