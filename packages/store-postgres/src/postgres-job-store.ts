@@ -12,7 +12,6 @@ import type {
   ClaimRequest,
   ClaimedRun,
   CronJobDefinition,
-  FinishPlan,
   FinishRunRequest,
   JobFilter,
   JobRunRecord,
@@ -22,16 +21,17 @@ import type {
   RecoverRequest,
   RunFilter,
   RunGuard,
-  RunOutcome,
   RunPatch,
   SessionState,
   StoreCapabilities,
   StoreChange,
 } from '@symbi/core';
 import pg from 'pg';
+import { Batcher } from './batcher.js';
 import { ChangeListener, encodeChange } from './change-listener.js';
 import { Database, type Transaction } from './database.js';
 import { defaultNotifyChannel, quoteIdentifier, quoteSchemaName } from './identifiers.js';
+import { checkPlannedRuns, withStatus } from './job-accounting.js';
 import { migrate } from './migrations.js';
 import {
   auditToRow,
@@ -42,8 +42,10 @@ import {
   rowToSession,
   runPatchToRow,
   runToRow,
+  storable,
   type Row,
 } from './row-mapping.js';
+import { finishRuns, patchInput, type FinishItem, type FinishResult } from './run-finishing.js';
 import { Statements, Where } from './statements.js';
 
 /** Options of {@link PostgresJobStore}. */
@@ -62,6 +64,18 @@ export interface PostgresJobStoreOptions {
 }
 
 const DEFAULT_LIST_LIMIT = 100;
+
+/**
+ * Batches of run updates and of finishes in flight at once. Few lanes make bursts queue up into
+ * large batches (one commit each) rather than contend for the disk one commit per run.
+ */
+const WRITE_LANES = 2;
+const MAX_WRITE_BATCH = 200;
+
+interface UpdateRequest {
+  runId: string;
+  input: Row;
+}
 
 /**
  * A {@link JobStore} on PostgreSQL, for several scheduler instances sharing one database.
@@ -91,7 +105,10 @@ export class PostgresJobStore implements JobStore {
   private readonly sql: Statements;
   private readonly ownsPool: boolean;
   private readonly instanceId = randomUUID();
+  private closed = false;
   private readonly changes: ChangeListener;
+  private readonly updates: Batcher<UpdateRequest, JobRunRecord | null>;
+  private readonly finishes: Batcher<FinishItem, FinishResult>;
 
   constructor(options: PostgresJobStoreOptions = {}) {
     this.schema = options.schema ?? 'symbi';
@@ -108,6 +125,18 @@ export class PostgresJobStore implements JobStore {
     this.db = new Database(pool);
     this.sql = new Statements(this.quotedSchema);
     this.changes = new ChangeListener(pool, this.notifyChannel, quotedChannel, this.instanceId);
+    this.updates = new Batcher({
+      execute: (requests) => this.updateRuns(requests),
+      keyOf: (request) => request.runId,
+      lanes: WRITE_LANES,
+      maxBatch: MAX_WRITE_BATCH,
+    });
+    this.finishes = new Batcher({
+      execute: (items) => this.db.transaction('finish runs', (tx) => finishRuns(tx, this.sql, items)),
+      keyOf: (item) => item.runId,
+      lanes: WRITE_LANES,
+      maxBatch: MAX_WRITE_BATCH,
+    });
   }
 
   /** Creates the schema and applies pending migrations; concurrent calls from many instances are safe. */
@@ -115,8 +144,10 @@ export class PostgresJobStore implements JobStore {
     await this.db.transaction('migrate schema', (tx) => migrate(tx, this.schema, this.quotedSchema));
   }
 
-  /** Stops listening and, when the store created its pool, closes it. */
+  /** Stops listening and, when the store created its pool, closes it. Later calls do nothing. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.changes.close();
     if (this.ownsPool) await this.db.pool.end();
   }
@@ -179,7 +210,7 @@ export class PostgresJobStore implements JobStore {
       const due = await tx.query(this.sql.lockDueJobs, [request.now, limit]);
       if (due.rows.length > 0) await this.applyFirePlans(tx, due.rows, request);
       const claimed = await tx.query(this.sql.claimRuns, [request.now, limit, request.owner, leaseUntil]);
-      return toClaimedRuns(claimed.rows);
+      return toClaimedRuns(claimed.rows, (run) => run.dueAt);
     });
   }
 
@@ -192,17 +223,21 @@ export class PostgresJobStore implements JobStore {
     }
   }
 
+  /** Concurrent updates are applied together, one statement for the lot (see {@link Batcher}). */
   async updateRun(runId: string, patch: RunPatch, guard: RunGuard = {}): Promise<JobRunRecord | null> {
-    const row = runPatchToRow(patch);
-    const values = [JSON.stringify(row), runId, guard.owner ?? null, guard.statusIn ?? null];
-    const { rows } = await this.db.query('update run', this.sql.updateRun(Object.keys(row)), values);
-    return rows[0] === undefined ? null : rowToRun(rows[0]);
+    const input = patchInput(runId, guard.owner ?? null, runPatchToRow(patch), guard.statusIn ?? null);
+    return this.updates.submit({ runId, input });
   }
 
+  /** Concurrent finishes share one transaction of two statements (see {@link Batcher}); each stays atomic. */
   async finishRun(request: FinishRunRequest): Promise<{ run: JobRunRecord; job: CronJobDefinition | null } | null> {
-    return this.db.transaction('finish run', (tx) =>
-      this.finish(tx, request.runId, request.owner, request.patch, request.outcome, (job) => request.plan(job)),
-    );
+    return this.finishes.submit({
+      runId: request.runId,
+      owner: request.owner ?? null,
+      patch: runPatchToRow(request.patch),
+      outcome: request.outcome,
+      plan: (job) => request.plan(job),
+    });
   }
 
   async renewLeases(owner: string, runIds: string[], until: Date): Promise<LeaseRenewal> {
@@ -221,9 +256,7 @@ export class PostgresJobStore implements JobStore {
     const limit = count('limit', request.limit) ?? 0;
     return this.db.transaction('recover expired runs', async (tx) => {
       const expired = await tx.query(this.sql.lockExpiredRuns, [request.now, limit]);
-      const ended: JobRunRecord[] = [];
-      // One run after the other, so each plan sees the counters its predecessors left.
-      for (const row of expired.rows) {
+      const items = expired.rows.map((row): FinishItem => {
         const run = rowToRun(row);
         // The former owner loses the run: its next renewal reports it lost, and it cannot finish it.
         const patch: RunPatch = {
@@ -233,10 +266,10 @@ export class PostgresJobStore implements JobStore {
           owner: null,
           leaseExpiresAt: null,
         };
-        const finished = await this.finish(tx, run.id, undefined, patch, 'failure', request.plan);
-        if (finished !== null) ended.push(finished.run);
-      }
-      return ended;
+        return { runId: run.id, owner: null, patch: runPatchToRow(patch), outcome: 'failure', plan: request.plan };
+      });
+      const finished = await finishRuns(tx, this.sql, items);
+      return finished.flatMap((result) => (result === null ? [] : [result.run]));
     });
   }
 
@@ -262,7 +295,7 @@ export class PostgresJobStore implements JobStore {
     const leaseUntil = new Date(request.now.getTime() + request.leaseMs);
     const values = [request.now, count('limit', request.limit) ?? 0, request.owner, leaseUntil];
     const { rows } = await this.db.query('claim pending deliveries', this.sql.claimDeliveries, values);
-    return toClaimedRuns(rows);
+    return toClaimedRuns(rows, (run) => run.completedAt ?? run.scheduledFor);
   }
 
   async loadSession(jobId: string): Promise<SessionState | null> {
@@ -272,7 +305,8 @@ export class PostgresJobStore implements JobStore {
 
   async saveSession(jobId: string, state: SessionState): Promise<void> {
     try {
-      await this.db.query('save session', this.sql.saveSession, [jobId, state.summary, JSON.stringify(state.history), state.updatedAt]);
+      const row = storable({ summary: state.summary, history: state.history });
+      await this.db.query('save session', this.sql.saveSession, [jobId, row.summary, JSON.stringify(row.history), state.updatedAt]);
     } catch (error) {
       throw jobMissing(error, jobId);
     }
@@ -314,42 +348,19 @@ export class PostgresJobStore implements JobStore {
       const job = rowToJob(row);
       const plan = request.plan(job, { active: row.active as number, waiting: row.waiting as number });
       checkPlannedRuns(job, plan.runs);
-      advanced.push({ id: job.id, next_run: plan.nextRun, status: plan.status ?? null });
+      const next = withStatus({ ...job, nextRun: plan.nextRun }, plan.status, request.now);
+      advanced.push({ id: job.id, next_run: next.nextRun, status: next.status, version: next.version, updated_at: next.updatedAt });
       for (const run of plan.runs) runs.push(runToRow(run));
       if (plan.cancelActive === true) cancelJobs.push(job.id);
     }
-    const values = [JSON.stringify(advanced), JSON.stringify(runs), cancelJobs, request.now];
-    await tx.query(this.sql.applyFirePlans, values);
+    await tx.query(this.sql.applyFirePlans, [JSON.stringify(advanced), JSON.stringify(runs), cancelJobs]);
   }
 
-  /**
-   * Finishes a run (unless it is finished already or `owner` does not hold it), counts `outcome`
-   * on its job and applies `plan`'s answer, inside the caller's transaction.
-   */
-  private async finish(
-    tx: Transaction,
-    runId: string,
-    owner: string | undefined,
-    patch: RunPatch,
-    outcome: RunOutcome,
-    plan: (job: CronJobDefinition, run: JobRunRecord) => FinishPlan,
-  ): Promise<{ run: JobRunRecord; job: CronJobDefinition | null } | null> {
-    const row = runPatchToRow(patch);
-    const values = [JSON.stringify(row), runId, owner ?? null, outcome];
-    const { rows } = await tx.query(this.sql.finishRun(Object.keys(row)), values);
-    const result = rows[0];
-    if (result === undefined) return null;
-    const run = rowToRun(result.run as Row);
-    if (result.job === null) return { run, job: null };
-    const job = rowToJob(result.job as Row);
-    const decision = plan(job, run);
-    const retries = decision.retry ? [decision.retry] : [];
-    checkPlannedRuns(job, retries);
-    if (decision.status === undefined && retries.length === 0) return { run, job };
-    const changedAt = run.completedAt ?? new Date();
-    const planValues = [job.id, JSON.stringify(retries.map(runToRow)), decision.status ?? null, changedAt];
-    const applied = await tx.query(this.sql.applyFinishPlan, planValues);
-    return { run, job: rowToJob(first(applied.rows)) };
+  private async updateRuns(requests: UpdateRequest[]): Promise<(JobRunRecord | null)[]> {
+    const input = JSON.stringify(requests.map((request) => request.input));
+    const { rows } = await this.db.query('update runs', this.sql.updateRuns, [input]);
+    const updated = new Map(rows.map((row) => [row.id as string, rowToRun(row)]));
+    return requests.map((request) => updated.get(request.runId) ?? null);
   }
 }
 
@@ -366,17 +377,14 @@ function count(field: string, value: number | undefined): number | undefined {
   return value;
 }
 
-/** Claimed rows (a run's columns plus its job as JSON) as claimed runs, lowest `dueAt` first. */
-function toClaimedRuns(rows: Row[]): ClaimedRun[] {
+/**
+ * Claimed rows (a run's columns plus its job as JSON) as claimed runs, in the order they were
+ * chosen: by `orderedBy`, then id (`UPDATE … RETURNING` keeps no order).
+ */
+function toClaimedRuns(rows: Row[], orderedBy: (run: JobRunRecord) => Date): ClaimedRun[] {
   return rows
     .map((row) => ({ run: rowToRun(row), job: rowToJob(row.job as Row) }))
-    .sort((a, b) => a.run.dueAt.getTime() - b.run.dueAt.getTime() || (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0));
-}
-
-/** A plan may only add runs of the job it was asked about; checked before anything is written. */
-function checkPlannedRuns(job: CronJobDefinition, runs: JobRunRecord[]): void {
-  const stray = runs.find((run) => run.jobId !== job.id);
-  if (stray !== undefined) throw new StoreError(`a plan for job ${job.id} returned run ${stray.id} of job ${stray.jobId}`);
+    .sort((a, b) => orderedBy(a.run).getTime() - orderedBy(b.run).getTime() || (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0));
 }
 
 /** A foreign-key violation on a job id means the job does not exist. */

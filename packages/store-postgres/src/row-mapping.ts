@@ -116,9 +116,29 @@ function writeDate(field: string, value: Date | null): Date | null {
   return value;
 }
 
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(holdsNul);
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.entries(value).some(([key, inner]) => key.includes('\u0000') || holdsNul(inner));
+  }
+  return false;
+}
+
+/**
+ * Checks that every string of `row` can be stored: PostgreSQL text and JSON cannot hold the NUL
+ * character, so it is refused up front with an error naming the column, not a driver error later.
+ */
+export function storable<T extends Row>(row: T): T {
+  for (const [column, value] of Object.entries(row)) {
+    if (holdsNul(value)) throw new ValidationError(column, 'cannot hold the NUL character (\\u0000): PostgreSQL text cannot store it');
+  }
+  return row;
+}
+
 /** The row of `job`, keyed by column, ready for `json_populate_record`. */
 export function jobToRow(job: CronJobDefinition): Row {
-  return {
+  return storable({
     id: job.id,
     name: job.name,
     agent_id: job.agentId,
@@ -149,7 +169,7 @@ export function jobToRow(job: CronJobDefinition): Row {
     created_at: writeDate('created_at', job.createdAt),
     updated_at: writeDate('updated_at', job.updatedAt),
     version: job.version,
-  };
+  });
 }
 
 /** The job stored in `row`. */
@@ -199,12 +219,12 @@ export function runPatchToRow(patch: RunPatch): Row {
     if (value === undefined || column === undefined) continue;
     row[column] = RUN_PATCH_DATES.has(field) ? writeDate(column, value as Date | null) : value;
   }
-  return row;
+  return storable(row);
 }
 
 /** The row of `run`, keyed by column, ready for `json_populate_recordset`. */
 export function runToRow(run: JobRunRecord): Row {
-  return {
+  return storable({
     id: run.id,
     job_id: run.jobId,
     job_name: run.jobName,
@@ -230,7 +250,7 @@ export function runToRow(run: JobRunRecord): Row {
     fire_key: run.fireKey,
     wait_for_slot: run.waitForSlot,
     cancel_requested: run.cancelRequested,
-  };
+  });
 }
 
 function readDeliveries(value: unknown): DeliveryOutcome[] {
@@ -290,7 +310,7 @@ export function rowToSession(row: Row): SessionState {
 
 /** The row of an audit event, keyed by column. */
 export function auditToRow(event: AuditEvent): Row {
-  return {
+  return storable({
     id: event.id,
     type: event.type,
     at: writeDate('at', event.at),
@@ -298,7 +318,7 @@ export function auditToRow(event: AuditEvent): Row {
     run_id: event.runId,
     actor: event.actor,
     details: event.details,
-  };
+  });
 }
 
 /** The audit event stored in `row`. */

@@ -1,9 +1,20 @@
 import { TERMINAL_RUN_STATUSES } from '@symbi/core';
-import { JOB_COLUMNS, RUN_COLUMNS } from './row-mapping.js';
+import { JOB_COLUMNS, RUN_COLUMNS, RUN_PATCH_COLUMNS } from './row-mapping.js';
 
 const jobColumns = JOB_COLUMNS.join(', ');
 const runColumns = RUN_COLUMNS.join(', ');
 const terminalStatuses = TERMINAL_RUN_STATUSES.map((status) => `'${status}'`).join(', ');
+
+/**
+ * Assignments applying the patch of input row `i` to run `r`: each column takes the patch's value
+ * when the patch (`i.doc`, JSON) has the column's key, so one statement applies patches of any shape.
+ */
+const patchAssignments = Object.values(RUN_PATCH_COLUMNS)
+  .map((column) => `${column} = CASE WHEN i.doc ? '${column}' THEN (i.rec).${column} ELSE r.${column} END`)
+  .join(',\n        ');
+
+/** Runtime columns of a job that finishing a run changes (counters and, through the plan, status). */
+const FINISH_JOB_COLUMNS = ['run_count', 'failure_count', 'consecutive_failures', 'last_run', 'status', 'version', 'updated_at'];
 
 /** Columns `saveJob` replaces: everything but the id, creation time, history counters and version. */
 const SAVED_JOB_COLUMNS = JOB_COLUMNS.filter(
@@ -24,17 +35,6 @@ const activeRunsOf = (s: string) => `(SELECT count(*) FROM ${s}.runs a WHERE a.j
 
 /** SQL condition: the job of run `r` has a free concurrency slot. */
 const hasFreeSlot = (s: string) => `${activeRunsOf(s)} < (SELECT max_concurrent FROM ${s}.jobs WHERE id = r.job_id)`;
-
-/**
- * SQL assignments for a plan that may set job `j`'s status to `status`: a status change is a
- * change of the job, so it bumps the version and sets `updated_at` to `at`.
- */
-const statusChange = (status: string, at: string) => {
-  const changes = `${status} IS NOT NULL AND ${status} <> j.status`;
-  return `status = coalesce(${status}, j.status),
-        version = j.version + CASE WHEN ${changes} THEN 1 ELSE 0 END,
-        updated_at = CASE WHEN ${changes} THEN ${at} ELSE j.updated_at END`;
-};
 
 /** A conjunction of conditions with numbered parameters, for the list queries' optional filters. */
 export class Where {
@@ -78,7 +78,9 @@ export class Statements {
   readonly claimRuns: string;
   readonly insertRuns: string;
   readonly runById: string;
-  readonly applyFinishPlan: string;
+  readonly updateRuns: string;
+  readonly finishRuns: string;
+  readonly writeFinishedJobs: string;
   readonly renewLeases: string;
   readonly lockExpiredRuns: string;
   readonly claimDeliveries: string;
@@ -123,10 +125,10 @@ export class Statements {
       FOR NO KEY UPDATE OF j SKIP LOCKED`;
     // Claim, step 2: apply every plan of the batch at once.
     this.applyFirePlans = `WITH advanced AS (
-        UPDATE ${s}.jobs j SET next_run = p.next_run, ${statusChange('p.status', '$4::timestamptz')}
+        UPDATE ${s}.jobs j SET (next_run, status, version, updated_at) = (p.next_run, p.status, p.version, p.updated_at)
         FROM json_populate_recordset(NULL::${s}.jobs, $1::json) p WHERE j.id = p.id
       ), inserted AS (
-        ${this.insertRunsSql('$2', 'ON CONFLICT (fire_key) DO NOTHING')}
+        ${this.insertRunsSql('$2', 'ON CONFLICT DO NOTHING')}
       ), cancelled AS (
         UPDATE ${s}.runs SET cancel_requested = true WHERE job_id = ANY($3::text[]) AND status = 'running'
       )
@@ -157,10 +159,35 @@ export class Statements {
       RETURNING r.*, to_json(j) AS job`;
     this.insertRuns = `${this.insertRunsSql('$1', '')} RETURNING *`;
     this.runById = `SELECT * FROM ${s}.runs WHERE id = $1`;
-    this.applyFinishPlan = `WITH retried AS (
-        ${this.insertRunsSql('$2', 'ON CONFLICT (fire_key) DO NOTHING')}
+    // Input rows of the batched run updates: run id, owner guard, status guard and the patch.
+    const patches = `SELECT e->>'id' AS id, e->>'owner' AS owner,
+          CASE WHEN e->'statusIn' = 'null'::jsonb THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(e->'statusIn')) END AS status_in,
+          e->'patch' AS doc, jsonb_populate_record(NULL::${s}.runs, e->'patch') AS rec
+        FROM jsonb_array_elements($1::jsonb) AS e`;
+    this.updateRuns = `WITH i AS (${patches})
+      UPDATE ${s}.runs r SET ${patchAssignments}
+      FROM i
+      WHERE r.id = i.id AND (i.owner IS NULL OR r.owner = i.owner) AND (i.status_in IS NULL OR r.status = ANY(i.status_in))
+      RETURNING r.*`;
+    // Finish, step 1: end the unfinished runs of the batch and lock their jobs, in id order so
+    // that batches sharing jobs queue up instead of deadlocking.
+    this.finishRuns = `WITH i AS (${patches}), finished AS (
+        UPDATE ${s}.runs r SET ${patchAssignments}
+        FROM i
+        WHERE r.id = i.id AND (i.owner IS NULL OR r.owner = i.owner) AND r.status NOT IN (${terminalStatuses})
+        RETURNING r.*
+      ), locked AS (
+        SELECT j.* FROM ${s}.jobs j WHERE j.id IN (SELECT job_id FROM finished) ORDER BY j.id FOR NO KEY UPDATE
       )
-      UPDATE ${s}.jobs j SET ${statusChange('$3::text', '$4::timestamptz')} WHERE j.id = $1 RETURNING j.*`;
+      SELECT to_json(f) AS run, NULL::json AS job FROM finished f
+      UNION ALL
+      SELECT NULL, to_json(l) FROM locked l`;
+    // Finish, step 2: store the jobs' counters and statuses as the plans left them, and the retries.
+    this.writeFinishedJobs = `WITH retried AS (
+        ${this.insertRunsSql('$2', 'ON CONFLICT DO NOTHING')}
+      )
+      UPDATE ${s}.jobs j SET (${FINISH_JOB_COLUMNS.join(', ')}) = (${FINISH_JOB_COLUMNS.map((c) => `p.${c}`).join(', ')})
+      FROM json_populate_recordset(NULL::${s}.jobs, $1::json) p WHERE j.id = p.id`;
     this.renewLeases = `UPDATE ${s}.runs SET lease_expires_at = $3
       WHERE id = ANY($2::text[]) AND owner = $1 RETURNING id, cancel_requested`;
     this.lockExpiredRuns = `SELECT * FROM ${s}.runs
@@ -186,39 +213,6 @@ export class Statements {
       SELECT id, type, at, job_id, run_id, actor, details FROM json_populate_record(NULL::${s}.audit_events, $1::json)`;
   }
 
-  /**
-   * Updates one run with the columns of a JSON row in `$1` (only `columns` change) when it matches
-   * `$2` (id), `$3` (owner, or null for any) and `$4` (allowed statuses, or null for any).
-   */
-  updateRun(columns: string[]): string {
-    return `UPDATE ${this.s}.runs r SET ${this.setColumns(columns)}
-      WHERE r.id = $2 AND ($3::text IS NULL OR r.owner = $3) AND ($4::text[] IS NULL OR r.status = ANY($4))
-      RETURNING r.*`;
-  }
-
-  /**
-   * Finishes a run that is not finished yet like {@link updateRun} (without the status guard) and,
-   * in the same statement, counts the outcome `$4` on its job. Returns the run and the job as JSON.
-   */
-  finishRun(columns: string[]): string {
-    const s = this.s;
-    return `WITH finished AS (
-        UPDATE ${s}.runs r SET ${this.setColumns(columns)}
-        WHERE r.id = $2 AND ($3::text IS NULL OR r.owner = $3) AND r.status NOT IN (${terminalStatuses})
-        RETURNING r.*
-      ), counted AS (
-        UPDATE ${s}.jobs j SET
-          run_count = j.run_count + CASE WHEN f.status = 'skipped' THEN 0 ELSE 1 END,
-          last_run = CASE WHEN f.status = 'skipped' THEN j.last_run ELSE coalesce(f.started_at, f.scheduled_for) END,
-          failure_count = j.failure_count + CASE WHEN $4::text = 'failure' THEN 1 ELSE 0 END,
-          consecutive_failures = CASE $4::text
-            WHEN 'success' THEN 0 WHEN 'failure' THEN j.consecutive_failures + 1 ELSE j.consecutive_failures END
-        FROM finished f WHERE j.id = f.job_id
-        RETURNING j.*
-      )
-      SELECT to_json(f) AS run, (SELECT to_json(c) FROM counted c) AS job FROM finished f`;
-  }
-
   /** Jobs matching `where`, by name. */
   listJobs(where: Where, limit: unknown, offset: unknown): string {
     return `SELECT * FROM ${this.s}.jobs ${where} ORDER BY name LIMIT ${where.param(limit)} OFFSET ${where.param(offset)}`;
@@ -232,13 +226,6 @@ export class Statements {
   /** Audit events matching `where`, newest first. */
   queryAudit(where: Where, limit: number): string {
     return `SELECT * FROM ${this.s}.audit_events ${where} ORDER BY at DESC, seq DESC LIMIT ${where.param(limit)}`;
-  }
-
-  /** `SET (columns) = (their values in the JSON row $1)`; a no-op assignment when there are none. */
-  private setColumns(columns: string[]): string {
-    if (columns.length === 0) return 'id = r.id';
-    const list = columns.join(', ');
-    return `(${list}) = (SELECT ${list} FROM json_populate_record(NULL::${this.s}.runs, $1::json))`;
   }
 
   /** Inserts the runs of the JSON array in parameter `param`. */

@@ -58,18 +58,19 @@ export async function dropSchema(schema: string): Promise<void> {
 }
 
 /**
- * Gives the calling test file its own schema, dropped after the file's tests: `schema()` returns
- * its name, `open()` a new initialised store (own pool) on it, closed automatically.
+ * Gives the calling test file its own schema: `open()` returns a new initialised store (own pool)
+ * on it, or on the schema named in its options. After the file's tests every store is closed and
+ * every schema they used is dropped.
  */
-export function useSchema(): { schema(): string; open(options?: PostgresJobStoreOptions): Promise<PostgresJobStore> } {
+export function useSchema(): { open(options?: PostgresJobStoreOptions): Promise<PostgresJobStore> } {
   const name = randomSchemaName();
   const stores: PostgresJobStore[] = [];
   afterAll(async () => {
     await Promise.all(stores.map((store) => store.close()));
-    if (unreachable === null) await dropSchema(name);
+    if (unreachable !== null) return;
+    for (const schema of new Set(stores.map((store) => store.schema))) await dropSchema(schema);
   });
   return {
-    schema: () => name,
     async open(options = {}) {
       const store = new PostgresJobStore({ connectionString: CONNECTION_STRING, schema: name, ...options });
       stores.push(store);

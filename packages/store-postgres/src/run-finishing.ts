@@ -1,0 +1,78 @@
+import type { CronJobDefinition, FinishPlan, JobRunRecord, RunOutcome } from '@symbi/core';
+import type { Transaction } from './database.js';
+import { checkPlannedRuns, countOutcome, withStatus } from './job-accounting.js';
+import { rowToJob, rowToRun, runToRow, type Row } from './row-mapping.js';
+import type { Statements } from './statements.js';
+
+/** One run to finish: the parts of a `FinishRunRequest`, with the patch already as columns. */
+export interface FinishItem {
+  runId: string;
+  /** Only this owner may finish it; null skips the check. */
+  owner: string | null;
+  /** The columns to set (see `runPatchToRow`). */
+  patch: Row;
+  outcome: RunOutcome;
+  plan(job: CronJobDefinition, run: JobRunRecord): FinishPlan;
+}
+
+/** What finishing one item gave: null when its run was absent, finished already or owned by another. */
+export type FinishResult = { run: JobRunRecord; job: CronJobDefinition | null } | null;
+
+/** The input row of a batched run update (see `Statements.updateRuns`). */
+export function patchInput(runId: string, owner: string | null, patch: Row, statusIn: string[] | null = null): Row {
+  return { id: runId, owner, statusIn, patch };
+}
+
+/**
+ * Finishes runs inside the caller's transaction in two statements whatever their number: the first
+ * ends every unfinished run and locks their jobs, then each item's outcome is counted and its plan
+ * asked in order (so two runs of one job see each other's counts, as if finished one by one), and
+ * the second stores the jobs as the plans left them, with the retries.
+ */
+export async function finishRuns(tx: Transaction, sql: Statements, items: FinishItem[]): Promise<FinishResult[]> {
+  const input = items.map((item) => patchInput(item.runId, item.owner, item.patch));
+  const { rows } = await tx.query(sql.finishRuns, [JSON.stringify(input)]);
+  const runs = new Map<string, JobRunRecord>();
+  const jobs = new Map<string, CronJobDefinition>();
+  for (const row of rows) {
+    if (row.run !== null) {
+      const run = rowToRun(row.run as Row);
+      runs.set(run.id, run);
+    } else {
+      const job = rowToJob(row.job as Row);
+      jobs.set(job.id, job);
+    }
+  }
+  if (runs.size === 0) return items.map(() => null);
+
+  const retries: JobRunRecord[] = [];
+  const results = items.map((item): FinishResult => {
+    const run = runs.get(item.runId);
+    if (run === undefined) return null;
+    const job = jobs.get(run.jobId);
+    if (job === undefined) return { run, job: null };
+    const counted = countOutcome(job, run, item.outcome);
+    const decision = item.plan(counted, run);
+    const retry = decision.retry ?? null;
+    if (retry !== null) {
+      checkPlannedRuns(job, [retry]);
+      retries.push(retry);
+    }
+    const next = withStatus(counted, decision.status, run.completedAt ?? new Date());
+    jobs.set(job.id, next);
+    return { run, job: next };
+  });
+
+  const jobRows = [...jobs.values()].map((job) => ({
+    id: job.id,
+    run_count: job.runCount,
+    failure_count: job.failureCount,
+    consecutive_failures: job.consecutiveFailures,
+    last_run: job.lastRun,
+    status: job.status,
+    version: job.version,
+    updated_at: job.updatedAt,
+  }));
+  await tx.query(sql.writeFinishedJobs, [JSON.stringify(jobRows), JSON.stringify(retries.map(runToRow))]);
+  return results;
+}

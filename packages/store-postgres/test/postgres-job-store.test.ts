@@ -1,0 +1,156 @@
+import { newRun, type CronJobDefinition, type FinishPlan, type FirePlan, type JobRunRecord } from '@symbi/core';
+import pg from 'pg';
+import { afterEach, beforeAll, expect, it, vi } from 'vitest';
+import type { PostgresJobStore } from '@symbi/store-postgres';
+import { makeJob } from '@symbi/core/testing';
+import { describePostgres, useSchema } from './support/postgres.js';
+
+const T0 = new Date('2026-01-01T00:00:01.000Z');
+const at = (ms: number) => new Date(T0.getTime() + ms);
+
+/** A job with every optional part filled, to check the paths that return jobs as JSON. */
+const richJob = (overrides: Partial<CronJobDefinition> = {}) =>
+  makeJob({
+    webhookHeaders: { Authorization: 'Bearer ${TOKEN}' },
+    heartbeat: { enabled: true, contextMode: 'shared_persistent', maxIterations: 7 },
+    policy: { ...makeJob().policy, allowedHours: { start: '22:00', end: '04:00' }, maxRuntimeMs: 1500 },
+    lastRun: new Date('2025-12-31T23:59:59.999Z'),
+    jitterSeconds: 2.5,
+    ...overrides,
+  });
+
+/** Counts the transactions (COMMITs) this process sends while `work` runs. */
+async function countCommits(work: () => Promise<unknown>): Promise<number> {
+  const spy = vi.spyOn(pg.Client.prototype, 'query');
+  try {
+    await work();
+    return spy.mock.calls.filter(([text]) => text === 'COMMIT').length;
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describePostgres('PostgresJobStore', () => {
+  const db = useSchema();
+  let store: PostgresJobStore;
+  beforeAll(async () => {
+    store = await db.open();
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  const running = async (job: CronJobDefinition, owner = 'me'): Promise<JobRunRecord> =>
+    store.insertRun({ ...newRun(job, { scheduledFor: at(0), trigger: 'manual' }), status: 'running', owner, leaseExpiresAt: at(60_000) });
+
+  it('declares that several instances may share it and hear each other', () => {
+    expect(store.capabilities).toEqual({ multiInstance: true, crossProcessNotifications: true });
+  });
+
+  it('hands out claimed runs with their job exactly as stored', async () => {
+    const job = await store.createJob(richJob({ nextRun: at(0), maxConcurrent: 5, overlap: 'allow_all' }));
+    const plan = (j: CronJobDefinition): FirePlan => ({ runs: [newRun(j, { scheduledFor: at(0), trigger: 'schedule' })], nextRun: at(1000) });
+    const claimed = (await store.claimDue({ now: at(0), owner: 'me', leaseMs: 1000, limit: 10, plan })).filter((c) => c.job.id === job.id);
+    expect(claimed).toHaveLength(1);
+    expect(claimed[0]?.job).toEqual(await store.getJob(job.id));
+    expect(claimed[0]?.run).toEqual(await store.getRun(claimed[0]?.run.id as string));
+
+    const done = await store.finishRun({
+      runId: claimed[0]?.run.id as string,
+      owner: 'me',
+      outcome: 'success',
+      patch: { status: 'succeeded', completedAt: at(10), owner: null, leaseExpiresAt: null, deliveries: [{ channel: 'stdout', status: 'pending', attempts: 0, error: null, completedAt: null }] },
+      plan: () => ({}),
+    });
+    const outbox = (await store.claimPendingDeliveries({ now: at(20), owner: 'courier', leaseMs: 1000, limit: 10 })).filter((c) => c.job.id === job.id);
+    expect(outbox.map((c) => c.job)).toEqual([await store.getJob(job.id)]);
+    expect(outbox.map((c) => c.run)).toEqual([{ ...done?.run, owner: 'courier', leaseExpiresAt: at(1020) }]);
+    await store.deleteJob(job.id);
+  });
+
+  it('claims a batch of any size in one transaction', async () => {
+    const job = await store.createJob(makeJob({ nextRun: null, maxConcurrent: 1000, overlap: 'allow_all' }));
+    await Promise.all(Array.from({ length: 120 }, (_, i) => store.insertRun(newRun(job, { scheduledFor: at(i), trigger: 'schedule' }))));
+    const never = (): FirePlan => {
+      throw new Error('nothing is due');
+    };
+    let claimed = 0;
+    const commits = await countCommits(async () => {
+      claimed = (await store.claimDue({ now: at(1000), owner: 'me', leaseMs: 1000, limit: 100, plan: never })).length;
+    });
+    expect(claimed).toBe(100);
+    expect(commits).toBe(1);
+    await store.deleteJob(job.id);
+  });
+
+  it('finishes concurrent runs in a few shared transactions, each counted once and in order', async () => {
+    const job = await store.createJob(makeJob({ nextRun: null, maxRetries: 3 }));
+    const runs = await Promise.all(Array.from({ length: 40 }, () => running(job)));
+    const seen: number[] = [];
+    const plan = (j: CronJobDefinition): FinishPlan => {
+      seen.push(j.consecutiveFailures);
+      return j.consecutiveFailures === 3 ? { status: 'dead_letter' } : {};
+    };
+    let results: unknown[] = [];
+    const commits = await countCommits(async () => {
+      results = await Promise.all(
+        runs.map((run) => store.finishRun({ runId: run.id, owner: 'me', outcome: 'failure', patch: { status: 'failed', completedAt: at(5) }, plan })),
+      );
+    });
+    expect(results.every((result) => result !== null)).toBe(true);
+    expect(commits).toBeLessThan(10);
+    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(await store.getJob(job.id)).toMatchObject({
+      runCount: 40,
+      failureCount: 40,
+      consecutiveFailures: 40,
+      status: 'dead_letter',
+      version: job.version + 1,
+      updatedAt: at(5),
+    });
+  });
+
+  it('fails only the finish whose plan throws when finishes share a transaction', async () => {
+    const job = await store.createJob(makeJob({ nextRun: null, maxConcurrent: 10 }));
+    const runs = await Promise.all(Array.from({ length: 6 }, () => running(job)));
+    const outcomes = await Promise.allSettled(
+      runs.map((run, i) =>
+        store.finishRun({
+          runId: run.id,
+          owner: 'me',
+          outcome: 'success',
+          patch: { status: 'succeeded', completedAt: at(5) },
+          plan: () => {
+            if (i === 2) throw new Error('plan bug');
+            return {};
+          },
+        }),
+      ),
+    );
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect((await store.getRun(runs[2]!.id))?.status).toBe('running');
+    expect((await store.getJob(job.id))?.runCount).toBe(5);
+  });
+
+  it('applies concurrent updates of one run in the order they were made', async () => {
+    const job = await store.createJob(makeJob({ nextRun: null }));
+    const run = await running(job);
+    const updates = await Promise.all(Array.from({ length: 25 }, (_, i) => store.updateRun(run.id, { output: `v${i}` }, { owner: 'me' })));
+    expect(updates.map((u) => u?.output)).toEqual(Array.from({ length: 25 }, (_, i) => `v${i}`));
+    expect((await store.getRun(run.id))?.output).toBe('v24');
+  });
+
+  it('applies patches of different shapes together, each only where its guard holds', async () => {
+    const job = await store.createJob(makeJob({ nextRun: null, maxConcurrent: 10 }));
+    const [a, b, c] = await Promise.all([running(job), running(job, 'other'), running(job)]);
+    const [ua, ub, uc] = await Promise.all([
+      store.updateRun(a!.id, { output: 'a', summary: null }, { owner: 'me', statusIn: ['running'] }),
+      store.updateRun(b!.id, { output: 'b' }, { owner: 'me' }),
+      store.updateRun(c!.id, { status: 'scheduled', dueAt: at(99), leaseExpiresAt: null }, { statusIn: ['scheduled'] }),
+    ]);
+    expect(ua).toMatchObject({ output: 'a', status: 'running', owner: 'me' });
+    expect([ub, uc]).toEqual([null, null]);
+    expect(await store.getRun(b!.id)).toEqual(b);
+    expect(await store.getRun(c!.id)).toEqual(c);
+  });
+});
