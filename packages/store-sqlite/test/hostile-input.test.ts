@@ -1,6 +1,6 @@
 import { newRun } from '@symbi/core';
 import { describe, expect, it } from 'vitest';
-import { FIXTURE_EPOCH, makeJob } from '../../core/src/testing/fixtures.js'; // TEMP-SWITCH
+import { FIXTURE_EPOCH, makeJob } from '@symbi/core/testing';
 import { openStore, tempDbPath } from './temp-files.js';
 
 const at = (seconds: number): Date => new Date(FIXTURE_EPOCH.getTime() + seconds * 1000);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate, type Migration } from '../src/migrations.js';
 import type { StoreDatabase } from '../src/schema.js';
 import { SqliteRunner } from '../src/sqlite-runner.js';
-import { makeJob } from '../../core/src/testing/fixtures.js'; // TEMP-SWITCH
+import { makeJob } from '@symbi/core/testing';
 import { onCleanup, openStore, tempDbPath } from './temp-files.js';
 
 /** A raw connection on `path`, closed after the test, with a runner and kysely for `migrate`. */

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { build } from 'tsup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../src/migrations.js';
-import { FIXTURE_EPOCH, makeJob } from '../../core/src/testing/fixtures.js'; // TEMP-SWITCH
+import { FIXTURE_EPOCH, makeJob } from '@symbi/core/testing';
 import { onCleanup, openStore, tempDbPath } from './temp-files.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

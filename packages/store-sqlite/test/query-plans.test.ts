@@ -1,7 +1,7 @@
 import { newRun, type FirePlan } from '@symbi/core';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { FIXTURE_EPOCH, makeJob } from '../../core/src/testing/fixtures.js'; // TEMP-SWITCH
+import { FIXTURE_EPOCH, makeJob } from '@symbi/core/testing';
 import type { SqliteJobStore } from '../src/index.js';
 import { onCleanup, openStore, tempDbPath } from './temp-files.js';
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError, JobNotFoundError, SchedulerError, StoreError, newRun } from '@symbi/core';
-import { FIXTURE_EPOCH, makeJob } from '../../core/src/testing/fixtures.js'; // TEMP-SWITCH
+import { FIXTURE_EPOCH, makeJob } from '@symbi/core/testing';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SQLITE_PATH, SqliteJobStore } from '../src/index.js';
