@@ -12,6 +12,8 @@ const DAY_MS = 86_400_000;
 export const SEARCH_MIN_YEAR = 1000;
 /** Last year searched (the last four-digit year). */
 export const SEARCH_MAX_YEAR = 9999;
+const SEARCH_START = Date.UTC(SEARCH_MIN_YEAR, 0, 1);
+const SEARCH_END = Date.UTC(SEARCH_MAX_YEAR + 1, 0, 1);
 
 /** Compiled cron fields: O(1) lookups for "the next allowed value at or after v". */
 export class CronPattern {
@@ -50,7 +52,10 @@ export class CronPattern {
    * one month or one step of a finer field forward, so the search always ends.
    */
   nextWall(wall: number): number | null {
-    const start = new Date(Math.max(Math.ceil(wall / 1000) * 1000, Date.UTC(SEARCH_MIN_YEAR, 0, 1)));
+    const from = Math.max(Math.ceil(wall / 1000) * 1000, SEARCH_START);
+    // Also refuses NaN, which would otherwise never compare past the last year.
+    if (!(from < SEARCH_END)) return null;
+    const start = new Date(from);
     let year = start.getUTCFullYear();
     let month = start.getUTCMonth() + 1;
     let day = start.getUTCDate();

@@ -1,6 +1,7 @@
 import { ValidationError } from '../errors.js';
 import { CronPattern, SEARCH_MIN_YEAR } from './cron-pattern.js';
 import { CronSyntaxError, parseCronSpec } from './cron-syntax.js';
+import { epochMs } from './instant.js';
 import type { Schedule } from './schedule.js';
 import { validateTimezone } from './timezone.js';
 import { type OffsetSegment, ZoneRules } from './zone-rules.js';
@@ -101,9 +102,7 @@ class CronSchedule implements Schedule {
   ) {}
 
   next(after: Date): Date | null {
-    const time = after.getTime();
-    if (Number.isNaN(time)) throw new ValidationError('after', 'is not a valid date', after);
-    const fire = this.#nextInstant(Math.max(time, EARLIEST_AFTER));
+    const fire = this.#nextInstant(Math.max(epochMs(after, 'after'), EARLIEST_AFTER));
     return fire === null ? null : new Date(fire);
   }
 

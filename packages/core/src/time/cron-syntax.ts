@@ -35,11 +35,17 @@ export interface DayOfWeekSpec {
 
 /** A parsed cron expression, in wall-clock terms, before compilation into lookup tables. */
 export interface CronSpec {
+  /** Allowed seconds 0-59 (just 0 for a 5-field expression). */
   readonly seconds: ReadonlySet<number>;
+  /** Allowed minutes 0-59. */
   readonly minutes: ReadonlySet<number>;
+  /** Allowed hours 0-23. */
   readonly hours: ReadonlySet<number>;
+  /** The day-of-month field. */
   readonly dayOfMonth: DayOfMonthSpec;
+  /** Allowed months 1-12. */
   readonly months: ReadonlySet<number>;
+  /** The day-of-week field. */
   readonly dayOfWeek: DayOfWeekSpec;
   /** Allowed years, or null when the expression has no year field (or `*`). */
   readonly years: ReadonlySet<number> | null;
@@ -51,7 +57,7 @@ export interface CronSpec {
   readonly interval: boolean;
 }
 
-/** Smallest and largest year a year field may name (Quartz's range). */
+/** Smallest year a year field may name (Quartz's range is 1970-2099). */
 export const CRON_MIN_YEAR = 1970;
 /** Largest year a year field may name. */
 export const CRON_MAX_YEAR = 2099;

@@ -44,3 +44,10 @@ export function parseInstant(text: string, field = 'at'): Date {
   const offsetMs = (oh * 60 + om) * 60_000 * (sign === '-' ? -1 : 1);
   return new Date(date.getTime() - offsetMs);
 }
+
+/** Epoch milliseconds of `date`; an invalid `Date` (time NaN) throws a `ValidationError` naming `field`. */
+export function epochMs(date: Date, field: string): number {
+  const time = date instanceof Date ? date.getTime() : Number.NaN;
+  if (Number.isNaN(time)) throw new ValidationError(field, 'is not a valid date', date);
+  return time;
+}

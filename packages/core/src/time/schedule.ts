@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors.js';
 import { parseCron } from './cron-schedule.js';
-import { parseInstant } from './instant.js';
+import { epochMs, parseInstant } from './instant.js';
 import { validateTimezone } from './timezone.js';
 
 /**
@@ -62,7 +62,7 @@ class AtSchedule implements Schedule {
   }
 
   next(after: Date): Date | null {
-    return after.getTime() < this.#instant ? new Date(this.#instant) : null;
+    return epochMs(after, 'after') < this.#instant ? new Date(this.#instant) : null;
   }
 }
 

@@ -309,6 +309,27 @@ describe('nextRuns and firesBetween', () => {
   });
 });
 
+describe('edges of time', () => {
+  it('refuses an invalid Date rather than guessing', () => {
+    expect(() => parseCron('@daily').next(new Date(Number.NaN))).toThrow(expect.objectContaining({ field: 'after' }));
+    expect(() => compileSchedule({ at: '2026-01-01T00:00:00Z' }).next(new Date('garbage'))).toThrow(expect.objectContaining({ field: 'after' }));
+  });
+
+  it('starts from year 1000 when asked about a far past, and ends after year 9999', () => {
+    expect(parseCron('@daily').next(new Date(-8.64e15))?.toISOString()).toBe('1000-01-01T00:00:00.000Z');
+    expect(parseCron('@daily').next(new Date('9999-12-30T12:00:00Z'))?.toISOString()).toBe('9999-12-31T00:00:00.000Z');
+    expect(parseCron('@daily').next(new Date('9999-12-31T00:00:00Z'))).toBeNull();
+    expect(parseCron('@daily', { timezone: 'Europe/Paris' }).next(new Date(8.64e15))).toBeNull();
+  });
+
+  it('finds a fire decades ahead without walking every day', () => {
+    const began = performance.now();
+    expect(parseCron('0 0 12 29 2 ? 2096').next(new Date(NEW_YEAR))?.toISOString()).toBe('2096-02-29T12:00:00.000Z');
+    expect(parseCron('0 0 12 ? 2 1#5', { timezone: 'Asia/Tokyo' }).next(new Date(NEW_YEAR))?.toISOString()).toBe('2044-02-29T03:00:00.000Z');
+    expect(performance.now() - began).toBeLessThan(1000);
+  });
+});
+
 describe('the hot path', () => {
   it('answers next() in microseconds for compiled schedules', () => {
     const schedules = [
