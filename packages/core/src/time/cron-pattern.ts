@@ -155,7 +155,7 @@ export function daysInMonth(year: number, month: number): number {
 }
 
 /** Weekday (0 = Sunday) of a calendar date. */
-export function weekdayOf(year: number, month: number, day: number): number {
+function weekdayOf(year: number, month: number, day: number): number {
   const days = Math.floor(Date.UTC(year, month - 1, day) / DAY_MS);
   return (((days + 4) % 7) + 7) % 7;
 }

@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors.js';
 import { CronPattern, SEARCH_MIN_YEAR } from './cron-pattern.js';
-import { CronSyntaxError, parseCronSpec } from './cron-syntax.js';
+import { CRON_MIN_YEAR, CronSyntaxError, parseCronSpec } from './cron-syntax.js';
 import { epochMs } from './instant.js';
 import type { Schedule } from './schedule.js';
 import { validateTimezone } from './timezone.js';
@@ -35,10 +35,11 @@ export interface ParseCronOptions {
  *
  * DST: a wall-clock time skipped by a spring-forward fires once, at the first instant after the
  * gap; a wall-clock time repeated by a fall-back fires once, at its first occurrence. Interval
- * schedules, those whose second, minute or hour field starts with `*` (`0 *\/15 * * * *`,
- * `@hourly`, `* * * * * *`), keep their real-time rhythm instead: they fire in both occurrences of
- * a repeated hour, and a skipped wall time fires at the instant it would have had under the old
- * offset (so every-15-minutes stays 15 real minutes apart). Each instant fires at most once.
+ * schedules, those whose second, minute or hour field starts with `*` (every 15 minutes written
+ * as a stepped `*`, `@hourly`, every second), keep their real-time rhythm instead: they fire in
+ * both occurrences of a repeated hour, and a skipped wall time fires at the instant it would have
+ * had under the old offset (so every 15 minutes stays 15 real minutes apart). Each instant fires
+ * at most once, and `next` is always later than its argument.
  *
  * Throws `ValidationError(field, '<what is wrong>', expr)` naming the bad part, e.g.
  * `minute field: 61 is out of range 0-59`, and also for an expression that can never fire
@@ -58,7 +59,7 @@ export function parseCron(expr: string, options: ParseCronOptions = {}): Schedul
     if (error instanceof CronSyntaxError) throw new ValidationError(field, error.message, expr);
     throw error;
   }
-  if (pattern.nextWall(Date.UTC(1970, 0, 1)) === null) {
+  if (pattern.nextWall(Date.UTC(CRON_MIN_YEAR, 0, 1)) === null) {
     throw new ValidationError(field, 'never fires: no date satisfies its day, month and year fields together', expr);
   }
   const schedule = new CronSchedule(expr.trim(), timezone, pattern, ZoneRules.for(timezone));

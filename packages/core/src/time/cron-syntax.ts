@@ -59,8 +59,7 @@ export interface CronSpec {
 
 /** Smallest year a year field may name (Quartz's range is 1970-2099). */
 export const CRON_MIN_YEAR = 1970;
-/** Largest year a year field may name. */
-export const CRON_MAX_YEAR = 2099;
+const CRON_MAX_YEAR = 2099;
 
 const MAX_EXPRESSION_LENGTH = 1024;
 

@@ -68,11 +68,6 @@ export class ZoneRules {
     return rules;
   }
 
-  /** Offset (ms, wall minus UTC) in force at `instant`. */
-  offsetAt(instant: number): number {
-    return this.segmentAt(instant).offset;
-  }
-
   /**
    * The segment holding `instant`. Segments are cut at every offset change and at UTC year
    * boundaries (where `previousOffset` equals `offset`).
