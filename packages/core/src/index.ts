@@ -15,3 +15,6 @@ export * from './ports/logger.js';
 export * from './time/index.js';
 export * from './policy/index.js';
 export * from './agentpin/index.js';
+export * from './scheduler/index.js';
+export * from './wire.js';
+export * from './store/index.js';

@@ -1,6 +1,31 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { CronJobDefinition } from './job.js';
 import type { JobRunRecord, RunTrigger } from './run.js';
+
+let lastMs = 0;
+let sequence = 0;
+
+/**
+ * A UUID version 7: time-ordered, so sorting by id sorts by creation (run history lists retries of
+ * one fire in the order they were made), and unique across processes thanks to 62 random bits.
+ */
+export function timeOrderedId(): string {
+  const now = Date.now();
+  if (now > lastMs) {
+    lastMs = now;
+    sequence = 0;
+  } else {
+    sequence = (sequence + 1) & 0xfff;
+    if (sequence === 0) lastMs++;
+  }
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(lastMs, 0, 6);
+  bytes[6] = 0x70 | (sequence >> 8);
+  bytes[7] = sequence & 0xff;
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 /** The identity of a fire for exactly-once: the same job, scheduled time and attempt. */
 export function fireKey(jobId: string, scheduledFor: Date, attempt: number): string {
@@ -36,7 +61,7 @@ export function newRun(job: CronJobDefinition, fields: NewRunFields): JobRunReco
   const status = fields.status ?? 'scheduled';
   const terminal = status !== 'scheduled' && status !== 'awaiting_approval';
   return {
-    id: randomUUID(),
+    id: timeOrderedId(),
     jobId: job.id,
     jobName: job.name,
     agentId: job.agentId,

@@ -45,8 +45,11 @@ export interface ActorOption {
   actor?: string;
 }
 
-/** How often (in loop cycles) the delivery outbox is checked for work left by a dead process. */
-const OUTBOX_EVERY_CYCLES = 30;
+
+/** Resolves after a few event-loop turns: time for aborted work to record its end. */
+function settleSoon(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 50));
+}
 
 /**
  * The scheduler: a loop that sleeps until the earliest due fire (at most `tickIntervalMs`, waking
@@ -77,12 +80,13 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   readonly #limit: LimitFunction;
   readonly #inFlight = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
   #running = false;
+  #stopped = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
   #wakeRequested = false;
   #renewTimer: ClockTimer | null = null;
   #unsubscribe: (() => void) | null = null;
-  #cycles = 0;
+  #outboxCheckedAt = -Infinity;
   #lastError: unknown = null;
 
   constructor(options: CronSchedulerOptions) {
@@ -118,6 +122,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     if (this.#running) return;
     await this.store.init();
     this.#running = true;
+    this.#stopped = false;
     this.#unsubscribe = this.store.subscribe?.(() => this.#poke()) ?? null;
     this.#scheduleRenewal();
     this.#loop = this.#runLoop();
@@ -135,24 +140,28 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     this.#poke();
     await this.#loop;
     this.#unsubscribe?.();
-    if (this.#renewTimer) this.#clock.clearTimeout(this.#renewTimer);
     const pending = [...this.#inFlight.values()].map((f) => f.done);
     let interrupted = 0;
     if (pending.length > 0) {
       let timer: ClockTimer | null = null;
       const timeout = new Promise<'timeout'>((resolve) => {
-        timer = this.#clock.setTimeout(() => resolve('timeout'), this.config.shutdownTimeoutMs);
+        if (this.config.shutdownTimeoutMs === 0) resolve('timeout');
+        else timer = this.#clock.setTimeout(() => resolve('timeout'), this.config.shutdownTimeoutMs);
       });
       const outcome = await Promise.race([Promise.allSettled(pending), timeout]);
       if (timer) this.#clock.clearTimeout(timer);
-      if (outcome === 'timeout') {
+      if (outcome === 'timeout' && this.#inFlight.size > 0) {
         interrupted = this.#inFlight.size;
         for (const flight of this.#inFlight.values()) {
           flight.controller.abort(new RunAbort('interrupted', 'failure', 'interrupted: the scheduler shut down'));
         }
-        await Promise.allSettled([...this.#inFlight.values()].map((f) => f.done));
+        // Aborted runs record themselves promptly; work that ignores its signal (a hanging
+        // delivery) is abandoned: its lease lapses and another instance or the next start takes it.
+        await Promise.race([Promise.allSettled([...this.#inFlight.values()].map((f) => f.done)), settleSoon()]);
       }
     }
+    this.#stopped = true;
+    if (this.#renewTimer) this.#clock.clearTimeout(this.#renewTimer);
     this.emit('scheduler:stopped', { instanceId: this.config.instanceId, interrupted });
     this.#logger.info({ instance: this.config.instanceId, interrupted }, 'scheduler stopped');
   }
@@ -375,12 +384,12 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         this.emit('scheduler:error', { error, during: 'cycle' });
       }
       if (!this.#running) break;
-      await this.#sleepUntilWake();
+      // After a failed cycle due work is still due: wait a whole tick rather than spin on it.
+      await this.#sleepUntilWake(this.#lastError !== null);
     }
   }
 
   async #cycle(): Promise<void> {
-    this.#cycles++;
     const ctx = this.#planContext();
     await this.store.recoverExpired({
       now: ctx.now,
@@ -388,19 +397,29 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       plan: (job, run) => planFinish(job, run, 'failure', ctx),
     });
     await this.#expireApprovals(ctx.now);
-    if (this.#cycles === 1 || this.#cycles % OUTBOX_EVERY_CYCLES === 0) await this.#drainOutbox(ctx.now);
+    // Deliveries left pending by a dead process become claimable when its lease lapses.
+    if (ctx.now.getTime() - this.#outboxCheckedAt >= this.config.leaseMs) {
+      this.#outboxCheckedAt = ctx.now.getTime();
+      await this.#drainOutbox(ctx.now);
+    }
     for (;;) {
       const free = this.config.maxConcurrentJobs - this.#inFlight.size;
       if (free <= 0 || !this.#running) return;
       const limit = Math.min(free, this.config.claimBatchSize);
       const cycleCtx = this.#planContext();
+      const skipped: { job: CronJobDefinition; run: JobRunRecord }[] = [];
       const claimed = await this.store.claimDue({
         now: cycleCtx.now,
         owner: this.config.instanceId,
         leaseMs: this.config.leaseMs,
         limit,
-        plan: (job, load) => planFire(job, load, cycleCtx),
+        plan: (job, load) => {
+          const plan = planFire(job, load, cycleCtx);
+          for (const run of plan.runs) if (run.status === 'skipped') skipped.push({ job, run });
+          return plan;
+        },
       });
+      for (const { job, run } of skipped) await this.#pipeline.afterFinish(job, run, null);
       for (const item of claimed) this.#launch(item, (c, signal) => this.#pipeline.execute(c, signal));
       if (claimed.length < limit) return;
     }
@@ -445,7 +464,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     const every = Math.max(1, Math.floor(this.config.leaseMs / 3));
     this.#renewTimer = this.#clock.setTimeout(() => {
       void this.#renewLeases().finally(() => {
-        if (this.#running || this.#inFlight.size > 0) this.#scheduleRenewal();
+        if (!this.#stopped) this.#scheduleRenewal();
       });
     }, every);
   }
@@ -466,15 +485,17 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     }
   }
 
-  async #sleepUntilWake(): Promise<void> {
-    if (this.#wakeRequested) {
+  async #sleepUntilWake(backOff: boolean): Promise<void> {
+    if (this.#wakeRequested && !backOff) {
       this.#wakeRequested = false;
       return;
     }
-    const wakeAt = await this.store.nextWakeAt().catch(() => null);
+    // With every slot taken, due work must wait for a run to end (which pokes the loop), not spin.
+    const saturated = this.#inFlight.size >= this.config.maxConcurrentJobs;
+    const wakeAt = saturated || backOff ? null : await this.store.nextWakeAt().catch(() => null);
     const now = this.#clock.now();
     const delay = Math.max(0, Math.min(this.config.tickIntervalMs, wakeAt ? wakeAt.getTime() - now : Infinity));
-    if (this.#wakeRequested) {
+    if (this.#wakeRequested && !backOff) {
       this.#wakeRequested = false;
       return;
     }

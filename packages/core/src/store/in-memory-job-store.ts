@@ -32,9 +32,9 @@ const DEFAULT_PAGE = 100;
 interface JobRuntime {
   /** Every run of the job, for cascading deletes and per-job listings. */
   runs: Set<string>;
-  /** Runs `running`, or `scheduled` without `waitForSlot` ({@link JobLoad.active}). */
+  /** Runs `running`, or `scheduled` without `waitForSlot` (`JobLoad.active`). */
   active: number;
-  /** Runs `scheduled` with `waitForSlot` ({@link JobLoad.waiting}). */
+  /** Runs `scheduled` with `waitForSlot` (`JobLoad.waiting`). */
   waiting: number;
   /** Runs `running`, the ones `cancelActive` flags. */
   running: Set<string>;
@@ -389,7 +389,6 @@ export class InMemoryJobStore implements JobStore {
     const newest = new IndexedHeap();
     for (const id of candidates) {
       const run = this.#runs.get(id) as JobRunRecord;
-      if (filter.jobId !== undefined && run.jobId !== filter.jobId) continue;
       if (statuses !== null && !statuses.includes(run.status)) continue;
       if (filter.agentId !== undefined && run.agentId !== filter.agentId) continue;
       if (since !== undefined && run.scheduledFor.getTime() < since) continue;

@@ -1,4 +1,5 @@
 import type { Clock, ClockTimer } from '../ports/clock.js';
+import { parseDuration } from '../time/index.js';
 
 interface PendingTimer {
   id: number;
@@ -59,7 +60,7 @@ export class VirtualClock implements Clock {
   }
 
   /**
-   * Moves time forward by `by` (milliseconds, or a string such as `500ms`, `2s`, `3m`, `1h`),
+   * Moves time forward by `by` (milliseconds, or a duration such as `500ms`, `2s`, `1m30s`, `1h`),
    * firing every timer that falls due on the way in time order and letting the work each one
    * starts settle before moving on.
    */
@@ -92,11 +93,6 @@ export class VirtualClock implements Clock {
   }
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
 function toMs(by: number | string): number {
-  if (typeof by === 'number') return by;
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(by.trim());
-  if (!match) throw new RangeError(`not a duration: ${by} (use e.g. 500ms, 2s, 3m, 1h)`);
-  return Number(match[1]) * (UNITS[match[2]!] ?? 1);
+  return typeof by === 'number' ? by : parseDuration(by, 'advance');
 }

@@ -40,7 +40,7 @@ export async function startHarness(
     gates: options.gates,
     random: options.random ?? (() => 0),
     // A long tick keeps virtual hours cheap; the loop still wakes at every due time and change.
-    config: { retryBaseDelayMs: 1000, tickIntervalMs: 60_000, ...options.config },
+    config: { retryBaseDelayMs: 1000, tickIntervalMs: 60_000, shutdownTimeoutMs: 0, ...options.config },
   });
   if (options.start !== false) await scheduler.start();
   return { clock, store, executor, router, scheduler };

@@ -68,7 +68,7 @@ describe('CronScheduler: delivery routing', () => {
     expect(stuck!.status).toBe('succeeded');
     expect(stuck!.deliveries[0]!.status).toBe('pending');
     // the process "dies": its loop stops and its lease is never renewed again
-    void dying.stop();
+    await dying.stop();
     const router = new RecordingRouter();
     const fresh = new CronScheduler({ store, executor, router, clock, config: { leaseMs: 10_000 } });
     await fresh.start();

@@ -16,7 +16,7 @@ describe('CronScheduler: typed events', () => {
         bad: () => { throw new Error('nope'); },
         hb: () => 'sleep',
       },
-      config: { shutdownTimeoutMs: 0 },
+      config: { shutdownTimeoutMs: 0, tickIntervalMs: 1000 },
     });
     const seen = new Set<string>();
     const names: (keyof SchedulerEvents)[] = [
@@ -51,6 +51,7 @@ describe('CronScheduler: typed events', () => {
     await clock.advance('2s');
     expect((await s.health()).status).toBe('degraded');
     h.store.recoverExpired = original;
+    await clock.advance('1500ms'); // 'slow' is in flight when the scheduler stops: interrupted
     await s.stop();
     expect([...names].filter((n) => !seen.has(n))).toEqual([]);
   });

@@ -61,14 +61,14 @@ describe('CronScheduler: failures, retries and dead-letter', () => {
     const { clock, scheduler, executor } = await startHarness({ durationMs: 60_000 });
     await scheduler.add({ name: 't', agentId: 'a', at: '2026-03-02T09:00:01Z', maxRetries: 2, policy: { maxRuntimeMs: 5000 } });
     await clock.advance('6s');
-    const [run] = await scheduler.history('t');
+    const run = (await scheduler.history('t')).find((r) => r.attempt === 1);
     expect(run).toMatchObject({ status: 'timed_out' });
     expect(run!.error).toContain('max_runtime');
     expect(run!.executionTimeMs).toBe(5000);
     expect(executor.active).toBe(0);
     expect((await scheduler.getJob('t')).consecutiveFailures).toBe(1);
     await clock.advance('1m');
-    expect((await scheduler.history('t')).map((r) => r.status)).toEqual(['timed_out', 'timed_out']);
+    expect((await scheduler.history('t')).map((r) => [r.attempt, r.status])).toEqual([[2, 'timed_out'], [1, 'timed_out']]);
     await scheduler.stop();
   });
 

@@ -5,10 +5,11 @@ describe('CronScheduler: per-job concurrency and overlap policies', () => {
   it('skip (spec default): a fire at max_concurrent records a skipped run', async () => {
     const { clock, scheduler, executor } = await startHarness({ durationMs: 2500 });
     await scheduler.add({ name: 'sync', agentId: 'a', cronExpr: '* * * * * *' });
-    await clock.advance('3s');
+    await clock.advance('4s');
+    // the 1 s fire runs until 3.5 s: the 2 s and 3 s fires find the slot taken, the 4 s fire runs
     const runs = await scheduler.history('sync');
-    expect(runs.map((r) => r.status).reverse()).toEqual(['succeeded', 'skipped', 'skipped']);
-    expect(runs[0]!.error).toContain('max_concurrent 1');
+    expect(runs.map((r) => r.status).reverse()).toEqual(['succeeded', 'skipped', 'skipped', 'running']);
+    expect(runs[1]!.error).toContain('max_concurrent 1');
     expect(executor.maxActive).toBe(1);
     await scheduler.stop();
   });
@@ -29,9 +30,9 @@ describe('CronScheduler: per-job concurrency and overlap policies', () => {
     await scheduler.add({ name: 'b', agentId: 'a', cronExpr: '* * * * * *', overlap: 'buffer_one' });
     await clock.advance('3s');
     // fire 1 runs 1s..3.5s, fire 2 is buffered, fire 3 is skipped
-    const runs = (await scheduler.history('b')).reverse();
-    expect(runs.map((r) => r.status)).toEqual(['succeeded', 'scheduled', 'skipped']);
+    expect((await scheduler.history('b')).map((r) => r.status).reverse()).toEqual(['running', 'scheduled', 'skipped']);
     await clock.advance('600ms');
+    expect((await scheduler.history('b')).map((r) => r.status).reverse()).toEqual(['succeeded', 'running', 'skipped']);
     expect(new Date(executor.calls[1]!.startedAt).toISOString()).toBe('2026-03-02T09:00:03.500Z');
     expect(executor.maxActive).toBe(1);
     await scheduler.stop();
@@ -40,7 +41,8 @@ describe('CronScheduler: per-job concurrency and overlap policies', () => {
   it('cancel_other interrupts the run in flight and starts the new fire', async () => {
     const { clock, scheduler, executor } = await startHarness({ durationMs: 60_000, config: { leaseMs: 3000 } });
     await scheduler.add({ name: 'c', agentId: 'a', cronExpr: '*/10 * * * * *', overlap: 'cancel_other' });
-    await clock.advance('12s');
+    // fires at 10 s and 20 s; the second asks the first to stop (seen at the next lease renewal)
+    await clock.advance('22s');
     const runs = (await scheduler.history('c')).reverse();
     expect(runs[0]).toMatchObject({ status: 'interrupted' });
     expect(runs[0]!.error).toContain('cancel_other');

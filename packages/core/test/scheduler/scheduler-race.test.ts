@@ -7,12 +7,12 @@ describe('CronScheduler: two schedulers on one store', () => {
     const clock = new VirtualClock('2026-03-02T09:00:00Z');
     const store = new InMemoryJobStore();
     const executor = new FakeExecutor(clock, {}, { durationMs: 300 });
-    const make = (id: string) => new CronScheduler({ store, executor, clock, config: { instanceId: id, tickIntervalMs: 1000 } });
+    const make = (id: string) => new CronScheduler({ store, executor, clock, config: { instanceId: id, tickIntervalMs: 1000, shutdownTimeoutMs: 0 } });
     const [a, b] = [make('a'), make('b')];
     await a.start();
     await b.start();
     for (let i = 0; i < 20; i++) await a.add({ name: `job-${i}`, agentId: 'x', cronExpr: '* * * * * *' });
-    await clock.advance('10s');
+    await clock.advance('10s500ms');
     await a.stop();
     await b.stop();
     const runs = await store.listRuns({ limit: 10_000 });
