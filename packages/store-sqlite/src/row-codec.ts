@@ -9,6 +9,11 @@ import type {
 } from '@symbi/core';
 import type { AuditEventsTable, JobRow, RunRow, SessionsTable } from './schema.js';
 
+/** Parses stored JSON; the empty list, by far the most common value, skips the parser. */
+function parseJson<T>(text: string): T {
+  return (text === '[]' ? [] : JSON.parse(text)) as T;
+}
+
 /** Epoch milliseconds of a date. */
 export function toMs(date: Date): number {
   return date.getTime();
@@ -69,13 +74,13 @@ export function rowToJob(row: JobRow): CronJobDefinition {
     timezone: row.timezone,
     input: row.input,
     sessionMode: row.session_mode as CronJobDefinition['sessionMode'],
-    delivery: JSON.parse(row.delivery) as CronJobDefinition['delivery'],
+    delivery: parseJson<CronJobDefinition['delivery']>(row.delivery),
     webhookUrl: row.webhook_url,
-    webhookHeaders: JSON.parse(row.webhook_headers) as CronJobDefinition['webhookHeaders'],
+    webhookHeaders: parseJson<CronJobDefinition['webhookHeaders']>(row.webhook_headers),
     slackChannel: row.slack_channel,
-    emailRecipients: JSON.parse(row.email_recipients) as CronJobDefinition['emailRecipients'],
-    policy: JSON.parse(row.policy) as CronJobDefinition['policy'],
-    heartbeat: row.heartbeat === null ? null : (JSON.parse(row.heartbeat) as CronJobDefinition['heartbeat']),
+    emailRecipients: parseJson<CronJobDefinition['emailRecipients']>(row.email_recipients),
+    policy: parseJson<CronJobDefinition['policy']>(row.policy),
+    heartbeat: row.heartbeat === null ? null : parseJson<CronJobDefinition['heartbeat']>(row.heartbeat),
     maxConcurrent: row.max_concurrent,
     maxRetries: row.max_retries,
     agentPinJwt: row.agent_pin_jwt,
@@ -110,7 +115,7 @@ function encodeDeliveries(deliveries: DeliveryOutcome[]): string {
 }
 
 function decodeDeliveries(text: string): DeliveryOutcome[] {
-  return (JSON.parse(text) as StoredDelivery[]).map((d) => ({ ...d, completedAt: toDateOrNull(d.completedAt) }));
+  return parseJson<StoredDelivery[]>(text).map((d) => ({ ...d, completedAt: toDateOrNull(d.completedAt) }));
 }
 
 function encodeApproval(approval: RunApproval | null): string | null {
@@ -191,7 +196,7 @@ export function rowToRun(row: RunRow): JobRunRecord {
     startedAt: toDateOrNull(row.started_at),
     completedAt: toDateOrNull(row.completed_at),
     executionTimeMs: row.execution_time_ms,
-    iterations: JSON.parse(row.iterations) as JobRunRecord['iterations'],
+    iterations: parseJson<JobRunRecord['iterations']>(row.iterations),
     deliveries: decodeDeliveries(row.deliveries),
     approval: decodeApproval(row.approval),
     owner: row.owner,
@@ -256,7 +261,7 @@ export function rowToAudit(row: AuditEventsTable): AuditEvent {
     jobId: row.job_id,
     runId: row.run_id,
     actor: row.actor,
-    details: JSON.parse(row.details) as AuditEvent['details'],
+    details: parseJson<AuditEvent['details']>(row.details),
   };
 }
 
@@ -267,5 +272,5 @@ export function sessionToRow(jobId: string, state: SessionState): SessionsTable 
 
 /** The session a `sessions` row holds. */
 export function rowToSession(row: SessionsTable): SessionState {
-  return { summary: row.summary, history: JSON.parse(row.history) as SessionState['history'], updatedAt: new Date(row.updated_at) };
+  return { summary: row.summary, history: parseJson<SessionState['history']>(row.history), updatedAt: new Date(row.updated_at) };
 }

@@ -101,8 +101,8 @@ export interface SqliteJobStoreOptions {
 type Db = Kysely<StoreDatabase>;
 type RunsExpression = ExpressionBuilder<StoreDatabase, 'runs'>;
 
-/** A limit or offset given by a caller: a non-negative integer. */
-function count(value: number | undefined, field: string, fallback: number): number {
+/** A limit or offset given by a caller: a non-negative integer, or `fallback` when absent. */
+function pageSize(value: number | undefined, field: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 0) throw new ValidationError(field, 'must be a non-negative integer', value);
   return value;
@@ -114,8 +114,8 @@ function slotsOf<T extends object>(row: T, p: Param): T {
 }
 
 /** A run is free to claim when nobody holds a lease on it that is still live at `now`. */
-function hasNoLiveLease(eb: RunsExpression, now: unknown) {
-  return eb.or([eb('owner', 'is', null), eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now as number)]);
+function hasNoLiveLease(eb: RunsExpression, now: number) {
+  return eb.or([eb('owner', 'is', null), eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]);
 }
 
 /** A plan may only add runs of the job it was asked about. */
@@ -165,7 +165,8 @@ export class SqliteJobStore implements JobStore {
    */
   get path(): string {
     const path = this.#options.database?.name ?? this.#options.path ?? DEFAULT_SQLITE_PATH;
-    return path === ':memory:' ? path : resolve(path);
+    // ':memory:' and '' (better-sqlite3's anonymous database) name no file.
+    return path === ':memory:' || path === '' ? path : resolve(path);
   }
 
   /** Opens the file (creating it and its folder), sets the pragmas and applies pending migrations. */
@@ -245,8 +246,8 @@ export class SqliteJobStore implements JobStore {
         status: filter.status,
         agentId: filter.agentId,
         // SQLite takes an offset only after a limit; -1 means none.
-        limit: count(filter.limit, 'limit', -1),
-        offset: count(filter.offset, 'offset', 0),
+        limit: pageSize(filter.limit, 'limit', -1),
+        offset: pageSize(filter.offset, 'offset', 0),
       };
       const shape = `jobs.list:${values.status !== undefined}:${values.agentId !== undefined}`;
       const query = runner.query(shape, (p) => {
@@ -334,7 +335,7 @@ export class SqliteJobStore implements JobStore {
   /** Plans every due job, then claims queued runs, lowest `dueAt` first (see {@link JobStore.claimDue}). */
   claimDue(request: ClaimRequest): Promise<ClaimedRun[]> {
     return this.#op((runner, db) => {
-      const limit = count(request.limit, 'limit', 0);
+      const limit = pageSize(request.limit, 'limit', 0);
       const now = toMs(request.now);
       const dueJobs = runner.query('claim.dueJobs', (p) =>
         db
@@ -347,8 +348,12 @@ export class SqliteJobStore implements JobStore {
           .limit(p('limit')),
       );
       return runner.immediate(() => {
-        for (const row of dueJobs.all({ now, limit })) this.#fire(runner, db, rowToJob(row), request);
-        return this.#claimQueued(runner, db, request, limit);
+        const due = dueJobs.all({ now, limit }).map(rowToJob);
+        const loads = this.#loads(runner, db, due.map((job) => job.id));
+        // Jobs as they stand after their fire, handed out with the runs claimed below.
+        const jobs = new Map<string, CronJobDefinition | null>();
+        for (const job of due) jobs.set(job.id, this.#fire(runner, db, job, loads.get(job.id) ?? { active: 0, waiting: 0 }, request));
+        return this.#claimQueued(runner, db, request, limit, jobs);
       });
     });
   }
@@ -436,7 +441,7 @@ export class SqliteJobStore implements JobStore {
   /** Ends `running` runs whose lease lapsed as `interrupted`, counting each as a failure of its job. */
   recoverExpired(request: RecoverRequest): Promise<JobRunRecord[]> {
     return this.#op((runner, db) => {
-      const values = { now: toMs(request.now), limit: count(request.limit, 'limit', 0) };
+      const values = { now: toMs(request.now), limit: pageSize(request.limit, 'limit', 0) };
       const lapsed = runner.query('recover.lapsed', (p) =>
         db
           .selectFrom('runs')
@@ -491,7 +496,7 @@ export class SqliteJobStore implements JobStore {
         jobId: filter.jobId,
         agentId: filter.agentId,
         since: filter.since === undefined ? undefined : toMs(filter.since),
-        limit: count(filter.limit, 'limit', DEFAULT_PAGE),
+        limit: pageSize(filter.limit, 'limit', DEFAULT_PAGE),
         ...Object.fromEntries(statuses.map((status, i) => [`status${i}`, status])),
       };
       const shape = `runs.list:${values.jobId !== undefined}:${statuses.length}:${values.agentId !== undefined}:${values.since !== undefined}`;
@@ -510,7 +515,7 @@ export class SqliteJobStore implements JobStore {
   /** Claims finished runs with a pending delivery and no live lease, oldest `completedAt` first. */
   claimPendingDeliveries(request: { now: Date; owner: string; leaseMs: number; limit: number }): Promise<ClaimedRun[]> {
     return this.#op((runner, db) => {
-      const values = { now: toMs(request.now), limit: count(request.limit, 'limit', 0) };
+      const values = { now: toMs(request.now), limit: pageSize(request.limit, 'limit', 0) };
       const pending = runner.query('outbox.pending', (p) =>
         db
           .selectFrom('runs')
@@ -522,7 +527,7 @@ export class SqliteJobStore implements JobStore {
           .orderBy('id')
           .limit(p('limit')),
       );
-      return runner.immediate(() => this.#lease(runner, db, pending.all(values), request));
+      return runner.immediate(() => this.#lease(runner, db, pending.all(values), request, new Map()));
     });
   }
 
@@ -570,7 +575,7 @@ export class SqliteJobStore implements JobStore {
         type: filter.type,
         jobId: filter.jobId,
         since: filter.since === undefined ? undefined : toMs(filter.since),
-        limit: count(filter.limit, 'limit', DEFAULT_PAGE),
+        limit: pageSize(filter.limit, 'limit', DEFAULT_PAGE),
       };
       const shape = `audit.query:${values.type !== undefined}:${values.jobId !== undefined}:${values.since !== undefined}`;
       const query = runner.query(shape, (p) => {
@@ -619,7 +624,7 @@ export class SqliteJobStore implements JobStore {
       database = given;
     } else {
       const path = this.path;
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
       database = new BetterSqlite3(path, { timeout: busyTimeoutMs });
     }
     database.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
@@ -639,32 +644,38 @@ export class SqliteJobStore implements JobStore {
     return row === undefined ? null : rowToJob(row);
   }
 
-  /** How many runs of a job are in flight, as {@link ClaimRequest.plan} sees it. */
-  #load(runner: SqliteRunner, db: Db, jobId: string): JobLoad {
-    const row = runner
-      .query('claim.load', (p) =>
+  /** How many runs of each job are in flight, as {@link ClaimRequest.plan} sees it; absent when none. */
+  #loads(runner: SqliteRunner, db: Db, jobIds: string[]): Map<string, JobLoad> {
+    if (jobIds.length === 0) return new Map();
+    const rows = runner
+      .query('claim.loads', (p) =>
         db
           .selectFrom('runs')
           .select((eb) => [
-            eb.fn.coalesce(eb.fn.sum<number>(sql<number>`status = 'running' or wait_for_slot = 0`), sql.lit(0)).as('active'),
-            eb.fn.coalesce(eb.fn.sum<number>(sql<number>`status = 'scheduled' and wait_for_slot = 1`), sql.lit(0)).as('waiting'),
+            'job_id',
+            eb.fn.sum<number>(sql<number>`status = 'running' or wait_for_slot = 0`).as('active'),
+            eb.fn.sum<number>(sql<number>`status = 'scheduled' and wait_for_slot = 1`).as('waiting'),
           ])
-          .where('job_id', '=', p('jobId'))
-          .where(sql<boolean>`status in ${IN_FLIGHT_RUN_STATUSES}`),
+          .where('job_id', 'in', sql<string>`(select value from json_each(${p('jobIds')}))`)
+          .where(sql<boolean>`status in ${IN_FLIGHT_RUN_STATUSES}`)
+          .groupBy('job_id'),
       )
-      .get({ jobId });
-    return { active: row?.active ?? 0, waiting: row?.waiting ?? 0 };
+      .all({ jobIds: JSON.stringify(jobIds) });
+    return new Map(rows.map((row) => [row.job_id, { active: row.active, waiting: row.waiting }]));
   }
 
-  /** Plans one due job's fire and applies the plan: new runs, next fire time, status, cancellations. */
-  #fire(runner: SqliteRunner, db: Db, job: CronJobDefinition, request: ClaimRequest): void {
-    const plan = request.plan(job, this.#load(runner, db, job.id));
+  /**
+   * Plans one due job's fire and applies the plan: new runs, next fire time, status, cancellations.
+   * Returns the job as it now stands.
+   */
+  #fire(runner: SqliteRunner, db: Db, job: CronJobDefinition, load: JobLoad, request: ClaimRequest): CronJobDefinition {
+    const plan = request.plan(job, load);
     checkPlannedRuns(job.id, plan.runs);
     for (const run of plan.runs) this.#insertUnlessFired(runner, db, run);
     runner
       .query('claim.advance', (p) => db.updateTable('jobs').set({ next_run: p('nextRun') }).where('id', '=', p('id')))
       .run({ id: job.id, nextRun: plan.nextRun === null ? null : toMs(plan.nextRun) });
-    if (plan.status !== undefined && plan.status !== job.status) this.#setStatus(runner, db, job, plan.status, request.now);
+    const advanced = { ...job, nextRun: plan.nextRun === null ? null : new Date(toMs(plan.nextRun)) };
     if (plan.cancelActive) {
       runner
         .query('claim.cancelActive', (p) =>
@@ -672,6 +683,7 @@ export class SqliteJobStore implements JobStore {
         )
         .run({ jobId: job.id });
     }
+    return plan.status !== undefined && plan.status !== job.status ? this.#setStatus(runner, db, advanced, plan.status, request.now) : advanced;
   }
 
   /**
@@ -679,7 +691,7 @@ export class SqliteJobStore implements JobStore {
    * `maxConcurrent` is passed over (the next page starts after it); claiming clears the flag, so
    * the claimed run counts toward its job's load for the rest of the batch and for other claimers.
    */
-  #claimQueued(runner: SqliteRunner, db: Db, request: ClaimRequest, limit: number): ClaimedRun[] {
+  #claimQueued(runner: SqliteRunner, db: Db, request: ClaimRequest, limit: number, jobs: Map<string, CronJobDefinition | null>): ClaimedRun[] {
     const page = runner.query('claim.queued', (p) =>
       db
         .selectFrom('runs')
@@ -694,7 +706,6 @@ export class SqliteJobStore implements JobStore {
     );
     const now = toMs(request.now);
     const claimed: ClaimedRun[] = [];
-    const maxConcurrent = new Map<string, number>();
     let passedOver = 0;
     while (claimed.length < limit) {
       const wanted = limit - claimed.length;
@@ -703,24 +714,33 @@ export class SqliteJobStore implements JobStore {
       for (const row of rows) {
         if (row.wait_for_slot === 1) {
           // Leases taken so far in this page must count, so they are written before the load is read.
-          claimed.push(...this.#lease(runner, db, taken, request));
+          claimed.push(...this.#lease(runner, db, taken, request, jobs));
           taken = [];
-          if (!maxConcurrent.has(row.job_id)) maxConcurrent.set(row.job_id, this.#job(runner, db, row.job_id)?.maxConcurrent ?? 0);
-          if (this.#load(runner, db, row.job_id).active >= (maxConcurrent.get(row.job_id) ?? 0)) {
+          const active = this.#loads(runner, db, [row.job_id]).get(row.job_id)?.active ?? 0;
+          if (active >= (this.#cachedJob(runner, db, row.job_id, jobs)?.maxConcurrent ?? 0)) {
             passedOver += 1;
             continue;
           }
         }
         taken.push(row);
       }
-      claimed.push(...this.#lease(runner, db, taken, request));
+      claimed.push(...this.#lease(runner, db, taken, request, jobs));
       if (rows.length < wanted) break;
     }
     return claimed;
   }
 
-  /** Gives runs to `request.owner` until `now + leaseMs` in one statement, each with its job. */
-  #lease(runner: SqliteRunner, db: Db, rows: RunRow[], request: { now: Date; owner: string; leaseMs: number }): ClaimedRun[] {
+  /**
+   * Gives runs to `request.owner` until `now + leaseMs` in one statement, each with its job (read
+   * once per job into `jobs`).
+   */
+  #lease(
+    runner: SqliteRunner,
+    db: Db,
+    rows: RunRow[],
+    request: { now: Date; owner: string; leaseMs: number },
+    jobs: Map<string, CronJobDefinition | null>,
+  ): ClaimedRun[] {
     if (rows.length === 0) return [];
     const lease = { owner: request.owner, lease_expires_at: toMs(request.now) + request.leaseMs, wait_for_slot: 0 };
     runner
@@ -731,15 +751,22 @@ export class SqliteJobStore implements JobStore {
           .where('id', 'in', sql<string>`(select value from json_each(${p('ids')}))`),
       )
       .run({ owner: lease.owner, until: lease.lease_expires_at, ids: JSON.stringify(rows.map((row) => row.id)) });
-    const jobs = new Map<string, CronJobDefinition | null>();
     const claimed: ClaimedRun[] = [];
     for (const row of rows) {
-      if (!jobs.has(row.job_id)) jobs.set(row.job_id, this.#job(runner, db, row.job_id));
-      const job = jobs.get(row.job_id);
+      const job = this.#cachedJob(runner, db, row.job_id, jobs);
       // Runs never outlive their job (foreign-key cascade); the check keeps the types honest.
       if (job) claimed.push({ run: rowToRun({ ...row, ...lease }), job: structuredClone(job) });
     }
     return claimed;
+  }
+
+  #cachedJob(runner: SqliteRunner, db: Db, id: string, jobs: Map<string, CronJobDefinition | null>): CronJobDefinition | null {
+    let job = jobs.get(id);
+    if (job === undefined) {
+      job = this.#job(runner, db, id);
+      jobs.set(id, job);
+    }
+    return job;
   }
 
   /**
