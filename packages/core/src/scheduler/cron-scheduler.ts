@@ -5,13 +5,15 @@ import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
 import type { CronJobDefinition, JobSpec, JobStatus, JobUpdate } from '../domain/job.js';
 import type { JobRunRecord } from '../domain/run.js';
 import { newRun } from '../domain/run-factory.js';
-import { InvalidStateError, JobNotFoundError, RunNotFoundError } from '../errors.js';
+import { AgentPinError, InvalidStateError, JobNotFoundError, RunNotFoundError } from '../errors.js';
 import type { AgentExecutor } from '../ports/agent-executor.js';
 import { systemClock, type Clock, type ClockTimer } from '../ports/clock.js';
 import type { DeliveryRouter } from '../ports/delivery-router.js';
 import type { AuditFilter, ClaimedRun, JobFilter, JobStore, RunFilter } from '../ports/job-store.js';
 import { silentLogger, type Logger } from '../ports/logger.js';
-import type { PolicyGate } from '../ports/policy-gate.js';
+import { SchedulePolicyDecision, type PolicyGate } from '../ports/policy-gate.js';
+import { AgentPinGate, type AgentPinGateOptions } from '../agentpin/index.js';
+import { SchedulePolicyGate } from '../policy/index.js';
 import { resolveSchedulerConfig, type CronSchedulerConfig } from './config.js';
 import { DefaultAgentScheduler, messageOf, RunAbort } from './default-agent-scheduler.js';
 import type { SchedulerEvents } from './events.js';
@@ -27,8 +29,16 @@ export interface CronSchedulerOptions {
   executor: AgentExecutor;
   /** Delivers output to channels; without one, `delivery` lists are ignored. */
   router?: DeliveryRouter | null;
-  /** Policy gates run in order before each run; the first non-Allow decision wins. */
+  /**
+   * Host policy gates, run after the built-in ones (AgentPin, then the job's `policy` block); the
+   * first decision that is not Allow wins.
+   */
   gates?: PolicyGate[];
+  /**
+   * AgentPin verification (`require_agent_pin`, or every job with `required`). Without it, a job
+   * that requires AgentPin is denied. Failures write an `AgentPinVerificationFailed` audit event.
+   */
+  agentPin?: Omit<AgentPinGateOptions, 'onFailure'>;
   /** Time source (default the system clock; tests pass a `VirtualClock`). */
   clock?: Clock;
   /** Settings; unspecified ones take their defaults. */
@@ -101,7 +111,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       store: this.store,
       executor: options.executor,
       router: options.router ?? null,
-      gates: options.gates ?? [],
+      gates: [this.#agentPinGate(options.agentPin), new SchedulePolicyGate(), ...(options.gates ?? [])],
       clock: this.#clock,
       config: this.config,
       logger: this.#logger,
@@ -110,6 +120,22 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       planContext: () => this.#planContext(),
       audit: (type, fields) => this.#audit(type, fields),
     });
+  }
+
+  #agentPinGate(options: CronSchedulerOptions['agentPin']): PolicyGate {
+    const onFailure = async (job: CronJobDefinition, error: AgentPinError) => {
+      await this.#audit('AgentPinVerificationFailed', { job, details: { reason: error.reason, message: error.message } });
+    };
+    if (options) return new AgentPinGate({ ...options, onFailure });
+    return {
+      name: 'agentpin',
+      evaluate: async (job) => {
+        if (!job.policy.requireAgentPin) return SchedulePolicyDecision.allow();
+        const error = new AgentPinError('not_configured', 'the job requires AgentPin but the scheduler has no AgentPin verifier configured');
+        await onFailure(job, error);
+        return SchedulePolicyDecision.deny(`AgentPin verification failed (${error.reason}): ${error.message}`);
+      },
+    };
   }
 
   /** Whether the loop is running. */

@@ -2,6 +2,7 @@ import {
   CronScheduler,
   InMemoryJobStore,
   type CronSchedulerConfig,
+  type CronSchedulerOptions,
   type JobStore,
   type PolicyGate,
 } from '@symbi/core';
@@ -22,6 +23,7 @@ export async function startHarness(
     durationMs?: number | ((req: Parameters<FakeAgent>[0]) => number);
     config?: Partial<CronSchedulerConfig>;
     gates?: PolicyGate[];
+    agentPin?: CronSchedulerOptions['agentPin'];
     store?: JobStore;
     clock?: VirtualClock;
     random?: () => number;
@@ -38,6 +40,7 @@ export async function startHarness(
     router,
     clock,
     gates: options.gates,
+    agentPin: options.agentPin,
     random: options.random ?? (() => 0),
     // A long tick keeps virtual hours cheap; the loop still wakes at every due time and change.
     config: { retryBaseDelayMs: 1000, tickIntervalMs: 60_000, shutdownTimeoutMs: 0, ...options.config },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SchedulePolicyGate, type SchedulerEvents } from '@symbi/core';
+import type { SchedulerEvents } from '@symbi/core';
 import { VirtualClock } from '@symbi/core/testing';
 import { startHarness } from './harness.js';
 
@@ -9,7 +9,6 @@ describe('CronScheduler: typed events', () => {
     const h = await startHarness({
       clock,
       start: false,
-      gates: [new SchedulePolicyGate()],
       durationMs: (req) => (req.job.name === 'slow' ? 5000 : 0),
       agents: {
         ok: () => 'fine',

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { SchedulePolicyDecision, SchedulePolicyGate, InvalidStateError, type PolicyGate } from '@symbi/core';
+import { SchedulePolicyDecision, InvalidStateError, type PolicyGate } from '@symbi/core';
 import { startHarness } from './harness.js';
 
-const gates = [new SchedulePolicyGate()];
 
 describe('CronScheduler: policy gates and approvals', () => {
   it('holds a run for approval, and an approved run executes without asking again', async () => {
-    const { clock, scheduler, executor } = await startHarness({ gates });
+    const { clock, scheduler, executor } = await startHarness();
     await scheduler.add({
       name: 'production-deploy',
       agentId: 'deploy-agent',
@@ -33,7 +32,7 @@ describe('CronScheduler: policy gates and approvals', () => {
   });
 
   it('a denied approval ends the run denied, not failed', async () => {
-    const { clock, scheduler, executor } = await startHarness({ gates });
+    const { clock, scheduler, executor } = await startHarness();
     await scheduler.add({ name: 'd', agentId: 'a', cronExpr: '0 * * * * *', maxRetries: 1, policy: { requireApproval: true } });
     await clock.advance('1m');
     const [pending] = await scheduler.pendingApprovals();
@@ -47,7 +46,7 @@ describe('CronScheduler: policy gates and approvals', () => {
   });
 
   it('an approval request that nobody answers expires and ends denied', async () => {
-    const { clock, scheduler } = await startHarness({ gates, config: { approvalTimeoutMs: 60_000, tickIntervalMs: 1000 } });
+    const { clock, scheduler } = await startHarness({ config: { approvalTimeoutMs: 60_000, tickIntervalMs: 1000 } });
     await scheduler.add({ name: 'e', agentId: 'a', at: '2026-03-02T09:00:01Z', policy: { requireApproval: true } });
     await clock.advance('30s');
     expect(await scheduler.pendingApprovals()).toHaveLength(1);
@@ -62,7 +61,7 @@ describe('CronScheduler: policy gates and approvals', () => {
   });
 
   it('denies outside allowed_hours (UTC) and runs inside; denials never dead-letter', async () => {
-    const { clock, scheduler, executor } = await startHarness({ gates });
+    const { clock, scheduler, executor } = await startHarness();
     await scheduler.add({
       name: 'night',
       agentId: 'a',
@@ -86,7 +85,7 @@ describe('CronScheduler: policy gates and approvals', () => {
   });
 
   it('checks allowed_environments against the scheduler environment and capabilities against the agent', async () => {
-    const { clock, scheduler, executor } = await startHarness({ gates, config: { environment: 'staging' } });
+    const { clock, scheduler, executor } = await startHarness({ config: { environment: 'staging' } });
     executor.define('deployer', () => 'deployed', ['deployment']);
     await scheduler.add({ name: 'env', agentId: 'deployer', at: '2026-03-02T09:00:01Z', policy: { allowedEnvironments: ['production'] } });
     await scheduler.add({ name: 'caps', agentId: 'deployer', at: '2026-03-02T09:00:01Z', policy: { requireCapabilities: ['deployment', 'production_write'] } });
@@ -102,7 +101,7 @@ describe('CronScheduler: policy gates and approvals', () => {
     const seen: string[] = [];
     const first: PolicyGate = { name: 'first', evaluate: () => (seen.push('first'), SchedulePolicyDecision.deny('maintenance window')) };
     const second: PolicyGate = { name: 'second', evaluate: () => (seen.push('second'), SchedulePolicyDecision.allow()) };
-    const { clock, scheduler } = await startHarness({ gates: [...gates, first, second] });
+    const { clock, scheduler } = await startHarness({ gates: [first, second] });
     await scheduler.add({ name: 'h', agentId: 'a', at: '2026-03-02T09:00:01Z' });
     await clock.advance('2s');
     expect(seen).toEqual(['first']);
