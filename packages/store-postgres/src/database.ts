@@ -58,7 +58,8 @@ export class Database {
         script: (text) => this.simple(client, text, what),
       };
       try {
-        await this.simple(client, 'BEGIN', what);
+        // Sent as one message with BEGIN, so it costs no round trip; see the pool's JIT setting.
+        await this.simple(client, 'BEGIN; SET LOCAL jit = off', what);
         const result = await work(tx);
         await this.simple(client, 'COMMIT', what);
         return result;

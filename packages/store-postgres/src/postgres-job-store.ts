@@ -116,7 +116,10 @@ export class PostgresJobStore implements JobStore {
     this.notifyChannel = options.notifyChannel ?? defaultNotifyChannel(this.schema);
     const quotedChannel = quoteIdentifier('notify_channel', this.notifyChannel);
     this.ownsPool = options.pool === undefined;
-    const pool = options.pool ?? new pg.Pool(options.connectionString === undefined ? {} : { connectionString: options.connectionString });
+    // JIT compilation costs tens of milliseconds and pays off only for long analytic queries; the
+    // planner's estimates for the claim queries can cross its threshold, so it is off for our
+    // connections (a connection string may still say otherwise).
+    const pool = options.pool ?? new pg.Pool({ options: '-c jit=off', ...(options.connectionString === undefined ? {} : { connectionString: options.connectionString }) });
     if (this.ownsPool) {
       // An idle connection that breaks is dropped by the pool; the next query opens a fresh one.
       // Without a listener the 'error' event would crash the process.
@@ -378,12 +381,26 @@ function count(field: string, value: number | undefined): number | undefined {
 }
 
 /**
- * Claimed rows (a run's columns plus its job as JSON) as claimed runs, in the order they were
- * chosen: by `orderedBy`, then id (`UPDATE … RETURNING` keeps no order).
+ * Claimed rows (a run's columns, and on the first run of each job that job as JSON) as claimed
+ * runs, in the order they were chosen: by `orderedBy`, then id (`UPDATE … RETURNING` keeps none).
  */
 function toClaimedRuns(rows: Row[], orderedBy: (run: JobRunRecord) => Date): ClaimedRun[] {
+  const jobs = new Map<string, CronJobDefinition>();
+  for (const row of rows) {
+    if (row.job !== null) jobs.set(row.job_id as string, rowToJob(row.job as Row));
+  }
+  const handedOut = new Set<string>();
+  // Each claimed run gets its own copy of its job, so no caller aliases another's.
+  const jobOf = (jobId: string): CronJobDefinition => {
+    const job = jobs.get(jobId) as CronJobDefinition;
+    if (!handedOut.has(jobId)) {
+      handedOut.add(jobId);
+      return job;
+    }
+    return structuredClone(job);
+  };
   return rows
-    .map((row) => ({ run: rowToRun(row), job: rowToJob(row.job as Row) }))
+    .map((row) => ({ run: rowToRun(row), job: jobOf(row.job_id as string) }))
     .sort((a, b) => orderedBy(a.run).getTime() - orderedBy(b.run).getTime() || (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0));
 }
 

@@ -103,8 +103,8 @@ export class Statements {
     this.countJobs = `SELECT status, count(*)::integer AS n FROM ${s}.jobs GROUP BY status`;
     this.nextWakeAt = `SELECT LEAST(
         (SELECT min(next_run) FROM ${s}.jobs WHERE status = 'active'),
-        (SELECT min(r.due_at) FROM ${s}.runs r
-          WHERE r.status = 'scheduled' AND ${UNLEASED} AND (NOT r.wait_for_slot OR ${hasFreeSlot(s)})),
+        (SELECT min(r.due_at) FROM ${s}.runs r WHERE r.status = 'scheduled' AND NOT r.wait_for_slot AND ${UNLEASED}),
+        (SELECT min(r.due_at) FROM ${s}.runs r WHERE r.status = 'scheduled' AND r.wait_for_slot AND ${UNLEASED} AND ${hasFreeSlot(s)}),
         (SELECT min(lease_expires_at) FROM ${s}.runs
           WHERE owner IS NOT NULL AND status IN ('scheduled', 'awaiting_approval', 'running'))
       ) AS at`;
@@ -133,18 +133,25 @@ export class Statements {
         UPDATE ${s}.runs SET cancel_requested = true WHERE job_id = ANY($3::text[]) AND status = 'running'
       )
       SELECT 1`;
-    // Claim, step 3: own queued runs. A run waiting for a slot is only taken while its job has a
-    // free one, counting the waiting runs taken in this same batch; taking it clears its flag, so
-    // it holds its slot from then on.
-    this.claimRuns = `WITH candidates AS (
-        SELECT r.id, r.job_id, r.due_at, r.wait_for_slot,
-          CASE WHEN r.wait_for_slot THEN ${activeRunsOf(s)} END AS active
+    // Claim, step 3: own queued runs, lowest dueAt first. Runs waiting for a slot come from their
+    // own small index, and are only taken while their job has a free slot, counting the waiting
+    // runs taken in this same batch; taking one clears its flag, so it holds its slot from then on.
+    this.claimRuns = `WITH plain AS (
+        SELECT r.id, r.job_id, r.due_at, false AS wait_for_slot, 0::bigint AS active
         FROM ${s}.runs r
-        WHERE r.status = 'scheduled' AND r.due_at <= $1 AND ${NO_LIVE_LEASE}
-          AND (NOT r.wait_for_slot OR ${hasFreeSlot(s)})
+        WHERE r.status = 'scheduled' AND NOT r.wait_for_slot AND r.due_at <= $1 AND ${NO_LIVE_LEASE}
         ORDER BY r.due_at, r.id
         LIMIT $2
         FOR NO KEY UPDATE OF r SKIP LOCKED
+      ), waiting AS (
+        SELECT r.id, r.job_id, r.due_at, true AS wait_for_slot, ${activeRunsOf(s)} AS active
+        FROM ${s}.runs r
+        WHERE r.status = 'scheduled' AND r.wait_for_slot AND r.due_at <= $1 AND ${NO_LIVE_LEASE} AND ${hasFreeSlot(s)}
+        ORDER BY r.due_at, r.id
+        LIMIT $2
+        FOR NO KEY UPDATE OF r SKIP LOCKED
+      ), candidates AS (
+        SELECT * FROM plain UNION ALL SELECT * FROM waiting ORDER BY due_at, id LIMIT $2
       ), admitted AS (
         SELECT id FROM (
           SELECT c.id, c.wait_for_slot, c.active, j.max_concurrent,
@@ -152,11 +159,12 @@ export class Statements {
           FROM candidates c JOIN ${s}.jobs j ON j.id = c.job_id
         ) ranked
         WHERE NOT wait_for_slot OR active + nth <= max_concurrent
+      ), claimed AS (
+        UPDATE ${s}.runs r SET owner = $3, lease_expires_at = $4, wait_for_slot = false
+        FROM admitted WHERE r.id = admitted.id
+        RETURNING r.*
       )
-      UPDATE ${s}.runs r SET owner = $3, lease_expires_at = $4, wait_for_slot = false
-      FROM admitted, ${s}.jobs j
-      WHERE r.id = admitted.id AND j.id = r.job_id
-      RETURNING r.*, to_json(j) AS job`;
+      ${this.withTheirJobs('claimed')}`;
     this.insertRuns = `${this.insertRunsSql('$1', '')} RETURNING *`;
     this.runById = `SELECT * FROM ${s}.runs WHERE id = $1`;
     // Input rows of the batched run updates: run id, owner guard, status guard and the patch.
@@ -201,11 +209,12 @@ export class Statements {
         ORDER BY coalesce(r.completed_at, r.scheduled_for), r.id
         LIMIT $2
         FOR NO KEY UPDATE SKIP LOCKED
+      ), claimed AS (
+        UPDATE ${s}.runs r SET owner = $3, lease_expires_at = $4
+        FROM candidates WHERE r.id = candidates.id
+        RETURNING r.*
       )
-      UPDATE ${s}.runs r SET owner = $3, lease_expires_at = $4
-      FROM candidates, ${s}.jobs j
-      WHERE r.id = candidates.id AND j.id = r.job_id
-      RETURNING r.*, to_json(j) AS job`;
+      ${this.withTheirJobs('claimed')}`;
     this.loadSession = `SELECT * FROM ${s}.sessions WHERE job_id = $1`;
     this.saveSession = `INSERT INTO ${s}.sessions (job_id, summary, history, updated_at) VALUES ($1, $2, $3::jsonb, $4)
       ON CONFLICT (job_id) DO UPDATE SET summary = excluded.summary, history = excluded.history, updated_at = excluded.updated_at`;
@@ -226,6 +235,17 @@ export class Statements {
   /** Audit events matching `where`, newest first. */
   queryAudit(where: Where, limit: number): string {
     return `SELECT * FROM ${this.s}.audit_events ${where} ORDER BY at DESC, seq DESC LIMIT ${where.param(limit)}`;
+  }
+
+  /**
+   * Selects the runs of CTE `runs` with a `job` column holding each run's job as JSON on the
+   * first run of that job only (the others share it), so a batch renders every job once.
+   */
+  private withTheirJobs(runs: string): string {
+    return `SELECT c.*, CASE WHEN c.id = f.id THEN to_json(j) END AS job
+      FROM ${runs} c
+      JOIN ${this.s}.jobs j ON j.id = c.job_id
+      JOIN (SELECT DISTINCT ON (job_id) job_id, id FROM ${runs} ORDER BY job_id, id) f ON f.job_id = c.job_id`;
   }
 
   /** Inserts the runs of the JSON array in parameter `param`. */
