@@ -73,9 +73,9 @@ const SCHEDULED = sql.lit('scheduled');
 const EVER = sql.lit(Number.MIN_SAFE_INTEGER);
 
 /**
- * Where a query filters on `status` beside a partial index's condition, the term is written
- * `+status`: the unary plus keeps SQLite from choosing the general `runs_status` index over the
- * much smaller partial one.
+ * The statuses a run never leaves, as an SQL list. Where a query filters on `status` beside a
+ * partial index's condition, the term is written `+status`: the unary plus keeps SQLite from
+ * choosing the general `runs_status` index over the much smaller partial one.
  */
 const TERMINAL_STATUS_LIST = sql`(${sql.join(TERMINAL_RUN_STATUSES.map((status) => sql.lit(status)))})`;
 
@@ -617,26 +617,33 @@ export class SqliteJobStore implements JobStore {
   }
 
   #open(): Database {
-    const given = this.#options.database;
     const busyTimeoutMs = this.#options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
-    let database: Database;
-    if (given !== undefined) {
-      database = given;
-    } else {
-      const path = this.path;
-      if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
-      database = new BetterSqlite3(path, { timeout: busyTimeoutMs });
+    const database = this.#options.database ?? this.#openFile(busyTimeoutMs);
+    try {
+      database.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+      database.pragma('journal_mode = WAL');
+      database.pragma('synchronous = NORMAL');
+      // Each checkpoint costs two fsyncs; every finished run commits about a dozen WAL frames, mostly
+      // the same hot pages again, so checkpointing every 10,000 frames (about 40 MB of WAL) rather
+      // than SQLite's 1,000 cuts that cost tenfold while copying hardly more pages per checkpoint.
+      database.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      // Deleting a job cascades to its runs and session only while foreign keys are enforced.
+      database.pragma('foreign_keys = ON');
+    } catch (error) {
+      if (database !== this.#options.database) database.close();
+      throw error;
     }
-    database.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-    database.pragma('journal_mode = WAL');
-    database.pragma('synchronous = NORMAL');
-    // Each checkpoint costs two fsyncs; every finished run commits about a dozen WAL frames, mostly
-    // the same hot pages again, so checkpointing every 10,000 frames (about 40 MB of WAL) rather
-    // than SQLite's 1,000 cuts that cost tenfold while copying hardly more pages per checkpoint.
-    database.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-    // Deleting a job cascades to its runs and session only while foreign keys are enforced.
-    database.pragma('foreign_keys = ON');
     return database;
+  }
+
+  #openFile(busyTimeoutMs: number): Database {
+    const path = this.path;
+    try {
+      if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+    } catch (error) {
+      throw new StoreError(`cannot create the folder of sqlite database ${path}: ${(error as Error).message}`, { cause: error });
+    }
+    return new BetterSqlite3(path, { timeout: busyTimeoutMs });
   }
 
   #job(runner: SqliteRunner, db: Db, id: string): CronJobDefinition | null {

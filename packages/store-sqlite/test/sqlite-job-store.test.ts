@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError, JobNotFoundError, SchedulerError, StoreError, newRun } from '@symbi/core';
 import { FIXTURE_EPOCH, makeJob } from '@symbi/core/testing';
@@ -27,6 +27,15 @@ describe('SqliteJobStore: opening a database', () => {
     await store.createJob(makeJob({ name: 'nested' }));
     expect(existsSync(path)).toBe(true);
     expect(store.path).toBe(path);
+  });
+
+  it('reports a path it cannot create or open as a StoreError', async () => {
+    const file = join(tempDir(), 'plain-file');
+    writeFileSync(file, 'not a folder');
+    await expect(openStore({ path: join(file, 'scheduler.db') })).rejects.toMatchObject({ code: 'STORE', message: /cannot create the folder/ });
+    const notSqlite = join(tempDir(), 'garbage.db');
+    writeFileSync(notSqlite, 'x'.repeat(4096));
+    await expect(openStore({ path: notSqlite })).rejects.toMatchObject({ code: 'STORE', message: /SQLITE_NOTADB/ });
   });
 
   it('keeps an in-memory database for ":memory:"', async () => {
