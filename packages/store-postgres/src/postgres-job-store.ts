@@ -226,13 +226,22 @@ export class PostgresJobStore implements JobStore {
     }
   }
 
-  /** Concurrent updates are applied together, one statement for the lot (see {@link Batcher}). */
+  /**
+   * Applies `patch` if `guard` holds; returns the updated run, or null if absent or the guard failed.
+   * Calls made while earlier ones are in flight are applied together in one statement (group commit);
+   * calls for the same run keep their order.
+   */
   async updateRun(runId: string, patch: RunPatch, guard: RunGuard = {}): Promise<JobRunRecord | null> {
     const input = patchInput(runId, guard.owner ?? null, runPatchToRow(patch), guard.statusIn ?? null);
     return this.updates.submit({ runId, input });
   }
 
-  /** Concurrent finishes share one transaction of two statements (see {@link Batcher}); each stays atomic. */
+  /**
+   * Finishes a run and updates its job in one transaction (see `FinishRunRequest`). Calls made while
+   * earlier ones are in flight share one transaction of two statements (group commit); each call's
+   * plan sees the counts of the calls before it, and a call that fails is retried alone, so it fails
+   * alone.
+   */
   async finishRun(request: FinishRunRequest): Promise<{ run: JobRunRecord; job: CronJobDefinition | null } | null> {
     return this.finishes.submit({
       runId: request.runId,
