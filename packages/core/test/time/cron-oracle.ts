@@ -198,8 +198,9 @@ function dayOfMonthItem(extended: boolean): fc.Arbitrary<DayPart> {
 
 /** Day-of-week items, with `nL` and `n#k` when `extended`. */
 function dayOfWeekItem(extended: boolean): fc.Arbitrary<DayPart> {
-  // Sunday as 7 is only used where cron-parser reads it the same way.
-  const plain = item(0, extended ? 7 : 6, (v) => DAYS[v]!).map((p) => ({
+  // Sunday as 7 is only used where cron-parser reads it the same way, and always as a number:
+  // SUN-SUN means Sunday alone, not the whole week.
+  const plain = item(0, extended ? 7 : 6, (v) => (v === 7 ? '7' : DAYS[v]!)).map((p) => ({
     text: p.text,
     test: ((y, mo, d) => p.values.map((v) => v % 7).includes(weekday(y, mo, d))) as DayTest,
   }));

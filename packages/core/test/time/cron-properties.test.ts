@@ -88,7 +88,7 @@ describe('cron schedules, for random expressions, zones and start times', () => 
       }),
       { numRuns: 400 },
     );
-  });
+  }, 120_000);
 
   it('agree with cron-parser where it is right: plain syntax in zones without DST', () => {
     fc.assert(
@@ -115,7 +115,7 @@ describe('cron schedules, for random expressions, zones and start times', () => 
       ),
       { numRuns: 400 },
     );
-  });
+  }, 120_000);
 
   it('fire exactly where a minute-by-minute scan of the wall clock says, around DST transitions', () => {
     const transition = fc
@@ -135,7 +135,7 @@ describe('cron schedules, for random expressions, zones and start times', () => 
       }),
       { numRuns: 80 },
     );
-  });
+  }, 120_000);
 });
 
 const show = (t: number) => new Date(t).toISOString();

@@ -72,6 +72,8 @@ describe('cron syntax', () => {
       '2026-01-12T12:00:00Z',
     ]);
     expect(runs('0 0 0 * * 7', NEW_YEAR)).toEqual(runs('0 0 0 * * 0', NEW_YEAR));
+    expect(runs('0 0 0 * * MON-SUN', NEW_YEAR, 7)).toEqual(runs('0 0 0 * * *', NEW_YEAR, 7));
+    expect(runs('0 0 0 * * SUN-SUN', NEW_YEAR)).toEqual(runs('0 0 0 * * 0', NEW_YEAR));
     expect(runs('0 0 0 * * 5-7', NEW_YEAR, 4)).toEqual([
       '2026-01-02T00:00:00Z',
       '2026-01-03T00:00:00Z',
