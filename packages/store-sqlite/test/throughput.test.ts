@@ -11,13 +11,12 @@ const everySecond = (job: CronJobDefinition): FirePlan => {
 
 /**
  * The store's share of a scheduler's work per run, on a real file: plan and claim in batches of
- * 200, mark each run running, finish it with success. Prints runs per second of wall time and per
- * second of this process's CPU time. The assertion is on CPU time, which other processes on a busy
- * machine barely affect, with a floor well below the measured figure (about 5,000 runs per CPU
- * second on a 2-core machine) that a return to per-run claim transactions would still break.
+ * 200, mark each run running, finish it with success, and check every run and counter is exact.
+ * It prints runs per second of wall and CPU time; speed itself is measured and judged by the
+ * benchmarks in bench/, not asserted here.
  */
-describe('throughput', () => {
-  it('claims, starts and finishes thousands of runs per second', async () => {
+describe('a long claim loop', () => {
+  it('claims, starts and finishes 10,000 runs with exact counts', async () => {
     const store = await openStore();
     const jobs = 200;
     const total = 10_000;
@@ -54,6 +53,5 @@ describe('throughput', () => {
     expect(await store.listRuns({ status: 'succeeded', limit: total + 1 })).toHaveLength(done);
     const counts = (await store.listJobs()).reduce((sum, job) => sum + job.runCount, 0);
     expect(counts).toBe(done);
-    expect(perCpuSecond).toBeGreaterThan(2000);
   });
 });
