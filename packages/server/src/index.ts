@@ -1,1 +1,7 @@
-export {};
+export { createApiHandler, type ApiHandler, type ApiOptions } from './api-handler.js';
+export { startServer, type RunningServer, type StartServerOptions } from './start-server.js';
+export { ApiError, type ErrorBody, type HttpErrorCode } from './api-error.js';
+export type { ApiKey, Caller } from './api-keys.js';
+export { API_ROUTES, type RouteAccess, type RouteDefinition } from './route-table.js';
+export { buildOpenApiDocument } from './openapi.js';
+export { DEFAULT_MAX_BODY_BYTES } from './request-body.js';
