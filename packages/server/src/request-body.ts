@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { ValidationError } from '@symbi/core';
 import { ApiError } from './api-error.js';
 
 /** Default largest accepted request body: 1 MiB. */
@@ -52,10 +53,21 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
     throw new ApiError(400, 'BAD_JSON', 'request body is not valid UTF-8');
   }
   try {
-    return JSON.parse(text) as unknown;
-  } catch {
+    // The reviver only runs when the key appears at all, keeping the common path at native speed.
+    return (text.includes('"__proto__"') ? JSON.parse(text, refuseProtoKeys) : JSON.parse(text)) as unknown;
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
     throw new ApiError(400, 'BAD_JSON', 'request body is not valid JSON');
   }
+}
+
+/**
+ * A `__proto__` key is never a field of this API, and code that copies objects with plain
+ * assignment would turn it into a prototype change; it is refused wherever it appears.
+ */
+function refuseProtoKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw new ValidationError('__proto__', 'is not an allowed field name', undefined);
+  return value;
 }
 
 /**
@@ -63,6 +75,7 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
  * body was read to its end (the connection may be reused), false otherwise.
  */
 export async function discardBody(req: IncomingMessage, limit: number): Promise<boolean> {
+  if (Number(req.headers['content-length']) > limit) return false;
   return (await receive(req, 0, limit)).complete;
 }
 

@@ -5,10 +5,12 @@ import {
   jobToWire,
   jobUpdateFromWire,
   JobNotFoundError,
+  REDACTED,
   RUN_STATUSES,
   runToWire,
   SECURITY_EVENT_TYPES,
   ValidationError,
+  type CronJobDefinition,
   type CronScheduler,
   type JobStatus,
   type RunStatus,
@@ -126,6 +128,21 @@ async function jobIdFilter(scheduler: CronScheduler, ref: string | undefined): P
   }
 }
 
+/**
+ * A fetched job shows its webhook header values as `[redacted]`. When such a job is sent back,
+ * the redacted values are replaced by the stored ones, so the header map keeps its secrets
+ * instead of losing the redacted entries.
+ */
+function withStoredHeaders(body: unknown, job: CronJobDefinition): unknown {
+  if (typeof body !== 'object' || body === null || !('webhook_headers' in body)) return body;
+  const headers = (body as { webhook_headers: unknown }).webhook_headers;
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return body;
+  const merged = Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name, value === REDACTED && Object.hasOwn(job.webhookHeaders, name) ? job.webhookHeaders[name] : value]),
+  );
+  return { ...body, webhook_headers: merged };
+}
+
 let openApiDocument: Record<string, unknown> | null = null;
 
 /** Every route the server answers, in the order the OpenAPI document lists them. */
@@ -190,7 +207,11 @@ export const API_ROUTES: readonly RouteDefinition[] = [
     body: { schema: schemaRef('JobUpdate'), required: true },
     response: jobResponse('The updated job.'),
     errors: [409],
-    handle: async (ctx) => ok(jobToWire(await ctx.scheduler.update(jobRef(ctx), jobUpdateFromWire(ctx.body), actor(ctx)))),
+    handle: async (ctx) => {
+      const job = await ctx.scheduler.getJob(jobRef(ctx));
+      const update = jobUpdateFromWire(withStoredHeaders(ctx.body, job));
+      return ok(jobToWire(await ctx.scheduler.update(job.id, update, actor(ctx))));
+    },
   },
   {
     method: 'DELETE',
@@ -412,7 +433,7 @@ export const API_ROUTES: readonly RouteDefinition[] = [
     response: { status: 200, description: 'JavaScript or CSS.', contentType: 'text/javascript; charset=utf-8' },
     handle: async (ctx) => {
       const asset = Object.hasOwn(DASHBOARD_ASSETS, ctx.params.asset!) ? DASHBOARD_ASSETS[ctx.params.asset!] : undefined;
-      if (!asset) throw new ApiError(404, 'ROUTE_NOT_FOUND', 'no such dashboard asset');
+      if (!asset) throw new ApiError(404, 'ASSET_NOT_FOUND', 'no such dashboard asset');
       return { status: 200, body: asset.body, contentType: asset.contentType };
     },
   },

@@ -3,6 +3,14 @@ import { CronScheduler, InMemoryJobStore, systemClock, type PolicyGate } from '@
 import { FakeExecutor, RecordingRouter, type FakeAgent } from '@symbi/core/testing';
 import { startServer, type ApiOptions, type RunningServer } from '@symbi/server';
 
+/** A fetch response whose JSON is untyped, as tests read fields of it freely. */
+export type ApiResponse = Omit<Response, 'json'> & { json(): Promise<any> };
+
+/** `fetch`, typed to return an {@link ApiResponse}. */
+export function fetchApi(url: string, init?: RequestInit): Promise<ApiResponse> {
+  return fetch(url, init);
+}
+
 /** A real scheduler on the system clock behind a real server on a random loopback port. */
 export interface LiveServer {
   scheduler: CronScheduler;
@@ -11,7 +19,7 @@ export interface LiveServer {
   api: RunningServer;
   url: string;
   /** `fetch` against the server, with the API key when one is set. */
-  call(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  call(path: string, init?: RequestInit & { json?: unknown }): Promise<ApiResponse>;
   close(): Promise<void>;
 }
 
@@ -29,7 +37,7 @@ export async function startLiveServer(
     const headers = new Headers(rest.headers);
     if (options.apiKey && !headers.has('authorization')) headers.set('authorization', `Bearer ${options.apiKey}`);
     if (json !== undefined) headers.set('content-type', 'application/json');
-    return fetch(`${api.url}${path}`, { ...rest, headers, body: json === undefined ? rest.body : JSON.stringify(json) });
+    return fetchApi(`${api.url}${path}`, { ...rest, headers, body: json === undefined ? rest.body : JSON.stringify(json) });
   };
   return {
     scheduler,
