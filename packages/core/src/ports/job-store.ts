@@ -160,7 +160,7 @@ export interface FinishRunRequest {
 
 /** A request to end runs whose owner stopped renewing its lease. */
 export interface RecoverRequest {
-  /** Current time; a `running` or `awaiting…` run whose `leaseExpiresAt < now` has lost its owner. */
+  /** Current time; a `running` run whose `leaseExpiresAt < now` has lost its owner. */
   now: Date;
   /** Most runs to recover in one call. */
   limit: number;
@@ -231,7 +231,8 @@ export interface JobStore {
   countJobs(): Promise<Record<JobStatus, number>>;
   /**
    * The earliest time at which something may become claimable: the lowest `nextRun` of active jobs,
-   * the lowest `dueAt` of unowned `scheduled` runs, and the lowest lease expiry of owned
+   * the lowest `dueAt` of unowned `scheduled` runs (a `waitForSlot` run only while its job has a
+   * free slot), and the lowest lease expiry of owned
    * non-terminal runs. Null when nothing is pending. Found by index.
    */
   nextWakeAt(): Promise<Date | null>;

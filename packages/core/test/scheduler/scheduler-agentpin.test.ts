@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AgentPinVerifier, DirectoryDiscovery } from '@symbi/core';
 import { VirtualClock } from '@symbi/core/testing';
 import { AGENT, DOMAIN, NOW, claims, documentOf, issue, newSigningKey } from '../agentpin/issuer.js';
@@ -22,7 +22,11 @@ describe('CronScheduler: AgentPin before execution', () => {
     await scheduler.add({ ...secure, name: 'secure-task', agentPinJwt: '${GOOD_JWT}' });
     await scheduler.add({ ...secure, name: 'forged-task', agentPinJwt: '${FORGED_JWT}' });
     await clock.advance('2s');
-    expect((await scheduler.history('secure-task'))[0]!.status).toBe('succeeded');
+    // verification does real crypto and file I/O, which a virtual clock does not wait for
+    await vi.waitFor(async () => {
+      expect((await scheduler.history('secure-task'))[0]!.status).toBe('succeeded');
+      expect((await scheduler.history('forged-task'))[0]!.status).toBe('denied');
+    });
     const [denied] = await scheduler.history('forged-task');
     expect(denied!.status).toBe('denied');
     expect(denied!.error).toContain('bad_signature');
@@ -40,7 +44,7 @@ describe('CronScheduler: AgentPin before execution', () => {
     const { clock, scheduler } = await startHarness();
     await scheduler.add({ name: 'p', agentId: 'a', at: '2026-03-02T09:00:01Z', policy: { requireAgentPin: true } });
     await clock.advance('2s');
-    expect((await scheduler.history('p'))[0]).toMatchObject({ status: 'denied' });
+    await vi.waitFor(async () => expect((await scheduler.history('p'))[0]).toMatchObject({ status: 'denied' }));
     expect((await scheduler.auditLog({ type: 'AgentPinVerificationFailed' }))[0]?.details).toMatchObject({ reason: 'not_configured' });
     await scheduler.stop();
   });
