@@ -211,7 +211,7 @@ export class SqliteJobStore implements JobStore {
             throw new ConflictError(`job ${job.id} is at version ${stored.version}, not ${expected}`);
           }
           const { id, created_at, run_count, failure_count, last_run, ...fields } = jobToRow(job);
-          const changes = { ...fields, version: stored.version + 1, updated_at: Date.now() };
+          const changes = { ...fields, version: stored.version + 1 };
           const row = runner
             .query('jobs.save', (p) => db.updateTable('jobs').set(slotsOf(changes, p)).where('id', '=', p('id')).returningAll())
             .get({ ...changes, id });

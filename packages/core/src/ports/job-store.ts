@@ -214,8 +214,8 @@ export interface JobStore {
   createJob(job: CronJobDefinition): Promise<CronJobDefinition>;
   /**
    * Replaces a job's stored fields with `job` (all but `id`, `createdAt`, `runCount`,
-   * `failureCount` and `lastRun`, which only `finishRun`/`recoverExpired` change), bumps
-   * `version` and sets `updatedAt`. With `expectedVersion`, throws `ConflictError` when the stored
+   * `failureCount` and `lastRun`, which only `finishRun`/`recoverExpired` change, and `version`,
+   * which it bumps). `updatedAt` is stored as given: the caller's clock decides it. With `expectedVersion`, throws `ConflictError` when the stored
    * version differs. Throws `JobNotFoundError` when absent and `ConflictError` on a taken name.
    */
   saveJob(job: CronJobDefinition, options?: { expectedVersion?: number }): Promise<CronJobDefinition>;

@@ -201,7 +201,6 @@ export class InMemoryJobStore implements JobStore {
       failureCount: stored.failureCount,
       lastRun: stored.lastRun,
       version: stored.version + 1,
-      updatedAt: new Date(),
     };
     this.#replaceJob(stored, next);
     return clone(next);
