@@ -130,6 +130,8 @@ describe('approvals, reset, runs and audit', () => {
   it('filters the audit log by type, job and time', async () => {
     const server = await live();
     await server.call('/api/v1/schedule', { method: 'POST', json: { name: 'a1', agent_id: 'x', cron_expr: '@daily' } });
+    // Events carry millisecond times: step past the first event's millisecond on both sides.
+    await new Promise((resolve) => setTimeout(resolve, 5));
     const middle = new Date().toISOString();
     await new Promise((resolve) => setTimeout(resolve, 5));
     await server.call('/api/v1/schedule', { method: 'POST', json: { name: 'a2', agent_id: 'x', cron_expr: '@daily' } });
