@@ -34,6 +34,7 @@ export const APP_JS = String.raw`(function () {
     Object.keys(data || {}).forEach(function (k) { attrs['data-' + k] = data[k]; });
     return el('button', attrs);
   }
+  function actionsCell(buttons) { return el('td', {}, [el('div', { 'class': 'actions' }, buttons)]); }
   function time(iso) { return iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : null; }
   function shortId(id) { return id.length > 12 ? id.slice(0, 8) + '…' : id; }
   function path(parts) { return parts.map(encodeURIComponent).join('/'); }
@@ -140,7 +141,7 @@ export const APP_JS = String.raw`(function () {
       return el('tr', { 'data-run-id': run.id }, [
         td(run.job_name), el('td', {}, [el('code', { text: shortId(run.id), title: run.id })]), td(time(approval.requested_at)),
         td(time(approval.expires_at)), td(approval.approver), td(approval.reason, 'wrap'),
-        el('td', { 'class': 'actions' }, [button('Approve', 'approve', ids, 'primary'), button('Deny', 'deny', ids, 'danger')])
+        actionsCell([button('Approve', 'approve', ids, 'primary'), button('Deny', 'deny', ids, 'danger')])
       ]);
     }));
   }
@@ -151,7 +152,7 @@ export const APP_JS = String.raw`(function () {
     replaceRows('dead-letter-body', 'dead-letter-empty', dead.map(function (job) {
       return el('tr', { 'data-job-id': job.id }, [
         td(job.name), td(job.agent_id), td(String(job.consecutive_failures)), td(time(job.last_run)),
-        el('td', { 'class': 'actions' }, [button('Reset', 'reset', { job: job.id }, 'primary'), button('History', 'history', { job: job.id })])
+        actionsCell([button('Reset', 'reset', { job: job.id }, 'primary'), button('History', 'history', { job: job.id })])
       ]);
     }));
   }
@@ -172,7 +173,7 @@ export const APP_JS = String.raw`(function () {
       return el('tr', { 'data-job-id': job.id, 'class': state.job === job.id ? 'selected' : null }, [
         td(job.name), td(job.agent_id), el('td', {}, [badge(job.status)]), el('td', {}, [el('code', { text: schedule(job) })]),
         td(time(job.next_run)), td(time(job.last_run)), td(job.run_count + ' / ' + job.failure_count),
-        el('td', { 'class': 'actions' }, actions)
+        actionsCell(actions)
       ]);
     }));
   }

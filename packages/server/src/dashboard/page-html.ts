@@ -5,6 +5,7 @@ export const PAGE_HTML = String.raw`<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>symbi scheduler</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/dashboard/styles.css">
 <script src="/dashboard/app.js" defer></script>
 </head>

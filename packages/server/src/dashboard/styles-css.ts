@@ -38,7 +38,7 @@ button.primary { background: var(--accent); border-color: var(--accent); color: 
 button.danger { color: var(--bad); }
 button.link { border: none; background: none; color: var(--accent); padding: 0 4px; font-size: 12px; }
 .bar button { background: #1f2937; color: #f9fafb; border-color: #374151; }
-td .actions, td.actions { display: flex; gap: 6px; }
+.actions { display: flex; gap: 6px; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; background: var(--idle); color: #fff; }
 .badge[data-status="healthy"], .badge[data-status="active"], .badge[data-status="succeeded"], .badge[data-status="delivered"] { background: var(--ok); }
 .badge[data-status="degraded"], .badge[data-status="paused"], .badge[data-status="awaiting_approval"], .badge[data-status="scheduled"], .badge[data-status="running"], .badge[data-status="pending"], .badge[data-status="skipped"] { background: var(--warn); }
