@@ -1,0 +1,97 @@
+import { InvalidArgumentError } from 'commander';
+import { loadConfig, type SymbiConfig } from '@symbi/dsl';
+import { ApiBackend } from './backend/api-backend.js';
+import type { Backend } from './backend/backend.js';
+import { StoreBackend } from './backend/store-backend.js';
+import type { CommandContext } from './io.js';
+import { cliActor, createRuntime, loadAgentFiles, type AgentFiles } from './runtime.js';
+import { describeStore, resolveStoreLocation } from './store-location.js';
+import { readServerRecord } from './server-record.js';
+
+/** Reads `--config` (or `./symbi.toml` when present), defaults and `SYMBI_*` overrides. */
+export function loadCliConfig(ctx: CommandContext): SymbiConfig {
+  return loadConfig({ ...(ctx.globals.config === undefined ? {} : { path: ctx.globals.config }), env: ctx.io.env, cwd: ctx.io.cwd });
+}
+
+/** A running server named by `--api` or `SYMBI_API_URL`, with its key (`--api-key`, `SYMBI_API_KEY`, `[api] api_key`). */
+export function apiTarget(ctx: CommandContext, config: SymbiConfig | null): { url: string; apiKey: string | null } | null {
+  const url = ctx.globals.api ?? (ctx.io.env.SYMBI_API_URL || undefined);
+  if (url === undefined) return null;
+  return { url, apiKey: apiKeyOf(ctx, config) };
+}
+
+/** The API key to present: `--api-key`, else `SYMBI_API_KEY` / `[api] api_key`. */
+export function apiKeyOf(ctx: CommandContext, config: SymbiConfig | null): string | null {
+  return ctx.globals.apiKey ?? config?.api.apiKey ?? (ctx.io.env.SYMBI_API_KEY || null);
+}
+
+/**
+ * The configuration, or null when commands go to a server and it cannot be read: the server has
+ * its own, and only the API key would come from it.
+ */
+export function softConfig(ctx: CommandContext): SymbiConfig | null {
+  const remote = ctx.globals.api ?? (ctx.io.env.SYMBI_API_URL || undefined);
+  if (remote === undefined) return loadCliConfig(ctx);
+  try {
+    return loadCliConfig(ctx);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Opens what `cron` and `audit` commands work on: the server named by `--api`/`SYMBI_API_URL`,
+ * else the store (`--db`, `SYMBI_DB`, the configuration, default `./.symbi/scheduler.db`).
+ */
+export async function openBackend(ctx: CommandContext): Promise<Backend> {
+  const config = softConfig(ctx);
+  const api = apiTarget(ctx, config);
+  if (api) return new ApiBackend(api.url, api.apiKey);
+  const resolved = config as SymbiConfig;
+  const runtime = await createRuntime({ config: resolved, location: resolveStoreLocation(ctx.globals.db, resolved), env: ctx.io.env, cwd: ctx.io.cwd });
+  return new StoreBackend(runtime, cliActor(ctx.io.env));
+}
+
+/** Runs `work` with a backend and closes it afterwards. */
+export async function withBackend<T>(ctx: CommandContext, work: (backend: Backend) => Promise<T>): Promise<T> {
+  const backend = await openBackend(ctx);
+  try {
+    return await work(backend);
+  } finally {
+    await backend.close();
+  }
+}
+
+/**
+ * The agent files a command runs with: those given with `--file`, else those the last `symbi up`
+ * on the same store loaded (from its record in `.symbi/servers/`).
+ */
+export function agentFilesFor(ctx: CommandContext, given: readonly string[], config: SymbiConfig): AgentFiles {
+  if (given.length > 0) return loadAgentFiles(given, ctx.io.cwd);
+  const store = describeStore(resolveStoreLocation(ctx.globals.db, config), ctx.io.cwd);
+  const record = readServerRecord(ctx.io.cwd, store);
+  return loadAgentFiles(record?.files ?? [], ctx.io.cwd);
+}
+
+/** Writes to standard output. */
+export function print(ctx: CommandContext, text: string): void {
+  ctx.io.stdout.write(text);
+}
+
+/** Writes a notice to standard error, so that it never mixes with JSON or CSV on stdout. */
+export function notice(ctx: CommandContext, text: string): void {
+  ctx.io.stderr.write(`${text}\n`);
+}
+
+/** A commander argument parser for a whole number of at least `min`. */
+export function integerOption(min: number): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value.trim()) || Number(value) < min) throw new InvalidArgumentError(`must be a whole number of at least ${min}.`);
+    return Number(value);
+  };
+}
+
+/** A commander collector for a repeatable option. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

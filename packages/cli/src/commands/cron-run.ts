@@ -1,0 +1,138 @@
+import { TERMINAL_RUN_STATUSES, newRun, runToWire } from '@symbi/core';
+import type { SymbiConfig } from '@symbi/dsl';
+import { ApiBackend } from '../backend/api-backend.js';
+import type { Backend, RunView } from '../backend/backend.js';
+import { StoreBackend } from '../backend/store-backend.js';
+import { agentFilesFor, apiKeyOf, apiTarget, loadCliConfig, notice, print, softConfig } from '../command-support.js';
+import { CliError, EXIT_ERROR, EXIT_OK } from '../errors.js';
+import type { CommandContext } from '../io.js';
+import { DEFAULT_LOG_FILE, openFileLog } from '../logging.js';
+import { formatElapsed } from '../output/format.js';
+import { cliActor, createRuntime } from '../runtime.js';
+import { isAlive, readServerRecord } from '../server-record.js';
+import { SingleRunStore } from '../single-run-store.js';
+import { describeStore, resolveStoreLocation } from '../store-location.js';
+
+const POLL_MS = 200;
+const SETTLED: readonly string[] = [...TERMINAL_RUN_STATUSES, 'awaiting_approval'];
+
+/** Polls `read` until the run is terminal or waits for approval. */
+export async function waitForRun(read: () => Promise<RunView>): Promise<RunView> {
+  for (;;) {
+    const run = await read();
+    if (SETTLED.includes(run.status)) return run;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+/**
+ * Prints a settled run: its output on stdout (exactly as the agent produced it) and a status line
+ * (plus the agent's stderr on failure) on stderr. Returns the exit status: 0 for a run that
+ * succeeded or waits for approval, 1 otherwise.
+ */
+export function printRunResult(ctx: CommandContext, run: RunView): number {
+  const { err } = ctx;
+  if (run.output !== null && run.output !== '') print(ctx, run.output.endsWith('\n') ? run.output : `${run.output}\n`);
+  const head = `${run.job_name} ${err.status(run.status)}`;
+  if (run.status === 'succeeded') {
+    notice(ctx, `${err.paint('green', '✓')} ${head} in ${formatElapsed(run.execution_time_ms)} ${err.dim(`run ${run.id}`)}`);
+    return EXIT_OK;
+  }
+  if (run.status === 'awaiting_approval') {
+    notice(ctx, `${err.paint('magenta', '?')} ${head} by ${run.approval?.approver ?? 'anyone'}: symbi cron approve ${run.id}`);
+    return EXIT_OK;
+  }
+  notice(ctx, `${err.paint('red', '✗')} ${head}${run.error ? `: ${run.error}` : ''} ${err.dim(`run ${run.id}`)}`);
+  if (run.stderr) notice(ctx, err.dim(run.stderr.trimEnd()));
+  return EXIT_ERROR;
+}
+
+/** Whether a server answers at `url`; a refused key is an error worth reporting, not "unreachable". */
+async function reachable(url: string, apiKey: string | null): Promise<boolean> {
+  const backend = new ApiBackend(url, apiKey);
+  try {
+    return await backend.ping(2000);
+  } finally {
+    await backend.close();
+  }
+}
+
+/** Through a server: queue, then (unless `wait` is off) poll until the run settles. */
+async function runThrough(ctx: CommandContext, backend: Backend, ref: string, input: string | undefined, wait: boolean): Promise<number> {
+  try {
+    const queued = await backend.runNow(ref, input);
+    if (!wait) {
+      print(ctx, `${queued.id}\n`);
+      notice(ctx, `queued run ${queued.id} of ${queued.job_name}`);
+      return EXIT_OK;
+    }
+    return printRunResult(ctx, await waitForRun(() => backend.getRun(queued.id)));
+  } finally {
+    await backend.close();
+  }
+}
+
+/** In this process: the full run pipeline on a store view that claims only this run. */
+async function runInProcess(ctx: CommandContext, config: SymbiConfig, ref: string, options: { input?: string; file: string[] }): Promise<number> {
+  const files = agentFilesFor(ctx, options.file, config);
+  const view: { store: SingleRunStore | null } = { store: null };
+  const runtime = await createRuntime({
+    config,
+    location: resolveStoreLocation(ctx.globals.db, config),
+    files,
+    log: await openFileLog(DEFAULT_LOG_FILE),
+    // The job's `stdout` channel goes to stderr, so stdout holds the output alone.
+    stdout: process.stderr,
+    env: ctx.io.env,
+    cwd: ctx.io.cwd,
+    wrapStore: (store) => (view.store = new SingleRunStore(store)),
+  });
+  try {
+    await runtime.init();
+    const { scheduler } = runtime;
+    const job = await scheduler.getJob(ref);
+    if (runtime.executor.kindOf(job.agentId) === undefined) {
+      throw new CliError(
+        `agent "${job.agentId}" of ${job.name} is not declared in ${files.files.length > 0 ? files.files.join(', ') : 'any loaded file'}`,
+        'pass the file that declares it with --file',
+      );
+    }
+    const run = newRun(job, { scheduledFor: ctx.io.now(), trigger: 'manual', input: options.input ?? job.input });
+    const queued = await (view.store as SingleRunStore).enqueue(job, run, scheduler.config.instanceId, scheduler.config.leaseMs);
+    await scheduler.start();
+    const read = async () => runToWire(await scheduler.getRun(queued.id)) as RunView;
+    await waitForRun(read);
+    // Stopping waits for deliveries still in flight, so the printed record is final.
+    await scheduler.stop();
+    return printRunResult(ctx, await read());
+  } finally {
+    await runtime.close();
+  }
+}
+
+/**
+ * `symbi cron run`: through the server named by `--api`, else through the `symbi up` serving the
+ * same store when it answers, else in this process with the configured agents. Says which.
+ */
+export async function runJobNow(ctx: CommandContext, ref: string, options: { input?: string; file: string[]; wait: boolean }): Promise<number> {
+  const explicit = apiTarget(ctx, softConfig(ctx));
+  if (explicit) {
+    notice(ctx, `running ${ref} through the server at ${explicit.url}`);
+    return runThrough(ctx, new ApiBackend(explicit.url, explicit.apiKey), ref, options.input, options.wait);
+  }
+  const config = loadCliConfig(ctx);
+  const location = resolveStoreLocation(ctx.globals.db, config);
+  const record = readServerRecord(ctx.io.cwd, describeStore(location, ctx.io.cwd));
+  const apiKey = apiKeyOf(ctx, config);
+  if (record?.url && isAlive(record) && (await reachable(record.url, apiKey))) {
+    notice(ctx, `running ${ref} through the server at ${record.url} (symbi up, pid ${record.pid})`);
+    return runThrough(ctx, new ApiBackend(record.url, apiKey), ref, options.input, options.wait);
+  }
+  if (!options.wait) {
+    const backend = new StoreBackend(await createRuntime({ config, location, env: ctx.io.env, cwd: ctx.io.cwd }), cliActor(ctx.io.env));
+    notice(ctx, 'no server is running on this store; the run waits for the next `symbi up`');
+    return runThrough(ctx, backend, ref, options.input, false);
+  }
+  notice(ctx, `no server is running on this store; running ${ref} in this process`);
+  return runInProcess(ctx, config, ref, options);
+}

@@ -1,0 +1,162 @@
+import { isIP } from 'node:net';
+import { Command, Option } from 'commander';
+import type { RunningServer } from '@symbi/server';
+import { collect, integerOption, loadCliConfig, notice, print } from '../command-support.js';
+import { CliError, UsageError } from '../errors.js';
+import type { CommandContext } from '../io.js';
+import { DEFAULT_LOG_FILE, LOG_LEVELS, openFileLog, type FileLog } from '../logging.js';
+import { relativeTime } from '../output/format.js';
+import { scheduleText } from '../output/views.js';
+import { examples, type Registrar } from '../program.js';
+import { attachRunPrinter } from '../run-printer.js';
+import { createRuntime, loadAgentFiles, syncSchedules, undeclaredAgents, type SymbiRuntime } from '../runtime.js';
+import { writeServerRecord, type ServerRecord } from '../server-record.js';
+import { describeStore, resolveStoreLocation } from '../store-location.js';
+
+/** Options of `symbi up`. */
+interface UpOptions {
+  file: string[];
+  port?: number;
+  host?: string;
+  logFile: string;
+  logLevel: string;
+}
+
+/** Exit status after a second Ctrl-C cut the graceful stop short (128 + SIGINT). */
+const EXIT_FORCED = 130;
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+/** Resolves on the first SIGINT or SIGTERM; a second one exits at once. */
+function shutdownSignal(ctx: CommandContext, log: FileLog): Promise<string> {
+  return new Promise((resolve) => {
+    let received = false;
+    const onSignal = (signal: string) => {
+      if (received) {
+        notice(ctx, 'stopping now: runs still in flight end interrupted and are retried after a restart');
+        log.for('cli').warn({ signal }, 'forced stop');
+        log.flush();
+        process.exit(EXIT_FORCED);
+      }
+      received = true;
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+async function listen(ctx: CommandContext, runtime: SymbiRuntime, log: FileLog, options: UpOptions): Promise<RunningServer> {
+  const { api } = runtime.config;
+  const host = options.host ?? api.host;
+  const apiKey = ctx.globals.apiKey ?? api.apiKey;
+  if (apiKey === null && !isLoopback(host)) {
+    throw new UsageError(`refusing to serve the API on ${host} without an API key`, 'set --api-key, SYMBI_API_KEY or [api] api_key, or listen on 127.0.0.1');
+  }
+  const { startServer } = await import('@symbi/server');
+  try {
+    return await startServer({
+      scheduler: runtime.scheduler,
+      host,
+      port: options.port ?? api.port,
+      ...(apiKey === null ? {} : { apiKey }),
+      openHealth: api.openHealth,
+      openMetrics: api.openMetrics,
+      logger: log.for('server'),
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new CliError(`${host}:${options.port ?? api.port} is already in use`, 'choose another port with --port or [api] listen');
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new CliError(`cannot listen on ${host}`, 'check --host or [api] listen');
+    throw error;
+  }
+}
+
+/** `symbi up`: load, sync, start, serve, and stop gracefully on a signal. */
+async function up(ctx: CommandContext, options: UpOptions): Promise<void> {
+  const config = loadCliConfig(ctx);
+  const location = resolveStoreLocation(ctx.globals.db, config);
+  const files = loadAgentFiles(options.file, ctx.io.cwd);
+  const log = await openFileLog(options.logFile, options.logLevel as never);
+  const cliLog = log.for('cli');
+  const store = describeStore(location, ctx.io.cwd);
+  const runtime = await createRuntime({ config, location, files, log, env: ctx.io.env, cwd: ctx.io.cwd });
+  const { out } = ctx;
+  let server: RunningServer | null = null;
+  try {
+    await runtime.init();
+    print(ctx, `${out.bold('symbi')} ${out.dim(`store ${store}`)}\n`);
+    if (files.files.length === 0) notice(ctx, `${ctx.err.paint('yellow', 'note:')} no --file given; running the jobs already in the store`);
+    const now = ctx.io.now();
+    const synced = await syncSchedules(runtime, 'symbi up');
+    const nameWidth = Math.max(0, ...synced.map(({ job }) => job.name.length));
+    const schedules = synced.map(({ job }) => scheduleText({ cron_expr: job.cronExpr, at: job.at, timezone: job.timezone }));
+    const scheduleWidth = Math.max(0, ...schedules.map((text) => text.length));
+    synced.forEach(({ job, action }, i) => {
+      const next = job.nextRun === null ? job.status : `next run ${relativeTime(job.nextRun, now)}`;
+      const paint = action === 'created' ? 'green' : action === 'updated' ? 'yellow' : 'grey';
+      const columns = `${out.bold(job.name.padEnd(nameWidth))}  ${(schedules[i] as string).padEnd(scheduleWidth)}  ${out.dim(next)}`;
+      print(ctx, `  ${out.paint(paint, action.padEnd(9))} ${columns}\n`);
+      cliLog.info({ job: job.name, job_id: job.id, action }, `schedule ${action}`);
+    });
+    for (const { schedule, agent } of undeclaredAgents(files)) {
+      notice(ctx, `${ctx.err.paint('yellow', 'warning:')} schedule ${schedule} uses agent ${agent}, which no loaded file declares; its runs will fail`);
+    }
+    server = await listen(ctx, runtime, log, options);
+    attachRunPrinter(runtime.scheduler, ctx.io.stdout, out, log.for('run'));
+    await runtime.scheduler.start();
+    const record: ServerRecord = {
+      pid: process.pid,
+      url: server.url,
+      store,
+      config: config.file,
+      files: files.files,
+      started_at: new Date().toISOString(),
+      stopped_at: null,
+    };
+    writeServerRecord(ctx.io.cwd, record);
+    const jobs = await runtime.store.countJobs();
+    const keyNote = ctx.globals.apiKey ?? config.api.apiKey ? 'API key required' : 'no API key';
+    print(ctx, `${out.paint('green', '●')} scheduling ${jobs.active} active job${jobs.active === 1 ? '' : 's'} (${jobs.paused} paused)\n`);
+    print(ctx, `${out.paint('green', '●')} API listening on ${out.bold(server.url)} ${out.dim(`(${keyNote})`)}\n`);
+    print(ctx, `${out.dim(`  log ${log.file} · Ctrl-C to stop`)}\n`);
+    cliLog.info({ url: server.url, store, files: files.files, pid: process.pid }, 'symbi up');
+
+    const signal = await shutdownSignal(ctx, log);
+    const inFlight = runtime.scheduler.metrics.inFlight;
+    const wait = inFlight > 0 ? `, waiting up to ${config.scheduler.shutdownTimeoutSeconds}s for ${inFlight} run${inFlight === 1 ? '' : 's'} in flight` : '';
+    print(ctx, `${out.paint('yellow', '●')} ${signal}: stopping${wait}…\n`);
+    cliLog.info({ signal, in_flight: inFlight }, 'stopping');
+    await server.close();
+    server = null;
+    await runtime.scheduler.stop();
+    writeServerRecord(ctx.io.cwd, { ...record, stopped_at: new Date().toISOString() });
+    print(ctx, `${out.paint('green', '●')} stopped\n`);
+    cliLog.info({}, 'stopped');
+  } finally {
+    await server?.close();
+    await runtime.close();
+    log.flush();
+  }
+}
+
+/** Registers `symbi up`. */
+export function registerUp(program: Command, registrar: Registrar): void {
+  examples(
+    program
+      .command('up')
+      .description('run the scheduler: load agents and schedules, upsert the jobs by name, serve the HTTP API, stop gracefully on Ctrl-C')
+      .option('-f, --file <file>', '.symbi file with agent and schedule blocks (repeatable)', collect, [])
+      .option('--port <port>', 'API port (default from [api] listen, 8080; 0 picks a free one)', integerOption(0))
+      .option('--host <host>', 'API interface (default from [api] listen, 127.0.0.1)')
+      .option('--log-file <path>', 'structured JSON log', DEFAULT_LOG_FILE)
+      .addOption(new Option('--log-level <level>', 'lowest level written to the log').choices(LOG_LEVELS).default('info').env('SYMBI_LOG_LEVEL')),
+    [
+      'symbi up --config examples/agents/symbi.toml --file examples/agents/scheduler.symbi',
+      'symbi up --file agents.symbi --db postgres://symbi@db:5432/symbi --port 9090',
+      'SYMBI_API_KEY=secret symbi up --file agents.symbi --host 0.0.0.0',
+    ],
+  ).action(registrar.action(async (ctx, options: UpOptions) => up(ctx, options)));
+}
