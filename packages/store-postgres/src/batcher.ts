@@ -20,7 +20,7 @@ export interface BatcherOptions<Request, Result> {
  * Group commit for hot writes: requests made while every lane is busy are merged into the next
  * batch, so a burst of N writes costs a few statements and one commit instead of N of each. A lone
  * request runs at once, alone, with no added wait. When a batch fails, its requests run again one
- * by one, so only the request at fault fails.
+ * by one, in order, so only the request at fault fails.
  */
 export class Batcher<Request, Result> {
   private queue: Pending<Request, Result>[] = [];
@@ -79,7 +79,8 @@ export class Batcher<Request, Result> {
         batch[0]?.reject(error);
         return;
       }
-      await Promise.all(batch.map((pending) => this.flush([pending])));
+      // One after the other, so that the requests still reach the database in call order.
+      for (const pending of batch) await this.flush([pending]);
     }
   }
 }

@@ -20,8 +20,8 @@ const MIGRATIONS: readonly Migration[] = [
     // predicate it meets, so the run indexes are few and mostly partial: the queue, waiting runs,
     // in-flight runs (job load), held leases, the delivery outbox, and statuses worth looking up
     // (all but the busy `scheduled`, `running` and `succeeded`). Per-job history has its index;
-    // a listing across all jobs without a status scans. Job rows leave room on their pages so that
-    // counter updates stay HOT (no index writes).
+    // a listing across all jobs without a status scans. Job and session rows leave room on their
+    // pages so that counter and summary updates stay HOT (no index writes).
     sql: (s) => `
       CREATE TABLE ${s}.jobs (
         id text COLLATE "C" NOT NULL,
@@ -109,7 +109,7 @@ const MIGRATIONS: readonly Migration[] = [
         updated_at timestamptz NOT NULL,
         CONSTRAINT sessions_pkey PRIMARY KEY (job_id),
         CONSTRAINT sessions_job_fkey FOREIGN KEY (job_id) REFERENCES ${s}.jobs (id) ON DELETE CASCADE
-      );
+      ) WITH (fillfactor = 70);
 
       CREATE TABLE ${s}.audit_events (
         id text COLLATE "C" NOT NULL,

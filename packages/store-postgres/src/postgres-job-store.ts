@@ -43,6 +43,7 @@ import {
   runPatchToRow,
   runToRow,
   storable,
+  writeDate,
   type Row,
 } from './row-mapping.js';
 import { finishRuns, patchInput, type FinishItem, type FinishResult } from './run-finishing.js';
@@ -61,16 +62,23 @@ export interface PostgresJobStoreOptions {
   schema?: string;
   /** `NOTIFY` channel shared by the instances on this schema; default `<schema>_changes`. */
   notifyChannel?: string;
+  /**
+   * Size of the pool the store creates (ignored with `pool`); default 16: a claim, two batches of
+   * each kind of hot write in flight, and the `LISTEN` connection, with room to spare.
+   */
+  maxConnections?: number;
 }
 
 const DEFAULT_LIST_LIMIT = 100;
+const DEFAULT_MAX_CONNECTIONS = 16;
 
 /**
- * Batches of run updates and of finishes in flight at once. Few lanes make bursts queue up into
- * large batches (one commit each) rather than contend for the disk one commit per run.
+ * Batches of each kind in flight at once, and their size. Few lanes make bursts queue up into large
+ * batches (one commit and one connection each) rather than contend for the disk and the pool one
+ * commit per call.
  */
-const WRITE_LANES = 2;
-const MAX_WRITE_BATCH = 200;
+const BATCH_LANES = 2;
+const MAX_BATCH = 200;
 
 interface UpdateRequest {
   runId: string;
@@ -109,6 +117,9 @@ export class PostgresJobStore implements JobStore {
   private readonly changes: ChangeListener;
   private readonly updates: Batcher<UpdateRequest, JobRunRecord | null>;
   private readonly finishes: Batcher<FinishItem, FinishResult>;
+  private readonly sessionReads: Batcher<string, SessionState | null>;
+  private readonly sessionWrites: Batcher<Row, void>;
+  private readonly auditWrites: Batcher<Row, void>;
 
   constructor(options: PostgresJobStoreOptions = {}) {
     this.schema = options.schema ?? 'symbi';
@@ -119,7 +130,13 @@ export class PostgresJobStore implements JobStore {
     // JIT compilation costs tens of milliseconds and pays off only for long analytic queries; the
     // planner's estimates for the claim queries can cross its threshold, so it is off for our
     // connections (a connection string may still say otherwise).
-    const pool = options.pool ?? new pg.Pool({ options: '-c jit=off', ...(options.connectionString === undefined ? {} : { connectionString: options.connectionString }) });
+    const pool =
+      options.pool ??
+      new pg.Pool({
+        options: '-c jit=off',
+        max: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+        ...(options.connectionString === undefined ? {} : { connectionString: options.connectionString }),
+      });
     if (this.ownsPool) {
       // An idle connection that breaks is dropped by the pool; the next query opens a fresh one.
       // Without a listener the 'error' event would crash the process.
@@ -128,18 +145,15 @@ export class PostgresJobStore implements JobStore {
     this.db = new Database(pool);
     this.sql = new Statements(this.quotedSchema);
     this.changes = new ChangeListener(pool, this.notifyChannel, quotedChannel, this.instanceId);
-    this.updates = new Batcher({
-      execute: (requests) => this.updateRuns(requests),
-      keyOf: (request) => request.runId,
-      lanes: WRITE_LANES,
-      maxBatch: MAX_WRITE_BATCH,
-    });
-    this.finishes = new Batcher({
-      execute: (items) => this.db.transaction('finish runs', (tx) => finishRuns(tx, this.sql, items)),
-      keyOf: (item) => item.runId,
-      lanes: WRITE_LANES,
-      maxBatch: MAX_WRITE_BATCH,
-    });
+    this.updates = batcher((requests: UpdateRequest[]) => this.updateRuns(requests), (request) => request.runId);
+    this.finishes = batcher(
+      (items: FinishItem[]) => this.db.transaction('finish runs', (tx) => finishRuns(tx, this.sql, items)),
+      (item) => item.runId,
+    );
+    this.sessionReads = batcher((jobIds: string[]) => this.loadSessions(jobIds), (jobId) => jobId);
+    this.sessionWrites = batcher((rows: Row[]) => this.saveSessions(rows), (row) => row.job_id as string);
+    // One lane: appends then reach the log in call order, even concurrent ones.
+    this.auditWrites = batcher((rows: Row[]) => this.appendAudits(rows), (row) => row.id as string, 1);
   }
 
   /** Creates the schema and applies pending migrations; concurrent calls from many instances are safe. */
@@ -161,7 +175,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async saveJob(job: CronJobDefinition, options: { expectedVersion?: number } = {}): Promise<CronJobDefinition> {
-    const values = [JSON.stringify(jobToRow(job)), job.id, new Date(), options.expectedVersion ?? null];
+    const values = [JSON.stringify(jobToRow(job)), job.id, options.expectedVersion ?? null];
     const { rows } = await this.db.query('save job', this.sql.saveJob, values);
     if (rows[0] !== undefined) return rowToJob(rows[0]);
     const current = await this.db.query('save job', this.sql.jobVersion, [job.id]);
@@ -210,9 +224,11 @@ export class PostgresJobStore implements JobStore {
     const limit = count('limit', request.limit) ?? 0;
     const leaseUntil = new Date(request.now.getTime() + request.leaseMs);
     return this.db.transaction('claim due runs', async (tx) => {
-      const due = await tx.query(this.sql.lockDueJobs, [request.now, limit]);
-      if (due.rows.length > 0) await this.applyFirePlans(tx, due.rows, request);
-      const claimed = await tx.query(this.sql.claimRuns, [request.now, limit, request.owner, leaseUntil]);
+      const locked = await tx.query(this.sql.lockJobs, [request.now, limit]);
+      const due = locked.rows.flatMap((row) => (row.due === null ? [] : [row.due as Row]));
+      const slotJobs = locked.rows.flatMap((row) => (row.slot === null ? [] : [row.slot as string]));
+      if (due.length > 0) await this.applyFirePlans(tx, due, request);
+      const claimed = await tx.query(this.sql.claimRuns, [request.now, limit, request.owner, leaseUntil, slotJobs]);
       return toClaimedRuns(claimed.rows, (run) => run.dueAt);
     });
   }
@@ -310,22 +326,19 @@ export class PostgresJobStore implements JobStore {
     return toClaimedRuns(rows, (run) => run.completedAt ?? run.scheduledFor);
   }
 
+  /** A job's session; reads made while others are in flight share one statement. */
   async loadSession(jobId: string): Promise<SessionState | null> {
-    const { rows } = await this.db.query('load session', this.sql.loadSession, [jobId]);
-    return rows[0] === undefined ? null : rowToSession(rows[0]);
+    return this.sessionReads.submit(jobId);
   }
 
+  /** Stores a job's session; writes made while others are in flight share one statement and commit. */
   async saveSession(jobId: string, state: SessionState): Promise<void> {
-    try {
-      const row = storable({ summary: state.summary, history: state.history });
-      await this.db.query('save session', this.sql.saveSession, [jobId, row.summary, JSON.stringify(row.history), state.updatedAt]);
-    } catch (error) {
-      throw jobMissing(error, jobId);
-    }
+    await this.sessionWrites.submit(storable({ job_id: jobId, summary: state.summary, history: state.history, updated_at: writeDate('updated_at', state.updatedAt) }));
   }
 
+  /** Appends an audit event; appends made while others are in flight share one statement and commit. */
   async appendAudit(event: AuditEvent): Promise<void> {
-    await this.db.query('append audit event', this.sql.appendAudit, [JSON.stringify(auditToRow(event))]);
+    await this.auditWrites.submit(auditToRow(event));
   }
 
   async queryAudit(filter: AuditFilter = {}): Promise<AuditEvent[]> {
@@ -366,6 +379,27 @@ export class PostgresJobStore implements JobStore {
       if (plan.cancelActive === true) cancelJobs.push(job.id);
     }
     await tx.query(this.sql.applyFirePlans, [JSON.stringify(advanced), JSON.stringify(runs), cancelJobs]);
+  }
+
+  private async loadSessions(jobIds: string[]): Promise<(SessionState | null)[]> {
+    const { rows } = await this.db.query('load sessions', this.sql.loadSessions, [jobIds]);
+    const found = new Map(rows.map((row) => [row.job_id as string, rowToSession(row)]));
+    return jobIds.map((jobId) => found.get(jobId) ?? null);
+  }
+
+  private async saveSessions(rows: Row[]): Promise<void[]> {
+    try {
+      await this.db.query('save sessions', this.sql.saveSessions, [JSON.stringify(rows)]);
+    } catch (error) {
+      // Alone in its batch (after a failed batch is split), a missing job can be named.
+      throw rows.length === 1 ? jobMissing(error, rows[0]?.job_id as string) : error;
+    }
+    return rows.map(() => undefined);
+  }
+
+  private async appendAudits(rows: Row[]): Promise<void[]> {
+    await this.db.query('append audit events', this.sql.appendAudits, [JSON.stringify(rows)]);
+    return rows.map(() => undefined);
   }
 
   private async updateRuns(requests: UpdateRequest[]): Promise<(JobRunRecord | null)[]> {
@@ -411,6 +445,15 @@ function toClaimedRuns(rows: Row[], orderedBy: (run: JobRunRecord) => Date): Cla
   return rows
     .map((row) => ({ run: rowToRun(row), job: jobOf(row.job_id as string) }))
     .sort((a, b) => orderedBy(a.run).getTime() - orderedBy(b.run).getTime() || (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0));
+}
+
+/** A {@link Batcher} with this store's batch size. */
+function batcher<Request, Result>(
+  execute: (requests: Request[]) => Promise<Result[]>,
+  keyOf: (request: Request) => string,
+  lanes = BATCH_LANES,
+): Batcher<Request, Result> {
+  return new Batcher({ execute, keyOf, lanes, maxBatch: MAX_BATCH });
 }
 
 /** A foreign-key violation on a job id means the job does not exist. */

@@ -108,7 +108,7 @@ function readRequiredDate(value: unknown): Date {
 }
 
 /** Rejects invalid dates up front: JSON would silently turn them into null. */
-function writeDate(field: string, value: Date | null): Date | null {
+export function writeDate(field: string, value: Date | null): Date | null {
   if (value === null) return null;
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
     throw new ValidationError(field, 'must be a valid date', String(value));

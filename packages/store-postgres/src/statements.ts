@@ -17,9 +17,9 @@ const patchAssignments = Object.values(RUN_PATCH_COLUMNS)
 const FINISH_JOB_COLUMNS = ['run_count', 'failure_count', 'consecutive_failures', 'last_run', 'status', 'version', 'updated_at'];
 
 /** Columns `saveJob` replaces: everything but the id, creation time, history counters and version. */
-const SAVED_JOB_COLUMNS = JOB_COLUMNS.filter(
-  (column) => !['id', 'created_at', 'run_count', 'failure_count', 'last_run', 'updated_at', 'version'].includes(column),
-).join(', ');
+const SAVED_JOB_COLUMNS = JOB_COLUMNS.filter((column) => !['id', 'created_at', 'run_count', 'failure_count', 'last_run', 'version'].includes(column)).join(
+  ', ',
+);
 
 /** SQL condition: run `a` occupies a concurrency slot of its job (the `active` of `JobLoad`). */
 const OCCUPIES_SLOT = `(a.status = 'running' OR (a.status = 'scheduled' AND NOT a.wait_for_slot))`;
@@ -73,7 +73,7 @@ export class Statements {
   readonly jobByName: string;
   readonly countJobs: string;
   readonly nextWakeAt: string;
-  readonly lockDueJobs: string;
+  readonly lockJobs: string;
   readonly applyFirePlans: string;
   readonly claimRuns: string;
   readonly insertRuns: string;
@@ -84,9 +84,9 @@ export class Statements {
   readonly renewLeases: string;
   readonly lockExpiredRuns: string;
   readonly claimDeliveries: string;
-  readonly loadSession: string;
-  readonly saveSession: string;
-  readonly appendAudit: string;
+  readonly loadSessions: string;
+  readonly saveSessions: string;
+  readonly appendAudits: string;
   readonly notify = 'SELECT pg_notify($1, $2)';
 
   constructor(private readonly s: string) {
@@ -94,8 +94,8 @@ export class Statements {
       SELECT ${jobColumns} FROM json_populate_record(NULL::${s}.jobs, $1::json) RETURNING *`;
     this.saveJob = `UPDATE ${s}.jobs j SET (${SAVED_JOB_COLUMNS}) =
         (SELECT ${SAVED_JOB_COLUMNS} FROM json_populate_record(NULL::${s}.jobs, $1::json)),
-        updated_at = $3, version = j.version + 1
-      WHERE j.id = $2 AND ($4::integer IS NULL OR j.version = $4) RETURNING j.*`;
+        version = j.version + 1
+      WHERE j.id = $2 AND ($3::integer IS NULL OR j.version = $3) RETURNING j.*`;
     this.jobVersion = `SELECT version FROM ${s}.jobs WHERE id = $1`;
     this.deleteJob = `DELETE FROM ${s}.jobs WHERE id = $1`;
     this.jobById = `SELECT * FROM ${s}.jobs WHERE id = $1`;
@@ -109,20 +109,37 @@ export class Statements {
           WHERE owner IS NOT NULL AND status IN ('scheduled', 'awaiting_approval', 'running'))
       ) AS at`;
 
-    // Claim, step 1: lock due jobs (skipping those another claimer holds) with their load.
+    // Claim, step 1: lock the due jobs with their load, and the jobs whose waiting runs are due,
+    // skipping jobs another claimer holds. A waiting run is only claimed under its job's lock, and
+    // by a later statement, whose fresh snapshot sees every claim committed before the lock was
+    // ours: two claimers can never both fill a job's last free slot.
     // NO KEY UPDATE rather than UPDATE, so inserts of runs (whose foreign key takes KEY SHARE on
-    // the job) neither block nor get skipped by this lock.
-    this.lockDueJobs = `SELECT j.*, l.active, l.waiting
-      FROM ${s}.jobs j
-      CROSS JOIN LATERAL (
-        SELECT count(*) FILTER (WHERE ${OCCUPIES_SLOT})::integer AS active,
-               count(*) FILTER (WHERE a.status = 'scheduled' AND a.wait_for_slot)::integer AS waiting
-        FROM ${s}.runs a WHERE a.job_id = j.id AND a.status IN ('scheduled', 'running')
-      ) l
-      WHERE j.status = 'active' AND j.next_run <= $1
-      ORDER BY j.next_run
-      LIMIT $2
-      FOR NO KEY UPDATE OF j SKIP LOCKED`;
+    // the job) neither block nor get skipped by these locks.
+    this.lockJobs = `WITH due AS (
+        SELECT j.*, l.active, l.waiting
+        FROM ${s}.jobs j
+        CROSS JOIN LATERAL (
+          SELECT count(*) FILTER (WHERE ${OCCUPIES_SLOT})::integer AS active,
+                 count(*) FILTER (WHERE a.status = 'scheduled' AND a.wait_for_slot)::integer AS waiting
+          FROM ${s}.runs a WHERE a.job_id = j.id AND a.status IN ('scheduled', 'running')
+        ) l
+        WHERE j.status = 'active' AND j.next_run <= $1
+        ORDER BY j.next_run
+        LIMIT $2
+        FOR NO KEY UPDATE OF j SKIP LOCKED
+      ), slots AS (
+        SELECT j.id FROM ${s}.jobs j
+        WHERE j.id IN (
+          SELECT r.job_id FROM ${s}.runs r
+          WHERE r.status = 'scheduled' AND r.wait_for_slot AND r.due_at <= $1 AND ${NO_LIVE_LEASE}
+        )
+        ORDER BY j.id
+        LIMIT $2
+        FOR NO KEY UPDATE SKIP LOCKED
+      )
+      SELECT to_json(due) AS due, NULL AS slot FROM due
+      UNION ALL
+      SELECT NULL, id FROM slots`;
     // Claim, step 2: apply every plan of the batch at once.
     this.applyFirePlans = `WITH advanced AS (
         UPDATE ${s}.jobs j SET (next_run, status, version, updated_at) = (p.next_run, p.status, p.version, p.updated_at)
@@ -134,8 +151,9 @@ export class Statements {
       )
       SELECT 1`;
     // Claim, step 3: own queued runs, lowest dueAt first. Runs waiting for a slot come from their
-    // own small index, and are only taken while their job has a free slot, counting the waiting
-    // runs taken in this same batch; taking one clears its flag, so it holds its slot from then on.
+    // own small index, only of the jobs locked in step 1 (`$5`), and only while their job has a free
+    // slot, counting the waiting runs taken in this same batch; taking one clears its flag, so it
+    // holds its slot from then on.
     this.claimRuns = `WITH plain AS (
         SELECT r.id, r.job_id, r.due_at, false AS wait_for_slot, 0::bigint AS active
         FROM ${s}.runs r
@@ -146,7 +164,8 @@ export class Statements {
       ), waiting AS (
         SELECT r.id, r.job_id, r.due_at, true AS wait_for_slot, ${activeRunsOf(s)} AS active
         FROM ${s}.runs r
-        WHERE r.status = 'scheduled' AND r.wait_for_slot AND r.due_at <= $1 AND ${NO_LIVE_LEASE} AND ${hasFreeSlot(s)}
+        WHERE r.job_id = ANY($5::text[]) AND r.status = 'scheduled' AND r.wait_for_slot AND r.due_at <= $1
+          AND ${NO_LIVE_LEASE} AND ${hasFreeSlot(s)}
         ORDER BY r.due_at, r.id
         LIMIT $2
         FOR NO KEY UPDATE OF r SKIP LOCKED
@@ -215,11 +234,15 @@ export class Statements {
         RETURNING r.*
       )
       ${this.withTheirJobs('claimed')}`;
-    this.loadSession = `SELECT * FROM ${s}.sessions WHERE job_id = $1`;
-    this.saveSession = `INSERT INTO ${s}.sessions (job_id, summary, history, updated_at) VALUES ($1, $2, $3::jsonb, $4)
+    this.loadSessions = `SELECT * FROM ${s}.sessions WHERE job_id = ANY($1::text[])`;
+    this.saveSessions = `INSERT INTO ${s}.sessions (job_id, summary, history, updated_at)
+        SELECT job_id, summary, history, updated_at FROM json_populate_recordset(NULL::${s}.sessions, $1::json)
       ON CONFLICT (job_id) DO UPDATE SET summary = excluded.summary, history = excluded.history, updated_at = excluded.updated_at`;
-    this.appendAudit = `INSERT INTO ${s}.audit_events (id, type, at, job_id, run_id, actor, details)
-      SELECT id, type, at, job_id, run_id, actor, details FROM json_populate_record(NULL::${s}.audit_events, $1::json)`;
+    // In array order, so events of equal time keep the order they were appended in.
+    this.appendAudits = `INSERT INTO ${s}.audit_events (id, type, at, job_id, run_id, actor, details)
+      SELECT p.id, p.type, p.at, p.job_id, p.run_id, p.actor, p.details
+      FROM json_array_elements($1::json) WITH ORDINALITY AS e(doc, n), json_populate_record(NULL::${s}.audit_events, e.doc) p
+      ORDER BY e.n`;
   }
 
   /** Jobs matching `where`, by name. */

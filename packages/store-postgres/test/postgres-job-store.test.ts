@@ -1,4 +1,5 @@
-import { newRun, type CronJobDefinition, type FinishPlan, type FirePlan, type JobRunRecord } from '@symbi/core';
+import { ConflictError, JobNotFoundError, newRun, type AuditEvent, type CronJobDefinition, type FinishPlan, type FirePlan, type JobRunRecord } from '@symbi/core';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterEach, beforeAll, expect, it, vi } from 'vitest';
 import type { PostgresJobStore } from '@symbi/store-postgres';
@@ -152,5 +153,23 @@ describePostgres('PostgresJobStore', () => {
     expect([ub, uc]).toEqual([null, null]);
     expect(await store.getRun(b!.id)).toEqual(b);
     expect(await store.getRun(c!.id)).toEqual(c);
+  });
+
+  it('saves and loads concurrent sessions together, failing only the one of a missing job', async () => {
+    const jobs = await Promise.all(Array.from({ length: 5 }, () => store.createJob(makeJob({ nextRun: null }))));
+    const state = (i: number) => ({ summary: `summary ${i}`, history: [{ role: 'assistant' as const, content: `said ${i}`, at: at(i).toISOString() }], updatedAt: at(i) });
+    const saved = await Promise.allSettled([...jobs.map((job, i) => store.saveSession(job.id, state(i))), store.saveSession('no-such-job', state(9))]);
+    expect(saved.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+    expect((saved[5] as PromiseRejectedResult).reason).toBeInstanceOf(JobNotFoundError);
+    expect(await Promise.all([...jobs.map((job) => store.loadSession(job.id)), store.loadSession('no-such-job')])).toEqual([...jobs.map((_, i) => state(i)), null]);
+  });
+
+  it('appends concurrent audit events together in call order, failing only a duplicate id', async () => {
+    const job = await store.createJob(makeJob({ nextRun: null }));
+    const events: AuditEvent[] = Array.from({ length: 6 }, (_, i) => ({ id: randomUUID(), type: 'CronJobExecuted', at: at(0), jobId: job.id, runId: null, actor: `actor-${i}`, details: { i } }));
+    const appended = await Promise.allSettled([...events.map((event) => store.appendAudit(event)), store.appendAudit({ ...events[0]!, actor: 'impostor' })]);
+    expect(appended.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+    expect((appended[6] as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+    expect(await store.queryAudit({ jobId: job.id })).toEqual([...events].reverse());
   });
 });

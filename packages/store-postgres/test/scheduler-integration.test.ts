@@ -1,0 +1,42 @@
+import { CronScheduler, systemClock } from '@symbi/core';
+import { FakeExecutor } from '@symbi/core/testing';
+import { expect, it } from 'vitest';
+import { describePostgres, useSchema } from './support/postgres.js';
+
+const JOBS = 8;
+const FIRES_PER_JOB = 3;
+
+describePostgres('CronScheduler on PostgresJobStore', () => {
+  const db = useSchema();
+
+  // Real time on purpose: what is under test is two processes' worth of schedulers coordinating
+  // through the database (locks, leases, NOTIFY), which a virtual clock cannot drive.
+  it('two instances on one schema run every fire exactly once between them', async () => {
+    const stores = [await db.open(), await db.open()];
+    const executor = new FakeExecutor(systemClock, {}, { durationMs: 20 });
+    const schedulers = stores.map(
+      (store, i) => new CronScheduler({ store, executor, clock: systemClock, config: { instanceId: `instance-${i}`, tickIntervalMs: 200, shutdownTimeoutMs: 5_000 } }),
+    );
+    await Promise.all(schedulers.map((scheduler) => scheduler.start()));
+    try {
+      for (let i = 0; i < JOBS; i++) await schedulers[i % 2]!.add({ name: `every-second-${i}`, agentId: 'agent', cronExpr: '* * * * * *' });
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const succeeded = await stores[0]!.listRuns({ status: 'succeeded', limit: 10_000 });
+        const perJob = new Map<string, number>();
+        for (const run of succeeded) perJob.set(run.jobId, (perJob.get(run.jobId) ?? 0) + 1);
+        if (perJob.size === JOBS && [...perJob.values()].every((n) => n >= FIRES_PER_JOB)) break;
+        if (Date.now() > deadline) throw new Error(`only ${succeeded.length} runs succeeded in time`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      await Promise.all(schedulers.map((scheduler) => scheduler.stop()));
+    }
+    const runs = await stores[1]!.listRuns({ limit: 10_000 });
+    const fires = runs.map((run) => `${run.jobId}@${run.scheduledFor.toISOString()}#${run.attempt}`);
+    expect(new Set(fires).size).toBe(fires.length);
+    const executed = executor.calls.map((call) => call.request.run.id);
+    expect(new Set(executed).size).toBe(executed.length);
+    expect(runs.filter((run) => run.status === 'running')).toEqual([]);
+  });
+});
