@@ -1,1 +1,21 @@
-export {};
+export { SymbiontClient, type SymbiontClientOptions } from './symbiont-client.js';
+export {
+  ScheduleApi,
+  type ApprovalsOptions,
+  type AuditOptions,
+  type DecisionOptions,
+  type HistoryOptions,
+  type ListJobsOptions,
+} from './schedule-api.js';
+export type { FetchFunction } from './http-transport.js';
+export { toWireJob, type CreateJobInput, type DurationInput, type HeartbeatInput, type JobFields, type PolicyInput, type UpdateJobInput, type WireJobFields } from './job-input.js';
+export {
+  ConflictError,
+  NotFoundError,
+  SymbiontApiError,
+  SymbiontError,
+  SymbiontNetworkError,
+  UnauthorizedError,
+  ValidationFailedError,
+} from './errors.js';
+export type * from './wire-types.js';

@@ -115,7 +115,7 @@ describe('the dashboard in Chromium', () => {
   it('resets a dead-lettered job from its button', async () => {
     const page = await browser.newPage();
     await page.goto(`${live.url}/`);
-    await page.evaluate((key) => sessionStorage.setItem('symbi.apiKey', key), KEY);
+    await page.evaluate(`sessionStorage.setItem('symbi.apiKey', ${JSON.stringify(KEY)})`);
     await page.reload();
     await page.locator('#dead-letter-body button[data-action="reset"]').click();
     await expect.poll(() => page.locator('#dead-letter-body tr').count()).toBe(0);
