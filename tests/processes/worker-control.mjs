@@ -1,0 +1,174 @@
+/**
+ * Starting, killing and stopping `scheduler-worker.mjs` processes, and reading what they executed.
+ * Shared by the process tests (`tests/processes`) and the soak (`bench/soak.mjs`).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const workerFile = fileURLToPath(new URL('./scheduler-worker.mjs', import.meta.url));
+
+/** The packages a worker loads from their build output. */
+const WORKER_PACKAGES = ['core', 'store-postgres', 'store-sqlite'];
+
+/**
+ * Builds the packages the worker imports when one has no `dist` yet (the root `pnpm test` builds
+ * them before the tests, so this only happens when the process tests are run on their own).
+ */
+export function ensureBuilt() {
+  const missing = WORKER_PACKAGES.filter((pkg) => !existsSync(`${repoRoot}/packages/${pkg}/dist/index.js`));
+  if (missing.length === 0) return;
+  const filters = missing.flatMap((pkg) => ['--filter', `@symbi/${pkg}`]);
+  execFileSync('pnpm', [...filters, 'build'], { cwd: repoRoot, stdio: 'inherit' });
+}
+
+/**
+ * @typedef {object} WorkerOptions
+ * @property {string} instance  the scheduler's instance id (lease owner), also its log's name
+ * @property {string} log  JSON-lines file the worker appends its executions to
+ * @property {'postgres' | 'sqlite'} store
+ * @property {string} [url]  PostgreSQL connection string
+ * @property {string} [schema]  PostgreSQL schema
+ * @property {string} [path]  SQLite file
+ * @property {Record<string, number>} [settings]  worker flags without their dashes, e.g. `{ 'lease-ms': 2000 }`
+ */
+
+/**
+ * @typedef {object} WorkerExit
+ * @property {number | null} code
+ * @property {NodeJS.Signals | null} signal
+ * @property {string} stderr  everything the worker wrote to stderr
+ * @property {{ stopped?: boolean, interrupted?: number, errors?: number } | null} report  its final stdout line after a graceful stop
+ */
+
+/**
+ * A worker process.
+ * @typedef {object} WorkerProcess
+ * @property {string} instance
+ * @property {string} log
+ * @property {number} pid
+ * @property {Promise<void>} ready  resolves once the scheduler started (rejects if the process dies first)
+ * @property {Promise<WorkerExit>} exited
+ * @property {() => Promise<WorkerExit>} kill9  SIGKILL, the crash under test; resolves once it is gone
+ * @property {(timeoutMs?: number) => Promise<WorkerExit>} stop  SIGTERM (graceful stop), then SIGKILL after `timeoutMs`
+ */
+
+/**
+ * Spawns a worker.
+ * @param {WorkerOptions} options
+ * @returns {WorkerProcess}
+ */
+export function startWorker(options) {
+  const flags = ['--store', options.store, '--instance', options.instance, '--log', options.log];
+  if (options.url) flags.push('--url', options.url);
+  if (options.schema) flags.push('--schema', options.schema);
+  if (options.path) flags.push('--path', options.path);
+  for (const [name, value] of Object.entries(options.settings ?? {})) flags.push(`--${name}`, String(value));
+  const child = spawn(process.execPath, [workerFile, ...flags], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk.toString()));
+  /** @type {WorkerExit['report']} */
+  let report = null;
+  let onReady = () => {};
+  const lines = createInterface({ input: child.stdout });
+  lines.on('line', (line) => {
+    const message = JSON.parse(line);
+    if (message.ready) onReady();
+    if (message.stopped) report = message;
+  });
+  /** @type {Promise<WorkerExit>} */
+  const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr, report })));
+  /** @type {Promise<void>} */
+  const ready = new Promise((resolve, reject) => {
+    onReady = resolve;
+    void exited.then((exit) => reject(new Error(`worker ${options.instance} exited before it was ready (${exit.code ?? exit.signal}): ${exit.stderr}`)));
+  });
+  ready.catch(() => undefined);
+  return {
+    instance: options.instance,
+    log: options.log,
+    pid: /** @type {number} */ (child.pid),
+    ready,
+    exited,
+    kill9: () => {
+      child.kill('SIGKILL');
+      return exited;
+    },
+    stop: (timeoutMs = 30_000) => {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      return exited.finally(() => clearTimeout(timer));
+    },
+  };
+}
+
+/**
+ * One thing a worker's agent did, as logged.
+ * @typedef {object} Execution
+ * @property {'start' | 'end' | 'fail'} event  the agent started, succeeded, or failed on purpose
+ * @property {string} instance  the scheduler instance that ran it
+ * @property {string} runId
+ * @property {string} jobId
+ * @property {number} scheduledFor  the fire time, epoch ms
+ * @property {number} attempt
+ * @property {string} trigger
+ * @property {number} at  when it happened, epoch ms
+ */
+
+/**
+ * Every execution the given log files hold. A worker killed mid-write may leave a torn last line,
+ * which is ignored (the run it belongs to is judged from the runs table).
+ * @param {string[]} files
+ * @returns {Execution[]}
+ */
+export function readExecutions(files) {
+  /** @type {Execution[]} */
+  const executions = [];
+  for (const file of files) {
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (line === '') continue;
+      let parsed;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      executions.push({ ...parsed, scheduledFor: Date.parse(parsed.scheduledFor) });
+    }
+  }
+  return executions;
+}
+
+/**
+ * Runs the worker's agent started and has not finished (no `end` nor `fail`): what was in flight
+ * when it was killed.
+ * @param {Execution[]} executions
+ * @param {string} instance
+ * @returns {Execution[]}
+ */
+export function unfinishedStarts(executions, instance) {
+  const finished = new Set(executions.filter((e) => e.instance === instance && e.event !== 'start').map((e) => e.runId));
+  return executions.filter((e) => e.instance === instance && e.event === 'start' && !finished.has(e.runId));
+}
+
+/**
+ * Polls `check` every `everyMs` until it returns a truthy value, which it resolves with; rejects
+ * with `what` and the last value after `timeoutMs`.
+ * @template T
+ * @param {string} what
+ * @param {() => Promise<T> | T} check
+ * @param {{ timeoutMs: number, everyMs?: number }} limits
+ * @returns {Promise<NonNullable<T>>}
+ */
+export async function waitUntil(what, check, { timeoutMs, everyMs = 200 }) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return /** @type {NonNullable<T>} */ (value);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
