@@ -3,6 +3,7 @@ import {
   ConflictError,
   JOB_STATUSES,
   JobNotFoundError,
+  RUN_STATUSES,
   StoreError,
   ValidationError,
 } from '@symbi/core';
@@ -22,6 +23,7 @@ import type {
   RunFilter,
   RunGuard,
   RunPatch,
+  RunStatus,
   SessionState,
   StoreCapabilities,
   StoreChange,
@@ -309,9 +311,7 @@ export class PostgresJobStore implements JobStore {
   async listRuns(filter: RunFilter = {}): Promise<JobRunRecord[]> {
     const where = new Where();
     if (filter.jobId !== undefined) where.add('job_id = $?', filter.jobId);
-    if (filter.status !== undefined) {
-      where.add('status = ANY($?::text[])', Array.isArray(filter.status) ? filter.status : [filter.status]);
-    }
+    if (filter.status !== undefined) where.literal(`status IN (${runStatusList(filter.status)})`);
     if (filter.agentId !== undefined) where.add('agent_id = $?', filter.agentId);
     if (filter.since !== undefined) where.add('scheduled_for >= $?', filter.since);
     const text = this.sql.listRuns(where, count('limit', filter.limit) ?? DEFAULT_LIST_LIMIT);
@@ -445,6 +445,19 @@ function toClaimedRuns(rows: Row[], orderedBy: (run: JobRunRecord) => Date): Cla
   return rows
     .map((row) => ({ run: rowToRun(row), job: jobOf(row.job_id as string) }))
     .sort((a, b) => orderedBy(a.run).getTime() - orderedBy(b.run).getTime() || (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0));
+}
+
+/**
+ * The statuses of a run filter as SQL literals, checked against the known statuses. Written into
+ * the statement rather than bound, so the planner can match the partial status index to them.
+ */
+function runStatusList(status: RunStatus | RunStatus[]): string {
+  const statuses = Array.isArray(status) ? status : [status];
+  if (statuses.length === 0) return 'NULL';
+  for (const value of statuses) {
+    if (!RUN_STATUSES.includes(value)) throw new ValidationError('status', `must be one of ${RUN_STATUSES.join(', ')}`, value);
+  }
+  return statuses.map((value) => `'${value}'`).join(', ');
 }
 
 /** A {@link Batcher} with this store's batch size. */

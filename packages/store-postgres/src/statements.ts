@@ -17,9 +17,8 @@ const patchAssignments = Object.values(RUN_PATCH_COLUMNS)
 const FINISH_JOB_COLUMNS = ['run_count', 'failure_count', 'consecutive_failures', 'last_run', 'status', 'version', 'updated_at'];
 
 /** Columns `saveJob` replaces: everything but the id, creation time, history counters and version. */
-const SAVED_JOB_COLUMNS = JOB_COLUMNS.filter((column) => !['id', 'created_at', 'run_count', 'failure_count', 'last_run', 'version'].includes(column)).join(
-  ', ',
-);
+const KEPT_JOB_COLUMNS = ['id', 'created_at', 'run_count', 'failure_count', 'last_run', 'version'];
+const SAVED_JOB_COLUMNS = JOB_COLUMNS.filter((column) => !KEPT_JOB_COLUMNS.includes(column)).join(', ');
 
 /** SQL condition: run `a` occupies a concurrency slot of its job (the `active` of `JobLoad`). */
 const OCCUPIES_SLOT = `(a.status = 'running' OR (a.status = 'scheduled' AND NOT a.wait_for_slot))`;
@@ -45,6 +44,12 @@ export class Where {
   add(condition: string, value: unknown): this {
     this.values.push(value);
     this.conditions.push(condition.replace('$?', `$${this.values.length}`));
+    return this;
+  }
+
+  /** Adds a condition holding no parameter (its values already checked and written as literals). */
+  literal(condition: string): this {
+    this.conditions.push(condition);
     return this;
   }
 
