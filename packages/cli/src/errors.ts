@@ -62,6 +62,25 @@ function codeOf(error: unknown): string | undefined {
   return undefined;
 }
 
+/** What to run next after an error answered by the HTTP API, by its code. */
+const API_HINTS: Record<string, string> = {
+  JOB_NOT_FOUND: 'see: symbi cron list',
+  RUN_NOT_FOUND: 'see: symbi cron history <job>',
+  CONFLICT: 'see: symbi cron list',
+  INVALID_STATE: 'see: symbi cron status <job>',
+};
+
+/** An error of `@symbi/client` (recognised by shape, so the client need not be loaded). */
+function apiFailure(error: unknown): { message: string; hint: string | null } | null {
+  if (!(error instanceof Error)) return null;
+  if (error.name === 'SymbiontNetworkError') return { message: `cannot reach the server: ${error.message}`, hint: 'is symbi up running? check --api or SYMBI_API_URL' };
+  const { status, code } = error as { status?: unknown; code?: unknown };
+  if (typeof status !== 'number' || typeof code !== 'string') return null;
+  if (status === 401) return { message: 'the server refused the API key', hint: 'set --api-key or SYMBI_API_KEY' };
+  if (status === 403) return { message: error.message, hint: 'use an API key that may write' };
+  return { message: error.message, hint: API_HINTS[code] ?? null };
+}
+
 /** What to run next after a core error, by its class. */
 function hintFor(error: SchedulerError): string | null {
   if (error instanceof JobNotFoundError) return 'see: symbi cron list';
@@ -82,6 +101,8 @@ export function reportError(error: unknown, env: Record<string, string | undefin
   if (error instanceof CliError) return { message: line(error.message, error.hint), exitCode: error.exitCode };
   if (error instanceof ValidationError) return { message: line(error.message, null), exitCode: EXIT_ERROR };
   if (error instanceof SchedulerError) return { message: line(error.message, hintFor(error)), exitCode: EXIT_ERROR };
+  const api = apiFailure(error);
+  if (api) return { message: line(api.message, api.hint), exitCode: EXIT_ERROR };
   const connection = codeOf(error);
   const message = error instanceof Error ? error.message : String(error);
   if (connection) return { message: line(`cannot connect: ${message || connection}`, 'check --db, SYMBI_DB or --api'), exitCode: EXIT_ERROR };

@@ -1,123 +1,141 @@
 import { createJobDefinition, jobToWire, type JobSpec } from '@symbi/core';
-import type { SymbiontClient } from '@symbi/client';
-import type { AuditQuery, AuditView, Backend, HistoryFilter, JobListFilter, JobView, RunView } from './backend.js';
+import type { JobStatus, RunStatus, SecurityEventType, SymbiontClient } from '@symbi/client';
 import { cliActor } from '../runtime.js';
+import type { AuditQuery, AuditView, Backend, HistoryFilter, JobListFilter, JobView, RunView } from './backend.js';
+
+/** Fields of `jobToWire` the server assigns; a create request leaves them out. */
+const ASSIGNED = ['id', 'status', 'enabled', 'next_run', 'last_run', 'run_count', 'failure_count', 'consecutive_failures', 'created_at', 'updated_at'];
 
 /**
  * The wire body of a job spec for `POST /api/v1/schedule`: the spec's definition in the wire
- * format, with the secrets `jobToWire` redacts put back as written (usually `${ENV}` references
- * the server resolves at run time) and the fields the server assigns left out.
+ * format (`jobToWire`), with the secrets it redacts put back as written (usually `${ENV}`
+ * references the server resolves at run time) and the fields the server assigns left out.
  */
 export function specToWire(spec: JobSpec, now: Date): Record<string, unknown> {
-  const { id: _id, status: _status, enabled: _enabled, next_run: _next, last_run: _last, run_count: _runs, failure_count: _failures,
-    consecutive_failures: _streak, created_at: _created, updated_at: _updated, ...body } = jobToWire(createJobDefinition(spec, now));
+  const wire = jobToWire(createJobDefinition(spec, now));
+  for (const field of ASSIGNED) delete wire[field];
   return {
     ...(spec.id === undefined ? {} : { id: spec.id }),
-    ...body,
+    ...wire,
     webhook_headers: spec.webhookHeaders ?? {},
     agent_pin_jwt: spec.agentPinJwt ?? null,
     ...(spec.paused ? { paused: true } : {}),
   };
 }
 
-/** The commands through a running server's HTTP API, with `@symbi/client`. */
+/**
+ * The commands through a running server's HTTP API, with `@symbi/client`. The client's results
+ * are the same wire records the store backend renders with `jobToWire` and friends.
+ */
 export class ApiBackend implements Backend {
   readonly target: string;
   readonly remote = true;
-  readonly #url: string;
   readonly #apiKey: string | null;
   #loaded: Promise<SymbiontClient> | null = null;
 
   /** Commands on the server at `url`, presenting `apiKey` when given. */
   constructor(url: string, apiKey: string | null) {
     this.target = url;
-    this.#url = url;
     this.#apiKey = apiKey;
   }
 
   /** The client, loaded on first use (commands on the store never load it). */
-  get #client(): Promise<SymbiontClient> {
-    this.#loaded ??= import('@symbi/client').then(({ SymbiontClient }) => new SymbiontClient({ baseUrl: this.#url, ...(this.#apiKey === null ? {} : { apiKey: this.#apiKey }) }));
-    return this.#loaded;
+  async #schedule(timeoutMs?: number) {
+    this.#loaded ??= import('@symbi/client').then(
+      ({ SymbiontClient }) =>
+        new SymbiontClient({ baseUrl: this.target, ...(this.#apiKey === null ? {} : { apiKey: this.#apiKey }), ...(timeoutMs ? { timeoutMs } : {}) }),
+    );
+    return (await this.#loaded).schedule;
   }
 
-  /** Whether the server answers its health route within `timeoutMs`; a refused key still throws. */
+  /**
+   * Whether a server answers at the URL within `timeoutMs` (this backend then keeps that
+   * timeout). A refused API key is not "unreachable": it throws, to be reported.
+   */
   async ping(timeoutMs: number): Promise<boolean> {
-    const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
-    const client = await this.#client;
-    const answer = client.schedule.health().then(
-      () => true,
-      (error: unknown) => {
-        if ((error as { status?: unknown }).status === 401) throw error;
-        return false;
-      },
-    );
-    return Promise.race([answer, timeout]);
+    try {
+      await (await this.#schedule(timeoutMs)).health();
+      return true;
+    } catch (error) {
+      if ((error as { status?: unknown }).status === 401 || (error as { status?: unknown }).status === 403) throw error;
+      return false;
+    }
   }
 
   async listJobs(filter: JobListFilter): Promise<JobView[]> {
-    return (await (await this.#client).schedule.list({
-      ...(filter.status ? { status: filter.status } : {}),
-      ...(filter.agentId ? { agent_id: filter.agentId } : {}),
+    const schedule = await this.#schedule();
+    return (await schedule.list({
+      ...(filter.status ? { status: filter.status as JobStatus } : {}),
+      ...(filter.agentId ? { agentId: filter.agentId } : {}),
     })) as unknown as JobView[];
   }
 
   async getJob(ref: string): Promise<JobView> {
-    return (await (await this.#client).schedule.get(ref)) as unknown as JobView;
+    return (await (await this.#schedule()).get(ref)) as unknown as JobView;
   }
 
   async createJob(spec: JobSpec): Promise<JobView> {
-    return (await (await this.#client).schedule.create(specToWire(spec, new Date()) as never)) as unknown as JobView;
+    const body = specToWire(spec, new Date()) as { name: string; agent_id: string };
+    return (await (await this.#schedule()).create(body)) as unknown as JobView;
   }
 
   async removeJob(ref: string): Promise<void> {
-    await (await this.#client).schedule.delete(ref);
+    await (await this.#schedule()).delete(ref);
   }
 
   async pauseJob(ref: string): Promise<JobView> {
-    return (await (await this.#client).schedule.pause(ref)) as unknown as JobView;
+    return (await (await this.#schedule()).pause(ref)) as unknown as JobView;
   }
 
   async resumeJob(ref: string): Promise<JobView> {
-    return (await (await this.#client).schedule.resume(ref)) as unknown as JobView;
+    return (await (await this.#schedule()).resume(ref)) as unknown as JobView;
   }
 
   async resetJob(ref: string): Promise<JobView> {
-    return (await (await this.#client).schedule.reset(ref)) as unknown as JobView;
+    return (await (await this.#schedule()).reset(ref)) as unknown as JobView;
   }
 
   async runNow(ref: string, input: string | undefined): Promise<RunView> {
-    return (await (await this.#client).schedule.runNow(ref, input === undefined ? {} : { input })) as unknown as RunView;
+    return (await (await this.#schedule()).runNow(ref, input === undefined ? {} : { input })) as unknown as RunView;
   }
 
   async history(ref: string, filter: HistoryFilter): Promise<RunView[]> {
-    return (await (await this.#client).schedule.getHistory(ref, {
+    const schedule = await this.#schedule();
+    return (await schedule.getHistory(ref, {
       ...(filter.limit === undefined ? {} : { limit: filter.limit }),
-      ...(filter.status ? { status: filter.status.join(',') } : {}),
-    } as never)) as unknown as RunView[];
+      ...(filter.status ? { status: filter.status as RunStatus[] } : {}),
+    })) as unknown as RunView[];
   }
 
   async getRun(runId: string): Promise<RunView> {
-    return (await (await this.#client).schedule.getRun(runId)) as unknown as RunView;
+    return (await (await this.#schedule()).getRun(runId)) as unknown as RunView;
   }
 
   async approve(runId: string, note: string | null): Promise<RunView> {
-    const run = await this.getRun(runId);
-    return (await (await this.#client).schedule.approve(run.job_id, runId, { approver: cliActor(), ...(note === null ? {} : { note }) })) as unknown as RunView;
+    return this.#decide('approve', runId, note);
   }
 
   async deny(runId: string, note: string | null): Promise<RunView> {
-    const run = await this.getRun(runId);
-    return (await (await this.#client).schedule.deny(run.job_id, runId, { approver: cliActor(), ...(note === null ? {} : { note }) })) as unknown as RunView;
+    return this.#decide('deny', runId, note);
+  }
+
+  /** The API names a decision by job and run; the CLI only by run, so the run's job is looked up. */
+  async #decide(decision: 'approve' | 'deny', runId: string, note: string | null): Promise<RunView> {
+    const schedule = await this.#schedule();
+    const run = await schedule.getRun(runId);
+    const options = { approver: cliActor(), ...(note === null ? {} : { note }) };
+    const decided = decision === 'approve' ? await schedule.approve(run.job_id, runId, options) : await schedule.deny(run.job_id, runId, options);
+    return decided as unknown as RunView;
   }
 
   async audit(query: AuditQuery): Promise<AuditView[]> {
-    return (await (await this.#client).schedule.audit({
-      ...(query.type ? { type: query.type } : {}),
-      ...(query.since ? { since: query.since.toISOString() } : {}),
+    return (await (await this.#schedule()).audit({
+      ...(query.type ? { type: query.type as SecurityEventType } : {}),
+      ...(query.since ? { since: query.since } : {}),
       ...(query.limit === undefined ? {} : { limit: query.limit }),
-    } as never)) as unknown as AuditView[];
+    })) as unknown as AuditView[];
   }
 
+  /** Nothing to release: every request is its own `fetch`. */
   async close(): Promise<void> {}
 }

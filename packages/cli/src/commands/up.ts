@@ -84,6 +84,8 @@ async function up(ctx: CommandContext, options: UpOptions): Promise<void> {
   const store = describeStore(location, ctx.io.cwd);
   const runtime = await createRuntime({ config, location, files, log, env: ctx.io.env, cwd: ctx.io.cwd });
   const { out } = ctx;
+  // Listening from the start: a signal during start-up stops the scheduler once it is up.
+  const stopRequested = shutdownSignal(ctx, log);
   let server: RunningServer | null = null;
   try {
     await runtime.init();
@@ -124,7 +126,7 @@ async function up(ctx: CommandContext, options: UpOptions): Promise<void> {
     print(ctx, `${out.dim(`  log ${log.file} · Ctrl-C to stop`)}\n`);
     cliLog.info({ url: server.url, store, files: files.files, pid: process.pid }, 'symbi up');
 
-    const signal = await shutdownSignal(ctx, log);
+    const signal = await stopRequested;
     const inFlight = runtime.scheduler.metrics.inFlight;
     const wait = inFlight > 0 ? `, waiting up to ${config.scheduler.shutdownTimeoutSeconds}s for ${inFlight} run${inFlight === 1 ? '' : 's'} in flight` : '';
     print(ctx, `${out.paint('yellow', '●')} ${signal}: stopping${wait}…\n`);

@@ -168,7 +168,7 @@ export async function startUp(args: readonly string[], options: RunOptions): Pro
       waiters.add(check);
       check();
     });
-  const [, url] = await waitFor(/API listening on (http:\/\/\S+)/);
+  const [, url] = await waitFor(/API listening on (http:\/\/\S+) /);
   return {
     child,
     stdout: () => stdout,
