@@ -1,0 +1,162 @@
+/**
+ * The soak: scheduler instances on one PostgreSQL schema under load, killed with SIGKILL and
+ * restarted at random, with API traffic from a process of its own, then a verdict on every fire.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CronScheduler } from '@symbi/core';
+import { PostgresJobStore } from '@symbi/store-postgres';
+import pg from 'pg';
+import { stuckRuns } from '../../tests/processes/fire-audit.mjs';
+import { readExecutions, waitUntil } from '../../tests/processes/worker-control.mjs';
+import { Fleet } from './fleet.mjs';
+import { JobLedger } from './job-ledger.mjs';
+import { Traffic } from './traffic.mjs';
+import { countUnfinished, readJobIds, readRuns, verdict } from './verify.mjs';
+
+const INSTANCES = 3;
+const LEASE_MS = 3_000;
+/** Fires this close to a change of their job, or to the end of the load, are not expected. */
+const MARGIN_MS = 1_000;
+const SEED_JOBS = { fast: 80, slow: 60, failing: 30, traffic: 60 };
+
+/**
+ * @typedef {object} SoakOptions
+ * @property {number} minutes  how long the load runs
+ * @property {string} url  PostgreSQL connection string
+ * @property {number} seed  seed of the random choices (kills, traffic), printed to replay them
+ * @property {boolean} keep  keep the schema and logs for inspection
+ * @property {(line: string) => void} progress  where progress lines go
+ */
+
+/**
+ * @typedef {import('./verify.mjs').SoakVerdict & {
+ *   stuck: string[], kills: number, seconds: number, unexpectedExits: string[],
+ *   jobs: number, calls: number, rejected: number, schema: string
+ * }} SoakReport
+ */
+
+/**
+ * Small, fast, seedable PRNG (mulberry32).
+ * @param {number} seed
+ * @returns {() => number}
+ */
+export function seededRandom(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Runs the soak and returns its report.
+ * @param {SoakOptions} options
+ * @returns {Promise<SoakReport>}
+ */
+export async function runSoak({ minutes, url, seed, keep, progress }) {
+  const schema = `symbi_soak_${randomBytes(5).toString('hex')}`;
+  const dir = mkdtempSync(join(tmpdir(), 'symbi-soak-'));
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  const store = new PostgresJobStore({ connectionString: url, schema });
+  const fleet = new Fleet({
+    size: INSTANCES,
+    url,
+    schema,
+    dir,
+    settings: { 'lease-ms': LEASE_MS, 'tick-ms': 500, 'retry-base-ms': 200, 'shutdown-ms': 20_000, 'agent-ms': 20 },
+  });
+  try {
+    await store.init();
+    const scheduler = new CronScheduler({ store, executor: { execute: () => Promise.reject(new Error('the API process runs no agents')) }, config: { instanceId: 'soak-api' } });
+    const random = seededRandom(seed);
+    const ledger = new JobLedger();
+    const traffic = new Traffic({ scheduler, ledger, random });
+    progress(`soak: schema ${schema}, seed ${seed}, logs in ${dir}`);
+    await fleet.fillSlots();
+    await traffic.seed(SEED_JOBS);
+
+    const started = Date.now();
+    const endAt = started + minutes * 60_000;
+    let kills = 0;
+    /** @type {Promise<void>[]} */
+    const restarts = [];
+    const chaos = async () => {
+      while (Date.now() < endAt) {
+        await sleep(Math.min(8_000 + random() * 12_000, Math.max(0, endAt - Date.now())));
+        const live = fleet.liveSlots();
+        if (Date.now() >= endAt || live.length <= 1) continue;
+        const slot = /** @type {number} */ (live[Math.floor(random() * live.length)]);
+        await fleet.kill(slot);
+        kills++;
+        // A restart that fails is recorded by the fleet as an unexpected exit; the slot stays empty.
+        restarts.push(sleep(1_000 + random() * 5_000).then(() => fleet.restart(slot)).catch(() => undefined));
+      }
+    };
+    const load = async () => {
+      while (Date.now() < endAt) {
+        await traffic.step();
+        await sleep(100 + random() * 400);
+      }
+    };
+    const report = async () => {
+      while (Date.now() < endAt) {
+        await sleep(Math.min(30_000, Math.max(0, endAt - Date.now())));
+        progress(`soak: ${Math.round((Date.now() - started) / 1000)} s, ${fleet.liveSlots().length} live, ${kills} kills, ${traffic.calls} API calls`);
+      }
+    };
+    await Promise.all([chaos(), load(), report()]);
+    const windowEnd = Date.now();
+    await Promise.all(restarts);
+    await fleet.fillSlots();
+
+    // With every instance up again, whatever was due by the end of the load must finish.
+    const settled = await waitUntil(
+      'every fire due by the end of the load finished',
+      async () => (await countUnfinished(pool, schema, windowEnd)) === 0,
+      { timeoutMs: 60_000, everyMs: 1_000 },
+    ).catch(() => false);
+    if (!settled) progress('soak: some runs due by the end of the load did not finish within 60 s');
+    const stuckWhileUp = stuckRuns(await readRuns(pool, schema), { now: Date.now(), graceMs: LEASE_MS + 3_000, allStopped: false });
+    const exits = await fleet.stopAll();
+    const runs = await readRuns(pool, schema);
+    const stuck = new Map([...stuckWhileUp, ...runs.filter((run) => run.status === 'running')].map((run) => [run.id, `${run.id} ${run.status}`]));
+    const unexpectedExits = [...fleet.unexpectedExits];
+    for (const exit of exits) if (exit.code !== 0) unexpectedExits.push(`an instance did not stop cleanly (${exit.code ?? exit.signal}): ${exit.stderr.slice(-2000)}`);
+
+    return {
+      ...verdict({
+        runs,
+        jobIds: await readJobIds(pool, schema),
+        executions: readExecutions(fleet.logs()),
+        killed: fleet.killed,
+        ledger,
+        manualRuns: traffic.manualRuns,
+        windowEnd,
+        marginMs: MARGIN_MS,
+      }),
+      stuck: [...stuck.values()],
+      kills,
+      seconds: Math.round((windowEnd - started) / 1000),
+      unexpectedExits,
+      jobs: ledger.entries().length,
+      calls: traffic.calls,
+      rejected: traffic.rejected,
+      schema,
+    };
+  } finally {
+    await fleet.stopAll();
+    await store.close();
+    if (!keep) {
+      await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await pool.end();
+  }
+}

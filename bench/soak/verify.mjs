@@ -1,0 +1,107 @@
+/**
+ * The soak's verdict: the runs table and the instances' execution logs held against each other
+ * (duplicates) and against the ledger of what the soak asked for (lost fires).
+ */
+import { auditRuns, fireOf } from '../../tests/processes/fire-audit.mjs';
+
+/** @typedef {import('../../tests/processes/fire-audit.mjs').AuditRun} AuditRun */
+
+/**
+ * Every run on the schema, in the audit's shape.
+ * @param {import('pg').Pool} pool
+ * @param {string} schema  a validated schema name
+ * @returns {Promise<AuditRun[]>}
+ */
+export async function readRuns(pool, schema) {
+  const { rows } = await pool.query(
+    `SELECT id, job_id, scheduled_for, due_at, attempt, trigger, status, lease_expires_at FROM "${schema}".runs`,
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    jobId: row.job_id,
+    scheduledFor: row.scheduled_for.getTime(),
+    dueAt: row.due_at.getTime(),
+    attempt: row.attempt,
+    trigger: row.trigger,
+    status: row.status,
+    leaseExpiresAt: row.lease_expires_at?.getTime() ?? null,
+  }));
+}
+
+/**
+ * How many runs of fires due by `until` are not finished yet.
+ * @param {import('pg').Pool} pool
+ * @param {string} schema
+ * @param {number} until  epoch ms
+ * @returns {Promise<number>}
+ */
+export async function countUnfinished(pool, schema, until) {
+  const { rows } = await pool.query(
+    `SELECT count(*)::integer AS n FROM "${schema}".runs WHERE status IN ('scheduled', 'running') AND scheduled_for <= $1`,
+    [new Date(until)],
+  );
+  return rows[0].n;
+}
+
+/**
+ * Ids of the jobs that exist.
+ * @param {import('pg').Pool} pool
+ * @param {string} schema
+ * @returns {Promise<Set<string>>}
+ */
+export async function readJobIds(pool, schema) {
+  const { rows } = await pool.query(`SELECT id FROM "${schema}".jobs`);
+  return new Set(rows.map((row) => row.id));
+}
+
+/**
+ * @typedef {object} SoakVerdict
+ * @property {number} fires  distinct fires with a run
+ * @property {string[]} duplicates
+ * @property {string[]} lost  expected fires (and asked-for manual runs) with no run at all
+ * @property {string[]} unretried  interrupted runs of jobs the traffic never touched, left without a retry
+ * @property {string[]} inconsistent
+ * @property {number} interruptedRetried
+ * @property {number} unrecorded  agent completions a kill cut off before they were recorded
+ */
+
+/**
+ * @param {object} facts
+ * @param {AuditRun[]} facts.runs  every run, read once every instance stopped
+ * @param {Set<string>} facts.jobIds  jobs that still exist
+ * @param {import('../../tests/processes/worker-control.mjs').Execution[]} facts.executions
+ * @param {Set<string>} facts.killed  instances killed with SIGKILL
+ * @param {import('./job-ledger.mjs').JobLedger} facts.ledger
+ * @param {{ runId: string, jobId: string }[]} facts.manualRuns
+ * @param {number} facts.windowEnd  when the load stopped (epoch ms)
+ * @param {number} facts.marginMs  time left out around every change and at the window's end
+ * @returns {SoakVerdict}
+ */
+export function verdict({ runs, jobIds, executions, killed, ledger, manualRuns, windowEnd, marginMs }) {
+  const audit = auditRuns({ runs, executions, killed, jobIds });
+  const fired = new Set(runs.filter((run) => run.trigger !== 'manual').map(fireOf));
+  const lost = ledger
+    .expectations(windowEnd, marginMs)
+    .flatMap(({ id, name, fires }) =>
+      fires.filter((t) => !fired.has(fireOf({ jobId: id, scheduledFor: t }))).map((t) => `${name} fire ${new Date(t).toISOString()}`),
+    );
+  const runIds = new Set(runs.map((run) => run.id));
+  for (const manual of manualRuns) {
+    if (jobIds.has(manual.jobId) && !runIds.has(manual.runId)) lost.push(`manual run ${manual.runId} of ${ledger.get(manual.jobId)?.name}`);
+  }
+  const unretried = audit.unretried
+    .filter((run) => {
+      const kind = ledger.get(run.jobId)?.kind;
+      return kind === 'steady' || kind === 'one-shot';
+    })
+    .map((run) => `${ledger.get(run.jobId)?.name} ${fireOf(run)} attempt ${run.attempt}`);
+  return {
+    fires: audit.fires,
+    duplicates: audit.duplicates,
+    lost,
+    unretried,
+    inconsistent: audit.inconsistent,
+    interruptedRetried: audit.retried,
+    unrecorded: audit.unrecorded,
+  };
+}
