@@ -177,27 +177,26 @@ export function jobSpecFromWire(body: unknown): JobSpec {
   return fromWire(body) as JobSpec;
 }
 
-/** Like {@link jobSpecFromWire} for a partial update (`PUT`): every field optional. */
-export function jobUpdateFromWire(body: unknown): JobUpdate {
-  const update = fromWire(body) as JobUpdate & { id?: string; paused?: boolean };
-  if (update.id !== undefined) throw new ValidationError('id', 'cannot be changed', update.id);
+/**
+ * Like {@link jobSpecFromWire} for a partial update (`PUT`): every field optional. Given the
+ * stored job, a `webhook_headers` map sent back with `[redacted]` values keeps the stored secrets.
+ */
+export function jobUpdateFromWire(body: unknown, existing?: CronJobDefinition): JobUpdate {
+  const update = fromWire(body, existing) as JobUpdate & { id?: string; paused?: boolean };
+  if (update.id !== undefined && update.id !== existing?.id) throw new ValidationError('id', 'cannot be changed', update.id);
+  delete update.id;
   if (update.paused !== undefined) throw new ValidationError('paused', 'use pause/resume to change a job status', update.paused);
   return update;
 }
 
-function fromWire(body: unknown): Record<string, unknown> {
+function fromWire(body: unknown, existing?: CronJobDefinition): Record<string, unknown> {
   const input = object(body, 'body');
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {
     if (READ_ONLY.has(key) || key === 'policy' || key === 'heartbeat' || value === REDACTED) continue;
-    const target = TOP_LEVEL[key];
+    const target = Object.hasOwn(TOP_LEVEL, key) ? TOP_LEVEL[key] : undefined;
     if (!target) throw new ValidationError(key, 'is not a known job field', value);
-    if (key === 'webhook_headers' && value && typeof value === 'object') {
-      const headers = Object.entries(value as Json).filter(([, v]) => v !== REDACTED);
-      out[target] = Object.fromEntries(headers);
-      continue;
-    }
-    out[target] = value;
+    out[target] = key === 'webhook_headers' ? withStoredSecrets(value, existing?.webhookHeaders ?? {}) : value;
   }
   if (input.policy !== undefined) out.policy = nested(input.policy, 'policy', POLICY);
   if (input.heartbeat !== undefined && input.heartbeat !== null) out.heartbeat = nested(input.heartbeat, 'heartbeat', HEARTBEAT);
@@ -205,10 +204,20 @@ function fromWire(body: unknown): Record<string, unknown> {
   return out;
 }
 
+/** Header values sent back redacted keep their stored value; a redacted value never stored is dropped. */
+function withStoredSecrets(headers: unknown, stored: Record<string, string>): unknown {
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return headers;
+  const kept = Object.entries(headers as Json).flatMap(([name, value]) => {
+    if (value !== REDACTED) return [[name, value]];
+    return Object.hasOwn(stored, name) ? [[name, stored[name]]] : [];
+  });
+  return Object.fromEntries(kept);
+}
+
 function nested(value: unknown, prefix: string, fields: Record<string, string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(object(value, prefix))) {
-    const target = fields[key];
+    const target = Object.hasOwn(fields, key) ? fields[key] : undefined;
     if (!target) throw new ValidationError(`${prefix}.${key}`, 'is not a known field', v);
     out[target] = target.endsWith('Ms') && v !== null ? parseDuration(v as string | number, `${prefix}.${key}`) : v;
   }

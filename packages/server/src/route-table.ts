@@ -5,12 +5,10 @@ import {
   jobToWire,
   jobUpdateFromWire,
   JobNotFoundError,
-  REDACTED,
   RUN_STATUSES,
   runToWire,
   SECURITY_EVENT_TYPES,
   ValidationError,
-  type CronJobDefinition,
   type CronScheduler,
   type JobStatus,
   type RunStatus,
@@ -128,21 +126,6 @@ async function jobIdFilter(scheduler: CronScheduler, ref: string | undefined): P
   }
 }
 
-/**
- * A fetched job shows its webhook header values as `[redacted]`. When such a job is sent back,
- * the redacted values are replaced by the stored ones, so the header map keeps its secrets
- * instead of losing the redacted entries.
- */
-function withStoredHeaders(body: unknown, job: CronJobDefinition): unknown {
-  if (typeof body !== 'object' || body === null || !('webhook_headers' in body)) return body;
-  const headers = (body as { webhook_headers: unknown }).webhook_headers;
-  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return body;
-  const merged = Object.fromEntries(
-    Object.entries(headers).map(([name, value]) => [name, value === REDACTED && Object.hasOwn(job.webhookHeaders, name) ? job.webhookHeaders[name] : value]),
-  );
-  return { ...body, webhook_headers: merged };
-}
-
 let openApiDocument: Record<string, unknown> | null = null;
 
 /** Every route the server answers, in the order the OpenAPI document lists them. */
@@ -209,7 +192,7 @@ export const API_ROUTES: readonly RouteDefinition[] = [
     errors: [409],
     handle: async (ctx) => {
       const job = await ctx.scheduler.getJob(jobRef(ctx));
-      const update = jobUpdateFromWire(withStoredHeaders(ctx.body, job));
+      const update = jobUpdateFromWire(ctx.body, job);
       return ok(jobToWire(await ctx.scheduler.update(job.id, update, actor(ctx))));
     },
   },
