@@ -130,7 +130,7 @@ const MIGRATIONS: readonly Migration[] = [
 ];
 
 /** The schema version this package writes and reads. */
-export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
 
 /**
  * Creates the schema and applies the migrations it lacks, inside the caller's transaction.

@@ -59,6 +59,7 @@ export class Where {
     return `$${this.values.length}`;
   }
 
+  /** The `WHERE` clause, or nothing when there is no condition. */
   toString(): string {
     return this.conditions.length === 0 ? '' : `WHERE ${this.conditions.join(' AND ')}`;
   }
