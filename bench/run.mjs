@@ -1,0 +1,41 @@
+// Entry of `pnpm bench` / `pnpm bench:quick`: builds what the benchmarks measure, bundles the
+// benchmark sources, then runs them. `--build-only` stops after the bundle (the smoke test uses it).
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const root = join(benchDir, '..');
+const measured = ['core', 'store-sqlite', 'store-postgres'];
+
+// The benchmarks import the built packages, as an application would.
+const missing = measured.filter((pkg) => !existsSync(join(root, 'packages', pkg, 'dist', 'index.js')));
+if (missing.length > 0) {
+  console.log(`[bench] ${missing.join(', ')} not built: running pnpm build`);
+  execFileSync('pnpm', ['build'], { cwd: root, stdio: 'inherit' });
+}
+
+const { build } = await import('esbuild');
+rmSync(join(benchDir, 'dist'), { recursive: true, force: true });
+await build({
+  entryPoints: [join(benchDir, 'src', 'main.ts'), join(benchDir, 'src', 'task-process.ts')],
+  outdir: join(benchDir, 'dist'),
+  bundle: true,
+  // Dependencies, @symbi/* included, load from node_modules: their built dist is what runs. The
+  // root tsconfig maps @symbi/* to sources (for tsc and vitest), so it must not steer this bundle.
+  packages: 'external',
+  tsconfigRaw: { compilerOptions: { target: 'es2022', verbatimModuleSyntax: true } },
+  platform: 'node',
+  format: 'esm',
+  // Each task loads only its own modules (a memory probe must not hold every peer library).
+  splitting: true,
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+});
+
+if (!process.argv.includes('--build-only')) {
+  const { main } = await import('./dist/main.js');
+  await main(process.argv.slice(2));
+}

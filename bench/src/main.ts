@@ -1,0 +1,50 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchPlan, type BenchMode } from './plan.js';
+import { renderReport } from './report.js';
+import { runBenchmarks } from './run-bench.js';
+import { readingOf } from './reading.js';
+
+/** Where a run writes: the JSON summary and the Markdown report. */
+export interface OutputPaths {
+  json: string;
+  markdown: string;
+}
+
+/** Parses `--quick`, `--smoke` and `--out <dir>` (smoke runs write to `--out`, never over the committed results). */
+export function parseArguments(argv: string[], benchDir: string): { mode: BenchMode; output: OutputPaths } {
+  const mode: BenchMode = argv.includes('--smoke') ? 'smoke' : argv.includes('--quick') ? 'quick' : 'full';
+  const outAt = argv.indexOf('--out');
+  const out = outAt >= 0 ? argv[outAt + 1] : undefined;
+  if (outAt >= 0 && !out) throw new Error('--out needs a folder');
+  if (mode === 'smoke' && !out) throw new Error('a smoke run needs --out <folder>: it must not replace the committed results');
+  const output = out
+    ? { json: join(resolve(out), 'latest.json'), markdown: join(resolve(out), 'BENCHMARKS.md') }
+    : { json: join(benchDir, 'results', 'latest.json'), markdown: join(benchDir, '..', 'BENCHMARKS.md') };
+  return { mode, output };
+}
+
+/** Runs the benchmarks of the mode `argv` asks for and writes the results and the report. */
+export async function main(argv: string[]): Promise<void> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const benchDir = resolve(here, '..');
+  const { mode, output } = parseArguments(argv, benchDir);
+  const command = mode === 'full' ? 'pnpm bench' : mode === 'quick' ? 'pnpm bench:quick' : 'node bench/run.mjs --smoke';
+  const results = await runBenchmarks({
+    plan: benchPlan(mode),
+    entry: join(here, 'task-process.js'),
+    command,
+    log: (line) => console.log(`[bench] ${line}`),
+  });
+  mkdirSync(dirname(output.json), { recursive: true });
+  mkdirSync(dirname(output.markdown), { recursive: true });
+  writeFileSync(output.json, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(output.markdown, renderReport(results, readingOf(results)));
+  console.log(`[bench] wrote ${output.json} and ${output.markdown}`);
+  for (const target of results.targets) console.log(`[bench] ${target.met === null ? 'n/a    ' : target.met ? 'met    ' : 'NOT MET'} ${target.target}: ${target.measured}`);
+  if (results.errors.length > 0) {
+    console.error(`[bench] ${results.errors.length} part(s) failed:\n${results.errors.join('\n')}`);
+    process.exitCode = 1;
+  }
+}

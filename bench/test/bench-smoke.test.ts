@@ -1,0 +1,148 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { summariseCpuProfile, WindowProfiler } from '../src/cpu-profile.js';
+import { disposeStoreLocation, newStoreLocation } from '../src/our-stores.js';
+import { cronerPrecision, nodeCronPrecision, ourPrecision, type PrecisionResult } from '../src/precision.js';
+import type { BenchResults } from '../src/results.js';
+import { scaleLoad, scaleProbe } from '../src/scale.js';
+import { heartbeatSoak } from '../src/soak.js';
+import { distribution, median, quantile } from '../src/stats.js';
+import { ourThroughput } from '../src/throughput-ours.js';
+import { bullMqThroughput, graphileWorkerThroughput, pgBossThroughput } from '../src/throughput-peers.js';
+import type { ThroughputSample } from '../src/throughput.js';
+
+// Proves the benchmark code still runs, on tiny sizes. Timings are never asserted: only that each
+// harness completes its work and reports it whole.
+
+const benchDir = fileURLToPath(new URL('..', import.meta.url));
+const OUR_CONFIG = { maxConcurrentJobs: 100, claimBatchSize: 256 };
+
+function expectSample(sample: ThroughputSample, jobs: number): void {
+  expect(sample.jobs).toBe(jobs);
+  expect(sample.elapsedMs).toBeGreaterThan(0);
+  expect(Number.isFinite(sample.runsPerSecond)).toBe(true);
+}
+
+function expectAllFires(result: PrecisionResult): void {
+  expect(result.observed).toBe(result.expected);
+  expect(result.lateness.count).toBe(result.expected);
+  expect(Number.isFinite(result.lateness.p99)).toBe(true);
+}
+
+describe('statistics', () => {
+  it('takes medians, nearest-rank quantiles and distributions', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(quantile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.99)).toBe(10);
+    expect(distribution([5, 1, 3])).toMatchObject({ count: 3, p50: 3, max: 5, mean: 3 });
+  });
+
+  it('sums a CPU profile by function and area', () => {
+    const summary = summariseCpuProfile({
+      nodes: [
+        { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1 }, children: [2, 3] },
+        { id: 2, callFrame: { functionName: 'claimDue', url: 'file:///x/packages/store-sqlite/dist/index.js', lineNumber: 9 } },
+        { id: 3, callFrame: { functionName: 'parse', url: 'file:///x/node_modules/.pnpm/kysely@0.28.8/node_modules/kysely/a.js', lineNumber: 0 } },
+      ],
+      samples: [2, 2, 3],
+      timeDeltas: [1000, 1000, 2000],
+    });
+    expect(summary.totalMs).toBe(4);
+    expect(summary.areas.map((a) => a.name).sort()).toEqual(['@symbi/store-sqlite', 'kysely']);
+    expect(summary.topFunctions[0]).toMatchObject({ name: 'claimDue store-sqlite/dist/index.js:10', selfMs: 2 });
+  });
+
+  it('profiles a window of this process', async () => {
+    const profiler = new WindowProfiler();
+    await profiler.start();
+    let x = 0;
+    for (let i = 0; i < 1e6; i++) x += Math.sqrt(i);
+    const summary = await profiler.stop();
+    expect(x).toBeGreaterThan(0);
+    expect(summary.areas.length).toBeGreaterThan(0);
+  });
+});
+
+describe('throughput harness', () => {
+  it.each(['memory', 'sqlite', 'postgres'] as const)('runs due one-shot jobs through our scheduler on %s', async (store) => {
+    expectSample(await ourThroughput({ store, jobs: 200, config: OUR_CONFIG }), 200);
+  }, 60_000);
+
+  it('runs the same jobs through pg-boss, graphile-worker and BullMQ', async () => {
+    expectSample(await pgBossThroughput({ jobs: 200, config: { batchSize: 50, workers: 2 } }), 200);
+    expectSample(await graphileWorkerThroughput({ jobs: 200, config: { concurrency: 10, localQueueSize: 50, completeJobBatchDelay: 0 } }), 200);
+    expectSample(await bullMqThroughput({ jobs: 200, config: { concurrency: 50, removeOnComplete: true } }), 200);
+  }, 90_000);
+});
+
+describe('precision harness', () => {
+  it('sees every fire of ours, croner and node-cron', async () => {
+    const args = { jobs: 10, seconds: 2 };
+    const results = await Promise.all([
+      ourPrecision({ ...args, store: 'memory' }),
+      ourPrecision({ ...args, store: 'sqlite' }),
+      cronerPrecision(args),
+      nodeCronPrecision(args),
+    ]);
+    for (const result of results) expectAllFires(result);
+    expect(results[0]!.phases?.claim.count).toBe(20);
+  }, 60_000);
+});
+
+describe('scale harness', () => {
+  it.each(['sqlite', 'postgres'] as const)('loads jobs and probes ticks on %s', async (kind) => {
+    const location = newStoreLocation(kind, 'smoke');
+    try {
+      expect(await scaleLoad({ location, from: 0, to: 150 })).toMatchObject({ loaded: 150 });
+      expect(await scaleLoad({ location, from: 150, to: 300 })).toMatchObject({ loaded: 150 });
+      const probe = await scaleProbe({ location, samples: 3, batchSamples: 2, batch: 3 });
+      expect(probe.jobs).toBe(300);
+      expect(probe.tick.count).toBe(3);
+      expect(probe.batchClaim.count).toBe(2);
+      expect(probe.rssBytes).toBeGreaterThan(probe.heapUsedBytes);
+    } finally {
+      await disposeStoreLocation(location);
+    }
+  }, 60_000);
+});
+
+describe('memory harness', () => {
+  it('runs a heartbeat to max_iterations and keeps shared history bounded', async () => {
+    const summary = await heartbeatSoak({ contextMode: 'ephemeral_with_summary', iterations: 300, historyLimit: 10, samples: 3 });
+    expect(summary).toMatchObject({ iterations: 300, recordedIterations: 300, storedHistory: 0 });
+    expect(summary.heapDuring.map((h) => h.iteration)).toEqual([100, 200, 300]);
+    const shared = await heartbeatSoak({ contextMode: 'shared_persistent', iterations: 300, historyLimit: 10, samples: 3 });
+    expect(shared).toMatchObject({ iterations: 300, maxHistorySeen: 10, storedHistory: 10 });
+  }, 60_000);
+});
+
+describe('bench/run.mjs --smoke', () => {
+  const out = mkdtempSync(join(tmpdir(), 'symbi-bench-smoke-'));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('runs every part in its own processes and writes the results and the report', async () => {
+    await promisify(execFile)(process.execPath, [join(benchDir, 'run.mjs'), '--smoke', '--out', out], { timeout: 240_000 });
+    const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults;
+    expect(results.errors).toEqual([]);
+    expect(results.throughput.outcomes.map((o) => [o.id, o.samples.length])).toEqual([
+      ['symbi-memory', 1],
+      ['symbi-sqlite', 1],
+      ['symbi-postgres', 1],
+      ['symbi-postgres-x3', 1],
+      ['pg-boss', 1],
+      ['graphile-worker', 1],
+      ['bullmq', 1],
+    ]);
+    expect(Object.keys(results.precision.results)).toEqual(['symbi-memory', 'symbi-sqlite', 'croner', 'node-cron']);
+    expect(Object.values(results.scale.stores).every(Array.isArray)).toBe(true);
+    expect(Object.keys(results.soak.results)).toEqual(['ephemeral_with_summary', 'shared_persistent']);
+    expect(results.targets.map((t) => t.id)).toContain('postgres-throughput');
+    const report = readFileSync(join(out, 'BENCHMARKS.md'), 'utf8');
+    for (const heading of ['## Machine', '## Targets', '## Throughput', '## Precision', '## Scale', '## Memory']) expect(report).toContain(heading);
+  }, 300_000);
+});
