@@ -1,11 +1,6 @@
 import type { CronScheduler, JobRunRecord, Logger } from '@symbi/core';
-import { formatElapsed, oneLine } from './output/format.js';
+import { clockTime as clock, formatElapsed, oneLine } from './output/format.js';
 import type { OutputStream, Paint, Style } from './output/style.js';
-
-function clock(date: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}`;
-}
 
 /** Structured fields of a run for the log. */
 function runFields(run: JobRunRecord): Record<string, unknown> {

@@ -1,4 +1,5 @@
 import type { Io } from './io.js';
+import { clockTime } from './output/format.js';
 import type { Style } from './output/style.js';
 
 const HOME_AND_CLEAR = '\u001b[H\u001b[J';
@@ -24,7 +25,7 @@ export async function watch(io: Io, style: Style, intervalMs: number, render: ()
   try {
     for (let first = true; ; first = false) {
       const frame = await render();
-      const footer = style.dim(`every ${Math.round(intervalMs / 1000)}s · updated ${io.now().toLocaleTimeString()} · Ctrl-C to stop`);
+      const footer = style.dim(`every ${Math.round(intervalMs / 1000)}s · updated ${clockTime(io.now())} · Ctrl-C to stop`);
       io.stdout.write(inPlace ? `${HOME_AND_CLEAR}${frame}\n${footer}\n` : `${first ? '' : '\n'}${frame}`);
       let timer: NodeJS.Timeout | undefined;
       const next = await Promise.race([

@@ -36,6 +36,12 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
+/** Local `HH:MM:SS`. */
+export function clockTime(at: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(at.getHours())}:${p(at.getMinutes())}:${p(at.getSeconds())}`;
+}
+
 /** A short span such as `45s`, `3m`, `2h5m`, `3d4h` (the two largest units, rounded down). */
 export function shortSpan(ms: number): string {
   const abs = Math.abs(ms);
@@ -79,7 +85,7 @@ export function localTime(value: string | Date | null | undefined): string {
   const at = typeof value === 'string' ? new Date(value) : value;
   if (Number.isNaN(at.getTime())) return String(value);
   const p = (n: number) => String(n).padStart(2, '0');
-  return `${at.getFullYear()}-${p(at.getMonth() + 1)}-${p(at.getDate())} ${p(at.getHours())}:${p(at.getMinutes())}:${p(at.getSeconds())}`;
+  return `${at.getFullYear()}-${p(at.getMonth() + 1)}-${p(at.getDate())} ${clockTime(at)}`;
 }
 
 /** `text` cut to `max` characters with an ellipsis, on one line. */

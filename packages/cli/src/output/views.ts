@@ -147,7 +147,7 @@ export function jobDetails(job: JobView, now: Date, style: Style, upcoming: read
     ['status', style.status(job.status)],
     ['next run', when(job.next_run, now)],
     ['last run', when(job.last_run, now)],
-    ['runs', `${job.run_count} (${job.failure_count} failed, ${job.consecutive_failures} in a row; dead-letter after ${job.max_retries ?? 'the default'})`],
+    ['runs', `${job.run_count} (${job.failure_count} failed, ${job.consecutive_failures} in a row; dead-letter after ${job.max_retries ?? 'default_max_retries'})`],
     ['session', job.session_mode],
     ['delivery', job.delivery.length > 0 ? job.delivery.join(', ') : '-'],
     ['concurrency', `${job.max_concurrent} (overlap ${job.overlap}, catch-up ${job.catchup})`],

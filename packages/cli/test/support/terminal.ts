@@ -1,0 +1,75 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { afterAll } from 'vitest';
+import { BIN, childEnv } from './cli.js';
+
+/** A command line running in a real terminal: a window of a private tmux server. */
+export interface TerminalWindow {
+  /** The screen as text (`escapes` keeps colours and styles as ANSI sequences). */
+  screen(escapes?: boolean): string;
+  /** Types keys (`send-keys` syntax: `y`, `Enter`, `C-c`). */
+  keys(...keys: string[]): void;
+  /** Resolves once the screen satisfies `test`. */
+  waitFor(test: (screen: string) => boolean, timeoutMs?: number): Promise<string>;
+  /** Resolves with the exit status once the program ended. */
+  exited(timeoutMs?: number): Promise<number>;
+}
+
+const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * A private tmux server (its own socket, no user configuration) for the calling test file,
+ * killed after its tests. `run` opens a 150×50 window running `symbi …args` in `cwd`; the window
+ * stays after the program ends so that its last screen and exit status can be read.
+ */
+export function useTerminal(): { run(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): TerminalWindow } {
+  const socket = `symbi-cli-test-${randomBytes(4).toString('hex')}`;
+  const tmux = (...args: string[]) => {
+    const result = spawnSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', env: childEnv({ TERM: 'xterm-256color' }) });
+    if (result.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${result.stderr}`);
+    return result.stdout;
+  };
+  let started = false;
+  let windows = 0;
+  afterAll(() => {
+    if (started) spawnSync('tmux', ['-L', socket, 'kill-server']);
+  });
+  return {
+    run(args, options) {
+      if (!started) {
+        tmux('new-session', '-d', '-s', 'main', '-x', '150', '-y', '50', 'sleep 600');
+        tmux('set-option', '-g', 'remain-on-exit', 'on');
+        started = true;
+      }
+      const name = `w${++windows}`;
+      const env = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${shellQuote(value)}`);
+      const command = ['exec', 'env', ...env, shellQuote(process.execPath), shellQuote(BIN), ...args.map(shellQuote)].join(' ');
+      tmux('new-window', '-d', '-t', 'main', '-n', name, '-c', options.cwd, command);
+      const target = `main:${name}`;
+      const screen = (escapes = false) => tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', target);
+      const poll = async <T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> => {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const value = probe();
+          if (value !== undefined) return value;
+          if (Date.now() > deadline) throw new Error(`terminal: ${what} within ${timeoutMs} ms; screen:\n${screen()}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      return {
+        screen,
+        keys: (...keys) => void tmux('send-keys', '-t', target, ...keys),
+        waitFor: (test, timeoutMs = 15_000) =>
+          poll(() => {
+            const text = screen();
+            return test(text) ? text : undefined;
+          }, timeoutMs, 'the screen did not show what was expected'),
+        exited: (timeoutMs = 15_000) =>
+          poll(() => {
+            const [dead, status] = tmux('display-message', '-p', '-t', target, '#{pane_dead} #{pane_dead_status}').trim().split(' ');
+            return dead === '1' && status !== undefined && status !== '' ? Number(status) : undefined;
+          }, timeoutMs, 'the program did not end'),
+      };
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, runCli, useTempDir } from './support/cli.js';
+import { useTerminal } from './support/terminal.js';
+
+beforeAll(() => ensureBuilt(), 300_000);
+
+describe('symbi on a terminal', () => {
+  const tempDir = useTempDir();
+  const terminal = useTerminal();
+  let dir: string;
+  let db: string;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    db = `${dir}/scheduler.db`;
+    for (const name of ['watched', 'doomed']) {
+      const added = await runCli(['--db', db, 'cron', 'add', '--json', JSON.stringify({ name, agent_id: 'agent', cron_expr: '0 */5 * * * *' })], { cwd: dir });
+      expect(added.code, added.stderr).toBe(0);
+    }
+  });
+
+  it('redraws `cron status --watch` in place until Ctrl-C', async () => {
+    const window = terminal.run(['--db', db, 'cron', 'status', 'watched', '--watch', '--interval', '1'], { cwd: dir });
+    const first = await window.waitFor((screen) => /every 1s · updated \d\d:\d\d:\d\d · Ctrl-C to stop/.test(screen));
+    expect(first).toMatch(/^watched\nid\s+[0-9a-f-]{36}\nagent\s+agent\n/);
+    expect(first).toMatch(/status\s+active/);
+    const firstUpdate = first.match(/updated (\S+)/)![1];
+
+    expect((await runCli(['--db', db, 'cron', 'pause', 'watched'], { cwd: dir })).code).toBe(0);
+    const redrawn = await window.waitFor((screen) => /status\s+paused/.test(screen));
+    expect(redrawn.match(/updated (\S+)/)![1]).not.toBe(firstUpdate);
+    // One frame on the screen, drawn from its top: nothing of the earlier frame is left.
+    expect(redrawn.match(/^watched$/gm)).toHaveLength(1);
+    expect(redrawn.match(/Ctrl-C to stop/g)).toHaveLength(1);
+    expect(redrawn.startsWith('watched\n')).toBe(true);
+    expect(redrawn).not.toMatch(/status\s+active/);
+
+    window.keys('C-c');
+    expect(await window.exited()).toBe(0);
+  });
+
+  it('asks before removing a job and keeps it unless the answer is yes', async () => {
+    const declined = terminal.run(['--db', db, 'cron', 'remove', 'doomed'], { cwd: dir });
+    await declined.waitFor((screen) => /Remove job doomed \([0-9a-f-]{36}\) and its run history\? \[y\/N\]/.test(screen));
+    declined.keys('n', 'Enter');
+    expect(await declined.exited()).toBe(1);
+    expect(declined.screen()).toContain('not removed');
+    expect((await runCli(['--db', db, 'cron', 'status', 'doomed'], { cwd: dir })).code).toBe(0);
+
+    const accepted = terminal.run(['--db', db, 'cron', 'remove', '--name', 'doomed'], { cwd: dir });
+    await accepted.waitFor((screen) => screen.includes('[y/N]'));
+    accepted.keys('y', 'Enter');
+    expect(await accepted.exited()).toBe(0);
+    expect(accepted.screen()).toMatch(/removed doomed [0-9a-f-]{36}/);
+    expect((await runCli(['--db', db, 'cron', 'status', 'doomed'], { cwd: dir })).code).toBe(1);
+  });
+
+  it('colours output on a terminal, never with NO_COLOR or --no-color', async () => {
+    const coloured = terminal.run(['--db', db, 'cron', 'list'], { cwd: dir });
+    expect(await coloured.exited()).toBe(0);
+    expect(coloured.screen(true)).toMatch(/\u001b\[3[23]m(active|paused)\u001b\[39m/);
+    const noColour = terminal.run(['--db', db, 'cron', 'list'], { cwd: dir, env: { NO_COLOR: '1' } });
+    expect(await noColour.exited()).toBe(0);
+    expect(noColour.screen(true)).toContain('watched');
+    expect(noColour.screen(true)).not.toContain('\u001b[');
+    const flag = terminal.run(['--db', db, '--no-color', 'cron', 'list'], { cwd: dir });
+    expect(await flag.exited()).toBe(0);
+    expect(flag.screen(true)).not.toContain('\u001b[');
+  });
+});
