@@ -190,7 +190,7 @@ export class DefaultAgentScheduler {
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
     execution.catch(() => undefined);
-    return Promise.race([execution, aborted]);
+    return storable(await Promise.race([execution, aborted]));
   }
 
   async #evaluateGates(job: CronJobDefinition, context: AgentContext): Promise<SchedulePolicyDecision> {
@@ -297,6 +297,18 @@ export class DefaultAgentScheduler {
   #now(): Date {
     return new Date(this.#deps.clock.now());
   }
+}
+
+/** Replaces NUL characters, which PostgreSQL text cannot hold, so every store keeps the same output. */
+function storable(result: AgentExecutionResult): AgentExecutionResult {
+  const clean = (text: string) => (text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text);
+  return {
+    ...result,
+    output: clean(result.output),
+    ...(result.summary != null && { summary: clean(result.summary) }),
+    ...(result.stderr != null && { stderr: clean(result.stderr) }),
+    ...(result.messages && { messages: result.messages.map((m) => ({ ...m, content: clean(m.content) })) }),
+  };
 }
 
 function pendingDelivery(channel: string): DeliveryOutcome {

@@ -113,3 +113,14 @@ describe('CronScheduler: heartbeat', () => {
     await scheduler.stop();
   });
 });
+
+describe('CronScheduler: agent output', () => {
+  it('stores output holding NUL characters with each NUL replaced, as every store can hold it', async () => {
+    const { clock, scheduler } = await startHarness({ agents: { bin: () => ({ output: 'a\u0000b', summary: '\u0000' }) } });
+    await scheduler.add({ name: 'nul', agentId: 'bin', at: '2026-03-02T09:00:01Z' });
+    await clock.advance('2s');
+    const [run] = await scheduler.history('nul');
+    expect(run).toMatchObject({ status: 'succeeded', output: 'a\uFFFDb', summary: '\uFFFD' });
+    await scheduler.stop();
+  });
+});
