@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_POLICY } from '../scheduler/job-definition.js';
 import type { CronJobDefinition } from '../domain/job.js';
 
 /** The instant fixtures are created at: the default start of `VirtualClock`. */
@@ -33,16 +34,7 @@ export function makeJob(overrides: Partial<CronJobDefinition> = {}): CronJobDefi
     webhookHeaders: {},
     slackChannel: null,
     emailRecipients: [],
-    policy: {
-      requireApproval: false,
-      approver: null,
-      approvalTimeoutMs: null,
-      maxRuntimeMs: null,
-      requireCapabilities: [],
-      allowedHours: null,
-      allowedEnvironments: [],
-      requireAgentPin: false,
-    },
+    policy: { ...DEFAULT_POLICY },
     heartbeat: null,
     maxConcurrent: 1,
     maxRetries: null,

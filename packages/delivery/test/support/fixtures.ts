@@ -1,53 +1,21 @@
 import { newRun } from '@symbi/core';
+import { makeJob as makeTestJob } from '@symbi/core/testing';
 import type { Clock, ClockTimer, CronJobDefinition, JobRunRecord, Logger } from '@symbi/core';
 
 /** The instant every fixture run is scheduled for. */
 export const SCHEDULED_FOR = new Date('2026-03-01T09:00:00.000Z');
 
-/** A complete job definition with the given fields changed. */
+/** A complete job definition (daily-report to stdout) with the given fields changed. */
 export function makeJob(overrides: Partial<CronJobDefinition> = {}): CronJobDefinition {
-  return {
+  return makeTestJob({
     id: 'job-1',
     name: 'daily-report',
     agentId: 'reporter-agent',
     cronExpr: '0 0 9 * * *',
-    at: null,
-    timezone: 'UTC',
-    input: null,
-    sessionMode: 'ephemeral_with_summary',
     delivery: ['stdout'],
-    webhookUrl: null,
-    webhookHeaders: {},
-    slackChannel: null,
-    emailRecipients: [],
-    policy: {
-      requireApproval: false,
-      approver: null,
-      approvalTimeoutMs: null,
-      maxRuntimeMs: null,
-      requireCapabilities: [],
-      allowedHours: null,
-      allowedEnvironments: [],
-      requireAgentPin: false,
-    },
-    heartbeat: null,
-    maxConcurrent: 1,
-    maxRetries: null,
-    agentPinJwt: null,
-    jitterSeconds: null,
-    catchup: 'once',
-    overlap: 'skip',
-    status: 'active',
     nextRun: null,
-    lastRun: null,
-    runCount: 0,
-    failureCount: 0,
-    consecutiveFailures: 0,
-    createdAt: new Date('2026-01-01T00:00:00.000Z'),
-    updatedAt: new Date('2026-01-01T00:00:00.000Z'),
-    version: 1,
     ...overrides,
-  };
+  });
 }
 
 /** A finished run of `job` (succeeded in 1.2 s unless told otherwise). */

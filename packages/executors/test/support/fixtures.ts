@@ -1,51 +1,25 @@
+import { makeJob } from '@symbi/core/testing';
 import { newRun, type AgentContext, type AgentDefinition, type AgentExecutionRequest, type CronJobDefinition } from '@symbi/core';
 
 const NOW = new Date('2026-03-01T09:00:00Z');
 
 /** A job as the store would hand it to the scheduler, carrying secrets that must never reach an agent. */
 export function testJob(overrides: Partial<CronJobDefinition> = {}): CronJobDefinition {
-  return {
+  return makeJob({
     id: 'job-1',
     name: 'daily-report',
     agentId: 'reporter',
     cronExpr: '0 0 9 * * *',
-    at: null,
-    timezone: 'UTC',
     input: 'job input',
-    sessionMode: 'ephemeral_with_summary',
     delivery: ['stdout', 'webhook'],
     webhookUrl: 'https://hooks.example.com/ingest?token=hook-secret',
     webhookHeaders: { Authorization: 'Bearer header-secret' },
-    slackChannel: null,
-    emailRecipients: [],
-    policy: {
-      requireApproval: false,
-      approver: null,
-      approvalTimeoutMs: null,
-      maxRuntimeMs: null,
-      requireCapabilities: [],
-      allowedHours: null,
-      allowedEnvironments: [],
-      requireAgentPin: false,
-    },
-    heartbeat: null,
-    maxConcurrent: 1,
-    maxRetries: null,
     agentPinJwt: 'eyJhbGciOiJFUzI1NiJ9.jwt-secret',
-    jitterSeconds: null,
-    catchup: 'once',
-    overlap: 'skip',
-    status: 'active',
     nextRun: NOW,
-    lastRun: null,
-    runCount: 0,
-    failureCount: 0,
-    consecutiveFailures: 0,
     createdAt: NOW,
     updatedAt: NOW,
-    version: 1,
     ...overrides,
-  };
+  });
 }
 
 /** A context of a second heartbeat iteration carrying a summary. */
