@@ -185,12 +185,18 @@ export class DefaultAgentScheduler {
     signal.throwIfAborted();
     const execution = this.#deps.executor.execute({ agentId: job.agentId, job, run, input: run.input, context }, { signal });
     // An executor that ignores its signal must not hold the run past max_runtime or shutdown.
+    let onAbort = () => {};
     const aborted = new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(signal.reason);
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
     });
     execution.catch(() => undefined);
-    return storable(await Promise.race([execution, aborted]));
+    try {
+      return storable(await Promise.race([execution, aborted]));
+    } finally {
+      // a heartbeat calls this once per iteration on the same signal: listeners must not pile up
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
   async #evaluateGates(job: CronJobDefinition, context: AgentContext): Promise<SchedulePolicyDecision> {

@@ -124,3 +124,26 @@ describe('CronScheduler: agent output', () => {
     await scheduler.stop();
   });
 });
+
+describe('CronScheduler: long heartbeats', () => {
+  it('does not pile up abort listeners on the run signal across iterations', async () => {
+    const { getEventListeners } = await import('node:events');
+    const { CronScheduler, InMemoryJobStore } = await import('@symbi/core');
+    const { VirtualClock } = await import('@symbi/core/testing');
+    const clock = new VirtualClock('2026-03-02T09:00:00Z');
+    const listeners: number[] = [];
+    const executor = {
+      async execute(_request: unknown, { signal }: { signal: AbortSignal }) {
+        listeners.push(getEventListeners(signal, 'abort').length);
+        return { output: 'continue' };
+      },
+    };
+    const scheduler = new CronScheduler({ store: new InMemoryJobStore(), executor, clock });
+    await scheduler.start();
+    await scheduler.add({ name: 'long', agentId: 'hb', at: '2026-03-02T09:00:01Z', heartbeat: { enabled: true, maxIterations: 200 } });
+    await clock.advance('2s');
+    expect(listeners).toHaveLength(200);
+    expect(Math.max(...listeners)).toBe(listeners[0]);
+    await scheduler.stop();
+  });
+});
