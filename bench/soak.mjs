@@ -58,7 +58,8 @@ try {
     `soak: ${report.fires} fires, ${report.duplicates.length} duplicates, ${report.lost.length} lost, ${report.stuck.length} stuck, ` +
       `${report.interruptedRetried} interrupted+retried, ${report.kills} kills in ${report.seconds} s ` +
       `(${report.unretried.length} unretried, ${report.inconsistent.length} inconsistent, ${report.unexpectedExits.length} unexpected exits; ` +
-      `${report.jobs} jobs, ${report.calls} API calls, ${report.unrecorded} completions cut off by kills, seed ${seed})\n`,
+      `${report.expected} expected fires checked, ${report.jobs} jobs, ${report.calls} API calls (${report.rejected} refused), ` +
+      `${report.unrecorded} completions cut off by kills, seed ${seed})\n`,
   );
   process.exit(Object.values(violations).some((list) => list.length > 0) ? 1 : 0);
 } catch (error) {

@@ -87,7 +87,7 @@ export class Traffic {
    * @param {string} kind
    * @param {string} name
    * @param {number} step
-   * @param {{ input: string, overlap: string }} spec
+   * @param {{ input: string, overlap: import('@symbi/core').OverlapPolicy }} spec
    */
   async #add(kind, name, step, spec) {
     this.calls++;

@@ -57,6 +57,7 @@ export async function readJobIds(pool, schema) {
 /**
  * @typedef {object} SoakVerdict
  * @property {number} fires  distinct fires with a run
+ * @property {number} expected  fires the ledger expected (each checked for a run)
  * @property {string[]} duplicates
  * @property {string[]} lost  expected fires (and asked-for manual runs) with no run at all
  * @property {string[]} unretried  interrupted runs of jobs the traffic never touched, left without a retry
@@ -80,11 +81,10 @@ export async function readJobIds(pool, schema) {
 export function verdict({ runs, jobIds, executions, killed, ledger, manualRuns, windowEnd, marginMs }) {
   const audit = auditRuns({ runs, executions, killed, jobIds });
   const fired = new Set(runs.filter((run) => run.trigger !== 'manual').map(fireOf));
-  const lost = ledger
-    .expectations(windowEnd, marginMs)
-    .flatMap(({ id, name, fires }) =>
-      fires.filter((t) => !fired.has(fireOf({ jobId: id, scheduledFor: t }))).map((t) => `${name} fire ${new Date(t).toISOString()}`),
-    );
+  const expectations = ledger.expectations(windowEnd, marginMs);
+  const lost = expectations.flatMap(({ id, name, fires }) =>
+    fires.filter((t) => !fired.has(fireOf({ jobId: id, scheduledFor: t }))).map((t) => `${name} fire ${new Date(t).toISOString()}`),
+  );
   const runIds = new Set(runs.map((run) => run.id));
   for (const manual of manualRuns) {
     if (jobIds.has(manual.jobId) && !runIds.has(manual.runId)) lost.push(`manual run ${manual.runId} of ${ledger.get(manual.jobId)?.name}`);
@@ -97,6 +97,7 @@ export function verdict({ runs, jobIds, executions, killed, ledger, manualRuns, 
     .map((run) => `${ledger.get(run.jobId)?.name} ${fireOf(run)} attempt ${run.attempt}`);
   return {
     fires: audit.fires,
+    expected: expectations.reduce((sum, { fires }) => sum + fires.length, 0),
     duplicates: audit.duplicates,
     lost,
     unretried,

@@ -42,11 +42,16 @@ const { values: args } = parseArgs({
   },
 });
 
+/** The flags by name, for the checks below. */
+const flags = /** @type {Record<string, string | undefined>} */ (args);
 for (const required of ['store', 'instance', 'log']) {
-  if (!args[required]) fail(`--${required} is required`);
+  if (!flags[required]) fail(`--${required} is required`);
 }
 
-/** @param {string} message */
+/**
+ * @param {string} message
+ * @returns {never}
+ */
 function fail(message) {
   process.stderr.write(`scheduler-worker: ${message}\n`);
   process.exit(2);
@@ -54,25 +59,25 @@ function fail(message) {
 
 /** @param {string} name */
 function integer(name) {
-  const value = Number(args[name]);
-  if (!Number.isInteger(value) || value < 0) fail(`--${name} must be a whole number, got ${args[name]}`);
+  const value = Number(flags[name]);
+  if (!Number.isInteger(value) || value < 0) fail(`--${name} must be a whole number, got ${flags[name]}`);
   return value;
 }
 
 /** @param {string} pkg */
 const built = (pkg) => new URL(`../../packages/${pkg}/dist/index.js`, import.meta.url).href;
 
-const { CronScheduler } = await import(built('core'));
+const { CronScheduler } = /** @type {typeof import('@symbi/core')} */ (await import(built('core')));
 
 async function openStore() {
   if (args.store === 'postgres') {
     if (!args.url || !args.schema) fail('--url and --schema are required with --store postgres');
-    const { PostgresJobStore } = await import(built('store-postgres'));
+    const { PostgresJobStore } = /** @type {typeof import('@symbi/store-postgres')} */ (await import(built('store-postgres')));
     return new PostgresJobStore({ connectionString: args.url, schema: args.schema });
   }
   if (args.store === 'sqlite') {
     if (!args.path) fail('--path is required with --store sqlite');
-    const { SqliteJobStore } = await import(built('store-sqlite'));
+    const { SqliteJobStore } = /** @type {typeof import('@symbi/store-sqlite')} */ (await import(built('store-sqlite')));
     return new SqliteJobStore({ path: args.path });
   }
   return fail(`--store must be postgres or sqlite, got ${args.store}`);
@@ -109,8 +114,8 @@ function behaviourOf(input) {
   return { ms: defaultAgentMs, failAttempts: 0 };
 }
 
+/** @type {import('@symbi/core').AgentExecutor} */
 const executor = {
-  /** @param {{ run: any, input: string | null }} request @param {{ signal: AbortSignal }} options */
   async execute(request, { signal }) {
     const { run } = request;
     const behaviour = behaviourOf(request.input);

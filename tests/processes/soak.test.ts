@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { CONNECTION_STRING, describePostgres } from '../../packages/store-postgres/test/support/postgres.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const SUMMARY = /^soak: (\d+) fires, (\d+) duplicates, (\d+) lost, (\d+) stuck, (\d+) interrupted\+retried, (\d+) kills in (\d+) s \((\d+) unretried, (\d+) inconsistent, (\d+) unexpected exits;/;
+const SUMMARY = /^soak: (\d+) fires, (\d+) duplicates, (\d+) lost, (\d+) stuck, (\d+) interrupted\+retried, (\d+) kills in (\d+) s \((\d+) unretried, (\d+) inconsistent, (\d+) unexpected exits; (\d+) expected fires checked,/;
 
 /** Runs `node bench/soak.mjs` with `args` to its end. */
 function soak(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -25,7 +25,7 @@ describePostgres('the soak (pnpm soak --ci)', () => {
     expect(lines, stderr).toHaveLength(1);
     const match = SUMMARY.exec(lines[0]!);
     expect(match, `${lines[0]}\n${stderr}`).not.toBeNull();
-    const [fires, duplicates, lost, stuck, retried, kills, seconds, unretried, inconsistent, unexpectedExits] = match!.slice(1).map(Number);
+    const [fires, duplicates, lost, stuck, retried, kills, seconds, unretried, inconsistent, unexpectedExits, expected] = match!.slice(1).map(Number);
     console.info(`[processes] ${lines[0]}`);
     expect({ duplicates, lost, stuck, unretried, inconsistent, unexpectedExits }, stderr).toEqual({
       duplicates: 0,
@@ -39,6 +39,7 @@ describePostgres('the soak (pnpm soak --ci)', () => {
     // The load and the chaos really happened.
     expect(seconds).toBeGreaterThanOrEqual(180);
     expect(fires).toBeGreaterThan(10_000);
+    expect(expected).toBeGreaterThan(fires! / 2);
     expect(kills).toBeGreaterThanOrEqual(5);
     expect(retried).toBeGreaterThan(0);
   }, 300_000);

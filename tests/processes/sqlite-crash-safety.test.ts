@@ -66,9 +66,13 @@ describe('a scheduler process on a SQLite file, killed and restarted', () => {
     }
     const slowIds = new Set(slowJobs.map((job) => job.id));
     await sleep(3_000);
+    // Two slow runs started less than half their length ago are still running at the kill.
     await waitUntil(
       'the first scheduler has slow runs in flight',
-      () => unfinishedStarts(readExecutions([first.log]), first.instance).filter((e) => slowIds.has(e.jobId)).length >= 2,
+      () => {
+        const recent = Date.now() - SLOW_AGENT_MS / 2;
+        return unfinishedStarts(readExecutions([first.log]), first.instance).filter((e) => slowIds.has(e.jobId) && e.at > recent).length >= 2;
+      },
       { timeoutMs: 10_000, everyMs: 50 },
     );
     await first.kill9();
