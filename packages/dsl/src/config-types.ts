@@ -1,3 +1,5 @@
+import type { DeliveryConfig } from '@symbi/delivery';
+
 /** Where the job store lives, resolved from `store_url` / `SYMBI_DB` or `job_store_path`. */
 export type StoreLocation =
   /** An SQLite database file (`:memory:` for an in-memory database). */
@@ -78,48 +80,11 @@ export interface SchedulerSettings {
 }
 
 /**
- * The `[scheduler.delivery]` table, in camelCase. Only keys that were set appear: the delivery
- * channels apply their own defaults to the rest. String values may have used `${VAR}`, already
- * resolved here.
+ * The `[scheduler.delivery]` table, in camelCase: exactly the delivery package's
+ * {@link DeliveryConfig}. Only keys that were set appear: the delivery channels apply their own
+ * defaults to the rest. String values may have used `${VAR}`, already resolved here.
  */
-export interface DeliverySettings {
-  /** Per-request timeout of the `webhook` channel, in seconds (`webhook_timeout_seconds`). */
-  webhookTimeoutSeconds?: number;
-  /** Retries of a failed webhook request (`webhook_retry_attempts`). */
-  webhookRetryAttempts?: number;
-  /** Secret for the webhook body signature header (`webhook_signing_secret`). */
-  webhookSigningSecret?: string;
-  /** `Authorization` header value for webhooks (`webhook_auth_header`, env `SYMBI_WEBHOOK_AUTH_HEADER`). */
-  webhookAuthHeader?: string;
-  /** Allow webhooks to link-local and cloud metadata addresses (`allow_link_local`). */
-  allowLinkLocal?: boolean;
-  /** Slack bot token (`slack_api_token`, env `SYMBI_SLACK_TOKEN`). */
-  slackApiToken?: string;
-  /** Channel used when a job sets no `slack_channel` (`slack_default_channel`). */
-  slackDefaultChannel?: string;
-  /** Slack incoming-webhook URL, an alternative to the API token (`slack_webhook_url`). */
-  slackWebhookUrl?: string;
-  /** Base URL of the Slack Web API, e.g. for a test double (`slack_api_url`). */
-  slackApiUrl?: string;
-  /** SMTP server host (`smtp_host`). */
-  smtpHost?: string;
-  /** SMTP server port (`smtp_port`). */
-  smtpPort?: number;
-  /** SMTP user name (`smtp_username`). */
-  smtpUsername?: string;
-  /** SMTP password (`smtp_password`). */
-  smtpPassword?: string;
-  /** Connect with TLS from the start (`smtp_secure`). */
-  smtpSecure?: boolean;
-  /** Sender address of emails (`email_from`). */
-  emailFrom?: string;
-  /** Directory that holds `log_file` outputs (`log_dir`). */
-  logDir?: string;
-  /** Size at which a job's log file is rotated, in bytes (`log_max_bytes`). */
-  logMaxBytes?: number;
-  /** Rotated log files kept per job (`log_max_files`). */
-  logMaxFiles?: number;
-}
+export type DeliverySettings = DeliveryConfig;
 
 /** The `[api]` table: the HTTP API server. */
 export interface ApiSettings {
