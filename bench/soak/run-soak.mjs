@@ -154,7 +154,8 @@ export async function runSoak({ minutes, url, seed, keep, progress }) {
     await fleet.stopAll();
     await store.close();
     if (!keep) {
-      await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      // A cleanup that fails must not hide why the soak ended.
+      await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch((error) => progress(`soak: could not drop schema ${schema}: ${error.message}`));
       rmSync(dir, { recursive: true, force: true });
     }
     await pool.end();

@@ -26,7 +26,7 @@
 export const fireOf = (item) => `${item.jobId}@${new Date(item.scheduledFor).toISOString()}`;
 
 /** @param {{ jobId: string, scheduledFor: number, attempt: number }} item */
-const attemptOf = (item) => `${fireOf(item)}#${item.attempt}`;
+export const attemptOf = (item) => `${fireOf(item)}#${item.attempt}`;
 
 /**
  * @template T

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CronScheduler, type CronJobDefinition } from '@symbi/core';
+import { CronScheduler, type CronJobDefinition, type RunFilter } from '@symbi/core';
 import { PostgresJobStore } from '@symbi/store-postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CONNECTION_STRING, describePostgres, dropSchema, randomSchemaName } from '../../packages/store-postgres/test/support/postgres.js';
-import { auditRuns, firesEvery, fireOf, stuckRuns, toAuditRun, type AuditRun } from './fire-audit.mjs';
+import { attemptOf, auditRuns, firesEvery, fireOf, stuckRuns, toAuditRun, type AuditRun } from './fire-audit.mjs';
 import { ensureBuilt, readExecutions, startWorker, unfinishedStarts, waitUntil, type WorkerProcess } from './worker-control.mjs';
 
 const FAST_JOBS = 200;
@@ -25,15 +25,16 @@ const noAgents = { execute: async (): Promise<never> => Promise.reject(new Error
 
 describePostgres('three scheduler processes on one PostgreSQL schema', () => {
   const schema = randomSchemaName();
-  const dir = mkdtempSync(join(tmpdir(), 'symbi-pg-instances-'));
   const workers: WorkerProcess[] = [];
   const killed = new Set<string>();
-  let store: PostgresJobStore;
+  const fastJobs: CronJobDefinition[] = [];
+  let dir: string;
+  let store: PostgresJobStore | undefined;
   let admin: CronScheduler;
-  let fastJobs: CronJobDefinition[] = [];
 
   beforeAll(async () => {
     ensureBuilt();
+    dir = mkdtempSync(join(tmpdir(), 'symbi-pg-instances-'));
     store = new PostgresJobStore({ connectionString: CONNECTION_STRING, schema });
     await store.init();
     admin = new CronScheduler({ store, executor: noAgents, config: { instanceId: 'test-admin' } });
@@ -54,12 +55,15 @@ describePostgres('three scheduler processes on one PostgreSQL schema', () => {
 
   afterAll(async () => {
     await Promise.all(workers.map((worker) => worker.kill9()));
-    await store?.close();
-    await dropSchema(schema);
-    rmSync(dir, { recursive: true, force: true });
+    if (store) {
+      await store.close();
+      await dropSchema(schema);
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const allRuns = async (): Promise<AuditRun[]> => (await store.listRuns({ limit: 1_000_000 })).map(toAuditRun);
+  const listRuns = (filter: RunFilter) => store!.listRuns({ limit: 1_000_000, ...filter });
+  const allRuns = async (): Promise<AuditRun[]> => (await listRuns({})).map(toAuditRun);
   const executions = () => readExecutions(workers.map((worker) => worker.log));
 
   /** Waits until every run of a fire due by `until` is finished, the retries of interrupted ones included. */
@@ -67,7 +71,7 @@ describePostgres('three scheduler processes on one PostgreSQL schema', () => {
     waitUntil(
       `every fire due by ${new Date(until).toISOString()} is finished`,
       async () => {
-        const open = await store.listRuns({ status: ['scheduled', 'running'], limit: 1_000_000 });
+        const open = await listRuns({ status: ['scheduled', 'running'] });
         return open.every((run) => run.scheduledFor.getTime() > until);
       },
       { timeoutMs: 20_000, everyMs: 250 },
@@ -138,8 +142,8 @@ describePostgres('three scheduler processes on one PostgreSQL schema', () => {
     await waitUntil(
       'a retry of every run the victim had in flight succeeded',
       async () => {
-        const retried = new Set((await store.listRuns({ status: 'succeeded', limit: 1_000_000 })).map((run) => `${fireOf(toAuditRun(run))}#${run.attempt}`));
-        return orphans.every((orphan) => retried.has(`${fireOf(orphan)}#${orphan.attempt + 1}`));
+        const succeeded = new Set((await listRuns({ status: 'succeeded' })).map((run) => attemptOf(toAuditRun(run))));
+        return orphans.every((orphan) => succeeded.has(attemptOf({ ...orphan, attempt: orphan.attempt + 1 })));
       },
       { timeoutMs: 30_000, everyMs: 500 },
     );

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CronScheduler, type CatchupPolicy, type CronJobDefinition } from '@symbi/core';
 import { SqliteJobStore } from '@symbi/store-sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditRuns, firesEvery, fireOf, stuckRuns, toAuditRun, type AuditRun } from './fire-audit.mjs';
+import { attemptOf, auditRuns, firesEvery, fireOf, stuckRuns, toAuditRun, type AuditRun } from './fire-audit.mjs';
 import { ensureBuilt, readExecutions, startWorker, unfinishedStarts, waitUntil, type WorkerProcess } from './worker-control.mjs';
 
 const LEASE_MS = 2_000;
@@ -87,8 +87,8 @@ describe('a scheduler process on a SQLite file, killed and restarted', () => {
     await waitUntil(
       'every run in flight at the kill was retried to success',
       async () => {
-        const succeeded = new Set((await store.listRuns({ status: 'succeeded', limit: 100_000 })).map((run) => `${fireOf(toAuditRun(run))}#${run.attempt}`));
-        return orphans.every((orphan) => succeeded.has(`${fireOf(orphan)}#${orphan.attempt + 1}`));
+        const succeeded = new Set((await store.listRuns({ status: 'succeeded', limit: 100_000 })).map((run) => attemptOf(toAuditRun(run))));
+        return orphans.every((orphan) => succeeded.has(attemptOf({ ...orphan, attempt: orphan.attempt + 1 })));
       },
       { timeoutMs: 20_000, everyMs: 200 },
     );
