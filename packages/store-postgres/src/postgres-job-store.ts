@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import {
+  checkPlannedRuns,
   ConflictError,
   JOB_STATUSES,
   JobNotFoundError,
   RUN_STATUSES,
   StoreError,
   ValidationError,
+  withStatus,
 } from '@symbi/core';
 import type {
   AuditEvent,
@@ -33,7 +35,6 @@ import { Batcher } from './batcher.js';
 import { ChangeListener, encodeChange } from './change-listener.js';
 import { Database, type Transaction } from './database.js';
 import { defaultNotifyChannel, quoteIdentifier, quoteSchemaName } from './identifiers.js';
-import { checkPlannedRuns, withStatus } from './job-accounting.js';
 import { migrate } from './migrations.js';
 import {
   auditToRow,

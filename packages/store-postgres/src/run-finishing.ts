@@ -1,6 +1,6 @@
+import { checkPlannedRuns, countOutcome, withStatus } from '@symbi/core';
 import type { CronJobDefinition, FinishPlan, JobRunRecord, RunOutcome } from '@symbi/core';
 import type { Transaction } from './database.js';
-import { checkPlannedRuns, countOutcome, withStatus } from './job-accounting.js';
 import { rowToJob, rowToRun, runToRow, type Row } from './row-mapping.js';
 import type { Statements } from './statements.js';
 

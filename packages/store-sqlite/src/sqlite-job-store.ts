@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
+  checkPlannedRuns,
   ConflictError,
+  countOutcome,
   JOB_STATUSES,
   JobNotFoundError,
   StoreError,
@@ -27,6 +29,7 @@ import {
   type RunPatch,
   type SessionState,
   type StoreCapabilities,
+  withStatus,
 } from '@symbi/core';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type ExpressionBuilder } from 'kysely';
@@ -116,12 +119,6 @@ function slotsOf<T extends object>(row: T, p: Param): T {
 /** A run is free to claim when nobody holds a lease on it that is still live at `now`. */
 function hasNoLiveLease(eb: RunsExpression, now: number) {
   return eb.or([eb('owner', 'is', null), eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]);
-}
-
-/** A plan may only add runs of the job it was asked about. */
-function checkPlannedRuns(jobId: string, runs: JobRunRecord[]): void {
-  const stray = runs.find((run) => run.jobId !== jobId);
-  if (stray !== undefined) throw new StoreError(`a plan for job ${jobId} returned run ${stray.id} of job ${stray.jobId}`);
 }
 
 /**
@@ -407,9 +404,7 @@ export class SqliteJobStore implements JobStore {
         });
         if (row === undefined) return null;
         const run = rowToRun(row);
-        const counted = this.#countFinished(runner, db, run, request.outcome);
-        if (counted === null) return { run, job: null };
-        const job = this.#applyFinishPlan(runner, db, counted, request.plan(counted), run.completedAt ?? new Date());
+        const job = this.#accountFinished(runner, db, run, request.outcome, request.plan, run.completedAt ?? new Date());
         return { run, job };
       }),
     );
@@ -471,8 +466,7 @@ export class SqliteJobStore implements JobStore {
         lapsed.all(values).map((row) => {
           const reason = `lease expired at ${new Date(row.lease_expires_at as number).toISOString()}: owner ${row.owner} stopped renewing it`;
           const run = rowToRun(interrupt.get({ id: row.id, now: values.now, reason }) as RunRow);
-          const counted = this.#countFinished(runner, db, run, 'failure');
-          if (counted !== null) this.#applyFinishPlan(runner, db, counted, request.plan(counted, run), request.now);
+          this.#accountFinished(runner, db, run, 'failure', (job) => request.plan(job, run), request.now);
           return run;
         }),
       );
@@ -677,12 +671,23 @@ export class SqliteJobStore implements JobStore {
    */
   #fire(runner: SqliteRunner, db: Db, job: CronJobDefinition, load: JobLoad, request: ClaimRequest): CronJobDefinition {
     const plan = request.plan(job, load);
-    checkPlannedRuns(job.id, plan.runs);
+    checkPlannedRuns(job, plan.runs);
     for (const run of plan.runs) this.#insertUnlessFired(runner, db, run);
+    const next = withStatus({ ...job, nextRun: plan.nextRun === null ? null : new Date(toMs(plan.nextRun)) }, plan.status, request.now);
     runner
-      .query('claim.advance', (p) => db.updateTable('jobs').set({ next_run: p('nextRun') }).where('id', '=', p('id')))
-      .run({ id: job.id, nextRun: plan.nextRun === null ? null : toMs(plan.nextRun) });
-    const advanced = { ...job, nextRun: plan.nextRun === null ? null : new Date(toMs(plan.nextRun)) };
+      .query('claim.advance', (p) =>
+        db
+          .updateTable('jobs')
+          .set({ next_run: p('nextRun'), status: p('status'), version: p('version'), updated_at: p('updatedAt') })
+          .where('id', '=', p('id')),
+      )
+      .run({
+        id: job.id,
+        nextRun: next.nextRun === null ? null : toMs(next.nextRun),
+        status: next.status,
+        version: next.version,
+        updatedAt: toMs(next.updatedAt),
+      });
     if (plan.cancelActive) {
       runner
         .query('claim.cancelActive', (p) =>
@@ -690,7 +695,7 @@ export class SqliteJobStore implements JobStore {
         )
         .run({ jobId: job.id });
     }
-    return plan.status !== undefined && plan.status !== job.status ? this.#setStatus(runner, db, advanced, plan.status, request.now) : advanced;
+    return next;
   }
 
   /**
@@ -808,47 +813,51 @@ export class SqliteJobStore implements JobStore {
   }
 
   /**
-   * Updates the counters of a finished run's job (see {@link FinishRunRequest.outcome}) and returns
-   * the job as changed, or null when the job is gone.
+   * Counts a finished run on its job, asks the finish or recovery plan about the counted job, and
+   * stores the job as the plan leaves it (counters, status) with the plan's retry. Returns the job as
+   * stored, or null when it is gone.
    */
-  #countFinished(runner: SqliteRunner, db: Db, run: JobRunRecord, outcome: RunOutcome): CronJobDefinition | null {
-    const counts = run.status !== 'skipped';
-    if (outcome === 'neutral' && !counts) return this.#job(runner, db, run.jobId);
-    const row = runner
-      .query(`finish.count:${outcome}:${counts}`, (p) =>
+  #accountFinished(
+    runner: SqliteRunner,
+    db: Db,
+    run: JobRunRecord,
+    outcome: RunOutcome,
+    plan: (job: CronJobDefinition) => FinishPlan,
+    at: Date,
+  ): CronJobDefinition | null {
+    const job = this.#job(runner, db, run.jobId);
+    if (job === null) return null;
+    const counted = countOutcome(job, run, outcome);
+    const decision = plan(counted);
+    checkPlannedRuns(job, decision.retry ? [decision.retry] : []);
+    const next = withStatus(counted, decision.status, at);
+    runner
+      .query('finish.account', (p) =>
         db
           .updateTable('jobs')
-          .set((eb) => ({
-            ...(outcome === 'success' ? { consecutive_failures: sql.lit(0) } : {}),
-            ...(outcome === 'failure'
-              ? { consecutive_failures: eb('consecutive_failures', '+', sql.lit(1)), failure_count: eb('failure_count', '+', sql.lit(1)) }
-              : {}),
-            ...(counts ? { run_count: eb('run_count', '+', sql.lit(1)), last_run: p('lastRun') } : {}),
-          }))
-          .where('id', '=', p('id'))
-          .returningAll(),
+          .set({
+            run_count: p('runCount'),
+            failure_count: p('failureCount'),
+            consecutive_failures: p('consecutiveFailures'),
+            last_run: p('lastRun'),
+            status: p('status'),
+            version: p('version'),
+            updated_at: p('updatedAt'),
+          })
+          .where('id', '=', p('id')),
       )
-      .get({ id: run.jobId, lastRun: toMs(run.startedAt ?? run.scheduledFor) });
-    return row === undefined ? null : rowToJob(row);
-  }
-
-  /** Applies a finish or recovery plan: the job's new status (bumping its version) and a retry run. */
-  #applyFinishPlan(runner: SqliteRunner, db: Db, job: CronJobDefinition, plan: FinishPlan, at: Date): CronJobDefinition {
-    checkPlannedRuns(job.id, plan.retry ? [plan.retry] : []);
-    const result = plan.status !== undefined && plan.status !== job.status ? this.#setStatus(runner, db, job, plan.status, at) : job;
-    if (plan.retry) this.#insertUnlessFired(runner, db, plan.retry);
-    return result;
-  }
-
-  /** Changes a job's status; a status change is a change of the job, so it bumps the version. */
-  #setStatus(runner: SqliteRunner, db: Db, job: CronJobDefinition, status: JobStatus, at: Date): CronJobDefinition {
-    const changed = { ...job, status, version: job.version + 1, updatedAt: new Date(toMs(at)) };
-    runner
-      .query('jobs.status', (p) =>
-        db.updateTable('jobs').set({ status: p('status'), version: p('version'), updated_at: p('updatedAt') }).where('id', '=', p('id')),
-      )
-      .run({ id: job.id, status, version: changed.version, updatedAt: toMs(at) });
-    return changed;
+      .run({
+        id: next.id,
+        runCount: next.runCount,
+        failureCount: next.failureCount,
+        consecutiveFailures: next.consecutiveFailures,
+        lastRun: next.lastRun === null ? null : toMs(next.lastRun),
+        status: next.status,
+        version: next.version,
+        updatedAt: toMs(next.updatedAt),
+      });
+    if (decision.retry) this.#insertUnlessFired(runner, db, decision.retry);
+    return next;
   }
 
   /** Inserts a planned run unless its id or fire already has one (exactly-once per fire). */

@@ -16,12 +16,12 @@ import type {
   RecoverRequest,
   RunFilter,
   RunGuard,
-  RunOutcome,
   RunPatch,
   StoreCapabilities,
   StoreChange,
 } from '../ports/job-store.js';
 import { IndexedHeap, isLower, type HeapPriority } from './indexed-heap.js';
+import { checkPlannedRuns, countOutcome, withStatus } from './job-accounting.js';
 
 const DEFAULT_PAGE = 100;
 
@@ -82,27 +82,6 @@ function patched(run: JobRunRecord, patch: RunPatch): JobRunRecord {
     if (value !== undefined) (next as unknown as Record<string, unknown>)[field] = value;
   }
   return next;
-}
-
-/** The job's counters after `run` finished with `outcome` (see {@link FinishRunRequest.outcome}). */
-function counted(job: CronJobDefinition, run: JobRunRecord, outcome: RunOutcome): CronJobDefinition {
-  const next = { ...job };
-  if (outcome === 'success') next.consecutiveFailures = 0;
-  if (outcome === 'failure') {
-    next.consecutiveFailures += 1;
-    next.failureCount += 1;
-  }
-  if (run.status !== 'skipped') {
-    next.runCount += 1;
-    next.lastRun = run.startedAt ?? run.scheduledFor;
-  }
-  return next;
-}
-
-/** `job` with `status` applied; a status change is a change of the job, so it bumps the version. */
-function withStatus(job: CronJobDefinition, status: JobStatus | undefined, at: Date): CronJobDefinition {
-  if (status === undefined || status === job.status) return job;
-  return { ...job, status, version: job.version + 1, updatedAt: new Date(at.getTime()) };
 }
 
 /**
@@ -277,7 +256,7 @@ export class InMemoryJobStore implements JobStore {
         const job = this.#jobs.get(id) as CronJobDefinition;
         const runtime = this.#runtimes.get(id);
         const plan = request.plan(clone(job), { active: runtime?.active ?? 0, waiting: runtime?.waiting ?? 0 });
-        this.#checkPlannedRuns(job, plan.runs);
+        checkPlannedRuns(job, plan.runs);
         return { job, plan };
       });
     for (const { job, plan } of plans) this.#applyFirePlan(job, plan, request.now);
@@ -314,9 +293,9 @@ export class InMemoryJobStore implements JobStore {
     if (request.owner !== undefined && run.owner !== request.owner) return null;
     const finished = patched(run, request.patch);
     const job = this.#jobOf(run);
-    const afterCounters = counted(job, finished, request.outcome);
+    const afterCounters = countOutcome(job, finished, request.outcome);
     const plan = request.plan(clone(afterCounters));
-    this.#checkPlannedRuns(job, plan.retry ? [plan.retry] : []);
+    checkPlannedRuns(job, plan.retry ? [plan.retry] : []);
     const next = withStatus(afterCounters, plan.status, finished.completedAt ?? new Date());
     this.#replaceRun(run, finished);
     this.#replaceJob(job, next);
@@ -359,9 +338,9 @@ export class InMemoryJobStore implements JobStore {
       };
       ended.push(interrupted);
       const job = jobs.get(run.jobId) ?? this.#jobOf(run);
-      const afterCounters = counted(job, interrupted, 'failure');
+      const afterCounters = countOutcome(job, interrupted, 'failure');
       const plan: FinishPlan = request.plan(clone(afterCounters), clone(interrupted));
-      this.#checkPlannedRuns(job, plan.retry ? [plan.retry] : []);
+      checkPlannedRuns(job, plan.retry ? [plan.retry] : []);
       jobs.set(job.id, withStatus(afterCounters, plan.status, request.now));
       retries.push(plan.retry);
     }
@@ -693,11 +672,5 @@ export class InMemoryJobStore implements JobStore {
     const job = this.#jobs.get(run.jobId);
     if (job === undefined) throw new StoreError(`internal: run ${run.id} has no job ${run.jobId}`);
     return job;
-  }
-
-  /** A plan may only add runs of the job it was asked about; checked before anything is applied. */
-  #checkPlannedRuns(job: CronJobDefinition, runs: JobRunRecord[]): void {
-    const stray = runs.find((run) => run.jobId !== job.id);
-    if (stray !== undefined) throw new StoreError(`a plan for job ${job.id} returned run ${stray.id} of job ${stray.jobId}`);
   }
 }
