@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, runCli, useTempDir } from './support/cli.js';
+import { ensureBuilt, runCli, useTempDir, writeFile } from './support/cli.js';
 import { useTerminal } from './support/terminal.js';
 
 beforeAll(() => ensureBuilt(), 300_000);
@@ -66,5 +66,23 @@ describe('symbi on a terminal', () => {
     const flag = terminal.run(['--db', db, '--no-color', 'cron', 'list'], { cwd: dir });
     expect(await flag.exited()).toBe(0);
     expect(flag.screen(true)).not.toContain('\u001b[');
+  });
+
+  it('pretty-prints the JSON log on a terminal', async () => {
+    const lines = [
+      { level: 30, time: '2026-02-15T14:30:00.000Z', pid: 1, component: 'scheduler', msg: 'scheduler started', instance: 'abc' },
+      { level: 20, time: '2026-02-15T14:30:01.000Z', pid: 1, component: 'delivery', msg: 'delivered', channel: 'stdout' },
+      { level: 40, time: '2026-02-15T14:30:02.000Z', pid: 1, component: 'run', msg: 'run failed', job: 'flaky', error: 'exit 3' },
+    ];
+    writeFile(dir, 'app.log', lines.map((line) => JSON.stringify(line)).join('\n') + '\n');
+    const all = terminal.run(['logs', '--file', 'app.log'], { cwd: dir });
+    expect(await all.exited()).toBe(0);
+    const screen = all.screen();
+    expect(screen).toMatch(/^2026-02-15 \d\d:30:00 INFO  scheduler scheduler started instance=abc\n/);
+    expect(screen).toMatch(/\n2026-02-15 \d\d:30:02 WARN  run       run failed job=flaky error="exit 3"\n/);
+    expect(screen).not.toContain('{"level"');
+    const filtered = terminal.run(['logs', '--file', 'app.log', '--filter', 'delivery,run', '--level', 'debug'], { cwd: dir });
+    expect(await filtered.exited()).toBe(0);
+    expect(filtered.screen().match(/^2026-02-15 /gm)).toHaveLength(2);
   });
 });

@@ -17,7 +17,7 @@ const POLL_MS = 200;
 const SETTLED: readonly string[] = [...TERMINAL_RUN_STATUSES, 'awaiting_approval'];
 
 /** Polls `read` until the run is terminal or waits for approval. */
-export async function waitForRun(read: () => Promise<RunView>): Promise<RunView> {
+async function waitForRun(read: () => Promise<RunView>): Promise<RunView> {
   for (;;) {
     const run = await read();
     if (SETTLED.includes(run.status)) return run;
@@ -30,7 +30,7 @@ export async function waitForRun(read: () => Promise<RunView>): Promise<RunView>
  * (plus the agent's stderr on failure) on stderr. Returns the exit status: 0 for a run that
  * succeeded or waits for approval, 1 otherwise.
  */
-export function printRunResult(ctx: CommandContext, run: RunView): number {
+function printRunResult(ctx: CommandContext, run: RunView): number {
   const { err } = ctx;
   if (run.output !== null && run.output !== '') print(ctx, run.output.endsWith('\n') ? run.output : `${run.output}\n`);
   const head = `${run.job_name} ${err.status(run.status)}`;

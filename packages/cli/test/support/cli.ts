@@ -36,13 +36,26 @@ function stalePackages(): string[] {
 }
 
 const LOCK = join(tmpdir(), 'symbi-cli-test-build.lock');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs a command to its end without blocking this process (a blocked test worker misses its heartbeats). */
+function run(command: string, args: string[]): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, output }));
+  });
+}
 
 /**
  * Builds the CLI (and the workspace packages it loads, when theirs are older than their sources)
  * unless its `dist` is up to date. Test files run in parallel, so one builds while the others
  * wait on a lock directory.
  */
-export function ensureBuilt(): void {
+export async function ensureBuilt(): Promise<void> {
   if (stalePackages().length === 0) return;
   for (;;) {
     try {
@@ -54,15 +67,15 @@ export function ensureBuilt(): void {
       } catch {
         // The lock went away between the two calls: try again.
       }
-      spawnSync('sleep', ['0.5']);
+      await sleep(500);
     }
   }
   try {
     const stale = stalePackages();
     if (stale.length === 0) return;
     const filter = stale.some((pkg) => pkg !== 'cli') ? 'symbi...' : 'symbi';
-    const build = spawnSync('pnpm', ['--filter', filter, 'build'], { cwd: ROOT, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`building the CLI failed:\n${build.stdout}\n${build.stderr}`);
+    const build = await run('pnpm', ['--filter', filter, 'build']);
+    if (build.status !== 0) throw new Error(`building the CLI failed:\n${build.output}`);
   } finally {
     rmSync(LOCK, { recursive: true, force: true });
   }

@@ -5,11 +5,16 @@ import { BIN, childEnv } from './cli.js';
 
 /** A command line running in a real terminal: a window of a private tmux server. */
 export interface TerminalWindow {
-  /** The screen as text (`escapes` keeps colours and styles as ANSI sequences). */
+  /**
+   * What the program printed, as text: the visible screen and the lines scrolled above it
+   * (`escapes` keeps colours and styles as ANSI sequences). {@link TerminalWindow.visible} is the screen alone.
+   */
   screen(escapes?: boolean): string;
+  /** The visible screen alone, as a person sees it now. */
+  visible(): string;
   /** Types keys (`send-keys` syntax: `y`, `Enter`, `C-c`). */
   keys(...keys: string[]): void;
-  /** Resolves once the screen satisfies `test`. */
+  /** Resolves once the visible screen satisfies `test`. */
   waitFor(test: (screen: string) => boolean, timeoutMs?: number): Promise<string>;
   /** Resolves with the exit status once the program ended. */
   exited(timeoutMs?: number): Promise<number>;
@@ -43,10 +48,12 @@ export function useTerminal(): { run(args: readonly string[], options: { cwd: st
       }
       const name = `w${++windows}`;
       const env = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${shellQuote(value)}`);
-      const command = ['exec', 'env', ...env, shellQuote(process.execPath), shellQuote(BIN), ...args.map(shellQuote)].join(' ');
+      // The shell prints the exit status itself: tmux does not always learn it from a pane that died.
+      const command = `${['env', ...env, shellQuote(process.execPath), shellQuote(BIN), ...args.map(shellQuote)].join(' ')}; printf '\\n[exit %d]\\n' $?`;
       tmux('new-window', '-d', '-t', 'main', '-n', name, '-c', options.cwd, command);
       const target = `main:${name}`;
-      const screen = (escapes = false) => tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', target);
+      const screen = (escapes = false) => tmux('capture-pane', '-p', '-S', '-', ...(escapes ? ['-e'] : []), '-t', target);
+      const visible = () => tmux('capture-pane', '-p', '-t', target);
       const poll = async <T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> => {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
@@ -58,16 +65,17 @@ export function useTerminal(): { run(args: readonly string[], options: { cwd: st
       };
       return {
         screen,
+        visible,
         keys: (...keys) => void tmux('send-keys', '-t', target, ...keys),
         waitFor: (test, timeoutMs = 15_000) =>
           poll(() => {
-            const text = screen();
+            const text = visible();
             return test(text) ? text : undefined;
           }, timeoutMs, 'the screen did not show what was expected'),
         exited: (timeoutMs = 15_000) =>
           poll(() => {
-            const [dead, status] = tmux('display-message', '-p', '-t', target, '#{pane_dead} #{pane_dead_status}').trim().split(' ');
-            return dead === '1' && status !== undefined && status !== '' ? Number(status) : undefined;
+            const status = /\n\[exit (\d+)\]\n/.exec(screen())?.[1];
+            return status === undefined ? undefined : Number(status);
           }, timeoutMs, 'the program did not end'),
       };
     },
