@@ -29,7 +29,7 @@ describe('symbi up with the example agents', () => {
   it('fires the example schedules within seconds, logs as JSON, and upserts on restart without duplicates', async () => {
     const dir = tempDir();
     const first = await startUp(EXAMPLE, { cwd: dir });
-    expect(first.stdout()).toMatch(/created\s+greeting\s+\*\/5 \* \* \* \* \*\s+next run in \ds/);
+    expect(first.stdout()).toMatch(/created\s+greeting\s+\*\/5 \* \* \* \* \*\s+next run (in \ds|now)/);
     expect(first.stdout()).toMatch(/created\s+system-heartbeat/);
     expect(first.stdout()).toMatch(/created\s+daily-report\s+0 0 9 \* \* \*/);
     expect(first.stdout()).toContain('scheduling 3 active jobs (0 paused)');

@@ -123,7 +123,7 @@ async function up(ctx: CommandContext, options: UpOptions): Promise<void> {
     const keyNote = ctx.globals.apiKey ?? config.api.apiKey ? 'API key required' : 'no API key';
     print(ctx, `${out.paint('green', '●')} scheduling ${jobs.active} active job${jobs.active === 1 ? '' : 's'} (${jobs.paused} paused)\n`);
     print(ctx, `${out.paint('green', '●')} API listening on ${out.bold(server.url)} ${out.dim(`(${keyNote})`)}\n`);
-    print(ctx, `${out.dim(`  log ${log.file} · Ctrl-C to stop`)}\n`);
+    print(ctx, `${out.dim(`  dashboard ${server.url}/ · log ${log.file} · Ctrl-C to stop`)}\n`);
     cliLog.info({ url: server.url, store, files: files.files, pid: process.pid }, 'symbi up');
 
     const signal = await stopRequested;
