@@ -1,7 +1,7 @@
 // Entry of `pnpm bench` / `pnpm bench:quick`: builds what the benchmarks measure, bundles the
 // benchmark sources, then runs them. `--build-only` stops after the bundle (the smoke test uses it).
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,14 +17,17 @@ if (missing.length > 0) {
 }
 
 const { build } = await import('esbuild');
+const { dependencies } = JSON.parse(readFileSync(join(benchDir, 'package.json'), 'utf8'));
 rmSync(join(benchDir, 'dist'), { recursive: true, force: true });
 await build({
   entryPoints: [join(benchDir, 'src', 'main.ts'), join(benchDir, 'src', 'task-process.ts')],
   outdir: join(benchDir, 'dist'),
   bundle: true,
-  // Dependencies, @symbi/* included, load from node_modules: their built dist is what runs. The
-  // root tsconfig maps @symbi/* to sources (for tsc and vitest), so it must not steer this bundle.
-  packages: 'external',
+  // The built @symbi/* packages (their dist, as an application imports them) are copied into the
+  // bundle, so a rebuild of the workspace while the benchmarks run cannot pull the code from under
+  // them; the peers and drivers load from node_modules. The root tsconfig maps @symbi/* to their
+  // sources (for tsc and vitest), so it must not steer this bundle.
+  external: Object.keys(dependencies).filter((name) => !name.startsWith('@symbi/')),
   tsconfigRaw: { compilerOptions: { target: 'es2022', verbatimModuleSyntax: true } },
   platform: 'node',
   format: 'esm',

@@ -1,8 +1,9 @@
 import { Session } from 'node:inspector/promises';
+import { findSourceMap } from 'node:module';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number };
   children?: number[];
 }
 
@@ -52,6 +53,17 @@ function shortUrl(url: string): string {
   return url.split('/').slice(-3).join('/');
 }
 
+/**
+ * Where a frame's code came from: through the source map of a bundled script (the benchmark bundles
+ * the built `@symbi/*` packages), the file and line it was bundled from; otherwise the script itself.
+ */
+function originalLocation(frame: ProfileNode['callFrame']): { url: string; line: number } {
+  const map = frame.url.startsWith('file:') ? findSourceMap(frame.url) : undefined;
+  const entry = map?.findEntry(frame.lineNumber, frame.columnNumber ?? 0) as { originalSource?: string; originalLine?: number } | undefined;
+  if (entry?.originalSource) return { url: entry.originalSource, line: entry.originalLine ?? frame.lineNumber };
+  return { url: frame.url, line: frame.lineNumber };
+}
+
 /** Sums the self time of a V8 CPU profile by function and by area of code. */
 export function summariseCpuProfile(profile: CpuProfile, top = 15): ProfileSummary {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -64,9 +76,10 @@ export function summariseCpuProfile(profile: CpuProfile, top = 15): ProfileSumma
     const frame = byId.get(id)?.callFrame;
     if (!frame) continue;
     totalUs += us;
-    const name = frame.url === '' ? frame.functionName : `${frame.functionName || '(anonymous)'} ${shortUrl(frame.url)}:${frame.lineNumber + 1}`;
+    const where = originalLocation(frame);
+    const name = where.url === '' ? frame.functionName : `${frame.functionName || '(anonymous)'} ${shortUrl(where.url)}:${where.line + 1}`;
     functions.set(name, (functions.get(name) ?? 0) + us);
-    const area = areaOf(frame.url, frame.functionName);
+    const area = areaOf(where.url, frame.functionName);
     areas.set(area, (areas.get(area) ?? 0) + us);
   }
   const entries = (map: Map<string, number>) =>

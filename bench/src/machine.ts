@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { redisVersion } from './throughput-peers.js';
 import { postgresVersion } from './services.js';
 
@@ -19,6 +19,11 @@ export interface MachineInfo {
   redis: string;
   /** Kernel, from /proc/version. */
   kernel: string;
+  /**
+   * One-minute load average when the run began and when it ended: well above the core count
+   * means other work shared the machine and the figures are pessimistic.
+   */
+  load: { atStart: number; atEnd: number | null };
 }
 
 function cpuModel(): string {
@@ -51,5 +56,6 @@ export async function describeMachine(): Promise<MachineInfo> {
     postgres: await postgresVersion(),
     redis: await redisVersion(),
     kernel: kernel(),
+    load: { atStart: loadavg()[0]!, atEnd: null },
   };
 }

@@ -241,8 +241,13 @@ export function renderReport(results: BenchResults, findings: string): string {
         ['Node.js', m.node],
         ['PostgreSQL', `${m.postgres} (same machine, loopback)`],
         ['Redis', `${m.redis} (same machine, loopback)`],
+        ['Load average (1 min)', `${num(m.load.atStart, 1)} at the start, ${m.load.atEnd === null ? '–' : num(m.load.atEnd, 1)} at the end`],
       ],
     ),
+    '',
+    m.load.atStart > m.cores || (m.load.atEnd ?? 0) > m.cores
+      ? `**The machine was shared during this run** (load above its ${m.cores} cores): other work competed for the CPU, so every figure is lower and noisier than on a quiet machine.`
+      : 'The machine was otherwise idle during this run.',
     '',
     '## Targets',
     '',

@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { timeLimitMs } from './completion.js';
 import type { ProfileSummary } from './cpu-profile.js';
 import { describeMachine } from './machine.js';
@@ -94,6 +95,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchResults> 
   results.targets = evaluateTargets(results);
   results.profiles = await profileMisses(results, plan, options.entry, log, errors);
   results.durationSeconds = Math.round((Date.now() - started) / 1000);
+  results.machine.load.atEnd = loadavg()[0]!;
   return results;
 }
 

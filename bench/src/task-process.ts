@@ -7,6 +7,8 @@ import { taskTable } from './tasks.js';
  * open handle of a library keeps the process alive.
  */
 async function main(): Promise<void> {
+  // Profiles name the packages bundled into this process through the bundle's source maps.
+  process.setSourceMapsEnabled(true);
   const [name, json] = process.argv.slice(2);
   const task = taskTable(process.argv[1]!)[name ?? ''];
   let message: TaskMessage;
