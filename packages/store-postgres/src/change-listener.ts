@@ -1,5 +1,7 @@
 import type { StoreChange } from '@symbi/core';
+import { sql, type Kysely } from 'kysely';
 import type { Notification, Pool, PoolClient } from 'pg';
+import type { Database } from './schema.js';
 
 /** What travels in a NOTIFY payload: the change plus the store instance that made it. */
 interface ChangeMessage extends StoreChange {
@@ -41,18 +43,23 @@ export class ChangeListener {
   private retryMs = FIRST_RETRY_MS;
   private closed = false;
   private readonly detachers = new Map<PoolClient, () => void>();
+  private readonly listen: string;
+  private readonly unlisten: string;
 
   /**
+   * @param db - kysely, to write the `LISTEN` statements.
    * @param channel - the channel name as stored by PostgreSQL.
-   * @param quotedChannel - the same, quoted for `LISTEN`.
    * @param source - this store instance's id; its own changes are not echoed back.
    */
   constructor(
     private readonly pool: Pool,
+    db: Kysely<Database>,
     private readonly channel: string,
-    private readonly quotedChannel: string,
     private readonly source: string,
-  ) {}
+  ) {
+    this.listen = sql`LISTEN ${sql.id(channel)}`.compile(db).sql;
+    this.unlisten = sql`UNLISTEN ${sql.id(channel)}`.compile(db).sql;
+  }
 
   /** Adds a subscriber, connecting on the first; the returned function removes it (idempotent). */
   subscribe(listener: (change: StoreChange) => void): () => void {
@@ -93,7 +100,7 @@ export class ChangeListener {
         held.off('error', onLost);
         held.off('end', onLost);
       });
-      await held.query(`LISTEN ${this.quotedChannel}`);
+      await held.query(this.listen);
       if (this.closed || this.listeners.size === 0) {
         await this.release(held);
         return;
@@ -155,7 +162,7 @@ export class ChangeListener {
   /** Returns a healthy connection to the pool, no longer listening and without our handlers. */
   private async release(client: PoolClient): Promise<void> {
     try {
-      await client.query(`UNLISTEN ${this.quotedChannel}`);
+      await client.query(this.unlisten);
       this.detachers.get(client)?.();
       this.detachers.delete(client);
       client.release();

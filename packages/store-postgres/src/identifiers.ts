@@ -10,22 +10,22 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * Checks that `value` is a plain SQL identifier (letters, digits, underscores, not starting with a
- * digit) and returns it double-quoted. Only checked names ever reach SQL text, and quoting them as
- * well keeps reserved words (`user`, `order`) and upper case usable.
+ * digit, short enough that PostgreSQL keeps it whole) and returns it. Kysely quotes every identifier
+ * it writes, so reserved words (`user`, `order`) and upper case stay usable.
  */
-export function quoteIdentifier(field: string, value: string, maxLength = MAX_IDENTIFIER_LENGTH): string {
+export function checkIdentifier(field: string, value: string, maxLength = MAX_IDENTIFIER_LENGTH): string {
   if (typeof value !== 'string' || !IDENTIFIER.test(value)) {
     throw new ValidationError(field, 'must be letters, digits and underscores, not starting with a digit', value);
   }
   if (value.length > maxLength) {
     throw new ValidationError(field, `must be at most ${maxLength} characters`, value);
   }
-  return `"${value}"`;
+  return value;
 }
 
-/** Quotes a schema name after checking it (see {@link quoteIdentifier}). */
-export function quoteSchemaName(schema: string): string {
-  return quoteIdentifier('schema', schema, MAX_SCHEMA_LENGTH);
+/** Checks a schema name (see {@link checkIdentifier}). */
+export function checkSchemaName(schema: string): string {
+  return checkIdentifier('schema', schema, MAX_SCHEMA_LENGTH);
 }
 
 /** The notification channel used when none is configured: one per schema, so schemas never cross-talk. */

@@ -17,6 +17,7 @@ import type {
   CronJobDefinition,
   FinishRunRequest,
   JobFilter,
+  JobLoad,
   JobRunRecord,
   JobStatus,
   JobStore,
@@ -30,12 +31,13 @@ import type {
   StoreCapabilities,
   StoreChange,
 } from '@symbi/core';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { Batcher } from './batcher.js';
 import { ChangeListener, encodeChange } from './change-listener.js';
-import { Database, type Transaction } from './database.js';
-import { defaultNotifyChannel, quoteIdentifier, quoteSchemaName } from './identifiers.js';
+import { checkIdentifier, checkSchemaName, defaultNotifyChannel } from './identifiers.js';
 import { migrate } from './migrations.js';
+import { PostgresRunner, statement, type Transaction } from './postgres-runner.js';
 import {
   auditToRow,
   jobToRow,
@@ -45,12 +47,12 @@ import {
   rowToSession,
   runPatchToRow,
   runToRow,
-  storable,
-  writeDate,
-  type Row,
+  sessionToRow,
+  type Read,
 } from './row-mapping.js';
 import { finishRuns, patchInput, type FinishItem, type FinishResult } from './run-finishing.js';
-import { Statements, Where } from './statements.js';
+import type { Database, JobRow, NewAuditRow, NewRunRow, RunRow, SessionRow } from './schema.js';
+import { Statements, type PatchInput } from './statements.js';
 
 /** Options of {@link PostgresJobStore}. */
 export interface PostgresJobStoreOptions {
@@ -85,7 +87,7 @@ const MAX_BATCH = 200;
 
 interface UpdateRequest {
   runId: string;
-  input: Row;
+  input: PatchInput;
 }
 
 /**
@@ -111,9 +113,9 @@ export class PostgresJobStore implements JobStore {
   /** The `NOTIFY` channel of this store. */
   readonly notifyChannel: string;
 
-  private readonly quotedSchema: string;
-  private readonly db: Database;
-  private readonly sql: Statements;
+  private readonly db: Kysely<Database>;
+  private readonly runner: PostgresRunner;
+  private readonly statements: Statements;
   private readonly ownsPool: boolean;
   private readonly instanceId = randomUUID();
   private closed = false;
@@ -121,14 +123,12 @@ export class PostgresJobStore implements JobStore {
   private readonly updates: Batcher<UpdateRequest, JobRunRecord | null>;
   private readonly finishes: Batcher<FinishItem, FinishResult>;
   private readonly sessionReads: Batcher<string, SessionState | null>;
-  private readonly sessionWrites: Batcher<Row, void>;
-  private readonly auditWrites: Batcher<Row, void>;
+  private readonly sessionWrites: Batcher<SessionRow, void>;
+  private readonly auditWrites: Batcher<NewAuditRow, void>;
 
   constructor(options: PostgresJobStoreOptions = {}) {
-    this.schema = options.schema ?? 'symbi';
-    this.quotedSchema = quoteSchemaName(this.schema);
-    this.notifyChannel = options.notifyChannel ?? defaultNotifyChannel(this.schema);
-    const quotedChannel = quoteIdentifier('notify_channel', this.notifyChannel);
+    this.schema = checkSchemaName(options.schema ?? 'symbi');
+    this.notifyChannel = checkIdentifier('notify_channel', options.notifyChannel ?? defaultNotifyChannel(this.schema));
     this.ownsPool = options.pool === undefined;
     // JIT compilation costs tens of milliseconds and pays off only for long analytic queries; the
     // planner's estimates for the claim queries can cross its threshold, so it is off for our
@@ -145,23 +145,25 @@ export class PostgresJobStore implements JobStore {
       // Without a listener the 'error' event would crash the process.
       pool.on('error', () => undefined);
     }
-    this.db = new Database(pool);
-    this.sql = new Statements(this.quotedSchema);
-    this.changes = new ChangeListener(pool, this.notifyChannel, quotedChannel, this.instanceId);
+    // The dialect makes kysely write PostgreSQL; statements run through the runner (see there why).
+    this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }).withSchema(this.schema);
+    this.runner = new PostgresRunner(pool);
+    this.statements = new Statements(this.db, this.schema);
+    this.changes = new ChangeListener(pool, this.db, this.notifyChannel, this.instanceId);
     this.updates = batcher((requests: UpdateRequest[]) => this.updateRuns(requests), (request) => request.runId);
     this.finishes = batcher(
-      (items: FinishItem[]) => this.db.transaction('finish runs', (tx) => finishRuns(tx, this.sql, items)),
+      (items: FinishItem[]) => this.runner.transaction('finish runs', (tx) => finishRuns(tx, this.statements, items)),
       (item) => item.runId,
     );
     this.sessionReads = batcher((jobIds: string[]) => this.loadSessions(jobIds), (jobId) => jobId);
-    this.sessionWrites = batcher((rows: Row[]) => this.saveSessions(rows), (row) => row.job_id as string);
+    this.sessionWrites = batcher((rows: SessionRow[]) => this.saveSessions(rows), (row) => row.job_id);
     // One lane: appends then reach the log in call order, even concurrent ones.
-    this.auditWrites = batcher((rows: Row[]) => this.appendAudits(rows), (row) => row.id as string, 1);
+    this.auditWrites = batcher((rows: NewAuditRow[]) => this.appendAudits(rows), (row) => row.id, 1);
   }
 
   /** Creates the schema and applies pending migrations; concurrent calls from many instances are safe. */
   async init(): Promise<void> {
-    await this.db.transaction('migrate schema', (tx) => migrate(tx, this.schema, this.quotedSchema));
+    await this.runner.transaction('migrate schema', (tx) => migrate(tx, this.db, this.schema));
   }
 
   /** Stops listening and, when the store created its pool, closes it. Later calls do nothing. */
@@ -169,76 +171,73 @@ export class PostgresJobStore implements JobStore {
     if (this.closed) return;
     this.closed = true;
     await this.changes.close();
-    if (this.ownsPool) await this.db.pool.end();
+    if (this.ownsPool) await this.runner.pool.end();
   }
 
   async createJob(job: CronJobDefinition): Promise<CronJobDefinition> {
-    const { rows } = await this.db.query('create job', this.sql.insertJob, [JSON.stringify(jobToRow(job))]);
+    const { rows } = await this.runner.query('create job', this.statements.insertJob.bind({ job: JSON.stringify(jobToRow(job)) }));
     return rowToJob(first(rows));
   }
 
   async saveJob(job: CronJobDefinition, options: { expectedVersion?: number } = {}): Promise<CronJobDefinition> {
-    const values = [JSON.stringify(jobToRow(job)), job.id, options.expectedVersion ?? null];
-    const { rows } = await this.db.query('save job', this.sql.saveJob, values);
+    const values = { job: JSON.stringify(jobToRow(job)), id: job.id, expectedVersion: options.expectedVersion ?? null };
+    const { rows } = await this.runner.query('save job', this.statements.saveJob.bind(values));
     if (rows[0] !== undefined) return rowToJob(rows[0]);
-    const current = await this.db.query('save job', this.sql.jobVersion, [job.id]);
+    const current = await this.runner.query('save job', this.statements.jobVersion.bind({ id: job.id }));
     const stored = current.rows[0];
     if (stored === undefined) throw new JobNotFoundError(job.id);
-    throw new ConflictError(`job ${job.id} is at version ${String(stored.version)}, not ${String(options.expectedVersion)}`);
+    throw new ConflictError(`job ${job.id} is at version ${stored.version}, not ${String(options.expectedVersion)}`);
   }
 
   async deleteJob(id: string): Promise<boolean> {
-    const { rowCount } = await this.db.query('delete job', this.sql.deleteJob, [id]);
-    return (rowCount ?? 0) > 0;
+    const { rowCount } = await this.runner.query('delete job', this.statements.deleteJob.bind({ id }));
+    return rowCount > 0;
   }
 
   async getJob(id: string): Promise<CronJobDefinition | null> {
-    const { rows } = await this.db.query('get job', this.sql.jobById, [id]);
+    const { rows } = await this.runner.query('get job', this.statements.jobById.bind({ id }));
     return rows[0] === undefined ? null : rowToJob(rows[0]);
   }
 
   async getJobByName(name: string): Promise<CronJobDefinition | null> {
-    const { rows } = await this.db.query('get job', this.sql.jobByName, [name]);
+    const { rows } = await this.runner.query('get job', this.statements.jobByName.bind({ name }));
     return rows[0] === undefined ? null : rowToJob(rows[0]);
   }
 
   async listJobs(filter: JobFilter = {}): Promise<CronJobDefinition[]> {
-    const where = new Where();
-    if (filter.status !== undefined) where.add('status = $?', filter.status);
-    if (filter.agentId !== undefined) where.add('agent_id = $?', filter.agentId);
-    const text = this.sql.listJobs(where, count('limit', filter.limit), count('offset', filter.offset));
-    const { rows } = await this.db.query('list jobs', text, where.values);
+    const query = this.statements.listJobs(filter, count('limit', filter.limit), count('offset', filter.offset));
+    const { rows } = await this.runner.query('list jobs', statement(query));
     return rows.map(rowToJob);
   }
 
   async countJobs(): Promise<Record<JobStatus, number>> {
     const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
-    const { rows } = await this.db.query('count jobs', this.sql.countJobs);
-    for (const row of rows) counts[row.status as JobStatus] = row.n as number;
+    const { rows } = await this.runner.query('count jobs', this.statements.countJobs.bind({}));
+    for (const row of rows) counts[row.status] = row.n;
     return counts;
   }
 
   async nextWakeAt(): Promise<Date | null> {
-    const { rows } = await this.db.query('find next wake time', this.sql.nextWakeAt);
-    return (rows[0]?.at as Date | null | undefined) ?? null;
+    const { rows } = await this.runner.query('find next wake time', this.statements.nextWakeAt.bind({}));
+    return rows[0]?.at ?? null;
   }
 
   async claimDue(request: ClaimRequest): Promise<ClaimedRun[]> {
     const limit = count('limit', request.limit) ?? 0;
     const leaseUntil = new Date(request.now.getTime() + request.leaseMs);
-    return this.db.transaction('claim due runs', async (tx) => {
-      const locked = await tx.query(this.sql.lockJobs, [request.now, limit]);
-      const due = locked.rows.flatMap((row) => (row.due === null ? [] : [row.due as Row]));
-      const slotJobs = locked.rows.flatMap((row) => (row.slot === null ? [] : [row.slot as string]));
+    return this.runner.transaction('claim due runs', async (tx) => {
+      const locked = await tx.query(this.statements.lockJobs.bind({ now: request.now, limit }));
+      const due = locked.rows[0]?.due ?? [];
       if (due.length > 0) await this.applyFirePlans(tx, due, request);
-      const claimed = await tx.query(this.sql.claimRuns, [request.now, limit, request.owner, leaseUntil, slotJobs]);
+      const slotJobs = locked.rows[0]?.slotJobs ?? [];
+      const claimed = await tx.query(this.statements.claimRuns.bind({ now: request.now, limit, owner: request.owner, leaseUntil, slotJobs }));
       return toClaimedRuns(claimed.rows, (run) => run.dueAt);
     });
   }
 
   async insertRun(run: JobRunRecord): Promise<JobRunRecord> {
     try {
-      const { rows } = await this.db.query('insert run', this.sql.insertRuns, [JSON.stringify([runToRow(run)])]);
+      const { rows } = await this.runner.query('insert run', this.statements.insertRuns.bind({ runs: JSON.stringify([runToRow(run)]) }));
       return rowToRun(first(rows));
     } catch (error) {
       throw jobMissing(error, run.jobId);
@@ -273,9 +272,9 @@ export class PostgresJobStore implements JobStore {
 
   async renewLeases(owner: string, runIds: string[], until: Date): Promise<LeaseRenewal> {
     if (runIds.length === 0) return { renewed: [], cancelRequested: [], lost: [] };
-    const { rows } = await this.db.query('renew leases', this.sql.renewLeases, [owner, runIds, until]);
-    const renewed = new Set(rows.map((row) => row.id as string));
-    const cancelRequested = new Set(rows.filter((row) => row.cancel_requested === true).map((row) => row.id as string));
+    const { rows } = await this.runner.query('renew leases', this.statements.renewLeases.bind({ owner, ids: runIds, until }));
+    const renewed = new Set(rows.map((row) => row.id));
+    const cancelRequested = new Set(rows.filter((row) => row.cancel_requested).map((row) => row.id));
     return {
       renewed: runIds.filter((id) => renewed.has(id)),
       cancelRequested: runIds.filter((id) => cancelRequested.has(id)),
@@ -285,8 +284,8 @@ export class PostgresJobStore implements JobStore {
 
   async recoverExpired(request: RecoverRequest): Promise<JobRunRecord[]> {
     const limit = count('limit', request.limit) ?? 0;
-    return this.db.transaction('recover expired runs', async (tx) => {
-      const expired = await tx.query(this.sql.lockExpiredRuns, [request.now, limit]);
+    return this.runner.transaction('recover expired runs', async (tx) => {
+      const expired = await tx.query(this.statements.lockExpiredRuns.bind({ now: request.now, limit }));
       const items = expired.rows.map((row): FinishItem => {
         const run = rowToRun(row);
         // The former owner loses the run: its next renewal reports it lost, and it cannot finish it.
@@ -299,31 +298,29 @@ export class PostgresJobStore implements JobStore {
         };
         return { runId: run.id, owner: null, patch: runPatchToRow(patch), outcome: 'failure', plan: request.plan };
       });
-      const finished = await finishRuns(tx, this.sql, items);
+      const finished = await finishRuns(tx, this.statements, items);
       return finished.flatMap((result) => (result === null ? [] : [result.run]));
     });
   }
 
   async getRun(id: string): Promise<JobRunRecord | null> {
-    const { rows } = await this.db.query('get run', this.sql.runById, [id]);
+    const { rows } = await this.runner.query('get run', this.statements.runById.bind({ id }));
     return rows[0] === undefined ? null : rowToRun(rows[0]);
   }
 
   async listRuns(filter: RunFilter = {}): Promise<JobRunRecord[]> {
-    const where = new Where();
-    if (filter.jobId !== undefined) where.add('job_id = $?', filter.jobId);
-    if (filter.status !== undefined) where.literal(`status IN (${runStatusList(filter.status)})`);
-    if (filter.agentId !== undefined) where.add('agent_id = $?', filter.agentId);
-    if (filter.since !== undefined) where.add('scheduled_for >= $?', filter.since);
-    const text = this.sql.listRuns(where, count('limit', filter.limit) ?? DEFAULT_LIST_LIMIT);
-    const { rows } = await this.db.query('list runs', text, where.values);
+    const limit = count('limit', filter.limit) ?? DEFAULT_LIST_LIMIT;
+    const statuses = filter.status === undefined ? undefined : runStatuses(filter.status);
+    if (statuses?.length === 0) return [];
+    const query = this.statements.listRuns({ ...filter, ...(statuses === undefined ? {} : { statuses }) }, limit);
+    const { rows } = await this.runner.query('list runs', statement(query));
     return rows.map(rowToRun);
   }
 
   async claimPendingDeliveries(request: { now: Date; owner: string; leaseMs: number; limit: number }): Promise<ClaimedRun[]> {
     const leaseUntil = new Date(request.now.getTime() + request.leaseMs);
-    const values = [request.now, count('limit', request.limit) ?? 0, request.owner, leaseUntil];
-    const { rows } = await this.db.query('claim pending deliveries', this.sql.claimDeliveries, values);
+    const values = { now: request.now, limit: count('limit', request.limit) ?? 0, owner: request.owner, leaseUntil };
+    const { rows } = await this.runner.query('claim pending deliveries', this.statements.claimDeliveries.bind(values));
     return toClaimedRuns(rows, (run) => run.completedAt ?? run.scheduledFor);
   }
 
@@ -334,7 +331,7 @@ export class PostgresJobStore implements JobStore {
 
   /** Stores a job's session; writes made while others are in flight share one statement and commit. */
   async saveSession(jobId: string, state: SessionState): Promise<void> {
-    await this.sessionWrites.submit(storable({ job_id: jobId, summary: state.summary, history: state.history, updated_at: writeDate('updated_at', state.updatedAt) }));
+    await this.sessionWrites.submit(sessionToRow(jobId, state));
   }
 
   /** Appends an audit event; appends made while others are in flight share one statement and commit. */
@@ -343,18 +340,14 @@ export class PostgresJobStore implements JobStore {
   }
 
   async queryAudit(filter: AuditFilter = {}): Promise<AuditEvent[]> {
-    const where = new Where();
-    if (filter.type !== undefined) where.add('type = $?', filter.type);
-    if (filter.jobId !== undefined) where.add('job_id = $?', filter.jobId);
-    if (filter.since !== undefined) where.add('at >= $?', filter.since);
-    const text = this.sql.queryAudit(where, count('limit', filter.limit) ?? DEFAULT_LIST_LIMIT);
-    const { rows } = await this.db.query('query audit events', text, where.values);
+    const query = this.statements.queryAudit(filter, count('limit', filter.limit) ?? DEFAULT_LIST_LIMIT);
+    const { rows } = await this.runner.query('query audit events', statement(query));
     return rows.map(rowToAudit);
   }
 
   /** Sends `change` to every other instance subscribed on this schema's channel (`NOTIFY`). */
   async notify(change: StoreChange): Promise<void> {
-    await this.db.query('notify', this.sql.notify, [this.notifyChannel, encodeChange(change, this.instanceId)]);
+    await this.runner.query('notify', this.statements.notify.bind({ channel: this.notifyChannel, payload: encodeChange(change, this.instanceId) }));
   }
 
   /**
@@ -365,53 +358,55 @@ export class PostgresJobStore implements JobStore {
     return this.changes.subscribe(listener);
   }
 
-  private async applyFirePlans(tx: Transaction, dueRows: Row[], request: ClaimRequest): Promise<void> {
-    const advanced: Row[] = [];
-    const runs: Row[] = [];
+  private async applyFirePlans(tx: Transaction, dueRows: Read<JobRow & JobLoad>[], request: ClaimRequest): Promise<void> {
+    const advanced: Pick<JobRow, 'id' | 'next_run' | 'status' | 'version' | 'updated_at'>[] = [];
+    const runs: NewRunRow[] = [];
     const cancelJobs: string[] = [];
     // Every plan answers before anything is written, so a plan that throws changes nothing.
     for (const row of dueRows) {
       const job = rowToJob(row);
-      const plan = request.plan(job, { active: row.active as number, waiting: row.waiting as number });
+      const plan = request.plan(job, { active: row.active, waiting: row.waiting });
       checkPlannedRuns(job, plan.runs);
       const next = withStatus({ ...job, nextRun: plan.nextRun }, plan.status, request.now);
       advanced.push({ id: job.id, next_run: next.nextRun, status: next.status, version: next.version, updated_at: next.updatedAt });
       for (const run of plan.runs) runs.push(runToRow(run));
       if (plan.cancelActive === true) cancelJobs.push(job.id);
     }
-    await tx.query(this.sql.applyFirePlans, [JSON.stringify(advanced), JSON.stringify(runs), cancelJobs]);
+    const values = { advanced: JSON.stringify(advanced), runs: JSON.stringify(runs), cancelJobs };
+    await tx.query(this.statements.applyFirePlans.bind(values));
   }
 
   private async loadSessions(jobIds: string[]): Promise<(SessionState | null)[]> {
-    const { rows } = await this.db.query('load sessions', this.sql.loadSessions, [jobIds]);
-    const found = new Map(rows.map((row) => [row.job_id as string, rowToSession(row)]));
+    const { rows } = await this.runner.query('load sessions', this.statements.loadSessions.bind({ jobIds }));
+    const found = new Map(rows.map((row) => [row.job_id, rowToSession(row)]));
     return jobIds.map((jobId) => found.get(jobId) ?? null);
   }
 
-  private async saveSessions(rows: Row[]): Promise<void[]> {
+  private async saveSessions(rows: SessionRow[]): Promise<void[]> {
     try {
-      await this.db.query('save sessions', this.sql.saveSessions, [JSON.stringify(rows)]);
+      await this.runner.query('save sessions', this.statements.saveSessions.bind({ sessions: JSON.stringify(rows) }));
     } catch (error) {
       // Alone in its batch (after a failed batch is split), a missing job can be named.
-      throw rows.length === 1 ? jobMissing(error, rows[0]?.job_id as string) : error;
+      const [only] = rows;
+      throw rows.length === 1 && only !== undefined ? jobMissing(error, only.job_id) : error;
     }
     return rows.map(() => undefined);
   }
 
-  private async appendAudits(rows: Row[]): Promise<void[]> {
-    await this.db.query('append audit events', this.sql.appendAudits, [JSON.stringify(rows)]);
+  private async appendAudits(rows: NewAuditRow[]): Promise<void[]> {
+    await this.runner.query('append audit events', this.statements.appendAudits.bind({ events: JSON.stringify(rows) }));
     return rows.map(() => undefined);
   }
 
   private async updateRuns(requests: UpdateRequest[]): Promise<(JobRunRecord | null)[]> {
     const input = JSON.stringify(requests.map((request) => request.input));
-    const { rows } = await this.db.query('update runs', this.sql.updateRuns, [input]);
-    const updated = new Map(rows.map((row) => [row.id as string, rowToRun(row)]));
+    const { rows } = await this.runner.query('update runs', this.statements.updateRuns.bind({ input }));
+    const updated = new Map(rows.map((row) => [row.id, rowToRun(row)]));
     return requests.map((request) => updated.get(request.runId) ?? null);
   }
 }
 
-function first(rows: Row[]): Row {
+function first<Row>(rows: Row[]): Row {
   const row = rows[0];
   if (row === undefined) throw new StoreError('statement returned no row');
   return row;
@@ -428,10 +423,10 @@ function count(field: string, value: number | undefined): number | undefined {
  * Claimed rows (a run's columns, and on the first run of each job that job as JSON) as claimed
  * runs, in the order they were chosen: by `orderedBy`, then id (`UPDATE … RETURNING` keeps none).
  */
-function toClaimedRuns(rows: Row[], orderedBy: (run: JobRunRecord) => Date): ClaimedRun[] {
+function toClaimedRuns(rows: (RunRow & { job: Read<JobRow> | null })[], orderedBy: (run: JobRunRecord) => Date): ClaimedRun[] {
   const jobs = new Map<string, CronJobDefinition>();
   for (const row of rows) {
-    if (row.job !== null) jobs.set(row.job_id as string, rowToJob(row.job as Row));
+    if (row.job !== null) jobs.set(row.job_id, rowToJob(row.job));
   }
   const handedOut = new Set<string>();
   // Each claimed run gets its own copy of its job, so no caller aliases another's.
@@ -444,21 +439,20 @@ function toClaimedRuns(rows: Row[], orderedBy: (run: JobRunRecord) => Date): Cla
     return structuredClone(job);
   };
   return rows
-    .map((row) => ({ run: rowToRun(row), job: jobOf(row.job_id as string) }))
+    .map((row) => ({ run: rowToRun(row), job: jobOf(row.job_id) }))
     .sort((a, b) => orderedBy(a.run).getTime() - orderedBy(b.run).getTime() || (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0));
 }
 
 /**
- * The statuses of a run filter as SQL literals, checked against the known statuses. Written into
- * the statement rather than bound, so the planner can match the partial status index to them.
+ * The statuses of a run filter, checked against the known statuses: they are written into the
+ * statement as literals (see `Statements.listRuns`).
  */
-function runStatusList(status: RunStatus | RunStatus[]): string {
+function runStatuses(status: RunStatus | RunStatus[]): RunStatus[] {
   const statuses = Array.isArray(status) ? status : [status];
-  if (statuses.length === 0) return 'NULL';
   for (const value of statuses) {
     if (!RUN_STATUSES.includes(value)) throw new ValidationError('status', `must be one of ${RUN_STATUSES.join(', ')}`, value);
   }
-  return statuses.map((value) => `'${value}'`).join(', ');
+  return statuses;
 }
 
 /** A {@link Batcher} with this store's batch size. */

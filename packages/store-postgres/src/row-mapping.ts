@@ -1,22 +1,27 @@
 import { ValidationError } from '@symbi/core';
+import type { AuditEvent, CronJobDefinition, DeliveryOutcome, JobRunRecord, RunApproval, RunPatch, SessionState } from '@symbi/core';
+import type { ShallowDehydrateObject } from 'kysely';
 import type {
-  AuditEvent,
-  CronJobDefinition,
-  DeliveryOutcome,
-  JobRunRecord,
-  RunApproval,
-  RunPatch,
-  SessionState,
-} from '@symbi/core';
+  AuditRow,
+  JobRow,
+  JobsTable,
+  NewAuditRow,
+  NewJobRow,
+  NewRunRow,
+  RunRow,
+  RunsTable,
+  SessionRow,
+  Stored,
+} from './schema.js';
 
 /**
- * A row as node-postgres returns it, or as `to_json(row)` renders it: timestamps arrive as `Date`
- * objects from plain columns and as ISO strings from JSON, so readers accept both.
+ * A row as node-postgres returns it, or as `to_json(row)` renders it inside a statement: timestamps
+ * arrive as `Date` objects from plain columns and as ISO strings from JSON, so readers accept both.
  */
-export type Row = Record<string, unknown>;
+export type Read<Row> = Row | ShallowDehydrateObject<Row>;
 
 /** Columns of `jobs`, in table order. */
-export const JOB_COLUMNS = [
+export const JOB_COLUMNS: readonly (keyof JobsTable)[] = [
   'id',
   'name',
   'agent_id',
@@ -47,10 +52,10 @@ export const JOB_COLUMNS = [
   'created_at',
   'updated_at',
   'version',
-] as const;
+];
 
 /** Columns of `runs` that callers write (`delivery_pending` is derived by the database). */
-export const RUN_COLUMNS = [
+export const RUN_COLUMNS: readonly Exclude<keyof RunsTable, 'delivery_pending'>[] = [
   'id',
   'job_id',
   'job_name',
@@ -76,7 +81,7 @@ export const RUN_COLUMNS = [
   'fire_key',
   'wait_for_slot',
   'cancel_requested',
-] as const;
+];
 
 /** Column of each field a {@link RunPatch} may carry. */
 export const RUN_PATCH_COLUMNS: Readonly<Record<keyof RunPatch, (typeof RUN_COLUMNS)[number]>> = {
@@ -98,18 +103,22 @@ export const RUN_PATCH_COLUMNS: Readonly<Record<keyof RunPatch, (typeof RUN_COLU
   cancelRequested: 'cancel_requested',
 };
 
-function readDate(value: unknown): Date | null {
+function readDate(value: Date | string | null | undefined): Date | null {
   if (value === null || value === undefined) return null;
-  return value instanceof Date ? value : new Date(value as string);
+  return value instanceof Date ? value : new Date(value);
 }
 
-function readRequiredDate(value: unknown): Date {
+function readRequiredDate(value: Date | string): Date {
   return readDate(value) ?? new Date(Number.NaN);
 }
 
 /** Rejects invalid dates up front: JSON would silently turn them into null. */
 export function writeDate(field: string, value: Date | null): Date | null {
-  if (value === null) return null;
+  return value === null ? null : writeRequiredDate(field, value);
+}
+
+/** {@link writeDate} for a column that cannot be null. */
+export function writeRequiredDate(field: string, value: Date): Date {
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
     throw new ValidationError(field, 'must be a valid date', String(value));
   }
@@ -129,7 +138,7 @@ function holdsNul(value: unknown): boolean {
  * Checks that every string of `row` can be stored: PostgreSQL text and JSON cannot hold the NUL
  * character, so it is refused up front with an error naming the column, not a driver error later.
  */
-export function storable<T extends Row>(row: T): T {
+export function storable<T extends object>(row: T): T {
   for (const [column, value] of Object.entries(row)) {
     if (holdsNul(value)) throw new ValidationError(column, 'cannot hold the NUL character (\\u0000): PostgreSQL text cannot store it');
   }
@@ -137,7 +146,7 @@ export function storable<T extends Row>(row: T): T {
 }
 
 /** The row of `job`, keyed by column, ready for `json_populate_record`. */
-export function jobToRow(job: CronJobDefinition): Row {
+export function jobToRow(job: CronJobDefinition): NewJobRow {
   return storable({
     id: job.id,
     name: job.name,
@@ -166,53 +175,53 @@ export function jobToRow(job: CronJobDefinition): Row {
     run_count: job.runCount,
     failure_count: job.failureCount,
     consecutive_failures: job.consecutiveFailures,
-    created_at: writeDate('created_at', job.createdAt),
-    updated_at: writeDate('updated_at', job.updatedAt),
+    created_at: writeRequiredDate('created_at', job.createdAt),
+    updated_at: writeRequiredDate('updated_at', job.updatedAt),
     version: job.version,
   });
 }
 
 /** The job stored in `row`. */
-export function rowToJob(row: Row): CronJobDefinition {
+export function rowToJob(row: Read<JobRow>): CronJobDefinition {
   return {
-    id: row.id as string,
-    name: row.name as string,
-    agentId: row.agent_id as string,
-    cronExpr: row.cron_expr as string | null,
-    at: row.at as string | null,
-    timezone: row.timezone as string,
-    input: row.input as string | null,
-    sessionMode: row.session_mode as CronJobDefinition['sessionMode'],
-    delivery: row.delivery as CronJobDefinition['delivery'],
-    webhookUrl: row.webhook_url as string | null,
-    webhookHeaders: row.webhook_headers as Record<string, string>,
-    slackChannel: row.slack_channel as string | null,
-    emailRecipients: row.email_recipients as string[],
-    policy: row.policy as CronJobDefinition['policy'],
-    heartbeat: (row.heartbeat ?? null) as CronJobDefinition['heartbeat'],
-    maxConcurrent: row.max_concurrent as number,
-    maxRetries: row.max_retries as number | null,
-    agentPinJwt: row.agent_pin_jwt as string | null,
-    jitterSeconds: row.jitter_seconds as number | null,
-    catchup: row.catchup as CronJobDefinition['catchup'],
-    overlap: row.overlap as CronJobDefinition['overlap'],
-    status: row.status as CronJobDefinition['status'],
+    id: row.id,
+    name: row.name,
+    agentId: row.agent_id,
+    cronExpr: row.cron_expr,
+    at: row.at,
+    timezone: row.timezone,
+    input: row.input,
+    sessionMode: row.session_mode,
+    delivery: row.delivery,
+    webhookUrl: row.webhook_url,
+    webhookHeaders: row.webhook_headers,
+    slackChannel: row.slack_channel,
+    emailRecipients: row.email_recipients,
+    policy: row.policy,
+    heartbeat: row.heartbeat ?? null,
+    maxConcurrent: row.max_concurrent,
+    maxRetries: row.max_retries,
+    agentPinJwt: row.agent_pin_jwt,
+    jitterSeconds: row.jitter_seconds,
+    catchup: row.catchup,
+    overlap: row.overlap,
+    status: row.status,
     nextRun: readDate(row.next_run),
     lastRun: readDate(row.last_run),
-    runCount: row.run_count as number,
-    failureCount: row.failure_count as number,
-    consecutiveFailures: row.consecutive_failures as number,
+    runCount: row.run_count,
+    failureCount: row.failure_count,
+    consecutiveFailures: row.consecutive_failures,
     createdAt: readRequiredDate(row.created_at),
     updatedAt: readRequiredDate(row.updated_at),
-    version: row.version as number,
+    version: row.version,
   };
 }
 
 const RUN_PATCH_DATES = new Set<keyof RunPatch>(['startedAt', 'completedAt', 'leaseExpiresAt', 'dueAt']);
 
 /** The columns a patch sets, keyed by column; absent fields are left out, so they keep their values. */
-export function runPatchToRow(patch: RunPatch): Row {
-  const row: Row = {};
+export function runPatchToRow(patch: RunPatch): Partial<NewRunRow> {
+  const row: Record<string, unknown> = {};
   for (const field of Object.keys(patch) as (keyof RunPatch)[]) {
     const value = patch[field];
     const column = RUN_PATCH_COLUMNS[field];
@@ -223,14 +232,14 @@ export function runPatchToRow(patch: RunPatch): Row {
 }
 
 /** The row of `run`, keyed by column, ready for `json_populate_recordset`. */
-export function runToRow(run: JobRunRecord): Row {
+export function runToRow(run: JobRunRecord): NewRunRow {
   return storable({
     id: run.id,
     job_id: run.jobId,
     job_name: run.jobName,
     agent_id: run.agentId,
-    scheduled_for: writeDate('scheduled_for', run.scheduledFor),
-    due_at: writeDate('due_at', run.dueAt),
+    scheduled_for: writeRequiredDate('scheduled_for', run.scheduledFor),
+    due_at: writeRequiredDate('due_at', run.dueAt),
     trigger: run.trigger,
     attempt: run.attempt,
     status: run.status,
@@ -253,67 +262,76 @@ export function runToRow(run: JobRunRecord): Row {
   });
 }
 
-function readDeliveries(value: unknown): DeliveryOutcome[] {
-  return ((value ?? []) as Row[]).map((d) => ({ ...(d as unknown as DeliveryOutcome), completedAt: readDate(d.completedAt) }));
+function readDeliveries(value: Stored<DeliveryOutcome>[] | null): DeliveryOutcome[] {
+  return (value ?? []).map((d) => ({ ...d, completedAt: readDate(d.completedAt) }));
 }
 
-function readApproval(value: unknown): RunApproval | null {
-  if (value === null || value === undefined) return null;
-  const a = value as Row;
+function readApproval(value: Stored<RunApproval> | null): RunApproval | null {
+  if (value === null) return null;
   return {
-    ...(a as unknown as RunApproval),
-    requestedAt: readRequiredDate(a.requestedAt),
-    expiresAt: readRequiredDate(a.expiresAt),
-    decidedAt: readDate(a.decidedAt),
+    ...value,
+    requestedAt: readRequiredDate(value.requestedAt),
+    expiresAt: readRequiredDate(value.expiresAt),
+    decidedAt: readDate(value.decidedAt),
   };
 }
 
 /** The run stored in `row`. */
-export function rowToRun(row: Row): JobRunRecord {
+export function rowToRun(row: Read<RunRow>): JobRunRecord {
   return {
-    id: row.id as string,
-    jobId: row.job_id as string,
-    jobName: row.job_name as string,
-    agentId: row.agent_id as string,
+    id: row.id,
+    jobId: row.job_id,
+    jobName: row.job_name,
+    agentId: row.agent_id,
     scheduledFor: readRequiredDate(row.scheduled_for),
     dueAt: readRequiredDate(row.due_at),
     trigger: row.trigger as JobRunRecord['trigger'],
-    attempt: row.attempt as number,
+    attempt: row.attempt,
     status: row.status as JobRunRecord['status'],
-    input: row.input as string | null,
-    output: row.output as string | null,
-    summary: row.summary as string | null,
-    error: row.error as string | null,
-    stderr: row.stderr as string | null,
+    input: row.input,
+    output: row.output,
+    summary: row.summary,
+    error: row.error,
+    stderr: row.stderr,
     startedAt: readDate(row.started_at),
     completedAt: readDate(row.completed_at),
-    executionTimeMs: row.execution_time_ms as number | null,
-    iterations: (row.iterations ?? []) as JobRunRecord['iterations'],
+    executionTimeMs: row.execution_time_ms,
+    iterations: row.iterations ?? [],
     deliveries: readDeliveries(row.deliveries),
     approval: readApproval(row.approval),
-    owner: row.owner as string | null,
+    owner: row.owner,
     leaseExpiresAt: readDate(row.lease_expires_at),
-    fireKey: row.fire_key as string | null,
-    waitForSlot: row.wait_for_slot as boolean,
-    cancelRequested: row.cancel_requested as boolean,
+    fireKey: row.fire_key,
+    waitForSlot: row.wait_for_slot,
+    cancelRequested: row.cancel_requested,
   };
 }
 
 /** The session stored in `row`. */
-export function rowToSession(row: Row): SessionState {
+export function rowToSession(row: SessionRow): SessionState {
   return {
-    summary: row.summary as string | null,
-    history: row.history as SessionState['history'],
+    summary: row.summary,
+    history: row.history,
     updatedAt: readRequiredDate(row.updated_at),
   };
 }
 
+/** The row of a job's session, keyed by column. */
+export function sessionToRow(jobId: string, state: SessionState): SessionRow {
+  return storable({
+    job_id: jobId,
+    summary: state.summary,
+    history: state.history,
+    updated_at: writeRequiredDate('updated_at', state.updatedAt),
+  });
+}
+
 /** The row of an audit event, keyed by column. */
-export function auditToRow(event: AuditEvent): Row {
+export function auditToRow(event: AuditEvent): NewAuditRow {
   return storable({
     id: event.id,
     type: event.type,
-    at: writeDate('at', event.at),
+    at: writeRequiredDate('at', event.at),
     job_id: event.jobId,
     run_id: event.runId,
     actor: event.actor,
@@ -322,14 +340,14 @@ export function auditToRow(event: AuditEvent): Row {
 }
 
 /** The audit event stored in `row`. */
-export function rowToAudit(row: Row): AuditEvent {
+export function rowToAudit(row: AuditRow): AuditEvent {
   return {
-    id: row.id as string,
-    type: row.type as AuditEvent['type'],
+    id: row.id,
+    type: row.type,
     at: readRequiredDate(row.at),
-    jobId: row.job_id as string | null,
-    runId: row.run_id as string | null,
-    actor: row.actor as string,
-    details: row.details as Record<string, unknown>,
+    jobId: row.job_id,
+    runId: row.run_id,
+    actor: row.actor,
+    details: row.details,
   };
 }

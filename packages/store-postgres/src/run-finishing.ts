@@ -1,8 +1,9 @@
 import { checkPlannedRuns, countOutcome, withStatus } from '@symbi/core';
 import type { CronJobDefinition, FinishPlan, JobRunRecord, RunOutcome } from '@symbi/core';
-import type { Transaction } from './database.js';
-import { rowToJob, rowToRun, runToRow, type Row } from './row-mapping.js';
-import type { Statements } from './statements.js';
+import type { Transaction } from './postgres-runner.js';
+import { rowToJob, rowToRun, runToRow } from './row-mapping.js';
+import type { NewRunRow } from './schema.js';
+import type { PatchInput, Statements } from './statements.js';
 
 /** One run to finish: the parts of a `FinishRunRequest`, with the patch already as columns. */
 export interface FinishItem {
@@ -10,7 +11,7 @@ export interface FinishItem {
   /** Only this owner may finish it; null skips the check. */
   owner: string | null;
   /** The columns to set (see `runPatchToRow`). */
-  patch: Row;
+  patch: Partial<NewRunRow>;
   outcome: RunOutcome;
   plan(job: CronJobDefinition, run: JobRunRecord): FinishPlan;
 }
@@ -19,8 +20,8 @@ export interface FinishItem {
 export type FinishResult = { run: JobRunRecord; job: CronJobDefinition | null } | null;
 
 /** The input row of a batched run update (see `Statements.updateRuns`). */
-export function patchInput(runId: string, owner: string | null, patch: Row, statusIn: string[] | null = null): Row {
-  return { id: runId, owner, statusIn, patch };
+export function patchInput(runId: string, owner: string | null, patch: Partial<NewRunRow>, statusIn: string[] | null = null): PatchInput {
+  return { id: runId, owner, status_in: statusIn, patch };
 }
 
 /**
@@ -29,20 +30,11 @@ export function patchInput(runId: string, owner: string | null, patch: Row, stat
  * asked in order (so two runs of one job see each other's counts, as if finished one by one), and
  * the second stores the jobs as the plans left them, with the retries.
  */
-export async function finishRuns(tx: Transaction, sql: Statements, items: FinishItem[]): Promise<FinishResult[]> {
+export async function finishRuns(tx: Transaction, statements: Statements, items: FinishItem[]): Promise<FinishResult[]> {
   const input = items.map((item) => patchInput(item.runId, item.owner, item.patch));
-  const { rows } = await tx.query(sql.finishRuns, [JSON.stringify(input)]);
-  const runs = new Map<string, JobRunRecord>();
-  const jobs = new Map<string, CronJobDefinition>();
-  for (const row of rows) {
-    if (row.run !== null) {
-      const run = rowToRun(row.run as Row);
-      runs.set(run.id, run);
-    } else {
-      const job = rowToJob(row.job as Row);
-      jobs.set(job.id, job);
-    }
-  }
+  const { rows } = await tx.query(statements.finishRuns.bind({ input: JSON.stringify(input) }));
+  const runs = new Map((rows[0]?.runs ?? []).map((row) => [row.id, rowToRun(row)]));
+  const jobs = new Map((rows[0]?.jobs ?? []).map((row) => [row.id, rowToJob(row)]));
   if (runs.size === 0) return items.map(() => null);
 
   const retries: JobRunRecord[] = [];
@@ -73,6 +65,6 @@ export async function finishRuns(tx: Transaction, sql: Statements, items: Finish
     version: job.version,
     updated_at: job.updatedAt,
   }));
-  await tx.query(sql.writeFinishedJobs, [JSON.stringify(jobRows), JSON.stringify(retries.map(runToRow))]);
+  await tx.query(statements.writeFinishedJobs.bind({ jobs: JSON.stringify(jobRows), retries: JSON.stringify(retries.map(runToRow)) }));
   return results;
 }

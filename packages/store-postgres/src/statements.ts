@@ -1,119 +1,213 @@
 import { TERMINAL_RUN_STATUSES } from '@symbi/core';
+import type { AuditFilter, JobFilter, JobStatus, RunFilter, RunStatus } from '@symbi/core';
+import { expressionBuilder, sql, type Expression, type ExpressionBuilder, type Kysely, type QueryCreator, type RawBuilder, type SqlBool } from 'kysely';
+import { prepare } from './postgres-runner.js';
 import { JOB_COLUMNS, RUN_COLUMNS, RUN_PATCH_COLUMNS } from './row-mapping.js';
+import type { Database, JobsTable, RunRow, RunsTable } from './schema.js';
 
-const jobColumns = JOB_COLUMNS.join(', ');
-const runColumns = RUN_COLUMNS.join(', ');
-const terminalStatuses = TERMINAL_RUN_STATUSES.map((status) => `'${status}'`).join(', ');
-
-/**
- * Assignments applying the patch of input row `i` to run `r`: each column takes the patch's value
- * when the patch (`i.doc`, JSON) has the column's key, so one statement applies patches of any shape.
+/*
+ * Statuses are written into the SQL as literals, never bound as parameters: a prepared statement can
+ * only use a partial index (`WHERE status = 'scheduled'`) when its condition matches it as written.
  */
-const patchAssignments = Object.values(RUN_PATCH_COLUMNS)
-  .map((column) => `${column} = CASE WHEN i.doc ? '${column}' THEN (i.rec).${column} ELSE r.${column} END`)
-  .join(',\n        ');
+const ACTIVE = sql.lit<JobStatus>('active');
+const SCHEDULED = sql.lit<RunStatus>('scheduled');
+const RUNNING = sql.lit<RunStatus>('running');
+const IN_FLIGHT = [SCHEDULED, sql.lit<RunStatus>('awaiting_approval'), RUNNING];
+const TERMINAL = TERMINAL_RUN_STATUSES.map((status) => sql.lit<RunStatus>(status));
 
 /** Runtime columns of a job that finishing a run changes (counters and, through the plan, status). */
-const FINISH_JOB_COLUMNS = ['run_count', 'failure_count', 'consecutive_failures', 'last_run', 'status', 'version', 'updated_at'];
+const FINISH_JOB_COLUMNS = ['run_count', 'failure_count', 'consecutive_failures', 'last_run', 'status', 'version', 'updated_at'] as const;
 
 /** Columns `saveJob` replaces: everything but the id, creation time, history counters and version. */
-const KEPT_JOB_COLUMNS = ['id', 'created_at', 'run_count', 'failure_count', 'last_run', 'version'];
-const SAVED_JOB_COLUMNS = JOB_COLUMNS.filter((column) => !KEPT_JOB_COLUMNS.includes(column)).join(', ');
+const KEPT_JOB_COLUMNS: readonly (keyof JobsTable)[] = ['id', 'created_at', 'run_count', 'failure_count', 'last_run', 'version'];
+const SAVED_JOB_COLUMNS = JOB_COLUMNS.filter((column) => !KEPT_JOB_COLUMNS.includes(column));
 
-/** SQL condition: run `a` occupies a concurrency slot of its job (the `active` of `JobLoad`). */
-const OCCUPIES_SLOT = `(a.status = 'running' OR (a.status = 'scheduled' AND NOT a.wait_for_slot))`;
+/** The aliases the shared conditions below are written for: a run `r`, and runs `a` of the same job. */
+type RunScope = Database & { r: RunsTable; a: RunsTable };
+const scope: ExpressionBuilder<RunScope, 'r' | 'a'> = expressionBuilder<RunScope, 'r' | 'a'>();
 
-/** SQL condition: run `r` holds no lease at all (as opposed to one that lapsed). */
-const UNLEASED = '(r.owner IS NULL OR r.lease_expires_at IS NULL)';
+/** Run `a` occupies a concurrency slot of its job (the `active` of `JobLoad`). */
+const occupiesSlot = scope.or([
+  scope('a.status', '=', RUNNING),
+  scope.and([scope('a.status', '=', SCHEDULED), scope.not(scope.ref('a.wait_for_slot'))]),
+]);
 
-/** SQL condition: run `r` holds no lease still live at `$1` (one lapses once its expiry is before now). */
-const NO_LIVE_LEASE = `(${UNLEASED} OR r.lease_expires_at < $1)`;
+/** Run `r` holds no lease at all (as opposed to one that lapsed). */
+const unleased = scope.or([scope('r.owner', 'is', null), scope('r.lease_expires_at', 'is', null)]);
 
-/** SQL expression: how many runs of run `r`'s job occupy a slot. */
-const activeRunsOf = (s: string) => `(SELECT count(*) FROM ${s}.runs a WHERE a.job_id = r.job_id AND ${OCCUPIES_SLOT})`;
+/** Run `r` holds no lease still live at `now` (a lease lapses once its expiry is before now). */
+const noLiveLease = (now: Date) =>
+  scope.or([scope('r.owner', 'is', null), scope('r.lease_expires_at', 'is', null), scope('r.lease_expires_at', '<', now)]);
 
-/** SQL condition: the job of run `r` has a free concurrency slot. */
-const hasFreeSlot = (s: string) => `${activeRunsOf(s)} < (SELECT max_concurrent FROM ${s}.jobs WHERE id = r.job_id)`;
+/** How many runs of run `r`'s job occupy a slot. */
+const activeRunsOf = scope
+  .selectFrom('runs as a')
+  .select((eb) => eb.fn.countAll<number>().as('active'))
+  .whereRef('a.job_id', '=', 'r.job_id')
+  .where(occupiesSlot);
 
-/** A conjunction of conditions with numbered parameters, for the list queries' optional filters. */
-export class Where {
-  private readonly conditions: string[] = [];
-  readonly values: unknown[] = [];
+/** The job of run `r` has a free concurrency slot. */
+const hasFreeSlot = scope(activeRunsOf, '<', scope.selectFrom('jobs').select('max_concurrent').whereRef('jobs.id', '=', 'r.job_id'));
 
-  /** Adds `condition`, where `$?` stands for the parameter holding `value`. */
-  add(condition: string, value: unknown): this {
-    this.values.push(value);
-    this.conditions.push(condition.replace('$?', `$${this.values.length}`));
-    return this;
-  }
+/** The aliases of the batched run updates: run `r` and its input row `i` (see `patchInputs`). */
+const patchScope = expressionBuilder<Database & { r: RunsTable; i: PatchInput & { rec: RunRow } }, 'r' | 'i'>();
 
-  /** Adds a condition holding no parameter (its values already checked and written as literals). */
-  literal(condition: string): this {
-    this.conditions.push(condition);
-    return this;
-  }
-
-  /** A placeholder for one more parameter (e.g. the limit). */
-  param(value: unknown): string {
-    this.values.push(value);
-    return `$${this.values.length}`;
-  }
-
-  /** The `WHERE` clause, or nothing when there is no condition. */
-  toString(): string {
-    return this.conditions.length === 0 ? '' : `WHERE ${this.conditions.join(' AND ')}`;
-  }
-}
+/** A text array parameter, for `= ANY(…)`. */
+const textArray = (values: string[]): RawBuilder<readonly string[]> => sql`${values}::text[]`;
 
 /**
- * Every SQL text of the store, for one (already validated and quoted) schema. Values always travel
- * as parameters; whole rows travel as one JSON parameter read by `json_populate_record(set)`, so a
- * batch of any size is one statement.
+ * Assignments giving each of `columns` the value of the same column of row `p` (the FROM item of an
+ * update). Typed `never` so that kysely accepts them for any column.
+ */
+function copiedFromP<C extends string>(columns: readonly C[]): Record<C, RawBuilder<never>> {
+  return Object.fromEntries(columns.map((column) => [column, sql.ref<never>(`p.${column}`)])) as Record<C, RawBuilder<never>>;
+}
+
+/** An input row of the batched run updates (see {@link Statements.updateRuns}). */
+export interface PatchInput {
+  id: string;
+  /** Only this owner's run is patched; null skips the check. */
+  owner: string | null;
+  /** Only a run in one of these statuses is patched; null skips the check. */
+  status_in: string[] | null;
+  /** The columns to set, keyed by column (see `runPatchToRow`). */
+  patch: Record<string, unknown>;
+}
+
+type Db = Kysely<Database>;
+
+/**
+ * The store's statements, built with kysely for one schema: those that run often are compiled once
+ * here, listings with optional filters are built per call. Values always travel as parameters;
+ * whole rows travel as one JSON parameter read by `json_populate_record(set)`, so a batch of any
+ * size is one statement. What the query builder cannot say (row types, `jsonb` key tests, composite
+ * fields, `WITH ORDINALITY`) is written with kysely's `sql` tag.
  */
 export class Statements {
-  readonly insertJob: string;
-  readonly saveJob: string;
-  readonly jobVersion: string;
-  readonly deleteJob: string;
-  readonly jobById: string;
-  readonly jobByName: string;
-  readonly countJobs: string;
-  readonly nextWakeAt: string;
-  readonly lockJobs: string;
-  readonly applyFirePlans: string;
-  readonly claimRuns: string;
-  readonly insertRuns: string;
-  readonly runById: string;
-  readonly updateRuns: string;
-  readonly finishRuns: string;
-  readonly writeFinishedJobs: string;
-  readonly renewLeases: string;
-  readonly lockExpiredRuns: string;
-  readonly claimDeliveries: string;
-  readonly loadSessions: string;
-  readonly saveSessions: string;
-  readonly appendAudits: string;
-  readonly notify = 'SELECT pg_notify($1, $2)';
+  readonly insertJob;
+  readonly saveJob;
+  readonly jobVersion;
+  readonly deleteJob;
+  readonly jobById;
+  readonly jobByName;
+  readonly countJobs;
+  readonly nextWakeAt;
+  readonly lockJobs;
+  readonly applyFirePlans;
+  readonly claimRuns;
+  readonly insertRuns;
+  readonly runById;
+  readonly updateRuns;
+  readonly finishRuns;
+  readonly writeFinishedJobs;
+  readonly renewLeases;
+  readonly lockExpiredRuns;
+  readonly claimDeliveries;
+  readonly loadSessions;
+  readonly saveSessions;
+  readonly appendAudits;
+  readonly notify;
 
-  constructor(private readonly s: string) {
-    this.insertJob = `INSERT INTO ${s}.jobs (${jobColumns})
-      SELECT ${jobColumns} FROM json_populate_record(NULL::${s}.jobs, $1::json) RETURNING *`;
-    this.saveJob = `UPDATE ${s}.jobs j SET (${SAVED_JOB_COLUMNS}) =
-        (SELECT ${SAVED_JOB_COLUMNS} FROM json_populate_record(NULL::${s}.jobs, $1::json)),
-        version = j.version + 1
-      WHERE j.id = $2 AND ($3::integer IS NULL OR j.version = $3) RETURNING j.*`;
-    this.jobVersion = `SELECT version FROM ${s}.jobs WHERE id = $1`;
-    this.deleteJob = `DELETE FROM ${s}.jobs WHERE id = $1`;
-    this.jobById = `SELECT * FROM ${s}.jobs WHERE id = $1`;
-    this.jobByName = `SELECT * FROM ${s}.jobs WHERE name = $1`;
-    this.countJobs = `SELECT status, count(*)::integer AS n FROM ${s}.jobs GROUP BY status`;
-    this.nextWakeAt = `SELECT LEAST(
-        (SELECT min(next_run) FROM ${s}.jobs WHERE status = 'active'),
-        (SELECT min(r.due_at) FROM ${s}.runs r WHERE r.status = 'scheduled' AND NOT r.wait_for_slot AND ${UNLEASED}),
-        (SELECT min(r.due_at) FROM ${s}.runs r WHERE r.status = 'scheduled' AND r.wait_for_slot AND ${UNLEASED} AND ${hasFreeSlot(s)}),
-        (SELECT min(lease_expires_at) FROM ${s}.runs
-          WHERE owner IS NOT NULL AND status IN ('scheduled', 'awaiting_approval', 'running'))
-      ) AS at`;
+  /**
+   * @param db - kysely on the store's schema (`withSchema`).
+   * @param schema - the same schema's name, for the row types of `json_populate_record`.
+   */
+  constructor(
+    private readonly db: Db,
+    schema: string,
+  ) {
+    /** The rows of JSON array `json` as rows of `table`, under alias `alias`. */
+    const rowsOf = <T extends keyof Database, A extends string>(table: T, json: string, alias: A) =>
+      sql<Database[T]>`json_populate_recordset(NULL::${sql.id(schema, table)}, ${json}::json)`.as(alias);
+    /** The row of JSON object `json` as a row of `table`, under alias `p`. */
+    const rowOf = <T extends keyof Database>(table: T, json: string) =>
+      sql<Database[T]>`json_populate_record(NULL::${sql.id(schema, table)}, ${json}::json)`.as('p');
+    /** Inserts the runs of JSON array `json`. */
+    const insertRunsFrom = (json: string) =>
+      db
+        .insertInto('runs')
+        .columns(RUN_COLUMNS)
+        .expression(db.selectFrom(rowsOf('runs', json, 'p')).select(RUN_COLUMNS));
+    /**
+     * The input rows of batched run updates: run id, owner and status guards, and the patch both as
+     * JSON (to see which columns it sets) and as a runs row (to read their values).
+     */
+    const patchInputs = (json: string) =>
+      db
+        .selectFrom(sql<PatchInput>`jsonb_to_recordset(${json}::jsonb)`.as<'e'>(sql`e(id text, owner text, status_in text[], patch jsonb)`))
+        .select(['e.id', 'e.owner', 'e.status_in', 'e.patch', sql<RunRow>`jsonb_populate_record(NULL::${sql.id(schema, 'runs')}, ${sql.ref('e.patch')})`.as('rec')]);
+    /**
+     * Assignments applying the patch of input `i` to run `r`: each column the patch has a key for
+     * takes the patch's value, so one statement applies patches of any shape.
+     */
+    const patchAssignments = Object.fromEntries(
+      Object.values(RUN_PATCH_COLUMNS).map((column): [string, Expression<never>] => [
+        column,
+        patchScope
+          .case()
+          .when(sql<SqlBool>`${sql.ref('i.patch')} ? ${sql.lit(column)}`)
+          .then(sql<never>`(${sql.ref('i.rec')}).${sql.id(column)}`)
+          .else(sql.ref<never>(`r.${column}`))
+          .end()
+          // Any column's type, as the columns are listed at run time.
+          .$castTo<never>(),
+      ]),
+    ) as Record<(typeof RUN_PATCH_COLUMNS)[keyof typeof RUN_PATCH_COLUMNS], Expression<never>>;
+
+    this.insertJob = prepare((s: { job: string }) =>
+      db
+        .insertInto('jobs')
+        .columns(JOB_COLUMNS)
+        .expression(db.selectFrom(rowOf('jobs', s.job)).select(JOB_COLUMNS))
+        .returningAll(),
+    );
+    this.saveJob = prepare((s: { job: string; id: string; expectedVersion: number | null }) =>
+      db
+        .updateTable('jobs as j')
+        .from(rowOf('jobs', s.job))
+        .set((eb) => ({ ...copiedFromP(SAVED_JOB_COLUMNS), version: eb('j.version', '+', sql.lit(1)) }))
+        .where('j.id', '=', s.id)
+        .where((eb) => eb.or([eb(eb.cast(eb.val(s.expectedVersion), 'integer'), 'is', null), eb('j.version', '=', eb.val(s.expectedVersion))]))
+        .returningAll('j'),
+    );
+    this.jobVersion = prepare((s: { id: string }) => db.selectFrom('jobs').select('version').where('id', '=', s.id));
+    this.deleteJob = prepare((s: { id: string }) => db.deleteFrom('jobs').where('id', '=', s.id));
+    this.jobById = prepare((s: { id: string }) => db.selectFrom('jobs').selectAll().where('id', '=', s.id));
+    this.jobByName = prepare((s: { name: string }) => db.selectFrom('jobs').selectAll().where('name', '=', s.name));
+    this.countJobs = prepare(() =>
+      db
+        .selectFrom('jobs')
+        .select((eb) => ['status', eb.cast<number>(eb.fn.countAll(), 'integer').as('n')])
+        .groupBy('status'),
+    );
+    // Each part is one walk of an index.
+    this.nextWakeAt = prepare(() =>
+      db.selectNoFrom((eb) =>
+        eb
+          .fn<Date | null>('least', [
+            eb.selectFrom('jobs').select((e) => e.fn.min('next_run').as('at')).where('status', '=', ACTIVE),
+            eb
+              .selectFrom('runs as r')
+              .select((e) => e.fn.min('r.due_at').as('at'))
+              .where('r.status', '=', SCHEDULED)
+              .where((e) => e.not(e.ref('r.wait_for_slot')))
+              .where(unleased),
+            eb
+              .selectFrom('runs as r')
+              .select((e) => e.fn.min('r.due_at').as('at'))
+              .where('r.status', '=', SCHEDULED)
+              .where((eb) => eb.ref('r.wait_for_slot'))
+              .where(unleased)
+              .where(hasFreeSlot),
+            eb
+              .selectFrom('runs')
+              .select((e) => e.fn.min('lease_expires_at').as('at'))
+              .where('owner', 'is not', null)
+              .where('status', 'in', IN_FLIGHT),
+          ])
+          .as('at'),
+      ),
+    );
 
     // Claim, step 1: lock the due jobs with their load, and the jobs whose waiting runs are due,
     // skipping jobs another claimer holds. A waiting run is only claimed under its job's lock, and
@@ -121,166 +215,340 @@ export class Statements {
     // ours: two claimers can never both fill a job's last free slot.
     // NO KEY UPDATE rather than UPDATE, so inserts of runs (whose foreign key takes KEY SHARE on
     // the job) neither block nor get skipped by these locks.
-    this.lockJobs = `WITH due AS (
-        SELECT j.*, l.active, l.waiting
-        FROM ${s}.jobs j
-        CROSS JOIN LATERAL (
-          SELECT count(*) FILTER (WHERE ${OCCUPIES_SLOT})::integer AS active,
-                 count(*) FILTER (WHERE a.status = 'scheduled' AND a.wait_for_slot)::integer AS waiting
-          FROM ${s}.runs a WHERE a.job_id = j.id AND a.status IN ('scheduled', 'running')
-        ) l
-        WHERE j.status = 'active' AND j.next_run <= $1
-        ORDER BY j.next_run
-        LIMIT $2
-        FOR NO KEY UPDATE OF j SKIP LOCKED
-      ), slots AS (
-        SELECT j.id FROM ${s}.jobs j
-        WHERE j.id IN (
-          SELECT r.job_id FROM ${s}.runs r
-          WHERE r.status = 'scheduled' AND r.wait_for_slot AND r.due_at <= $1 AND ${NO_LIVE_LEASE}
+    this.lockJobs = prepare((s: { now: Date; limit: number }) =>
+      db
+        .with('due', (qc) =>
+          qc
+            .selectFrom('jobs as j')
+            .crossJoinLateral((eb) =>
+              eb
+                .selectFrom('runs as a')
+                .select((e) => [
+                  e.cast<number>(e.fn.countAll().filterWhere(occupiesSlot), 'integer').as('active'),
+                  e
+                    .cast<number>(
+                      e.fn.countAll().filterWhere((f) => f.and([f('a.status', '=', SCHEDULED), f.ref('a.wait_for_slot')])),
+                      'integer',
+                    )
+                    .as('waiting'),
+                ])
+                .whereRef('a.job_id', '=', 'j.id')
+                .where('a.status', 'in', [SCHEDULED, RUNNING])
+                .as('l'),
+            )
+            .selectAll('j')
+            .select(['l.active', 'l.waiting'])
+            .where('j.status', '=', ACTIVE)
+            .where('j.next_run', '<=', s.now)
+            .orderBy('j.next_run')
+            .limit(s.limit)
+            .forNoKeyUpdate('j')
+            .skipLocked(),
         )
-        ORDER BY j.id
-        LIMIT $2
-        FOR NO KEY UPDATE SKIP LOCKED
-      )
-      SELECT to_json(due) AS due, NULL AS slot FROM due
-      UNION ALL
-      SELECT NULL, id FROM slots`;
+        .with('slots', (qc) =>
+          qc
+            .selectFrom('jobs as j')
+            .select('j.id')
+            .where('j.id', 'in', (eb) =>
+              eb
+                .selectFrom('runs as r')
+                .select('r.job_id')
+                .where('r.status', '=', SCHEDULED)
+                .where((eb) => eb.ref('r.wait_for_slot'))
+                .where('r.due_at', '<=', s.now)
+                .where(noLiveLease(s.now)),
+            )
+            .orderBy('j.id')
+            .limit(s.limit)
+            .forNoKeyUpdate()
+            .skipLocked(),
+        )
+        .selectNoFrom((eb) => [
+          eb.selectFrom('due').select((e) => e.fn.jsonAgg('due').as('jobs')).as('due'),
+          eb.selectFrom('slots').select((e) => e.fn.agg<string[]>('array_agg', ['slots.id']).as('ids')).as('slotJobs'),
+        ]),
+    );
     // Claim, step 2: apply every plan of the batch at once.
-    this.applyFirePlans = `WITH advanced AS (
-        UPDATE ${s}.jobs j SET (next_run, status, version, updated_at) = (p.next_run, p.status, p.version, p.updated_at)
-        FROM json_populate_recordset(NULL::${s}.jobs, $1::json) p WHERE j.id = p.id
-      ), inserted AS (
-        ${this.insertRunsSql('$2', 'ON CONFLICT DO NOTHING')}
-      ), cancelled AS (
-        UPDATE ${s}.runs SET cancel_requested = true WHERE job_id = ANY($3::text[]) AND status = 'running'
-      )
-      SELECT 1`;
+    this.applyFirePlans = prepare((s: { advanced: string; runs: string; cancelJobs: string[] }) =>
+      db
+        .with('advanced', (qc) =>
+          qc
+            .updateTable('jobs as j')
+            .from(rowsOf('jobs', s.advanced, 'p'))
+            .set(copiedFromP(['next_run', 'status', 'version', 'updated_at'] as const))
+            .whereRef('j.id', '=', 'p.id'),
+        )
+        .with('inserted', () => insertRunsFrom(s.runs).onConflict((oc) => oc.doNothing()))
+        .with('cancelled', (qc) =>
+          qc
+            .updateTable('runs')
+            .set({ cancel_requested: sql.lit(true) })
+            .where('job_id', '=', (eb) => eb.fn.any(textArray(s.cancelJobs)))
+            .where('status', '=', RUNNING),
+        )
+        .selectNoFrom(sql.lit(1).as('done')),
+    );
     // Claim, step 3: own queued runs, lowest dueAt first. Runs waiting for a slot come from their
-    // own small index, only of the jobs locked in step 1 (`$5`), and only while their job has a free
-    // slot, counting the waiting runs taken in this same batch; taking one clears its flag, so it
-    // holds its slot from then on.
-    this.claimRuns = `WITH plain AS (
-        SELECT r.id, r.job_id, r.due_at, false AS wait_for_slot, 0::bigint AS active
-        FROM ${s}.runs r
-        WHERE r.status = 'scheduled' AND NOT r.wait_for_slot AND r.due_at <= $1 AND ${NO_LIVE_LEASE}
-        ORDER BY r.due_at, r.id
-        LIMIT $2
-        FOR NO KEY UPDATE OF r SKIP LOCKED
-      ), waiting AS (
-        SELECT r.id, r.job_id, r.due_at, true AS wait_for_slot, ${activeRunsOf(s)} AS active
-        FROM ${s}.runs r
-        WHERE r.job_id = ANY($5::text[]) AND r.status = 'scheduled' AND r.wait_for_slot AND r.due_at <= $1
-          AND ${NO_LIVE_LEASE} AND ${hasFreeSlot(s)}
-        ORDER BY r.due_at, r.id
-        LIMIT $2
-        FOR NO KEY UPDATE OF r SKIP LOCKED
-      ), candidates AS (
-        SELECT * FROM plain UNION ALL SELECT * FROM waiting ORDER BY due_at, id LIMIT $2
-      ), admitted AS (
-        SELECT id FROM (
-          SELECT c.id, c.wait_for_slot, c.active, j.max_concurrent,
-            row_number() OVER (PARTITION BY c.job_id, c.wait_for_slot ORDER BY c.due_at, c.id) AS nth
-          FROM candidates c JOIN ${s}.jobs j ON j.id = c.job_id
-        ) ranked
-        WHERE NOT wait_for_slot OR active + nth <= max_concurrent
-      ), claimed AS (
-        UPDATE ${s}.runs r SET owner = $3, lease_expires_at = $4, wait_for_slot = false
-        FROM admitted WHERE r.id = admitted.id
-        RETURNING r.*
-      )
-      ${this.withTheirJobs('claimed')}`;
-    this.insertRuns = `${this.insertRunsSql('$1', '')} RETURNING *`;
-    this.runById = `SELECT * FROM ${s}.runs WHERE id = $1`;
-    // Input rows of the batched run updates: run id, owner guard, status guard and the patch.
-    const patches = `SELECT e->>'id' AS id, e->>'owner' AS owner,
-          CASE WHEN e->'statusIn' = 'null'::jsonb THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(e->'statusIn')) END AS status_in,
-          e->'patch' AS doc, jsonb_populate_record(NULL::${s}.runs, e->'patch') AS rec
-        FROM jsonb_array_elements($1::jsonb) AS e`;
-    this.updateRuns = `WITH i AS (${patches})
-      UPDATE ${s}.runs r SET ${patchAssignments}
-      FROM i
-      WHERE r.id = i.id AND (i.owner IS NULL OR r.owner = i.owner) AND (i.status_in IS NULL OR r.status = ANY(i.status_in))
-      RETURNING r.*`;
+    // own small index, only of the jobs locked in step 1 (`slotJobs`), and only while their job has
+    // a free slot, counting the waiting runs taken in this same batch; taking one clears its flag,
+    // so it holds its slot from then on.
+    this.claimRuns = prepare((s: { now: Date; limit: number; owner: string; leaseUntil: Date; slotJobs: string[] }) =>
+      this.withTheirJobs(
+        db
+          .with('plain', (qc) =>
+            qc
+              .selectFrom('runs as r')
+              .select((eb) => ['r.id', 'r.job_id', 'r.due_at', sql.lit(false).as('wait_for_slot'), eb.cast<number | null>(sql.lit(0), 'bigint').as('active')])
+              .where('r.status', '=', SCHEDULED)
+              .where((eb) => eb.not(eb.ref('r.wait_for_slot')))
+              .where('r.due_at', '<=', s.now)
+              .where(noLiveLease(s.now))
+              .orderBy('r.due_at')
+              .orderBy('r.id')
+              .limit(s.limit)
+              .forNoKeyUpdate('r')
+              .skipLocked(),
+          )
+          .with('waiting', (qc) =>
+            qc
+              .selectFrom('runs as r')
+              .select(['r.id', 'r.job_id', 'r.due_at', sql.lit(true).as('wait_for_slot'), activeRunsOf.as('active')])
+              .where('r.job_id', '=', (eb) => eb.fn.any(textArray(s.slotJobs)))
+              .where('r.status', '=', SCHEDULED)
+              .where((eb) => eb.ref('r.wait_for_slot'))
+              .where('r.due_at', '<=', s.now)
+              .where(noLiveLease(s.now))
+              .where(hasFreeSlot)
+              .orderBy('r.due_at')
+              .orderBy('r.id')
+              .limit(s.limit)
+              .forNoKeyUpdate('r')
+              .skipLocked(),
+          )
+          .with('candidates', (qc) =>
+            qc
+              .selectFrom('plain')
+              .selectAll()
+              .unionAll(qc.selectFrom('waiting').selectAll())
+              .orderBy('due_at')
+              .orderBy('id')
+              .limit(s.limit),
+          )
+          .with('admitted', (qc) =>
+            qc
+              .selectFrom((eb) =>
+                eb
+                  .selectFrom('candidates as c')
+                  .innerJoin('jobs as j', 'j.id', 'c.job_id')
+                  .select((e) => [
+                    'c.id',
+                    'c.wait_for_slot',
+                    'c.active',
+                    'j.max_concurrent',
+                    e.fn
+                      .agg<number>('row_number')
+                      .over((ob) => ob.partitionBy(['c.job_id', 'c.wait_for_slot']).orderBy('c.due_at').orderBy('c.id'))
+                      .as('nth'),
+                  ])
+                  .as('ranked'),
+              )
+              .select('ranked.id')
+              .where((eb) =>
+                eb.or([eb.not(eb.ref('ranked.wait_for_slot')), eb(eb('ranked.active', '+', eb.ref('ranked.nth')), '<=', eb.ref('ranked.max_concurrent'))]),
+              ),
+          )
+          .with('claimed', (qc) =>
+            qc
+              .updateTable('runs as r')
+              .from('admitted')
+              .set({ owner: s.owner, lease_expires_at: s.leaseUntil, wait_for_slot: sql.lit(false) })
+              .whereRef('r.id', '=', 'admitted.id')
+              .returningAll('r'),
+          ),
+      ),
+    );
+    this.insertRuns = prepare((s: { runs: string }) => insertRunsFrom(s.runs).returningAll());
+    this.runById = prepare((s: { id: string }) => db.selectFrom('runs').selectAll().where('id', '=', s.id));
+    this.updateRuns = prepare((s: { input: string }) =>
+      db
+        .with('i', () => patchInputs(s.input))
+        .updateTable('runs as r')
+        .from('i')
+        .set(patchAssignments)
+        .whereRef('r.id', '=', 'i.id')
+        .where((eb) => eb.or([eb('i.owner', 'is', null), eb('r.owner', '=', eb.ref('i.owner'))]))
+        .where((eb) => eb.or([eb('i.status_in', 'is', null), eb('r.status', '=', eb.fn.any('i.status_in'))]))
+        .returningAll('r'),
+    );
     // Finish, step 1: end the unfinished runs of the batch and lock their jobs, in id order so
     // that batches sharing jobs queue up instead of deadlocking.
-    this.finishRuns = `WITH i AS (${patches}), finished AS (
-        UPDATE ${s}.runs r SET ${patchAssignments}
-        FROM i
-        WHERE r.id = i.id AND (i.owner IS NULL OR r.owner = i.owner) AND r.status NOT IN (${terminalStatuses})
-        RETURNING r.*
-      ), locked AS (
-        SELECT j.* FROM ${s}.jobs j WHERE j.id IN (SELECT job_id FROM finished) ORDER BY j.id FOR NO KEY UPDATE
-      )
-      SELECT to_json(f) AS run, NULL::json AS job FROM finished f
-      UNION ALL
-      SELECT NULL, to_json(l) FROM locked l`;
+    this.finishRuns = prepare((s: { input: string }) =>
+      db
+        .with('i', () => patchInputs(s.input))
+        .with('finished', (qc) =>
+          qc
+            .updateTable('runs as r')
+            .from('i')
+            .set(patchAssignments)
+            .whereRef('r.id', '=', 'i.id')
+            .where((eb) => eb.or([eb('i.owner', 'is', null), eb('r.owner', '=', eb.ref('i.owner'))]))
+            .where('r.status', 'not in', TERMINAL)
+            .returningAll('r'),
+        )
+        .with('locked', (qc) =>
+          qc
+            .selectFrom('jobs as j')
+            .selectAll('j')
+            .where('j.id', 'in', (eb) => eb.selectFrom('finished').select('finished.job_id'))
+            .orderBy('j.id')
+            .forNoKeyUpdate(),
+        )
+        .selectNoFrom((eb) => [
+          eb.selectFrom('finished').select((e) => e.fn.jsonAgg('finished').as('runs')).as('runs'),
+          eb.selectFrom('locked').select((e) => e.fn.jsonAgg('locked').as('jobs')).as('jobs'),
+        ]),
+    );
     // Finish, step 2: store the jobs' counters and statuses as the plans left them, and the retries.
-    this.writeFinishedJobs = `WITH retried AS (
-        ${this.insertRunsSql('$2', 'ON CONFLICT DO NOTHING')}
-      )
-      UPDATE ${s}.jobs j SET (${FINISH_JOB_COLUMNS.join(', ')}) = (${FINISH_JOB_COLUMNS.map((c) => `p.${c}`).join(', ')})
-      FROM json_populate_recordset(NULL::${s}.jobs, $1::json) p WHERE j.id = p.id`;
-    this.renewLeases = `UPDATE ${s}.runs SET lease_expires_at = $3
-      WHERE id = ANY($2::text[]) AND owner = $1 RETURNING id, cancel_requested`;
-    this.lockExpiredRuns = `SELECT * FROM ${s}.runs
-      WHERE status = 'running' AND owner IS NOT NULL AND lease_expires_at < $1
-      ORDER BY lease_expires_at, id
-      LIMIT $2
-      FOR NO KEY UPDATE SKIP LOCKED`;
-    this.claimDeliveries = `WITH candidates AS (
-        SELECT r.id FROM ${s}.runs r
-        WHERE r.delivery_pending AND r.status IN (${terminalStatuses}) AND ${NO_LIVE_LEASE}
-        ORDER BY coalesce(r.completed_at, r.scheduled_for), r.id
-        LIMIT $2
-        FOR NO KEY UPDATE SKIP LOCKED
-      ), claimed AS (
-        UPDATE ${s}.runs r SET owner = $3, lease_expires_at = $4
-        FROM candidates WHERE r.id = candidates.id
-        RETURNING r.*
-      )
-      ${this.withTheirJobs('claimed')}`;
-    this.loadSessions = `SELECT * FROM ${s}.sessions WHERE job_id = ANY($1::text[])`;
-    this.saveSessions = `INSERT INTO ${s}.sessions (job_id, summary, history, updated_at)
-        SELECT job_id, summary, history, updated_at FROM json_populate_recordset(NULL::${s}.sessions, $1::json)
-      ON CONFLICT (job_id) DO UPDATE SET summary = excluded.summary, history = excluded.history, updated_at = excluded.updated_at`;
+    this.writeFinishedJobs = prepare((s: { jobs: string; retries: string }) =>
+      db
+        .with('retried', () => insertRunsFrom(s.retries).onConflict((oc) => oc.doNothing()))
+        .updateTable('jobs as j')
+        .from(rowsOf('jobs', s.jobs, 'p'))
+        .set(copiedFromP(FINISH_JOB_COLUMNS))
+        .whereRef('j.id', '=', 'p.id'),
+    );
+    this.renewLeases = prepare((s: { owner: string; ids: string[]; until: Date }) =>
+      db
+        .updateTable('runs')
+        .set({ lease_expires_at: s.until })
+        .where('id', '=', (eb) => eb.fn.any(textArray(s.ids)))
+        .where('owner', '=', s.owner)
+        .returning(['id', 'cancel_requested']),
+    );
+    this.lockExpiredRuns = prepare((s: { now: Date; limit: number }) =>
+      db
+        .selectFrom('runs')
+        .selectAll()
+        .where('status', '=', RUNNING)
+        .where('owner', 'is not', null)
+        .where('lease_expires_at', '<', s.now)
+        .orderBy('lease_expires_at')
+        .orderBy('id')
+        .limit(s.limit)
+        .forNoKeyUpdate()
+        .skipLocked(),
+    );
+    this.claimDeliveries = prepare((s: { now: Date; limit: number; owner: string; leaseUntil: Date }) =>
+      this.withTheirJobs(
+        db
+          .with('candidates', (qc) =>
+            qc
+              .selectFrom('runs as r')
+              .select('r.id')
+              .where((eb) => eb.ref('r.delivery_pending'))
+              .where('r.status', 'in', TERMINAL)
+              .where(noLiveLease(s.now))
+              .orderBy((eb) => eb.fn.coalesce('r.completed_at', 'r.scheduled_for'))
+              .orderBy('r.id')
+              .limit(s.limit)
+              .forNoKeyUpdate()
+              .skipLocked(),
+          )
+          .with('claimed', (qc) =>
+            qc
+              .updateTable('runs as r')
+              .from('candidates')
+              .set({ owner: s.owner, lease_expires_at: s.leaseUntil })
+              .whereRef('r.id', '=', 'candidates.id')
+              .returningAll('r'),
+          ),
+      ),
+    );
+    this.loadSessions = prepare((s: { jobIds: string[] }) =>
+      db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('job_id', '=', (eb) => eb.fn.any(textArray(s.jobIds))),
+    );
+    this.saveSessions = prepare((s: { sessions: string }) =>
+      db
+        .insertInto('sessions')
+        .columns(['job_id', 'summary', 'history', 'updated_at'])
+        .expression(db.selectFrom(rowsOf('sessions', s.sessions, 'p')).select(['job_id', 'summary', 'history', 'updated_at']))
+        .onConflict((oc) =>
+          oc.column('job_id').doUpdateSet((eb) => ({
+            summary: eb.ref('excluded.summary'),
+            history: eb.ref('excluded.history'),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        ),
+    );
     // In array order, so events of equal time keep the order they were appended in.
-    this.appendAudits = `INSERT INTO ${s}.audit_events (id, type, at, job_id, run_id, actor, details)
-      SELECT p.id, p.type, p.at, p.job_id, p.run_id, p.actor, p.details
-      FROM json_array_elements($1::json) WITH ORDINALITY AS e(doc, n), json_populate_record(NULL::${s}.audit_events, e.doc) p
-      ORDER BY e.n`;
+    this.appendAudits = prepare((s: { events: string }) =>
+      db
+        .insertInto('audit_events')
+        .columns(['id', 'type', 'at', 'job_id', 'run_id', 'actor', 'details'])
+        .expression(
+          db
+            .selectFrom([
+              sql<{ doc: unknown; n: number }>`json_array_elements(${s.events}::json) WITH ORDINALITY`.as<'e'>(sql`e(doc, n)`),
+              sql<Database['audit_events']>`json_populate_record(NULL::${sql.id(schema, 'audit_events')}, e.doc)`.as('p'),
+            ])
+            .select(['p.id', 'p.type', 'p.at', 'p.job_id', 'p.run_id', 'p.actor', 'p.details'])
+            .orderBy('e.n'),
+        ),
+    );
+    this.notify = prepare((s: { channel: string; payload: string }) =>
+      db.selectNoFrom((eb) => eb.fn<void>('pg_notify', [eb.val(s.channel), eb.val(s.payload)]).as('notified')),
+    );
   }
 
-  /** Jobs matching `where`, by name. */
-  listJobs(where: Where, limit: unknown, offset: unknown): string {
-    return `SELECT * FROM ${this.s}.jobs ${where} ORDER BY name LIMIT ${where.param(limit)} OFFSET ${where.param(offset)}`;
-  }
-
-  /** Runs matching `where`, newest first. */
-  listRuns(where: Where, limit: number): string {
-    return `SELECT * FROM ${this.s}.runs ${where} ORDER BY scheduled_for DESC, id DESC LIMIT ${where.param(limit)}`;
-  }
-
-  /** Audit events matching `where`, newest first. */
-  queryAudit(where: Where, limit: number): string {
-    return `SELECT * FROM ${this.s}.audit_events ${where} ORDER BY at DESC, seq DESC LIMIT ${where.param(limit)}`;
+  /** Jobs matching `filter`, by name. */
+  listJobs(filter: Pick<JobFilter, 'status' | 'agentId'>, limit: number | undefined, offset: number | undefined) {
+    let query = this.db.selectFrom('jobs').selectAll().orderBy('name');
+    if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    if (filter.agentId !== undefined) query = query.where('agent_id', '=', filter.agentId);
+    if (limit !== undefined) query = query.limit(limit);
+    if (offset !== undefined) query = query.offset(offset);
+    return query;
   }
 
   /**
-   * Selects the runs of CTE `runs` with a `job` column holding each run's job as JSON on the
-   * first run of that job only (the others share it), so a batch renders every job once.
+   * Runs matching `filter`, newest first. The statuses, checked by the caller, are written as
+   * literals so that the planner can match the partial status index to them.
    */
-  private withTheirJobs(runs: string): string {
-    return `SELECT c.*, CASE WHEN c.id = f.id THEN to_json(j) END AS job
-      FROM ${runs} c
-      JOIN ${this.s}.jobs j ON j.id = c.job_id
-      JOIN (SELECT DISTINCT ON (job_id) job_id, id FROM ${runs} ORDER BY job_id, id) f ON f.job_id = c.job_id`;
+  listRuns(filter: Pick<RunFilter, 'jobId' | 'agentId' | 'since'> & { statuses?: readonly RunStatus[] }, limit: number) {
+    let query = this.db.selectFrom('runs').selectAll().orderBy('scheduled_for', 'desc').orderBy('id', 'desc').limit(limit);
+    if (filter.jobId !== undefined) query = query.where('job_id', '=', filter.jobId);
+    if (filter.statuses !== undefined) query = query.where('status', 'in', filter.statuses.map((status) => sql.lit(status)));
+    if (filter.agentId !== undefined) query = query.where('agent_id', '=', filter.agentId);
+    if (filter.since !== undefined) query = query.where('scheduled_for', '>=', filter.since);
+    return query;
   }
 
-  /** Inserts the runs of the JSON array in parameter `param`. */
-  private insertRunsSql(param: string, onConflict: string): string {
-    return `INSERT INTO ${this.s}.runs (${runColumns})
-        SELECT ${runColumns} FROM json_populate_recordset(NULL::${this.s}.runs, ${param}::json)
-        ${onConflict}`;
+  /** Audit events matching `filter`, newest first; events of equal time newest appended first. */
+  queryAudit(filter: Pick<AuditFilter, 'type' | 'jobId' | 'since'>, limit: number) {
+    let query = this.db.selectFrom('audit_events').selectAll().orderBy('at', 'desc').orderBy('seq', 'desc').limit(limit);
+    if (filter.type !== undefined) query = query.where('type', '=', filter.type);
+    if (filter.jobId !== undefined) query = query.where('job_id', '=', filter.jobId);
+    if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
+    return query;
+  }
+
+  /**
+   * Selects the runs of CTE `claimed` with a `job` column holding each run's job as JSON on the
+   * first run of that job only (the others share it), so a batch renders every job once.
+   */
+  private withTheirJobs<DB extends Database & { claimed: RunRow }>(qc: QueryCreator<DB>) {
+    // QueryCreator is invariant in its tables; what follows reads only `claimed` and `jobs`.
+    return (qc as unknown as QueryCreator<Database & { claimed: RunRow }>)
+      .selectFrom('claimed as c')
+      .innerJoin('jobs as j', 'j.id', 'c.job_id')
+      .innerJoin(
+        (eb) => eb.selectFrom('claimed').distinctOn('claimed.job_id').select(['claimed.job_id', 'claimed.id']).orderBy('claimed.job_id').orderBy('claimed.id').as('f'),
+        (join) => join.onRef('f.job_id', '=', 'c.job_id'),
+      )
+      .selectAll('c')
+      .select((eb) => eb.case().when('c.id', '=', eb.ref('f.id')).then(eb.fn.toJson('j')).end().as('job'));
   }
 }

@@ -45,6 +45,54 @@ describePostgres('PostgresJobStore migrations', () => {
     expect(versions).toEqual([{ version: 1 }]);
   });
 
+  it('creates the indexes the claims and listings rely on, partial where the queue is', async () => {
+    const schema = fresh();
+    await open(schema).init();
+    const indexes = await query(
+      `SELECT indexname, regexp_replace(indexdef, '^.* USING btree ', '') AS def FROM pg_indexes WHERE schemaname = '${schema}' ORDER BY 1`,
+    );
+    expect(Object.fromEntries(indexes.map((row) => [row.indexname, row.def]))).toEqual({
+      audit_events_at_idx: '(at DESC, seq DESC)',
+      audit_events_job_idx: '(job_id, at DESC, seq DESC)',
+      audit_events_pkey: '(id)',
+      audit_events_type_idx: '(type, at DESC, seq DESC)',
+      jobs_agent_idx: '(agent_id)',
+      jobs_due_idx: "(next_run) WHERE (status = 'active'::text)",
+      jobs_name_key: '(name)',
+      jobs_pkey: '(id)',
+      jobs_status_idx: '(status)',
+      runs_fire_key_key: '(fire_key)',
+      runs_in_flight_idx: "(job_id) WHERE (status = ANY (ARRAY['scheduled'::text, 'awaiting_approval'::text, 'running'::text]))",
+      runs_job_history_idx: '(job_id, scheduled_for DESC, id DESC)',
+      runs_lease_idx:
+        "(lease_expires_at) WHERE ((owner IS NOT NULL) AND (status = ANY (ARRAY['scheduled'::text, 'awaiting_approval'::text, 'running'::text])))",
+      runs_outbox_idx: '(COALESCE(completed_at, scheduled_for), id) WHERE delivery_pending',
+      runs_pkey: '(id)',
+      runs_queue_idx: "(due_at, id) WHERE ((status = 'scheduled'::text) AND (NOT wait_for_slot))",
+      runs_status_idx: "(status, scheduled_for DESC, id DESC) WHERE (status <> ALL (ARRAY['scheduled'::text, 'running'::text, 'succeeded'::text]))",
+      runs_waiting_idx: "(due_at, id) WHERE ((status = 'scheduled'::text) AND wait_for_slot)",
+      schema_migrations_pkey: '(version)',
+      sessions_pkey: '(job_id)',
+    });
+    const collations = await query(
+      `SELECT table_name || '.' || column_name AS col FROM information_schema.columns
+       WHERE table_schema = '${schema}' AND collation_name = 'C' ORDER BY 1`,
+    );
+    expect(collations.map((row) => row.col)).toEqual([
+      'audit_events.id',
+      'audit_events.job_id',
+      'audit_events.run_id',
+      'jobs.agent_id',
+      'jobs.id',
+      'jobs.name',
+      'runs.agent_id',
+      'runs.fire_key',
+      'runs.id',
+      'runs.job_id',
+      'sessions.job_id',
+    ]);
+  });
+
   it('lets many instances initialise one new schema at the same moment', async () => {
     const schema = fresh();
     const instances = Array.from({ length: 6 }, () => open(schema));

@@ -2,8 +2,9 @@ import { ConflictError, JobNotFoundError, SchedulerError, StoreError } from '@sy
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { PostgresJobStore } from '@symbi/store-postgres';
-import { Database } from '../src/database.js';
+import { Kysely, PostgresDialect } from 'kysely';
 import { isReplayable, mapPgError } from '../src/pg-errors.js';
+import { PostgresRunner, prepare } from '../src/postgres-runner.js';
 import { makeJob } from '@symbi/core/testing';
 import { CONNECTION_STRING, describePostgres } from './support/postgres.js';
 
@@ -76,9 +77,16 @@ describePostgres('PostgresJobStore errors on the real server', () => {
   afterAll(() => pool.end());
 
   it('replays the loser of a real deadlock, so both transactions succeed', async () => {
-    const db = new Database(pool);
+    const runner = new PostgresRunner(pool);
     const table = `deadlock_${process.pid}_${Date.now()}`;
     await pool.query(`CREATE TABLE public.${table} (id int PRIMARY KEY, v int); INSERT INTO public.${table} VALUES (1, 0), (2, 0)`);
+    const db = new Kysely<Record<string, { id: number; v: number }>>({ dialect: new PostgresDialect({ pool }) });
+    const bump = prepare((s: { id: number }) =>
+      db
+        .updateTable(table)
+        .set((eb) => ({ v: eb('v', '+', 1) }))
+        .where('id', '=', s.id),
+    );
     try {
       let attempts = 0;
       let bothLocked: () => void = () => undefined;
@@ -90,12 +98,12 @@ describePostgres('PostgresJobStore errors on the real server', () => {
         };
       });
       const crossing = (first: number, second: number) =>
-        db.transaction('deadlock test', async (tx) => {
+        runner.transaction('deadlock test', async (tx) => {
           attempts += 1;
-          await tx.query(`UPDATE public.${table} SET v = v + 1 WHERE id = $1`, [first]);
+          await tx.query(bump.bind({ id: first }));
           bothLocked();
           await barrier;
-          await tx.query(`UPDATE public.${table} SET v = v + 1 WHERE id = $1`, [second]);
+          await tx.query(bump.bind({ id: second }));
         });
       await Promise.all([crossing(1, 2), crossing(2, 1)]);
       expect(attempts).toBe(3);
@@ -107,9 +115,9 @@ describePostgres('PostgresJobStore errors on the real server', () => {
   });
 
   it('rolls back and passes on an error thrown by the work itself, unmapped', async () => {
-    const db = new Database(pool);
+    const runner = new PostgresRunner(pool);
     const failure = new TypeError('plan bug');
-    await expect(db.transaction('x', async () => Promise.reject(failure))).rejects.toBe(failure);
+    await expect(runner.transaction('x', async () => Promise.reject(failure))).rejects.toBe(failure);
   });
 
   it('maps a duplicate job name to ConflictError naming it', async () => {
