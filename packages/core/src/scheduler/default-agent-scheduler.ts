@@ -86,14 +86,8 @@ export class DefaultAgentScheduler {
     const running = await store.updateRun(run.id, { status: 'running', startedAt }, { owner, statusIn: ['scheduled'] });
     if (!running) return null;
     this.#deps.events.emit('run:started', { job, run: running });
-    const { patch, outcome, results } = await this.#run(job, running, carry, signal);
-    if (patch.status === 'succeeded') {
-      const next = results.reduce<Carryover>(
-        (acc, result) => carryForward(job.sessionMode, acc, running.input, result, this.#now(), config.sessionHistoryLimit),
-        carry,
-      );
-      await this.#sessions.save(job, next, this.#now());
-    }
+    const { patch, outcome, session } = await this.#run(job, running, carry, signal);
+    if (patch.status === 'succeeded') await this.#sessions.save(job, session, this.#now());
     const deliver = this.#deps.router !== null && job.delivery.length > 0 && patch.status !== 'interrupted';
     if (deliver) patch.deliveries = job.delivery.map((channel) => pendingDelivery(channel));
     const finished = await this.#finish(job, running, { ...patch, executionTimeMs: this.#now().getTime() - startedAt.getTime() }, outcome);
@@ -129,14 +123,16 @@ export class DefaultAgentScheduler {
     run: JobRunRecord,
     seed: Carryover,
     outer: AbortSignal,
-  ): Promise<{ patch: RunPatch; outcome: RunOutcome; results: AgentExecutionResult[] }> {
+  ): Promise<{ patch: RunPatch; outcome: RunOutcome; session: Carryover }> {
     const controller = new AbortController();
     const abort = () => controller.abort(outer.reason);
     outer.addEventListener('abort', abort, { once: true });
     if (outer.aborted) abort();
     const maxRuntime = job.policy.maxRuntimeMs;
     const timer = maxRuntime === null ? null : this.#deps.clock.setTimeout(() => controller.abort(new RunTimeoutError(maxRuntime)), maxRuntime);
-    const results: AgentExecutionResult[] = [];
+    // Results are folded as they come (never kept), so a long heartbeat runs in flat memory.
+    let last: AgentExecutionResult | null = null;
+    let session = seed;
     const iterations: HeartbeatIteration[] = [];
     let note: string | null = null;
     try {
@@ -146,7 +142,8 @@ export class DefaultAgentScheduler {
       for (let index = 1; ; index++) {
         const started = this.#now().getTime();
         const result = await this.#executeOnce(job, run, this.#context(job, mode, carry, index), controller.signal);
-        results.push(result);
+        last = result;
+        session = carryForward(job.sessionMode, session, run.input, result, this.#now(), this.#deps.config.sessionHistoryLimit);
         if (!heartbeat) break;
         const iteration: HeartbeatIteration = {
           index,
@@ -165,16 +162,16 @@ export class DefaultAgentScheduler {
           break;
         }
       }
-      const last = results[results.length - 1]!;
+      const final = last!;
       return {
-        patch: { status: 'succeeded', output: last.output, summary: last.summary ?? null, stderr: last.stderr ?? null, error: note, iterations },
+        patch: { status: 'succeeded', output: final.output, summary: final.summary ?? null, stderr: final.stderr ?? null, error: note, iterations },
         outcome: 'success',
-        results,
+        session,
       };
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : error;
       const { status, outcome } = failureOf(reason);
-      return { patch: { status, error: messageOf(reason), iterations, output: results.at(-1)?.output ?? null }, outcome, results };
+      return { patch: { status, error: messageOf(reason), iterations, output: last?.output ?? null }, outcome, session };
     } finally {
       if (timer) this.#deps.clock.clearTimeout(timer);
       outer.removeEventListener('abort', abort);
