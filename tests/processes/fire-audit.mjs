@@ -112,7 +112,12 @@ export function auditRuns({ runs: allRuns, executions: allExecutions, killed, jo
   const endKey = (/** @type {Execution} */ e) => (e.trigger === 'manual' ? `manual ${e.runId}` : fireOf(e));
   for (const [key, group] of groupBy(ends, endKey)) {
     if (!known.has(/** @type {Execution} */ (group[0]).jobId)) {
-      if (group.length > 1) duplicates.push(`${key} completed ${group.length} times (job since removed)`);
+      // The runs went with the job: a completion counts as cut off when its instance was killed
+      // and a later attempt of the fire ran, which only a retry of an interrupted run can be.
+      const last = Math.max(...group.map((end) => end.attempt));
+      const cutOff = group.filter((end) => killed.has(end.instance) && end.attempt < last).length;
+      unrecorded += cutOff;
+      if (group.length - cutOff > 1) duplicates.push(`${key} completed ${group.length - cutOff} times (job since removed)`);
       continue;
     }
     let recorded = 0;

@@ -67,6 +67,16 @@ describe('auditRuns', () => {
     const audit = auditRuns({ runs: [], executions: [...ran(removed), ...ran(removed, 'b')], killed: new Set(), jobIds: new Set() });
     expect(audit.inconsistent).toEqual([]);
     expect(audit.duplicates).toEqual([expect.stringContaining('started 2 times'), expect.stringContaining('(job since removed)')]);
+    // Of a removed job, a completion on a killed instance followed by a retry is cut off, not doubled.
+    const cut = ran(removed, 'killed');
+    const retried = ran(run('r3', { jobId: 'gone', attempt: 2, trigger: 'retry' }), 'b');
+    expect(auditRuns({ runs: [], executions: [...cut, ...retried], killed: new Set(['killed']), jobIds: new Set() })).toMatchObject({
+      duplicates: [],
+      unrecorded: 1,
+    });
+    expect(auditRuns({ runs: [], executions: [...cut, ...retried], killed: new Set(), jobIds: new Set() }).duplicates).toEqual([
+      expect.stringContaining('completed 2 times (job since removed)'),
+    ]);
   });
 });
 

@@ -74,7 +74,12 @@ export function startWorker(options) {
   let onReady = () => {};
   const lines = createInterface({ input: child.stdout });
   lines.on('line', (line) => {
-    const message = JSON.parse(line);
+    let message;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      return; // not the worker's protocol (a library writing to stdout)
+    }
     if (message.ready) onReady();
     if (message.stopped) report = message;
   });
