@@ -1,8 +1,11 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { loadConfig, type SymbiConfig } from '@symbi/dsl';
+import { loadConfig, type StoreLocation, type SymbiConfig } from '@symbi/dsl';
 import { ApiBackend } from './backend/api-backend.js';
 import type { Backend } from './backend/backend.js';
 import { StoreBackend } from './backend/store-backend.js';
+import { CliError } from './errors.js';
 import type { CommandContext } from './io.js';
 import { cliActor, createRuntime, loadAgentFiles, type AgentFiles } from './runtime.js';
 import { describeStore, resolveStoreLocation } from './store-location.js';
@@ -40,21 +43,34 @@ export function softConfig(ctx: CommandContext): SymbiConfig | null {
 }
 
 /**
- * Opens what `cron` and `audit` commands work on: the server named by `--api`/`SYMBI_API_URL`,
- * else the store (`--db`, `SYMBI_DB`, the configuration, default `./.symbi/scheduler.db`).
+ * The store commands work on, which must exist unless `create`: a mistyped `--db` path would
+ * otherwise become a new, empty store that lists no jobs.
  */
-export async function openBackend(ctx: CommandContext): Promise<Backend> {
+export function existingStore(ctx: CommandContext, config: SymbiConfig, create = false): StoreLocation {
+  const location = resolveStoreLocation(ctx.globals.db, config);
+  if (!create && location.kind === 'sqlite' && location.path !== ':memory:' && !existsSync(resolve(ctx.io.cwd, location.path))) {
+    throw new CliError(`no store at ${location.path}`, 'start one with symbi up or symbi cron add, or point --db or SYMBI_DB at an existing one');
+  }
+  return location;
+}
+
+/**
+ * Opens what `cron` and `audit` commands work on: the server named by `--api`/`SYMBI_API_URL`,
+ * else the store (`--db`, `SYMBI_DB`, the configuration, default `./.symbi/scheduler.db`), which
+ * must exist unless `create`.
+ */
+export async function openBackend(ctx: CommandContext, create = false): Promise<Backend> {
   const config = softConfig(ctx);
   const api = apiTarget(ctx, config);
   if (api) return new ApiBackend(api.url, api.apiKey);
   const resolved = config as SymbiConfig;
-  const runtime = await createRuntime({ config: resolved, location: resolveStoreLocation(ctx.globals.db, resolved), env: ctx.io.env, cwd: ctx.io.cwd });
+  const runtime = await createRuntime({ config: resolved, location: existingStore(ctx, resolved, create), env: ctx.io.env, cwd: ctx.io.cwd, delivery: false });
   return new StoreBackend(runtime, cliActor(ctx.io.env));
 }
 
-/** Runs `work` with a backend and closes it afterwards. */
-export async function withBackend<T>(ctx: CommandContext, work: (backend: Backend) => Promise<T>): Promise<T> {
-  const backend = await openBackend(ctx);
+/** Runs `work` with a backend (see {@link openBackend}) and closes it afterwards. */
+export async function withBackend<T>(ctx: CommandContext, work: (backend: Backend) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
+  const backend = await openBackend(ctx, options.create);
   try {
     return await work(backend);
   } finally {

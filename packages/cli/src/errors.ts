@@ -100,11 +100,9 @@ export function reportError(error: unknown, env: Record<string, string | undefin
   if (error instanceof UsageError) return { message: line(error.message, error.hint), exitCode: EXIT_USAGE };
   if (error instanceof CliError) return { message: line(error.message, error.hint), exitCode: error.exitCode };
   if (error instanceof ValidationError) return { message: line(error.message, null), exitCode: EXIT_ERROR };
-  if (error instanceof SchedulerError) return { message: line(error.message, hintFor(error)), exitCode: EXIT_ERROR };
   const api = apiFailure(error);
   if (api) return { message: line(api.message, api.hint), exitCode: EXIT_ERROR };
-  const connection = codeOf(error);
-  const message = error instanceof Error ? error.message : String(error);
-  if (connection) return { message: line(`cannot connect: ${message || connection}`, 'check --db, SYMBI_DB or --api'), exitCode: EXIT_ERROR };
-  return { message: line(message, null), exitCode: EXIT_ERROR };
+  const unreachable = codeOf(error) ? 'is the database running? check --db or SYMBI_DB' : null;
+  const hint = (error instanceof SchedulerError ? hintFor(error) : null) ?? unreachable;
+  return { message: line(error instanceof Error ? error.message : String(error), hint), exitCode: EXIT_ERROR };
 }

@@ -94,6 +94,11 @@ export interface RuntimeOptions {
   cwd?: string;
   /** Wraps the opened store, e.g. to restrict what the scheduler may claim. */
   wrapStore?: (store: JobStore) => JobStore;
+  /**
+   * Build the delivery router (default true). Commands that only manage jobs never deliver, and
+   * skip loading the channels.
+   */
+  delivery?: boolean;
 }
 
 /** Everything `symbi up`, `symbi cron` and `symbi run` work with, wired from the configuration. */
@@ -106,8 +111,8 @@ export interface SymbiRuntime {
   readonly store: JobStore;
   /** Runs the declared agents. */
   readonly executor: AgentRegistry;
-  /** Delivers run output to channels. */
-  readonly router: ChannelRouter;
+  /** Delivers run output to channels; null when built without delivery. */
+  readonly router: ChannelRouter | null;
   /** The scheduler on the store (started only by `up` and in-process runs). */
   readonly scheduler: CronScheduler;
   /** Agents and schedules loaded from files. */
@@ -146,19 +151,21 @@ export async function createRuntime(options: RuntimeOptions): Promise<SymbiRunti
   const { config, location, log } = options;
   const env = options.env ?? process.env;
   const files = options.files ?? { files: [], agents: [], specs: [] };
-  const [{ ChannelRouter }, { createAgentExecutor }, opened] = await Promise.all([
-    import('@symbi/delivery'),
+  const [delivery, { createAgentExecutor }, opened] = await Promise.all([
+    options.delivery === false ? null : import('@symbi/delivery'),
     import('@symbi/executors'),
     openStore(location),
   ]);
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
   const executor = createAgentExecutor({ agents: files.agents, env });
-  const router = new ChannelRouter({
-    config: config.delivery,
-    env,
-    logger: log?.for('delivery') ?? silentLogger,
-    ...(options.stdout ? { stdout: options.stdout } : {}),
-  });
+  const router =
+    delivery &&
+    new delivery.ChannelRouter({
+      config: config.delivery,
+      env,
+      logger: log?.for('delivery') ?? silentLogger,
+      ...(options.stdout ? { stdout: options.stdout } : {}),
+    });
   const scheduler = new CronScheduler({
     store,
     executor,

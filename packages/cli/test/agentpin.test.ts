@@ -43,7 +43,7 @@ describe('AgentPin from the configuration', () => {
   it('refuses `required` without a domain anchor', async () => {
     const dir = tempDir();
     const config = writeFile(dir, 'symbi.toml', '[agentpin]\nrequired = true\n');
-    const result = await runCli(['--config', config, '--db', join(dir, 's.db'), 'cron', 'list'], { cwd: dir });
+    const result = await runCli(['--config', config, '--db', join(dir, 's.db'), 'up', '--port', '0'], { cwd: dir });
     expect(result).toMatchObject({ code: 1, stderr: 'error: agentpin.required is set but no domain anchor is configured (set [agentpin] domain or SYMBI_AGENTPIN_DOMAIN)\n' });
   });
 });

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvRecords, describeStores, ensureBuilt, runCli, startUp, useStore, useTempDir, writeFile, type CliResult, type UpProcess } from './support/cli.js';
 
 const KEY = 'test-key-0123456789';
@@ -28,9 +28,10 @@ schedule {
 
 beforeAll(() => ensureBuilt(), 300_000);
 
-describeStores('symbi cron and audit through a running server', (kind) => {
+// The server is the same whatever its store; the store-specific paths are covered below and in store-commands.
+describe('symbi cron and audit through a running server', () => {
   const tempDir = useTempDir();
-  const newStore = useStore(kind);
+  const newStore = useStore('sqlite');
   let dir: string;
   let db: string;
   let up: UpProcess;
@@ -155,12 +156,6 @@ describeStores('symbi cron and audit through a running server', (kind) => {
     expect(absent.code).toBe(1);
     expect(absent.stderr).toMatch(/^error: cannot reach the server: .* \(is symbi up running\? check --api or SYMBI_API_URL\)\n$/);
   });
-
-  it('lets the running scheduler pick up a job added directly to the store', async () => {
-    const added = await runCli(['--db', db, 'cron', 'add', '--json', '{"name":"every-second","agent_id":"slowpoke","cron_expr":"* * * * * *"}'], { cwd: dir });
-    expect(added.code, added.stderr).toBe(0);
-    await up.waitFor(/✓ every-second succeeded/, 15_000);
-  });
 });
 
 describeStores('symbi up on a store shared with the CLI', (kind) => {
@@ -180,5 +175,15 @@ describeStores('symbi up on a store shared with the CLI', (kind) => {
     const unknown = await runCli(['run', 'hello', '--file', join(dir, 'missing.symbi')], { cwd: dir });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^error: .*missing\.symbi.*cannot read/);
+  });
+
+  it('picks up, in a running scheduler, a job added directly to the store', async () => {
+    const dir = tempDir();
+    const db = newStore(dir);
+    const up = await startUp(['--db', db, '--file', writeFile(dir, 'agents.symbi', AGENTS)], { cwd: dir });
+    const added = await runCli(['--db', db, 'cron', 'add', '--json', '{"name":"every-second","agent_id":"slowpoke","cron_expr":"* * * * * *"}'], { cwd: dir });
+    expect(added.code, added.stderr).toBe(0);
+    await up.waitFor(/✓ every-second succeeded/, 15_000);
+    expect(await up.stop()).toBe(0);
   });
 });

@@ -45,13 +45,14 @@ describeStores('symbi cron and audit on the store', (kind) => {
   const tempDir = useTempDir();
   const newStore = useStore(kind);
   let dir: string;
+  let db: string;
   let file: string;
   let symbi: (...args: string[]) => Promise<CliResult>;
 
   beforeAll(() => {
     dir = tempDir();
     file = writeFile(dir, 'agents.symbi', AGENTS);
-    const db = newStore(dir);
+    db = newStore(dir);
     symbi = (...args) => runCli(['--db', db, ...args], { cwd: dir });
   });
 
@@ -61,9 +62,16 @@ describeStores('symbi cron and audit on the store', (kind) => {
     return JSON.parse(result.stdout) as T;
   };
 
-  it('lists no jobs in a new store', async () => {
+  it('refuses an SQLite file that does not exist yet, and lists no jobs in a new PostgreSQL schema', async () => {
     const result = await symbi('cron', 'list');
-    expect(result).toMatchObject({ code: 0, stdout: 'no jobs\n' });
+    if (kind === 'sqlite') {
+      expect(result).toMatchObject({
+        code: 1,
+        stderr: `error: no store at ${db} (start one with symbi up or symbi cron add, or point --db or SYMBI_DB at an existing one)\n`,
+      });
+    } else {
+      expect(result).toMatchObject({ code: 0, stdout: 'no jobs\n' });
+    }
   });
 
   it('adds a job from a .symbi file by schedule name', async () => {

@@ -44,7 +44,7 @@ describe('symbi usage', () => {
   it('exits 2 on a command line it cannot carry out, 1 on a failure, naming what to fix', async () => {
     const dir = tempDir();
     const symbi = (...args: string[]) => runCli(['--db', `${dir}/s.db`, ...args], { cwd: dir });
-    const [noCommand, unknownCommand, unknownOption, missingArgument, badChoice, badNumber, badDb, missingJob, badConfig] = await Promise.all([
+    const [noCommand, unknownCommand, unknownOption, missingArgument, badChoice, badNumber, badDb, missingStore, badConfig, databaseDown] = await Promise.all([
       symbi(),
       symbi('cron', 'lst'),
       symbi('cron', 'list', '--colour'),
@@ -54,6 +54,7 @@ describe('symbi usage', () => {
       runCli(['--db', 'mysql://x', 'cron', 'list'], { cwd: dir }),
       symbi('cron', 'pause', 'daily-report'),
       runCli(['--config', writeFile(dir, 'bad.toml', '[scheduler]\nmax_jitter_secs = 3\n'), 'cron', 'list'], { cwd: dir }),
+      runCli(['--db', 'postgres://postgres@127.0.0.1:1/test', 'cron', 'list'], { cwd: dir }),
     ]);
     expect(noCommand.code).toBe(2);
     expect(noCommand.stderr).toContain('Usage: symbi');
@@ -63,7 +64,9 @@ describe('symbi usage', () => {
     expect(badChoice).toMatchObject({ code: 2, stderr: expect.stringContaining('Allowed choices are table, json, csv') });
     expect(badNumber).toMatchObject({ code: 2, stderr: expect.stringContaining('must be a whole number of at least 1') });
     expect(badDb).toMatchObject({ code: 2, stderr: 'error: --db "mysql://x" is not a store (give an SQLite path, sqlite:PATH or a postgres:// URL)\n' });
-    expect(missingJob).toMatchObject({ code: 1, stderr: 'error: job not found: daily-report (see: symbi cron list)\n' });
+    expect(missingStore).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: no store at .*s\.db \(start one with symbi up or symbi cron add/) });
+    expect(databaseDown.code).toBe(1);
+    expect(databaseDown.stderr).toMatch(/^error: .*ECONNREFUSED 127\.0\.0\.1:1 \(is the database running\? check --db or SYMBI_DB\)\n$/);
     expect(badConfig.code).toBe(1);
     expect(badConfig.stderr).toMatch(/^error: .*bad\.toml:2:1: unknown key `max_jitter_secs` in \[scheduler\]; did you mean `max_jitter_seconds`\?/);
   });

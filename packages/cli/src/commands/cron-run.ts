@@ -3,7 +3,7 @@ import type { SymbiConfig } from '@symbi/dsl';
 import { ApiBackend } from '../backend/api-backend.js';
 import type { Backend, RunView } from '../backend/backend.js';
 import { StoreBackend } from '../backend/store-backend.js';
-import { agentFilesFor, apiKeyOf, apiTarget, loadCliConfig, notice, print, softConfig } from '../command-support.js';
+import { agentFilesFor, apiKeyOf, apiTarget, existingStore, loadCliConfig, notice, print, softConfig } from '../command-support.js';
 import { CliError, EXIT_ERROR, EXIT_OK } from '../errors.js';
 import type { CommandContext } from '../io.js';
 import { DEFAULT_LOG_FILE, openFileLog } from '../logging.js';
@@ -11,7 +11,7 @@ import { formatElapsed } from '../output/format.js';
 import { cliActor, createRuntime } from '../runtime.js';
 import { isAlive, readServerRecord } from '../server-record.js';
 import { SingleRunStore } from '../single-run-store.js';
-import { describeStore, resolveStoreLocation } from '../store-location.js';
+import { describeStore } from '../store-location.js';
 
 const POLL_MS = 200;
 const SETTLED: readonly string[] = [...TERMINAL_RUN_STATUSES, 'awaiting_approval'];
@@ -78,7 +78,7 @@ async function runInProcess(ctx: CommandContext, config: SymbiConfig, ref: strin
   const view: { store: SingleRunStore | null } = { store: null };
   const runtime = await createRuntime({
     config,
-    location: resolveStoreLocation(ctx.globals.db, config),
+    location: existingStore(ctx, config),
     files,
     log: await openFileLog(DEFAULT_LOG_FILE),
     // The job's `stdout` channel goes to stderr, so stdout holds the output alone.
@@ -121,7 +121,7 @@ export async function runJobNow(ctx: CommandContext, ref: string, options: { inp
     return runThrough(ctx, new ApiBackend(explicit.url, explicit.apiKey), ref, options.input, options.wait);
   }
   const config = loadCliConfig(ctx);
-  const location = resolveStoreLocation(ctx.globals.db, config);
+  const location = existingStore(ctx, config);
   const record = readServerRecord(ctx.io.cwd, describeStore(location, ctx.io.cwd));
   const apiKey = apiKeyOf(ctx, config);
   if (record?.url && isAlive(record) && (await reachable(record.url, apiKey))) {
@@ -129,7 +129,7 @@ export async function runJobNow(ctx: CommandContext, ref: string, options: { inp
     return runThrough(ctx, new ApiBackend(record.url, apiKey), ref, options.input, options.wait);
   }
   if (!options.wait) {
-    const backend = new StoreBackend(await createRuntime({ config, location, env: ctx.io.env, cwd: ctx.io.cwd }), cliActor(ctx.io.env));
+    const backend = new StoreBackend(await createRuntime({ config, location, env: ctx.io.env, cwd: ctx.io.cwd, delivery: false }), cliActor(ctx.io.env));
     notice(ctx, 'no server is running on this store; the run waits for the next `symbi up`');
     return runThrough(ctx, backend, ref, options.input, false);
   }

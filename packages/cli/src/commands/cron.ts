@@ -106,7 +106,7 @@ export function registerCron(program: Command, registrar: Registrar): void {
       }
       if (options.schedule !== undefined && options.file === undefined) throw new UsageError('--schedule needs --file');
       const spec = options.json !== undefined ? specFromJson(options.json) : specFromFile(ctx, options.file as string, options.schedule);
-      const job = await withBackend(ctx, (backend) => backend.createJob(spec)).catch((error: unknown) => {
+      const job = await withBackend(ctx, (backend) => backend.createJob(spec), { create: true }).catch((error: unknown) => {
         // Stores word a taken name differently; say it one way, naming the job.
         if (error instanceof ConflictError || (error as { status?: unknown }).status === 409) {
           throw new CliError(`a job named ${spec.name} exists already`, 'see: symbi cron list', { cause: error });
