@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { AgentExecutionRequest } from '@symbi/core';
+import { EventEmitter } from 'node:events';
+import { CronScheduler, InMemoryJobStore, type AgentExecutionRequest } from '@symbi/core';
+import { VirtualClock } from '@symbi/core/testing';
 import { startHarness } from './harness.js';
 
 const contexts = (calls: { request: AgentExecutionRequest }[]) => calls.map((c) => c.request.context);
@@ -127,14 +129,11 @@ describe('CronScheduler: agent output', () => {
 
 describe('CronScheduler: long heartbeats', () => {
   it('does not pile up abort listeners on the run signal across iterations', async () => {
-    const { getEventListeners } = await import('node:events');
-    const { CronScheduler, InMemoryJobStore } = await import('@symbi/core');
-    const { VirtualClock } = await import('@symbi/core/testing');
     const clock = new VirtualClock('2026-03-02T09:00:00Z');
     const listeners: number[] = [];
     const executor = {
       async execute(_request: unknown, { signal }: { signal: AbortSignal }) {
-        listeners.push(getEventListeners(signal, 'abort').length);
+        listeners.push(EventEmitter.getEventListeners(signal, 'abort').length);
         return { output: 'continue' };
       },
     };
