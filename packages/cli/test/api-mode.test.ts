@@ -51,7 +51,7 @@ describe('symbi cron and audit through a running server', () => {
   it('lists, filters and shows jobs from the server', async () => {
     const table = await api('cron', 'list');
     expect(table.code, table.stderr).toBe(0);
-    expect(table.stdout).toMatch(/^NAME\s+AGENT\s+SCHEDULE.*\ngated\s+hello\s+0 0 0 1 1 \*\s+active\s+in \d+d.*\nhourly-report\s+hello\s+0 0 \* \* \* \*\s+active\s+in \d+m/);
+    expect(table.stdout).toMatch(/^NAME\s+AGENT\s+SCHEDULE.*\ngated\s+hello\s+0 0 0 1 1 \*\s+active\s+in \d+[dh].*\nhourly-report\s+hello\s+0 0 \* \* \* \*\s+active\s+in \d+[ms]/);
     const jobs = JSON.parse((await api('cron', 'list', '--agent', 'hello', '--status', 'active', '--format', 'json')).stdout) as { name: string }[];
     expect(jobs.map((job) => job.name)).toEqual(['gated', 'hourly-report']);
     expect(csvRecords((await api('cron', 'list', '--format', 'csv')).stdout).map((row) => row.name)).toEqual(['gated', 'hourly-report']);
