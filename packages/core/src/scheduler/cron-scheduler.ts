@@ -1,6 +1,5 @@
 import EventEmitter from 'eventemitter3';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { randomUUID } from 'node:crypto';
 import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
 import type { CronJobDefinition, JobSpec, JobStatus, JobUpdate } from '../domain/job.js';
 import type { JobRunRecord } from '../domain/run.js';
@@ -14,6 +13,7 @@ import { silentLogger, type Logger } from '../ports/logger.js';
 import { SchedulePolicyDecision, type PolicyGate } from '../ports/policy-gate.js';
 import { AgentPinGate, type AgentPinGateOptions } from '../agentpin/index.js';
 import { SchedulePolicyGate } from '../policy/index.js';
+import { auditEvent, type AuditFields } from './audit-event.js';
 import { resolveSchedulerConfig, type CronSchedulerConfig } from './config.js';
 import { DefaultAgentScheduler, messageOf, RunAbort } from './default-agent-scheduler.js';
 import type { SchedulerEvents } from './events.js';
@@ -212,8 +212,10 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     const existing = await this.store.getJobByName(spec.name);
     if (!existing) return { job: await this.add(spec, options), action: 'created' };
     const { id: _id, paused: _paused, ...update } = spec;
-    const candidate = applyJobUpdate(existing, update, existing.updatedAt);
-    if (JSON.stringify(specOf(candidate)) === JSON.stringify(specOf(existing))) return { job: existing, action: 'unchanged' };
+    // Both sides go through the same normalisation, so a store's key order cannot tell them apart.
+    const candidate = specOf(applyJobUpdate(existing, update, existing.updatedAt));
+    const current = specOf(applyJobUpdate(existing, {}, existing.updatedAt));
+    if (JSON.stringify(candidate) === JSON.stringify(current)) return { job: existing, action: 'unchanged' };
     return { job: await this.update(existing.id, update, options), action: 'updated' };
   }
 
@@ -562,19 +564,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     });
   }
 
-  async #audit(
-    type: SecurityEventType,
-    fields: { job?: CronJobDefinition; run?: JobRunRecord; actor?: string; details?: Record<string, unknown> },
-  ): Promise<void> {
-    const event: AuditEvent = {
-      id: randomUUID(),
-      type,
-      at: this.#now(),
-      jobId: fields.job?.id ?? fields.run?.jobId ?? null,
-      runId: fields.run?.id ?? null,
-      actor: fields.actor ?? (fields.run && !fields.job ? 'api' : 'scheduler'),
-      details: { ...(fields.job ? { job_name: fields.job.name } : fields.run ? { job_name: fields.run.jobName } : {}), ...fields.details },
-    };
+  async #audit(type: SecurityEventType, fields: AuditFields): Promise<void> {
+    const event = auditEvent(type, fields, this.#now());
     try {
       await this.store.appendAudit(event);
       this.emit('audit:recorded', { event });

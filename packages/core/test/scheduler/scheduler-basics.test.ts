@@ -170,3 +170,15 @@ describe('CronScheduler: firing', () => {
     expect((await scheduler.health()).status).toBe('stopped');
   });
 });
+
+describe('CronScheduler: upsert against a store that reorders keys', () => {
+  it('reports unchanged when only the stored key order differs', async () => {
+    const { scheduler, store } = await startHarness();
+    const spec = { name: 'keys', agentId: 'a', cronExpr: '0 * * * * *', policy: { requireApproval: true, maxRuntimeMs: 60_000 } };
+    const { job } = await scheduler.upsert(spec);
+    const reordered = { ...job, policy: Object.fromEntries(Object.entries(job.policy).reverse()) as typeof job.policy };
+    await store.saveJob(reordered);
+    expect((await scheduler.upsert(spec)).action).toBe('unchanged');
+    await scheduler.stop();
+  });
+});
