@@ -1,0 +1,29 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
+import type { CronJobDefinition } from '../domain/job.js';
+import type { JobRunRecord } from '../domain/run.js';
+
+/** What an audit event is about: its job and run, who acted, and extra facts. */
+export interface AuditFields {
+  /** The job concerned; its name goes into `details.job_name`. */
+  job?: CronJobDefinition;
+  /** The run concerned; names the job when `job` is absent. */
+  run?: JobRunRecord;
+  /** Who acted; default `scheduler`, or `api` for a run-only event (an approval decided by a caller). */
+  actor?: string;
+  /** Extra facts, after `job_name`. */
+  details?: Record<string, unknown>;
+}
+
+/** The audit event of type `type` at `at`, with a fresh id: the one shape every scheduler event has. */
+export function auditEvent(type: SecurityEventType, fields: AuditFields, at: Date): AuditEvent {
+  return {
+    id: randomUUID(),
+    type,
+    at,
+    jobId: fields.job?.id ?? fields.run?.jobId ?? null,
+    runId: fields.run?.id ?? null,
+    actor: fields.actor ?? (fields.run && !fields.job ? 'api' : 'scheduler'),
+    details: { ...(fields.job ? { job_name: fields.job.name } : fields.run ? { job_name: fields.run.jobName } : {}), ...fields.details },
+  };
+}
