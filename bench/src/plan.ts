@@ -104,7 +104,7 @@ export function benchPlan(mode: BenchMode): BenchPlan {
     case 'quick':
       return {
         mode,
-        throughput: { jobs: 4_000, runs: 3, tuneJobs: 1_000, targets },
+        throughput: { jobs: 3_000, runs: 3, tuneJobs: 1_000, targets },
         precision: { jobs: 1000, seconds: 20 },
         scale: { sizes: [10_000, 100_000], samples: 100, batchSamples: 20, batch: 10 },
         soak: { iterations: 10_000, historyLimit: 50, samples: 10 },

@@ -27,7 +27,7 @@ export function readingOf(results: BenchResults): string {
     }
     if (profile.storeCalls) {
       const slowest = Object.entries(profile.storeCalls).slice(0, 3);
-      parts.push(`store time by call: ${slowest.map(([name, t]) => `\`${name}\` ${Math.round(t.totalMs)} ms over ${t.calls} calls`).join(', ')}`);
+      parts.push(`slowest store calls (mean, runs in flight wait on them): ${slowest.map(([name, t]) => `\`${name}\` ${t.meanMs.toFixed(1)} ms × ${t.calls}`).join(', ')}`);
     }
     lines.push(`- *${target.target}*: ${parts.join('; ')}.`);
   }

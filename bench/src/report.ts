@@ -1,4 +1,5 @@
 import type { ProfileSummary } from './cpu-profile.js';
+import { benchPlan, type BenchPlan } from './plan.js';
 import type { PrecisionResult } from './precision.js';
 import type { BenchResults, ProfileReport, ScaleStep } from './results.js';
 import type { SoakResult } from './soak.js';
@@ -206,6 +207,12 @@ function profileSection(profiles: ProfileReport[]): string {
   return parts.join('\n');
 }
 
+/** The sizes of a plan, in words. */
+function sizes(plan: BenchPlan): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  return `${n(plan.throughput.jobs)}-job throughput, ${plan.precision.seconds} s precision, up to ${n(plan.scale.sizes[plan.scale.sizes.length - 1]!)} stored jobs`;
+}
+
 /** Renders `BENCHMARKS.md` from a run's results; `findings` is prose about misses (may be empty). */
 export function renderReport(results: BenchResults, findings: string): string {
   const m = results.machine;
@@ -220,14 +227,16 @@ export function renderReport(results: BenchResults, findings: string): string {
     '',
     '```sh',
     'pnpm install',
-    'pnpm bench          # full: 20,000-job throughput, 60 s precision, up to 1M stored jobs',
-    'pnpm bench:quick    # under 5 minutes: 5,000 jobs, 20 s, up to 100k stored jobs',
+    `pnpm bench          # full: ${sizes(benchPlan('full'))}`,
+    `pnpm bench:quick    # under 5 minutes: ${sizes(benchPlan('quick'))}`,
     '```',
     '',
     '`bench/run.mjs` builds the workspace packages when a `dist` is missing (`pnpm build`), bundles',
-    '`bench/src` with esbuild (packages stay external, so the built `@symbi/*` packages are measured), and',
-    'runs each measurement in a fresh node process. PostgreSQL is expected at `127.0.0.1:5432` (user',
-    '`postgres`, database `test`; `BENCH_POSTGRES_URL` overrides) and Redis at `127.0.0.1:6379`.',
+    '`bench/src` with esbuild together with the built `@symbi/*` packages (their `dist`, as an application',
+    'imports them; a rebuild during the run cannot change what is measured; peers and drivers load from',
+    '`node_modules`), and runs each measurement in a fresh node process. PostgreSQL is expected at',
+    '`127.0.0.1:5432` (user `postgres`, database `test`; `BENCH_POSTGRES_URL` overrides) and Redis at',
+    '`127.0.0.1:6379`.',
     '',
     '## Machine',
     '',
@@ -239,6 +248,7 @@ export function renderReport(results: BenchResults, findings: string): string {
         ['Memory', `${m.memoryGiB} GiB`],
         ['Kernel', m.kernel],
         ['Node.js', m.node],
+        ['Code measured', results.code ? `${results.code.commit.slice(0, 12)}${results.code.dirty ? ' with uncommitted changes in packages/' : ''}` : '–'],
         ['PostgreSQL', `${m.postgres} (same machine, loopback)`],
         ['Redis', `${m.redis} (same machine, loopback)`],
         ['Load average (1 min)', `${num(m.load.atStart, 1)} at the start, ${m.load.atEnd === null ? '–' : num(m.load.atEnd, 1)} at the end`],

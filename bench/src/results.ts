@@ -67,6 +67,8 @@ export interface BenchResults {
   startedAt: string;
   durationSeconds: number;
   machine: MachineInfo;
+  /** The commit of the work tree measured, and whether `packages/` had uncommitted changes. */
+  code?: { commit: string; dirty: boolean };
   throughput: { jobs: number; runs: number; tuneJobs: number; outcomes: ThroughputOutcome[] };
   precision: { jobs: number; seconds: number; results: Record<string, PrecisionResult | { error: string }> };
   scale: { sizes: number[]; stores: Record<string, ScaleStep[] | { error: string }> };

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { timeLimitMs } from './completion.js';
 import type { ProfileSummary } from './cpu-profile.js';
@@ -84,6 +85,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchResults> 
     startedAt: new Date(started).toISOString(),
     durationSeconds: 0,
     machine,
+    code: codeVersion(),
     throughput: { jobs: plan.throughput.jobs, runs: plan.throughput.runs, tuneJobs: plan.throughput.tuneJobs, outcomes: throughput },
     precision: { ...plan.precision, results: precisionResults },
     scale: { sizes: plan.scale.sizes, stores: scaleStores },
@@ -97,6 +99,16 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchResults> 
   results.durationSeconds = Math.round((Date.now() - started) / 1000);
   results.machine.load.atEnd = loadavg()[0]!;
   return results;
+}
+
+/** The commit measured, read from git (absent outside a git work tree). */
+function codeVersion(): BenchResults['code'] {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return { commit: git('rev-parse', 'HEAD'), dirty: git('status', '--porcelain', '--', 'packages').length > 0 };
+  } catch {
+    return undefined;
+  }
 }
 
 type TaskRunner = <T>(name: string, args: unknown, timeoutMs: number, execArgv?: string[]) => Promise<T>;
@@ -192,7 +204,7 @@ async function profileMisses(results: BenchResults, plan: BenchPlan, entry: stri
   };
   const precisionProfile = async (target: string, store: 'memory' | 'sqlite') => {
     log(`profile: precision on ${store}, CPU sampled`);
-    const seconds = Math.min(plan.precision.seconds, 10);
+    const seconds = Math.min(Math.ceil(plan.precision.seconds / 4), 10);
     const { result, cpu } = await runTask<{ result: PrecisionResult; cpu: ProfileSummary }>(
       entry,
       'profile:ours-precision',
