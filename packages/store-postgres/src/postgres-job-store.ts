@@ -255,10 +255,10 @@ export class PostgresJobStore implements JobStore {
   }
 
   /**
-   * Finishes a run and updates its job in one transaction (see `FinishRunRequest`). Calls made while
-   * earlier ones are in flight share one transaction of two statements (group commit); each call's
-   * plan sees the counts of the calls before it, and a call that fails is retried alone, so it fails
-   * alone.
+   * Finishes a run, updates its job and appends its audit events in one transaction (see
+   * `FinishRunRequest`). Calls made while earlier ones are in flight share one transaction of two
+   * statements (group commit); each call's plan sees the counts of the calls before it, and a call
+   * that fails is retried alone, so it fails alone.
    */
   async finishRun(request: FinishRunRequest): Promise<{ run: JobRunRecord; job: CronJobDefinition | null } | null> {
     return this.finishes.submit({
@@ -267,6 +267,7 @@ export class PostgresJobStore implements JobStore {
       patch: runPatchToRow(request.patch),
       outcome: request.outcome,
       plan: (job) => request.plan(job),
+      audit: request.audit,
     });
   }
 

@@ -1,8 +1,8 @@
 import { checkPlannedRuns, countOutcome, withStatus } from '@symbi/core';
-import type { CronJobDefinition, FinishPlan, JobRunRecord, RunOutcome } from '@symbi/core';
+import type { AuditEvent, CronJobDefinition, FinishPlan, JobRunRecord, RunOutcome } from '@symbi/core';
 import type { Transaction } from './postgres-runner.js';
-import { rowToJob, rowToRun, runToRow } from './row-mapping.js';
-import type { NewRunRow } from './schema.js';
+import { auditToRow, rowToJob, rowToRun, runToRow } from './row-mapping.js';
+import type { NewAuditRow, NewRunRow } from './schema.js';
 import type { PatchInput, Statements } from './statements.js';
 
 /** One run to finish: the parts of a `FinishRunRequest`, with the patch already as columns. */
@@ -14,6 +14,8 @@ export interface FinishItem {
   patch: Partial<NewRunRow>;
   outcome: RunOutcome;
   plan(job: CronJobDefinition, run: JobRunRecord): FinishPlan;
+  /** The audit events of the finish, written with it (see `FinishRunRequest.audit`). */
+  audit?: (run: JobRunRecord, job: CronJobDefinition | null) => AuditEvent[];
 }
 
 /** What finishing one item gave: null when its run was absent, finished already or owned by another. */
@@ -28,7 +30,7 @@ export function patchInput(runId: string, owner: string | null, patch: Partial<N
  * Finishes runs inside the caller's transaction in two statements whatever their number: the first
  * ends every unfinished run and locks their jobs, then each item's outcome is counted and its plan
  * asked in order (so two runs of one job see each other's counts, as if finished one by one), and
- * the second stores the jobs as the plans left them, with the retries.
+ * the second stores the jobs as the plans left them, with the retries and every item's audit events.
  */
 export async function finishRuns(tx: Transaction, statements: Statements, items: FinishItem[]): Promise<FinishResult[]> {
   const input = items.map((item) => patchInput(item.runId, item.owner, item.patch));
@@ -38,11 +40,16 @@ export async function finishRuns(tx: Transaction, statements: Statements, items:
   if (runs.size === 0) return items.map(() => null);
 
   const retries: JobRunRecord[] = [];
+  const audits: NewAuditRow[] = [];
+  const audited = (item: FinishItem, result: NonNullable<FinishResult>): FinishResult => {
+    for (const event of item.audit?.(result.run, result.job) ?? []) audits.push(auditToRow(event));
+    return result;
+  };
   const results = items.map((item): FinishResult => {
     const run = runs.get(item.runId);
     if (run === undefined) return null;
     const job = jobs.get(run.jobId);
-    if (job === undefined) return { run, job: null };
+    if (job === undefined) return audited(item, { run, job: null });
     const counted = countOutcome(job, run, item.outcome);
     const decision = item.plan(counted, run);
     const retry = decision.retry ?? null;
@@ -52,7 +59,7 @@ export async function finishRuns(tx: Transaction, statements: Statements, items:
     }
     const next = withStatus(counted, decision.status, run.completedAt ?? new Date());
     jobs.set(job.id, next);
-    return { run, job: next };
+    return audited(item, { run, job: next });
   });
 
   const jobRows = [...jobs.values()].map((job) => ({
@@ -65,6 +72,6 @@ export async function finishRuns(tx: Transaction, statements: Statements, items:
     version: job.version,
     updated_at: job.updatedAt,
   }));
-  await tx.query(statements.writeFinishedJobs.bind({ jobs: JSON.stringify(jobRows), retries: JSON.stringify(retries.map(runToRow)) }));
+  await tx.query(statements.writeFinishedJobs.bind({ jobs: JSON.stringify(jobRows), retries: JSON.stringify(retries.map(runToRow)), audits: JSON.stringify(audits) }));
   return results;
 }

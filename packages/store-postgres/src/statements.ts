@@ -128,6 +128,20 @@ export class Statements {
         .insertInto('runs')
         .columns(RUN_COLUMNS)
         .expression(db.selectFrom(rowsOf('runs', json, 'p')).select(RUN_COLUMNS));
+    /** Inserts the audit events of JSON array `json`, in array order, so events of equal time keep the order they were appended in. */
+    const insertAuditsFrom = (json: string) =>
+      db
+        .insertInto('audit_events')
+        .columns(['id', 'type', 'at', 'job_id', 'run_id', 'actor', 'details'])
+        .expression(
+          db
+            .selectFrom([
+              sql<{ doc: unknown; n: number }>`json_array_elements(${json}::json) WITH ORDINALITY`.as<'e'>(sql`e(doc, n)`),
+              sql<Database['audit_events']>`json_populate_record(NULL::${sql.id(schema, 'audit_events')}, e.doc)`.as('p'),
+            ])
+            .select(['p.id', 'p.type', 'p.at', 'p.job_id', 'p.run_id', 'p.actor', 'p.details'])
+            .orderBy('e.n'),
+        );
     /**
      * The input rows of batched run updates: run id, owner and status guards, and the patch both as
      * JSON (to see which columns it sets) and as a runs row (to read their values).
@@ -408,10 +422,12 @@ export class Statements {
           eb.selectFrom('locked').select((e) => e.fn.jsonAgg('locked').as('jobs')).as('jobs'),
         ]),
     );
-    // Finish, step 2: store the jobs' counters and statuses as the plans left them, and the retries.
-    this.writeFinishedJobs = prepare((s: { jobs: string; retries: string }) =>
+    // Finish, step 2: store the jobs' counters and statuses as the plans left them, the retries and
+    // the audit events of the finishes (PostgreSQL runs a data-modifying WITH even when unreferenced).
+    this.writeFinishedJobs = prepare((s: { jobs: string; retries: string; audits: string }) =>
       db
         .with('retried', () => insertRunsFrom(s.retries).onConflict((oc) => oc.doNothing()))
+        .with('audited', () => insertAuditsFrom(s.audits))
         .updateTable('jobs as j')
         .from(rowsOf('jobs', s.jobs, 'p'))
         .set(copiedFromP(FINISH_JOB_COLUMNS))
@@ -483,21 +499,7 @@ export class Statements {
           })),
         ),
     );
-    // In array order, so events of equal time keep the order they were appended in.
-    this.appendAudits = prepare((s: { events: string }) =>
-      db
-        .insertInto('audit_events')
-        .columns(['id', 'type', 'at', 'job_id', 'run_id', 'actor', 'details'])
-        .expression(
-          db
-            .selectFrom([
-              sql<{ doc: unknown; n: number }>`json_array_elements(${s.events}::json) WITH ORDINALITY`.as<'e'>(sql`e(doc, n)`),
-              sql<Database['audit_events']>`json_populate_record(NULL::${sql.id(schema, 'audit_events')}, e.doc)`.as('p'),
-            ])
-            .select(['p.id', 'p.type', 'p.at', 'p.job_id', 'p.run_id', 'p.actor', 'p.details'])
-            .orderBy('e.n'),
-        ),
-    );
+    this.appendAudits = prepare((s: { events: string }) => insertAuditsFrom(s.events));
     this.notify = prepare((s: { channel: string; payload: string }) =>
       db.selectNoFrom((eb) => eb.fn<void>('pg_notify', [eb.val(s.channel), eb.val(s.payload)]).as('notified')),
     );

@@ -102,6 +102,10 @@ export interface SqliteJobStoreOptions {
 }
 
 type Db = Kysely<StoreDatabase>;
+
+/** A taken audit event id is a conflict of the caller's making, not a store failure. */
+const AUDIT_ID_TAKEN: ConstraintErrors = { 'audit_events.id': () => new ConflictError('an audit event with this id exists already') };
+
 type RunsExpression = ExpressionBuilder<StoreDatabase, 'runs'>;
 
 /** A limit or offset given by a caller: a non-negative integer, or `fallback` when absent. */
@@ -405,8 +409,10 @@ export class SqliteJobStore implements JobStore {
         if (row === undefined) return null;
         const run = rowToRun(row);
         const job = this.#accountFinished(runner, db, run, request.outcome, request.plan, run.completedAt ?? new Date());
+        for (const event of request.audit?.(run, job) ?? []) this.#insertAudit(runner, db, event);
         return { run, job };
       }),
+      AUDIT_ID_TAKEN,
     );
   }
 
@@ -553,13 +559,12 @@ export class SqliteJobStore implements JobStore {
 
   /** Appends an audit event; a taken id throws `ConflictError`. */
   appendAudit(event: AuditEvent): Promise<void> {
-    return this.#op(
-      (runner, db) => {
-        const row = auditToRow(event);
-        runner.query('audit.insert', (p) => db.insertInto('audit_events').values(slotsOf(row, p))).run(row);
-      },
-      { 'audit_events.id': () => new ConflictError(`an audit event with id ${event.id} exists already`) },
-    );
+    return this.#op((runner, db) => this.#insertAudit(runner, db, event), AUDIT_ID_TAKEN);
+  }
+
+  #insertAudit(runner: SqliteRunner, db: Db, event: AuditEvent): void {
+    const row = auditToRow(event);
+    runner.query('audit.insert', (p) => db.insertInto('audit_events').values(slotsOf(row, p))).run(row);
   }
 
   /** Audit events matching the filter, newest first; events at the same time newest-appended first. */

@@ -156,6 +156,15 @@ export interface FinishRunRequest {
   outcome: RunOutcome;
   /** Pure and synchronous: called with the job after its counters changed; its answer is applied. */
   plan(job: CronJobDefinition): FinishPlan;
+  /**
+   * Pure and synchronous: the audit events of this finish (e.g. `CronJobExecuted`), called inside
+   * the transaction, after `plan`, with the finished run and the job as the plan left it (null when
+   * the job is gone). The store appends the events it returns in the same transaction, in order, so
+   * the finish and its audit rows commit together or not at all: a refused finish (owner check
+   * failed, run absent or already finished) writes none, and a throw rolls the finish back and
+   * rejects `finishRun` with it.
+   */
+  audit?: (run: JobRunRecord, job: CronJobDefinition | null) => AuditEvent[];
 }
 
 /** A request to end runs whose owner stopped renewing its lease. */

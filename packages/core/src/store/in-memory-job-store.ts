@@ -297,9 +297,12 @@ export class InMemoryJobStore implements JobStore {
     const plan = request.plan(clone(afterCounters));
     checkPlannedRuns(job, plan.retry ? [plan.retry] : []);
     const next = withStatus(afterCounters, plan.status, finished.completedAt ?? new Date());
+    // Asked before anything changes, so a throwing callback leaves the store as it was.
+    const events = request.audit?.(clone(finished), clone(next)) ?? [];
     this.#replaceRun(run, finished);
     this.#replaceJob(job, next);
     this.#insertUnlessFired(plan.retry);
+    for (const event of events) this.#insertAudit(event);
     return { run: clone(finished), job: clone(next) };
   }
 
@@ -416,6 +419,11 @@ export class InMemoryJobStore implements JobStore {
 
   /** Appends an audit event. */
   async appendAudit(event: AuditEvent): Promise<void> {
+    this.#insertAudit(event);
+  }
+
+  /** Inserts an event in time order (equal times keep their append order). */
+  #insertAudit(event: AuditEvent): void {
     const at = event.at.getTime();
     let position = this.#audit.length;
     // Events nearly always arrive in time order, so the walk from the end is short.

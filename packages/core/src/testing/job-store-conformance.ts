@@ -1216,6 +1216,77 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
         expect(await finish(run.id, { owner: OWNER_A })).toBeNull();
       });
 
+      test('the audit events of a finish are stored with it; the callback sees the finished run and the planned job', async () => {
+        const job = await idleJob({ maxRetries: 1, consecutiveFailures: 1 });
+        const run = await runningRun(job);
+        const seen: { run: JobRunRecord; job: CronJobDefinition | null }[] = [];
+        const events = [
+          auditEvent({ type: 'CronJobFailed', at: sec(3), jobId: job.id, runId: run.id, details: { error: 'boom' } }),
+          auditEvent({ type: 'CronJobDeadLettered', at: sec(3), jobId: job.id, runId: run.id, details: { consecutive_failures: 2 } }),
+        ];
+        const result = await finish(run.id, {
+          owner: OWNER_A,
+          outcome: 'failure',
+          patch: { status: 'failed', error: 'boom', completedAt: sec(3) },
+          plan: () => ({ status: 'dead_letter' }),
+          audit: (finished, updated) => (seen.push({ run: finished, job: updated }), events),
+        });
+        expect(seen.length).toBeGreaterThan(0);
+        for (const s of seen) {
+          expect(s.run).toEqual(result?.run);
+          expect(s.job).toEqual(result?.job);
+        }
+        expect(result?.job).toMatchObject({ status: 'dead_letter', consecutiveFailures: 2 });
+        // Equal times: the later append comes first.
+        expect(await store.queryAudit({ jobId: job.id })).toEqual([events[1], events[0]]);
+      });
+
+      test('finishes made at once each store their audit events', async () => {
+        const job = await idleJob();
+        const runs = await Promise.all(Array.from({ length: 6 }, () => runningRun(job)));
+        const events = runs.map((run, i) => auditEvent({ type: 'CronJobExecuted', at: sec(10 + i), jobId: job.id, runId: run.id }));
+        const results = await Promise.all(runs.map((run, i) => finish(run.id, { owner: OWNER_A, audit: () => [events[i] as AuditEvent] })));
+        expect(results.every((r) => r?.run.status === 'succeeded')).toBe(true);
+        expect(await store.queryAudit({ jobId: job.id })).toEqual([...events].reverse());
+        expect(await store.getJob(job.id)).toMatchObject({ runCount: 6 });
+      });
+
+      test('a refused finish writes no audit event', async () => {
+        const job = await idleJob();
+        const run = await runningRun(job);
+        const audit = () => [auditEvent({ type: 'CronJobExecuted', jobId: job.id, runId: run.id })];
+        expect(await finish(run.id, { owner: OWNER_B, audit })).toBeNull();
+        expect(await finish(randomUUID(), { audit })).toBeNull();
+        expect(await store.queryAudit()).toEqual([]);
+        await finish(run.id, { owner: OWNER_A });
+        expect(await finish(run.id, { owner: OWNER_A, audit })).toBeNull();
+        expect(await finish(run.id, { audit })).toBeNull();
+        expect(await store.queryAudit()).toEqual([]);
+      });
+
+      test('a throwing audit callback rolls the finish back', async () => {
+        const job = await idleJob();
+        const run = await runningRun(job, { trigger: 'schedule', scheduledFor: sec(1) });
+        const retry = newRun(job, { scheduledFor: sec(1), trigger: 'retry', attempt: 2, dueAt: sec(8) });
+        const failure = new Error('audit callback failed');
+        await expect(
+          finish(run.id, {
+            owner: OWNER_A,
+            outcome: 'failure',
+            patch: { status: 'failed', completedAt: sec(3) },
+            plan: () => ({ retry }),
+            audit: () => {
+              throw failure;
+            },
+          }),
+        ).rejects.toBe(failure);
+        expect(await store.getRun(run.id)).toEqual(run);
+        expect(await store.getJob(job.id)).toEqual(job);
+        expect(await store.listRuns({ jobId: job.id })).toEqual([run]);
+        expect(await store.queryAudit()).toEqual([]);
+        expect((await finish(run.id, { owner: OWNER_A }))?.run.status).toBe('succeeded');
+      });
+
       test('a finished run frees its slot for the plan of the next fire', async () => {
         const job = await store.createJob(makeJob({ nextRun: sec(10), maxConcurrent: 1 }));
         const run = await runningRun(job);
