@@ -1,5 +1,5 @@
 import type EventEmitter from 'eventemitter3';
-import type { SecurityEventType } from '../domain/audit.js';
+import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
 import type { CronJobDefinition } from '../domain/job.js';
 import type { DeliveryOutcome, HeartbeatIteration, JobRunRecord, RunStatus } from '../domain/run.js';
 import type { AgentContext } from '../domain/session.js';
@@ -10,6 +10,7 @@ import type { DeliveryRouter } from '../ports/delivery-router.js';
 import type { ClaimedRun, JobStore, RunOutcome, RunPatch } from '../ports/job-store.js';
 import type { Logger } from '../ports/logger.js';
 import type { PolicyGate, SchedulePolicyDecision } from '../ports/policy-gate.js';
+import { auditEvent, type AuditFields } from './audit-event.js';
 import type { CronSchedulerConfig } from './config.js';
 import type { SchedulerEvents } from './events.js';
 import { planFinish, type PlanContext } from './fire-planner.js';
@@ -44,7 +45,7 @@ export interface PipelineDeps {
   metrics: SchedulerMetrics;
   events: EventEmitter<SchedulerEvents>;
   planContext(): PlanContext;
-  audit(type: SecurityEventType, fields: { job?: CronJobDefinition; run?: JobRunRecord; actor?: string; details?: Record<string, unknown> }): Promise<void>;
+  audit(type: SecurityEventType, fields: AuditFields): Promise<void>;
 }
 
 /**
@@ -241,45 +242,47 @@ export class DefaultAgentScheduler {
     return held;
   }
 
-  /** Finishes a run and its job in one store transaction, then records metrics, audit and events. */
+  /**
+   * Finishes a run and its job in one store transaction that also writes the run's audit events,
+   * then records metrics and emits events.
+   */
   async #finish(job: CronJobDefinition, run: JobRunRecord, patch: RunPatch, outcome: RunOutcome): Promise<JobRunRecord | null> {
     const status = patch.status!;
     const ctx = this.#deps.planContext();
+    let recorded: AuditEvent[] = [];
     const result = await this.#deps.store.finishRun({
       runId: run.id,
       owner: this.#deps.config.instanceId,
       patch: { ...patch, completedAt: ctx.now },
       outcome,
       plan: (updated) => planFinish(updated, { ...run, status }, outcome, ctx),
+      audit: (finished, updated) => {
+        recorded = finishAudits(job, finished, updated).map(({ type, fields }) => auditEvent(type, fields, ctx.now));
+        return recorded;
+      },
     });
     if (!result) return null;
-    await this.afterFinish(job, result.run, result.job);
+    await this.afterFinish(job, result.run, result.job, recorded);
     return result.run;
   }
 
-  /** Metrics, audit events and typed events for a run that reached a terminal status. */
-  async afterFinish(job: CronJobDefinition, run: JobRunRecord, updated: CronJobDefinition | null): Promise<void> {
+  /**
+   * Metrics, audit events and typed events for a run that reached a terminal status. `recorded` are
+   * its audit events when the finish transaction wrote them already (they are only announced);
+   * without it they are written here.
+   */
+  async afterFinish(job: CronJobDefinition, run: JobRunRecord, updated: CronJobDefinition | null, recorded?: AuditEvent[]): Promise<void> {
     const { metrics, events } = this.#deps;
     if (this.#deps.config.enableMetrics) metrics.recordRun(job.name, run.status, run.executionTimeMs);
+    if (recorded) for (const event of recorded) events.emit('audit:recorded', { event });
+    else for (const { type, fields } of finishAudits(job, run, updated)) await this.#deps.audit(type, fields);
     const status: RunStatus = run.status;
-    if (status === 'succeeded') {
-      await this.#deps.audit('CronJobExecuted', { job, run, details: { status, execution_time_ms: run.executionTimeMs } });
-      events.emit('run:succeeded', { job, run });
-    } else if (status === 'failed' || status === 'timed_out') {
-      await this.#deps.audit('CronJobFailed', { job, run, details: { status, error: run.error, attempt: run.attempt } });
-      events.emit('run:failed', { job, run });
-    } else if (status === 'interrupted') {
-      events.emit('run:interrupted', { run });
-    } else if (status === 'skipped') {
-      events.emit('run:skipped', { job, run });
-    }
-    if (updated?.status === 'dead_letter' && job.status !== 'dead_letter') {
+    if (status === 'succeeded') events.emit('run:succeeded', { job, run });
+    else if (status === 'failed' || status === 'timed_out') events.emit('run:failed', { job, run });
+    else if (status === 'interrupted') events.emit('run:interrupted', { run });
+    else if (status === 'skipped') events.emit('run:skipped', { job, run });
+    if (deadLettered(job, updated)) {
       metrics.recordDeadLetter(job.name);
-      await this.#deps.audit('CronJobDeadLettered', {
-        job: updated,
-        run,
-        details: { consecutive_failures: updated.consecutiveFailures, last_error: run.error },
-      });
       events.emit('job:dead_lettered', { job: updated, run });
     }
     if (updated?.status === 'completed' && job.status !== 'completed') events.emit('job:completed', { job: updated });
@@ -312,6 +315,39 @@ function storable(result: AgentExecutionResult): AgentExecutionResult {
     ...(result.stderr != null && { stderr: clean(result.stderr) }),
     ...(result.messages && { messages: result.messages.map((m) => ({ ...m, content: clean(m.content) })) }),
   };
+}
+
+/** True when this finish moved the job to `dead_letter`. */
+function deadLettered(job: CronJobDefinition, updated: CronJobDefinition | null): updated is CronJobDefinition {
+  return updated?.status === 'dead_letter' && job.status !== 'dead_letter';
+}
+
+/** An audit event to build: its type and what it is about. */
+interface AuditSpec {
+  type: SecurityEventType;
+  fields: AuditFields;
+}
+
+/** The audit events a finished run calls for: its execution or failure, and the job's dead-lettering. */
+function finishAudits(
+  job: CronJobDefinition,
+  run: JobRunRecord,
+  updated: CronJobDefinition | null,
+): AuditSpec[] {
+  const audits: AuditSpec[] = [];
+  const status = run.status;
+  if (status === 'succeeded') {
+    audits.push({ type: 'CronJobExecuted', fields: { job, run, details: { status, execution_time_ms: run.executionTimeMs } } });
+  } else if (status === 'failed' || status === 'timed_out') {
+    audits.push({ type: 'CronJobFailed', fields: { job, run, details: { status, error: run.error, attempt: run.attempt } } });
+  }
+  if (deadLettered(job, updated)) {
+    audits.push({
+      type: 'CronJobDeadLettered',
+      fields: { job: updated, run, details: { consecutive_failures: updated.consecutiveFailures, last_error: run.error } },
+    });
+  }
+  return audits;
 }
 
 function pendingDelivery(channel: string): DeliveryOutcome {
