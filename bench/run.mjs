@@ -1,9 +1,10 @@
 // Entry of `pnpm bench` / `pnpm bench:quick`: builds what the benchmarks measure, bundles the
-// benchmark sources, then runs them. `--build-only` stops after the bundle (the smoke test uses it).
+// benchmark sources with it, then runs them. Flags: `--quick`, `--smoke` (tiny, for the test),
+// `--out <folder>` (write there instead of bench/results and BENCHMARKS.md).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = join(benchDir, '..');
@@ -18,27 +19,29 @@ if (missing.length > 0) {
 
 const { build } = await import('esbuild');
 const { dependencies } = JSON.parse(readFileSync(join(benchDir, 'package.json'), 'utf8'));
-rmSync(join(benchDir, 'dist'), { recursive: true, force: true });
-await build({
-  entryPoints: [join(benchDir, 'src', 'main.ts'), join(benchDir, 'src', 'task-process.ts')],
-  outdir: join(benchDir, 'dist'),
-  bundle: true,
-  // The built @symbi/* packages (their dist, as an application imports them) are copied into the
-  // bundle, so a rebuild of the workspace while the benchmarks run cannot pull the code from under
-  // them; the peers and drivers load from node_modules. The root tsconfig maps @symbi/* to their
-  // sources (for tsc and vitest), so it must not steer this bundle.
-  external: Object.keys(dependencies).filter((name) => !name.startsWith('@symbi/')),
-  tsconfigRaw: { compilerOptions: { target: 'es2022', verbatimModuleSyntax: true } },
-  platform: 'node',
-  format: 'esm',
-  // Each task loads only its own modules (a memory probe must not hold every peer library).
-  splitting: true,
-  target: 'node20',
-  sourcemap: true,
-  logLevel: 'warning',
-});
-
-if (!process.argv.includes('--build-only')) {
-  const { main } = await import('./dist/main.js');
-  await main(process.argv.slice(2));
+// A folder of this run's own, so runs side by side (a benchmark and the smoke test) never share one.
+const outdir = join(benchDir, 'dist', `run-${process.pid}`);
+try {
+  await build({
+    entryPoints: [join(benchDir, 'src', 'main.ts'), join(benchDir, 'src', 'task-process.ts')],
+    outdir,
+    bundle: true,
+    // The built @symbi/* packages (their dist, as an application imports them) are copied into the
+    // bundle, so a rebuild of the workspace while the benchmarks run cannot pull the code from under
+    // them; the peers and drivers load from node_modules. The root tsconfig maps @symbi/* to their
+    // sources (for tsc and vitest), so it must not steer this bundle.
+    external: Object.keys(dependencies).filter((name) => !name.startsWith('@symbi/')),
+    tsconfigRaw: { compilerOptions: { target: 'es2022', verbatimModuleSyntax: true } },
+    platform: 'node',
+    format: 'esm',
+    // Each task loads only its own modules (a memory probe must not hold every peer library).
+    splitting: true,
+    target: 'node20',
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+  const { main } = await import(pathToFileURL(join(outdir, 'main.js')).href);
+  await main(process.argv.slice(2), benchDir);
+} finally {
+  rmSync(outdir, { recursive: true, force: true });
 }

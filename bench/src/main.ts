@@ -36,10 +36,12 @@ function findings(benchDir: string, results: BenchResults): string {
   return results.targets.some((t) => t.met === false) && existsSync(path) ? `${readFileSync(path, 'utf8')}\n` : '';
 }
 
-/** Runs the benchmarks of the mode `argv` asks for and writes the results and the report. */
-export async function main(argv: string[]): Promise<void> {
+/**
+ * Runs the benchmarks of the mode `argv` asks for and writes the results and the report.
+ * `benchDir` is the `bench/` folder (this module runs from a bundle elsewhere).
+ */
+export async function main(argv: string[], benchDir: string): Promise<void> {
   const here = dirname(fileURLToPath(import.meta.url));
-  const benchDir = resolve(here, '..');
   const { mode, output } = parseArguments(argv, benchDir);
   const began = Date.now();
   const command = mode === 'full' ? 'pnpm bench' : mode === 'quick' ? 'pnpm bench:quick' : 'node bench/run.mjs --smoke';
