@@ -258,7 +258,8 @@ export interface JobStore {
   /** Applies `patch` if `guard` holds; returns the updated run, or null if absent or the guard failed. */
   updateRun(runId: string, patch: RunPatch, guard?: RunGuard): Promise<JobRunRecord | null>;
   /**
-   * Finishes a run and updates its job in one transaction (see {@link FinishRunRequest}).
+   * Finishes a run, updates its job and appends the finish's audit events in one transaction
+   * (see {@link FinishRunRequest}).
    * Returns null when the run is absent or the owner check fails; `job` is null when the job is gone.
    */
   finishRun(request: FinishRunRequest): Promise<{ run: JobRunRecord; job: CronJobDefinition | null } | null>;
