@@ -18,7 +18,13 @@ import { Traffic } from './traffic.mjs';
 import { countUnfinished, readJobIds, readRuns, verdict } from './verify.mjs';
 
 const INSTANCES = 3;
-const LEASE_MS = 3_000;
+/**
+ * Leases must outlast the longest stall of a live instance, or the stalled instance's runs are
+ * recovered as if it had died and run again (at-least-once, by design). On a loaded 2-core CI
+ * machine sharing PostgreSQL with other tests, stalls of 2–3 s happen; 8 s leaves room while a
+ * killed instance's runs are still recovered well within the soak.
+ */
+const LEASE_MS = 8_000;
 /** Fires this close to a change of their job, or to the end of the load, are not expected. */
 const MARGIN_MS = 1_000;
 const SEED_JOBS = { fast: 80, slow: 60, failing: 30, traffic: 60 };
