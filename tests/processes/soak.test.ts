@@ -42,5 +42,5 @@ describePostgres('the soak (pnpm soak --ci)', () => {
     expect(expected).toBeGreaterThan(fires! / 2);
     expect(kills).toBeGreaterThanOrEqual(5);
     expect(retried).toBeGreaterThan(0);
-  }, 300_000);
+  }, 480_000);
 });
