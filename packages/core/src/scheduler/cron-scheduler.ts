@@ -20,6 +20,7 @@ import type { SchedulerEvents } from './events.js';
 import { firstFire, planFinish, planFire, type PlanContext } from './fire-planner.js';
 import { applyJobUpdate, createJobDefinition, specOf } from './job-definition.js';
 import { SchedulerMetrics, type SchedulerHealth } from './metrics.js';
+import { statusesBefore } from './run-state.js';
 
 /** Everything a {@link CronScheduler} is built from; only `store` and `executor` are required. */
 export interface CronSchedulerOptions {
@@ -285,7 +286,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         dueAt: now,
         approval: { ...run.approval!, decision: 'approved', decidedBy: decision.approver, decidedAt: now, note: decision.note ?? null },
       },
-      { statusIn: ['awaiting_approval'] },
+      { statusIn: statusesBefore('scheduled') },
     );
     if (!approved) throw new InvalidStateError(`run ${runId} is no longer awaiting approval`);
     await this.#audit('ApprovalGranted', { run: approved, actor: decision.approver, details: { note: decision.note ?? null } });

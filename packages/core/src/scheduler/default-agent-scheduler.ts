@@ -16,7 +16,7 @@ import type { SchedulerEvents } from './events.js';
 import { planFinish, type PlanContext } from './fire-planner.js';
 import { heartbeatAction } from './heartbeat.js';
 import type { SchedulerMetrics } from './metrics.js';
-import { outcomeOf } from './run-state.js';
+import { outcomeOf, statusesBefore } from './run-state.js';
 import { carryForward, SessionKeeper, type Carryover } from './session-context.js';
 
 /** Most heartbeat iterations kept on a run record (the most recent); the index keeps counting. */
@@ -84,7 +84,7 @@ export class DefaultAgentScheduler {
       if (decision.kind === 'RequiresApproval') return this.#holdForApproval(job, run, decision);
     }
     const startedAt = this.#now();
-    const running = await store.updateRun(run.id, { status: 'running', startedAt }, { owner, statusIn: ['scheduled'] });
+    const running = await store.updateRun(run.id, { status: 'running', startedAt }, { owner, statusIn: statusesBefore('running') });
     if (!running) return null;
     this.#deps.events.emit('run:started', { job, run: running });
     const { patch, outcome, session } = await this.#run(job, running, carry, signal);
@@ -230,7 +230,7 @@ export class DefaultAgentScheduler {
           note: null,
         },
       },
-      { owner: this.#deps.config.instanceId, statusIn: ['scheduled'] },
+      { owner: this.#deps.config.instanceId, statusIn: statusesBefore('awaiting_approval') },
     );
     if (!held) return null;
     await this.#deps.audit('ApprovalRequested', {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  BUILTIN_DELIVERY_CHANNELS,
   CATCHUP_POLICIES,
   OVERLAP_POLICIES,
   SESSION_MODES,
@@ -224,9 +223,4 @@ function url(value: string, field: string): void {
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/** Whether a channel name is one of the spec's built-in channels. */
-export function isBuiltinChannel(channel: string): boolean {
-  return (BUILTIN_DELIVERY_CHANNELS as readonly string[]).includes(channel);
 }

@@ -1,5 +1,4 @@
 import type { RunStatus } from '../domain/run.js';
-import { InvalidStateError } from '../errors.js';
 import type { RunOutcome } from '../ports/job-store.js';
 
 /**
@@ -22,11 +21,6 @@ export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> 
 /** Whether a run may move from `from` to `to`. */
 export function canTransition(from: RunStatus, to: RunStatus): boolean {
   return RUN_TRANSITIONS[from].includes(to);
-}
-
-/** Throws `InvalidStateError` unless the run may move from `from` to `to`. */
-export function assertTransition(runId: string, from: RunStatus, to: RunStatus): void {
-  if (!canTransition(from, to)) throw new InvalidStateError(`run ${runId} cannot go from ${from} to ${to}`);
 }
 
 /** Statuses from which a run may still move to `to`: the guard for a store update. */
