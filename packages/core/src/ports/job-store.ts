@@ -74,8 +74,14 @@ export interface FirePlan {
 
 /** A request to claim due work in one transaction. */
 export interface ClaimRequest {
-  /** The scheduler's current time. */
+  /** The scheduler's current time: leases are judged by it and start from it. */
   now: Date;
+  /**
+   * Claim ahead: jobs whose `nextRun` and queued runs whose `dueAt` fall at or before this time
+   * count as due (default `now`; never before `now`). The scheduler claims a little ahead of time
+   * and holds such runs until they are due, so the claim's own cost does not make them late.
+   */
+  horizon?: Date;
   /** Instance id of the claimer. */
   owner: string;
   /** Length of the lease put on claimed runs. */
@@ -83,7 +89,7 @@ export interface ClaimRequest {
   /** Most runs to claim (and most due jobs to plan). */
   limit: number;
   /**
-   * Pure and synchronous: for each active job with `nextRun <= now` (lowest `nextRun` first, found
+   * Pure and synchronous: for each active job with `nextRun <= horizon` (lowest `nextRun` first, found
    * by index, at most `limit`, rows locked or skipped so no two claimers plan the same job), says
    * which runs the fire makes and the job's next fire time. The store applies the plan atomically.
    */
@@ -248,7 +254,8 @@ export interface JobStore {
 
   /**
    * In one transaction: plans and advances every due job (see {@link ClaimRequest.plan}), then
-   * claims up to `limit` queued runs with `status = 'scheduled'`, `dueAt <= now`, no live lease
+   * claims up to `limit` queued runs with `status = 'scheduled'`, `dueAt <= horizon` (default
+   * `now`), no live lease
    * (owner null or lease expired) and, for `waitForSlot` runs, fewer than `maxConcurrent` active
    * runs of their job; sets their owner and lease, lowest `dueAt` first.
    */

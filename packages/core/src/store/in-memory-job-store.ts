@@ -73,6 +73,9 @@ const heldLease = (run: JobRunRecord): HeapPriority | null =>
 
 const byTime = (at: Date, tie: string): HeapPriority => ({ at: at.getTime(), tie });
 
+/** The latest due time a claim takes, in epoch ms: its `horizon`, never before its `now`. */
+const horizonOf = (request: ClaimRequest): number => Math.max(request.now.getTime(), request.horizon?.getTime() ?? -Infinity);
+
 const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Copies the defined fields of `patch` onto a copy of `run`. */
@@ -248,10 +251,10 @@ export class InMemoryJobStore implements JobStore {
 
   /** Plans every due job, then claims queued runs, lowest `dueAt` first (see {@link JobStore.claimDue}). */
   async claimDue(request: ClaimRequest): Promise<ClaimedRun[]> {
-    const now = request.now.getTime();
+    const horizon = horizonOf(request);
     // Plans are computed before anything changes, so a plan that throws leaves the store untouched.
     const plans = this.#dueJobs
-      .lowest(request.limit, (entry) => entry.at <= now)
+      .lowest(request.limit, (entry) => entry.at <= horizon)
       .map((id) => {
         const job = this.#jobs.get(id) as CronJobDefinition;
         const runtime = this.#runtimes.get(id);
@@ -387,6 +390,7 @@ export class InMemoryJobStore implements JobStore {
   /** Claims finished runs with a pending delivery and no held lease, oldest `completedAt` first. */
   async claimPendingDeliveries(request: { now: Date; owner: string; leaseMs: number; limit: number }): Promise<ClaimedRun[]> {
     const now = request.now.getTime();
+    const horizon = horizonOf(request);
     this.#releaseLapsedLeases(now);
     const claimed: ClaimedRun[] = [];
     const stillLeased: JobRunRecord[] = [];
@@ -639,6 +643,7 @@ export class InMemoryJobStore implements JobStore {
   /** Claims queued runs, lowest `dueAt` first, merging the plain queue with jobs that have a free slot. */
   #claimQueued(request: ClaimRequest): ClaimedRun[] {
     const now = request.now.getTime();
+    const horizon = horizonOf(request);
     this.#releaseLapsedLeases(now);
     const claimed: ClaimedRun[] = [];
     // A run released by a claimer whose clock ran ahead may still be leased as `now` sees it.
@@ -647,7 +652,7 @@ export class InMemoryJobStore implements JobStore {
       const queued = this.#queue.peek();
       const slot = this.#jobsWithFreeSlot.peek();
       const pick = queued !== undefined && (slot === undefined || isLower(queued, slot)) ? queued : slot;
-      if (pick === undefined || pick.at > now) break;
+      if (pick === undefined || pick.at > horizon) break;
       const runId = pick === queued ? pick.key : (this.#runtime(pick.key).waitingQueue.peek() as HeapPriority & { key: string }).key;
       const run = this.#runs.get(runId) as JobRunRecord;
       if (hasLiveLease(run, now)) {

@@ -763,6 +763,22 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
         expect(await claim(store, sec(5))).toEqual([]);
       });
 
+      test('with a horizon, claims runs and plans jobs due up to it, judging leases by now', async () => {
+        const job = await idleJob();
+        const ahead = await store.insertRun(makeRun(job, { dueAt: sec(5.2) }));
+        await store.insertRun(makeRun(job, { dueAt: sec(5.201) }));
+        const leased = await store.insertRun(makeRun(job, { dueAt: sec(1), owner: OWNER_A, leaseExpiresAt: sec(5.1) }));
+        const cron = await store.createJob(makeJob({ nextRun: sec(5.2) }));
+        await store.createJob(makeJob({ nextRun: sec(5.201) }));
+        const claimed = await claim(store, sec(5), { horizon: sec(5.2), owner: OWNER_B, leaseMs: 1000 });
+        expect(claimed).toHaveLength(2);
+        expect(runIds(claimed)).toContain(ahead.id);
+        expect(claimed.find((c) => c.run.jobId === cron.id)?.run.scheduledFor).toEqual(sec(5.2));
+        for (const c of claimed) expect(c.run.leaseExpiresAt).toEqual(sec(6));
+        expect((await store.getJob(cron.id))?.nextRun).toEqual(sec(6.2));
+        expect((await store.getRun(leased.id))?.owner).toBe(OWNER_A);
+      });
+
       test('does not claim runs that are running, awaiting approval or finished', async () => {
         const job = await idleJob({ maxConcurrent: 10 });
         for (const status of ['running', 'awaiting_approval', 'succeeded', 'failed', 'timed_out', 'skipped', 'denied', 'interrupted'] as const) {
