@@ -120,6 +120,12 @@ function slotsOf<T extends object>(row: T, p: Param): T {
   return Object.fromEntries(Object.keys(row).map((column) => [column, p(column)])) as T;
 }
 
+/** The latest due time a claim takes, in epoch ms: its `horizon`, never before its `now`. */
+function horizonOf(request: ClaimRequest): number {
+  const now = toMs(request.now);
+  return request.horizon === undefined ? now : Math.max(now, toMs(request.horizon));
+}
+
 /** A run is free to claim when nobody holds a lease on it that is still live at `now`. */
 function hasNoLiveLease(eb: RunsExpression, now: number) {
   return eb.or([eb('owner', 'is', null), eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]);
@@ -333,28 +339,31 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
-  /** Plans every due job, then claims queued runs, lowest `dueAt` first (see {@link JobStore.claimDue}). */
+  /**
+   * Plans every job due by the request's horizon, then claims queued runs due by it, lowest `dueAt`
+   * first; leases are judged by and start from `now` (see {@link JobStore.claimDue}).
+   */
   claimDue(request: ClaimRequest): Promise<ClaimedRun[]> {
     return this.#op((runner, db) => {
       const limit = pageSize(request.limit, 'limit', 0);
-      const now = toMs(request.now);
+      const horizon = horizonOf(request);
       const dueJobs = runner.query('claim.dueJobs', (p) =>
         db
           .selectFrom('jobs')
           .selectAll()
           .where('status', '=', ACTIVE)
-          .where('next_run', '<=', p('now'))
+          .where('next_run', '<=', p('horizon'))
           .orderBy('next_run')
           .orderBy('id')
           .limit(p('limit')),
       );
       return runner.immediate(() => {
-        const due = dueJobs.all({ now, limit }).map(rowToJob);
+        const due = dueJobs.all({ horizon, limit }).map(rowToJob);
         const loads = this.#loads(runner, db, due.map((job) => job.id));
         // Jobs as they stand after their fire, handed out with the runs claimed below.
         const jobs = new Map<string, CronJobDefinition | null>();
         for (const job of due) jobs.set(job.id, this.#fire(runner, db, job, loads.get(job.id) ?? { active: 0, waiting: 0 }, request));
-        return this.#claimQueued(runner, db, request, limit, jobs);
+        return this.#claimQueued(runner, db, request, horizon, limit, jobs);
       });
     });
   }
@@ -704,17 +713,25 @@ export class SqliteJobStore implements JobStore {
   }
 
   /**
-   * Claims up to `limit` queued runs, lowest `dueAt` first. A `waitForSlot` run whose job is at
-   * `maxConcurrent` is passed over (the next page starts after it); claiming clears the flag, so
-   * the claimed run counts toward its job's load for the rest of the batch and for other claimers.
+   * Claims up to `limit` queued runs due by `horizon` (epoch ms), lowest `dueAt` first, judging
+   * leases by `request.now`. A `waitForSlot` run whose job is at `maxConcurrent` is passed over
+   * (the next page starts after it); claiming clears the flag, so the claimed run counts toward its
+   * job's load for the rest of the batch and for other claimers.
    */
-  #claimQueued(runner: SqliteRunner, db: Db, request: ClaimRequest, limit: number, jobs: Map<string, CronJobDefinition | null>): ClaimedRun[] {
+  #claimQueued(
+    runner: SqliteRunner,
+    db: Db,
+    request: ClaimRequest,
+    horizon: number,
+    limit: number,
+    jobs: Map<string, CronJobDefinition | null>,
+  ): ClaimedRun[] {
     const page = runner.query('claim.queued', (p) =>
       db
         .selectFrom('runs')
         .selectAll()
         .where('status', '=', SCHEDULED)
-        .where('due_at', '<=', p('now'))
+        .where('due_at', '<=', p('horizon'))
         .where((eb) => hasNoLiveLease(eb, p('now')))
         .orderBy('due_at')
         .orderBy('id')
@@ -726,7 +743,7 @@ export class SqliteJobStore implements JobStore {
     let passedOver = 0;
     while (claimed.length < limit) {
       const wanted = limit - claimed.length;
-      const rows = page.all({ now, limit: wanted, offset: passedOver });
+      const rows = page.all({ horizon, now, limit: wanted, offset: passedOver });
       let taken: RunRow[] = [];
       for (const row of rows) {
         if (row.wait_for_slot === 1) {
