@@ -26,6 +26,12 @@ export interface CronSchedulerConfig {
   leaseMs: number;
   /** Most runs claimed per store round trip (default 256). */
   claimBatchSize: number;
+  /**
+   * How early fires are claimed (default 250 ms): the loop wakes this long before the next due
+   * fire, claims it, and holds the claimed runs until they are due, so the claim's own cost never
+   * makes a fire late. Must be shorter than `leaseMs`; 0 claims fires only once they are due.
+   */
+  claimAheadMs: number;
   /** First retry delay after a failure; doubles per consecutive failure (default 1000 ms). */
   retryBaseDelayMs: number;
   /** Longest retry delay (default 5 min). */
@@ -55,6 +61,7 @@ export function defaultSchedulerConfig(env: Record<string, string | undefined> =
     misfireThresholdMs: 60_000,
     leaseMs: 30_000,
     claimBatchSize: 256,
+    claimAheadMs: 250,
     retryBaseDelayMs: 1000,
     retryMaxDelayMs: 300_000,
     approvalTimeoutMs: 86_400_000,
@@ -81,6 +88,7 @@ const NON_NEGATIVE: (keyof CronSchedulerConfig)[] = [
   'shutdownTimeoutMs',
   'catchupWindowMs',
   'misfireThresholdMs',
+  'claimAheadMs',
 ];
 
 /** Merges `partial` over the defaults and validates every number, naming the bad field. */
@@ -93,6 +101,9 @@ export function resolveSchedulerConfig(partial: Partial<CronSchedulerConfig> = {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
       throw new ValidationError(key, `must be a number >= ${min}`, value);
     }
+  }
+  if (config.claimAheadMs >= config.leaseMs) {
+    throw new ValidationError('claimAheadMs', `must be shorter than leaseMs (${config.leaseMs})`, config.claimAheadMs);
   }
   return config;
 }

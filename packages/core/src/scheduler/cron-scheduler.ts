@@ -97,6 +97,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   #wakeRequested = false;
   #renewTimer: ClockTimer | null = null;
   #unsubscribe: (() => void) | null = null;
+  /** Claimed runs not yet due, grouped by due time: one timer per instant starts them all. */
+  readonly #held = new Map<number, { release: () => void; due: Promise<void> }>();
   #outboxCheckedAt = -Infinity;
   #upkeepAt = -Infinity;
   #lastError: unknown = null;
@@ -167,6 +169,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     this.#running = false;
     this.#poke();
     await this.#loop;
+    // Runs claimed ahead and not yet due go back to the queue at once (see #startWhenDue).
+    for (const group of this.#held.values()) group.release();
     this.#unsubscribe?.();
     const pending = [...this.#inFlight.values()].map((f) => f.done);
     let interrupted = 0;
@@ -406,8 +410,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   async #runLoop(): Promise<void> {
     while (this.#running) {
       try {
-        await this.#cycle();
-        this.#lastError = null;
+        // Only a cycle that did everything (upkeep too) shows the store is healthy again.
+        if (await this.#cycle()) this.#lastError = null;
       } catch (error) {
         this.#lastError = error;
         this.#logger.error({ error: messageOf(error) }, 'scheduler cycle failed');
@@ -419,11 +423,13 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     }
   }
 
-  async #cycle(): Promise<void> {
+  /** One pass of the loop: upkeep (at most once a tick), the outbox, then claims. True when upkeep ran. */
+  async #cycle(): Promise<boolean> {
     const ctx = this.#planContext();
     // Runs ending poke the loop hundreds of times a second under load; upkeep that looks for
     // dead owners and expired approvals runs at most once a tick, claims every time.
-    if (ctx.now.getTime() - this.#upkeepAt >= this.config.tickIntervalMs) {
+    const upkeep = ctx.now.getTime() - this.#upkeepAt >= this.config.tickIntervalMs;
+    if (upkeep) {
       this.#upkeepAt = ctx.now.getTime();
       await this.store.recoverExpired({
         now: ctx.now,
@@ -439,12 +445,13 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     }
     for (;;) {
       const free = this.config.maxConcurrentJobs - this.#inFlight.size;
-      if (free <= 0 || !this.#running) return;
+      if (free <= 0 || !this.#running) return upkeep;
       const limit = Math.min(free, this.config.claimBatchSize);
       const cycleCtx = this.#planContext();
       const skipped: { job: CronJobDefinition; run: JobRunRecord }[] = [];
       const claimed = await this.store.claimDue({
         now: cycleCtx.now,
+        horizon: new Date(cycleCtx.now.getTime() + this.config.claimAheadMs),
         owner: this.config.instanceId,
         leaseMs: this.config.leaseMs,
         limit,
@@ -455,9 +462,46 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         },
       });
       for (const { job, run } of skipped) await this.#pipeline.afterFinish(job, run, null);
-      for (const item of claimed) this.#launch(item, (c, signal) => this.#pipeline.execute(c, signal));
-      if (claimed.length < limit) return;
+      for (const item of claimed) this.#launch(item, (c, signal) => this.#startWhenDue(c, signal));
+      if (claimed.length < limit) return upkeep;
     }
+  }
+
+  /**
+   * Runs a claimed run through the pipeline once it is due. A run claimed ahead waits for the
+   * timer of its due instant, which starts every run due then in one go; if the scheduler stops
+   * (or loses the run) first, the claim is released so the run is taken again, here or elsewhere.
+   */
+  async #startWhenDue(claimed: ClaimedRun, signal: AbortSignal): Promise<JobRunRecord | null> {
+    const dueAt = claimed.run.dueAt.getTime();
+    if (dueAt > this.#clock.now()) {
+      await this.#dueAt(dueAt);
+      if (signal.aborted || !this.#running) {
+        const owner = this.config.instanceId;
+        await this.store.updateRun(claimed.run.id, { owner: null, leaseExpiresAt: null }, { owner, statusIn: ['scheduled'] });
+        return null;
+      }
+    }
+    return this.#pipeline.execute(claimed, signal);
+  }
+
+  /** Resolves at `at` (epoch ms), or when the scheduler stops; every caller waiting for one instant shares one timer. */
+  #dueAt(at: number): Promise<void> {
+    let group = this.#held.get(at);
+    if (!group) {
+      let release = () => {};
+      const due = new Promise<void>((resolve) => {
+        release = () => {
+          this.#clock.clearTimeout(timer);
+          this.#held.delete(at);
+          resolve();
+        };
+      });
+      const timer = this.#clock.setTimeout(() => release(), Math.max(0, at - this.#clock.now()));
+      group = { release, due };
+      this.#held.set(at, group);
+    }
+    return group.due;
   }
 
   async #expireApprovals(now: Date): Promise<void> {
@@ -529,7 +573,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     const saturated = this.#inFlight.size >= this.config.maxConcurrentJobs;
     const wakeAt = saturated || backOff ? null : await this.store.nextWakeAt().catch(() => null);
     const now = this.#clock.now();
-    const delay = Math.max(0, Math.min(this.config.tickIntervalMs, wakeAt ? wakeAt.getTime() - now : Infinity));
+    const claimAt = wakeAt ? wakeAt.getTime() - this.config.claimAheadMs : Infinity;
+    const delay = Math.max(0, Math.min(this.config.tickIntervalMs, claimAt - now));
     if (this.#wakeRequested && !backOff) {
       this.#wakeRequested = false;
       return;
