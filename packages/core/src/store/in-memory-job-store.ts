@@ -60,6 +60,52 @@ function clone<T>(value: T): T {
   return copy as T;
 }
 
+const copyDate = (date: Date | null): Date | null => (date === null ? null : new Date(date.getTime()));
+
+/**
+ * A deep copy of a run, field by field: claims, starts and finishes copy every run they touch, and
+ * this is several times cheaper than {@link clone}'s generic walk.
+ */
+function copyRun(run: JobRunRecord): JobRunRecord {
+  const { approval } = run;
+  return {
+    ...run,
+    scheduledFor: new Date(run.scheduledFor.getTime()),
+    dueAt: new Date(run.dueAt.getTime()),
+    startedAt: copyDate(run.startedAt),
+    completedAt: copyDate(run.completedAt),
+    leaseExpiresAt: copyDate(run.leaseExpiresAt),
+    iterations: run.iterations.map((iteration) => ({ ...iteration })),
+    deliveries: run.deliveries.map((delivery) => ({ ...delivery, completedAt: copyDate(delivery.completedAt) })),
+    approval:
+      approval === null
+        ? null
+        : { ...approval, requestedAt: new Date(approval.requestedAt.getTime()), expiresAt: new Date(approval.expiresAt.getTime()), decidedAt: copyDate(approval.decidedAt) },
+  };
+}
+
+/** A deep copy of a job, field by field (see {@link copyRun}). */
+function copyJob(job: CronJobDefinition): CronJobDefinition {
+  const { policy } = job;
+  return {
+    ...job,
+    delivery: [...job.delivery],
+    webhookHeaders: { ...job.webhookHeaders },
+    emailRecipients: [...job.emailRecipients],
+    policy: {
+      ...policy,
+      requireCapabilities: [...policy.requireCapabilities],
+      allowedHours: policy.allowedHours === null ? null : { ...policy.allowedHours },
+      allowedEnvironments: [...policy.allowedEnvironments],
+    },
+    heartbeat: job.heartbeat === null ? null : { ...job.heartbeat },
+    nextRun: copyDate(job.nextRun),
+    lastRun: copyDate(job.lastRun),
+    createdAt: new Date(job.createdAt.getTime()),
+    updatedAt: new Date(job.updatedAt.getTime()),
+  };
+}
+
 const isTerminal = (run: JobRunRecord): boolean => TERMINAL_RUN_STATUSES.includes(run.status);
 
 const hasPendingDelivery = (run: JobRunRecord): boolean => run.deliveries.some((d) => d.status === 'pending');
@@ -161,9 +207,9 @@ export class InMemoryJobStore implements JobStore {
   async createJob(job: CronJobDefinition): Promise<CronJobDefinition> {
     if (this.#jobs.has(job.id)) throw new ConflictError(`a job with id ${job.id} exists already`);
     if (this.#jobIdsByName.has(job.name)) throw new ConflictError(`a job named ${job.name} exists already`);
-    const stored = clone(job);
+    const stored = copyJob(job);
     this.#replaceJob(null, stored);
-    return clone(stored);
+    return copyJob(stored);
   }
 
   /** Replaces a job's definition and status, keeping its id, creation time and run counters. */
@@ -177,7 +223,7 @@ export class InMemoryJobStore implements JobStore {
     const holder = this.#jobIdsByName.get(job.name);
     if (holder !== undefined && holder !== job.id) throw new ConflictError(`a job named ${job.name} exists already`);
     const next: CronJobDefinition = {
-      ...clone(job),
+      ...copyJob(job),
       createdAt: stored.createdAt,
       runCount: stored.runCount,
       failureCount: stored.failureCount,
@@ -185,7 +231,7 @@ export class InMemoryJobStore implements JobStore {
       version: stored.version + 1,
     };
     this.#replaceJob(stored, next);
-    return clone(next);
+    return copyJob(next);
   }
 
   /** Deletes a job with its runs and session; audit events stay. */
@@ -201,7 +247,7 @@ export class InMemoryJobStore implements JobStore {
   /** A job by id, or null. */
   async getJob(id: string): Promise<CronJobDefinition | null> {
     const job = this.#jobs.get(id);
-    return job === undefined ? null : clone(job);
+    return job === undefined ? null : copyJob(job);
   }
 
   /** A job by name, or null. */
@@ -225,7 +271,7 @@ export class InMemoryJobStore implements JobStore {
         skipped += 1;
         continue;
       }
-      page.push(clone(job));
+      page.push(copyJob(job));
     }
     return page;
   }
@@ -258,7 +304,7 @@ export class InMemoryJobStore implements JobStore {
       .map((id) => {
         const job = this.#jobs.get(id) as CronJobDefinition;
         const runtime = this.#runtimes.get(id);
-        const plan = request.plan(clone(job), { active: runtime?.active ?? 0, waiting: runtime?.waiting ?? 0 });
+        const plan = request.plan(copyJob(job), { active: runtime?.active ?? 0, waiting: runtime?.waiting ?? 0 });
         checkPlannedRuns(job, plan.runs);
         return { job, plan };
       });
@@ -273,9 +319,9 @@ export class InMemoryJobStore implements JobStore {
     if (run.fireKey !== null && this.#runIdsByFireKey.has(run.fireKey)) {
       throw new ConflictError(`fire ${run.fireKey} has a run already`);
     }
-    const stored = clone(run);
+    const stored = copyRun(run);
     this.#replaceRun(null, stored);
-    return clone(stored);
+    return copyRun(stored);
   }
 
   /** Applies `patch` if `guard` holds; null if the run is absent or the guard fails. */
@@ -286,7 +332,7 @@ export class InMemoryJobStore implements JobStore {
     if (guard.statusIn !== undefined && !guard.statusIn.includes(run.status)) return null;
     const next = patched(run, patch);
     this.#replaceRun(run, next);
-    return clone(next);
+    return copyRun(next);
   }
 
   /** Finishes a run and updates its job's counters and status in one step. */
@@ -297,16 +343,16 @@ export class InMemoryJobStore implements JobStore {
     const finished = patched(run, request.patch);
     const job = this.#jobOf(run);
     const afterCounters = countOutcome(job, finished, request.outcome);
-    const plan = request.plan(clone(afterCounters));
+    const plan = request.plan(copyJob(afterCounters));
     checkPlannedRuns(job, plan.retry ? [plan.retry] : []);
     const next = withStatus(afterCounters, plan.status, finished.completedAt ?? new Date());
     // Asked before anything changes, so a throwing callback leaves the store as it was.
-    const events = request.audit?.(clone(finished), clone(next)) ?? [];
+    const events = request.audit?.(copyRun(finished), copyJob(next)) ?? [];
     this.#replaceRun(run, finished);
     this.#replaceJob(job, next);
     this.#insertUnlessFired(plan.retry);
     for (const event of events) this.#insertAudit(event);
-    return { run: clone(finished), job: clone(next) };
+    return { run: copyRun(finished), job: copyJob(next) };
   }
 
   /** Extends the leases `owner` still holds; reports the ones it lost. */
@@ -345,7 +391,7 @@ export class InMemoryJobStore implements JobStore {
       ended.push(interrupted);
       const job = jobs.get(run.jobId) ?? this.#jobOf(run);
       const afterCounters = countOutcome(job, interrupted, 'failure');
-      const plan: FinishPlan = request.plan(clone(afterCounters), clone(interrupted));
+      const plan: FinishPlan = request.plan(copyJob(afterCounters), copyRun(interrupted));
       checkPlannedRuns(job, plan.retry ? [plan.retry] : []);
       jobs.set(job.id, withStatus(afterCounters, plan.status, request.now));
       retries.push(plan.retry);
@@ -359,7 +405,7 @@ export class InMemoryJobStore implements JobStore {
   /** A run by id, or null. */
   async getRun(id: string): Promise<JobRunRecord | null> {
     const run = this.#runs.get(id);
-    return run === undefined ? null : clone(run);
+    return run === undefined ? null : copyRun(run);
   }
 
   /** Runs matching the filter, newest first (by `scheduledFor`, then `id`). */
@@ -382,7 +428,7 @@ export class InMemoryJobStore implements JobStore {
     const page: JobRunRecord[] = [];
     for (let top = newest.peek(); top !== undefined; top = newest.peek()) {
       newest.delete(top.key);
-      page.push(clone(this.#runs.get(top.key) as JobRunRecord));
+      page.push(copyRun(this.#runs.get(top.key) as JobRunRecord));
     }
     return page.reverse();
   }
@@ -637,7 +683,7 @@ export class InMemoryJobStore implements JobStore {
   #insertUnlessFired(run: JobRunRecord | null | undefined): void {
     if (run === null || run === undefined || this.#runs.has(run.id)) return;
     if (run.fireKey !== null && this.#runIdsByFireKey.has(run.fireKey)) return;
-    this.#replaceRun(null, clone(run));
+    this.#replaceRun(null, copyRun(run));
   }
 
   /** Claims queued runs, lowest `dueAt` first, merging the plain queue with jobs that have a free slot. */
@@ -677,7 +723,7 @@ export class InMemoryJobStore implements JobStore {
       leaseExpiresAt: new Date(request.now.getTime() + request.leaseMs),
     };
     this.#replaceRun(run, leased);
-    return { run: clone(leased), job: clone(this.#jobOf(run)) };
+    return { run: copyRun(leased), job: copyJob(this.#jobOf(run)) };
   }
 
   /** The job of a stored run; runs never outlive their job here, since deleting a job deletes them. */
