@@ -29,11 +29,12 @@ export interface PrecisionResult {
   /** Fires that started in it. */
   observed: number;
   /**
-   * Where the lateness of our scheduler goes, per run (ms): `wake` from the scheduled time to the
-   * start of the claim that took the run, `claim` the claim itself, `dispatch` from the end of the
-   * claim to the `run:started` event.
+   * Where the lateness of our scheduler goes, per run (ms): `lead` how long before its scheduled
+   * time the claim that took the run ended (the scheduler claims `claimAheadMs` early; negative
+   * means the claim itself was late), `claim` the claim itself, `start` from the later of the
+   * scheduled time and the end of the claim to the `run:started` event (the run recorded `running`).
    */
-  phases?: { wake: Distribution; claim: Distribution; dispatch: Distribution };
+  phases?: { lead: Distribution; claim: Distribution; start: Distribution };
 }
 
 /** The measured window: from the first whole second after the warm-up, `seconds` long. */
@@ -70,9 +71,9 @@ export async function ourPrecision(args: PrecisionArgs & { store: 'memory' | 'sq
     });
     const window = windowFrom(Date.now(), args.seconds);
     const lateness: number[] = [];
-    const wake: number[] = [];
+    const lead: number[] = [];
     const claim: number[] = [];
-    const dispatch: number[] = [];
+    const start: number[] = [];
     scheduler.on('run:started', ({ run }) => {
       const startedEvent = preciseNow();
       const scheduled = run.scheduledFor.getTime();
@@ -80,9 +81,9 @@ export async function ourPrecision(args: PrecisionArgs & { store: 'memory' | 'sq
       lateness.push(run.startedAt.getTime() - scheduled);
       const claimed = claims.get(run.id);
       if (claimed) {
-        wake.push(claimed.start - scheduled);
+        lead.push(scheduled - claimed.end);
         claim.push(claimed.end - claimed.start);
-        dispatch.push(startedEvent - claimed.end);
+        start.push(startedEvent - Math.max(scheduled, claimed.end));
       }
       claims.delete(run.id);
     });
@@ -96,7 +97,7 @@ export async function ourPrecision(args: PrecisionArgs & { store: 'memory' | 'sq
       lateness: distribution(lateness),
       expected: args.jobs * args.seconds,
       observed: lateness.length,
-      phases: { wake: distribution(wake), claim: distribution(claim), dispatch: distribution(dispatch) },
+      phases: { lead: distribution(lead), claim: distribution(claim), start: distribution(start) },
     };
   } finally {
     await store.close();

@@ -68,7 +68,7 @@ function precisionSection(results: BenchResults): string {
   );
   const phases = Object.entries(results.precision.results).flatMap(([id, r]) =>
     'phases' in r && r.phases
-      ? (['wake', 'claim', 'dispatch'] as const).map((phase) => [labels[id] ?? id, phase, ...distributionCells((r as Required<PrecisionResult>).phases[phase])])
+      ? (['lead', 'claim', 'start'] as const).map((phase) => [labels[id] ?? id, phase, ...distributionCells((r as Required<PrecisionResult>).phases[phase])])
       : [],
   );
   return [
@@ -82,8 +82,9 @@ function precisionSection(results: BenchResults): string {
     '',
     table(['Scheduler', 'p50 ms', 'p99 ms', 'max ms', 'fires seen / expected'], rows),
     '',
-    'Where our lateness goes, per run: `wake` from the scheduled time to the start of the claim that took',
-    'the run, `claim` the store call itself, `dispatch` from the end of the claim to `run:started`.',
+    'Where our lateness goes, per run: `lead` how long before its scheduled time the claim that took the run',
+    'ended (the scheduler claims `claimAheadMs`, 250 ms, early and holds the runs until due), `claim` the store',
+    'call itself, `start` from the later of the scheduled time and the end of the claim to `run:started`.',
     '',
     table(['Scheduler', 'Phase', 'p50 ms', 'p99 ms', 'max ms'], phases),
   ].join('\n');
