@@ -40,7 +40,8 @@ export interface BenchPlan {
 const OUR_CONFIGS: OurThroughputConfig[] = [
   { maxConcurrentJobs: 100, claimBatchSize: 256 },
   { maxConcurrentJobs: 500, claimBatchSize: 500 },
-  { maxConcurrentJobs: 1000, claimBatchSize: 1000 },
+  { maxConcurrentJobs: 500, claimBatchSize: 500, prefetch: 500 },
+  { maxConcurrentJobs: 1000, claimBatchSize: 1000, prefetch: 1000 },
 ];
 
 const PG_BOSS_CONFIGS: PgBossConfig[] = [

@@ -16,7 +16,7 @@ import { preciseNow } from './stats.js';
 import { throughputSample, type MeasuredWindow, type ThroughputSample } from './throughput.js';
 
 /** Settings of our scheduler tried in the throughput benchmark. */
-export type OurThroughputConfig = Pick<CronSchedulerConfig, 'maxConcurrentJobs' | 'claimBatchSize'>;
+export type OurThroughputConfig = Pick<CronSchedulerConfig, 'maxConcurrentJobs' | 'claimBatchSize'> & Partial<Pick<CronSchedulerConfig, 'prefetch'>>;
 
 /** Arguments of {@link ourThroughput}. */
 export interface OurThroughputArgs {

@@ -99,6 +99,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   #unsubscribe: (() => void) | null = null;
   /** Claimed runs not yet due, grouped by due time: one timer per instant starts them all. */
   readonly #held = new Map<number, { release: () => void; due: Promise<void> }>();
+  /** The last claim came back full: more due work is likely waiting. */
+  #backlog = false;
   #outboxCheckedAt = -Infinity;
   #upkeepAt = -Infinity;
   #lastError: unknown = null;
@@ -444,9 +446,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       await this.#drainOutbox(ctx.now);
     }
     for (;;) {
-      const free = this.config.maxConcurrentJobs - this.#inFlight.size;
-      if (free <= 0 || !this.#running) return upkeep;
-      const limit = Math.min(free, this.config.claimBatchSize);
+      const limit = this.#claimRoom();
+      if (limit === 0 || !this.#running) return upkeep;
       const cycleCtx = this.#planContext();
       const skipped: { job: CronJobDefinition; run: JobRunRecord }[] = [];
       const claimed = await this.store.claimDue({
@@ -463,8 +464,22 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       });
       for (const { job, run } of skipped) await this.#pipeline.afterFinish(job, run, null);
       for (const item of claimed) this.#launch(item, (c, signal) => this.#startWhenDue(c, signal));
-      if (claimed.length < limit) return upkeep;
+      this.#backlog = claimed.length === limit;
+      if (!this.#backlog) return upkeep;
     }
+  }
+
+  /**
+   * How many runs the next claim should take: the free room among the runs this process may hold
+   * (`maxConcurrentJobs` executing plus `prefetch` waiting for a slot), at most `claimBatchSize`.
+   * While a backlog of due work remains (the last claim came back full), a claim waits until half
+   * a batch of room is free, so finishing runs do not each cost a claim of one; 0 means wait.
+   */
+  #claimRoom(): number {
+    const capacity = this.config.maxConcurrentJobs + this.config.prefetch;
+    const free = Math.min(capacity - this.#inFlight.size, this.config.claimBatchSize);
+    const worthwhile = this.#backlog ? Math.max(1, Math.floor(Math.min(capacity, this.config.claimBatchSize) / 2)) : 1;
+    return free >= worthwhile ? free : 0;
   }
 
   /**
@@ -570,7 +585,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       return;
     }
     // With every slot taken, due work must wait for a run to end (which pokes the loop), not spin.
-    const saturated = this.#inFlight.size >= this.config.maxConcurrentJobs;
+    const saturated = this.#claimRoom() === 0;
     const wakeAt = saturated || backOff ? null : await this.store.nextWakeAt().catch(() => null);
     const now = this.#clock.now();
     const claimAt = wakeAt ? wakeAt.getTime() - this.config.claimAheadMs : Infinity;

@@ -51,3 +51,26 @@ describe('CronScheduler: claiming ahead of time', () => {
     await expect(startHarness({ config: { claimAheadMs: 30_000, leaseMs: 30_000 }, start: false })).rejects.toThrow(/claimAheadMs/);
   });
 });
+
+describe('CronScheduler: prefetch', () => {
+  it('claims up to prefetch runs beyond the free slots, and runs them as slots free up', async () => {
+    const h = await startHarness({ config: { maxConcurrentJobs: 2, prefetch: 3, claimBatchSize: 10 }, durationMs: 1000 });
+    for (let i = 0; i < 10; i++) await h.scheduler.add({ name: `job-${i}`, agentId: 'x', at: '2026-03-02T09:00:01Z' });
+    await h.clock.advance('1s');
+    const owned = (await h.store.listRuns({ limit: 100 })).filter((r) => r.owner === h.scheduler.config.instanceId);
+    expect(owned).toHaveLength(5);
+    expect(h.executor.calls).toHaveLength(2);
+    await h.clock.advance('10s');
+    expect((await h.store.listRuns({ limit: 100 })).map((r) => r.status)).toEqual(Array(10).fill('succeeded'));
+    await h.scheduler.stop();
+  });
+
+  it('without prefetch claims only for free slots', async () => {
+    const h = await startHarness({ config: { maxConcurrentJobs: 2, claimBatchSize: 10 }, durationMs: 1000 });
+    for (let i = 0; i < 5; i++) await h.scheduler.add({ name: `job-${i}`, agentId: 'x', at: '2026-03-02T09:00:01Z' });
+    await h.clock.advance('1s');
+    const owned = (await h.store.listRuns({ limit: 100 })).filter((r) => r.owner === h.scheduler.config.instanceId);
+    expect(owned).toHaveLength(2);
+    await h.scheduler.stop();
+  });
+});
