@@ -125,12 +125,17 @@ export class DefaultAgentScheduler {
     seed: Carryover,
     outer: AbortSignal,
   ): Promise<{ patch: RunPatch; outcome: RunOutcome; session: Carryover }> {
-    const controller = new AbortController();
-    const abort = () => controller.abort(outer.reason);
-    outer.addEventListener('abort', abort, { once: true });
-    if (outer.aborted) abort();
     const maxRuntime = job.policy.maxRuntimeMs;
-    const timer = maxRuntime === null ? null : this.#deps.clock.setTimeout(() => controller.abort(new RunTimeoutError(maxRuntime)), maxRuntime);
+    // Only a max_runtime needs a signal of its own: the outer one's aborts, plus the timeout.
+    const controller = maxRuntime === null ? null : new AbortController();
+    const abort = () => controller?.abort(outer.reason);
+    let timer: ReturnType<Clock['setTimeout']> | null = null;
+    if (controller && maxRuntime !== null) {
+      outer.addEventListener('abort', abort, { once: true });
+      if (outer.aborted) abort();
+      timer = this.#deps.clock.setTimeout(() => controller.abort(new RunTimeoutError(maxRuntime)), maxRuntime);
+    }
+    const signal = controller?.signal ?? outer;
     // Results are folded as they come (never kept), so a long heartbeat runs in flat memory.
     let last: AgentExecutionResult | null = null;
     let session = seed;
@@ -142,7 +147,7 @@ export class DefaultAgentScheduler {
       let carry = seed;
       for (let index = 1; ; index++) {
         const started = this.#now().getTime();
-        const result = await this.#executeOnce(job, run, this.#context(job, mode, carry, index), controller.signal);
+        const result = await this.#executeOnce(job, run, this.#context(job, mode, carry, index), signal);
         last = result;
         session = carryForward(job.sessionMode, session, run.input, result, this.#now(), this.#deps.config.sessionHistoryLimit);
         if (!heartbeat) break;
@@ -170,12 +175,12 @@ export class DefaultAgentScheduler {
         session,
       };
     } catch (error) {
-      const reason = controller.signal.aborted ? controller.signal.reason : error;
+      const reason = signal.aborted ? signal.reason : error;
       const { status, outcome } = failureOf(reason);
       return { patch: { status, error: messageOf(reason), iterations, output: last?.output ?? null }, outcome, session };
     } finally {
       if (timer) this.#deps.clock.clearTimeout(timer);
-      outer.removeEventListener('abort', abort);
+      if (controller) outer.removeEventListener('abort', abort);
     }
   }
 

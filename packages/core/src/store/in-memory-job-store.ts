@@ -346,13 +346,15 @@ export class InMemoryJobStore implements JobStore {
     const plan = request.plan(copyJob(afterCounters));
     checkPlannedRuns(job, plan.retry ? [plan.retry] : []);
     const next = withStatus(afterCounters, plan.status, finished.completedAt ?? new Date());
+    // The caller gets the copies its (pure) audit callback saw: neither aliases stored state.
+    const result = { run: copyRun(finished), job: copyJob(next) };
     // Asked before anything changes, so a throwing callback leaves the store as it was.
-    const events = request.audit?.(copyRun(finished), copyJob(next)) ?? [];
+    const events = request.audit?.(result.run, result.job) ?? [];
     this.#replaceRun(run, finished);
     this.#replaceJob(job, next);
     this.#insertUnlessFired(plan.retry);
     for (const event of events) this.#insertAudit(event);
-    return { run: copyRun(finished), job: copyJob(next) };
+    return result;
   }
 
   /** Extends the leases `owner` still holds; reports the ones it lost. */
@@ -436,7 +438,6 @@ export class InMemoryJobStore implements JobStore {
   /** Claims finished runs with a pending delivery and no held lease, oldest `completedAt` first. */
   async claimPendingDeliveries(request: { now: Date; owner: string; leaseMs: number; limit: number }): Promise<ClaimedRun[]> {
     const now = request.now.getTime();
-    const horizon = horizonOf(request);
     this.#releaseLapsedLeases(now);
     const claimed: ClaimedRun[] = [];
     const stillLeased: JobRunRecord[] = [];
