@@ -127,8 +127,9 @@ const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1
 /** Copies the defined fields of `patch` onto a copy of `run`. */
 function patched(run: JobRunRecord, patch: RunPatch): JobRunRecord {
   const next: JobRunRecord = { ...run };
-  for (const [field, value] of Object.entries(clone(patch))) {
-    if (value !== undefined) (next as unknown as Record<string, unknown>)[field] = value;
+  for (const field in patch) {
+    const value = patch[field as keyof RunPatch];
+    if (value !== undefined) (next as unknown as Record<string, unknown>)[field] = clone(value);
   }
   return next;
 }
