@@ -1,6 +1,6 @@
 import type { AuditEvent } from '../domain/audit.js';
 import { JOB_STATUSES, type CronJobDefinition, type JobStatus } from '../domain/job.js';
-import { TERMINAL_RUN_STATUSES, type JobRunRecord } from '../domain/run.js';
+import { TERMINAL_RUN_STATUSES, type JobRunRecord, type RunStatus } from '../domain/run.js';
 import type { SessionState } from '../domain/session.js';
 import { ConflictError, JobNotFoundError, StoreError } from '../errors.js';
 import type {
@@ -171,6 +171,8 @@ export class InMemoryJobStore implements JobStore {
 
   #runs = new Map<string, JobRunRecord>();
   #runIdsByFireKey = new Map<string, string>();
+  /** Ids of the runs not yet terminal, by status (few, unlike the history). */
+  #runIdsInFlight = new Map<RunStatus, Set<string>>();
   /** `scheduled` runs without `waitForSlot` and without a held lease, by `dueAt`. */
   #queue = new IndexedHeap();
   /** Jobs with a free slot and an unleased `waitForSlot` run, by that run's `dueAt`. */
@@ -415,8 +417,7 @@ export class InMemoryJobStore implements JobStore {
   async listRuns(filter: RunFilter = {}): Promise<JobRunRecord[]> {
     const statuses = filter.status === undefined ? null : Array.isArray(filter.status) ? filter.status : [filter.status];
     const since = filter.since?.getTime();
-    const candidates =
-      filter.jobId === undefined ? this.#runs.keys() : (this.#runtimes.get(filter.jobId)?.runs ?? new Set<string>()).values();
+    const candidates = this.#runCandidates(filter.jobId, statuses);
     const limit = filter.limit ?? DEFAULT_PAGE;
     // Keeps only the newest `limit` matches while scanning, so a page of a long history sorts little.
     const newest = new IndexedHeap();
@@ -434,6 +435,17 @@ export class InMemoryJobStore implements JobStore {
       page.push(copyRun(this.#runs.get(top.key) as JobRunRecord));
     }
     return page.reverse();
+  }
+
+  /**
+   * Ids of the runs a listing must look at: a job's runs, or the runs in flight when only
+   * non-terminal statuses are asked for (the scheduler asks for `awaiting_approval` every tick, and
+   * must not scan the whole history for it), or else every run.
+   */
+  #runCandidates(jobId: string | undefined, statuses: RunStatus[] | null): Iterable<string> {
+    if (jobId !== undefined) return this.#runtimes.get(jobId)?.runs ?? [];
+    if (statuses === null || statuses.some((status) => TERMINAL_RUN_STATUSES.includes(status))) return this.#runs.keys();
+    return statuses.flatMap((status) => [...(this.#runIdsInFlight.get(status) ?? [])]);
   }
 
   /** Claims finished runs with a pending delivery and no held lease, oldest `completedAt` first. */
@@ -584,6 +596,7 @@ export class InMemoryJobStore implements JobStore {
 
   #indexRun(run: JobRunRecord): void {
     const runtime = this.#runtime(run.jobId);
+    if (!isTerminal(run)) this.#inFlightSet(run.status).add(run.id);
     const lease = heldLease(run);
     switch (run.status) {
       case 'scheduled':
@@ -610,6 +623,7 @@ export class InMemoryJobStore implements JobStore {
 
   #unindexRun(run: JobRunRecord): void {
     const runtime = this.#runtime(run.jobId);
+    this.#runIdsInFlight.get(run.status)?.delete(run.id);
     if (run.status === 'scheduled') {
       if (run.waitForSlot) runtime.waiting -= 1;
       else runtime.active -= 1;
@@ -621,6 +635,15 @@ export class InMemoryJobStore implements JobStore {
       heap.delete(run.id);
     }
     this.#refreshFreeSlot(run.jobId);
+  }
+
+  #inFlightSet(status: RunStatus): Set<string> {
+    let ids = this.#runIdsInFlight.get(status);
+    if (ids === undefined) {
+      ids = new Set();
+      this.#runIdsInFlight.set(status, ids);
+    }
+    return ids;
   }
 
   /** Puts an unleased `scheduled` run where claims look for it. */
