@@ -49,6 +49,7 @@ import {
 import type { JobRow, RunRow, StoreDatabase } from './schema.js';
 import { mapSqliteError, type ConstraintErrors } from './sqlite-errors.js';
 import { SqliteRunner, type Param } from './sqlite-runner.js';
+import { WriteBatch } from './write-batch.js';
 
 /** Where the store keeps its file when no `path` is given, relative to the working directory. */
 export const DEFAULT_SQLITE_PATH = './.symbi/scheduler.db';
@@ -140,6 +141,12 @@ function hasNoLiveLease(eb: RunsExpression, now: number) {
  * processes, or several stores in one process, may share a file: SQLite's write lock serialises
  * them, and a claimer always sees the due times and leases its predecessor committed.
  *
+ * The writes a scheduler makes per run (`insertRun`, `updateRun`, `finishRun`, `saveSession`,
+ * `appendAudit`) are group-committed (see {@link WriteBatch}): those asked for in the same
+ * event-loop turn commit together at its end, each in a savepoint of its own, so each stays atomic
+ * and fails alone, and its promise settles once it is committed. Every other call first commits the
+ * writes queued before it, so it never sees older state than its caller already asked to write.
+ *
  * Where the contract leaves room it decides as the core's in-memory reference store does: claiming
  * a run clears `waitForSlot` (the run now holds a slot), `finishRun` refuses a run already
  * terminal, a run ended `interrupted` loses its owner and lease, and a plan that changes a job's
@@ -159,6 +166,7 @@ export class SqliteJobStore implements JobStore {
   #database: Database | null = null;
   #runner: SqliteRunner | null = null;
   #db: Db | null = null;
+  #batch: WriteBatch | null = null;
   #closed = false;
 
   /** Opens nothing yet: the file is opened and migrated by {@link init} (or the first call). */
@@ -181,14 +189,19 @@ export class SqliteJobStore implements JobStore {
     await this.#op(() => undefined);
   }
 
-  /** Closes the connection unless the database was handed in; later calls throw `StoreError`. */
+  /**
+   * Commits the queued writes, then closes the connection unless the database was handed in; later
+   * calls throw `StoreError`.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#batch?.flush();
     this.#closed = true;
     if (this.#database !== null && this.#options.database === undefined) this.#database.close();
     this.#database = null;
     this.#runner = null;
     this.#db = null;
+    this.#batch = null;
   }
 
   /** Inserts a job. Throws `ConflictError` if the id or name is taken. */
@@ -370,7 +383,7 @@ export class SqliteJobStore implements JobStore {
 
   /** Inserts a run. A taken id or `fireKey` throws `ConflictError`; an unknown job `JobNotFoundError`. */
   insertRun(run: JobRunRecord): Promise<JobRunRecord> {
-    return this.#op(
+    return this.#write(
       (runner, db) => {
         const row = runToRow(run);
         const inserted = runner.query('runs.insert', (p) => db.insertInto('runs').values(slotsOf(row, p)).returningAll()).get(row);
@@ -386,7 +399,7 @@ export class SqliteJobStore implements JobStore {
 
   /** Applies `patch` if `guard` holds, in one statement; null if the run is absent or the guard fails. */
   updateRun(runId: string, patch: RunPatch, guard: RunGuard = {}): Promise<JobRunRecord | null> {
-    return this.#op((runner, db) => {
+    return this.#write((runner, db) => {
       if (guard.statusIn !== undefined && guard.statusIn.length === 0) return null;
       const statuses = guard.statusIn ?? [];
       const row = this.#patchRun(runner, db, runId, patch, {
@@ -402,10 +415,13 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
-  /** Finishes a run and updates its job's counters and status in one transaction. */
+  /**
+   * Finishes a run, updates its job's counters and status and appends its audit events atomically
+   * (in its own savepoint of the batch's transaction).
+   */
   finishRun(request: FinishRunRequest): Promise<{ run: JobRunRecord; job: CronJobDefinition | null } | null> {
-    return this.#op((runner, db) =>
-      runner.immediate(() => {
+    return this.#write(
+      (runner, db) => {
         const row = this.#patchRun(runner, db, request.runId, request.patch, {
           shape: `finish:owner=${request.owner !== undefined}`,
           values: { guardOwner: request.owner },
@@ -420,7 +436,7 @@ export class SqliteJobStore implements JobStore {
         const job = this.#accountFinished(runner, db, run, request.outcome, request.plan, run.completedAt ?? new Date());
         for (const event of request.audit?.(run, job) ?? []) this.#insertAudit(runner, db, event);
         return { run, job };
-      }),
+      },
       AUDIT_ID_TAKEN,
     );
   }
@@ -550,7 +566,7 @@ export class SqliteJobStore implements JobStore {
 
   /** Stores (replaces) the session of a job; throws `JobNotFoundError` for an unknown job. */
   saveSession(jobId: string, state: SessionState): Promise<void> {
-    return this.#op(
+    return this.#write(
       (runner, db) => {
         const row = sessionToRow(jobId, state);
         runner
@@ -568,7 +584,7 @@ export class SqliteJobStore implements JobStore {
 
   /** Appends an audit event; a taken id throws `ConflictError`. */
   appendAudit(event: AuditEvent): Promise<void> {
-    return this.#op((runner, db) => this.#insertAudit(runner, db, event), AUDIT_ID_TAKEN);
+    return this.#write((runner, db) => this.#insertAudit(runner, db, event), AUDIT_ID_TAKEN);
   }
 
   #insertAudit(runner: SqliteRunner, db: Db, event: AuditEvent): void {
@@ -598,30 +614,52 @@ export class SqliteJobStore implements JobStore {
   }
 
   /**
-   * Runs `body` on the open, migrated connection and turns SQLite's errors into the core's.
-   * `async` so that a synchronous throw becomes a rejected promise, as callers of a port expect.
+   * Commits the queued writes, then runs `body` on the open, migrated connection and turns SQLite's
+   * errors into the core's. `async` so that a synchronous throw becomes a rejected promise, as
+   * callers of a port expect.
    */
   async #op<T>(body: (runner: SqliteRunner, db: Db) => T, constraints?: ConstraintErrors): Promise<T> {
     try {
-      const { runner, db } = this.#connect();
+      const { runner, db, batch } = this.#connect();
+      batch.flush();
       return body(runner, db);
     } catch (error) {
       throw mapSqliteError(error, constraints);
     }
   }
 
-  #connect(): { runner: SqliteRunner; db: Db } {
+  /**
+   * Queues `body` into the write batch: it runs, atomically, with the other writes of this turn in
+   * one transaction, and its promise settles once that committed (see {@link WriteBatch}).
+   */
+  #write<T>(body: (runner: SqliteRunner, db: Db) => T, constraints?: ConstraintErrors): Promise<T> {
+    let connection: { runner: SqliteRunner; db: Db; batch: WriteBatch };
+    try {
+      connection = this.#connect();
+    } catch (error) {
+      return Promise.reject(mapSqliteError(error, constraints));
+    }
+    const { runner, db, batch } = connection;
+    return batch.enqueue(
+      () => body(runner, db),
+      (error) => mapSqliteError(error, constraints),
+    );
+  }
+
+  #connect(): { runner: SqliteRunner; db: Db; batch: WriteBatch } {
     if (this.#closed) throw new StoreError('the sqlite job store is closed');
-    if (this.#runner !== null && this.#db !== null) return { runner: this.#runner, db: this.#db };
+    if (this.#runner !== null && this.#db !== null && this.#batch !== null) return { runner: this.#runner, db: this.#db, batch: this.#batch };
     const database = this.#database ?? this.#open();
     this.#database = database;
     const runner = new SqliteRunner(database);
     // The dialect gives kysely SQLite's SQL; queries run through the runner, never kysely's driver.
     const db = new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database }) });
     migrate(runner, db);
+    const batch = new WriteBatch(runner);
     this.#runner = runner;
     this.#db = db;
-    return { runner, db };
+    this.#batch = batch;
+    return { runner, db, batch };
   }
 
   #open(): Database {

@@ -103,4 +103,18 @@ export class SqliteRunner {
   immediate<T>(body: () => T): T {
     return this.#transaction.immediate(body) as T;
   }
+
+  /**
+   * Runs `body` in a `SAVEPOINT` of the open transaction: a throw undoes only `body`'s changes and
+   * leaves the transaction open (unless SQLite itself ended it, see {@link inTransaction}).
+   */
+  savepoint<T>(body: () => T): T {
+    if (!this.#db.inTransaction) throw new Error('a savepoint needs an open transaction');
+    return this.#transaction(body) as T;
+  }
+
+  /** Whether a transaction is open on the connection (SQLite ends one itself on some errors, e.g. a full disk). */
+  get inTransaction(): boolean {
+    return this.#db.inTransaction;
+  }
 }
