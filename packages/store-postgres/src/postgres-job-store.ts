@@ -37,7 +37,7 @@ import { Batcher } from './batcher.js';
 import { ChangeListener, encodeChange } from './change-listener.js';
 import { checkIdentifier, checkSchemaName, defaultNotifyChannel } from './identifiers.js';
 import { migrate } from './migrations.js';
-import { PostgresRunner, statement, type Transaction } from './postgres-runner.js';
+import { PIPELINE, PostgresRunner, SESSION_SETTINGS, statement } from './postgres-runner.js';
 import {
   auditToRow,
   jobToRow,
@@ -48,6 +48,8 @@ import {
   runPatchToRow,
   runToRow,
   sessionToRow,
+  writeDate,
+  writeRequiredDate,
   type Read,
 } from './row-mapping.js';
 import { finishRuns, patchInput, type FinishItem, type FinishResult } from './run-finishing.js';
@@ -130,13 +132,13 @@ export class PostgresJobStore implements JobStore {
     this.schema = checkSchemaName(options.schema ?? 'symbi');
     this.notifyChannel = checkIdentifier('notify_channel', options.notifyChannel ?? defaultNotifyChannel(this.schema));
     this.ownsPool = options.pool === undefined;
-    // JIT compilation costs tens of milliseconds and pays off only for long analytic queries; the
-    // planner's estimates for the claim queries can cross its threshold, so it is off for our
-    // connections (a connection string may still say otherwise).
+    // Pipelined connections with the session settings of the runner (a connection string may
+    // still say otherwise); see PIPELINE and SESSION_SETTINGS there for why.
     const pool =
       options.pool ??
       new pg.Pool({
-        options: '-c jit=off',
+        ...PIPELINE,
+        options: SESSION_SETTINGS.map(([name, value]) => `-c ${name}=${value}`).join(' '),
         max: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
         ...(options.connectionString === undefined ? {} : { connectionString: options.connectionString }),
       });
@@ -222,16 +224,25 @@ export class PostgresJobStore implements JobStore {
     return rows[0]?.at ?? null;
   }
 
+  /**
+   * Claims in two round trips when the pool pipelines: BEGIN with the locking of due jobs, then
+   * (after the plans) their application, the claim and COMMIT together.
+   */
   async claimDue(request: ClaimRequest): Promise<ClaimedRun[]> {
     const limit = count('limit', request.limit) ?? 0;
-    const leaseUntil = new Date(request.now.getTime() + request.leaseMs);
+    const { now, owner } = request;
+    const horizon = horizonOf(request);
+    const leaseUntil = new Date(now.getTime() + request.leaseMs);
     return this.runner.transaction('claim due runs', async (tx) => {
-      const locked = await tx.query(this.statements.lockJobs.bind({ now: request.now, limit }));
-      const due = locked.rows[0]?.due ?? [];
-      if (due.length > 0) await this.applyFirePlans(tx, due, request);
-      const slotJobs = locked.rows[0]?.slotJobs ?? [];
-      const claimed = await tx.query(this.statements.claimRuns.bind({ now: request.now, limit, owner: request.owner, leaseUntil, slotJobs }));
-      return toClaimedRuns(claimed.rows, (run) => run.dueAt);
+      const locked = (await tx.query(this.statements.lockJobs.bind({ now, horizon, limit }))).rows[0];
+      const fired = locked?.due == null ? null : planFires(locked.due, request);
+      const claim = { now, horizon, limit, owner, leaseUntil, slotJobs: locked?.slotJobs ?? [], planned: fired === null ? [] : [...fired.jobs.keys()] };
+      const [, claimed] = await Promise.all([
+        fired === null ? null : tx.query(this.statements.applyFirePlans.bind(fired.values)),
+        tx.query(this.statements.claimRuns.bind(claim)),
+        tx.commit(),
+      ]);
+      return toClaimedRuns(claimed.rows[0], (run) => run.dueAt, fired === null ? undefined : { ...fired, owner, leaseUntil });
     });
   }
 
@@ -322,7 +333,7 @@ export class PostgresJobStore implements JobStore {
     const leaseUntil = new Date(request.now.getTime() + request.leaseMs);
     const values = { now: request.now, limit: count('limit', request.limit) ?? 0, owner: request.owner, leaseUntil };
     const { rows } = await this.runner.query('claim pending deliveries', this.statements.claimDeliveries.bind(values));
-    return toClaimedRuns(rows, (run) => run.completedAt ?? run.scheduledFor);
+    return toClaimedRuns(rows[0], (run) => run.completedAt ?? run.scheduledFor);
   }
 
   /** A job's session; reads made while others are in flight share one statement. */
@@ -359,24 +370,6 @@ export class PostgresJobStore implements JobStore {
     return this.changes.subscribe(listener);
   }
 
-  private async applyFirePlans(tx: Transaction, dueRows: Read<JobRow & JobLoad>[], request: ClaimRequest): Promise<void> {
-    const advanced: Pick<JobRow, 'id' | 'next_run' | 'status' | 'version' | 'updated_at'>[] = [];
-    const runs: NewRunRow[] = [];
-    const cancelJobs: string[] = [];
-    // Every plan answers before anything is written, so a plan that throws changes nothing.
-    for (const row of dueRows) {
-      const job = rowToJob(row);
-      const plan = request.plan(job, { active: row.active, waiting: row.waiting });
-      checkPlannedRuns(job, plan.runs);
-      const next = withStatus({ ...job, nextRun: plan.nextRun }, plan.status, request.now);
-      advanced.push({ id: job.id, next_run: next.nextRun, status: next.status, version: next.version, updated_at: next.updatedAt });
-      for (const run of plan.runs) runs.push(runToRow(run));
-      if (plan.cancelActive === true) cancelJobs.push(job.id);
-    }
-    const values = { advanced: JSON.stringify(advanced), runs: JSON.stringify(runs), cancelJobs };
-    await tx.query(this.statements.applyFirePlans.bind(values));
-  }
-
   private async loadSessions(jobIds: string[]): Promise<(SessionState | null)[]> {
     const { rows } = await this.runner.query('load sessions', this.statements.loadSessions.bind({ jobIds }));
     const found = new Map(rows.map((row) => [row.job_id, rowToSession(row)]));
@@ -401,7 +394,7 @@ export class PostgresJobStore implements JobStore {
 
   private async updateRuns(requests: UpdateRequest[]): Promise<(JobRunRecord | null)[]> {
     const input = JSON.stringify(requests.map((request) => request.input));
-    const { rows } = await this.runner.query('update runs', this.statements.updateRuns.bind({ input }));
+    const { rows } = await this.runner.query('update runs', this.statements.updateRuns.bind({ ids: requests.map((request) => request.runId), input }));
     const updated = new Map(rows.map((row) => [row.id, rowToRun(row)]));
     return requests.map((request) => updated.get(request.runId) ?? null);
   }
@@ -421,13 +414,71 @@ function count(field: string, value: number | undefined): number | undefined {
 }
 
 /**
- * Claimed rows (a run's columns, and on the first run of each job that job as JSON) as claimed
- * runs, in the order they were chosen: by `orderedBy`, then id (`UPDATE … RETURNING` keeps none).
+ * Asks the plan of every due job (`dueJson`, the JSON array of their rows with their load): the
+ * values of the statement that applies them all, and what the claim that follows does not send
+ * back, parsed afresh so that nothing handed out aliases the plans' input or output: each planned
+ * job as it will be stored, and the planned runs as rows to be read back (see {@link toClaimedRuns}).
  */
-function toClaimedRuns(rows: (RunRow & { job: Read<JobRow> | null })[], orderedBy: (run: JobRunRecord) => Date): ClaimedRun[] {
-  const jobs = new Map<string, CronJobDefinition>();
-  for (const row of rows) {
-    if (row.job !== null) jobs.set(row.job_id, rowToJob(row.job));
+function planFires(dueJson: string, request: ClaimRequest): FiredJobs & { values: { jobIds: string[]; advanced: string; runs: string; cancelJobs: string[] } } {
+  const dueRows = JSON.parse(dueJson) as Read<JobRow & JobLoad>[];
+  const advanced: Pick<JobRow, 'id' | 'next_run' | 'status' | 'version' | 'updated_at'>[] = [];
+  const runs: NewRunRow[] = [];
+  const cancelJobs: string[] = [];
+  // Every plan answers before anything is written, so a plan that throws changes nothing.
+  for (const row of dueRows) {
+    const job = rowToJob(row);
+    const plan = request.plan(job, { active: row.active, waiting: row.waiting });
+    checkPlannedRuns(job, plan.runs);
+    const next = withStatus({ ...job, nextRun: plan.nextRun }, plan.status, request.now);
+    advanced.push({ id: job.id, next_run: writeDate('next_run', next.nextRun), status: next.status, version: next.version, updated_at: next.updatedAt });
+    for (const run of plan.runs) runs.push(runToRow(run));
+    if (plan.cancelActive === true) cancelJobs.push(job.id);
+  }
+  const advancedJson = JSON.stringify(advanced);
+  const runsJson = JSON.stringify(runs);
+  const stored = JSON.parse(dueJson) as Read<JobRow>[];
+  const changes = JSON.parse(advancedJson) as Read<JobRow>[];
+  const jobs = new Map(stored.map((row, i) => [row.id, rowToJob({ ...row, ...changes[i] })]));
+  let planned: Map<string, Read<RunRow>> | undefined;
+  // A run inserted twice in one statement keeps its first row; the others conflict.
+  const plannedRun = (id: string) => {
+    planned ??= new Map((JSON.parse(runsJson) as Read<RunRow>[]).reverse().map((row) => [row.id, row]));
+    return planned.get(id);
+  };
+  return { jobs, plannedRun, values: { jobIds: advanced.map((row) => row.id), advanced: advancedJson, runs: runsJson, cancelJobs } };
+}
+
+/** What a claim's fire plans wrote, as known before it is written (see {@link planFires}). */
+interface FiredJobs {
+  /** Each planned job as it is stored once the plans are applied, by id. */
+  jobs: Map<string, CronJobDefinition>;
+  /** A planned run, by id, as its row reads back once inserted. */
+  plannedRun(id: string): Read<RunRow> | undefined;
+}
+
+/** The row a claim statement answers (see `Statements.withTheirJobs`). */
+interface ClaimedRow {
+  fresh: string[] | null;
+  runs: string | null;
+  jobs: string | null;
+}
+
+/**
+ * The runs of a claim's answer (`row`) with their jobs, in the order they were chosen: by
+ * `orderedBy`, then id (`UPDATE … RETURNING` keeps none). Runs and jobs the claim's own fire plans
+ * wrote (`fired`) were not sent back; they are taken from there, with the claim's owner and lease.
+ */
+function toClaimedRuns(
+  row: ClaimedRow | undefined,
+  orderedBy: (run: JobRunRecord) => Date,
+  fired?: FiredJobs & { owner: string; leaseUntil: Date },
+): ClaimedRun[] {
+  const jobs = new Map<string, CronJobDefinition>(fired?.jobs);
+  for (const job of parseArray<Read<JobRow>>(row?.jobs)) jobs.set(job.id, rowToJob(job));
+  const runs = parseArray<Read<RunRow>>(row?.runs).map(rowToRun);
+  if (fired !== undefined) {
+    const claim = { owner: fired.owner, lease_expires_at: fired.leaseUntil.toISOString(), wait_for_slot: false };
+    for (const id of row?.fresh ?? []) runs.push(rowToRun({ ...fired.plannedRun(id), ...claim } as Read<RunRow>));
   }
   const handedOut = new Set<string>();
   // Each claimed run gets its own copy of its job, so no caller aliases another's.
@@ -439,9 +490,21 @@ function toClaimedRuns(rows: (RunRow & { job: Read<JobRow> | null })[], orderedB
     }
     return structuredClone(job);
   };
-  return rows
-    .map((row) => ({ run: rowToRun(row), job: jobOf(row.job_id) }))
-    .sort((a, b) => orderedBy(a.run).getTime() - orderedBy(b.run).getTime() || (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0));
+  return runs
+    .sort((a, b) => orderedBy(a).getTime() - orderedBy(b).getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map((run) => ({ run, job: jobOf(run.jobId) }));
+}
+
+/** The elements of a JSON array the database sent as text; none for null. */
+function parseArray<T>(json: string | null | undefined): T[] {
+  return json == null ? [] : (JSON.parse(json) as T[]);
+}
+
+/** The latest due time a claim takes: its `horizon`, never before its `now`. */
+function horizonOf(request: ClaimRequest): Date {
+  if (request.horizon === undefined) return request.now;
+  const horizon = writeRequiredDate('horizon', request.horizon);
+  return horizon.getTime() > request.now.getTime() ? horizon : request.now;
 }
 
 /**

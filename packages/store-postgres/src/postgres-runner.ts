@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Compilable, CompiledQuery } from 'kysely';
 import type { Pool, PoolClient, QueryResult } from 'pg';
+import { StoreError } from '@symbi/core';
 import { isReplayable, mapPgError } from './pg-errors.js';
 
 /** Stands, in a statement built once, for the value of the named slot given at each run. */
@@ -88,13 +89,47 @@ function resultOf<Row>(result: QueryResult): Result<Row> {
   return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
 }
 
-/** The statements of one open transaction; errors come out already mapped to the core's taxonomy. */
+/**
+ * The statements of one open transaction; errors come out already mapped to the core's taxonomy.
+ * Each statement is sent at once, behind those sent before it: on a pipelining connection (see
+ * {@link PIPELINE}) statements sent without waiting for each other's results share one round trip,
+ * and so does the opening BEGIN with the first statement. Send several together with
+ * `Promise.all`, so that every result is awaited whichever fails.
+ */
 export interface Transaction {
   /** Runs one statement. */
   query<Row>(statement: Statement<Row>): Promise<Result<Row>>;
   /** Runs parameterless statements (DDL) as one script: one round trip, unprepared. */
   script(statements: readonly Compilable<unknown>[]): Promise<void>;
+  /**
+   * Commits now, behind the statements sent so far (with them, in one round trip, when pipelined);
+   * otherwise the runner commits once the work returns. Nothing may be sent after it. Rejects if
+   * the transaction did not commit.
+   */
+  commit(): Promise<void>;
 }
+
+/**
+ * Pool option that makes node-postgres (8.23 and later; older versions ignore it) pipeline each
+ * connection: statements are written without waiting for the answer to the one before, which still
+ * come back in order. A statement that fails aborts the transaction, so those sent behind it fail
+ * too and its COMMIT rolls back.
+ */
+export const PIPELINE = { pipeline: true } as const;
+
+/**
+ * Settings the store's own pool gives every connection, and every transaction sets locally (so
+ * they hold on a pool the caller passed too). JIT compilation costs tens of milliseconds and pays
+ * off only for long analytic queries, and the planner's estimates for the claim queries can cross
+ * its threshold. Generic plans: each statement is planned once per connection instead of on every
+ * run, and its plan does not follow table statistics, which lag far behind a queue that fills and
+ * drains within seconds (a custom plan built on them sorts every due row to take the first few);
+ * the statements are written so that their generic plan walks the right index whatever the sizes.
+ */
+export const SESSION_SETTINGS: readonly (readonly [string, string])[] = [
+  ['jit', 'off'],
+  ['plan_cache_mode', 'force_generic_plan'],
+];
 
 /** How often a transaction that lost a deadlock or serialization race is replayed before giving up. */
 const MAX_ATTEMPTS = 4;
@@ -132,42 +167,53 @@ export class PostgresRunner {
   async transaction<T>(what: string, work: (tx: Transaction) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.#connect(what);
+      const send = sender(client);
       let broken: Error | undefined;
+      let closing = false;
+      let committed = false;
+      // Not awaited: the first statement follows it in the same round trip when pipelined, and a
+      // failure of it surfaces through every statement sent behind it.
+      const begun = send(BEGIN);
+      const run = async (text: string | Statement<unknown>): Promise<QueryResult> => {
+        if (closing) throw new TypeError(`${what}: a statement was sent after the commit`);
+        const sent = send(text);
+        try {
+          await begun;
+          return await sent;
+        } catch (error) {
+          throw mapPgError(error, what);
+        }
+      };
       const tx: Transaction = {
-        query: async <Row>(statement: Statement<Row>) => {
-          try {
-            return resultOf(await client.query(statement));
-          } catch (error) {
-            throw mapPgError(error, what);
-          }
+        query: async <Row>(statement: Statement<Row>) => resultOf<Row>(await run(statement)),
+        script: async (statements) => void (await run(statements.map(scriptText).join(';\n'))),
+        commit: async () => {
+          const sent = run('COMMIT');
+          closing = true;
+          const result = await sent;
+          committed = true;
+          // In a transaction that a failed statement aborted, COMMIT answers ROLLBACK.
+          if (result.command !== 'COMMIT') throw new StoreError(`${what} failed: the transaction was rolled back`);
         },
-        script: (statements) => this.#simple(client, statements.map(scriptText).join(';\n'), what),
       };
       try {
-        // Sent as one message with BEGIN, so it costs no round trip; see the pool's JIT setting.
-        await this.#simple(client, 'BEGIN; SET LOCAL jit = off', what);
         const result = await work(tx);
-        await this.#simple(client, 'COMMIT', what);
+        if (!closing) await tx.commit();
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch((rollbackError: Error) => {
-          // A connection that cannot roll back is unusable; the pool must drop it.
-          broken = rollbackError;
-        });
+        if (!committed) {
+          // Behind every statement sent, so none of them can run after it, outside the transaction.
+          closing = true;
+          await send('ROLLBACK').catch((rollbackError: Error) => {
+            // A connection that cannot roll back is unusable; the pool must drop it.
+            broken = rollbackError;
+          });
+        }
         if (attempt < MAX_ATTEMPTS && isReplayable(error)) continue;
         throw error;
       } finally {
         client.release(broken);
       }
-    }
-  }
-
-  /** Simple-protocol query: one round trip, several statements allowed, no parameters. */
-  async #simple(client: PoolClient, text: string, what: string): Promise<void> {
-    try {
-      await client.query(text);
-    } catch (error) {
-      throw mapPgError(error, what);
     }
   }
 
@@ -179,6 +225,25 @@ export class PostgresRunner {
     }
   }
 }
+
+/**
+ * Sends statements on `client` in call order: at once when it pipelines, otherwise each after the
+ * answer to the one before (node-postgres no longer queues them itself). Every promise it returns
+ * is marked handled, so one left unawaited after an earlier failure cannot crash the process; its
+ * awaiter still sees the rejection.
+ */
+function sender(client: PoolClient): (text: string | Statement<unknown>) => Promise<QueryResult> {
+  const pipelined = (client as { pipeline?: unknown }).pipeline === true;
+  let previous: Promise<unknown> = Promise.resolve();
+  return (text) => {
+    const sent = pipelined ? client.query(text) : previous.then(() => client.query(text));
+    previous = sent.catch(() => undefined);
+    return sent;
+  };
+}
+
+/** Opens a transaction with the {@link SESSION_SETTINGS}. */
+const BEGIN = ['BEGIN', ...SESSION_SETTINGS.map(([name, value]) => `SET LOCAL ${name} = ${value}`)].join('; ');
 
 /** The text of a statement that takes no parameters, for a script. */
 function scriptText(statement: Compilable<unknown>): string {

@@ -30,11 +30,12 @@ export function patchInput(runId: string, owner: string | null, patch: Partial<N
  * Finishes runs inside the caller's transaction in two statements whatever their number: the first
  * ends every unfinished run and locks their jobs, then each item's outcome is counted and its plan
  * asked in order (so two runs of one job see each other's counts, as if finished one by one), and
- * the second stores the jobs as the plans left them, with the retries and every item's audit events.
+ * the second stores the jobs as the plans left them, with the retries and every item's audit events,
+ * and is sent with the COMMIT (one round trip when pipelined): nothing may follow it in `tx`.
  */
 export async function finishRuns(tx: Transaction, statements: Statements, items: FinishItem[]): Promise<FinishResult[]> {
   const input = items.map((item) => patchInput(item.runId, item.owner, item.patch));
-  const { rows } = await tx.query(statements.finishRuns.bind({ input: JSON.stringify(input) }));
+  const { rows } = await tx.query(statements.finishRuns.bind({ ids: items.map((item) => item.runId), input: JSON.stringify(input) }));
   const runs = new Map((rows[0]?.runs ?? []).map((row) => [row.id, rowToRun(row)]));
   const jobs = new Map((rows[0]?.jobs ?? []).map((row) => [row.id, rowToJob(row)]));
   if (runs.size === 0) return items.map(() => null);
@@ -72,6 +73,7 @@ export async function finishRuns(tx: Transaction, statements: Statements, items:
     version: job.version,
     updated_at: job.updatedAt,
   }));
-  await tx.query(statements.writeFinishedJobs.bind({ jobs: JSON.stringify(jobRows), retries: JSON.stringify(retries.map(runToRow)), audits: JSON.stringify(audits) }));
+  const written = { jobIds: jobRows.map((row) => row.id), jobs: JSON.stringify(jobRows), retries: JSON.stringify(retries.map(runToRow)), audits: JSON.stringify(audits) };
+  await Promise.all([tx.query(statements.writeFinishedJobs.bind(written)), tx.commit()]);
   return results;
 }

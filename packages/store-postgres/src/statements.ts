@@ -55,6 +55,21 @@ const patchScope = expressionBuilder<Database & { r: RunsTable; i: PatchInput & 
 /** A text array parameter, for `= ANY(…)`. */
 const textArray = (values: string[]): RawBuilder<readonly string[]> => sql`${values}::text[]`;
 
+/** An empty text array. */
+const NONE: RawBuilder<readonly string[]> = sql`'{}'::text[]`;
+
+/** The whole row of run `r`, as column `run` (of a claim's `RETURNING`). */
+const WHOLE_RUN = sql<RunRow>`r`.as('run');
+
+/** Whether run `r`'s row version was written by this transaction: a run a claim's plans just inserted. */
+const insertedHere = sql<boolean>`r.xmin = pg_current_xact_id()::xid`.as('fresh');
+
+/** A row of a claim's `claimed` CTE: the run as now stored, and whether it is one the claim inserted. */
+interface ClaimedRun {
+  run: RunRow;
+  fresh: boolean;
+}
+
 /**
  * Assignments giving each of `columns` the value of the same column of row `p` (the FROM item of an
  * update). Typed `never` so that kysely accepts them for any column.
@@ -82,6 +97,10 @@ type Db = Kysely<Database>;
  * whole rows travel as one JSON parameter read by `json_populate_record(set)`, so a batch of any
  * size is one statement. What the query builder cannot say (row types, `jsonb` key tests, composite
  * fields, `WITH ORDINALITY`) is written with kysely's `sql` tag.
+ *
+ * Batched updates also take the ids of their rows as an array, matched with `= ANY(…)`: the
+ * planner then finds the rows by primary key whatever it guesses of the JSON's size, rather than
+ * hash-joining it with a scan of the whole table, which grows with the run history.
  */
 export class Statements {
   readonly insertJob;
@@ -223,37 +242,21 @@ export class Statements {
       ),
     );
 
-    // Claim, step 1: lock the due jobs with their load, and the jobs whose waiting runs are due,
-    // skipping jobs another claimer holds. A waiting run is only claimed under its job's lock, and
-    // by a later statement, whose fresh snapshot sees every claim committed before the lock was
-    // ours: two claimers can never both fill a job's last free slot.
+    // Claim, step 1: lock the due jobs, and the jobs whose waiting runs are due, skipping jobs
+    // another claimer holds; then count the load of the locked due jobs only. A waiting run is only
+    // claimed under its job's lock, and by a later statement, whose fresh snapshot sees every claim
+    // committed before the lock was ours: two claimers can never both fill a job's last free slot.
     // NO KEY UPDATE rather than UPDATE, so inserts of runs (whose foreign key takes KEY SHARE on
-    // the job) neither block nor get skipped by these locks.
-    this.lockJobs = prepare((s: { now: Date; limit: number }) =>
+    // the job) neither block nor get skipped by these locks. Due jobs come back as JSON text, which
+    // the store parses itself (see `PostgresJobStore.claimDue`).
+    this.lockJobs = prepare((s: { now: Date; horizon: Date; limit: number }) =>
       db
         .with('due', (qc) =>
           qc
             .selectFrom('jobs as j')
-            .crossJoinLateral((eb) =>
-              eb
-                .selectFrom('runs as a')
-                .select((e) => [
-                  e.cast<number>(e.fn.countAll().filterWhere(occupiesSlot), 'integer').as('active'),
-                  e
-                    .cast<number>(
-                      e.fn.countAll().filterWhere((f) => f.and([f('a.status', '=', SCHEDULED), f.ref('a.wait_for_slot')])),
-                      'integer',
-                    )
-                    .as('waiting'),
-                ])
-                .whereRef('a.job_id', '=', 'j.id')
-                .where('a.status', 'in', [SCHEDULED, RUNNING])
-                .as('l'),
-            )
             .selectAll('j')
-            .select(['l.active', 'l.waiting'])
             .where('j.status', '=', ACTIVE)
-            .where('j.next_run', '<=', s.now)
+            .where('j.next_run', '<=', s.horizon)
             .orderBy('j.next_run')
             .limit(s.limit)
             .forNoKeyUpdate('j')
@@ -269,7 +272,7 @@ export class Statements {
                 .select('r.job_id')
                 .where('r.status', '=', SCHEDULED)
                 .where((eb) => eb.ref('r.wait_for_slot'))
-                .where('r.due_at', '<=', s.now)
+                .where('r.due_at', '<=', s.horizon)
                 .where(noLiveLease(s.now)),
             )
             .orderBy('j.id')
@@ -277,20 +280,43 @@ export class Statements {
             .forNoKeyUpdate()
             .skipLocked(),
         )
+        .with('loaded', (qc) =>
+          qc
+            .selectFrom('due as d')
+            .crossJoinLateral((eb) =>
+              eb
+                .selectFrom('runs as a')
+                .select((e) => [
+                  e.cast<number>(e.fn.countAll().filterWhere(occupiesSlot), 'integer').as('active'),
+                  e
+                    .cast<number>(
+                      e.fn.countAll().filterWhere((f) => f.and([f('a.status', '=', SCHEDULED), f.ref('a.wait_for_slot')])),
+                      'integer',
+                    )
+                    .as('waiting'),
+                ])
+                .whereRef('a.job_id', '=', 'd.id')
+                .where('a.status', 'in', [SCHEDULED, RUNNING])
+                .as('l'),
+            )
+            .selectAll('d')
+            .select(['l.active', 'l.waiting']),
+        )
         .selectNoFrom((eb) => [
-          eb.selectFrom('due').select((e) => e.fn.jsonAgg('due').as('jobs')).as('due'),
+          eb.selectFrom('loaded').select(sql<string | null>`json_agg(loaded)::text`.as('jobs')).as('due'),
           eb.selectFrom('slots').select((e) => e.fn.agg<string[]>('array_agg', ['slots.id']).as('ids')).as('slotJobs'),
         ]),
     );
     // Claim, step 2: apply every plan of the batch at once.
-    this.applyFirePlans = prepare((s: { advanced: string; runs: string; cancelJobs: string[] }) =>
+    this.applyFirePlans = prepare((s: { jobIds: string[]; advanced: string; runs: string; cancelJobs: string[] }) =>
       db
         .with('advanced', (qc) =>
           qc
             .updateTable('jobs as j')
             .from(rowsOf('jobs', s.advanced, 'p'))
             .set(copiedFromP(['next_run', 'status', 'version', 'updated_at'] as const))
-            .whereRef('j.id', '=', 'p.id'),
+            .whereRef('j.id', '=', 'p.id')
+            .where('j.id', '=', (eb) => eb.fn.any(textArray(s.jobIds))),
         )
         .with('inserted', () => insertRunsFrom(s.runs).onConflict((oc) => oc.doNothing()))
         .with('cancelled', (qc) =>
@@ -304,99 +330,103 @@ export class Statements {
     );
     // Claim, step 3: own queued runs, lowest dueAt first. Runs waiting for a slot come from their
     // own small index, only of the jobs locked in step 1 (`slotJobs`), and only while their job has
-    // a free slot, counting the waiting runs taken in this same batch; taking one clears its flag,
-    // so it holds its slot from then on.
-    this.claimRuns = prepare((s: { now: Date; limit: number; owner: string; leaseUntil: Date; slotJobs: string[] }) =>
-      this.withTheirJobs(
-        db
-          .with('plain', (qc) =>
-            qc
-              .selectFrom('runs as r')
-              .select((eb) => ['r.id', 'r.job_id', 'r.due_at', sql.lit(false).as('wait_for_slot'), eb.cast<number | null>(sql.lit(0), 'bigint').as('active')])
-              .where('r.status', '=', SCHEDULED)
-              .where((eb) => eb.not(eb.ref('r.wait_for_slot')))
-              .where('r.due_at', '<=', s.now)
-              .where(noLiveLease(s.now))
-              .orderBy('r.due_at')
-              .orderBy('r.id')
-              .limit(s.limit)
-              .forNoKeyUpdate('r')
-              .skipLocked(),
-          )
-          .with('waiting', (qc) =>
-            qc
-              .selectFrom('runs as r')
-              .select(['r.id', 'r.job_id', 'r.due_at', sql.lit(true).as('wait_for_slot'), activeRunsOf.as('active')])
-              .where('r.job_id', '=', (eb) => eb.fn.any(textArray(s.slotJobs)))
-              .where('r.status', '=', SCHEDULED)
-              .where((eb) => eb.ref('r.wait_for_slot'))
-              .where('r.due_at', '<=', s.now)
-              .where(noLiveLease(s.now))
-              .where(hasFreeSlot)
-              .orderBy('r.due_at')
-              .orderBy('r.id')
-              .limit(s.limit)
-              .forNoKeyUpdate('r')
-              .skipLocked(),
-          )
-          .with('candidates', (qc) =>
-            qc
-              .selectFrom('plain')
-              .selectAll()
-              .unionAll(qc.selectFrom('waiting').selectAll())
-              .orderBy('due_at')
-              .orderBy('id')
-              .limit(s.limit),
-          )
-          .with('admitted', (qc) =>
-            qc
-              .selectFrom((eb) =>
-                eb
-                  .selectFrom('candidates as c')
-                  .innerJoin('jobs as j', 'j.id', 'c.job_id')
-                  .select((e) => [
-                    'c.id',
-                    'c.wait_for_slot',
-                    'c.active',
-                    'j.max_concurrent',
-                    e.fn
-                      .agg<number>('row_number')
-                      .over((ob) => ob.partitionBy(['c.job_id', 'c.wait_for_slot']).orderBy('c.due_at').orderBy('c.id'))
-                      .as('nth'),
-                  ])
-                  .as('ranked'),
-              )
-              .select('ranked.id')
-              .where((eb) =>
-                eb.or([eb.not(eb.ref('ranked.wait_for_slot')), eb(eb('ranked.active', '+', eb.ref('ranked.nth')), '<=', eb.ref('ranked.max_concurrent'))]),
-              ),
-          )
-          .with('claimed', (qc) =>
-            qc
-              .updateTable('runs as r')
-              .from('admitted')
-              .set({ owner: s.owner, lease_expires_at: s.leaseUntil, wait_for_slot: sql.lit(false) })
-              .whereRef('r.id', '=', 'admitted.id')
-              .returningAll('r'),
-          ),
-      ),
+    // a free slot, counting the waiting runs admitted before them; taking one clears its flag, so it
+    // holds its slot from then on. What the caller knows already is not sent back: of the runs step
+    // 2 inserted (`fresh`: their row version is this transaction's) only the ids, and no job it
+    // just planned (`planned`).
+    this.claimRuns = prepare(
+      (s: { now: Date; horizon: Date; limit: number; owner: string; leaseUntil: Date; slotJobs: string[]; planned: string[] }) =>
+        this.withTheirJobs(
+          db
+            .with('plain', (qc) =>
+              qc
+                .selectFrom('runs as r')
+                .select(['r.id', 'r.due_at', insertedHere])
+                .where('r.status', '=', SCHEDULED)
+                .where((eb) => eb.not(eb.ref('r.wait_for_slot')))
+                .where('r.due_at', '<=', s.horizon)
+                .where(noLiveLease(s.now))
+                .orderBy('r.due_at')
+                .orderBy('r.id')
+                .limit(s.limit)
+                .forNoKeyUpdate('r')
+                .skipLocked(),
+            )
+            .with('waiting', (qc) =>
+              qc
+                .selectFrom('runs as r')
+                .select(['r.id', 'r.job_id', 'r.due_at', insertedHere, activeRunsOf.as('active')])
+                .where('r.job_id', '=', (eb) => eb.fn.any(textArray(s.slotJobs)))
+                .where('r.status', '=', SCHEDULED)
+                .where((eb) => eb.ref('r.wait_for_slot'))
+                .where('r.due_at', '<=', s.horizon)
+                .where(noLiveLease(s.now))
+                .where(hasFreeSlot)
+                .orderBy('r.due_at')
+                .orderBy('r.id')
+                .limit(s.limit)
+                .forNoKeyUpdate('r')
+                .skipLocked(),
+            )
+            .with('admitted', (qc) =>
+              qc
+                .selectFrom((eb) =>
+                  eb
+                    .selectFrom('waiting as w')
+                    .innerJoin('jobs as j', 'j.id', 'w.job_id')
+                    .select((e) => [
+                      'w.id',
+                      'w.due_at',
+                      'w.fresh',
+                      'w.active',
+                      'j.max_concurrent',
+                      e.fn
+                        .agg<number>('row_number')
+                        .over((ob) => ob.partitionBy('w.job_id').orderBy('w.due_at').orderBy('w.id'))
+                        .as('nth'),
+                    ])
+                    .as('ranked'),
+                )
+                .select(['ranked.id', 'ranked.due_at', 'ranked.fresh'])
+                .where((eb) => eb(eb('ranked.active', '+', eb.ref('ranked.nth')), '<=', eb.ref('ranked.max_concurrent'))),
+            )
+            .with('candidates', (qc) =>
+              qc
+                .selectFrom('plain')
+                .select(['plain.id', 'plain.due_at', 'plain.fresh'])
+                .unionAll(qc.selectFrom('admitted').select(['admitted.id', 'admitted.due_at', 'admitted.fresh']))
+                .orderBy('due_at')
+                .orderBy('id')
+                .limit(s.limit),
+            )
+            .with('claimed', (qc) =>
+              qc
+                .updateTable('runs as r')
+                .from('candidates')
+                .set({ owner: s.owner, lease_expires_at: s.leaseUntil, wait_for_slot: sql.lit(false) })
+                .whereRef('r.id', '=', 'candidates.id')
+                .returning([WHOLE_RUN, 'candidates.fresh']),
+            ),
+          textArray(s.planned),
+        ),
     );
     this.insertRuns = prepare((s: { runs: string }) => insertRunsFrom(s.runs).returningAll());
     this.runById = prepare((s: { id: string }) => db.selectFrom('runs').selectAll().where('id', '=', s.id));
-    this.updateRuns = prepare((s: { input: string }) =>
+    this.updateRuns = prepare((s: { ids: string[]; input: string }) =>
       db
         .with('i', () => patchInputs(s.input))
         .updateTable('runs as r')
         .from('i')
         .set(patchAssignments)
         .whereRef('r.id', '=', 'i.id')
+        .where('r.id', '=', (eb) => eb.fn.any(textArray(s.ids)))
         .where((eb) => eb.or([eb('i.owner', 'is', null), eb('r.owner', '=', eb.ref('i.owner'))]))
         .where((eb) => eb.or([eb('i.status_in', 'is', null), eb('r.status', '=', eb.fn.any('i.status_in'))]))
         .returningAll('r'),
     );
     // Finish, step 1: end the unfinished runs of the batch and lock their jobs, in id order so
     // that batches sharing jobs queue up instead of deadlocking.
-    this.finishRuns = prepare((s: { input: string }) =>
+    this.finishRuns = prepare((s: { ids: string[]; input: string }) =>
       db
         .with('i', () => patchInputs(s.input))
         .with('finished', (qc) =>
@@ -405,6 +435,7 @@ export class Statements {
             .from('i')
             .set(patchAssignments)
             .whereRef('r.id', '=', 'i.id')
+            .where('r.id', '=', (eb) => eb.fn.any(textArray(s.ids)))
             .where((eb) => eb.or([eb('i.owner', 'is', null), eb('r.owner', '=', eb.ref('i.owner'))]))
             .where('r.status', 'not in', TERMINAL)
             .returningAll('r'),
@@ -424,14 +455,15 @@ export class Statements {
     );
     // Finish, step 2: store the jobs' counters and statuses as the plans left them, the retries and
     // the audit events of the finishes (PostgreSQL runs a data-modifying WITH even when unreferenced).
-    this.writeFinishedJobs = prepare((s: { jobs: string; retries: string; audits: string }) =>
+    this.writeFinishedJobs = prepare((s: { jobIds: string[]; jobs: string; retries: string; audits: string }) =>
       db
         .with('retried', () => insertRunsFrom(s.retries).onConflict((oc) => oc.doNothing()))
         .with('audited', () => insertAuditsFrom(s.audits))
         .updateTable('jobs as j')
         .from(rowsOf('jobs', s.jobs, 'p'))
         .set(copiedFromP(FINISH_JOB_COLUMNS))
-        .whereRef('j.id', '=', 'p.id'),
+        .whereRef('j.id', '=', 'p.id')
+        .where('j.id', '=', (eb) => eb.fn.any(textArray(s.jobIds))),
     );
     this.renewLeases = prepare((s: { owner: string; ids: string[]; until: Date }) =>
       db
@@ -476,8 +508,9 @@ export class Statements {
               .from('candidates')
               .set({ owner: s.owner, lease_expires_at: s.leaseUntil })
               .whereRef('r.id', '=', 'candidates.id')
-              .returningAll('r'),
+              .returning([WHOLE_RUN, sql.lit(false).as('fresh')]),
           ),
+        NONE,
       ),
     );
     this.loadSessions = prepare((s: { jobIds: string[] }) =>
@@ -538,19 +571,36 @@ export class Statements {
   }
 
   /**
-   * Selects the runs of CTE `claimed` with a `job` column holding each run's job as JSON on the
-   * first run of that job only (the others share it), so a batch renders every job once.
+   * One row describing the runs of CTE `claimed` (each a whole `run` row, and whether it is
+   * `fresh`, i.e. inserted by this transaction, so known to the caller): `fresh`, the ids of the
+   * fresh ones; `runs`, the others as a JSON array; `jobs`, the jobs of all as a JSON array, each
+   * once, except the jobs in `known`. JSON arrives as text, parsed by the caller in one go.
    */
-  private withTheirJobs<DB extends Database & { claimed: RunRow }>(qc: QueryCreator<DB>) {
+  private withTheirJobs<DB extends Database & { claimed: ClaimedRun }>(qc: QueryCreator<DB>, known: RawBuilder<readonly string[]>) {
     // QueryCreator is invariant in its tables; what follows reads only `claimed` and `jobs`.
-    return (qc as unknown as QueryCreator<Database & { claimed: RunRow }>)
-      .selectFrom('claimed as c')
-      .innerJoin('jobs as j', 'j.id', 'c.job_id')
-      .innerJoin(
-        (eb) => eb.selectFrom('claimed').distinctOn('claimed.job_id').select(['claimed.job_id', 'claimed.id']).orderBy('claimed.job_id').orderBy('claimed.id').as('f'),
-        (join) => join.onRef('f.job_id', '=', 'c.job_id'),
+    return (qc as unknown as QueryCreator<Database & { claimed: ClaimedRun }>)
+      .with('tagged', (c) =>
+        c
+          .selectFrom('claimed as c')
+          .select((eb) => [
+            sql<string[] | null>`array_agg((${eb.ref('c.run')}).id) FILTER (WHERE ${eb.ref('c.fresh')})`.as('fresh'),
+            sql<string | null>`(json_agg(${eb.ref('c.run')}) FILTER (WHERE NOT ${eb.ref('c.fresh')}))::text`.as('runs'),
+          ]),
       )
-      .selectAll('c')
-      .select((eb) => eb.case().when('c.id', '=', eb.ref('f.id')).then(eb.fn.toJson('j')).end().as('job'));
+      .selectFrom('tagged')
+      .select((eb) => [
+        'tagged.fresh',
+        'tagged.runs',
+        eb
+          .selectFrom('jobs as j')
+          .select(sql<string | null>`json_agg(j)::text`.as('jobs'))
+          .where('j.id', 'in', (e) =>
+            e
+              .selectFrom('claimed as c')
+              .select((x) => sql<string>`(${x.ref('c.run')}).job_id`.as('job_id'))
+              .except(e.selectFrom(sql<{ job_id: string }>`unnest(${known})`.as<'k'>(sql`k(job_id)`)).select('k.job_id')),
+          )
+          .as('jobs'),
+      ]);
   }
 }
