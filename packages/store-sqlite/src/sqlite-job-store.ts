@@ -675,6 +675,11 @@ export class SqliteJobStore implements JobStore {
       database.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
       // Deleting a job cascades to its runs and session only while foreign keys are enforced.
       database.pragma('foreign_keys = ON');
+      // Each group-committed write runs in a savepoint, and SQLite keeps the pages a savepoint or a
+      // statement may have to restore in a sub-journal: a temporary file past 64 KiB, so several
+      // `pwrite`s per write. In memory they cost a copy each; the store's own temporary tables and
+      // sorts are small.
+      database.pragma('temp_store = MEMORY');
     } catch (error) {
       if (database !== this.#options.database) database.close();
       throw error;

@@ -45,7 +45,7 @@ describe('SqliteJobStore: opening a database', () => {
     expect(store.path).toBe(':memory:');
   });
 
-  it('sets WAL, NORMAL sync, foreign keys and a busy timeout', async () => {
+  it('sets WAL, NORMAL sync, foreign keys, a busy timeout and in-memory temporary files', async () => {
     const path = tempDbPath();
     const database = new Database(path);
     onCleanup(() => database.close());
@@ -54,6 +54,8 @@ describe('SqliteJobStore: opening a database', () => {
     expect(database.pragma('synchronous', { simple: true })).toBe(1);
     expect(database.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(database.pragma('busy_timeout', { simple: true })).toBe(5000);
+    // 2 = MEMORY: savepoint and statement sub-journals stay out of temporary files.
+    expect(database.pragma('temp_store', { simple: true })).toBe(2);
   });
 
   it('leaves a handed-in database open on close, and closes its own', async () => {
