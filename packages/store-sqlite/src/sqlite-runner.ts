@@ -20,25 +20,47 @@ const param: Param = <T>(name: string) => new Slot(name) as unknown as T;
 /** Values of a prepared query's slots, by name (any object: a row's columns name its slots); dates as epoch ms, booleans as 0/1. */
 export type SlotValues = object;
 
+/** Builds a row object from the values of one result row, in column order. */
+type RowFactory = (values: unknown[]) => unknown;
+
+/**
+ * A function that turns a result row's values into an object keyed by `columns`, as one object
+ * literal. better-sqlite3 builds row objects key by key through the V8 API, which costs more than
+ * the query itself for a wide row; a literal of fixed shape is built in one step, and every object
+ * it makes shares one hidden class, so the codec reading them stays monomorphic. The column names
+ * come from SQLite and enter the source only as JSON string literals.
+ */
+function rowFactory(columns: readonly string[]): RowFactory {
+  const fields = columns.map((column, i) => `${JSON.stringify(column)}: values[${i}]`);
+  return new Function('values', `return { ${fields.join(', ')} };`) as RowFactory;
+}
+
 /** A query compiled by kysely once and prepared by SQLite once, run with fresh slot values. */
 export class PreparedQuery<R> {
   readonly #statement: Statement<unknown[], unknown>;
   /** Each compiled parameter: a slot name to fill, or a constant kysely inlined as a parameter. */
   readonly #parameters: readonly (Slot | { value: unknown })[];
+  /** For a statement that returns rows: makes each row's object from its values. */
+  readonly #row: RowFactory | null;
 
   constructor(statement: Statement<unknown[], unknown>, parameters: readonly unknown[]) {
     this.#statement = statement;
     this.#parameters = parameters.map((p) => (p instanceof Slot ? p : { value: p }));
+    // Rows come back as arrays of values; #row makes the objects (see rowFactory).
+    this.#row = statement.reader ? rowFactory(statement.raw(true).columns().map((column) => column.name)) : null;
   }
 
   /** Every row. */
   all(values: SlotValues = {}): R[] {
-    return this.#statement.all(...this.#bind(values)) as R[];
+    const rows = this.#statement.all(...this.#bind(values)) as unknown[][];
+    const row = this.#row;
+    return (row === null ? rows : rows.map((r) => row(r))) as R[];
   }
 
   /** The first row, if any. */
   get(values: SlotValues = {}): R | undefined {
-    return this.#statement.get(...this.#bind(values)) as R | undefined;
+    const row = this.#statement.get(...this.#bind(values)) as unknown[] | undefined;
+    return (row === undefined || this.#row === null ? row : this.#row(row)) as R | undefined;
   }
 
   /** Runs a statement that returns no rows; answers how many rows it changed. */
