@@ -133,6 +133,44 @@ function hasNoLiveLease(eb: RunsExpression, now: number) {
 }
 
 /**
+ * The jobs of the runs one claim hands out, each read at most once. Every claimed run gets a job
+ * object of its own: the first run of a job the object read (or left by its fire) itself, which
+ * nothing else holds, and any further run of that job a copy.
+ */
+class ClaimedJobs {
+  readonly #read: (id: string) => CronJobDefinition | null;
+  readonly #jobs = new Map<string, CronJobDefinition | null>();
+  readonly #handedOut = new Set<CronJobDefinition>();
+
+  /** `read` loads a job not seen yet in this claim (null when it is gone). */
+  constructor(read: (id: string) => CronJobDefinition | null) {
+    this.#read = read;
+  }
+
+  /** Records a job as it stands now (e.g. after its fire). */
+  set(id: string, job: CronJobDefinition): void {
+    this.#jobs.set(id, job);
+  }
+
+  /** The job with this id, read on first use; null when it is gone. */
+  get(id: string): CronJobDefinition | null {
+    let job = this.#jobs.get(id);
+    if (job === undefined) {
+      job = this.#read(id);
+      this.#jobs.set(id, job);
+    }
+    return job;
+  }
+
+  /** `job` for one claimed run: the object itself the first time, a deep copy after that. */
+  handOut(job: CronJobDefinition): CronJobDefinition {
+    if (this.#handedOut.has(job)) return structuredClone(job);
+    this.#handedOut.add(job);
+    return job;
+  }
+}
+
+/**
  * The embedded default {@link JobStore}: one SQLite file, via better-sqlite3, with queries built by
  * kysely.
  *
@@ -371,11 +409,11 @@ export class SqliteJobStore implements JobStore {
           .limit(p('limit')),
       );
       return runner.immediate(() => {
-        const due = dueJobs.all({ horizon, limit }).map(rowToJob);
-        const loads = this.#loads(runner, db, due.map((job) => job.id));
+        const due = dueJobs.all({ horizon, limit });
+        const loads = this.#loads(runner, db, due.map((row) => row.id));
         // Jobs as they stand after their fire, handed out with the runs claimed below.
-        const jobs = new Map<string, CronJobDefinition | null>();
-        for (const job of due) jobs.set(job.id, this.#fire(runner, db, job, loads.get(job.id) ?? { active: 0, waiting: 0 }, request));
+        const jobs = new ClaimedJobs((id) => this.#job(runner, db, id));
+        for (const row of due) jobs.set(row.id, this.#fire(runner, db, row, loads.get(row.id) ?? { active: 0, waiting: 0 }, request));
         return this.#claimQueued(runner, db, request, horizon, limit, jobs);
       });
     });
@@ -552,7 +590,7 @@ export class SqliteJobStore implements JobStore {
           .orderBy('id')
           .limit(p('limit')),
       );
-      return runner.immediate(() => this.#lease(runner, db, pending.all(values), request, new Map()));
+      return runner.immediate(() => this.#lease(runner, db, pending.all(values), request, new ClaimedJobs((id) => this.#job(runner, db, id))));
     });
   }
 
@@ -724,13 +762,14 @@ export class SqliteJobStore implements JobStore {
 
   /**
    * Plans one due job's fire and applies the plan: new runs, next fire time, status, cancellations.
-   * Returns the job as it now stands.
+   * Returns the job as it now stands: decoded afresh, so it shares nothing with the job `plan` saw.
    */
-  #fire(runner: SqliteRunner, db: Db, job: CronJobDefinition, load: JobLoad, request: ClaimRequest): CronJobDefinition {
+  #fire(runner: SqliteRunner, db: Db, row: JobRow, load: JobLoad, request: ClaimRequest): CronJobDefinition {
+    const job = rowToJob(row);
     const plan = request.plan(job, load);
     checkPlannedRuns(job, plan.runs);
     for (const run of plan.runs) this.#insertUnlessFired(runner, db, run);
-    const next = withStatus({ ...job, nextRun: plan.nextRun === null ? null : new Date(toMs(plan.nextRun)) }, plan.status, request.now);
+    const next = withStatus({ ...rowToJob(row), nextRun: plan.nextRun === null ? null : new Date(toMs(plan.nextRun)) }, plan.status, request.now);
     runner
       .query('claim.advance', (p) =>
         db
@@ -767,7 +806,7 @@ export class SqliteJobStore implements JobStore {
     request: ClaimRequest,
     horizon: number,
     limit: number,
-    jobs: Map<string, CronJobDefinition | null>,
+    jobs: ClaimedJobs,
   ): ClaimedRun[] {
     const page = runner.query('claim.queued', (p) =>
       db
@@ -794,7 +833,7 @@ export class SqliteJobStore implements JobStore {
           claimed.push(...this.#lease(runner, db, taken, request, jobs));
           taken = [];
           const active = this.#loads(runner, db, [row.job_id]).get(row.job_id)?.active ?? 0;
-          if (active >= (this.#cachedJob(runner, db, row.job_id, jobs)?.maxConcurrent ?? 0)) {
+          if (active >= (jobs.get(row.job_id)?.maxConcurrent ?? 0)) {
             passedOver += 1;
             continue;
           }
@@ -807,17 +846,8 @@ export class SqliteJobStore implements JobStore {
     return claimed;
   }
 
-  /**
-   * Gives runs to `request.owner` until `now + leaseMs` in one statement, each with its job (read
-   * once per job into `jobs`).
-   */
-  #lease(
-    runner: SqliteRunner,
-    db: Db,
-    rows: RunRow[],
-    request: { now: Date; owner: string; leaseMs: number },
-    jobs: Map<string, CronJobDefinition | null>,
-  ): ClaimedRun[] {
+  /** Gives runs to `request.owner` until `now + leaseMs` in one statement, each with its job. */
+  #lease(runner: SqliteRunner, db: Db, rows: RunRow[], request: { now: Date; owner: string; leaseMs: number }, jobs: ClaimedJobs): ClaimedRun[] {
     if (rows.length === 0) return [];
     const lease = { owner: request.owner, lease_expires_at: toMs(request.now) + request.leaseMs, wait_for_slot: 0 };
     runner
@@ -830,20 +860,11 @@ export class SqliteJobStore implements JobStore {
       .run({ owner: lease.owner, until: lease.lease_expires_at, ids: JSON.stringify(rows.map((row) => row.id)) });
     const claimed: ClaimedRun[] = [];
     for (const row of rows) {
-      const job = this.#cachedJob(runner, db, row.job_id, jobs);
+      const job = jobs.get(row.job_id);
       // Runs never outlive their job (foreign-key cascade); the check keeps the types honest.
-      if (job) claimed.push({ run: rowToRun({ ...row, ...lease }), job: structuredClone(job) });
+      if (job) claimed.push({ run: rowToRun({ ...row, ...lease }), job: jobs.handOut(job) });
     }
     return claimed;
-  }
-
-  #cachedJob(runner: SqliteRunner, db: Db, id: string, jobs: Map<string, CronJobDefinition | null>): CronJobDefinition | null {
-    let job = jobs.get(id);
-    if (job === undefined) {
-      job = this.#job(runner, db, id);
-      jobs.set(id, job);
-    }
-    return job;
   }
 
   /**

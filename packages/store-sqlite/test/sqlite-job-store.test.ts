@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConflictError, JobNotFoundError, SchedulerError, StoreError, newRun } from '@symbi/core';
+import { ConflictError, JobNotFoundError, SchedulerError, StoreError, newRun, type ClaimedRun, type CronJobDefinition } from '@symbi/core';
 import { FIXTURE_EPOCH, makeJob } from '@symbi/core/testing';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -143,6 +143,35 @@ describe('SqliteJobStore: data kept in the file', () => {
     expect(await store.listRuns()).toEqual([kept]);
     expect(await store.loadSession(job.id)).toBeNull();
     expect(await store.queryAudit({ jobId: job.id })).toHaveLength(1);
+  });
+});
+
+describe('SqliteJobStore: claimed jobs', () => {
+  it('hands every claimed run a job object of its own, sharing nothing with the job plan saw', async () => {
+    const store = await openStore();
+    const job = await store.createJob(makeJob({ maxConcurrent: 5, nextRun: at(1), delivery: ['webhook'] }));
+    let planned: CronJobDefinition | undefined;
+    const claimed = await store.claimDue({
+      now: at(1),
+      owner: 'a',
+      leaseMs: 1000,
+      limit: 10,
+      plan: (due) => {
+        planned = due;
+        const fire = (n: number) => newRun(due, { scheduledFor: at(n), trigger: 'schedule' });
+        return { runs: [fire(1), { ...fire(1), id: crypto.randomUUID(), fireKey: 'second' }], nextRun: at(2) };
+      },
+    });
+    expect(claimed).toHaveLength(2);
+    const [first, second] = claimed as [ClaimedRun, ClaimedRun];
+    expect(first.job).toEqual(second.job);
+    expect(first.job).toMatchObject({ id: job.id, nextRun: at(2) });
+    first.job.delivery.push('slack');
+    first.job.policy.requireCapabilities.push('gpu');
+    expect(second.job.delivery).toEqual(['webhook']);
+    expect(second.job.policy).toEqual(job.policy);
+    expect(planned?.delivery).toEqual(['webhook']);
+    expect(planned?.policy).toEqual(job.policy);
   });
 });
 
