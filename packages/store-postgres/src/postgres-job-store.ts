@@ -84,8 +84,8 @@ const DEFAULT_MAX_CONNECTIONS = 16;
  * batches (one commit and one connection each) rather than contend for the disk and the pool one
  * commit per call.
  */
-const BATCH_LANES = 2;
-const MAX_BATCH = 200;
+const BATCH_LANES = Number(process.env.LANES ?? 2);
+const MAX_BATCH = Number(process.env.MAXB ?? 200);
 
 interface UpdateRequest {
   runId: string;
@@ -225,8 +225,8 @@ export class PostgresJobStore implements JobStore {
   }
 
   /**
-   * Claims in two round trips when the pool pipelines: BEGIN with the locking of due jobs, then
-   * (after the plans) their application, the claim and COMMIT together.
+   * Claims in two statements, and two round trips when the pool pipelines: BEGIN with the locking
+   * of due jobs, then (after the plans) their application and the claim with COMMIT.
    */
   async claimDue(request: ClaimRequest): Promise<ClaimedRun[]> {
     const limit = count('limit', request.limit) ?? 0;
@@ -236,12 +236,8 @@ export class PostgresJobStore implements JobStore {
     return this.runner.transaction('claim due runs', async (tx) => {
       const locked = (await tx.query(this.statements.lockJobs.bind({ now, horizon, limit }))).rows[0];
       const fired = locked?.due == null ? null : planFires(locked.due, request);
-      const claim = { now, horizon, limit, owner, leaseUntil, slotJobs: locked?.slotJobs ?? [], planned: fired === null ? [] : [...fired.jobs.keys()] };
-      const [, claimed] = await Promise.all([
-        fired === null ? null : tx.query(this.statements.applyFirePlans.bind(fired.values)),
-        tx.query(this.statements.claimRuns.bind(claim)),
-        tx.commit(),
-      ]);
+      const claim = { now, horizon, limit, owner, leaseUntil, slotJobs: locked?.slotJobs ?? [], ...(fired?.values ?? NOTHING_FIRED) };
+      const [claimed] = await Promise.all([tx.query(this.statements.claimRuns.bind(claim)), tx.commit()]);
       return toClaimedRuns(claimed.rows[0], (run) => run.dueAt, fired === null ? undefined : { ...fired, owner, leaseUntil });
     });
   }
@@ -419,7 +415,7 @@ function count(field: string, value: number | undefined): number | undefined {
  * back, parsed afresh so that nothing handed out aliases the plans' input or output: each planned
  * job as it will be stored, and the planned runs as rows to be read back (see {@link toClaimedRuns}).
  */
-function planFires(dueJson: string, request: ClaimRequest): FiredJobs & { values: { jobIds: string[]; advanced: string; runs: string; cancelJobs: string[] } } {
+function planFires(dueJson: string, request: ClaimRequest): FiredJobs & { values: FirePlanValues } {
   const dueRows = JSON.parse(dueJson) as Read<JobRow & JobLoad>[];
   const advanced: Pick<JobRow, 'id' | 'next_run' | 'status' | 'version' | 'updated_at'>[] = [];
   const runs: NewRunRow[] = [];
@@ -445,14 +441,29 @@ function planFires(dueJson: string, request: ClaimRequest): FiredJobs & { values
     planned ??= new Map((JSON.parse(runsJson) as Read<RunRow>[]).reverse().map((row) => [row.id, row]));
     return planned.get(id);
   };
-  return { jobs, plannedRun, values: { jobIds: advanced.map((row) => row.id), advanced: advancedJson, runs: runsJson, cancelJobs } };
+  return { jobs, plannedRun, values: { planned: advanced.map((row) => row.id), advanced: advancedJson, runs: runsJson, cancelJobs } };
 }
 
-/** What a claim's fire plans wrote, as known before it is written (see {@link planFires}). */
+/** The fire plans of a claim as the claim statement takes them (see `Statements.claimRuns`). */
+interface FirePlanValues {
+  /** Ids of the planned jobs. */
+  planned: string[];
+  /** JSON array of the planned jobs' changed columns. */
+  advanced: string;
+  /** JSON array of the planned runs. */
+  runs: string;
+  /** Jobs whose running runs are asked to cancel. */
+  cancelJobs: string[];
+}
+
+/** The values of a claim with no due job. */
+const NOTHING_FIRED: FirePlanValues = { planned: [], advanced: '[]', runs: '[]', cancelJobs: [] };
+
+/** What a claim's fire plans write, as known before it is written (see {@link planFires}). */
 interface FiredJobs {
   /** Each planned job as it is stored once the plans are applied, by id. */
   jobs: Map<string, CronJobDefinition>;
-  /** A planned run, by id, as its row reads back once inserted. */
+  /** A planned run, by id, as its row reads back once inserted (before it is claimed). */
   plannedRun(id: string): Read<RunRow> | undefined;
 }
 

@@ -61,13 +61,12 @@ const NONE: RawBuilder<readonly string[]> = sql`'{}'::text[]`;
 /** The whole row of run `r`, as column `run` (of a claim's `RETURNING`). */
 const WHOLE_RUN = sql<RunRow>`r`.as('run');
 
-/** Whether run `r`'s row version was written by this transaction: a run a claim's plans just inserted. */
-const insertedHere = sql<boolean>`r.xmin = pg_current_xact_id()::xid`.as('fresh');
-
-/** A row of a claim's `claimed` CTE: the run as now stored, and whether it is one the claim inserted. */
-interface ClaimedRun {
-  run: RunRow;
-  fresh: boolean;
+/** The CTEs every claim statement ends with (see {@link Statements.withTheirJobs}). */
+interface ClaimScope {
+  /** The runs the claim took from the table, each as a whole row. */
+  claimed: { run: RunRow };
+  /** The ids of the runs the claim inserted already owned, in one row. */
+  fresh: { ids: string[] | null };
 }
 
 /**
@@ -112,7 +111,6 @@ export class Statements {
   readonly countJobs;
   readonly nextWakeAt;
   readonly lockJobs;
-  readonly applyFirePlans;
   readonly claimRuns;
   readonly insertRuns;
   readonly runById;
@@ -307,45 +305,66 @@ export class Statements {
           eb.selectFrom('slots').select((e) => e.fn.agg<string[]>('array_agg', ['slots.id']).as('ids')).as('slotJobs'),
         ]),
     );
-    // Claim, step 2: apply every plan of the batch at once.
-    this.applyFirePlans = prepare((s: { jobIds: string[]; advanced: string; runs: string; cancelJobs: string[] }) =>
-      db
-        .with('advanced', (qc) =>
-          qc
-            .updateTable('jobs as j')
-            .from(rowsOf('jobs', s.advanced, 'p'))
-            .set(copiedFromP(['next_run', 'status', 'version', 'updated_at'] as const))
-            .whereRef('j.id', '=', 'p.id')
-            .where('j.id', '=', (eb) => eb.fn.any(textArray(s.jobIds))),
-        )
-        .with('inserted', () => insertRunsFrom(s.runs).onConflict((oc) => oc.doNothing()))
-        .with('cancelled', (qc) =>
-          qc
-            .updateTable('runs')
-            .set({ cancel_requested: sql.lit(true) })
-            .where('job_id', '=', (eb) => eb.fn.any(textArray(s.cancelJobs)))
-            .where('status', '=', RUNNING),
-        )
-        .selectNoFrom(sql.lit(1).as('done')),
-    );
-    // Claim, step 3: own queued runs, lowest dueAt first. Runs waiting for a slot come from their
-    // own small index, only of the jobs locked in step 1 (`slotJobs`), and only while their job has
-    // a free slot, counting the waiting runs admitted before them; taking one clears its flag, so it
-    // holds its slot from then on. What the caller knows already is not sent back: of the runs step
-    // 2 inserted (`fresh`: their row version is this transaction's) only the ids, and no job it
-    // just planned (`planned`).
+    // Claim, step 2, in one statement: apply every plan of the batch (`advanced` jobs, `planned`
+    // runs, `cancelled` running runs), and own queued runs, lowest dueAt first: runs of the queue
+    // and planned runs due by the horizon, and runs waiting for a slot. Those come from their own
+    // small index, only of the jobs locked in step 1 (`slotJobs`), and only while their job has a
+    // free slot, counting its planned runs that hold one and the waiting runs admitted before them;
+    // taking one clears its flag, so it holds its slot from then on. A planned run chosen is
+    // inserted already owned (a run whose id or fire key is taken is not inserted, so not claimed).
+    // What the caller knows is not sent back: of the planned runs claimed only the ids, and none
+    // of the jobs it planned (`planned`).
     this.claimRuns = prepare(
-      (s: { now: Date; horizon: Date; limit: number; owner: string; leaseUntil: Date; slotJobs: string[]; planned: string[] }) =>
-        this.withTheirJobs(
+      (s: {
+        now: Date;
+        horizon: Date;
+        limit: number;
+        owner: string;
+        leaseUntil: Date;
+        slotJobs: string[];
+        planned: string[];
+        advanced: string;
+        runs: string;
+        cancelJobs: string[];
+      }) => {
+        /** Queued runs `r` the claim may take, by the horizon and judging leases by now. */
+        const queued = (waiting: boolean) => (eb: ExpressionBuilder<RunScope, 'r'>) =>
+          eb.and([
+            eb('r.status', '=', SCHEDULED),
+            waiting ? eb.ref('r.wait_for_slot') : eb.not(eb.ref('r.wait_for_slot')),
+            eb('r.due_at', '<=', s.horizon),
+            noLiveLease(s.now),
+          ]);
+        return this.withTheirJobs(
           db
+            .with('advanced', (qc) =>
+              qc
+                .updateTable('jobs as j')
+                .from(rowsOf('jobs', s.advanced, 'p'))
+                .set(copiedFromP(['next_run', 'status', 'version', 'updated_at'] as const))
+                .whereRef('j.id', '=', 'p.id')
+                .where('j.id', '=', (eb) => eb.fn.any(textArray(s.planned))),
+            )
+            .with('cancelled', (qc) =>
+              qc
+                .updateTable('runs')
+                .set({ cancel_requested: sql.lit(true) })
+                .where('job_id', '=', (eb) => eb.fn.any(textArray(s.cancelJobs)))
+                .where('status', '=', RUNNING),
+            )
+            .with('planned', (qc) => qc.selectFrom(rowsOf('runs', s.runs, 'p')).selectAll('p'))
+            .with('planned_load', (qc) =>
+              qc
+                .selectFrom('planned as a')
+                .select((eb) => ['a.job_id', eb.cast<number>(eb.fn.countAll(), 'integer').as('active')])
+                .where(occupiesSlot)
+                .groupBy('a.job_id'),
+            )
             .with('plain', (qc) =>
               qc
                 .selectFrom('runs as r')
-                .select(['r.id', 'r.due_at', insertedHere])
-                .where('r.status', '=', SCHEDULED)
-                .where((eb) => eb.not(eb.ref('r.wait_for_slot')))
-                .where('r.due_at', '<=', s.horizon)
-                .where(noLiveLease(s.now))
+                .select(['r.id', 'r.due_at', sql.lit(false).as('fresh')])
+                .where(queued(false))
                 .orderBy('r.due_at')
                 .orderBy('r.id')
                 .limit(s.limit)
@@ -355,12 +374,9 @@ export class Statements {
             .with('waiting', (qc) =>
               qc
                 .selectFrom('runs as r')
-                .select(['r.id', 'r.job_id', 'r.due_at', insertedHere, activeRunsOf.as('active')])
+                .select(['r.id', 'r.job_id', 'r.due_at', sql.lit(false).as('fresh'), activeRunsOf.as('active')])
                 .where('r.job_id', '=', (eb) => eb.fn.any(textArray(s.slotJobs)))
-                .where('r.status', '=', SCHEDULED)
-                .where((eb) => eb.ref('r.wait_for_slot'))
-                .where('r.due_at', '<=', s.horizon)
-                .where(noLiveLease(s.now))
+                .where(queued(true))
                 .where(hasFreeSlot)
                 .orderBy('r.due_at')
                 .orderBy('r.id')
@@ -372,14 +388,26 @@ export class Statements {
               qc
                 .selectFrom((eb) =>
                   eb
-                    .selectFrom('waiting as w')
+                    .selectFrom((e) =>
+                      e
+                        .selectFrom('waiting')
+                        .select(['waiting.id', 'waiting.job_id', 'waiting.due_at', 'waiting.fresh', 'waiting.active'])
+                        .unionAll(
+                          e
+                            .selectFrom('planned as r')
+                            .select(['r.id', 'r.job_id', 'r.due_at', sql.lit(true).as('fresh'), activeRunsOf.as('active')])
+                            .where('r.job_id', '=', (x) => x.fn.any(textArray(s.slotJobs)))
+                            .where(queued(true)),
+                        )
+                        .as('w'),
+                    )
                     .innerJoin('jobs as j', 'j.id', 'w.job_id')
+                    .leftJoin('planned_load as pl', 'pl.job_id', 'w.job_id')
                     .select((e) => [
                       'w.id',
                       'w.due_at',
                       'w.fresh',
-                      'w.active',
-                      'j.max_concurrent',
+                      e(e('w.active', '+', e.fn.coalesce('pl.active', sql.lit(0))), '-', e.ref('j.max_concurrent')).as('over'),
                       e.fn
                         .agg<number>('row_number')
                         .over((ob) => ob.partitionBy('w.job_id').orderBy('w.due_at').orderBy('w.id'))
@@ -388,16 +416,38 @@ export class Statements {
                     .as('ranked'),
                 )
                 .select(['ranked.id', 'ranked.due_at', 'ranked.fresh'])
-                .where((eb) => eb(eb('ranked.active', '+', eb.ref('ranked.nth')), '<=', eb.ref('ranked.max_concurrent'))),
+                .where((eb) => eb(eb('ranked.over', '+', eb.ref('ranked.nth')), '<=', sql.lit(0))),
             )
             .with('candidates', (qc) =>
               qc
                 .selectFrom('plain')
                 .select(['plain.id', 'plain.due_at', 'plain.fresh'])
+                .unionAll(qc.selectFrom('planned as r').select(['r.id', 'r.due_at', sql.lit(true).as('fresh')]).where(queued(false)))
                 .unionAll(qc.selectFrom('admitted').select(['admitted.id', 'admitted.due_at', 'admitted.fresh']))
                 .orderBy('due_at')
                 .orderBy('id')
                 .limit(s.limit),
+            )
+            .with('inserted', (qc) =>
+              qc
+                .insertInto('runs')
+                .columns(RUN_COLUMNS)
+                .expression((eb) =>
+                  eb
+                    .selectFrom('planned as p')
+                    .leftJoin('candidates as c', (join) => join.onRef('c.id', '=', 'p.id').on('c.fresh', '=', sql.lit(true)))
+                    .select((e) =>
+                      RUN_COLUMNS.map((column) => {
+                        const claimed = e.case().when('c.id', 'is not', null);
+                        if (column === 'owner') return claimed.then(s.owner).else(e.ref('p.owner')).end().as(column);
+                        if (column === 'lease_expires_at') return claimed.then(s.leaseUntil).else(e.ref('p.lease_expires_at')).end().as(column);
+                        if (column === 'wait_for_slot') return claimed.then(sql.lit(false)).else(e.ref('p.wait_for_slot')).end().as(column);
+                        return e.ref(`p.${column}`).as(column);
+                      }),
+                    ),
+                )
+                .onConflict((oc) => oc.doNothing())
+                .returning('id'),
             )
             .with('claimed', (qc) =>
               qc
@@ -405,10 +455,18 @@ export class Statements {
                 .from('candidates')
                 .set({ owner: s.owner, lease_expires_at: s.leaseUntil, wait_for_slot: sql.lit(false) })
                 .whereRef('r.id', '=', 'candidates.id')
-                .returning([WHOLE_RUN, 'candidates.fresh']),
+                .where('candidates.fresh', '=', sql.lit(false))
+                .returning(WHOLE_RUN),
+            )
+            .with('fresh', (qc) =>
+              qc
+                .selectFrom('inserted')
+                .innerJoin('candidates', (join) => join.onRef('candidates.id', '=', 'inserted.id').on('candidates.fresh', '=', sql.lit(true)))
+                .select((eb) => eb.fn.agg<string[] | null>('array_agg', ['inserted.id']).as('ids')),
             ),
           textArray(s.planned),
-        ),
+        );
+      },
     );
     this.insertRuns = prepare((s: { runs: string }) => insertRunsFrom(s.runs).returningAll());
     this.runById = prepare((s: { id: string }) => db.selectFrom('runs').selectAll().where('id', '=', s.id));
@@ -508,8 +566,9 @@ export class Statements {
               .from('candidates')
               .set({ owner: s.owner, lease_expires_at: s.leaseUntil })
               .whereRef('r.id', '=', 'candidates.id')
-              .returning([WHOLE_RUN, sql.lit(false).as('fresh')]),
-          ),
+              .returning(WHOLE_RUN),
+          )
+          .with('fresh', (qc) => qc.selectNoFrom(sql<string[] | null>`NULL::text[]`.as('ids'))),
         NONE,
       ),
     );
@@ -571,26 +630,21 @@ export class Statements {
   }
 
   /**
-   * One row describing the runs of CTE `claimed` (each a whole `run` row, and whether it is
-   * `fresh`, i.e. inserted by this transaction, so known to the caller): `fresh`, the ids of the
-   * fresh ones; `runs`, the others as a JSON array; `jobs`, the jobs of all as a JSON array, each
-   * once, except the jobs in `known`. JSON arrives as text, parsed by the caller in one go.
+   * One row describing a claim: `fresh`, the ids in CTE `fresh` (runs the claim inserted, known to
+   * the caller); `runs`, the whole rows of CTE `claimed` as a JSON array; `jobs`, their jobs as a
+   * JSON array, each once, except the jobs in `known`. JSON arrives as text, parsed by the caller
+   * in one go.
    */
-  private withTheirJobs<DB extends Database & { claimed: ClaimedRun }>(qc: QueryCreator<DB>, known: RawBuilder<readonly string[]>) {
-    // QueryCreator is invariant in its tables; what follows reads only `claimed` and `jobs`.
-    return (qc as unknown as QueryCreator<Database & { claimed: ClaimedRun }>)
-      .with('tagged', (c) =>
-        c
-          .selectFrom('claimed as c')
-          .select((eb) => [
-            sql<string[] | null>`array_agg((${eb.ref('c.run')}).id) FILTER (WHERE ${eb.ref('c.fresh')})`.as('fresh'),
-            sql<string | null>`(json_agg(${eb.ref('c.run')}) FILTER (WHERE NOT ${eb.ref('c.fresh')}))::text`.as('runs'),
-          ]),
-      )
-      .selectFrom('tagged')
+  private withTheirJobs<DB extends Database & ClaimScope>(qc: QueryCreator<DB>, known: RawBuilder<readonly string[]>) {
+    // QueryCreator is invariant in its tables; what follows reads only the claim's CTEs and `jobs`.
+    return (qc as unknown as QueryCreator<Database & ClaimScope>)
+      .selectFrom('fresh')
       .select((eb) => [
-        'tagged.fresh',
-        'tagged.runs',
+        'fresh.ids as fresh',
+        eb
+          .selectFrom('claimed as c')
+          .select((e) => sql<string | null>`json_agg(${e.ref('c.run')})::text`.as('runs'))
+          .as('runs'),
         eb
           .selectFrom('jobs as j')
           .select(sql<string | null>`json_agg(j)::text`.as('jobs'))

@@ -69,6 +69,27 @@ describePostgres('PostgresJobStore', () => {
     await store.deleteJob(job.id);
   });
 
+  it('admits a run waiting for a slot only if the runs its own claim plans leave one free', async () => {
+    const job = await store.createJob(makeJob({ nextRun: at(0), maxConcurrent: 1, overlap: 'buffer_one' }));
+    const waiting = await store.insertRun({ ...newRun(job, { scheduledFor: at(-2000), trigger: 'schedule' }), waitForSlot: true });
+    const plan = (j: CronJobDefinition): FirePlan => ({ runs: [newRun(j, { scheduledFor: at(0), trigger: 'schedule' })], nextRun: null });
+    const claimed = (await store.claimDue({ now: at(0), owner: 'me', leaseMs: 1000, limit: 10, plan })).filter((c) => c.job.id === job.id);
+    expect(claimed.map((c) => c.run.scheduledFor)).toEqual([at(0)]);
+    expect(await store.getRun(waiting.id)).toEqual(waiting);
+    await store.deleteJob(job.id);
+  });
+
+  it('claims the queued run holding a fire key that a plan brings again, and inserts no second run', async () => {
+    const job = await store.createJob(makeJob({ nextRun: at(0) }));
+    const queued = await store.insertRun(newRun(job, { scheduledFor: at(0), trigger: 'schedule' }));
+    const plan = (j: CronJobDefinition): FirePlan => ({ runs: [newRun(j, { scheduledFor: at(0), trigger: 'schedule' })], nextRun: at(1000) });
+    const claimed = (await store.claimDue({ now: at(0), owner: 'me', leaseMs: 1000, limit: 10, plan })).filter((c) => c.job.id === job.id);
+    expect(claimed.map((c) => c.run)).toEqual([{ ...queued, owner: 'me', leaseExpiresAt: at(1000) }]);
+    expect(claimed[0]?.job).toEqual(await store.getJob(job.id));
+    expect(await store.listRuns({ jobId: job.id })).toEqual([{ ...queued, owner: 'me', leaseExpiresAt: at(1000) }]);
+    await store.deleteJob(job.id);
+  });
+
   it('claims a batch of any size in one transaction', async () => {
     const job = await store.createJob(makeJob({ nextRun: null, maxConcurrent: 1000, overlap: 'allow_all' }));
     await Promise.all(Array.from({ length: 120 }, (_, i) => store.insertRun(newRun(job, { scheduledFor: at(i), trigger: 'schedule' }))));
