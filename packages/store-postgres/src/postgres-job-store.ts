@@ -84,8 +84,8 @@ const DEFAULT_MAX_CONNECTIONS = 16;
  * batches (one commit and one connection each) rather than contend for the disk and the pool one
  * commit per call.
  */
-const BATCH_LANES = Number(process.env.LANES ?? 2);
-const MAX_BATCH = Number(process.env.MAXB ?? 200);
+const BATCH_LANES = 2;
+const MAX_BATCH = 200;
 
 interface UpdateRequest {
   runId: string;
