@@ -207,34 +207,38 @@ export function rowToRun(row: RunRow): JobRunRecord {
   };
 }
 
-type PatchEncoders = { [K in keyof RunPatch]-?: (value: Exclude<RunPatch[K], undefined>) => Partial<RunRow> };
+/** Writes the columns one patched field sets into `row`. */
+type PatchEncoders = { [K in keyof RunPatch]-?: (value: Exclude<RunPatch[K], undefined>, row: Partial<RunRow>) => void };
 
 const PATCH_ENCODERS: PatchEncoders = {
-  status: (status) => ({ status }),
-  input: (input) => ({ input }),
-  output: (output) => ({ output }),
-  summary: (summary) => ({ summary }),
-  error: (error) => ({ error }),
-  stderr: (stderr) => ({ stderr }),
-  startedAt: (at) => ({ started_at: toMsOrNull(at) }),
-  completedAt: (at) => ({ completed_at: toMsOrNull(at) }),
-  executionTimeMs: (ms) => ({ execution_time_ms: ms }),
-  iterations: (iterations) => ({ iterations: JSON.stringify(iterations) }),
-  deliveries: (deliveries) => ({ deliveries: encodeDeliveries(deliveries), delivery_pending: deliveryPending(deliveries) }),
-  approval: (approval) => ({ approval: encodeApproval(approval) }),
-  owner: (owner) => ({ owner }),
-  leaseExpiresAt: (at) => ({ lease_expires_at: toMsOrNull(at) }),
-  dueAt: (at) => ({ due_at: toMs(at) }),
-  cancelRequested: (requested) => ({ cancel_requested: requested ? 1 : 0 }),
+  status: (status, row) => void (row.status = status),
+  input: (input, row) => void (row.input = input),
+  output: (output, row) => void (row.output = output),
+  summary: (summary, row) => void (row.summary = summary),
+  error: (error, row) => void (row.error = error),
+  stderr: (stderr, row) => void (row.stderr = stderr),
+  startedAt: (at, row) => void (row.started_at = toMsOrNull(at)),
+  completedAt: (at, row) => void (row.completed_at = toMsOrNull(at)),
+  executionTimeMs: (ms, row) => void (row.execution_time_ms = ms),
+  iterations: (iterations, row) => void (row.iterations = JSON.stringify(iterations)),
+  deliveries: (deliveries, row) => {
+    row.deliveries = encodeDeliveries(deliveries);
+    row.delivery_pending = deliveryPending(deliveries);
+  },
+  approval: (approval, row) => void (row.approval = encodeApproval(approval)),
+  owner: (owner, row) => void (row.owner = owner),
+  leaseExpiresAt: (at, row) => void (row.lease_expires_at = toMsOrNull(at)),
+  dueAt: (at, row) => void (row.due_at = toMs(at)),
+  cancelRequested: (requested, row) => void (row.cancel_requested = requested ? 1 : 0),
 };
 
-/** The column values a run patch sets; keys whose value is `undefined` are left alone. */
+/** The column values a run patch sets; keys whose value is `undefined`, or that name no field, are left alone. */
 export function runPatchToRow(patch: RunPatch): Partial<RunRow> {
   const row: Partial<RunRow> = {};
   for (const key of Object.keys(patch) as (keyof RunPatch)[]) {
     const value = patch[key];
-    if (value === undefined || !(key in PATCH_ENCODERS)) continue;
-    Object.assign(row, (PATCH_ENCODERS[key] as (v: unknown) => Partial<RunRow>)(value));
+    if (value === undefined || !Object.hasOwn(PATCH_ENCODERS, key)) continue;
+    (PATCH_ENCODERS[key] as (value: unknown, row: Partial<RunRow>) => void)(value, row);
   }
   return row;
 }
