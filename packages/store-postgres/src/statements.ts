@@ -166,7 +166,9 @@ export class Statements {
     const patchInputs = (json: string) =>
       db
         .selectFrom(sql<PatchInput>`jsonb_to_recordset(${json}::jsonb)`.as<'e'>(sql`e(id text, owner text, status_in text[], patch jsonb)`))
-        .select(['e.id', 'e.owner', 'e.status_in', 'e.patch', sql<RunRow>`jsonb_populate_record(NULL::${sql.id(schema, 'runs')}, ${sql.ref('e.patch')})`.as('rec')]);
+        // In FROM, so that each input's record is built once, not once per column read from it.
+        .crossJoinLateral(sql<RunRow>`jsonb_populate_record(NULL::${sql.id(schema, 'runs')}, ${sql.ref('e.patch')})`.as('p'))
+        .select(['e.id', 'e.owner', 'e.status_in', 'e.patch', sql<RunRow>`p`.as('rec')]);
     /**
      * Assignments applying the patch of input `i` to run `r`: each column the patch has a key for
      * takes the patch's value, so one statement applies patches of any shape.
