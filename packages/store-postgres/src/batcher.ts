@@ -17,15 +17,17 @@ export interface BatcherOptions<Request, Result> {
 }
 
 /**
- * Group commit for hot writes: requests made while every lane is busy are merged into the next
- * batch, so a burst of N writes costs a few statements and one commit instead of N of each. A lone
- * request runs at once, alone, with no added wait. When a batch fails, its requests run again one
- * by one, in order, so only the request at fault fails.
+ * Group commit for hot writes: requests made in the same turn of the event loop, and those made
+ * while every lane is busy, are merged into the next batch, so a burst of N writes costs a few
+ * statements and one commit instead of N of each. A lone request waits only for the end of the
+ * turn it was made in (`setImmediate`). When a batch fails, its requests run again one by one, in
+ * order, so only the request at fault fails.
  */
 export class Batcher<Request, Result> {
   private queue: Pending<Request, Result>[] = [];
   private readonly busyKeys = new Set<string>();
   private running = 0;
+  private dispatchPending = false;
 
   constructor(private readonly options: BatcherOptions<Request, Result>) {}
 
@@ -33,7 +35,15 @@ export class Batcher<Request, Result> {
   submit(request: Request): Promise<Result> {
     return new Promise<Result>((resolve, reject) => {
       this.queue.push({ request, resolve, reject });
-      this.dispatch();
+      // A burst (e.g. every run of a claim starting) is made over many callbacks of one turn:
+      // dispatching at its end sends it as one batch rather than a first request alone per lane.
+      if (!this.dispatchPending) {
+        this.dispatchPending = true;
+        setImmediate(() => {
+          this.dispatchPending = false;
+          this.dispatch();
+        });
+      }
     });
   }
 
