@@ -354,7 +354,11 @@ export class Statements {
                 .where('job_id', '=', (eb) => eb.fn.any(textArray(s.cancelJobs)))
                 .where('status', '=', RUNNING),
             )
-            .with('planned', (qc) => qc.selectFrom(rowsOf('runs', s.runs, 'p')).selectAll('p'))
+            .with('planned', (qc) =>
+              qc
+                .selectFrom(sql<RunsTable & { ordinality: number }>`json_populate_recordset(NULL::${sql.id(schema, 'runs')}, ${s.runs}::json) WITH ORDINALITY`.as('p'))
+                .selectAll('p'),
+            )
             .with('planned_load', (qc) =>
               qc
                 .selectFrom('planned as a')
@@ -446,7 +450,9 @@ export class Statements {
                         if (column === 'wait_for_slot') return claimed.then(sql.lit(false)).else(e.ref('p.wait_for_slot')).end().as(column);
                         return e.ref(`p.${column}`).as(column);
                       }),
-                    ),
+                    )
+                    // In plan order: of two planned runs with one id or fire key, the first is kept.
+                    .orderBy('p.ordinality'),
                 )
                 .onConflict((oc) => oc.doNothing())
                 .returning('id'),
@@ -463,8 +469,8 @@ export class Statements {
             .with('fresh', (qc) =>
               qc
                 .selectFrom('inserted')
-                .innerJoin('candidates', (join) => join.onRef('candidates.id', '=', 'inserted.id').on('candidates.fresh', '=', sql.lit(true)))
-                .select((eb) => eb.fn.agg<string[] | null>('array_agg', ['inserted.id']).as('ids')),
+                .select((eb) => eb.fn.agg<string[] | null>('array_agg', ['inserted.id']).as('ids'))
+                .where('inserted.id', 'in', (eb) => eb.selectFrom('candidates').select('candidates.id').where('candidates.fresh', '=', sql.lit(true))),
             ),
           textArray(s.planned),
         );

@@ -90,6 +90,21 @@ describePostgres('PostgresJobStore', () => {
     await store.deleteJob(job.id);
   });
 
+  it('keeps the first of two planned runs with one fire key or one id, and hands it out as stored', async () => {
+    const job = await store.createJob(makeJob({ nextRun: at(0), maxConcurrent: 5, overlap: 'allow_all' }));
+    const plan = (j: CronJobDefinition): FirePlan => {
+      const first = newRun(j, { scheduledFor: at(0), trigger: 'schedule', input: 'first' });
+      const sameKey = newRun(j, { scheduledFor: at(0), trigger: 'schedule', input: 'same fire key' });
+      const sameId = { ...newRun(j, { scheduledFor: at(0), trigger: 'manual', input: 'same id' }), id: first.id };
+      return { runs: [first, sameId, sameKey], nextRun: null };
+    };
+    const claimed = (await store.claimDue({ now: at(0), owner: 'me', leaseMs: 1000, limit: 10, plan })).filter((c) => c.job.id === job.id);
+    expect(claimed.map((c) => c.run.input)).toEqual(['first']);
+    expect(claimed[0]?.run).toEqual(await store.getRun(claimed[0]?.run.id as string));
+    expect(await store.listRuns({ jobId: job.id })).toHaveLength(1);
+    await store.deleteJob(job.id);
+  });
+
   it('claims a batch of any size in one transaction', async () => {
     const job = await store.createJob(makeJob({ nextRun: null, maxConcurrent: 1000, overlap: 'allow_all' }));
     await Promise.all(Array.from({ length: 120 }, (_, i) => store.insertRun(newRun(job, { scheduledFor: at(i), trigger: 'schedule' }))));
