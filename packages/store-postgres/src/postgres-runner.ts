@@ -138,10 +138,10 @@ const MAX_ATTEMPTS = 4;
  * Runs kysely-built statements on the store's `pg.Pool`, alone or in transactions.
  *
  * Kysely builds and compiles every statement; the hot ones are compiled once ({@link prepare}) and
- * only bound afterwards. Execution bypasses kysely's driver for two things it does not offer: every
+ * only bound afterwards. Execution bypasses kysely's driver for what it does not offer: every
  * statement runs as a named prepared statement (named by a hash of its text), so each connection
- * parses and plans it once however often it runs, and a transaction that loses a deadlock is
- * replayed whole.
+ * parses and plans it once however often it runs; a transaction's statements are pipelined (see
+ * {@link Transaction}); and a transaction that loses a deadlock is replayed whole.
  */
 export class PostgresRunner {
   constructor(readonly pool: Pool) {}

@@ -1,8 +1,9 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
-import { prepare, statement } from '../src/postgres-runner.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PIPELINE, PostgresRunner, prepare, statement, type Statement } from '../src/postgres-runner.js';
 import type { Database } from '../src/schema.js';
+import { CONNECTION_STRING, describePostgres, dropSchema, randomSchemaName } from './support/postgres.js';
 
 // Compiling needs no connection: the pool is never used.
 const pool = new pg.Pool({ max: 1 });
@@ -57,4 +58,64 @@ describe('statement', () => {
     expect(built).toEqual({ name: expect.stringMatching(/^symbi_/), text: query.compile().sql, values: ['paused', 5] });
     expect(statement(db.selectFrom('jobs').selectAll().where('status', '=', 'active').limit(7)).name).toBe(built.name);
   });
+});
+
+describePostgres('PostgresRunner transactions', () => {
+  const schema = randomSchemaName();
+  const raw = (text: string, values: unknown[] = []): Statement<{ n: number }> => ({ name: '', text, values });
+  const failing = raw('SELECT 1 / 0 AS n');
+  const pools: pg.Pool[] = [];
+  beforeAll(async () => {
+    const client = new pg.Client({ connectionString: CONNECTION_STRING });
+    await client.connect();
+    await client.query(`CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".pipelined (n integer); CREATE TABLE "${schema}".serial (n integer)`);
+    await client.end();
+  });
+  afterAll(async () => {
+    await Promise.all(pools.map((pool) => pool.end()));
+    await dropSchema(schema);
+  });
+
+  for (const [mode, table, options] of [
+    ['pipelined', 'pipelined', PIPELINE],
+    ['one statement at a time', 'serial', {}],
+  ] as const) {
+    describe(mode, () => {
+      const insert = (n: number) => raw(`INSERT INTO "${schema}".${table} (n) VALUES ($1)`, [n]);
+      const pool = new pg.Pool({ connectionString: CONNECTION_STRING, max: 1, ...options });
+      pools.push(pool);
+      const runner = new PostgresRunner(pool);
+      const stored = async () => (await runner.query('read', raw(`SELECT n FROM "${schema}".${table} ORDER BY n`))).rows.map((row) => row.n);
+
+      it('commits the statements sent together with the commit', async () => {
+        const results = await runner.transaction('write', (tx) => Promise.all([tx.query(insert(1)), tx.query(insert(2)), tx.commit()]));
+        expect(results.map((result) => result?.rowCount)).toEqual([1, 1, undefined]);
+        expect(await stored()).toEqual([1, 2]);
+      });
+
+      it('rolls back all when one statement fails, running none of those behind it outside the transaction', async () => {
+        const work = runner.transaction('write', (tx) => Promise.all([tx.query(insert(3)), tx.query(failing), tx.query(insert(4)), tx.commit()]));
+        await expect(work).rejects.toThrow(/write failed: division by zero/);
+        expect(await stored()).toEqual([1, 2]);
+      });
+
+      it('rolls back the statements sent when the work throws', async () => {
+        const work = runner.transaction('write', async (tx) => {
+          tx.query(insert(5)).catch(() => undefined);
+          throw new Error('plan bug');
+        });
+        await expect(work).rejects.toThrow('plan bug');
+        expect(await stored()).toEqual([1, 2]);
+      });
+
+      it('refuses a statement sent after the commit', async () => {
+        const work = runner.transaction('write', async (tx) => {
+          await tx.commit();
+          return tx.query(insert(6));
+        });
+        await expect(work).rejects.toThrow(/after the commit/);
+        expect(await stored()).toEqual([1, 2]);
+      });
+    });
+  }
 });
