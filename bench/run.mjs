@@ -1,6 +1,7 @@
 // Entry of `pnpm bench` / `pnpm bench:quick`: builds what the benchmarks measure, bundles the
 // benchmark sources with it, then runs them. Flags: `--quick`, `--smoke` (tiny, for the test),
-// `--out <folder>` (write there instead of bench/results and BENCHMARKS.md).
+// `--out <folder>` (write there instead of bench/results and BENCHMARKS.md), `--render` (write the
+// report again from the saved JSON summary, measuring nothing).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -36,6 +36,11 @@ function findings(benchDir: string, results: BenchResults): string {
   return results.targets.some((t) => t.met === false) && existsSync(path) ? `${readFileSync(path, 'utf8')}\n` : '';
 }
 
+/** Writes the Markdown report of `results`, with the reading of the profiles and the findings. */
+function writeReport(results: BenchResults, markdown: string, benchDir: string): void {
+  writeFileSync(markdown, renderReport(results, `${readingOf(results)}\n${findings(benchDir, results)}`));
+}
+
 /**
  * Runs the benchmarks of the mode `argv` asks for and writes the results and the report.
  * `benchDir` is the `bench/` folder (this module runs from a bundle elsewhere).
@@ -43,6 +48,13 @@ function findings(benchDir: string, results: BenchResults): string {
 export async function main(argv: string[], benchDir: string): Promise<void> {
   const here = dirname(fileURLToPath(import.meta.url));
   const { mode, output } = parseArguments(argv, benchDir);
+  if (argv.includes('--render')) {
+    // Writes the report again from the saved results (after editing findings.md), measuring nothing.
+    const saved = JSON.parse(readFileSync(output.json, 'utf8')) as BenchResults;
+    writeReport(saved, output.markdown, benchDir);
+    console.log(`[bench] wrote ${output.markdown} from ${output.json}`);
+    return;
+  }
   const began = Date.now();
   const command = mode === 'full' ? 'pnpm bench' : mode === 'quick' ? 'pnpm bench:quick' : 'node bench/run.mjs --smoke';
   const results = await runBenchmarks({
@@ -54,7 +66,7 @@ export async function main(argv: string[], benchDir: string): Promise<void> {
   mkdirSync(dirname(output.json), { recursive: true });
   mkdirSync(dirname(output.markdown), { recursive: true });
   writeFileSync(output.json, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(output.markdown, renderReport(results, `${readingOf(results)}\n${findings(benchDir, results)}`));
+  writeReport(results, output.markdown, benchDir);
   console.log(`[bench] wrote ${output.json} and ${output.markdown}`);
   for (const target of results.targets) console.log(`[bench] ${target.met === null ? 'n/a    ' : target.met ? 'met    ' : 'NOT MET'} ${target.target}: ${target.measured}`);
   if (results.errors.length > 0) {
