@@ -27,6 +27,23 @@ export interface SchedulerSettings {
    */
   maxConcurrentJobs: number;
   /**
+   * Most runs claimed per store round trip (`claim_batch_size`).
+   * @defaultValue 256
+   */
+  claimBatchSize: number;
+  /**
+   * How early fires are claimed and held until due, in seconds (`claim_ahead_seconds`); must be
+   * shorter than the lease.
+   * @defaultValue 0.25
+   */
+  claimAheadSeconds: number;
+  /**
+   * Runs claimed beyond the free execution slots, waiting for a slot (`prefetch`): raises the
+   * throughput of many short runs; keep 0 when several instances share long-running agents.
+   * @defaultValue 0
+   */
+  prefetch: number;
+  /**
    * Keep Prometheus metrics (`enable_metrics`).
    * @defaultValue true
    */
@@ -174,6 +191,9 @@ export function defaultSymbiConfig(): SymbiConfig {
       tickIntervalSeconds: 1,
       maxJitterSeconds: 0,
       maxConcurrentJobs: 100,
+      claimBatchSize: 256,
+      claimAheadSeconds: 0.25,
+      prefetch: 0,
       enableMetrics: true,
       defaultMaxRetries: 3,
       shutdownTimeoutSeconds: 30,

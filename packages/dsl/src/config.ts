@@ -53,6 +53,9 @@ const TABLES: Record<'scheduler' | 'scheduler.delivery' | 'api' | 'agentpin', Re
     environment: text('environment'),
     catchup_window_seconds: seconds('catchupWindowSeconds', 0),
     approval_timeout_seconds: seconds('approvalTimeoutSeconds', 1),
+    claim_batch_size: whole('claimBatchSize', 1),
+    claim_ahead_seconds: seconds('claimAheadSeconds', 0),
+    prefetch: whole('prefetch', 0),
   },
   'scheduler.delivery': {
     webhook_timeout_seconds: seconds('webhookTimeoutSeconds', 1),

@@ -50,6 +50,9 @@ describe('toSchedulerConfig', () => {
       tickIntervalMs: 1000,
       maxJitterSeconds: 30,
       maxConcurrentJobs: 20,
+      claimBatchSize: 256,
+      claimAheadMs: 250,
+      prefetch: 0,
       defaultMaxRetries: 3,
       shutdownTimeoutMs: 60_000,
       enableMissedRunCatchup: true,
@@ -59,5 +62,13 @@ describe('toSchedulerConfig', () => {
       enableMetrics: true,
     });
     expect(resolveSchedulerConfig(settings)).toMatchObject(settings);
+  });
+
+  it('passes the claim tuning keys through, and the core names a claim-ahead longer than the lease', () => {
+    const tuned = toSchedulerConfig(parseConfig('[scheduler]\nclaim_batch_size = 500\nclaim_ahead_seconds = 0.5\nprefetch = 500\n'));
+    expect(tuned).toMatchObject({ claimBatchSize: 500, claimAheadMs: 500, prefetch: 500 });
+    expect(resolveSchedulerConfig(tuned)).toMatchObject({ claimBatchSize: 500, claimAheadMs: 500, prefetch: 500 });
+    const tooEarly = toSchedulerConfig(parseConfig('[scheduler]\nclaim_ahead_seconds = 60\n'));
+    expect(() => resolveSchedulerConfig(tooEarly)).toThrow(/claimAheadMs: must be shorter than leaseMs \(30000\)/);
   });
 });
