@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   checkPlannedRuns,
+  claimHorizon,
   ConflictError,
   JOB_STATUSES,
   JobNotFoundError,
@@ -49,7 +50,6 @@ import {
   runToRow,
   sessionToRow,
   writeDate,
-  writeRequiredDate,
   type Read,
 } from './row-mapping.js';
 import { finishRuns, patchInput, type FinishItem, type FinishResult } from './run-finishing.js';
@@ -233,7 +233,7 @@ export class PostgresJobStore implements JobStore {
   async claimDue(request: ClaimRequest): Promise<ClaimedRun[]> {
     const limit = count('limit', request.limit) ?? 0;
     const { now, owner } = request;
-    const horizon = horizonOf(request);
+    const horizon = claimHorizon(request);
     const leaseUntil = new Date(now.getTime() + request.leaseMs);
     return this.runner.transaction('claim due runs', async (tx) => {
       const locked = (await tx.query(this.statements.lockJobs.bind({ now, horizon, limit }))).rows[0];
@@ -513,12 +513,6 @@ function parseArray<T>(json: string | null | undefined): T[] {
   return json == null ? [] : (JSON.parse(json) as T[]);
 }
 
-/** The latest due time a claim takes: its `horizon`, never before its `now`. */
-function horizonOf(request: ClaimRequest): Date {
-  if (request.horizon === undefined) return request.now;
-  const horizon = writeRequiredDate('horizon', request.horizon);
-  return horizon.getTime() > request.now.getTime() ? horizon : request.now;
-}
 
 /**
  * The statuses of a run filter, checked against the known statuses: they are written into the

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   checkPlannedRuns,
+  claimHorizon,
   ConflictError,
   countOutcome,
   JOB_STATUSES,
@@ -119,12 +120,6 @@ function pageSize(value: number | undefined, field: string, fallback: number): n
 /** A slot per key of `row`, named after it, so the row itself is the query's values. */
 function slotsOf<T extends object>(row: T, p: Param): T {
   return Object.fromEntries(Object.keys(row).map((column) => [column, p(column)])) as T;
-}
-
-/** The latest due time a claim takes, in epoch ms: its `horizon`, never before its `now`. */
-function horizonOf(request: ClaimRequest): number {
-  const now = toMs(request.now);
-  return request.horizon === undefined ? now : Math.max(now, toMs(request.horizon));
 }
 
 /** A run is free to claim when nobody holds a lease on it that is still live at `now`. */
@@ -397,7 +392,7 @@ export class SqliteJobStore implements JobStore {
   claimDue(request: ClaimRequest): Promise<ClaimedRun[]> {
     return this.#op((runner, db) => {
       const limit = pageSize(request.limit, 'limit', 0);
-      const horizon = horizonOf(request);
+      const horizon = toMs(claimHorizon(request));
       const dueJobs = runner.query('claim.dueJobs', (p) =>
         db
           .selectFrom('jobs')

@@ -57,6 +57,13 @@ export interface ActorOption {
 }
 
 
+/** A promise with its resolve function (`Promise.withResolvers` needs Node 22). */
+function withResolvers(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
+
 /** Resolves after a few event-loop turns: time for aborted work to record its end. */
 function settleSoon(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 50));
@@ -502,21 +509,17 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
 
   /** Resolves at `at` (epoch ms), or when the scheduler stops; every caller waiting for one instant shares one timer. */
   #dueAt(at: number): Promise<void> {
-    let group = this.#held.get(at);
-    if (!group) {
-      let release = () => {};
-      const due = new Promise<void>((resolve) => {
-        release = () => {
-          this.#clock.clearTimeout(timer);
-          this.#held.delete(at);
-          resolve();
-        };
-      });
-      const timer = this.#clock.setTimeout(() => release(), Math.max(0, at - this.#clock.now()));
-      group = { release, due };
-      this.#held.set(at, group);
-    }
-    return group.due;
+    const held = this.#held.get(at);
+    if (held) return held.due;
+    const { promise: due, resolve } = withResolvers();
+    const release = () => {
+      this.#clock.clearTimeout(timer);
+      this.#held.delete(at);
+      resolve();
+    };
+    const timer = this.#clock.setTimeout(release, Math.max(0, at - this.#clock.now()));
+    this.#held.set(at, { release, due });
+    return due;
   }
 
   async #expireApprovals(now: Date): Promise<void> {

@@ -125,17 +125,7 @@ export class DefaultAgentScheduler {
     seed: Carryover,
     outer: AbortSignal,
   ): Promise<{ patch: RunPatch; outcome: RunOutcome; session: Carryover }> {
-    const maxRuntime = job.policy.maxRuntimeMs;
-    // Only a max_runtime needs a signal of its own: the outer one's aborts, plus the timeout.
-    const controller = maxRuntime === null ? null : new AbortController();
-    const abort = () => controller?.abort(outer.reason);
-    let timer: ReturnType<Clock['setTimeout']> | null = null;
-    if (controller && maxRuntime !== null) {
-      outer.addEventListener('abort', abort, { once: true });
-      if (outer.aborted) abort();
-      timer = this.#deps.clock.setTimeout(() => controller.abort(new RunTimeoutError(maxRuntime)), maxRuntime);
-    }
-    const signal = controller?.signal ?? outer;
+    const { signal, dispose } = runtimeSignal(outer, job.policy.maxRuntimeMs, this.#deps.clock);
     // Results are folded as they come (never kept), so a long heartbeat runs in flat memory.
     let last: AgentExecutionResult | null = null;
     let session = seed;
@@ -179,8 +169,7 @@ export class DefaultAgentScheduler {
       const { status, outcome } = failureOf(reason);
       return { patch: { status, error: messageOf(reason), iterations, output: last?.output ?? null }, outcome, session };
     } finally {
-      if (timer) this.#deps.clock.clearTimeout(timer);
-      if (controller) outer.removeEventListener('abort', abort);
+      dispose();
     }
   }
 
@@ -308,6 +297,26 @@ export class DefaultAgentScheduler {
   #now(): Date {
     return new Date(this.#deps.clock.now());
   }
+}
+
+/**
+ * The signal a run executes under: `outer` (shutdown, lost lease, cancel) and, when the job has a
+ * `max_runtime`, a timeout of its own; `dispose` clears the timer and the listener.
+ */
+function runtimeSignal(outer: AbortSignal, maxRuntimeMs: number | null, clock: Clock): { signal: AbortSignal; dispose: () => void } {
+  if (maxRuntimeMs === null) return { signal: outer, dispose: () => {} };
+  const controller = new AbortController();
+  const abort = () => controller.abort(outer.reason);
+  outer.addEventListener('abort', abort, { once: true });
+  if (outer.aborted) abort();
+  const timer = clock.setTimeout(() => controller.abort(new RunTimeoutError(maxRuntimeMs)), maxRuntimeMs);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clock.clearTimeout(timer);
+      outer.removeEventListener('abort', abort);
+    },
+  };
 }
 
 /** Replaces NUL characters, which PostgreSQL text cannot hold, so every store keeps the same output. */

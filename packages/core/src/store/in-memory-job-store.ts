@@ -21,7 +21,7 @@ import type {
   StoreChange,
 } from '../ports/job-store.js';
 import { IndexedHeap, isLower, type HeapPriority } from './indexed-heap.js';
-import { checkPlannedRuns, countOutcome, withStatus } from './job-accounting.js';
+import { checkPlannedRuns, claimHorizon, countOutcome, withStatus } from './job-accounting.js';
 
 const DEFAULT_PAGE = 100;
 
@@ -118,9 +118,6 @@ const heldLease = (run: JobRunRecord): HeapPriority | null =>
   run.owner !== null && run.leaseExpiresAt !== null ? { at: run.leaseExpiresAt.getTime(), tie: run.id } : null;
 
 const byTime = (at: Date, tie: string): HeapPriority => ({ at: at.getTime(), tie });
-
-/** The latest due time a claim takes, in epoch ms: its `horizon`, never before its `now`. */
-const horizonOf = (request: ClaimRequest): number => Math.max(request.now.getTime(), request.horizon?.getTime() ?? -Infinity);
 
 const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -300,7 +297,7 @@ export class InMemoryJobStore implements JobStore {
 
   /** Plans every due job, then claims queued runs, lowest `dueAt` first (see {@link JobStore.claimDue}). */
   async claimDue(request: ClaimRequest): Promise<ClaimedRun[]> {
-    const horizon = horizonOf(request);
+    const horizon = claimHorizon(request).getTime();
     // Plans are computed before anything changes, so a plan that throws leaves the store untouched.
     const plans = this.#dueJobs
       .lowest(request.limit, (entry) => entry.at <= horizon)
@@ -714,7 +711,7 @@ export class InMemoryJobStore implements JobStore {
   /** Claims queued runs, lowest `dueAt` first, merging the plain queue with jobs that have a free slot. */
   #claimQueued(request: ClaimRequest): ClaimedRun[] {
     const now = request.now.getTime();
-    const horizon = horizonOf(request);
+    const horizon = claimHorizon(request).getTime();
     this.#releaseLapsedLeases(now);
     const claimed: ClaimedRun[] = [];
     // A run released by a claimer whose clock ran ahead may still be leased as `now` sees it.

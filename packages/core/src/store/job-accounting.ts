@@ -6,8 +6,8 @@
  */
 import type { CronJobDefinition, JobStatus } from '../domain/job.js';
 import type { JobRunRecord } from '../domain/run.js';
-import { StoreError } from '../errors.js';
-import type { RunOutcome } from '../ports/job-store.js';
+import { StoreError, ValidationError } from '../errors.js';
+import type { ClaimRequest, RunOutcome } from '../ports/job-store.js';
 
 /**
  * The job's counters after `run` finished with `outcome` (see `FinishRunRequest.outcome`): a
@@ -54,4 +54,15 @@ export function withStatus(job: CronJobDefinition, status: JobStatus | undefined
 export function checkPlannedRuns(job: CronJobDefinition, runs: readonly JobRunRecord[]): void {
   const stray = runs.find((run) => run.jobId !== job.id);
   if (stray !== undefined) throw new StoreError(`a plan for job ${job.id} returned run ${stray.id} of job ${stray.jobId}`);
+}
+
+/**
+ * The latest due time a claim takes (see `ClaimRequest.horizon`): its `horizon`, never before its
+ * `now`. Throws `ValidationError` naming `horizon` for a date that is not valid.
+ */
+export function claimHorizon(request: Pick<ClaimRequest, 'now' | 'horizon'>): Date {
+  const { now, horizon } = request;
+  if (horizon === undefined) return now;
+  if (!(horizon instanceof Date) || Number.isNaN(horizon.getTime())) throw new ValidationError('horizon', 'must be a valid date', String(horizon));
+  return horizon.getTime() > now.getTime() ? horizon : now;
 }
