@@ -779,6 +779,13 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
         expect((await store.getRun(leased.id))?.owner).toBe(OWNER_A);
       });
 
+      test('refuses a horizon that is not a valid date, naming it, and claims nothing', async () => {
+        const job = await idleJob();
+        const run = await store.insertRun(makeRun(job, { dueAt: sec(1) }));
+        await expect(claim(store, sec(5), { horizon: new Date(Number.NaN) })).rejects.toThrow(/horizon/);
+        expect((await store.getRun(run.id))?.owner).toBeNull();
+      });
+
       test('does not claim runs that are running, awaiting approval or finished', async () => {
         const job = await idleJob({ maxConcurrent: 10 });
         for (const status of ['running', 'awaiting_approval', 'succeeded', 'failed', 'timed_out', 'skipped', 'denied', 'interrupted'] as const) {
