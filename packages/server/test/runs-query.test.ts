@@ -36,7 +36,7 @@ describe('GET /api/v1/runs', () => {
     expect(await runIds('?agent_id=broken')).toEqual([ids.failed]);
     expect(await runIds('?status=failed,timed_out')).toEqual([ids.failed]);
     expect(await runIds('?status=succeeded&limit=1')).toEqual([ids.written2]);
-    const second = await live.scheduler.getRun(ids.failed);
+    const second = await live.scheduler.getRun(ids.failed!);
     expect(await runIds(`?since=${second.scheduledFor.toISOString()}`)).toEqual([ids.written2, ids.failed]);
     expect(await runIds('?since=2999-01-01T00:00:00Z')).toEqual([]);
     expect(await runIds('?job_id=no-such-job')).toEqual([]);
