@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ExecutionError } from '@symbi/core';
 import { failingAgent } from '@symbi/core/testing';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
@@ -9,6 +10,8 @@ import { startLiveServer, waitFor, type LiveServer } from './live-server.js';
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 const KEY = 'dashboard-key';
 const VIEWPORT = { width: 1280, height: 900 };
+/** Jobs fire only on New Year's midnight, so no scheduled fire changes what the tests expect. */
+const YEARLY = '0 0 0 1 1 *';
 
 // Stored data is hostile: each of these would run script or load an image if parsed as HTML.
 const HOSTILE_INPUT = `<img src=x onerror="window.__pwned='input'">summarise "Q3" & <b>send</b>`;
@@ -45,6 +48,10 @@ describeChromium('the dashboard in Chromium', (executablePath) => {
         flaky: failingAgent('database unreachable'),
         parser: failingAgent(HOSTILE_ERROR),
         hostile: () => HOSTILE_OUTPUT,
+        unsteady: (_request, call) => {
+          if (call < 3) throw new ExecutionError(`upstream timeout ${call}`);
+          return 'recovered on the third attempt';
+        },
         watcher: (_request, call) =>
           call === 1
             ? { output: 'checked 6 of 12 hosts', summary: 'half way', action: 'continue' }
@@ -53,28 +60,36 @@ describeChromium('the dashboard in Chromium', (executablePath) => {
     });
     const { scheduler, router } = live;
     router.failing.add('pager');
-    await scheduler.add({ name: 'hourly-report', agentId: 'reporter', cronExpr: '0 0 * * * *', delivery: ['stdout'] });
+    // A one-shot fire that fails twice and is retried (about 1 s, then 2 s later) until it succeeds.
+    await scheduler.add({ name: 'unsteady-sync', agentId: 'unsteady', at: new Date(Date.now() + 200).toISOString(), maxRetries: 5 });
+    await scheduler.add({ name: 'annual-report', agentId: 'reporter', cronExpr: YEARLY, delivery: ['stdout'] });
     await scheduler.add({ name: 'nightly-backup', agentId: 'reporter', cronExpr: '0 0 2 * * *', timezone: 'Europe/Berlin', paused: true });
     for (const name of ['flaky-a', 'flaky-b', 'flaky-c', 'flaky-sync']) {
-      await scheduler.add({ name, agentId: 'flaky', cronExpr: '0 */15 * * * *', maxRetries: 1 });
+      await scheduler.add({ name, agentId: 'flaky', cronExpr: YEARLY, maxRetries: 1 });
       await scheduler.runNow(name, { wait: true });
     }
-    await scheduler.add({ name: 'report-parser', agentId: 'parser', cronExpr: '@daily', maxRetries: 5 });
+    await scheduler.add({ name: 'report-parser', agentId: 'parser', cronExpr: YEARLY, maxRetries: 5 });
     ids.parser = (await scheduler.runNow('report-parser', { wait: true })).id;
-    await scheduler.add({ name: 'hostile-output', agentId: 'hostile', cronExpr: '@weekly', input: HOSTILE_INPUT, delivery: ['stdout', 'pager'] });
+    await scheduler.add({ name: 'hostile-output', agentId: 'hostile', cronExpr: YEARLY, input: HOSTILE_INPUT, delivery: ['stdout', 'pager'] });
     ids.hostile = (await scheduler.runNow('hostile-output', { wait: true })).id;
-    await scheduler.add({ name: 'fleet-heartbeat', agentId: 'watcher', cronExpr: '@hourly', heartbeat: { enabled: true, maxIterations: 3 } });
+    await scheduler.add({ name: 'fleet-heartbeat', agentId: 'watcher', cronExpr: YEARLY, heartbeat: { enabled: true, maxIterations: 3 } });
     ids.heartbeat = (await scheduler.runNow('fleet-heartbeat', { wait: true })).id;
     await scheduler.add({
       name: 'production-deploy',
       agentId: 'deployer',
-      cronExpr: '0 0 0 * * 0',
+      cronExpr: YEARLY,
       delivery: ['stdout'],
       policy: { requireApproval: true, approver: 'release-manager' },
     });
     ids.approve = (await scheduler.runNow('production-deploy', { wait: true })).id;
     ids.deny = (await scheduler.runNow('production-deploy', { wait: true })).id;
     await settled('hostile-output', 1);
+    const retried = await waitFor(async () => {
+      const history = await scheduler.history('unsteady-sync');
+      return history[0]?.status === 'succeeded' ? history : undefined;
+    }, 15_000);
+    ids.retried = retried[0]!.id;
+    ids.firstAttempt = retried[2]!.id;
     mkdirSync(ARTIFACTS, { recursive: true });
     browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
   });
@@ -174,7 +189,7 @@ describeChromium('the dashboard in Chromium', (executablePath) => {
 
     const open_ = await startLiveServer({ agents: {} });
     try {
-      await open_.scheduler.add({ name: 'open-job', agentId: 'a', cronExpr: '@daily' });
+      await open_.scheduler.add({ name: 'open-job', agentId: 'a', cronExpr: YEARLY });
       const anonymous = await open('#/jobs', { key: null, url: open_.url });
       await anonymous.locator('#jobs-body tr').first().waitFor();
       expect(await cellTexts(anonymous, '#jobs-body', 1)).toEqual(['open-job']);
@@ -257,9 +272,9 @@ describeChromium('the dashboard in Chromium', (executablePath) => {
     expect(await page.getAttribute('#nav a[data-nav="jobs"]', 'aria-current')).toBe('page');
 
     await page.fill('#jobs-q', 'REPORT');
-    await expect.poll(() => cellTexts(page, '#jobs-body', 1)).toEqual(['hourly-report', 'nightly-backup', 'report-parser']);
+    await expect.poll(() => cellTexts(page, '#jobs-body', 1)).toEqual(['annual-report', 'nightly-backup', 'report-parser']);
     await page.fill('#jobs-q', 'reporter');
-    await expect.poll(() => cellTexts(page, '#jobs-body', 1)).toEqual(['hourly-report', 'nightly-backup']);
+    await expect.poll(() => cellTexts(page, '#jobs-body', 1)).toEqual(['annual-report', 'nightly-backup']);
     await page.selectOption('#jobs-status', 'paused');
     await expect.poll(() => cellTexts(page, '#jobs-body', 1)).toEqual(['nightly-backup']);
     expect(await page.textContent('#jobs-count')).toBe(`(1 of ${all.length})`);
@@ -278,19 +293,19 @@ describeChromium('the dashboard in Chromium', (executablePath) => {
     await page.click('#jobs-filter button[type="reset"]');
     await expect.poll(() => cellTexts(page, '#jobs-body', 1)).toEqual(all);
 
-    const row = page.locator('#jobs-body tr', { hasText: 'hourly-report' });
+    const row = page.locator('#jobs-body tr', { hasText: 'annual-report' });
     await row.locator('button[data-action="pause"]').click();
     await expect.poll(() => row.locator('.badge').textContent()).toBe('paused');
-    expect((await live.scheduler.getJob('hourly-report')).status).toBe('paused');
+    expect((await live.scheduler.getJob('annual-report')).status).toBe('paused');
     await row.locator('button[data-action="resume"]').click();
     await expect.poll(() => row.locator('.badge').textContent()).toBe('active');
     await row.locator('button[data-action="run"]').click();
-    await expect.poll(() => toast(page)).toMatch(/^Run …[0-9a-f]{8} of hourly-report queued$/);
-    await settled('hourly-report', 1);
+    await expect.poll(() => toast(page)).toMatch(/^Run …[0-9a-f]{8} of annual-report queued$/);
+    await settled('annual-report', 1);
 
     await row.locator('a', { hasText: 'Runs' }).click();
-    await expect.poll(() => page.evaluate('location.hash')).toBe(`#/runs?job=${(await live.scheduler.getJob('hourly-report')).id}`);
-    await expect.poll(() => cellTexts(page, '#runs-body', 2)).toEqual(['hourly-report']);
+    await expect.poll(() => page.evaluate('location.hash')).toBe(`#/runs?job=${(await live.scheduler.getJob('annual-report')).id}`);
+    await expect.poll(() => cellTexts(page, '#runs-body', 2)).toEqual(['annual-report']);
     await expectInert(page);
   });
 
@@ -358,6 +373,19 @@ describeChromium('the dashboard in Chromium', (executablePath) => {
     ]);
     expect(await page.textContent('[data-part="output"] pre')).toBe('all 12 hosts healthy');
     expect(await page.textContent('.facts')).toContain('Triggermanual');
+
+    await page.goto(`${live.url}/#/runs/${ids.retried}`);
+    await page.locator('[data-part="attempts"] tbody tr').nth(2).waitFor();
+    expect(await cells(page, '[data-part="attempts"] tbody')).toEqual([
+      ['1', expect.stringMatching(/^…[0-9a-f]{8}$/), 'failed', expect.stringMatching(/Z$/), 'upstream timeout 1'],
+      ['2', expect.stringMatching(/^…[0-9a-f]{8}$/), 'failed', expect.stringMatching(/Z$/), 'upstream timeout 2'],
+      ['3', 'this run', 'succeeded', expect.stringMatching(/Z$/), '—'],
+    ]);
+    expect(await page.textContent('.facts')).toContain('Triggerretry');
+    await page.locator('[data-part="attempts"] tbody tr').first().locator('a').click();
+    await expect.poll(() => page.evaluate('location.hash')).toBe(`#/runs/${ids.firstAttempt}`);
+    await expect.poll(() => page.textContent('[data-part="error"] pre')).toBe('upstream timeout 1');
+    expect(await page.textContent('.facts')).toContain('Triggerschedule');
 
     await page.goto(`${live.url}/#/runs/${ids.parser}`);
     await page.locator('[data-part="error"] pre.error').waitFor();

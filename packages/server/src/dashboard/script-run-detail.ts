@@ -1,17 +1,29 @@
 /**
- * The run view of the dashboard script (`#/runs/<id>`): the run's facts, input, output, error,
- * heartbeat iterations, deliveries with their attempts, and its approval, which can be decided
- * here as on the overview.
+ * The run view of the dashboard script (`#/runs/<id>`): the run's facts, its approval (which can
+ * be decided here as on the overview), input, output, error, heartbeat iterations, deliveries
+ * with their attempts, and every attempt (retry) of the same scheduled fire.
  */
 export const RUN_DETAIL_SCRIPT = String.raw`
+  var ATTEMPTS_LIMIT = 1000;
+
   VIEWS.run = {
     load: function (route) {
-      return api('GET', '/api/v1/runs/' + encodeURIComponent(route.id)).then(renderRun, function (error) {
+      return api('GET', '/api/v1/runs/' + encodeURIComponent(route.id)).then(function (run) {
+        if (run.trigger === 'manual') return renderRun(run, null);
+        return api('GET', '/api/v1/runs?' + listQuery({ job_id: run.job_id, since: run.scheduled_for }, ATTEMPTS_LIMIT)).then(function (runs) {
+          renderRun(run, { runs: fireAttempts(run, runs), capped: runs.length === ATTEMPTS_LIMIT });
+        });
+      }, function (error) {
         if (error.status !== 404) throw error;
         $('run-detail').replaceChildren(el('h2', {}, ['Run ', code(route.id)]), el('p', { 'class': 'error', text: 'No such run: it may have been deleted with its job.' }));
       });
     }
   };
+
+  /** The runs of the same fire (retries share the fire's scheduled time), first attempt first. */
+  function fireAttempts(run, runs) {
+    return runs.filter(function (r) { return r.scheduled_for === run.scheduled_for; }).sort(function (a, b) { return a.attempt - b.attempt; });
+  }
 
   function decisionButtons(run) {
     var ids = { job: run.job_id, run: run.id };
@@ -54,6 +66,17 @@ export const RUN_DETAIL_SCRIPT = String.raw`
     })));
   }
 
+  function attemptsPart(run, attempts) {
+    var rows = attempts.runs.map(function (r) {
+      var which = r.id === run.id ? el('strong', { text: 'this run' }) : link(shortId(r.id), runHash(r.id), r.id);
+      return el('tr', { 'data-run-id': r.id }, [td(String(r.attempt)), cell([which]), cell([badge(r.status)]), td(time(r.started_at)), td(r.error, 'wrap')]);
+    });
+    var note = attempts.capped ? el('p', { 'class': 'muted', text: 'More than ' + ATTEMPTS_LIMIT + ' runs of this job came after this fire: some of its attempts may be missing.' }) : null;
+    return el('div', { 'class': 'part', 'data-part': 'attempts' }, [
+      el('h3', { text: 'Attempts of this fire (' + rows.length + ')' }), table(['Attempt', 'Run', 'Status', 'Started', 'Error'], rows), note
+    ]);
+  }
+
   function approvalPart(run) {
     var a = run.approval;
     if (!a) return null;
@@ -63,7 +86,7 @@ export const RUN_DETAIL_SCRIPT = String.raw`
     return el('div', { 'class': 'part', 'data-part': 'approval' }, [el('h3', { text: 'Approval' }), el('p', { text: text }), buttons]);
   }
 
-  function renderRun(run) {
+  function renderRun(run, attempts) {
     $('run-detail').replaceChildren.apply($('run-detail'), [
       el('h2', {}, ['Run ', code(run.id), ' ', badge(run.status)]),
       facts(run),
@@ -74,7 +97,8 @@ export const RUN_DETAIL_SCRIPT = String.raw`
       textPart('error', 'Error', run.error, 'error'),
       run.stderr ? textPart('stderr', 'Stderr', run.stderr) : null,
       iterationsPart(run),
-      deliveriesPart(run)
+      deliveriesPart(run),
+      attempts ? attemptsPart(run, attempts) : null
     ].filter(Boolean));
   }
 
