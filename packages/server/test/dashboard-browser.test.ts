@@ -142,7 +142,7 @@ describeChromium('the dashboard in Chromium', (executablePath) => {
     expect(png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])), view).toBe(true);
     expect(png.readUInt32BE(16), `${view} width`).toBe(VIEWPORT.width);
     expect(png.readUInt32BE(20), `${view} height`).toBeGreaterThanOrEqual(VIEWPORT.height);
-    expect(png.length, `${view} bytes`).toBeGreaterThan(20_000);
+    expect(png.length, `${view} bytes`).toBeGreaterThan(12_000);
     for (const [other, earlier] of screenshots) expect(earlier.equals(png), `${view} looks exactly like ${other}`).toBe(false);
     screenshots.set(view, png);
   }

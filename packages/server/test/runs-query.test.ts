@@ -48,6 +48,14 @@ describe('GET /api/v1/runs', () => {
     expect(listed).toMatchObject({ job_name: 'broken-job', status: 'failed', error: 'disk full' });
   });
 
+  it('is in the OpenAPI document with its filters', async () => {
+    const doc = await (await live.call('/api/v1/openapi.json')).json();
+    const operation = doc.paths['/api/v1/runs'].get;
+    expect(operation.operationId).toBe('listRuns');
+    expect(operation.parameters.map((p: { name: string }) => p.name)).toEqual(['job_id', 'agent_id', 'status', 'since', 'limit']);
+    expect(operation.responses['200'].content['application/json'].schema).toEqual({ type: 'array', items: { $ref: '#/components/schemas/Run' } });
+  });
+
   it('refuses bad filters naming the parameter, and callers without the key', async () => {
     for (const [query, field] of [
       ['?status=broken', 'status'],
