@@ -187,17 +187,17 @@ describeChromium('the dashboard in Chromium', (executablePath) => {
     await page.reload();
     await page.locator('#login').waitFor({ state: 'visible' });
 
-    const open_ = await startLiveServer({ agents: {} });
+    const keyless = await startLiveServer({ agents: {} });
     try {
-      await open_.scheduler.add({ name: 'open-job', agentId: 'a', cronExpr: YEARLY });
-      const anonymous = await open('#/jobs', { key: null, url: open_.url });
+      await keyless.scheduler.add({ name: 'open-job', agentId: 'a', cronExpr: YEARLY });
+      const anonymous = await open('#/jobs', { key: null, url: keyless.url });
       await anonymous.locator('#jobs-body tr').first().waitFor();
       expect(await cellTexts(anonymous, '#jobs-body', 1)).toEqual(['open-job']);
       expect(await anonymous.isHidden('#login')).toBe(true);
       expect(await anonymous.isHidden('#forget-key')).toBe(true);
       await anonymous.close();
     } finally {
-      await open_.close();
+      await keyless.close();
     }
   });
 
