@@ -6,6 +6,7 @@ export {
   type DecisionOptions,
   type HistoryOptions,
   type ListJobsOptions,
+  type ListRunsOptions,
 } from './schedule-api.js';
 export type { FetchFunction } from './http-transport.js';
 export { toWireJob, type CreateJobInput, type DurationInput, type HeartbeatInput, type JobFields, type PolicyInput, type UpdateJobInput, type WireJobFields } from './job-input.js';

@@ -26,6 +26,14 @@ export interface HistoryOptions {
   since?: Date | string;
 }
 
+/** Filters of `schedule.listRuns`. */
+export interface ListRunsOptions extends HistoryOptions {
+  /** Only runs of this job (id or name). */
+  jobId?: string;
+  /** Only runs of this agent. */
+  agentId?: string;
+}
+
 /** Filters of `schedule.audit`. */
 export interface AuditOptions {
   /** Only events of this type, e.g. `CronJobFailed`. */
@@ -57,6 +65,11 @@ export interface DecisionOptions {
 const enc = encodeURIComponent;
 const jobPath = (jobId: string, suffix = '') => `/api/v1/schedule/${enc(jobId)}${suffix}`;
 const time = (value: Date | string | undefined) => (value instanceof Date ? value.toISOString() : value);
+const runQuery = (options: HistoryOptions) => ({
+  limit: options.limit,
+  status: Array.isArray(options.status) ? options.status.join(',') : options.status,
+  since: time(options.since),
+});
 
 /**
  * The schedule API: job life cycle, runs, approvals, audit and health. Job ids may also be job
@@ -123,8 +136,12 @@ export class ScheduleApi {
 
   /** A job's runs, newest first. */
   getHistory(jobId: string, options: HistoryOptions = {}): Promise<Run[]> {
-    const status = Array.isArray(options.status) ? options.status.join(',') : options.status;
-    return this.#http.request('GET', jobPath(jobId, '/history'), { query: { limit: options.limit, status, since: time(options.since) } });
+    return this.#http.request('GET', jobPath(jobId, '/history'), { query: runQuery(options) });
+  }
+
+  /** Runs of every job, newest first, optionally filtered by job, agent, status and time. */
+  listRuns(options: ListRunsOptions = {}): Promise<Run[]> {
+    return this.#http.request('GET', '/api/v1/runs', { query: { job_id: options.jobId, agent_id: options.agentId, ...runQuery(options) } });
   }
 
   /** A job's next fire time. */

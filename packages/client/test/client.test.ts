@@ -85,6 +85,8 @@ describe('SymbiontClient against a live server', () => {
     const [failed] = await client.schedule.getHistory('snake', { status: ['failed', 'timed_out'], limit: 5, since: new Date(0) });
     expect(failed).toMatchObject({ id: run.id, status: 'failed', error_message: 'no disk' });
     expect(await client.schedule.getRun(run.id)).toEqual(failed);
+    expect(await client.schedule.listRuns({ jobId: 'snake', agentId: 'broken', status: ['failed'], since: new Date(0), limit: 5 })).toEqual([failed]);
+    expect(await client.schedule.listRuns({ status: 'succeeded' })).toEqual([]);
     expect((await client.schedule.get('snake')).status).toBe('dead_letter');
     expect((await client.schedule.reset('snake')).status).toBe('active');
     expect((await client.schedule.pause('snake')).status).toBe('paused');

@@ -334,6 +334,33 @@ export const API_ROUTES: readonly RouteDefinition[] = [
   },
   {
     method: 'GET',
+    path: '/api/v1/runs',
+    operationId: 'listRuns',
+    summary: 'Runs of every job, newest first, filtered by job, agent, status and time',
+    tag: 'runs',
+    access: 'key',
+    query: [
+      { name: 'job_id', kind: 'string', description: 'Only runs of this job (id or name; the id of a deleted job matches nothing).' },
+      { name: 'agent_id', kind: 'string', description: 'Only runs of this agent.' },
+      { name: 'status', kind: 'enum', values: RUN_STATUSES, multiple: true, description: 'Only runs with these statuses (comma-separated).' },
+      { name: 'since', kind: 'date-time', description: 'Only runs scheduled at or after this time.' },
+      limitParam(1000, 'Most runs to return (default 100).'),
+    ],
+    response: { status: 200, description: 'Runs, newest first.', schema: arrayOf('Run') },
+    handle: async (ctx) => {
+      const { agent_id, status, since, limit } = ctx.query;
+      const runs = await ctx.scheduler.store.listRuns({
+        jobId: await jobIdFilter(ctx.scheduler, ctx.query.job_id as string | undefined),
+        agentId: agent_id as string | undefined,
+        status: status as RunStatus[] | undefined,
+        since: since as Date | undefined,
+        limit: limit as number | undefined,
+      });
+      return ok(runs.map(runToWire));
+    },
+  },
+  {
+    method: 'GET',
     path: '/api/v1/runs/{run_id}',
     operationId: 'getRun',
     summary: 'Get a run by id',

@@ -16,6 +16,7 @@ export const STYLES_CSS = String.raw`:root {
   background: var(--bg);
 }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; }
 .bar { display: flex; align-items: center; gap: 12px; padding: 12px 24px; background: #111827; color: #f9fafb; }
 .bar h1 { font-size: 18px; margin: 0; font-weight: 600; }
@@ -38,7 +39,7 @@ button.primary { background: var(--accent); border-color: var(--accent); color: 
 button.danger { color: var(--bad); }
 button.link { border: none; background: none; color: var(--accent); padding: 0 4px; font-size: 12px; }
 .bar button { background: #1f2937; color: #f9fafb; border-color: #374151; }
-.actions { display: flex; gap: 6px; }
+.actions { display: flex; gap: 6px; align-items: center; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; background: var(--idle); color: #fff; }
 .badge[data-status="healthy"], .badge[data-status="active"], .badge[data-status="succeeded"], .badge[data-status="delivered"] { background: var(--ok); }
 .badge[data-status="degraded"], .badge[data-status="paused"], .badge[data-status="awaiting_approval"], .badge[data-status="scheduled"], .badge[data-status="running"], .badge[data-status="pending"], .badge[data-status="skipped"] { background: var(--warn); }
@@ -50,11 +51,26 @@ button.link { border: none; background: none; color: var(--accent); padding: 0 4
 .stats div { border-left: 3px solid var(--border); padding-left: 8px; }
 .stats dt { color: var(--muted); font-size: 12px; }
 .stats dd { margin: 0; font-size: 18px; font-weight: 600; }
-#run-details { margin-top: 16px; border-top: 1px solid var(--border); padding-top: 12px; }
-#run-details h3 { font-size: 14px; margin: 0 0 8px; }
-#run-details h4 { font-size: 12px; margin: 12px 0 4px; color: var(--muted); text-transform: uppercase; }
+a { color: var(--accent); }
+nav { display: flex; gap: 4px; margin-left: 12px; }
+nav a { color: #cbd5e1; text-decoration: none; padding: 4px 10px; border-radius: 6px; }
+nav a:hover { color: #fff; }
+nav a[aria-current="page"] { background: #374151; color: #fff; }
+.view { display: grid; gap: 16px; }
 form { display: flex; gap: 8px; align-items: center; }
-input { font: inherit; padding: 4px 8px; border: 1px solid var(--border); border-radius: 6px; flex: 1; }
+input, select { font: inherit; padding: 4px 8px; border: 1px solid var(--border); border-radius: 6px; background: #fff; color: var(--text); }
+#login-form input { flex: 1; }
+.filters { flex-wrap: wrap; align-items: flex-end; margin-bottom: 12px; }
+.filters label { display: flex; flex-direction: column; gap: 2px; font-size: 12px; color: var(--muted); }
+.filters input[type="search"] { min-width: 240px; }
+.toolbar, .confirm { display: flex; gap: 8px; align-items: center; margin-bottom: 8px; }
+.confirm { background: #fdecea; border: 1px solid #f5c2bd; border-radius: 6px; padding: 8px; }
+.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 8px 16px; margin: 0 0 8px; }
+.facts dt { color: var(--muted); font-size: 12px; }
+.facts dd { margin: 0; }
+#run-detail h2 code { font-size: 14px; }
+.part h3 { font-size: 12px; margin: 16px 0 4px; color: var(--muted); text-transform: uppercase; font-weight: 600; }
+.part p { margin: 4px 0; }
 #toast { position: fixed; right: 24px; bottom: 24px; background: #111827; color: #fff; padding: 10px 14px; border-radius: 8px; max-width: 420px; box-shadow: 0 4px 16px rgba(0,0,0,.2); }
 #toast.error { background: var(--bad); }
 `;
