@@ -1,10 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { ensureBuilt, runCli, useTempDir, writeFile } from './support/cli.js';
-import { useTerminal } from './support/terminal.js';
+import { describeInTerminal, useTerminal } from './support/terminal.js';
 
 beforeAll(() => ensureBuilt(), 300_000);
 
-describe('symbi on a terminal', () => {
+describeInTerminal('symbi on a terminal', () => {
   const tempDir = useTempDir();
   const terminal = useTerminal();
   let dir: string;
