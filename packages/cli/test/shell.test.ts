@@ -1,18 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, runCli, startUp, useTempDir, writeFile, type UpProcess } from './support/cli.js';
+import { ensureBuilt, runCli, startUp, storeWithJobs, useTempDir, writeFile, type UpProcess } from './support/cli.js';
 import { describeInTerminal, useTerminal } from './support/terminal.js';
 
 beforeAll(() => ensureBuilt(), 300_000);
 
-/** Adds jobs to a new SQLite store in `dir` with `symbi cron add`; returns the store's path. */
-async function storeWithJobs(dir: string, names: readonly string[]): Promise<string> {
-  const db = `${dir}/scheduler.db`;
-  for (const name of names) {
-    const added = await runCli(['--db', db, 'cron', 'add', '--json', JSON.stringify({ name, agent_id: 'reporter', cron_expr: '0 0 3 * * *' })], { cwd: dir });
-    expect(added.code, added.stderr).toBe(0);
-  }
-  return db;
-}
+const JOB = { agent_id: 'reporter', cron_expr: '0 0 3 * * *' };
 
 describe('symbi shell reading commands from standard input', () => {
   const tempDir = useTempDir();
@@ -23,7 +15,7 @@ describe('symbi shell reading commands from standard input', () => {
 
   beforeAll(async () => {
     dir = tempDir();
-    db = await storeWithJobs(dir, ['nightly-report', 'disk-check']);
+    db = await storeWithJobs(dir, ['nightly-report', 'disk-check'], JOB);
   });
 
   it("prints the audit events, then the jobs: one result per command, as the spec's `/audit CronJobCreated` shows them", async () => {
@@ -126,7 +118,7 @@ describeInTerminal('symbi shell on a terminal', () => {
 
   beforeAll(async () => {
     dir = tempDir();
-    db = await storeWithJobs(dir, ['nightly-report', 'disk-check']);
+    db = await storeWithJobs(dir, ['nightly-report', 'disk-check'], JOB);
   });
 
   it('prompts, completes commands, job names, event types and option values with Tab, recalls history, and keeps going after an error', async () => {
