@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { CronScheduler, InMemoryJobStore, systemClock } from '@symbi/core';
-import { FakeExecutor } from '@symbi/core/testing';
+import { FakeExecutor, VirtualClock } from '@symbi/core/testing';
 import { ChannelRouter } from '@symbi/delivery';
 import { HttpRecorder } from './support/http-recorder.js';
 
@@ -31,7 +31,7 @@ function spanTree(spans: ReadableSpan[], keys: string[]): string[] {
   return lines;
 }
 
-const KEYS = ['symbi.job', 'symbi.agent', 'symbi.trigger', 'symbi.attempt', 'symbi.status', 'symbi.gate', 'symbi.decision', 'symbi.iteration', 'symbi.action', 'symbi.channel'];
+const KEYS = ['symbi.job', 'symbi.agent', 'symbi.trigger', 'symbi.attempt', 'symbi.status', 'symbi.gate', 'symbi.decision', 'symbi.iteration', 'symbi.action', 'symbi.channel', 'symbi.delivery_attempt'];
 
 describe('OpenTelemetry tracing of a run', () => {
   let recorder: HttpRecorder;
@@ -68,7 +68,7 @@ describe('OpenTelemetry tracing of a run', () => {
       '    symbi.agent symbi.agent=monitor',
       '  symbi.heartbeat.iteration symbi.iteration=2 symbi.action=sleep',
       '    symbi.agent symbi.agent=monitor',
-      '  symbi.delivery symbi.attempt=1 symbi.channel=webhook',
+      '  symbi.delivery symbi.channel=webhook symbi.delivery_attempt=1',
     ]);
     const traceId = spans[0]!.spanContext().traceId;
     expect(spans.every((span) => span.spanContext().traceId === traceId)).toBe(true);
@@ -82,6 +82,29 @@ describe('OpenTelemetry tracing of a run', () => {
     // Each agent call carries the traceparent of its own span, for HTTP agents to send on.
     const agentSpans = spans.filter((span) => span.name === 'symbi.agent').map((span) => `00-${traceId}-${span.spanContext().spanId}-01`);
     expect(executor.calls.map((call) => call.request.traceparent)).toEqual(agentSpans);
+  });
+
+  it('traces a delivery retried from the outbox after a restart as a trace of its own, sending its traceparent', async () => {
+    const store = new InMemoryJobStore();
+    const clock = new VirtualClock('2026-03-02T09:00:00Z');
+    const executor = new FakeExecutor(clock, { monitor: () => 'precious output' });
+    const hanging = { route: () => new Promise<void>(() => undefined) };
+    const dying = new CronScheduler({ store, executor, router: hanging, clock, config: { leaseMs: 10_000, shutdownTimeoutMs: 0 } });
+    await dying.start();
+    await dying.add({ name: 'outbox', agentId: 'monitor', at: '2026-03-02T09:00:01Z', delivery: ['webhook'], webhookUrl: recorder.url() });
+    await clock.advance('2s');
+    // The process "dies" with the delivery unacknowledged: its run span never ends.
+    await dying.stop();
+    expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(['symbi.policy', 'symbi.policy', 'symbi.agent']);
+    exporter.reset();
+
+    scheduler = new CronScheduler({ store, executor, router: new ChannelRouter({ clock }), clock, config: { leaseMs: 10_000 } });
+    await scheduler.start();
+    await clock.advance('15s');
+    await vi.waitFor(() => expect(exporter.getFinishedSpans()).toHaveLength(1), { timeout: 10_000 });
+    const [delivery] = exporter.getFinishedSpans();
+    expect(spanTree([delivery!], KEYS)).toEqual(['symbi.delivery symbi.channel=webhook symbi.delivery_attempt=1']);
+    expect(recorder.requests.map((request) => request.headers.traceparent)).toEqual([`00-${delivery!.spanContext().traceId}-${delivery!.spanContext().spanId}-01`]);
   });
 
   it('marks the agent call and the run failed when the agent throws, and still traces the delivery of the failure', async () => {

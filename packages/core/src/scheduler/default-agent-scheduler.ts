@@ -118,7 +118,7 @@ export class DefaultAgentScheduler {
       if (outcome.status !== 'pending') continue;
       const attempts = outcome.attempts + 1;
       try {
-        await parent.child('symbi.delivery', { 'symbi.channel': outcome.channel, 'symbi.attempt': attempts }, (delivery) =>
+        await parent.child('symbi.delivery', { 'symbi.channel': outcome.channel, 'symbi.delivery_attempt': attempts }, (delivery) =>
           router.route(outcome.channel, job, run, output, { traceparent: delivery.traceparent }),
         );
         outcomes[i] = { ...outcome, status: 'delivered', attempts, error: null, completedAt: this.#now() };
@@ -189,7 +189,10 @@ export class DefaultAgentScheduler {
     }
   }
 
-  /** One call of the agent, in a `symbi.agent` span whose `traceparent` the executor may pass on. */
+  /**
+   * One call of the agent, in a `symbi.agent` span whose `traceparent` the executor may pass on.
+   * In a heartbeat, `span` is the iteration's, and also records what the agent asked for next.
+   */
   #callAgent(job: CronJobDefinition, run: JobRunRecord, context: AgentContext, signal: AbortSignal, span: TraceSpan): Promise<AgentExecutionResult> {
     return span.child('symbi.agent', { 'symbi.agent': job.agentId }, async (call) => {
       const result = await this.#executeOnce(job, run, context, signal, call.traceparent);
