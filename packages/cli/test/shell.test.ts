@@ -1,3 +1,5 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, runCli, startUp, storeWithJobs, useTempDir, writeFile, type UpProcess } from './support/cli.js';
 import { describeInTerminal, useTerminal } from './support/terminal.js';
@@ -122,7 +124,7 @@ describeInTerminal('symbi shell on a terminal', () => {
   });
 
   it('prompts, completes commands, job names, event types and option values with Tab, recalls history, and keeps going after an error', async () => {
-    const window = terminal.run(['--db', db, 'shell'], { cwd: dir });
+    const window = terminal.run(['--db', db, 'shell'], { cwd: dir, env: { SYMBI_HISTORY: '' } });
     const line = (text: string) => new RegExp(`^symbi> ${text.replace(/[|\\/.*+?()[\]{}^$]/g, '\\$&')}\\s*$`, 'm');
     // Keys go in one at a time, each Tab last: a Tab followed by more input reads as pasted text, which readline does not complete.
     const typeAndWait = async (keys: string[], text: string) => {
@@ -174,14 +176,26 @@ describeInTerminal('symbi shell on a terminal', () => {
     expect(await window.exited()).toBe(0);
   });
 
-  it('leaves on Ctrl-D, and Ctrl-C drops the line being typed first', async () => {
-    const window = terminal.run(['--db', db, 'shell'], { cwd: dir });
-    await window.waitFor((screen) => /^symbi>\s*$/m.test(screen));
-    window.keys('/cron list');
-    await window.waitFor((screen) => /^symbi> \/cron list$/m.test(screen));
-    window.keys('C-c');
-    await window.waitFor((screen) => /\^C\nsymbi>\s*$/m.test(screen));
-    window.keys('C-d');
-    expect(await window.exited()).toBe(0);
+  it('keeps its history between sessions in a file only its owner reads; leaves on Ctrl-D, and Ctrl-C drops the line being typed first', async () => {
+    const env = { SYMBI_HISTORY: join(dir, 'history') };
+    const first = terminal.run(['--db', db, 'shell'], { cwd: dir, env });
+    await first.waitFor((screen) => /^symbi>\s*$/m.test(screen));
+    first.keys('/cron status disk-check', 'Enter');
+    await first.waitFor((screen) => /upcoming/.test(screen));
+    first.keys('/quit', 'Enter');
+    expect(await first.exited()).toBe(0);
+    expect(readFileSync(env.SYMBI_HISTORY, 'utf8')).toBe('/cron status disk-check\n/quit\n');
+    expect(statSync(env.SYMBI_HISTORY).mode & 0o777).toBe(0o600);
+
+    const second = terminal.run(['--db', db, 'shell'], { cwd: dir, env });
+    await second.waitFor((screen) => /^symbi>\s*$/m.test(screen));
+    second.keys('Up');
+    await second.waitFor((screen) => /^symbi> \/quit$/m.test(screen));
+    second.keys('Up');
+    await second.waitFor((screen) => /^symbi> \/cron status disk-check$/m.test(screen));
+    second.keys('C-c');
+    await second.waitFor((screen) => /\^C\nsymbi>\s*$/m.test(screen));
+    second.keys('C-d');
+    expect(await second.exited()).toBe(0);
   });
 });

@@ -1,3 +1,6 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import type { Command } from 'commander';
 import { print, withBackend } from '../command-support.js';
@@ -55,23 +58,55 @@ async function runScript(ctx: CommandContext, run: CommandRunner): Promise<numbe
   }
 }
 
-/** Names of the jobs, for completion; null when the store or server cannot be read. */
+/** Where lines typed at the prompt are kept between sessions: `SYMBI_HISTORY` (empty: nowhere), else `~/.symbi_history`. */
+function historyFile(env: Record<string, string | undefined>): string | null {
+  if (env.SYMBI_HISTORY !== undefined) return env.SYMBI_HISTORY === '' ? null : env.SYMBI_HISTORY;
+  return join(env.HOME || homedir(), '.symbi_history');
+}
+
+/** The kept lines, newest first as readline holds them; none when the file does not exist yet. */
+function readHistory(file: string | null): string[] {
+  if (file === null) return [];
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter((line) => line !== '').reverse().slice(0, HISTORY_SIZE);
+  } catch {
+    return [];
+  }
+}
+
+/** Keeps `history` (newest first) in `file`, oldest line first, readable by its owner only. */
+function writeHistory(ctx: CommandContext, file: string | null, history: readonly string[]): void {
+  if (file === null) return;
+  try {
+    writeFileSync(file, `${[...history].reverse().join('\n')}\n`, { mode: 0o600 });
+  } catch (error) {
+    ctx.io.stderr.write(`${ctx.err.dim(`history not kept in ${file}: ${(error as Error).message}`)}\n`);
+  }
+}
+
+/** Where commands go and the names of the jobs there, for completion. */
 async function readJobNames(ctx: CommandContext): Promise<{ target: string; names: string[] }> {
   return withBackend(ctx, async (backend) => ({ target: backend.target, names: (await backend.listJobs({})).map((job) => job.name) }));
 }
 
-/** On a terminal: a prompt with history and Tab completion until `/quit`, Ctrl-D, or Ctrl-C on an empty line. */
+/**
+ * On a terminal: a prompt with history (kept between sessions, see {@link historyFile}) and Tab
+ * completion until `/quit`, Ctrl-D, or Ctrl-C on an empty line.
+ */
 async function runPrompt(ctx: CommandContext, program: Command, run: CommandRunner): Promise<number> {
   const first = await readJobNames(ctx);
   let names = first.names;
+  const file = historyFile(ctx.io.env);
   const prompt: Interface = createInterface({
     input: ctx.io.stdin,
     output: ctx.io.stdout as NodeJS.WritableStream,
     terminal: true,
     historySize: HISTORY_SIZE,
+    history: readHistory(file),
     removeHistoryDuplicates: true,
     completer: (line: string) => completeLine(program, line, { jobNames: () => names }),
   });
+  prompt.on('history', (history: string[]) => writeHistory(ctx, file, history));
   prompt.setPrompt(`${ctx.out.bold('symbi')}> `);
   prompt.on('SIGINT', () => {
     if (prompt.line === '') return prompt.close();
