@@ -4,7 +4,9 @@ import { commandContext, processIo, type CommandContext, type GlobalOptions, typ
 import { registerAudit } from './commands/audit.js';
 import { registerCron } from './commands/cron.js';
 import { registerLogs } from './commands/logs.js';
+import { registerHealth } from './commands/health.js';
 import { registerRun } from './commands/run.js';
+import { registerShell } from './commands/shell.js';
 import { registerUp } from './commands/up.js';
 
 /** The version printed by `symbi --version`. */
@@ -25,7 +27,7 @@ export function examples(command: Command, lines: readonly string[]): Command {
 }
 
 /**
- * The `symbi` command line: `up`, `cron …`, `audit query`, `run`, `logs`. Exit statuses are set
+ * The `symbi` command line: `up`, `cron …`, `audit query`, `run`, `logs`, `health`, `shell`. Exit statuses are set
  * through `setExit`; nothing here calls `process.exit`.
  */
 export function createProgram(io: Io, setExit: (code: number) => void): Command {
@@ -51,6 +53,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     'symbi cron status daily-report --history 10',
     'symbi cron history daily-report --format csv > runs.csv',
     'symbi audit query --type CronJobFailed --since 1d',
+    'symbi shell',
   ]);
   const registrar: Registrar = {
     action<A extends unknown[]>(fn: CommandAction<A>) {
@@ -68,6 +71,8 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
   registerAudit(program, registrar);
   registerRun(program, registrar);
   registerLogs(program, registrar);
+  registerHealth(program, registrar);
+  registerShell(program, registrar, (argv) => main(argv, io));
   return program;
 }
 

@@ -1,10 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, runCli, useTempDir, writeFile } from './support/cli.js';
-import { useTerminal } from './support/terminal.js';
+import { beforeAll, expect, it } from 'vitest';
+import { ensureBuilt, runCli, storeWithJobs, useTempDir, writeFile } from './support/cli.js';
+import { describeInTerminal, useTerminal } from './support/terminal.js';
 
 beforeAll(() => ensureBuilt(), 300_000);
 
-describe('symbi on a terminal', () => {
+describeInTerminal('symbi on a terminal', () => {
   const tempDir = useTempDir();
   const terminal = useTerminal();
   let dir: string;
@@ -12,11 +12,7 @@ describe('symbi on a terminal', () => {
 
   beforeAll(async () => {
     dir = tempDir();
-    db = `${dir}/scheduler.db`;
-    for (const name of ['watched', 'doomed']) {
-      const added = await runCli(['--db', db, 'cron', 'add', '--json', JSON.stringify({ name, agent_id: 'agent', cron_expr: '0 */5 * * * *' })], { cwd: dir });
-      expect(added.code, added.stderr).toBe(0);
-    }
+    db = await storeWithJobs(dir, ['watched', 'doomed'], { agent_id: 'agent', cron_expr: '0 */5 * * * *' });
   });
 
   it('redraws `cron status --watch` in place until Ctrl-C', async () => {

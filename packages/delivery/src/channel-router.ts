@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { BUILTIN_DELIVERY_CHANNELS, ConflictError, DeliveryError, SchedulerError, silentLogger, ValidationError } from '@symbi/core';
-import type { BuiltinDeliveryChannel, Clock, CronJobDefinition, DeliveryChannel, DeliveryRouter, JobRunRecord, Logger } from '@symbi/core';
+import type { BuiltinDeliveryChannel, Clock, CronJobDefinition, DeliveryChannel, DeliveryContext, DeliveryRouter, JobRunRecord, Logger } from '@symbi/core';
 import type { DeliveryConfig } from './delivery-config.js';
 import { EmailRouter } from './email-router.js';
 import { LogFileRouter } from './log-file-router.js';
@@ -95,7 +95,7 @@ export class ChannelRouter implements DeliveryRouter {
   }
 
   /** Delivers to `channel`; rejects with a `DeliveryError` naming it when it fails or is unknown. */
-  async route(channel: DeliveryChannel, job: CronJobDefinition, run: JobRunRecord, output: string): Promise<void> {
+  async route(channel: DeliveryChannel, job: CronJobDefinition, run: JobRunRecord, output: string, context?: DeliveryContext): Promise<void> {
     const router = Object.hasOwn(this.#builtin, channel) ? this.#builtin[channel as BuiltinDeliveryChannel] : this.#custom.get(channel);
     const fields = { channel, job: job.name, run_id: run.id };
     if (!router) {
@@ -103,7 +103,7 @@ export class ChannelRouter implements DeliveryRouter {
       throw new DeliveryError(channel, `unknown delivery channel ${JSON.stringify(channel)} (known: ${known})`);
     }
     try {
-      await router.route(channel, job, run, output);
+      await router.route(channel, job, run, output, context);
     } catch (error) {
       const failure = this.#asDeliveryError(channel, error);
       this.#logger.warn({ ...fields, retryable: failure.retryable, error: failure.message }, 'delivery failed');

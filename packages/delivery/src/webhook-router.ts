@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { DeliveryError, interpolateEnv, ValidationError } from '@symbi/core';
-import type { CronJobDefinition, DeliveryChannel, DeliveryRouter, JobRunRecord } from '@symbi/core';
+import type { CronJobDefinition, DeliveryChannel, DeliveryContext, DeliveryRouter, JobRunRecord } from '@symbi/core';
 import { deliverHttp, parseUrl } from './http-delivery.js';
 import { httpOptions, routerContext } from './router-options.js';
 import type { HttpRouterOptions, RouterContext } from './router-options.js';
@@ -44,12 +44,15 @@ export class WebhookRouter implements DeliveryRouter {
     this.#resolveHost = options.resolveHost;
   }
 
-  /** Sends the run to `job.webhookUrl`; rejects with a `DeliveryError` once every attempt failed. */
-  async route(channel: DeliveryChannel, job: CronJobDefinition, run: JobRunRecord, output: string): Promise<void> {
+  /**
+   * Sends the run to `job.webhookUrl`, with the delivery's `traceparent` when it is traced; rejects
+   * with a `DeliveryError` once every attempt failed.
+   */
+  async route(channel: DeliveryChannel, job: CronJobDefinition, run: JobRunRecord, output: string, context?: DeliveryContext): Promise<void> {
     if (!job.webhookUrl) throw new DeliveryError(channel, `job ${job.name} has no webhook_url`);
     const url = parseUrl(channel, job.webhookUrl);
     const body = JSON.stringify(deliveryPayload(job, run, output));
-    const headers = this.#headers(channel, job, run, body);
+    const headers = this.#headers(channel, job, run, body, context?.traceparent ?? null);
     const secrets = [...Object.values(headers), url.username, url.password];
     await deliverHttp(
       { channel, url, headers, body, logFields: { job: job.name, run_id: run.id } },
@@ -57,7 +60,7 @@ export class WebhookRouter implements DeliveryRouter {
     );
   }
 
-  #headers(channel: string, job: CronJobDefinition, run: JobRunRecord, body: string): Record<string, string> {
+  #headers(channel: string, job: CronJobDefinition, run: JobRunRecord, body: string, traceparent: string | null): Record<string, string> {
     // Keyed by lower-case name: a job's `content-type` replaces ours rather than doubling it.
     const headers = new Map<string, [name: string, value: string]>([
       ['content-type', ['Content-Type', 'application/json']],
@@ -69,6 +72,7 @@ export class WebhookRouter implements DeliveryRouter {
     const { webhookAuthHeader, webhookSigningSecret } = this.#context.config;
     if (webhookAuthHeader && !headers.has('authorization')) headers.set('authorization', ['Authorization', webhookAuthHeader]);
     headers.set(RUN_ID_HEADER.toLowerCase(), [RUN_ID_HEADER, run.id]);
+    if (traceparent !== null) headers.set('traceparent', ['traceparent', traceparent]);
     if (webhookSigningSecret) {
       const timestamp = String(Math.floor(this.#context.clock.now() / 1000));
       const signature = createHmac('sha256', webhookSigningSecret).update(body).digest('hex');

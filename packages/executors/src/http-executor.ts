@@ -60,7 +60,11 @@ export class HttpExecutor extends DeclaredAgentExecutor {
     };
     const response = await this.#fetch(agent.url!, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/plain;q=0.9, */*;q=0.5' },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/plain;q=0.9, */*;q=0.5',
+        ...(request.traceparent === undefined ? {} : { traceparent: request.traceparent }),
+      },
       body: JSON.stringify(body),
       signal,
     });

@@ -66,6 +66,15 @@ describe('HttpExecutor', () => {
     expect(received!.body).not.toContain('agent_pin_jwt');
   });
 
+  it('sends the trace context of a traced agent call as the traceparent header, and none for an untraced one', async () => {
+    server = await startLoopbackServer((_req, res) => sendJson(res, 200, { output: 'ok' }));
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const executor = executorFor(`${server.url}/agents/reporter`);
+    await executor.execute({ ...testRequest('remote'), traceparent }, noSignal());
+    await executor.execute(testRequest('remote'), noSignal());
+    expect(server.requests.map((request) => request.headers.traceparent)).toEqual([traceparent, undefined]);
+  });
+
   it('takes a non-JSON body whole as the output', async () => {
     server = await startLoopbackServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });

@@ -1,7 +1,7 @@
 import { createJobDefinition, jobToWire, type JobSpec } from '@symbi/core';
 import type { JobStatus, RunStatus, SecurityEventType, SymbiontClient } from '@symbi/client';
 import { cliActor } from '../runtime.js';
-import type { AuditQuery, AuditView, Backend, HistoryFilter, JobListFilter, JobView, RunView } from './backend.js';
+import type { AuditQuery, AuditView, Backend, HealthView, HistoryFilter, JobListFilter, JobView, RunView } from './backend.js';
 
 /** Fields of `jobToWire` the server assigns; a create request leaves them out. */
 const ASSIGNED = ['id', 'status', 'enabled', 'next_run', 'last_run', 'run_count', 'failure_count', 'consecutive_failures', 'created_at', 'updated_at'];
@@ -134,6 +134,10 @@ export class ApiBackend implements Backend {
       ...(query.since ? { since: query.since } : {}),
       ...(query.limit === undefined ? {} : { limit: query.limit }),
     })) as unknown as AuditView[];
+  }
+
+  async health(): Promise<HealthView> {
+    return (await (await this.#schedule()).health()) as HealthView;
   }
 
   /** Nothing to release: every request is its own `fetch`. */

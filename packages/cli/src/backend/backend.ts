@@ -68,6 +68,15 @@ export interface AuditView extends Record<string, unknown> {
   details: Record<string, unknown>;
 }
 
+/** The scheduler's health JSON (`GET /api/v1/health/scheduler`). */
+export interface HealthView extends Record<string, unknown> {
+  status: string;
+  active_jobs: number;
+  paused_jobs: number;
+  in_flight_jobs: number;
+  metrics: { runs_total: number; runs_succeeded: number; runs_failed: number; avg_execution_time_ms: number };
+}
+
 /** Filter of {@link Backend.listJobs}. */
 export interface JobListFilter {
   status?: string;
@@ -110,6 +119,11 @@ export interface Backend {
   approve(runId: string, note: string | null): Promise<RunView>;
   deny(runId: string, note: string | null): Promise<RunView>;
   audit(query: AuditQuery): Promise<AuditView[]>;
+  /**
+   * The health JSON: a server's, or on a store opened here its job counts (no scheduler runs in
+   * this process, so the status is `stopped` and the run counters are zero).
+   */
+  health(): Promise<HealthView>;
   /** Releases connections. */
   close(): Promise<void>;
 }

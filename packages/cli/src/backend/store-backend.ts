@@ -1,7 +1,7 @@
 import { auditToWire, jobToWire, runToWire, type JobSpec, type JobStatus, type RunStatus, type SecurityEventType } from '@symbi/core';
 import { describeStore } from '../store-location.js';
 import type { SymbiRuntime } from '../runtime.js';
-import type { AuditQuery, AuditView, Backend, HistoryFilter, JobListFilter, JobView, RunView } from './backend.js';
+import type { AuditQuery, AuditView, Backend, HealthView, HistoryFilter, JobListFilter, JobView, RunView } from './backend.js';
 
 const asJob = (job: Parameters<typeof jobToWire>[0]) => jobToWire(job) as JobView;
 const asRun = (run: Parameters<typeof runToWire>[0]) => runToWire(run) as RunView;
@@ -89,6 +89,10 @@ export class StoreBackend implements Backend {
       ...(query.limit === undefined ? {} : { limit: query.limit }),
     });
     return events.map((event) => auditToWire(event) as AuditView);
+  }
+
+  async health(): Promise<HealthView> {
+    return { ...(await (await this.#scheduler()).health()) };
   }
 
   close(): Promise<void> {

@@ -67,6 +67,9 @@ export class Style {
 const STATUS_PAINT: Record<string, Paint> = {
   active: 'green',
   succeeded: 'green',
+  healthy: 'green',
+  degraded: 'yellow',
+  stopped: 'red',
   completed: 'cyan',
   paused: 'yellow',
   scheduled: 'cyan',

@@ -1,5 +1,5 @@
 import { auditToWire, createJobDefinition, jobToWire, newRun, runToWire } from '@symbi/core';
-import type { AuditView, JobView, RunView } from '../backend/backend.js';
+import type { AuditView, HealthView, JobView, RunView } from '../backend/backend.js';
 import { formatElapsed, localTime, oneLine, relativeTime, renderTable, toCsv, toJson } from './format.js';
 import type { Style } from './style.js';
 
@@ -156,10 +156,35 @@ export function jobDetails(job: JobView, now: Date, style: Style, upcoming: read
   if (job.heartbeat?.enabled) facts.push(['heartbeat', `${job.heartbeat.context_mode}, up to ${job.heartbeat.max_iterations} iterations`]);
   if (job.input !== null) facts.push(['input', oneLine(job.input, 70)]);
   if (upcoming.length > 0) facts.push(['upcoming', upcoming.map((at) => `${localTime(at)} (${relativeTime(at, now)})`).join('\n')]);
+  return `${style.bold(job.name)}\n${factLines(facts, style)}`;
+}
+
+/** `key  value` lines, keys aligned; a value's further lines are indented under its first. */
+function factLines(facts: readonly [string, string][], style: Style): string {
   const width = Math.max(...facts.map(([key]) => key.length));
   const lines = facts.flatMap(([key, value]) => {
     const [first, ...more] = value.split('\n');
     return [`${style.dim(key.padEnd(width))}  ${first}`, ...more.map((line) => `${' '.repeat(width)}  ${line}`)];
   });
-  return `${style.bold(job.name)}\n${lines.join('\n')}\n`;
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The details of `symbi health`: a server's status and counters, or, for a store opened by the
+ * CLI (no scheduler runs in it), that the store answers and its job counts.
+ */
+export function healthDetails(health: HealthView, target: string, remote: boolean, style: Style): string {
+  const jobs = `${health.active_jobs} active, ${health.paused_jobs} paused`;
+  if (!remote) return factLines([['store', target], ['status', 'answers (no scheduler runs in this command; --api asks a running server)'], ['jobs', jobs]], style);
+  const { runs_total, runs_succeeded, runs_failed, avg_execution_time_ms } = health.metrics;
+  return factLines(
+    [
+      ['server', target],
+      ['status', style.status(health.status)],
+      ['jobs', jobs],
+      ['in flight', String(health.in_flight_jobs)],
+      ['runs', `${runs_total} (${runs_succeeded} succeeded, ${runs_failed} failed, average ${formatElapsed(avg_execution_time_ms)})`],
+    ],
+    style,
+  );
 }

@@ -215,6 +215,19 @@ export function useTempDir(): () => string {
   };
 }
 
+/**
+ * A new SQLite store `dir/scheduler.db` holding a cron job of `agent` for each name, added with
+ * `symbi cron add`; returns its path.
+ */
+export async function storeWithJobs(dir: string, names: readonly string[], job: { agent_id: string; cron_expr: string }): Promise<string> {
+  const db = join(dir, 'scheduler.db');
+  for (const name of names) {
+    const added = await runCli(['--db', db, 'cron', 'add', '--json', JSON.stringify({ name, ...job })], { cwd: dir });
+    if (added.code !== 0) throw new Error(`symbi cron add ${name} failed: ${added.stderr}`);
+  }
+  return db;
+}
+
 /** Writes `text` to `dir/name` and returns the path. */
 export function writeFile(dir: string, name: string, text: string): string {
   const path = join(dir, name);

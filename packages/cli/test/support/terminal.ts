@@ -1,7 +1,18 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { afterAll } from 'vitest';
+import { afterAll, describe } from 'vitest';
 import { BIN, childEnv } from './cli.js';
+
+const tmuxInstalled = spawnSync('tmux', ['-V']).status === 0;
+
+/**
+ * `describe` for tests in a real terminal. Without tmux they are skipped, with the reason in their
+ * name, except under CI (`CI` set), where they run and fail: `.ci/run` installs tmux.
+ */
+export function describeInTerminal(name: string, body: () => void): void {
+  if (tmuxInstalled || process.env.CI) describe(name, body);
+  else describe.skip(`${name} (skipped: tmux is not installed; apt-get install tmux)`, body);
+}
 
 /** A command line running in a real terminal: a window of a private tmux server. */
 export interface TerminalWindow {
@@ -31,6 +42,7 @@ export function useTerminal(): { run(args: readonly string[], options: { cwd: st
   const socket = `symbi-cli-test-${randomBytes(4).toString('hex')}`;
   const tmux = (...args: string[]) => {
     const result = spawnSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', env: childEnv({ TERM: 'xterm-256color' }) });
+    if (result.error) throw new Error(`tmux cannot be run (${result.error.message}): install it (apt-get install tmux; .ci/run does under CI)`);
     if (result.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${result.stderr}`);
     return result.stdout;
   };

@@ -14,6 +14,8 @@ export interface AgentExecutionRequest {
   input: string | null;
   /** The context built from the session mode. */
   context: AgentContext;
+  /** W3C trace context of this agent call when the run is traced; HTTP executors send it as the `traceparent` header. */
+  traceparent?: string;
 }
 
 /** What an agent produced. */

@@ -8,5 +8,11 @@ import type { JobRunRecord } from '../domain/run.js';
  */
 export interface DeliveryRouter {
   /** Delivers `output` of `run` of `job` to `channel`. */
-  route(channel: DeliveryChannel, job: CronJobDefinition, run: JobRunRecord, output: string): Promise<void>;
+  route(channel: DeliveryChannel, job: CronJobDefinition, run: JobRunRecord, output: string, context?: DeliveryContext): Promise<void>;
+}
+
+/** What a delivery is part of, for routers that pass it on. */
+export interface DeliveryContext {
+  /** W3C trace context of this delivery when the run is traced (null otherwise); HTTP channels send it as the `traceparent` header. */
+  traceparent: string | null;
 }

@@ -21,6 +21,7 @@ import { firstFire, planFinish, planFire, type PlanContext } from './fire-planne
 import { applyJobUpdate, createJobDefinition, specOf } from './job-definition.js';
 import { SchedulerMetrics, type SchedulerHealth } from './metrics.js';
 import { statusesBefore } from './run-state.js';
+import { prepareTracing } from './run-tracing.js';
 
 /** Everything a {@link CronScheduler} is built from; only `store` and `executor` are required. */
 export interface CronSchedulerOptions {
@@ -160,6 +161,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   async start(): Promise<void> {
     if (this.#running) return;
     await this.store.init();
+    await prepareTracing();
     this.#running = true;
     this.#stopped = false;
     this.#unsubscribe = this.store.subscribe?.(() => this.#poke()) ?? null;

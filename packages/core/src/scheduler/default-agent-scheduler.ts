@@ -17,6 +17,7 @@ import { planFinish, type PlanContext } from './fire-planner.js';
 import { heartbeatAction } from './heartbeat.js';
 import type { SchedulerMetrics } from './metrics.js';
 import { outcomeOf, statusesBefore } from './run-state.js';
+import { deliveryRoot, traceRun, type TraceSpan } from './run-tracing.js';
 import { carryForward, SessionKeeper, type Carryover } from './session-context.js';
 
 /** Most heartbeat iterations kept on a run record (the most recent); the index keeps counting. */
@@ -64,8 +65,15 @@ export class DefaultAgentScheduler {
     this.#sessions = new SessionKeeper(deps.store, deps.config.sessionHistoryLimit);
   }
 
-  /** Runs one claimed run to its end (or to `awaiting_approval`); `signal` aborts it from outside. */
-  async execute({ run, job }: ClaimedRun, signal: AbortSignal): Promise<JobRunRecord | null> {
+  /**
+   * Runs one claimed run to its end (or to `awaiting_approval`); `signal` aborts it from outside.
+   * The run is a `symbi.run` span when OpenTelemetry is present.
+   */
+  execute(claimed: ClaimedRun, signal: AbortSignal): Promise<JobRunRecord | null> {
+    return traceRun(claimed, (span) => this.#execute(claimed, signal, span));
+  }
+
+  async #execute({ run, job }: ClaimedRun, signal: AbortSignal, span: TraceSpan): Promise<JobRunRecord | null> {
     const { store, config } = this.#deps;
     const owner = config.instanceId;
     const approved = run.approval?.decision === 'approved';
@@ -75,7 +83,7 @@ export class DefaultAgentScheduler {
     const carry = await this.#sessions.load(job);
     const context = this.#context(job, job.sessionMode, carry, 1);
     if (!approved) {
-      const decision = await this.#evaluateGates(job, context);
+      const decision = await this.#evaluateGates(job, context, span);
       if (decision.kind === 'Deny') {
         const denied = await this.#finish(job, run, { status: 'denied', error: decision.reason }, 'neutral');
         if (denied) this.#deps.events.emit('run:denied', { job, run: denied, reason: decision.reason });
@@ -87,26 +95,32 @@ export class DefaultAgentScheduler {
     const running = await store.updateRun(run.id, { status: 'running', startedAt }, { owner, statusIn: statusesBefore('running') });
     if (!running) return null;
     this.#deps.events.emit('run:started', { job, run: running });
-    const { patch, outcome, session } = await this.#run(job, running, carry, signal);
+    const { patch, outcome, session } = await this.#run(job, running, carry, signal, span);
     if (patch.status === 'succeeded') await this.#sessions.save(job, session, this.#now());
     const deliver = this.#deps.router !== null && job.delivery.length > 0 && patch.status !== 'interrupted';
     if (deliver) patch.deliveries = job.delivery.map((channel) => pendingDelivery(channel));
     const finished = await this.#finish(job, running, { ...patch, executionTimeMs: this.#now().getTime() - startedAt.getTime() }, outcome);
-    if (finished && deliver) await this.deliver({ run: finished, job });
+    if (finished && deliver) await this.deliver({ run: finished, job }, span);
     return finished;
   }
 
-  /** Routes a finished run's pending deliveries, recording each channel's outcome on the run. */
-  async deliver({ run, job }: ClaimedRun): Promise<void> {
+  /**
+   * Routes a finished run's pending deliveries, recording each channel's outcome on the run. Each
+   * is a `symbi.delivery` span below `span` (a trace of its own when retried from the outbox).
+   */
+  async deliver({ run, job }: ClaimedRun, span?: TraceSpan): Promise<void> {
     const router = this.#deps.router;
     if (!router) return;
+    const parent = span ?? (await deliveryRoot());
     const output = run.output ?? `run ${run.status}: ${run.error ?? ''}`.trim();
     const outcomes = [...run.deliveries];
     for (const [i, outcome] of outcomes.entries()) {
       if (outcome.status !== 'pending') continue;
       const attempts = outcome.attempts + 1;
       try {
-        await router.route(outcome.channel, job, run, output);
+        await parent.child('symbi.delivery', { 'symbi.channel': outcome.channel, 'symbi.delivery_attempt': attempts }, (delivery) =>
+          router.route(outcome.channel, job, run, output, { traceparent: delivery.traceparent }),
+        );
         outcomes[i] = { ...outcome, status: 'delivered', attempts, error: null, completedAt: this.#now() };
         this.#deps.events.emit('delivery:succeeded', { run, outcome: outcomes[i]! });
       } catch (error) {
@@ -124,6 +138,7 @@ export class DefaultAgentScheduler {
     run: JobRunRecord,
     seed: Carryover,
     outer: AbortSignal,
+    span: TraceSpan,
   ): Promise<{ patch: RunPatch; outcome: RunOutcome; session: Carryover }> {
     const { signal, dispose } = runtimeSignal(outer, job.policy.maxRuntimeMs, this.#deps.clock);
     // Results are folded as they come (never kept), so a long heartbeat runs in flat memory.
@@ -137,7 +152,8 @@ export class DefaultAgentScheduler {
       let carry = seed;
       for (let index = 1; ; index++) {
         const started = this.#now().getTime();
-        const result = await this.#executeOnce(job, run, this.#context(job, mode, carry, index), signal);
+        const call = (parent: TraceSpan) => this.#callAgent(job, run, this.#context(job, mode, carry, index), signal, parent);
+        const result = heartbeat ? await span.child('symbi.heartbeat.iteration', { 'symbi.iteration': index }, call) : await call(span);
         last = result;
         session = carryForward(job.sessionMode, session, run.input, result, this.#now(), this.#deps.config.sessionHistoryLimit);
         if (!heartbeat) break;
@@ -173,9 +189,22 @@ export class DefaultAgentScheduler {
     }
   }
 
-  async #executeOnce(job: CronJobDefinition, run: JobRunRecord, context: AgentContext, signal: AbortSignal): Promise<AgentExecutionResult> {
+  /**
+   * One call of the agent, in a `symbi.agent` span whose `traceparent` the executor may pass on.
+   * In a heartbeat, `span` is the iteration's, and also records what the agent asked for next.
+   */
+  #callAgent(job: CronJobDefinition, run: JobRunRecord, context: AgentContext, signal: AbortSignal, span: TraceSpan): Promise<AgentExecutionResult> {
+    return span.child('symbi.agent', { 'symbi.agent': job.agentId }, async (call) => {
+      const result = await this.#executeOnce(job, run, context, signal, call.traceparent);
+      if (job.heartbeat?.enabled) span.set({ 'symbi.action': heartbeatAction(result) });
+      return result;
+    });
+  }
+
+  async #executeOnce(job: CronJobDefinition, run: JobRunRecord, context: AgentContext, signal: AbortSignal, traceparent: string | null): Promise<AgentExecutionResult> {
     signal.throwIfAborted();
-    const execution = this.#deps.executor.execute({ agentId: job.agentId, job, run, input: run.input, context }, { signal });
+    const request = { agentId: job.agentId, job, run, input: run.input, context, ...(traceparent === null ? {} : { traceparent }) };
+    const execution = this.#deps.executor.execute(request, { signal });
     // An executor that ignores its signal must not hold the run past max_runtime or shutdown.
     let onAbort = () => {};
     const aborted = new Promise<never>((_, reject) => {
@@ -191,9 +220,13 @@ export class DefaultAgentScheduler {
     }
   }
 
-  async #evaluateGates(job: CronJobDefinition, context: AgentContext): Promise<SchedulePolicyDecision> {
+  async #evaluateGates(job: CronJobDefinition, context: AgentContext, span: TraceSpan): Promise<SchedulePolicyDecision> {
     for (const gate of this.#deps.gates) {
-      const decision = await gate.evaluate(job, context);
+      const decision = await span.child('symbi.policy', { 'symbi.gate': gate.name }, async (gateSpan) => {
+        const verdict = await gate.evaluate(job, context);
+        gateSpan.set({ 'symbi.decision': verdict.kind });
+        return verdict;
+      });
       if (decision.kind !== 'Allow') return decision;
     }
     return { kind: 'Allow' };

@@ -1,0 +1,127 @@
+import type * as OpenTelemetry from '@opentelemetry/api';
+import type { JobRunRecord } from '../domain/run.js';
+import type { ClaimedRun } from '../ports/job-store.js';
+
+/** Attribute values a span accepts. */
+export type TraceAttributes = Record<string, string | number | boolean>;
+
+/**
+ * A span of a run's trace, or the root below which runs start. Without `@opentelemetry/api` (or
+ * with it but no tracer provider registered) every span is a no-op and has no `traceparent`.
+ */
+export interface TraceSpan {
+  /** The W3C `traceparent` header value naming this span; null when nothing is recorded. */
+  readonly traceparent: string | null;
+  /**
+   * Runs `work` in a child span named `name`, which ends when `work` settles and is marked an
+   * error when it throws. Work run inside is also in the span's OpenTelemetry context, so a host's
+   * own instrumentation (of `fetch`, say) nests below it.
+   */
+  child<T>(name: string, attributes: TraceAttributes, work: (span: TraceSpan) => Promise<T>): Promise<T>;
+  /** Adds attributes. */
+  set(attributes: TraceAttributes): void;
+  /** Marks the span failed with `message` (the span still ends with its `child` call). */
+  fail(message: string): void;
+}
+
+const NOOP_SPAN: TraceSpan = {
+  traceparent: null,
+  child: (_name, _attributes, work) => work(NOOP_SPAN),
+  set: () => {},
+  fail: () => {},
+};
+
+type Api = typeof OpenTelemetry;
+
+/** A span of the OpenTelemetry API; without `span`, the root: its children start traces. */
+class OtelSpan implements TraceSpan {
+  readonly #api: Api;
+  readonly #tracer: OpenTelemetry.Tracer;
+  readonly #span: OpenTelemetry.Span | null;
+
+  constructor(api: Api, tracer: OpenTelemetry.Tracer, span: OpenTelemetry.Span | null) {
+    this.#api = api;
+    this.#tracer = tracer;
+    this.#span = span;
+  }
+
+  get traceparent(): string | null {
+    const context = this.#span?.spanContext();
+    if (!context || !this.#api.isSpanContextValid(context)) return null;
+    return `00-${context.traceId}-${context.spanId}-${context.traceFlags.toString(16).padStart(2, '0')}`;
+  }
+
+  async child<T>(name: string, attributes: TraceAttributes, work: (span: TraceSpan) => Promise<T>): Promise<T> {
+    const { context, trace } = this.#api;
+    // A run is a trace of its own, whatever context the scheduler loop happens to be in.
+    const parent = this.#span ? trace.setSpan(context.active(), this.#span) : this.#api.ROOT_CONTEXT;
+    const span = this.#tracer.startSpan(name, { attributes }, parent);
+    const child = new OtelSpan(this.#api, this.#tracer, span);
+    try {
+      return await context.with(trace.setSpan(parent, span), () => work(child));
+    } catch (error) {
+      span.recordException(error instanceof Error ? error : String(error));
+      child.fail(error instanceof Error ? error.message : String(error));
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  set(attributes: TraceAttributes): void {
+    this.#span?.setAttributes(attributes);
+  }
+
+  fail(message: string): void {
+    this.#span?.setStatus({ code: this.#api.SpanStatusCode.ERROR, message });
+  }
+}
+
+/**
+ * The root span of runs: OpenTelemetry's when `load` finds `@opentelemetry/api`, else the no-op
+ * one. Tracing never stops a run: any failure to load it means no tracing.
+ */
+export async function loadTraceRoot(load: () => Promise<Api>): Promise<TraceSpan> {
+  try {
+    const api = await load();
+    return new OtelSpan(api, api.trace.getTracer('@symbi/core'), null);
+  } catch {
+    return NOOP_SPAN;
+  }
+}
+
+let loading: Promise<TraceSpan> | null = null;
+let loaded: TraceSpan | null = null;
+
+/**
+ * Loads the optional `@opentelemetry/api` once. The scheduler awaits it before its first run, so
+ * that runs never wait on a module load (and virtual-clock tests see no real-time gap).
+ */
+export function prepareTracing(): Promise<TraceSpan> {
+  loading ??= loadTraceRoot(() => import('@opentelemetry/api')).then((root) => (loaded = root));
+  return loading;
+}
+
+/** Statuses a run span is marked failed for. */
+const FAILED: readonly string[] = ['failed', 'timed_out', 'interrupted'];
+
+/**
+ * Runs the pipeline of one claimed run in a `symbi.run` span with the run's job, agent, trigger,
+ * attempt and, once `work` resolves, its status. `work` resolves null when the run was not this
+ * instance's to finish; the span then has no status.
+ */
+export async function traceRun(claimed: ClaimedRun, work: (span: TraceSpan) => Promise<JobRunRecord | null>): Promise<JobRunRecord | null> {
+  const { run, job } = claimed;
+  const attributes = { 'symbi.job': job.name, 'symbi.job_id': job.id, 'symbi.run_id': run.id, 'symbi.agent': job.agentId, 'symbi.trigger': run.trigger, 'symbi.attempt': run.attempt };
+  return (loaded ?? (await prepareTracing())).child('symbi.run', attributes, async (span) => {
+    const finished = await work(span);
+    if (finished) span.set({ 'symbi.status': finished.status });
+    if (finished && FAILED.includes(finished.status)) span.fail(finished.error ?? finished.status);
+    return finished;
+  });
+}
+
+/** The span outbox deliveries retried outside a run's pipeline start from: the root of a trace of their own. */
+export async function deliveryRoot(): Promise<TraceSpan> {
+  return loaded ?? prepareTracing();
+}
