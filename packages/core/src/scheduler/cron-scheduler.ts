@@ -17,10 +17,10 @@ import { auditEvent, type AuditFields } from './audit-event.js';
 import { resolveSchedulerConfig, type CronSchedulerConfig } from './config.js';
 import { DefaultAgentScheduler, messageOf, RunAbort } from './default-agent-scheduler.js';
 import type { SchedulerEvents } from './events.js';
-import { firstFire, planFinish, planFire, type PlanContext } from './fire-planner.js';
+import { firstFire, planFinish, planFire, type PlanContext } from '../lifecycle/fire-planner.js';
 import { applyJobUpdate, createJobDefinition, specOf } from './job-definition.js';
 import { SchedulerMetrics, type SchedulerHealth } from './metrics.js';
-import { statusesBefore } from './run-state.js';
+import { statusesBefore } from '../lifecycle/run-state.js';
 
 /** Everything a {@link CronScheduler} is built from; only `store` and `executor` are required. */
 export interface CronSchedulerOptions {

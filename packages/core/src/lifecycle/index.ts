@@ -1,0 +1,4 @@
+export * from './claim.js';
+export * from './fire-planner.js';
+export * from './run-state.js';
+export * from './transitions.js';
