@@ -17,6 +17,7 @@ import { auditEvent, type AuditFields } from './audit-event.js';
 import { resolveSchedulerConfig, type CronSchedulerConfig } from './config.js';
 import { DefaultAgentScheduler, messageOf, RunAbort } from './default-agent-scheduler.js';
 import type { SchedulerEvents } from './events.js';
+import { claimedRun, claimTerms } from '../lifecycle/claim.js';
 import { firstFire, planFinish, planFire, type PlanContext } from '../lifecycle/fire-planner.js';
 import { applyJobUpdate, createJobDefinition, specOf } from './job-definition.js';
 import { SchedulerMetrics, type SchedulerHealth } from './metrics.js';
@@ -98,11 +99,16 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   readonly #limit: LimitFunction;
   readonly #inFlight = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
   #running = false;
-  #stopped = false;
+  /** Reasons to keep renewing leases: the loop while it runs, and each one-off run in flight. */
+  #leaseHolders = 0;
+  /** Ends the loop's hold on lease renewal (set while the loop runs). */
+  #releaseLoopLeases: (() => void) | null = null;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
   #wakeRequested = false;
   #renewTimer: ClockTimer | null = null;
+  /** A lease renewal is in flight (its end schedules the next one while leases are held). */
+  #renewing = false;
   #unsubscribe: (() => void) | null = null;
   /** Claimed runs not yet due, grouped by due time: one timer per instant starts them all. */
   readonly #held = new Map<number, { release: () => void; due: Promise<void> }>();
@@ -161,9 +167,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     if (this.#running) return;
     await this.store.init();
     this.#running = true;
-    this.#stopped = false;
     this.#unsubscribe = this.store.subscribe?.(() => this.#poke()) ?? null;
-    this.#scheduleRenewal();
+    this.#releaseLoopLeases = this.#holdLeases();
     this.#loop = this.#runLoop();
     this.emit('scheduler:started', { instanceId: this.config.instanceId });
     this.#logger.info({ instance: this.config.instanceId }, 'scheduler started');
@@ -201,8 +206,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         await Promise.race([Promise.allSettled([...this.#inFlight.values()].map((f) => f.done)), settleSoon()]);
       }
     }
-    this.#stopped = true;
-    if (this.#renewTimer) this.#clock.clearTimeout(this.#renewTimer);
+    this.#releaseLoopLeases?.();
+    this.#releaseLoopLeases = null;
     this.emit('scheduler:stopped', { instanceId: this.config.instanceId, interrupted });
     this.#logger.info({ instance: this.config.instanceId, interrupted }, 'scheduler stopped');
   }
@@ -286,6 +291,36 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     this.emit('run:queued', { run: inserted });
     await this.#changed('run', inserted.id);
     return settled ? settled : inserted;
+  }
+
+  /**
+   * Runs a job once, now, in this process, through the whole run pipeline (gates, session,
+   * `max_runtime`, finish, delivery), without starting the loop: nothing else is claimed, recovered
+   * or delivered. The run is inserted already claimed by this instance, so no scheduler sharing the
+   * store takes it too, and its lease is renewed while it runs. Aborting `signal` interrupts it
+   * (counted as a failure, as a shutdown would). Resolves with the run as it settled: terminal, or
+   * `awaiting_approval` (an approved run is then taken by whichever scheduler claims it).
+   */
+  async runOnce(ref: string, options: { input?: string | null; signal?: AbortSignal } = {}): Promise<JobRunRecord> {
+    const job = await this.getJob(ref);
+    const now = this.#now();
+    const terms = claimTerms({ now, owner: this.config.instanceId, leaseMs: this.config.leaseMs, limit: 1 });
+    const run = claimedRun(newRun(job, { scheduledFor: now, trigger: 'manual', input: options.input ?? job.input }), terms);
+    const inserted = await this.store.insertRun(run);
+    this.emit('run:queued', { run: inserted });
+    const releaseLeases = this.#holdLeases();
+    const { signal } = options;
+    const interrupt = () => this.#inFlight.get(inserted.id)?.controller.abort(new RunAbort('interrupted', 'failure', `interrupted: ${messageOf(signal?.reason)}`));
+    try {
+      const done = this.#launch({ run: inserted, job }, (claimed, runSignal) => this.#pipeline.execute(claimed, runSignal));
+      signal?.addEventListener('abort', interrupt, { once: true });
+      if (signal?.aborted) interrupt();
+      await done;
+    } finally {
+      signal?.removeEventListener('abort', interrupt);
+      releaseLeases();
+    }
+    return this.getRun(inserted.id);
   }
 
   /** Approves a run waiting for approval: it is queued again and runs without re-asking the gates. */
@@ -399,6 +434,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       runId: run.id,
       patch: {
         status: 'denied',
+        completedAt: now,
         error: decision === 'expired' ? 'approval request expired' : `denied by ${actor}${note ? `: ${note}` : ''}`,
         approval: { ...run.approval!, decision, decidedBy: actor, decidedAt: now, note },
       },
@@ -541,7 +577,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     for (const item of claimed) this.#launch(item, (c) => this.#pipeline.deliver(c));
   }
 
-  #launch(claimed: ClaimedRun, work: (claimed: ClaimedRun, signal: AbortSignal) => Promise<unknown>): void {
+  /** Runs `work` on a claimed run within the concurrency limit; resolves once it ended (it never rejects). */
+  #launch(claimed: ClaimedRun, work: (claimed: ClaimedRun, signal: AbortSignal) => Promise<unknown>): Promise<unknown> {
     const controller = new AbortController();
     this.metrics.adjustInFlight(1);
     const done = this.#limit(() => work(claimed, controller.signal))
@@ -555,13 +592,36 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         this.#poke();
       });
     this.#inFlight.set(claimed.run.id, { controller, done });
+    return done;
+  }
+
+  /**
+   * Keeps the leases of the runs in flight renewed until the returned function is called; holds
+   * may overlap (the loop and one-off runs), and renewal stops when the last one ends.
+   */
+  #holdLeases(): () => void {
+    this.#leaseHolders += 1;
+    if (this.#renewTimer === null && !this.#renewing) this.#scheduleRenewal();
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#leaseHolders -= 1;
+      if (this.#leaseHolders === 0 && this.#renewTimer !== null) {
+        this.#clock.clearTimeout(this.#renewTimer);
+        this.#renewTimer = null;
+      }
+    };
   }
 
   #scheduleRenewal(): void {
     const every = Math.max(1, Math.floor(this.config.leaseMs / 3));
     this.#renewTimer = this.#clock.setTimeout(() => {
+      this.#renewTimer = null;
+      this.#renewing = true;
       void this.#renewLeases().finally(() => {
-        if (!this.#stopped) this.#scheduleRenewal();
+        this.#renewing = false;
+        if (this.#leaseHolders > 0 && this.#renewTimer === null) this.#scheduleRenewal();
       });
     }, every);
   }
