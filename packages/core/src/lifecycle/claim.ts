@@ -65,6 +65,14 @@ export function loadShare(run: Pick<JobRunRecord, 'status' | 'waitForSlot'>): ke
   return run.waitForSlot ? 'waiting' : 'active';
 }
 
+/**
+ * Whether someone holds a lease on `run` at `now` (epoch ms): a lease lapses once its expiry is
+ * strictly before `now`, and only then may another instance claim the run.
+ */
+export function hasLiveLease(run: Pick<JobRunRecord, 'owner' | 'leaseExpiresAt'>, now: number): boolean {
+  return run.owner !== null && run.leaseExpiresAt !== null && run.leaseExpiresAt.getTime() >= now;
+}
+
 /** Whether a run waiting for a slot may be claimed: its job has fewer active runs than `maxConcurrent`. */
 export function hasFreeSlot(job: Pick<CronJobDefinition, 'maxConcurrent'>, load: Pick<JobLoad, 'active'>): boolean {
   return load.active < job.maxConcurrent;

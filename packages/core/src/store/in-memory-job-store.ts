@@ -19,7 +19,7 @@ import type {
   StoreChange,
 } from '../ports/job-store.js';
 import { IndexedHeap, isLower, type HeapPriority } from './indexed-heap.js';
-import { claimedRun, claimTerms, hasFreeSlot, loadShare, type ClaimTerms } from '../lifecycle/claim.js';
+import { claimedRun, claimTerms, hasFreeSlot, hasLiveLease, loadShare, type ClaimTerms } from '../lifecycle/claim.js';
 import { decideFire, decideFinish, finishRule, interruption, recoveryRule, type FinishWrites, type FireWrites } from '../lifecycle/transitions.js';
 import { checkCount } from './query-limits.js';
 
@@ -109,10 +109,6 @@ function copyJob(job: CronJobDefinition): CronJobDefinition {
 const isTerminal = (run: JobRunRecord): boolean => TERMINAL_RUN_STATUSES.includes(run.status);
 
 const hasPendingDelivery = (run: JobRunRecord): boolean => run.deliveries.some((d) => d.status === 'pending');
-
-/** Whether a lease is held at `now`; a lease lapses once its expiry is strictly before `now`. */
-const hasLiveLease = (run: JobRunRecord, now: number): boolean =>
-  run.owner !== null && run.leaseExpiresAt !== null && run.leaseExpiresAt.getTime() >= now;
 
 const heldLease = (run: JobRunRecord): HeapPriority | null =>
   run.owner !== null && run.leaseExpiresAt !== null ? { at: run.leaseExpiresAt.getTime(), tie: run.id } : null;
