@@ -1,7 +1,7 @@
 import EventEmitter from 'eventemitter3';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
-import type { CronJobDefinition, JobSpec, JobStatus, JobUpdate } from '../domain/job.js';
+import type { CronJobDefinition, JobSpec, JobUpdate } from '../domain/job.js';
 import type { JobRunRecord } from '../domain/run.js';
 import { newRun } from '../domain/run-factory.js';
 import { AgentPinError, InvalidStateError, JobNotFoundError, RunNotFoundError } from '../errors.js';
@@ -21,7 +21,7 @@ import { claimedRun, claimTerms } from '../lifecycle/claim.js';
 import { firstFire, planFinish, planFire, type PlanContext } from '../lifecycle/fire-planner.js';
 import { applyJobUpdate, createJobDefinition, specOf } from './job-definition.js';
 import { SchedulerMetrics, type SchedulerHealth } from './metrics.js';
-import { statusesBefore } from '../lifecycle/run-state.js';
+import { approveRun, changeJobStatus, denyRun, releaseClaim, type JobStatusChange } from '../lifecycle/manual-transitions.js';
 
 /** Everything a {@link CronScheduler} is built from; only `store` and `executor` are required. */
 export interface CronSchedulerOptions {
@@ -266,17 +266,17 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
 
   /** Stops scheduling a job, keeping its state and history. */
   async pause(ref: string, options: ActorOption = {}): Promise<CronJobDefinition> {
-    return this.#transition(ref, ['active'], 'paused', 'CronJobPaused', 'job:paused', options);
+    return this.#changeStatus(ref, 'pause', 'CronJobPaused', 'job:paused', options);
   }
 
   /** Resumes a paused job from its next fire after now (fires missed while paused are not run). */
   async resume(ref: string, options: ActorOption = {}): Promise<CronJobDefinition> {
-    return this.#transition(ref, ['paused'], 'active', 'CronJobResumed', 'job:resumed', options);
+    return this.#changeStatus(ref, 'resume', 'CronJobResumed', 'job:resumed', options);
   }
 
   /** Reactivates a dead-lettered or failed job and clears its failure streak. */
   async reset(ref: string, options: ActorOption = {}): Promise<CronJobDefinition> {
-    return this.#transition(ref, ['dead_letter', 'failed'], 'active', 'CronJobReset', 'job:reset', options);
+    return this.#changeStatus(ref, 'reset', 'CronJobReset', 'job:reset', options);
   }
 
   /**
@@ -327,15 +327,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   async approve(runId: string, decision: { approver: string; note?: string | null }): Promise<JobRunRecord> {
     const run = await this.#awaitingRun(runId);
     const now = this.#now();
-    const approved = await this.store.updateRun(
-      runId,
-      {
-        status: 'scheduled',
-        dueAt: now,
-        approval: { ...run.approval!, decision: 'approved', decidedBy: decision.approver, decidedAt: now, note: decision.note ?? null },
-      },
-      { statusIn: statusesBefore('scheduled') },
-    );
+    const { patch, guard } = approveRun(run, { approver: decision.approver, note: decision.note ?? null }, now);
+    const approved = await this.store.updateRun(runId, patch, guard);
     if (!approved) throw new InvalidStateError(`run ${runId} is no longer awaiting approval`);
     await this.#audit('ApprovalGranted', { run: approved, actor: decision.approver, details: { note: decision.note ?? null } });
     this.emit('run:approval_decided', { run: approved, decision: 'approved' });
@@ -397,23 +390,17 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     };
   }
 
-  async #transition(
+  async #changeStatus(
     ref: string,
-    from: JobStatus[],
-    to: JobStatus,
+    change: JobStatusChange,
     auditType: SecurityEventType,
     event: 'job:paused' | 'job:resumed' | 'job:reset',
     options: ActorOption,
   ): Promise<CronJobDefinition> {
     const job = await this.getJob(ref);
-    if (!from.includes(job.status)) {
-      throw new InvalidStateError(`job ${job.name} is ${job.status}; only a job that is ${from.join(' or ')} can become ${to}`);
-    }
-    const now = this.#now();
-    const next: CronJobDefinition = { ...job, status: to, updatedAt: now, nextRun: to === 'active' ? firstFire(job, now) : null };
-    if (event === 'job:reset') next.consecutiveFailures = 0;
+    const next = changeJobStatus(job, change, this.#now());
     const saved = await this.store.saveJob(next, { expectedVersion: job.version });
-    await this.#audit(auditType, { job: saved, actor: options.actor, details: { from: job.status, to } });
+    await this.#audit(auditType, { job: saved, actor: options.actor, details: { from: job.status, to: next.status } });
     this.emit(event, { job: saved });
     await this.#changed('job', saved.id);
     return saved;
@@ -432,12 +419,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     const ctx = this.#planContext();
     const result = await this.store.finishRun({
       runId: run.id,
-      patch: {
-        status: 'denied',
-        completedAt: now,
-        error: decision === 'expired' ? 'approval request expired' : `denied by ${actor}${note ? `: ${note}` : ''}`,
-        approval: { ...run.approval!, decision, decidedBy: actor, decidedAt: now, note },
-      },
+      patch: denyRun(run, decision, { approver: actor, note }, now),
       outcome: 'neutral',
       plan: (job) => planFinish(job, { ...run, status: 'denied' }, 'neutral', ctx),
     });
@@ -535,8 +517,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     if (dueAt > this.#clock.now()) {
       await this.#dueAt(dueAt);
       if (signal.aborted || !this.#running) {
-        const owner = this.config.instanceId;
-        await this.store.updateRun(claimed.run.id, { owner: null, leaseExpiresAt: null }, { owner, statusIn: ['scheduled'] });
+        const { patch, guard } = releaseClaim(this.config.instanceId);
+        await this.store.updateRun(claimed.run.id, patch, guard);
         return null;
       }
     }
