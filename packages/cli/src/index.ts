@@ -23,5 +23,4 @@ export {
 } from './runtime.js';
 export { resolveStoreLocation, openStore, describeStore } from './store-location.js';
 export { openFileLog, DEFAULT_LOG_FILE, LOG_LEVELS, type FileLog, type LogComponent } from './logging.js';
-export { SingleRunStore } from './single-run-store.js';
 export type { Backend, JobView, RunView, AuditView } from './backend/backend.js';

@@ -92,8 +92,6 @@ export interface RuntimeOptions {
   env?: Record<string, string | undefined>;
   /** Working directory for the CLI's state folder (default `process.cwd()`). */
   cwd?: string;
-  /** Wraps the opened store, e.g. to restrict what the scheduler may claim. */
-  wrapStore?: (store: JobStore) => JobStore;
   /**
    * Build the delivery router (default true). Commands that only manage jobs never deliver, and
    * skip loading the channels.
@@ -151,12 +149,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<SymbiRunti
   const { config, location, log } = options;
   const env = options.env ?? process.env;
   const files = options.files ?? { files: [], agents: [], specs: [] };
-  const [delivery, { createAgentExecutor }, opened] = await Promise.all([
+  const [delivery, { createAgentExecutor }, store] = await Promise.all([
     options.delivery === false ? null : import('@symbi/delivery'),
     import('@symbi/executors'),
     openStore(location),
   ]);
-  const store = options.wrapStore ? options.wrapStore(opened) : opened;
   const executor = createAgentExecutor({ agents: files.agents, env });
   const router =
     delivery &&
@@ -191,7 +188,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<SymbiRunti
       try {
         await scheduler.stop();
       } finally {
-        await opened.close();
+        await store.close();
       }
     },
   };

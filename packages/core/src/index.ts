@@ -15,6 +15,7 @@ export * from './ports/logger.js';
 export * from './time/index.js';
 export * from './policy/index.js';
 export * from './agentpin/index.js';
+export * from './lifecycle/index.js';
 export * from './scheduler/index.js';
 export * from './wire.js';
 export * from './store/index.js';

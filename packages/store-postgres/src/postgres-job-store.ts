@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import {
-  checkPlannedRuns,
-  claimHorizon,
+  checkCount,
+  claimTerms,
   ConflictError,
+  decideFire,
+  finishRule,
+  interruption,
   JOB_STATUSES,
   JobNotFoundError,
+  recoveryRule,
   RUN_STATUSES,
   StoreError,
   ValidationError,
-  withStatus,
 } from '@symbi/core';
 import type {
   AuditEvent,
@@ -209,7 +212,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async listJobs(filter: JobFilter = {}): Promise<CronJobDefinition[]> {
-    const query = this.statements.listJobs(filter, count('limit', filter.limit), count('offset', filter.offset));
+    const query = this.statements.listJobs(filter, checkCount('limit', filter.limit), checkCount('offset', filter.offset));
     const { rows } = await this.runner.query('list jobs', statement(query));
     return rows.map(rowToJob);
   }
@@ -231,10 +234,7 @@ export class PostgresJobStore implements JobStore {
    * of due jobs, then (after the plans) their application and the claim with COMMIT.
    */
   async claimDue(request: ClaimRequest): Promise<ClaimedRun[]> {
-    const limit = count('limit', request.limit) ?? 0;
-    const { now, owner } = request;
-    const horizon = claimHorizon(request);
-    const leaseUntil = new Date(now.getTime() + request.leaseMs);
+    const { now, horizon, limit, owner, leaseExpiresAt: leaseUntil } = claimTerms(request);
     return this.runner.transaction('claim due runs', async (tx) => {
       const locked = (await tx.query(this.statements.lockJobs.bind({ now, horizon, limit }))).rows[0];
       const fired = locked?.due == null ? null : planFires(locked.due, request);
@@ -274,9 +274,7 @@ export class PostgresJobStore implements JobStore {
       runId: request.runId,
       owner: request.owner ?? null,
       patch: runPatchToRow(request.patch),
-      outcome: request.outcome,
-      plan: (job) => request.plan(job),
-      audit: request.audit,
+      rule: finishRule(request),
     });
   }
 
@@ -293,20 +291,13 @@ export class PostgresJobStore implements JobStore {
   }
 
   async recoverExpired(request: RecoverRequest): Promise<JobRunRecord[]> {
-    const limit = count('limit', request.limit) ?? 0;
+    const limit = checkCount('limit', request.limit) ?? 0;
+    const rule = recoveryRule(request);
     return this.runner.transaction('recover expired runs', async (tx) => {
       const expired = await tx.query(this.statements.lockExpiredRuns.bind({ now: request.now, limit }));
       const items = expired.rows.map((row): FinishItem => {
         const run = rowToRun(row);
-        // The former owner loses the run: its next renewal reports it lost, and it cannot finish it.
-        const patch: RunPatch = {
-          status: 'interrupted',
-          error: run.error ?? `lease expired at ${run.leaseExpiresAt?.toISOString()}: owner ${run.owner} stopped renewing it`,
-          completedAt: request.now,
-          owner: null,
-          leaseExpiresAt: null,
-        };
-        return { runId: run.id, owner: null, patch: runPatchToRow(patch), outcome: 'failure', plan: request.plan };
+        return { runId: run.id, owner: null, patch: runPatchToRow(interruption(run, request.now)), rule };
       });
       const finished = await finishRuns(tx, this.statements, items);
       return finished.flatMap((result) => (result === null ? [] : [result.run]));
@@ -319,7 +310,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async listRuns(filter: RunFilter = {}): Promise<JobRunRecord[]> {
-    const limit = count('limit', filter.limit) ?? DEFAULT_LIST_LIMIT;
+    const limit = checkCount('limit', filter.limit) ?? DEFAULT_LIST_LIMIT;
     const statuses = filter.status === undefined ? undefined : runStatuses(filter.status);
     if (statuses?.length === 0) return [];
     const query = this.statements.listRuns({ ...filter, ...(statuses === undefined ? {} : { statuses }) }, limit);
@@ -328,8 +319,8 @@ export class PostgresJobStore implements JobStore {
   }
 
   async claimPendingDeliveries(request: { now: Date; owner: string; leaseMs: number; limit: number }): Promise<ClaimedRun[]> {
-    const leaseUntil = new Date(request.now.getTime() + request.leaseMs);
-    const values = { now: request.now, limit: count('limit', request.limit) ?? 0, owner: request.owner, leaseUntil };
+    const { now, limit, owner, leaseExpiresAt: leaseUntil } = claimTerms(request);
+    const values = { now, limit, owner, leaseUntil };
     const { rows } = await this.runner.query('claim pending deliveries', this.statements.claimDeliveries.bind(values));
     return toClaimedRuns(rows[0], (run) => run.completedAt ?? run.scheduledFor);
   }
@@ -350,7 +341,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async queryAudit(filter: AuditFilter = {}): Promise<AuditEvent[]> {
-    const query = this.statements.queryAudit(filter, count('limit', filter.limit) ?? DEFAULT_LIST_LIMIT);
+    const query = this.statements.queryAudit(filter, checkCount('limit', filter.limit) ?? DEFAULT_LIST_LIMIT);
     const { rows } = await this.runner.query('query audit events', statement(query));
     return rows.map(rowToAudit);
   }
@@ -404,12 +395,6 @@ function first<Row>(rows: Row[]): Row {
   return row;
 }
 
-/** Checks an optional non-negative integer such as a limit; undefined stays undefined. */
-function count(field: string, value: number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < 0) throw new ValidationError(field, 'must be a non-negative integer', value);
-  return value;
-}
 
 /**
  * Asks the plan of every due job (`dueJson`, the JSON array of their rows with their load): the
@@ -424,13 +409,11 @@ function planFires(dueJson: string, request: ClaimRequest): FiredJobs & { values
   const cancelJobs: string[] = [];
   // Every plan answers before anything is written, so a plan that throws changes nothing.
   for (const row of dueRows) {
-    const job = rowToJob(row);
-    const plan = request.plan(job, { active: row.active, waiting: row.waiting });
-    checkPlannedRuns(job, plan.runs);
-    const next = withStatus({ ...job, nextRun: plan.nextRun }, plan.status, request.now);
-    advanced.push({ id: job.id, next_run: writeDate('next_run', next.nextRun), status: next.status, version: next.version, updated_at: next.updatedAt });
-    for (const run of plan.runs) runs.push(runToRow(run));
-    if (plan.cancelActive === true) cancelJobs.push(job.id);
+    const fire = decideFire(rowToJob(row), { active: row.active, waiting: row.waiting }, request);
+    const { id, nextRun, status, version, updatedAt } = fire.jobPatch;
+    advanced.push({ id, next_run: writeDate('next_run', nextRun), status, version, updated_at: updatedAt });
+    for (const run of fire.runs) runs.push(runToRow(run));
+    if (fire.cancelRunning) cancelJobs.push(id);
   }
   const advancedJson = JSON.stringify(advanced);
   const runsJson = JSON.stringify(runs);

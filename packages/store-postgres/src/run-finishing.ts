@@ -1,21 +1,19 @@
-import { checkPlannedRuns, countOutcome, withStatus } from '@symbi/core';
-import type { AuditEvent, CronJobDefinition, FinishPlan, JobRunRecord, RunOutcome } from '@symbi/core';
+import { decideFinish } from '@symbi/core';
+import type { CronJobDefinition, FinishedJobPatch, FinishRule, JobRunRecord } from '@symbi/core';
 import type { Transaction } from './postgres-runner.js';
 import { auditToRow, rowToJob, rowToRun, runToRow } from './row-mapping.js';
 import type { NewAuditRow, NewRunRow } from './schema.js';
 import type { PatchInput, Statements } from './statements.js';
 
-/** One run to finish: the parts of a `FinishRunRequest`, with the patch already as columns. */
+/** One run to finish: the run, its final columns and core's rule for what follows it. */
 export interface FinishItem {
   runId: string;
   /** Only this owner may finish it; null skips the check. */
   owner: string | null;
   /** The columns to set (see `runPatchToRow`). */
   patch: Partial<NewRunRow>;
-  outcome: RunOutcome;
-  plan(job: CronJobDefinition, run: JobRunRecord): FinishPlan;
-  /** The audit events of the finish, written with it (see `FinishRunRequest.audit`). */
-  audit?: (run: JobRunRecord, job: CronJobDefinition | null) => AuditEvent[];
+  /** How the finish is judged (see core's `decideFinish`). */
+  rule: FinishRule;
 }
 
 /** What finishing one item gave: null when its run was absent, finished already or owned by another. */
@@ -28,10 +26,10 @@ export function patchInput(runId: string, owner: string | null, patch: Partial<N
 
 /**
  * Finishes runs inside the caller's transaction in two statements whatever their number: the first
- * ends every unfinished run and locks their jobs, then each item's outcome is counted and its plan
- * asked in order (so two runs of one job see each other's counts, as if finished one by one), and
- * the second stores the jobs as the plans left them, with the retries and every item's audit events,
- * and is sent with the COMMIT (one round trip when pipelined): nothing may follow it in `tx`.
+ * ends every unfinished run and locks their jobs, then core decides each item's writes in order (so
+ * two runs of one job see each other's counts, as if finished one by one), and the second persists
+ * the jobs as the decisions left them, with the retries and every item's audit events, and is sent
+ * with the COMMIT (one round trip when pipelined): nothing may follow it in `tx`.
  */
 export async function finishRuns(tx: Transaction, statements: Statements, items: FinishItem[]): Promise<FinishResult[]> {
   const input = items.map((item) => patchInput(item.runId, item.owner, item.patch));
@@ -42,36 +40,30 @@ export async function finishRuns(tx: Transaction, statements: Statements, items:
 
   const retries: JobRunRecord[] = [];
   const audits: NewAuditRow[] = [];
-  const audited = (item: FinishItem, result: NonNullable<FinishResult>): FinishResult => {
-    for (const event of item.audit?.(result.run, result.job) ?? []) audits.push(auditToRow(event));
-    return result;
-  };
+  // The last patch of each job: it holds the counts of every earlier finish of the job as well.
+  const patches = new Map<string, FinishedJobPatch>();
   const results = items.map((item): FinishResult => {
     const run = runs.get(item.runId);
     if (run === undefined) return null;
-    const job = jobs.get(run.jobId);
-    if (job === undefined) return audited(item, { run, job: null });
-    const counted = countOutcome(job, run, item.outcome);
-    const decision = item.plan(counted, run);
-    const retry = decision.retry ?? null;
-    if (retry !== null) {
-      checkPlannedRuns(job, [retry]);
-      retries.push(retry);
+    const writes = decideFinish(jobs.get(run.jobId) ?? null, run, item.rule);
+    if (writes.job !== null && writes.jobPatch !== null) {
+      jobs.set(writes.job.id, writes.job);
+      patches.set(writes.jobPatch.id, writes.jobPatch);
     }
-    const next = withStatus(counted, decision.status, run.completedAt ?? new Date());
-    jobs.set(job.id, next);
-    return audited(item, { run, job: next });
+    if (writes.retry !== null) retries.push(writes.retry);
+    for (const event of writes.audit) audits.push(auditToRow(event));
+    return { run, job: writes.job };
   });
 
-  const jobRows = [...jobs.values()].map((job) => ({
-    id: job.id,
-    run_count: job.runCount,
-    failure_count: job.failureCount,
-    consecutive_failures: job.consecutiveFailures,
-    last_run: job.lastRun,
-    status: job.status,
-    version: job.version,
-    updated_at: job.updatedAt,
+  const jobRows = [...patches.values()].map((patch) => ({
+    id: patch.id,
+    run_count: patch.runCount,
+    failure_count: patch.failureCount,
+    consecutive_failures: patch.consecutiveFailures,
+    last_run: patch.lastRun,
+    status: patch.status,
+    version: patch.version,
+    updated_at: patch.updatedAt,
   }));
   const written = { jobIds: jobRows.map((row) => row.id), jobs: JSON.stringify(jobRows), retries: JSON.stringify(retries.map(runToRow)), audits: JSON.stringify(audits) };
   await Promise.all([tx.query(statements.writeFinishedJobs.bind(written)), tx.commit()]);

@@ -1,22 +1,28 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
-  checkPlannedRuns,
-  claimHorizon,
+  checkCount,
+  claimedRun,
+  claimTerms,
   ConflictError,
-  countOutcome,
+  decideFinish,
+  decideFire,
+  finishRule,
+  hasFreeSlot,
+  interruption,
   JOB_STATUSES,
   JobNotFoundError,
   StoreError,
+  recoveryRule,
   TERMINAL_RUN_STATUSES,
-  ValidationError,
   type AuditEvent,
   type AuditFilter,
   type ClaimedRun,
   type ClaimRequest,
+  type ClaimTerms,
   type CronJobDefinition,
-  type FinishPlan,
   type FinishRunRequest,
+  type FinishWrites,
   type JobFilter,
   type JobLoad,
   type JobRunRecord,
@@ -26,11 +32,9 @@ import {
   type RecoverRequest,
   type RunFilter,
   type RunGuard,
-  type RunOutcome,
   type RunPatch,
   type SessionState,
   type StoreCapabilities,
-  withStatus,
 } from '@symbi/core';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type ExpressionBuilder } from 'kysely';
@@ -110,17 +114,18 @@ const AUDIT_ID_TAKEN: ConstraintErrors = { 'audit_events.id': () => new Conflict
 
 type RunsExpression = ExpressionBuilder<StoreDatabase, 'runs'>;
 
-/** A limit or offset given by a caller: a non-negative integer, or `fallback` when absent. */
+/** A limit or offset given by a caller, checked by core's rule, or `fallback` when absent. */
 function pageSize(value: number | undefined, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 0) throw new ValidationError(field, 'must be a non-negative integer', value);
-  return value;
+  return checkCount(field, value) ?? fallback;
 }
 
 /** A slot per key of `row`, named after it, so the row itself is the query's values. */
 function slotsOf<T extends object>(row: T, p: Param): T {
   return Object.fromEntries(Object.keys(row).map((column) => [column, p(column)])) as T;
 }
+
+/** The guard of an update that always applies (e.g. an interruption, under the caller's lock). */
+const NO_GUARD = { shape: 'none', values: {}, where: (eb: RunsExpression) => eb.and([]) };
 
 /** A run is free to claim when nobody holds a lease on it that is still live at `now`. */
 function hasNoLiveLease(eb: RunsExpression, now: number) {
@@ -391,8 +396,9 @@ export class SqliteJobStore implements JobStore {
    */
   claimDue(request: ClaimRequest): Promise<ClaimedRun[]> {
     return this.#op((runner, db) => {
-      const limit = pageSize(request.limit, 'limit', 0);
-      const horizon = toMs(claimHorizon(request));
+      const terms = claimTerms(request);
+      const { limit } = terms;
+      const horizon = toMs(terms.horizon);
       const dueJobs = runner.query('claim.dueJobs', (p) =>
         db
           .selectFrom('jobs')
@@ -409,7 +415,7 @@ export class SqliteJobStore implements JobStore {
         // Jobs as they stand after their fire, handed out with the runs claimed below.
         const jobs = new ClaimedJobs((id) => this.#job(runner, db, id));
         for (const row of due) jobs.set(row.id, this.#fire(runner, db, row, loads.get(row.id) ?? { active: 0, waiting: 0 }, request));
-        return this.#claimQueued(runner, db, request, horizon, limit, jobs);
+        return this.#claimQueued(runner, db, terms, jobs);
       });
     });
   }
@@ -466,9 +472,9 @@ export class SqliteJobStore implements JobStore {
         });
         if (row === undefined) return null;
         const run = rowToRun(row);
-        const job = this.#accountFinished(runner, db, run, request.outcome, request.plan, run.completedAt ?? new Date());
-        for (const event of request.audit?.(run, job) ?? []) this.#insertAudit(runner, db, event);
-        return { run, job };
+        const writes = decideFinish(this.#job(runner, db, run.jobId), run, finishRule(request));
+        this.#persistFinish(runner, db, writes);
+        return { run, job: writes.job };
       },
       AUDIT_ID_TAKEN,
     );
@@ -513,24 +519,12 @@ export class SqliteJobStore implements JobStore {
           .orderBy('id')
           .limit(p('limit')),
       );
-      const interrupt = runner.query('recover.interrupt', (p) =>
-        db
-          .updateTable('runs')
-          .set((eb) => ({
-            status: 'interrupted',
-            completed_at: p('now'),
-            owner: null,
-            lease_expires_at: null,
-            error: eb.fn.coalesce('error', eb.val(p<string>('reason'))),
-          }))
-          .where('id', '=', p('id'))
-          .returningAll(),
-      );
+      const rule = recoveryRule(request);
       return runner.immediate(() =>
         lapsed.all(values).map((row) => {
-          const reason = `lease expired at ${new Date(row.lease_expires_at as number).toISOString()}: owner ${row.owner} stopped renewing it`;
-          const run = rowToRun(interrupt.get({ id: row.id, now: values.now, reason }) as RunRow);
-          this.#accountFinished(runner, db, run, 'failure', (job) => request.plan(job, run), request.now);
+          const patch = interruption(rowToRun(row), request.now);
+          const run = rowToRun(this.#patchRun(runner, db, row.id, patch, NO_GUARD) as RunRow);
+          this.#persistFinish(runner, db, decideFinish(this.#job(runner, db, run.jobId), run, rule));
           return run;
         }),
       );
@@ -585,7 +579,8 @@ export class SqliteJobStore implements JobStore {
           .orderBy('id')
           .limit(p('limit')),
       );
-      return runner.immediate(() => this.#lease(runner, db, pending.all(values), request, new ClaimedJobs((id) => this.#job(runner, db, id))));
+      const terms = claimTerms(request);
+      return runner.immediate(() => this.#lease(runner, db, pending.all(values), terms, new ClaimedJobs((id) => this.#job(runner, db, id))));
     });
   }
 
@@ -756,37 +751,31 @@ export class SqliteJobStore implements JobStore {
   }
 
   /**
-   * Plans one due job's fire and applies the plan: new runs, next fire time, status, cancellations.
-   * Returns the job as it now stands: decoded afresh, so it shares nothing with the job `plan` saw.
+   * Decides one due job's fire (core's `decideFire`) and persists it: new runs, next fire time,
+   * status, cancellations. Returns the job as it now stands: decoded afresh, so it shares nothing
+   * with the job `plan` saw.
    */
   #fire(runner: SqliteRunner, db: Db, row: JobRow, load: JobLoad, request: ClaimRequest): CronJobDefinition {
-    const job = rowToJob(row);
-    const plan = request.plan(job, load);
-    checkPlannedRuns(job, plan.runs);
-    for (const run of plan.runs) this.#insertUnlessFired(runner, db, run);
-    const next = withStatus({ ...rowToJob(row), nextRun: plan.nextRun === null ? null : new Date(toMs(plan.nextRun)) }, plan.status, request.now);
+    const fire = decideFire(rowToJob(row), load, request);
+    for (const run of fire.runs) this.#insertUnlessFired(runner, db, run);
+    const { id, nextRun, status, version, updatedAt } = fire.jobPatch;
+    const advanced = { next_run: nextRun === null ? null : toMs(nextRun), status, version, updated_at: toMs(updatedAt) };
     runner
       .query('claim.advance', (p) =>
         db
           .updateTable('jobs')
-          .set({ next_run: p('nextRun'), status: p('status'), version: p('version'), updated_at: p('updatedAt') })
+          .set({ next_run: p('next_run'), status: p('status'), version: p('version'), updated_at: p('updated_at') })
           .where('id', '=', p('id')),
       )
-      .run({
-        id: job.id,
-        nextRun: next.nextRun === null ? null : toMs(next.nextRun),
-        status: next.status,
-        version: next.version,
-        updatedAt: toMs(next.updatedAt),
-      });
-    if (plan.cancelActive) {
+      .run({ ...advanced, id });
+    if (fire.cancelRunning) {
       runner
         .query('claim.cancelActive', (p) =>
           db.updateTable('runs').set({ cancel_requested: sql.lit(1) }).where('job_id', '=', p('jobId')).where('status', '=', sql.lit('running')),
         )
-        .run({ jobId: job.id });
+        .run({ jobId: id });
     }
-    return next;
+    return rowToJob({ ...row, ...advanced });
   }
 
   /**
@@ -795,14 +784,7 @@ export class SqliteJobStore implements JobStore {
    * (the next page starts after it); claiming clears the flag, so the claimed run counts toward its
    * job's load for the rest of the batch and for other claimers.
    */
-  #claimQueued(
-    runner: SqliteRunner,
-    db: Db,
-    request: ClaimRequest,
-    horizon: number,
-    limit: number,
-    jobs: ClaimedJobs,
-  ): ClaimedRun[] {
+  #claimQueued(runner: SqliteRunner, db: Db, terms: ClaimTerms, jobs: ClaimedJobs): ClaimedRun[] {
     const page = runner.query('claim.queued', (p) =>
       db
         .selectFrom('runs')
@@ -815,7 +797,9 @@ export class SqliteJobStore implements JobStore {
         .limit(p('limit'))
         .offset(p('offset')),
     );
-    const now = toMs(request.now);
+    const { limit } = terms;
+    const horizon = toMs(terms.horizon);
+    const now = toMs(terms.now);
     const claimed: ClaimedRun[] = [];
     let passedOver = 0;
     while (claimed.length < limit) {
@@ -825,26 +809,26 @@ export class SqliteJobStore implements JobStore {
       for (const row of rows) {
         if (row.wait_for_slot === 1) {
           // Leases taken so far in this page must count, so they are written before the load is read.
-          claimed.push(...this.#lease(runner, db, taken, request, jobs));
+          claimed.push(...this.#lease(runner, db, taken, terms, jobs));
           taken = [];
-          const active = this.#loads(runner, db, [row.job_id]).get(row.job_id)?.active ?? 0;
-          if (active >= (jobs.get(row.job_id)?.maxConcurrent ?? 0)) {
+          const load = this.#loads(runner, db, [row.job_id]).get(row.job_id) ?? { active: 0, waiting: 0 };
+          const job = jobs.get(row.job_id);
+          if (job === null || !hasFreeSlot(job, load)) {
             passedOver += 1;
             continue;
           }
         }
         taken.push(row);
       }
-      claimed.push(...this.#lease(runner, db, taken, request, jobs));
+      claimed.push(...this.#lease(runner, db, taken, terms, jobs));
       if (rows.length < wanted) break;
     }
     return claimed;
   }
 
-  /** Gives runs to `request.owner` until `now + leaseMs` in one statement, each with its job. */
-  #lease(runner: SqliteRunner, db: Db, rows: RunRow[], request: { now: Date; owner: string; leaseMs: number }, jobs: ClaimedJobs): ClaimedRun[] {
+  /** Gives runs to the claimer on the claim's terms in one statement, each with its job. */
+  #lease(runner: SqliteRunner, db: Db, rows: RunRow[], terms: ClaimTerms, jobs: ClaimedJobs): ClaimedRun[] {
     if (rows.length === 0) return [];
-    const lease = { owner: request.owner, lease_expires_at: toMs(request.now) + request.leaseMs, wait_for_slot: 0 };
     runner
       .query('runs.lease', (p) =>
         db
@@ -852,12 +836,12 @@ export class SqliteJobStore implements JobStore {
           .set({ owner: p('owner'), lease_expires_at: p('until'), wait_for_slot: sql.lit(0) })
           .where('id', 'in', sql<string>`(select value from json_each(${p('ids')}))`),
       )
-      .run({ owner: lease.owner, until: lease.lease_expires_at, ids: JSON.stringify(rows.map((row) => row.id)) });
+      .run({ owner: terms.owner, until: toMs(terms.leaseExpiresAt), ids: JSON.stringify(rows.map((row) => row.id)) });
     const claimed: ClaimedRun[] = [];
     for (const row of rows) {
       const job = jobs.get(row.job_id);
       // Runs never outlive their job (foreign-key cascade); the check keeps the types honest.
-      if (job) claimed.push({ run: rowToRun({ ...row, ...lease }), job: jobs.handOut(job) });
+      if (job) claimed.push({ run: claimedRun(rowToRun(row), terms), job: jobs.handOut(job) });
     }
     return claimed;
   }
@@ -893,52 +877,33 @@ export class SqliteJobStore implements JobStore {
       .get(values);
   }
 
-  /**
-   * Counts a finished run on its job, asks the finish or recovery plan about the counted job, and
-   * stores the job as the plan leaves it (counters, status) with the plan's retry. Returns the job as
-   * stored, or null when it is gone.
-   */
-  #accountFinished(
-    runner: SqliteRunner,
-    db: Db,
-    run: JobRunRecord,
-    outcome: RunOutcome,
-    plan: (job: CronJobDefinition) => FinishPlan,
-    at: Date,
-  ): CronJobDefinition | null {
-    const job = this.#job(runner, db, run.jobId);
-    if (job === null) return null;
-    const counted = countOutcome(job, run, outcome);
-    const decision = plan(counted);
-    checkPlannedRuns(job, decision.retry ? [decision.retry] : []);
-    const next = withStatus(counted, decision.status, at);
-    runner
-      .query('finish.account', (p) =>
-        db
-          .updateTable('jobs')
-          .set({
-            run_count: p('runCount'),
-            failure_count: p('failureCount'),
-            consecutive_failures: p('consecutiveFailures'),
-            last_run: p('lastRun'),
-            status: p('status'),
-            version: p('version'),
-            updated_at: p('updatedAt'),
-          })
-          .where('id', '=', p('id')),
-      )
-      .run({
-        id: next.id,
-        runCount: next.runCount,
-        failureCount: next.failureCount,
-        consecutiveFailures: next.consecutiveFailures,
-        lastRun: next.lastRun === null ? null : toMs(next.lastRun),
-        status: next.status,
-        version: next.version,
-        updatedAt: toMs(next.updatedAt),
-      });
-    if (decision.retry) this.#insertUnlessFired(runner, db, decision.retry);
-    return next;
+  /** Persists what core decided a finished run writes beside itself: its job, a retry, audit events. */
+  #persistFinish(runner: SqliteRunner, db: Db, writes: FinishWrites): void {
+    const { jobPatch } = writes;
+    if (jobPatch !== null) {
+      runner
+        .query('finish.account', (p) =>
+          db
+            .updateTable('jobs')
+            .set({
+              run_count: p('runCount'),
+              failure_count: p('failureCount'),
+              consecutive_failures: p('consecutiveFailures'),
+              last_run: p('lastRun'),
+              status: p('status'),
+              version: p('version'),
+              updated_at: p('updatedAt'),
+            })
+            .where('id', '=', p('id')),
+        )
+        .run({
+          ...jobPatch,
+          lastRun: jobPatch.lastRun === null ? null : toMs(jobPatch.lastRun),
+          updatedAt: toMs(jobPatch.updatedAt),
+        });
+    }
+    if (writes.retry !== null) this.#insertUnlessFired(runner, db, writes.retry);
+    for (const event of writes.audit) this.#insertAudit(runner, db, event);
   }
 
   /** Inserts a planned run unless its id or fire already has one (exactly-once per fire). */

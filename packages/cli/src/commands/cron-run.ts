@@ -1,4 +1,4 @@
-import { TERMINAL_RUN_STATUSES, newRun, runToWire } from '@symbi/core';
+import { TERMINAL_RUN_STATUSES, runToWire } from '@symbi/core';
 import type { SymbiConfig } from '@symbi/dsl';
 import { ApiBackend } from '../backend/api-backend.js';
 import type { Backend, RunView } from '../backend/backend.js';
@@ -10,7 +10,6 @@ import { DEFAULT_LOG_FILE, openFileLog } from '../logging.js';
 import { formatElapsed } from '../output/format.js';
 import { cliActor, createRuntime } from '../runtime.js';
 import { isAlive, readServerRecord } from '../server-record.js';
-import { SingleRunStore } from '../single-run-store.js';
 import { describeStore } from '../store-location.js';
 
 const POLL_MS = 200;
@@ -72,10 +71,9 @@ async function runThrough(ctx: CommandContext, backend: Backend, ref: string, in
   }
 }
 
-/** In this process: the full run pipeline on a store view that claims only this run. */
+/** In this process: the full run pipeline for this one run, without a scheduler loop (`runOnce`). */
 async function runInProcess(ctx: CommandContext, config: SymbiConfig, ref: string, options: { input?: string; file: string[] }): Promise<number> {
   const files = agentFilesFor(ctx, options.file, config);
-  const view: { store: SingleRunStore | null } = { store: null };
   const runtime = await createRuntime({
     config,
     location: existingStore(ctx, config),
@@ -85,7 +83,6 @@ async function runInProcess(ctx: CommandContext, config: SymbiConfig, ref: strin
     stdout: process.stderr,
     env: ctx.io.env,
     cwd: ctx.io.cwd,
-    wrapStore: (store) => (view.store = new SingleRunStore(store)),
   });
   try {
     await runtime.init();
@@ -97,14 +94,9 @@ async function runInProcess(ctx: CommandContext, config: SymbiConfig, ref: strin
         'pass the file that declares it with --file',
       );
     }
-    const run = newRun(job, { scheduledFor: ctx.io.now(), trigger: 'manual', input: options.input ?? job.input });
-    const queued = await (view.store as SingleRunStore).enqueue(job, run, scheduler.config.instanceId, scheduler.config.leaseMs);
-    await scheduler.start();
-    const read = async () => runToWire(await scheduler.getRun(queued.id)) as RunView;
-    await waitForRun(read);
-    // Stopping waits for deliveries still in flight, so the printed record is final.
-    await scheduler.stop();
-    return printRunResult(ctx, await read());
+    // Resolves once the run settled and its deliveries were made, so the printed record is final.
+    const run = await scheduler.runOnce(job.id, options.input === undefined ? {} : { input: options.input });
+    return printRunResult(ctx, runToWire(run) as RunView);
   } finally {
     await runtime.close();
   }

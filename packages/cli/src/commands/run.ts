@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { createJobDefinition, newRun, type AgentContext } from '@symbi/core';
+import { CronScheduler, InMemoryJobStore } from '@symbi/core';
+import { toSchedulerConfig } from '@symbi/dsl';
 import { agentFilesFor, collect, loadCliConfig, notice, print } from '../command-support.js';
 import { CliError, EXIT_ERROR, EXIT_OK } from '../errors.js';
 import { formatElapsed } from '../output/format.js';
@@ -31,32 +32,26 @@ export function registerRun(program: Command, registrar: Registrar): void {
           known.length > 0 ? `declared: ${known.join(', ')}` : 'pass the .symbi file that declares it with --file',
         );
       }
+      // A one-off job in a store of its own, run once by core's entry point: the same pipeline
+      // (session, max_runtime, policy) as a scheduled run, with nothing stored beyond this process.
+      const scheduler = new CronScheduler({ store: new InMemoryJobStore(), executor, config: toSchedulerConfig(config) });
       const now = ctx.io.now();
-      const job = createJobDefinition({ name: `symbi run ${agentId}`, agentId, at: now.toISOString(), input: options.input ?? null }, now);
-      const run = newRun(job, { scheduledFor: now, trigger: 'manual' });
-      const context: AgentContext = {
-        mode: 'fully_ephemeral',
-        previousSummary: null,
-        history: [],
-        iteration: 1,
-        capabilities: executor.describe(agentId)?.capabilities ?? [],
-        environment: config.scheduler.environment,
-        now,
-      };
+      const job = await scheduler.add({ name: `symbi run ${agentId}`, agentId, at: now.toISOString(), input: options.input ?? null, paused: true });
       const controller = new AbortController();
-      const interrupt = () => controller.abort(new CliError('interrupted'));
+      const interrupt = () => controller.abort('stopped by Ctrl-C');
       process.once('SIGINT', interrupt);
       const started = Date.now();
       try {
-        const result = await executor.execute({ agentId, job, run, input: run.input, context }, { signal: controller.signal });
-        print(ctx, result.output.endsWith('\n') || result.output === '' ? result.output : `${result.output}\n`);
-        notice(ctx, `${ctx.err.paint('green', '✓')} ${agentId} ${ctx.err.status('succeeded')} in ${formatElapsed(Date.now() - started)}`);
-        return EXIT_OK;
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        notice(ctx, `${ctx.err.paint('red', '✗')} ${agentId} ${ctx.err.status('failed')} after ${formatElapsed(Date.now() - started)}: ${message}`);
-        const stderr = (error as { stderr?: unknown }).stderr;
-        if (typeof stderr === 'string' && stderr.trim() !== '') notice(ctx, ctx.err.dim(stderr.trimEnd()));
+        const run = await scheduler.runOnce(job.id, { signal: controller.signal });
+        const elapsed = formatElapsed(run.executionTimeMs ?? Date.now() - started);
+        if (run.status === 'succeeded') {
+          const output = run.output ?? '';
+          print(ctx, output.endsWith('\n') || output === '' ? output : `${output}\n`);
+          notice(ctx, `${ctx.err.paint('green', '✓')} ${agentId} ${ctx.err.status('succeeded')} in ${elapsed}`);
+          return EXIT_OK;
+        }
+        notice(ctx, `${ctx.err.paint('red', '✗')} ${agentId} ${ctx.err.status(run.status)} after ${elapsed}: ${run.error ?? run.status}`);
+        if (run.stderr) notice(ctx, ctx.err.dim(run.stderr.trimEnd()));
         return controller.signal.aborted ? EXIT_INTERRUPTED : EXIT_ERROR;
       } finally {
         process.off('SIGINT', interrupt);

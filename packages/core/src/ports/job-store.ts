@@ -91,7 +91,8 @@ export interface ClaimRequest {
   /**
    * Pure and synchronous: for each active job with `nextRun <= horizon` (lowest `nextRun` first, found
    * by index, at most `limit`, rows locked or skipped so no two claimers plan the same job), says
-   * which runs the fire makes and the job's next fire time. The store applies the plan atomically.
+   * which runs the fire makes and the job's next fire time. The store asks it through core's
+   * `decideFire` and persists the write set that returns, atomically with the claim.
    */
   plan(job: CronJobDefinition, load: JobLoad): FirePlan;
 }
@@ -160,7 +161,10 @@ export interface FinishRunRequest {
    * increments `runCount` and sets `lastRun` to the run's `startedAt` (or `scheduledFor`).
    */
   outcome: RunOutcome;
-  /** Pure and synchronous: called with the job after its counters changed; its answer is applied. */
+  /**
+   * Pure and synchronous: called with the job after its counters changed; the store asks it through
+   * core's `decideFinish` and persists the write set that returns.
+   */
   plan(job: CronJobDefinition): FinishPlan;
   /**
    * Pure and synchronous: the audit events of this finish (e.g. `CronJobExecuted`), called inside
@@ -181,7 +185,8 @@ export interface RecoverRequest {
   limit: number;
   /**
    * Pure and synchronous: called for each run ended `interrupted`, with its job after its counters
-   * changed (an interruption counts as a failure); its answer is applied in the same transaction.
+   * changed (an interruption counts as a failure); the store asks it through core's `decideFinish`
+   * (with `recoveryRule`) and persists the write set in the same transaction.
    */
   plan(job: CronJobDefinition, run: JobRunRecord): FinishPlan;
 }
@@ -210,6 +215,9 @@ export interface StoreChange {
  *
  * Contract (checked by `runJobStoreConformance` in `@symbi/core/testing`):
  * - Every method that changes more than one row does so in one transaction.
+ * - A store decides no life-cycle rule: core decides fires, finishes, interruptions and claim terms
+ *   (`decideFire`, `decideFinish`, `interruption`, `claimTerms`) and the store persists the write
+ *   sets they return. Bad limits, offsets and leases are refused alike (`checkCount`, `claimTerms`).
  * - Dates round-trip with millisecond precision; strings of any content round-trip intact.
  * - Job names are unique; `createJob` with a taken name throws `ConflictError`.
  * - `claimDue` never lets two claimers own the same run at once, and never inserts a run whose

@@ -1,7 +1,7 @@
 import EventEmitter from 'eventemitter3';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
-import type { CronJobDefinition, JobSpec, JobStatus, JobUpdate } from '../domain/job.js';
+import type { CronJobDefinition, JobSpec, JobUpdate } from '../domain/job.js';
 import type { JobRunRecord } from '../domain/run.js';
 import { newRun } from '../domain/run-factory.js';
 import { AgentPinError, InvalidStateError, JobNotFoundError, RunNotFoundError } from '../errors.js';
@@ -17,11 +17,12 @@ import { auditEvent, type AuditFields } from './audit-event.js';
 import { resolveSchedulerConfig, type CronSchedulerConfig } from './config.js';
 import { DefaultAgentScheduler, messageOf, RunAbort } from './default-agent-scheduler.js';
 import type { SchedulerEvents } from './events.js';
-import { firstFire, planFinish, planFire, type PlanContext } from './fire-planner.js';
+import { claimedRun, claimTerms } from '../lifecycle/claim.js';
+import { firstFire, planFinish, planFire, type PlanContext } from '../lifecycle/fire-planner.js';
 import { applyJobUpdate, createJobDefinition, specOf } from './job-definition.js';
 import { SchedulerMetrics, type SchedulerHealth } from './metrics.js';
-import { statusesBefore } from './run-state.js';
 import { prepareTracing } from './run-tracing.js';
+import { approveRun, changeJobStatus, denyRun, releaseClaim, type JobStatusChange } from '../lifecycle/manual-transitions.js';
 
 /** Everything a {@link CronScheduler} is built from; only `store` and `executor` are required. */
 export interface CronSchedulerOptions {
@@ -99,11 +100,16 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   readonly #limit: LimitFunction;
   readonly #inFlight = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
   #running = false;
-  #stopped = false;
+  /** Reasons to keep renewing leases: the loop while it runs, and each one-off run in flight. */
+  #leaseHolders = 0;
+  /** Ends the loop's hold on lease renewal (set while the loop runs). */
+  #releaseLoopLeases: (() => void) | null = null;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
   #wakeRequested = false;
   #renewTimer: ClockTimer | null = null;
+  /** A lease renewal is in flight (its end schedules the next one while leases are held). */
+  #renewing = false;
   #unsubscribe: (() => void) | null = null;
   /** Claimed runs not yet due, grouped by due time: one timer per instant starts them all. */
   readonly #held = new Map<number, { release: () => void; due: Promise<void> }>();
@@ -163,9 +169,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     await this.store.init();
     await prepareTracing();
     this.#running = true;
-    this.#stopped = false;
     this.#unsubscribe = this.store.subscribe?.(() => this.#poke()) ?? null;
-    this.#scheduleRenewal();
+    this.#releaseLoopLeases = this.#holdLeases();
     this.#loop = this.#runLoop();
     this.emit('scheduler:started', { instanceId: this.config.instanceId });
     this.#logger.info({ instance: this.config.instanceId }, 'scheduler started');
@@ -203,8 +208,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         await Promise.race([Promise.allSettled([...this.#inFlight.values()].map((f) => f.done)), settleSoon()]);
       }
     }
-    this.#stopped = true;
-    if (this.#renewTimer) this.#clock.clearTimeout(this.#renewTimer);
+    this.#releaseLoopLeases?.();
+    this.#releaseLoopLeases = null;
     this.emit('scheduler:stopped', { instanceId: this.config.instanceId, interrupted });
     this.#logger.info({ instance: this.config.instanceId, interrupted }, 'scheduler stopped');
   }
@@ -263,17 +268,17 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
 
   /** Stops scheduling a job, keeping its state and history. */
   async pause(ref: string, options: ActorOption = {}): Promise<CronJobDefinition> {
-    return this.#transition(ref, ['active'], 'paused', 'CronJobPaused', 'job:paused', options);
+    return this.#changeStatus(ref, 'pause', 'CronJobPaused', 'job:paused', options);
   }
 
   /** Resumes a paused job from its next fire after now (fires missed while paused are not run). */
   async resume(ref: string, options: ActorOption = {}): Promise<CronJobDefinition> {
-    return this.#transition(ref, ['paused'], 'active', 'CronJobResumed', 'job:resumed', options);
+    return this.#changeStatus(ref, 'resume', 'CronJobResumed', 'job:resumed', options);
   }
 
   /** Reactivates a dead-lettered or failed job and clears its failure streak. */
   async reset(ref: string, options: ActorOption = {}): Promise<CronJobDefinition> {
-    return this.#transition(ref, ['dead_letter', 'failed'], 'active', 'CronJobReset', 'job:reset', options);
+    return this.#changeStatus(ref, 'reset', 'CronJobReset', 'job:reset', options);
   }
 
   /**
@@ -290,19 +295,42 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     return settled ? settled : inserted;
   }
 
+  /**
+   * Runs a job once, now, in this process, through the whole run pipeline (gates, session,
+   * `max_runtime`, finish, delivery), without starting the loop: nothing else is claimed, recovered
+   * or delivered. The run is inserted already claimed by this instance, so no scheduler sharing the
+   * store takes it too, and its lease is renewed while it runs. Aborting `signal` interrupts it
+   * (counted as a failure, as a shutdown would). Resolves with the run as it settled: terminal, or
+   * `awaiting_approval` (an approved run is then taken by whichever scheduler claims it).
+   */
+  async runOnce(ref: string, options: { input?: string | null; signal?: AbortSignal } = {}): Promise<JobRunRecord> {
+    const job = await this.getJob(ref);
+    const now = this.#now();
+    const terms = claimTerms({ now, owner: this.config.instanceId, leaseMs: this.config.leaseMs, limit: 1 });
+    const run = claimedRun(newRun(job, { scheduledFor: now, trigger: 'manual', input: options.input ?? job.input }), terms);
+    const inserted = await this.store.insertRun(run);
+    this.emit('run:queued', { run: inserted });
+    const releaseLeases = this.#holdLeases();
+    const { signal } = options;
+    const interrupt = () => this.#inFlight.get(inserted.id)?.controller.abort(new RunAbort('interrupted', 'failure', `interrupted: ${messageOf(signal?.reason)}`));
+    try {
+      const done = this.#launch({ run: inserted, job }, (claimed, runSignal) => this.#pipeline.execute(claimed, runSignal));
+      signal?.addEventListener('abort', interrupt, { once: true });
+      if (signal?.aborted) interrupt();
+      await done;
+    } finally {
+      signal?.removeEventListener('abort', interrupt);
+      releaseLeases();
+    }
+    return this.getRun(inserted.id);
+  }
+
   /** Approves a run waiting for approval: it is queued again and runs without re-asking the gates. */
   async approve(runId: string, decision: { approver: string; note?: string | null }): Promise<JobRunRecord> {
     const run = await this.#awaitingRun(runId);
     const now = this.#now();
-    const approved = await this.store.updateRun(
-      runId,
-      {
-        status: 'scheduled',
-        dueAt: now,
-        approval: { ...run.approval!, decision: 'approved', decidedBy: decision.approver, decidedAt: now, note: decision.note ?? null },
-      },
-      { statusIn: statusesBefore('scheduled') },
-    );
+    const { patch, guard } = approveRun(run, { approver: decision.approver, note: decision.note ?? null }, now);
+    const approved = await this.store.updateRun(runId, patch, guard);
     if (!approved) throw new InvalidStateError(`run ${runId} is no longer awaiting approval`);
     await this.#audit('ApprovalGranted', { run: approved, actor: decision.approver, details: { note: decision.note ?? null } });
     this.emit('run:approval_decided', { run: approved, decision: 'approved' });
@@ -364,23 +392,17 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     };
   }
 
-  async #transition(
+  async #changeStatus(
     ref: string,
-    from: JobStatus[],
-    to: JobStatus,
+    change: JobStatusChange,
     auditType: SecurityEventType,
     event: 'job:paused' | 'job:resumed' | 'job:reset',
     options: ActorOption,
   ): Promise<CronJobDefinition> {
     const job = await this.getJob(ref);
-    if (!from.includes(job.status)) {
-      throw new InvalidStateError(`job ${job.name} is ${job.status}; only a job that is ${from.join(' or ')} can become ${to}`);
-    }
-    const now = this.#now();
-    const next: CronJobDefinition = { ...job, status: to, updatedAt: now, nextRun: to === 'active' ? firstFire(job, now) : null };
-    if (event === 'job:reset') next.consecutiveFailures = 0;
+    const next = changeJobStatus(job, change, this.#now());
     const saved = await this.store.saveJob(next, { expectedVersion: job.version });
-    await this.#audit(auditType, { job: saved, actor: options.actor, details: { from: job.status, to } });
+    await this.#audit(auditType, { job: saved, actor: options.actor, details: { from: job.status, to: next.status } });
     this.emit(event, { job: saved });
     await this.#changed('job', saved.id);
     return saved;
@@ -399,11 +421,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     const ctx = this.#planContext();
     const result = await this.store.finishRun({
       runId: run.id,
-      patch: {
-        status: 'denied',
-        error: decision === 'expired' ? 'approval request expired' : `denied by ${actor}${note ? `: ${note}` : ''}`,
-        approval: { ...run.approval!, decision, decidedBy: actor, decidedAt: now, note },
-      },
+      patch: denyRun(run, decision, { approver: actor, note }, now),
       outcome: 'neutral',
       plan: (job) => planFinish(job, { ...run, status: 'denied' }, 'neutral', ctx),
     });
@@ -501,8 +519,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     if (dueAt > this.#clock.now()) {
       await this.#dueAt(dueAt);
       if (signal.aborted || !this.#running) {
-        const owner = this.config.instanceId;
-        await this.store.updateRun(claimed.run.id, { owner: null, leaseExpiresAt: null }, { owner, statusIn: ['scheduled'] });
+        const { patch, guard } = releaseClaim(this.config.instanceId);
+        await this.store.updateRun(claimed.run.id, patch, guard);
         return null;
       }
     }
@@ -543,7 +561,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     for (const item of claimed) this.#launch(item, (c) => this.#pipeline.deliver(c));
   }
 
-  #launch(claimed: ClaimedRun, work: (claimed: ClaimedRun, signal: AbortSignal) => Promise<unknown>): void {
+  /** Runs `work` on a claimed run within the concurrency limit; resolves once it ended (it never rejects). */
+  #launch(claimed: ClaimedRun, work: (claimed: ClaimedRun, signal: AbortSignal) => Promise<unknown>): Promise<unknown> {
     const controller = new AbortController();
     this.metrics.adjustInFlight(1);
     const done = this.#limit(() => work(claimed, controller.signal))
@@ -557,13 +576,36 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         this.#poke();
       });
     this.#inFlight.set(claimed.run.id, { controller, done });
+    return done;
+  }
+
+  /**
+   * Keeps the leases of the runs in flight renewed until the returned function is called; holds
+   * may overlap (the loop and one-off runs), and renewal stops when the last one ends.
+   */
+  #holdLeases(): () => void {
+    this.#leaseHolders += 1;
+    if (this.#renewTimer === null && !this.#renewing) this.#scheduleRenewal();
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#leaseHolders -= 1;
+      if (this.#leaseHolders === 0 && this.#renewTimer !== null) {
+        this.#clock.clearTimeout(this.#renewTimer);
+        this.#renewTimer = null;
+      }
+    };
   }
 
   #scheduleRenewal(): void {
     const every = Math.max(1, Math.floor(this.config.leaseMs / 3));
     this.#renewTimer = this.#clock.setTimeout(() => {
+      this.#renewTimer = null;
+      this.#renewing = true;
       void this.#renewLeases().finally(() => {
-        if (!this.#stopped) this.#scheduleRenewal();
+        this.#renewing = false;
+        if (this.#leaseHolders > 0 && this.#renewTimer === null) this.#scheduleRenewal();
       });
     }, every);
   }

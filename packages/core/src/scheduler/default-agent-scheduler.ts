@@ -13,10 +13,10 @@ import type { PolicyGate, SchedulePolicyDecision } from '../ports/policy-gate.js
 import { auditEvent, type AuditFields } from './audit-event.js';
 import type { CronSchedulerConfig } from './config.js';
 import type { SchedulerEvents } from './events.js';
-import { planFinish, type PlanContext } from './fire-planner.js';
+import { planFinish, type PlanContext } from '../lifecycle/fire-planner.js';
 import { heartbeatAction } from './heartbeat.js';
 import type { SchedulerMetrics } from './metrics.js';
-import { outcomeOf, statusesBefore } from './run-state.js';
+import { outcomeOf, statusesBefore } from '../lifecycle/run-state.js';
 import { deliveryRoot, traceRun, type TraceSpan } from './run-tracing.js';
 import { carryForward, SessionKeeper, type Carryover } from './session-context.js';
 

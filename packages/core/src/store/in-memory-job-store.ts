@@ -7,9 +7,7 @@ import type {
   AuditFilter,
   ClaimedRun,
   ClaimRequest,
-  FinishPlan,
   FinishRunRequest,
-  FirePlan,
   JobFilter,
   JobStore,
   LeaseRenewal,
@@ -21,7 +19,9 @@ import type {
   StoreChange,
 } from '../ports/job-store.js';
 import { IndexedHeap, isLower, type HeapPriority } from './indexed-heap.js';
-import { checkPlannedRuns, claimHorizon, countOutcome, withStatus } from './job-accounting.js';
+import { claimedRun, claimTerms, hasFreeSlot, hasLiveLease, loadShare, type ClaimTerms } from '../lifecycle/claim.js';
+import { decideFire, decideFinish, finishRule, interruption, recoveryRule, type FinishWrites, type FireWrites } from '../lifecycle/transitions.js';
+import { checkCount } from './query-limits.js';
 
 const DEFAULT_PAGE = 100;
 
@@ -109,10 +109,6 @@ function copyJob(job: CronJobDefinition): CronJobDefinition {
 const isTerminal = (run: JobRunRecord): boolean => TERMINAL_RUN_STATUSES.includes(run.status);
 
 const hasPendingDelivery = (run: JobRunRecord): boolean => run.deliveries.some((d) => d.status === 'pending');
-
-/** Whether a lease is held at `now`; a lease lapses once its expiry is strictly before `now`. */
-const hasLiveLease = (run: JobRunRecord, now: number): boolean =>
-  run.owner !== null && run.leaseExpiresAt !== null && run.leaseExpiresAt.getTime() >= now;
 
 const heldLease = (run: JobRunRecord): HeapPriority | null =>
   run.owner !== null && run.leaseExpiresAt !== null ? { at: run.leaseExpiresAt.getTime(), tie: run.id } : null;
@@ -258,8 +254,8 @@ export class InMemoryJobStore implements JobStore {
 
   /** Jobs ordered by name, filtered and paged. */
   async listJobs(filter: JobFilter = {}): Promise<CronJobDefinition[]> {
-    const offset = filter.offset ?? 0;
-    const limit = filter.limit ?? Number.POSITIVE_INFINITY;
+    const offset = checkCount('offset', filter.offset) ?? 0;
+    const limit = checkCount('limit', filter.limit) ?? Number.POSITIVE_INFINITY;
     const page: CronJobDefinition[] = [];
     let skipped = 0;
     for (const id of this.#jobIdsByNameOrder()) {
@@ -297,19 +293,17 @@ export class InMemoryJobStore implements JobStore {
 
   /** Plans every due job, then claims queued runs, lowest `dueAt` first (see {@link JobStore.claimDue}). */
   async claimDue(request: ClaimRequest): Promise<ClaimedRun[]> {
-    const horizon = claimHorizon(request).getTime();
-    // Plans are computed before anything changes, so a plan that throws leaves the store untouched.
-    const plans = this.#dueJobs
-      .lowest(request.limit, (entry) => entry.at <= horizon)
+    const terms = claimTerms(request);
+    const horizon = terms.horizon.getTime();
+    // Every fire is decided before anything changes, so a plan that throws leaves the store untouched.
+    const fires = this.#dueJobs
+      .lowest(terms.limit, (entry) => entry.at <= horizon)
       .map((id) => {
-        const job = this.#jobs.get(id) as CronJobDefinition;
         const runtime = this.#runtimes.get(id);
-        const plan = request.plan(copyJob(job), { active: runtime?.active ?? 0, waiting: runtime?.waiting ?? 0 });
-        checkPlannedRuns(job, plan.runs);
-        return { job, plan };
+        return decideFire(copyJob(this.#jobs.get(id) as CronJobDefinition), { active: runtime?.active ?? 0, waiting: runtime?.waiting ?? 0 }, request);
       });
-    for (const { job, plan } of plans) this.#applyFirePlan(job, plan, request.now);
-    return this.#claimQueued(request);
+    for (const fire of fires) this.#persistFire(fire);
+    return this.#claimQueued(terms);
   }
 
   /** Inserts a run. A taken id or `fireKey` throws `ConflictError`; an unknown job `JobNotFoundError`. */
@@ -341,20 +335,13 @@ export class InMemoryJobStore implements JobStore {
     if (run === undefined || isTerminal(run)) return null;
     if (request.owner !== undefined && run.owner !== request.owner) return null;
     const finished = patched(run, request.patch);
-    const job = this.#jobOf(run);
-    const afterCounters = countOutcome(job, finished, request.outcome);
-    const plan = request.plan(copyJob(afterCounters));
-    checkPlannedRuns(job, plan.retry ? [plan.retry] : []);
-    const next = withStatus(afterCounters, plan.status, finished.completedAt ?? new Date());
-    // The caller gets the copies its (pure) audit callback saw: neither aliases stored state.
-    const result = { run: copyRun(finished), job: copyJob(next) };
-    // Asked before anything changes, so a throwing callback leaves the store as it was.
-    const events = request.audit?.(result.run, result.job) ?? [];
+    // Decided on copies before anything changes, so a throwing plan or audit callback leaves the
+    // store as it was; the caller gets the copies the (pure) callbacks saw.
+    const result = copyRun(finished);
+    const writes = decideFinish(copyJob(this.#jobOf(run)), result, finishRule(request));
     this.#replaceRun(run, finished);
-    this.#replaceJob(job, next);
-    this.#insertUnlessFired(plan.retry);
-    for (const event of events) this.#insertAudit(event);
-    return result;
+    this.#persistFinish(writes);
+    return { run: result, job: writes.job };
   }
 
   /** Extends the leases `owner` still holds; reports the ones it lost. */
@@ -376,32 +363,24 @@ export class InMemoryJobStore implements JobStore {
   /** Ends `running` runs whose lease lapsed as `interrupted`, counting each as a failure of its job. */
   async recoverExpired(request: RecoverRequest): Promise<JobRunRecord[]> {
     const now = request.now.getTime();
+    const limit = checkCount('limit', request.limit) as number;
+    const rule = recoveryRule(request);
     const ended: JobRunRecord[] = [];
+    const decided: FinishWrites[] = [];
+    // Jobs as the earlier interruptions of this call left them, so two runs of one job count twice.
     const jobs = new Map<string, CronJobDefinition>();
-    const retries: (JobRunRecord | null | undefined)[] = [];
-    // Staged first and applied after every plan answered, so a throwing plan changes nothing.
-    for (const id of this.#leasedRunning.lowest(request.limit, (entry) => entry.at < now)) {
+    // Decided first and persisted after every plan answered, so a throwing plan changes nothing.
+    for (const id of this.#leasedRunning.lowest(limit, (entry) => entry.at < now)) {
       const run = this.#runs.get(id) as JobRunRecord;
-      const interrupted: JobRunRecord = {
-        ...run,
-        status: 'interrupted',
-        error: run.error ?? `lease expired at ${run.leaseExpiresAt?.toISOString()}: owner ${run.owner} stopped renewing it`,
-        completedAt: new Date(now),
-        owner: null,
-        leaseExpiresAt: null,
-      };
+      const interrupted = patched(run, interruption(run, request.now));
+      const writes = decideFinish(copyJob(jobs.get(run.jobId) ?? this.#jobOf(run)), copyRun(interrupted), rule);
+      if (writes.job !== null) jobs.set(run.jobId, writes.job);
       ended.push(interrupted);
-      const job = jobs.get(run.jobId) ?? this.#jobOf(run);
-      const afterCounters = countOutcome(job, interrupted, 'failure');
-      const plan: FinishPlan = request.plan(copyJob(afterCounters), copyRun(interrupted));
-      checkPlannedRuns(job, plan.retry ? [plan.retry] : []);
-      jobs.set(job.id, withStatus(afterCounters, plan.status, request.now));
-      retries.push(plan.retry);
+      decided.push(writes);
     }
     for (const run of ended) this.#replaceRun(this.#runs.get(run.id) as JobRunRecord, run);
-    for (const job of jobs.values()) this.#replaceJob(this.#jobs.get(job.id) as CronJobDefinition, job);
-    for (const retry of retries) this.#insertUnlessFired(retry);
-    return ended.map(clone);
+    for (const writes of decided) this.#persistFinish(writes);
+    return ended.map(copyRun);
   }
 
   /** A run by id, or null. */
@@ -415,7 +394,7 @@ export class InMemoryJobStore implements JobStore {
     const statuses = filter.status === undefined ? null : Array.isArray(filter.status) ? filter.status : [filter.status];
     const since = filter.since?.getTime();
     const candidates = this.#runCandidates(filter.jobId, statuses);
-    const limit = filter.limit ?? DEFAULT_PAGE;
+    const limit = checkCount('limit', filter.limit) ?? DEFAULT_PAGE;
     // Keeps only the newest `limit` matches while scanning, so a page of a long history sorts little.
     const newest = new IndexedHeap();
     for (const id of candidates) {
@@ -447,11 +426,12 @@ export class InMemoryJobStore implements JobStore {
 
   /** Claims finished runs with a pending delivery and no held lease, oldest `completedAt` first. */
   async claimPendingDeliveries(request: { now: Date; owner: string; leaseMs: number; limit: number }): Promise<ClaimedRun[]> {
+    const terms = claimTerms(request);
     const now = request.now.getTime();
     this.#releaseLapsedLeases(now);
     const claimed: ClaimedRun[] = [];
     const stillLeased: JobRunRecord[] = [];
-    while (claimed.length < request.limit) {
+    while (claimed.length < terms.limit) {
       const top = this.#outbox.peek();
       if (top === undefined) break;
       const run = this.#runs.get(top.key) as JobRunRecord;
@@ -460,7 +440,7 @@ export class InMemoryJobStore implements JobStore {
         stillLeased.push(run);
         continue;
       }
-      claimed.push(this.#lease(run, request));
+      claimed.push(this.#lease(run, terms));
     }
     for (const run of stillLeased) this.#outbox.set(run.id, this.#outboxPriority(run));
     return claimed;
@@ -495,7 +475,7 @@ export class InMemoryJobStore implements JobStore {
 
   /** Audit events matching the filter, newest first. */
   async queryAudit(filter: AuditFilter = {}): Promise<AuditEvent[]> {
-    const limit = filter.limit ?? DEFAULT_PAGE;
+    const limit = checkCount('limit', filter.limit) ?? DEFAULT_PAGE;
     const since = filter.since?.getTime();
     const found: AuditEvent[] = [];
     for (let i = this.#audit.length - 1; i >= 0 && found.length < limit; i -= 1) {
@@ -595,15 +575,14 @@ export class InMemoryJobStore implements JobStore {
     const runtime = this.#runtime(run.jobId);
     if (!isTerminal(run)) this.#inFlightSet(run.status).add(run.id);
     const lease = heldLease(run);
+    const share = loadShare(run);
+    if (share !== null) runtime[share] += 1;
     switch (run.status) {
       case 'scheduled':
-        if (run.waitForSlot) runtime.waiting += 1;
-        else runtime.active += 1;
         if (lease !== null && !this.#isReleased(lease)) this.#leasedScheduled.set(run.id, lease);
         else this.#enqueue(run);
         break;
       case 'running':
-        runtime.active += 1;
         runtime.running.add(run.id);
         if (lease !== null) this.#leasedRunning.set(run.id, lease);
         break;
@@ -621,11 +600,8 @@ export class InMemoryJobStore implements JobStore {
   #unindexRun(run: JobRunRecord): void {
     const runtime = this.#runtime(run.jobId);
     this.#runIdsInFlight.get(run.status)?.delete(run.id);
-    if (run.status === 'scheduled') {
-      if (run.waitForSlot) runtime.waiting -= 1;
-      else runtime.active -= 1;
-    }
-    if (run.status === 'running') runtime.active -= 1;
+    const share = loadShare(run);
+    if (share !== null) runtime[share] -= 1;
     runtime.running.delete(run.id);
     runtime.waitingQueue.delete(run.id);
     for (const heap of [this.#queue, this.#leasedScheduled, this.#leasedRunning, this.#leasedAwaiting, this.#outbox, this.#leasedOutbox]) {
@@ -663,7 +639,7 @@ export class InMemoryJobStore implements JobStore {
     const job = this.#jobs.get(jobId);
     const runtime = this.#runtimes.get(jobId);
     const next = runtime?.waitingQueue.peek();
-    if (job !== undefined && runtime !== undefined && next !== undefined && runtime.active < job.maxConcurrent) {
+    if (job !== undefined && runtime !== undefined && next !== undefined && hasFreeSlot(job, runtime)) {
       this.#jobsWithFreeSlot.set(jobId, next);
     } else {
       this.#jobsWithFreeSlot.delete(jobId);
@@ -689,34 +665,44 @@ export class InMemoryJobStore implements JobStore {
     }
   }
 
-  #applyFirePlan(job: CronJobDefinition, plan: FirePlan, now: Date): void {
-    for (const run of plan.runs) this.#insertUnlessFired(run);
-    if (plan.cancelActive) {
-      for (const id of [...(this.#runtimes.get(job.id)?.running ?? [])]) {
+  #persistFire(fire: FireWrites): void {
+    const stored = this.#jobs.get(fire.job.id) as CronJobDefinition;
+    for (const run of fire.runs) this.#insertUnlessFired(run);
+    if (fire.cancelRunning) {
+      for (const id of [...(this.#runtimes.get(stored.id)?.running ?? [])]) {
         const run = this.#runs.get(id) as JobRunRecord;
         this.#replaceRun(run, { ...run, cancelRequested: true });
       }
     }
-    const nextRun = plan.nextRun === null ? null : new Date(plan.nextRun.getTime());
-    this.#replaceJob(job, withStatus({ ...job, nextRun }, plan.status, now));
+    this.#replaceJob(stored, { ...stored, ...fire.jobPatch, nextRun: copyDate(fire.jobPatch.nextRun), updatedAt: new Date(fire.jobPatch.updatedAt.getTime()) });
+  }
+
+  #persistFinish(writes: FinishWrites): void {
+    const { jobPatch } = writes;
+    if (jobPatch !== null) {
+      const stored = this.#jobs.get(jobPatch.id) as CronJobDefinition;
+      this.#replaceJob(stored, { ...stored, ...jobPatch, lastRun: copyDate(jobPatch.lastRun), updatedAt: new Date(jobPatch.updatedAt.getTime()) });
+    }
+    this.#insertUnlessFired(writes.retry);
+    for (const event of writes.audit) this.#insertAudit(event);
   }
 
   /** Inserts a run planned by the scheduler unless its fire already has one (exactly-once). */
-  #insertUnlessFired(run: JobRunRecord | null | undefined): void {
-    if (run === null || run === undefined || this.#runs.has(run.id)) return;
+  #insertUnlessFired(run: JobRunRecord | null): void {
+    if (run === null || this.#runs.has(run.id)) return;
     if (run.fireKey !== null && this.#runIdsByFireKey.has(run.fireKey)) return;
     this.#replaceRun(null, copyRun(run));
   }
 
   /** Claims queued runs, lowest `dueAt` first, merging the plain queue with jobs that have a free slot. */
-  #claimQueued(request: ClaimRequest): ClaimedRun[] {
-    const now = request.now.getTime();
-    const horizon = claimHorizon(request).getTime();
+  #claimQueued(terms: ClaimTerms): ClaimedRun[] {
+    const now = terms.now.getTime();
+    const horizon = terms.horizon.getTime();
     this.#releaseLapsedLeases(now);
     const claimed: ClaimedRun[] = [];
     // A run released by a claimer whose clock ran ahead may still be leased as `now` sees it.
     const stillLeased: JobRunRecord[] = [];
-    while (claimed.length < request.limit) {
+    while (claimed.length < terms.limit) {
       const queued = this.#queue.peek();
       const slot = this.#jobsWithFreeSlot.peek();
       const pick = queued !== undefined && (slot === undefined || isLower(queued, slot)) ? queued : slot;
@@ -730,20 +716,15 @@ export class InMemoryJobStore implements JobStore {
         stillLeased.push(run);
         continue;
       }
-      claimed.push(this.#lease(run, request, { waitForSlot: false }));
+      claimed.push(this.#lease(run, terms));
     }
     for (const run of stillLeased) this.#enqueue(run);
     return claimed;
   }
 
-  /** Gives `run` to `request.owner` for `leaseMs`, with its job. */
-  #lease(run: JobRunRecord, request: { now: Date; owner: string; leaseMs: number }, extra: Partial<JobRunRecord> = {}): ClaimedRun {
-    const leased: JobRunRecord = {
-      ...run,
-      ...extra,
-      owner: request.owner,
-      leaseExpiresAt: new Date(request.now.getTime() + request.leaseMs),
-    };
+  /** Gives `run` to the claimer on the claim's terms, with its job. */
+  #lease(run: JobRunRecord, terms: ClaimTerms): ClaimedRun {
+    const leased = claimedRun(run, terms);
     this.#replaceRun(run, leased);
     return { run: copyRun(leased), job: copyJob(this.#jobOf(run)) };
   }

@@ -1,2 +1,2 @@
 export { InMemoryJobStore } from './in-memory-job-store.js';
-export { checkPlannedRuns, claimHorizon, countOutcome, withStatus } from './job-accounting.js';
+export { checkCount } from './query-limits.js';

@@ -1547,6 +1547,37 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
       });
     });
 
+    describe('bad input', () => {
+      test('every query refuses a limit or offset that is not a non-negative integer, naming it', async () => {
+        const job = await store.createJob(makeJob());
+        const refused = { name: 'ValidationError' };
+        for (const bad of [-1, 1.5, Number.NaN]) {
+          await expect(store.listJobs({ limit: bad })).rejects.toMatchObject({ ...refused, field: 'limit' });
+          await expect(store.listJobs({ offset: bad })).rejects.toMatchObject({ ...refused, field: 'offset' });
+          await expect(store.listRuns({ limit: bad })).rejects.toMatchObject({ ...refused, field: 'limit' });
+          await expect(store.queryAudit({ limit: bad })).rejects.toMatchObject({ ...refused, field: 'limit' });
+          await expect(claim(store, sec(5), { limit: bad })).rejects.toMatchObject({ ...refused, field: 'limit' });
+          await expect(store.claimPendingDeliveries({ now: sec(5), owner: OWNER_A, leaseMs: LEASE_MS, limit: bad })).rejects.toMatchObject({
+            ...refused,
+            field: 'limit',
+          });
+          await expect(store.recoverExpired({ now: sec(5), limit: bad, plan: noPlan })).rejects.toMatchObject({ ...refused, field: 'limit' });
+        }
+        await expect(store.listJobs({ limit: -1 })).rejects.toThrow(/limit: must be a non-negative integer, not -1/);
+        expect(await store.getJob(job.id)).toEqual(job);
+        expect(await store.listRuns()).toEqual([]);
+      });
+
+      test('a claim refuses a lease that is not a non-negative number, naming it, and changes nothing', async () => {
+        const job = await store.createJob(makeJob());
+        for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+          await expect(claim(store, sec(5), { leaseMs: bad })).rejects.toMatchObject({ name: 'ValidationError', field: 'leaseMs' });
+        }
+        expect(await store.getJob(job.id)).toEqual(job);
+        expect(await store.listRuns()).toEqual([]);
+      });
+    });
+
     describe('notifications', () => {
       test('notify resolves, and with cross-process notifications reaches subscribers of another handle', async () => {
         const peer = await openPeer();

@@ -3,7 +3,7 @@ import type { JobRunRecord, RunTrigger } from '../domain/run.js';
 import { newRun } from '../domain/run-factory.js';
 import type { FinishPlan, FirePlan, JobLoad, RunOutcome } from '../ports/job-store.js';
 import { compileSchedule, firesBetween } from '../time/index.js';
-import type { CronSchedulerConfig } from './config.js';
+import type { CronSchedulerConfig } from '../scheduler/config.js';
 
 /** Most missed fires one `catchup: all` plan enqueues; older ones are dropped (and logged). */
 export const MAX_CATCHUP_FIRES = 1000;

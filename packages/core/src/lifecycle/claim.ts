@@ -1,0 +1,79 @@
+import type { CronJobDefinition } from '../domain/job.js';
+import type { JobRunRecord } from '../domain/run.js';
+import { ValidationError } from '../errors.js';
+import type { ClaimRequest, JobLoad } from '../ports/job-store.js';
+import { checkCount } from '../store/query-limits.js';
+
+/**
+ * The checked terms of one claim (`claimDue` or `claimPendingDeliveries`): what every store's
+ * claim is given, so all of them take the same work, refuse the same bad input and lease alike.
+ */
+export interface ClaimTerms {
+  /** The claimer's current time: leases are judged by it. */
+  now: Date;
+  /** The latest due time the claim takes: its horizon, never before `now`. */
+  horizon: Date;
+  /** Who claims. */
+  owner: string;
+  /** Most runs (and most due jobs) to take. */
+  limit: number;
+  /** When the leases this claim puts on runs expire. */
+  leaseExpiresAt: Date;
+}
+
+/**
+ * The terms of `request`. Throws `ValidationError` naming the field for a `horizon` that is not a
+ * valid date, a `limit` that is not a non-negative integer, or a `leaseMs` that is not a
+ * non-negative finite number.
+ */
+export function claimTerms(request: Pick<ClaimRequest, 'now' | 'horizon' | 'owner' | 'leaseMs' | 'limit'>): ClaimTerms {
+  const { now, owner } = request;
+  if (!Number.isFinite(request.leaseMs) || request.leaseMs < 0) {
+    throw new ValidationError('leaseMs', `must be a non-negative number of milliseconds, not ${String(request.leaseMs)}`, request.leaseMs);
+  }
+  const limit = checkCount('limit', request.limit) as number;
+  return { now, horizon: claimHorizon(request), owner, limit, leaseExpiresAt: new Date(now.getTime() + request.leaseMs) };
+}
+
+/**
+ * The latest due time a claim takes (see `ClaimRequest.horizon`): its `horizon`, never before its
+ * `now`. Throws `ValidationError` naming `horizon` for a date that is not valid.
+ */
+export function claimHorizon(request: Pick<ClaimRequest, 'now' | 'horizon'>): Date {
+  const { now, horizon } = request;
+  if (horizon === undefined) return now;
+  if (!(horizon instanceof Date) || Number.isNaN(horizon.getTime())) throw new ValidationError('horizon', 'must be a valid date', String(horizon));
+  return horizon.getTime() > now.getTime() ? horizon : now;
+}
+
+/**
+ * `run` as a claim leaves it: owned by the claimer until the claim's lease expires, and no longer
+ * waiting for a slot (a claimed run holds one, so a second claimer cannot fill the same slot).
+ */
+export function claimedRun(run: JobRunRecord, terms: Pick<ClaimTerms, 'owner' | 'leaseExpiresAt'>): JobRunRecord {
+  return { ...run, owner: terms.owner, leaseExpiresAt: new Date(terms.leaseExpiresAt.getTime()), waitForSlot: false };
+}
+
+/**
+ * What a run adds to its job's {@link JobLoad}: a `running` run, or a `scheduled` one not waiting
+ * for a slot, is `active`; a `scheduled` run waiting for a slot (overlap `buffer_one`) is `waiting`;
+ * any other run adds nothing.
+ */
+export function loadShare(run: Pick<JobRunRecord, 'status' | 'waitForSlot'>): keyof JobLoad | null {
+  if (run.status === 'running') return 'active';
+  if (run.status !== 'scheduled') return null;
+  return run.waitForSlot ? 'waiting' : 'active';
+}
+
+/**
+ * Whether someone holds a lease on `run` at `now` (epoch ms): a lease lapses once its expiry is
+ * strictly before `now`, and only then may another instance claim the run.
+ */
+export function hasLiveLease(run: Pick<JobRunRecord, 'owner' | 'leaseExpiresAt'>, now: number): boolean {
+  return run.owner !== null && run.leaseExpiresAt !== null && run.leaseExpiresAt.getTime() >= now;
+}
+
+/** Whether a run waiting for a slot may be claimed: its job has fewer active runs than `maxConcurrent`. */
+export function hasFreeSlot(job: Pick<CronJobDefinition, 'maxConcurrent'>, load: Pick<JobLoad, 'active'>): boolean {
+  return load.active < job.maxConcurrent;
+}

@@ -1,0 +1,5 @@
+export * from './claim.js';
+export * from './fire-planner.js';
+export * from './manual-transitions.js';
+export * from './run-state.js';
+export * from './transitions.js';

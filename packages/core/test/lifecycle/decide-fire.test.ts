@@ -1,0 +1,206 @@
+import { describe, expect, it } from 'vitest';
+import {
+  decideFire,
+  newRun,
+  planFire,
+  resolveSchedulerConfig,
+  StoreError,
+  type CronJobDefinition,
+  type CronSchedulerConfig,
+  type FireWrites,
+  type JobLoad,
+} from '@symbi/core';
+import { FIXTURE_EPOCH, makeJob } from '@symbi/core/testing';
+
+/** `n` seconds after the fixture epoch. */
+const sec = (n: number): Date => new Date(FIXTURE_EPOCH.getTime() + n * 1000);
+const iso = (n: number): string => sec(n).toISOString();
+
+/** A fire's write set as plain values: what a reader of the table checks. */
+function summary(writes: FireWrites) {
+  return {
+    runs: writes.runs.map((run) => ({
+      trigger: run.trigger,
+      status: run.status,
+      scheduledFor: run.scheduledFor.toISOString(),
+      dueAt: run.dueAt.toISOString(),
+      waitForSlot: run.waitForSlot,
+      ...(run.error === null ? {} : { error: run.error }),
+    })),
+    nextRun: writes.jobPatch.nextRun?.toISOString() ?? null,
+    status: writes.jobPatch.status,
+    version: writes.jobPatch.version,
+    cancelRunning: writes.cancelRunning,
+  };
+}
+
+const scheduled = (at: number, trigger = 'schedule', waitForSlot = false) => ({
+  trigger,
+  status: 'scheduled',
+  scheduledFor: iso(at),
+  dueAt: iso(at),
+  waitForSlot,
+});
+
+interface FireCase {
+  name: string;
+  job?: Partial<CronJobDefinition>;
+  load?: JobLoad;
+  now: number;
+  config?: Partial<CronSchedulerConfig>;
+  random?: number;
+  expected: ReturnType<typeof summary>;
+}
+
+// Every job fires every second from 1 s after the epoch unless it says otherwise; versions start at 1.
+const CASES: FireCase[] = [
+  {
+    name: 'an on-time fire queues one run and advances nextRun from the scheduled time, not the clock',
+    now: 1.2,
+    expected: { runs: [scheduled(1)], nextRun: iso(2), status: 'active', version: 1, cancelRunning: false },
+  },
+  {
+    name: 'a fire claimed ahead of its time is planned for its own time',
+    now: 0.75,
+    expected: { runs: [scheduled(1)], nextRun: iso(2), status: 'active', version: 1, cancelRunning: false },
+  },
+  {
+    name: 'jitter delays dueAt by random × jitter seconds, never the fire time',
+    job: { jitterSeconds: 10 },
+    random: 0.5,
+    now: 1,
+    expected: { runs: [{ ...scheduled(1), dueAt: iso(6) }], nextRun: iso(2), status: 'active', version: 1, cancelRunning: false },
+  },
+  {
+    name: 'overlap skip at max_concurrent records a skipped run',
+    load: { active: 1, waiting: 0 },
+    now: 1,
+    expected: {
+      runs: [{ ...scheduled(1), status: 'skipped', error: 'skipped: 1 run(s) already in flight (max_concurrent 1, overlap skip)' }],
+      nextRun: iso(2),
+      status: 'active',
+      version: 1,
+      cancelRunning: false,
+    },
+  },
+  {
+    name: 'overlap skip below max_concurrent queues the run',
+    job: { maxConcurrent: 2 },
+    load: { active: 1, waiting: 0 },
+    now: 1,
+    expected: { runs: [scheduled(1)], nextRun: iso(2), status: 'active', version: 1, cancelRunning: false },
+  },
+  {
+    name: 'overlap buffer_one queues one run to wait for the slot',
+    job: { overlap: 'buffer_one' },
+    load: { active: 1, waiting: 0 },
+    now: 1,
+    expected: { runs: [scheduled(1, 'schedule', true)], nextRun: iso(2), status: 'active', version: 1, cancelRunning: false },
+  },
+  {
+    name: 'overlap buffer_one with a run already waiting skips',
+    job: { overlap: 'buffer_one' },
+    load: { active: 1, waiting: 1 },
+    now: 1,
+    expected: {
+      runs: [{ ...scheduled(1), status: 'skipped', error: 'skipped: 1 run(s) already in flight (max_concurrent 1, overlap buffer_one)' }],
+      nextRun: iso(2),
+      status: 'active',
+      version: 1,
+      cancelRunning: false,
+    },
+  },
+  {
+    name: 'overlap cancel_other waits for the slot and asks the running runs to stop',
+    job: { overlap: 'cancel_other' },
+    load: { active: 1, waiting: 0 },
+    now: 1,
+    expected: { runs: [scheduled(1, 'schedule', true)], nextRun: iso(2), status: 'active', version: 1, cancelRunning: true },
+  },
+  {
+    name: 'overlap allow_all queues whatever is in flight',
+    job: { overlap: 'allow_all' },
+    load: { active: 5, waiting: 0 },
+    now: 1,
+    expected: { runs: [scheduled(1)], nextRun: iso(2), status: 'active', version: 1, cancelRunning: false },
+  },
+  {
+    name: 'a fire up to misfireThresholdMs late runs as scheduled',
+    now: 61,
+    expected: { runs: [scheduled(1)], nextRun: iso(2), status: 'active', version: 1, cancelRunning: false },
+  },
+  {
+    name: 'a missed fire with catchup skip runs nothing and resumes after now',
+    job: { catchup: 'skip' },
+    now: 100,
+    expected: { runs: [], nextRun: iso(101), status: 'active', version: 1, cancelRunning: false },
+  },
+  {
+    name: 'a missed fire with catchup once runs one catch-up fire',
+    now: 100,
+    expected: { runs: [scheduled(1, 'catchup')], nextRun: iso(101), status: 'active', version: 1, cancelRunning: false },
+  },
+  {
+    name: 'catchup all runs every missed fire inside the catch-up window',
+    job: { catchup: 'all', overlap: 'allow_all' },
+    config: { catchupWindowMs: 3000 },
+    now: 100,
+    expected: {
+      runs: [scheduled(98, 'catchup'), scheduled(99, 'catchup'), scheduled(100, 'catchup')],
+      nextRun: iso(101),
+      status: 'active',
+      version: 1,
+      cancelRunning: false,
+    },
+  },
+  {
+    name: 'catch-up is off when the scheduler disables it',
+    config: { enableMissedRunCatchup: false },
+    now: 100,
+    expected: { runs: [], nextRun: iso(101), status: 'active', version: 1, cancelRunning: false },
+  },
+  {
+    name: 'an on-time one-shot fires and leaves no next fire',
+    job: { cronExpr: null, at: iso(1) },
+    now: 1,
+    expected: { runs: [scheduled(1)], nextRun: null, status: 'active', version: 1, cancelRunning: false },
+  },
+  {
+    name: 'a missed one-shot with catchup skip completes, bumping the version',
+    job: { cronExpr: null, at: iso(1), catchup: 'skip' },
+    now: 100,
+    expected: { runs: [], nextRun: null, status: 'completed', version: 2, cancelRunning: false },
+  },
+];
+
+describe('decideFire with planFire: plain inputs → the write set of a fire', () => {
+  it.each(CASES)('$name', (c) => {
+    const job = makeJob({ nextRun: sec(1), ...c.job });
+    const now = sec(c.now);
+    const ctx = { now, config: resolveSchedulerConfig(c.config ?? {}), random: () => c.random ?? 0 };
+    const writes = decideFire(job, c.load ?? { active: 0, waiting: 0 }, { now, plan: (j, load) => planFire(j, load, ctx) });
+    expect(summary(writes)).toEqual(c.expected);
+    expect(writes.runs.every((run) => run.jobId === job.id && run.fireKey !== null)).toBe(true);
+    expect(writes.job).toMatchObject(writes.jobPatch);
+  });
+
+  it('a status change takes effect at the claim time', () => {
+    const job = makeJob({ cronExpr: null, at: iso(1), catchup: 'skip', nextRun: sec(1) });
+    const ctx = { now: sec(100), config: resolveSchedulerConfig({}), random: () => 0 };
+    const writes = decideFire(job, { active: 0, waiting: 0 }, { now: ctx.now, plan: (j, load) => planFire(j, load, ctx) });
+    expect(writes.jobPatch.updatedAt).toEqual(sec(100));
+  });
+
+  it('refuses a plan that returns a run of another job, before anything is written', () => {
+    const job = makeJob();
+    const stray = newRun(makeJob(), { scheduledFor: sec(1), trigger: 'schedule' });
+    expect(() => decideFire(job, { active: 0, waiting: 0 }, { now: sec(1), plan: () => ({ runs: [stray], nextRun: sec(2) }) })).toThrow(StoreError);
+  });
+
+  it('copies the next fire time, so the plan cannot change it afterwards', () => {
+    const next = sec(2);
+    const writes = decideFire(makeJob(), { active: 0, waiting: 0 }, { now: sec(1), plan: () => ({ runs: [], nextRun: next }) });
+    next.setTime(0);
+    expect(writes.jobPatch.nextRun).toEqual(sec(2));
+  });
+});
