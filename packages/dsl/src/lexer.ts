@@ -1,5 +1,5 @@
 /** Kinds of token in a `.symbi` file. */
-export type TokenKind = 'ident' | 'string' | 'number' | '{' | '}' | '[' | ']' | ':' | ',' | '=' | 'eof';
+export type TokenKind = 'ident' | 'string' | 'number' | '{' | '}' | '[' | ']' | '(' | ')' | ':' | ',' | '=' | 'eof';
 
 /** One token; `text` is the source slice, `value` the decoded string or number. */
 export interface Token {
@@ -20,7 +20,8 @@ export class LexFailure {
   ) {}
 }
 
-const PUNCTUATION = new Set(['{', '}', '[', ']', ':', ',', '=']);
+const PUNCTUATION = new Set(['{', '}', '[', ']', '(', ')', ':', ',', '=']);
+const CLOSER: Record<string, string> = { '{': '}', '(': ')' };
 const IDENT_START = /[A-Za-z_]/;
 const IDENT_PART = /[A-Za-z0-9_-]/;
 const DIGIT = /[0-9]/;
@@ -71,6 +72,58 @@ export class Lexer {
     if (char === "'") throw new LexFailure(start, 'strings use double quotes (`"…"`), not single quotes');
     const shown = String.fromCodePoint(this.source.codePointAt(start) ?? 0);
     throw new LexFailure(start, `unexpected character ${JSON.stringify(shown)}`);
+  }
+
+  /** Continues lexing at `offset` (after a stretch read by {@link Lexer.balancedEnd} or {@link Lexer.endBefore}). */
+  seek(offset: number): void {
+    this.offset = offset;
+  }
+
+  /**
+   * The offset after the bracket that closes the `{` or `(` at `open`, counting nested brackets of
+   * the same kind and skipping strings and comments: how a Symbiont function body or parameter
+   * list is stepped over without reading its statements.
+   */
+  balancedEnd(open: number): number {
+    const opener = this.source[open] as string;
+    const closer = CLOSER[opener] as string;
+    let depth = 0;
+    for (let index = open; index < this.source.length; ) {
+      const char = this.source[index] as string;
+      if (char === '"') {
+        index = this.stringEnd(index);
+        continue;
+      }
+      if (char === '#' || (char === '/' && this.source[index + 1] === '/')) {
+        const newline = this.source.indexOf('\n', index);
+        index = newline === -1 ? this.source.length : newline;
+        continue;
+      }
+      if (char === opener) depth += 1;
+      else if (char === closer && --depth === 0) return index + 1;
+      index += 1;
+    }
+    throw new LexFailure(open, `\`${opener}\` is never closed; expected \`${closer}\``);
+  }
+
+  /** The offset of the first `char` at or after `from` outside strings, or throws naming `what`. */
+  endBefore(from: number, char: string, what: string): number {
+    for (let index = from; index < this.source.length; ) {
+      if (this.source[index] === '"') index = this.stringEnd(index);
+      else if (this.source[index] === char) return index;
+      else index += 1;
+    }
+    throw new LexFailure(from, `expected \`${char}\` after ${what}`);
+  }
+
+  /** The offset after the `"…"` string starting at `start`, any escape allowed (Symbiont's rule), or throws. */
+  private stringEnd(start: number): number {
+    for (let index = start + 1; index < this.source.length; index += 1) {
+      const char = this.source[index];
+      if (char === '\\') index += 1;
+      else if (char === '"') return index + 1;
+    }
+    throw new LexFailure(start, 'unterminated string');
   }
 
   private skipTrivia(): void {
