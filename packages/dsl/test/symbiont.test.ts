@@ -62,7 +62,7 @@ describe('the Symbiont corpus (test/fixtures/symbiont)', () => {
     ]);
     expect(agents!.policies.map((policy) => [policy.name, policy.agent])).toEqual([
       ['reporter_limits', 'compliance_reporter'],
-      ['auditor_window', 'sox_auditor'],
+      ['auditor_limits', 'sox_auditor'],
     ]);
   });
 
@@ -96,7 +96,8 @@ describe('the Symbiont corpus (test/fixtures/symbiont)', () => {
       requireApproval: true,
       approver: 'compliance-lead',
       audit: 'errors_only',
-      allowedHours: { start: '00:00', end: '23:59' },
+      requireCapabilities: ['read_ledger'],
+      maxRuntimeMs: 3_600_000,
     });
   });
 
