@@ -17,7 +17,7 @@ import {
   type JobStore,
 } from '@symbi/core';
 import type { ChannelRouter } from '@symbi/delivery';
-import { keptItemNote, loadSymbiFile, toJobSpecs, toSchedulerConfig, type StoreLocation, type SymbiConfig, type SymbiDocument } from '@symbi/dsl';
+import { keptItemNote, loadSymbiFile, toJobSpecs, toSchedulerConfig, withAgentRunners, type StoreLocation, type SymbiConfig, type SymbiDocument } from '@symbi/dsl';
 import type { AgentRegistry } from '@symbi/executors';
 import { CliError } from './errors.js';
 import type { FileLog } from './logging.js';
@@ -162,7 +162,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<SymbiRunti
     openStore(location),
   ]);
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
-  const executor = createAgentExecutor({ agents: files.agents, env });
+  const executor = createAgentExecutor({ agents: withAgentRunners(files.agents, config.agents), env });
   const router =
     delivery &&
     new delivery.ChannelRouter({
@@ -221,8 +221,11 @@ export async function syncSchedules(runtime: SymbiRuntime, actor: string): Promi
   return results;
 }
 
-/** Schedules whose agent no loaded file declares; their runs would fail with "unknown agent". */
-export function undeclaredAgents(files: AgentFiles): { schedule: string; agent: string }[] {
-  const declared = new Set(files.agents.map((agent) => agent.name));
+/**
+ * Schedules whose agent neither a loaded file nor an `[agents.NAME]` table of the configuration
+ * declares; their runs would fail with "unknown agent".
+ */
+export function undeclaredAgents(files: AgentFiles, config?: Pick<SymbiConfig, 'agents'>): { schedule: string; agent: string }[] {
+  const declared = new Set([...files.agents.map((agent) => agent.name), ...Object.keys(config?.agents ?? {})]);
   return files.specs.filter((spec) => !declared.has(spec.agentId)).map((spec) => ({ schedule: spec.name, agent: spec.agentId }));
 }

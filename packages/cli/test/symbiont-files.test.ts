@@ -87,4 +87,18 @@ describe('Symbiont runtime files in the command line', () => {
     const found = await runCli(['--db', db, 'cron', 'add', '--file', file, '--file', COMPLIANCE, '--schedule', 'weekly_scan'], { cwd: dir });
     expect(found.code, found.stderr).toBe(0);
   });
+
+  it('runs a Symbiont agent with the command [agents.NAME] of symbi.toml gives it', async () => {
+    const dir = tempDir();
+    const db = join(dir, 's.db');
+    const config = writeFile(dir, 'runners.toml', '[agents.compliance_reporter]\ncommand = "echo reviewed access for $SYMBI_JOB_NAME"\n');
+    const files = ['--file', COMPLIANCE, '--file', AGENTS];
+    expect((await runCli(['--config', config, '--db', db, 'cron', 'add', ...files, '--schedule', 'access_review'], { cwd: dir })).code).toBe(0);
+    const run = await runCli(['--config', config, '--db', db, 'cron', 'run', 'access_review', ...files], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('reviewed access for access_review');
+    const unconfigured = await runCli(['--db', db, 'cron', 'run', 'access_review', ...files], { cwd: dir });
+    expect(unconfigured.code).not.toBe(0);
+    expect(unconfigured.stderr).toContain('agent "compliance_reporter" has no command, url or model, and no function is registered under its name');
+  });
 });

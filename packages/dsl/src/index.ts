@@ -28,6 +28,7 @@ export {
   type LoadConfigOptions,
 } from './config.js';
 export { toSchedulerConfig } from './scheduler-config.js';
+export { withAgentRunners, type AgentRunner } from './agent-runners.js';
 export {
   defaultSymbiConfig,
   type SymbiConfig,

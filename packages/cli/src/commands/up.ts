@@ -104,7 +104,7 @@ async function up(ctx: CommandContext, options: UpOptions): Promise<void> {
       cliLog.info({ job: job.name, job_id: job.id, action }, `schedule ${action}`);
     });
     for (const note of files.notes) notice(ctx, `${ctx.err.paint('grey', 'note:')} ${note}`);
-    for (const { schedule, agent } of undeclaredAgents(files)) {
+    for (const { schedule, agent } of undeclaredAgents(files, config)) {
       notice(ctx, `${ctx.err.paint('yellow', 'warning:')} schedule ${schedule} uses agent ${agent}, which no loaded file declares; its runs will fail`);
     }
     server = await listen(ctx, runtime, log, options);
