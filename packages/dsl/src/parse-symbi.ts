@@ -40,7 +40,7 @@ const TOP_LEVEL = ['agent', 'schedule', 'policy', 'metadata', 'function', 'type'
 const UNSUPPORTED: Record<string, string> = {
   channel: 'channel adapters (Slack, Teams, Mattermost bots) belong to the Symbiont runtime; for run output use `deliver: "slack://CHANNEL"` in a schedule',
   memory: 'agent memory stores belong to the Symbiont runtime; a job keeps context across runs with `session_mode`',
-  webhook: 'inbound webhook endpoints belong to the Symbiont runtime; start a run from outside with `POST /api/v1/cron/jobs/{id}/run`',
+  webhook: 'inbound webhook endpoints belong to the Symbiont runtime; start a run from outside with `POST /api/v1/schedule/{job_id}/run`',
 };
 
 /**
