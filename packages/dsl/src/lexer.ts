@@ -39,8 +39,8 @@ const SIMPLE_ESCAPES: Record<string, string> = {
 
 /**
  * Splits `.symbi` source into tokens on demand. Whitespace and comments (`#` or `//` to the end of
- * the line, outside strings) are skipped. Every step consumes at least one character, so lexing is
- * linear in the input.
+ * the line, `/* … *\/` blocks, outside strings) are skipped. Every step consumes at least one
+ * character, so lexing is linear in the input.
  */
 export class Lexer {
   private offset = 0;
@@ -94,9 +94,9 @@ export class Lexer {
         index = this.stringEnd(index);
         continue;
       }
-      if (char === '#' || (char === '/' && this.source[index + 1] === '/')) {
-        const newline = this.source.indexOf('\n', index);
-        index = newline === -1 ? this.source.length : newline;
+      const comment = this.commentEnd(index);
+      if (comment !== null) {
+        index = comment;
         continue;
       }
       if (char === opener) depth += 1;
@@ -129,16 +129,30 @@ export class Lexer {
   private skipTrivia(): void {
     const { source } = this;
     while (this.offset < source.length) {
-      const char = source[this.offset] as string;
-      if (char === '#' || (char === '/' && source[this.offset + 1] === '/')) {
-        const newline = source.indexOf('\n', this.offset);
-        this.offset = newline === -1 ? source.length : newline + 1;
-      } else if (/\s/.test(char)) {
-        this.offset += 1;
-      } else {
-        return;
-      }
+      const comment = this.commentEnd(this.offset);
+      if (comment !== null) this.offset = comment;
+      else if (/\s/.test(source[this.offset] as string)) this.offset += 1;
+      else return;
     }
+  }
+
+  /**
+   * The offset after the comment starting at `index` (`#` or `//` to the end of the line, or a
+   * `/* … *\/` block, not nested, as in the Symbiont runtime), or null when none starts there.
+   */
+  private commentEnd(index: number): number | null {
+    const { source } = this;
+    const char = source[index];
+    if (char === '#' || (char === '/' && source[index + 1] === '/')) {
+      const newline = source.indexOf('\n', index);
+      return newline === -1 ? source.length : newline + 1;
+    }
+    if (char === '/' && source[index + 1] === '*') {
+      const close = source.indexOf('*/', index + 2);
+      if (close === -1) throw new LexFailure(index, 'unterminated `/*` comment; close it with `*/`');
+      return close + 2;
+    }
+    return null;
   }
 
   private number(start: number): Token {

@@ -224,6 +224,12 @@ describe('Symbiont policies and agents that cannot be enforced are refused at lo
     expect(parseFailure(source).detail).toMatch(message);
   });
 
+  it('an unterminated block comment is an error at its start', () => {
+    const error = parseFailure('schedule s { cron: "@daily", agent: "x" }\n/* never closed');
+    expect([error.detail, error.line, error.column]).toEqual(['unterminated `/*` comment; close it with `*/`', 2, 1]);
+    expect(parseSymbi('/* a */ schedule s { /* b */ cron: "@daily", agent: "x" } // c\n# d').schedules).toHaveLength(1);
+  });
+
   it('a policy needs a name at the top level', () => {
     expect(parseFailure('policy { audit: none }').detail).toMatch(/expected the policy name before the block: `policy NAME \{ … \}`/);
   });
