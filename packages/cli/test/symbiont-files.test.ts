@@ -101,4 +101,18 @@ describe('Symbiont runtime files in the command line', () => {
     expect(unconfigured.code).not.toBe(0);
     expect(unconfigured.stderr).toContain('agent "compliance_reporter" has no command, url or model, and no function is registered under its name');
   });
+
+  it('adds a Symbiont schedule through a running server, audit level included', async () => {
+    const dir = tempDir();
+    const up = await startUp(['--db', join(dir, 's.db')], { cwd: dir });
+    try {
+      const api = (...args: string[]) => runCli(['--api', up.url, ...args], { cwd: dir });
+      const added = await api('cron', 'add', '--file', COMPLIANCE, '--file', AGENTS, '--schedule', 'access_review');
+      expect(added.code, added.stderr).toBe(0);
+      const [job] = JSON.parse((await api('cron', 'list', '--format', 'json')).stdout) as Job[];
+      expect(job).toMatchObject({ name: 'access_review', delivery: ['log_file'], policy: { audit: 'none', require_capabilities: ['report'], max_runtime: '10m' } });
+    } finally {
+      expect(await up.stop()).toBe(0);
+    }
+  });
 });
