@@ -233,8 +233,7 @@ class SyntaxParser {
   private signature(name: string): string {
     const start = this.token.start;
     const open = this.endBefore(this.balancedEnd(start), '{', `the parameters of \`${name}\``);
-    this.lexer.seek(open);
-    this.token = this.lex();
+    this.resumeAt(open);
     return this.source.slice(start, open).trim();
   }
 
@@ -244,18 +243,24 @@ class SyntaxParser {
     const rest = /^\s*(\{|[A-Za-z_][A-Za-z0-9_]*(<[^{}\n]*>)?)/.exec(this.source.slice(equals.end));
     if (rest === null) throw this.error(equals.end, 'expected a type after `=`, e.g. `{ url: String }` or `String`');
     const start = equals.end + (rest[0].length - (rest[1] as string).length);
-    const end = rest[1] === '{' ? this.balancedEnd(start) : start + (rest[1] as string).length;
-    this.lexer.seek(end);
-    this.token = this.lex();
-    return { kind: 'opaque', text: this.source.slice(keyword.start, end), position: this.lines.position(keyword.start) };
+    return this.kept(keyword, rest[1] === '{' ? this.balancedEnd(start) : start + (rest[1] as string).length);
   }
 
   /** An item from `keyword` to the end of the brace block that opens at `open`, kept as text. */
   private opaque(keyword: Token, open: number): OpaqueNode {
-    const end = this.balancedEnd(open);
-    this.lexer.seek(end);
-    this.token = this.lex();
+    return this.kept(keyword, this.balancedEnd(open));
+  }
+
+  /** The source from `keyword` to `end` as an {@link OpaqueNode}; lexing goes on after it. */
+  private kept(keyword: Token, end: number): OpaqueNode {
+    this.resumeAt(end);
     return { kind: 'opaque', text: this.source.slice(keyword.start, end), position: this.lines.position(keyword.start) };
+  }
+
+  /** Moves the lexer to `offset`, after a stretch read as raw text, and reads the token there. */
+  private resumeAt(offset: number): void {
+    this.lexer.seek(offset);
+    this.token = this.lex();
   }
 
   private value(depth: number): SymbiValue {
