@@ -43,6 +43,8 @@ describe('Symbiont runtime files in the command line', () => {
     expect(job('dst_gap_check').at).toBe('2027-03-14T07:00:00.000Z');
     expect(job('evidence_export')).toMatchObject({ webhook_url: 'https://hooks.example.com/evidence', policy: { require_approval: true, audit: 'errors_only' } });
     expect(job('access_review').policy.audit).toBe('none');
+    const status = await runCli(['--db', db, 'cron', 'status', 'access_review'], { cwd: dir });
+    expect(status.stdout).toMatch(/\npolicy\s+max runtime 10m; capabilities report; audit none\n/);
 
     const again = await startUp(['--db', db, '--file', COMPLIANCE, '--file', AGENTS], { cwd: dir });
     for (const name of SCHEDULES) expect(again.stdout()).toMatch(new RegExp(`unchanged\\s+${name}\\s`));
