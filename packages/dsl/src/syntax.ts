@@ -240,7 +240,9 @@ class SyntaxParser {
   /** `type NAME = { … }` or `type NAME = Other<…>`, kept as text. */
   private typeDefinition(keyword: Token): OpaqueNode {
     const equals = this.token;
-    const rest = /^\s*(\{|[A-Za-z_][A-Za-z0-9_]*(<[^{}\n]*>)?)/.exec(this.source.slice(equals.end));
+    const pattern = /\s*(\{|[A-Za-z_][A-Za-z0-9_]*(<[^{}\n]*>)?)/y;
+    pattern.lastIndex = equals.end;
+    const rest = pattern.exec(this.source);
     if (rest === null) throw this.error(equals.end, 'expected a type after `=`, e.g. `{ url: String }` or `String`');
     const start = equals.end + (rest[0].length - (rest[1] as string).length);
     return this.kept(keyword, rest[1] === '{' ? this.balancedEnd(start) : start + (rest[1] as string).length);
