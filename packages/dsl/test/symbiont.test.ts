@@ -200,6 +200,11 @@ describe('Symbiont schedule fields', () => {
     expect(failure('policy p { audit: none }', ['policy p { audit: none }']).detail).toBe('duplicate policy `p` (first defined at f0.symbi:1)');
   });
 
+  it('the audit level may be set once per schedule', () => {
+    const error = parseFailure('schedule s { cron: "@daily", agent: "x", policy { audit: "none" }, audit: "errors_only" }');
+    expect([error.field, error.detail]).toEqual(['audit', 'the audit level is set twice, by `audit` and by `policy { audit }`; keep one']);
+  });
+
   it('an unknown audit level is refused with a suggestion', () => {
     expect(parseFailure('schedule s { cron: "@daily", agent: "x", audit: "all_operation" }').detail).toMatch(
       /`audit` must be one of "all_operations", "errors_only", "none", found "all_operation"; did you mean `all_operations`\?/,
