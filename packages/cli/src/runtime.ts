@@ -17,7 +17,7 @@ import {
   type JobStore,
 } from '@symbi/core';
 import type { ChannelRouter } from '@symbi/delivery';
-import { loadSymbiFile, toJobSpecs, toSchedulerConfig, type StoreLocation, type SymbiConfig } from '@symbi/dsl';
+import { keptItemNote, loadSymbiFile, toJobSpecs, toSchedulerConfig, withAgentRunners, type StoreLocation, type SymbiConfig, type SymbiDocument } from '@symbi/dsl';
 import type { AgentRegistry } from '@symbi/executors';
 import { CliError } from './errors.js';
 import type { FileLog } from './logging.js';
@@ -45,34 +45,39 @@ export interface AgentFiles {
   agents: AgentDefinition[];
   /** Every schedule, as job specs ready for `CronScheduler.upsert`. */
   specs: JobSpec[];
+  /** One line per Symbiont function, type or agent signature the files hold, saying it is kept but not run. */
+  notes: string[];
 }
 
 /**
- * Reads and validates `.symbi` files. A schedule or agent defined twice (within a file or across
- * files) is an error naming both places.
+ * Reads and validates `.symbi` files together, so that a schedule's `policy: "NAME"` finds the
+ * policy in any of them. A schedule or agent defined twice (within a file or across files) is an
+ * error naming both places.
  */
 export function loadAgentFiles(files: readonly string[], cwd: string = process.cwd()): AgentFiles {
-  const loaded: AgentFiles = { files: [], agents: [], specs: [] };
+  const loaded: AgentFiles = { files: [], agents: [], specs: [], notes: [] };
   const agentFile = new Map<string, string>();
   const scheduleFile = new Map<string, string>();
+  const documents: SymbiDocument[] = [];
   for (const given of files) {
     const file = resolve(cwd, given);
     const document = loadSymbiFile(file);
-    const specs = toJobSpecs(document);
     for (const agent of document.agents) {
       const first = agentFile.get(agent.name);
       if (first !== undefined) throw new CliError(`agent "${agent.name}" is declared in both ${first} and ${given}`, 'rename one of them');
       agentFile.set(agent.name, given);
       loaded.agents.push(agent);
     }
-    for (const spec of specs) {
+    for (const { spec } of document.schedules) {
       const first = scheduleFile.get(spec.name);
       if (first !== undefined) throw new CliError(`schedule "${spec.name}" is defined in both ${first} and ${given}`, 'rename one of them');
       scheduleFile.set(spec.name, given);
-      loaded.specs.push(spec);
     }
+    loaded.notes.push(...document.kept.map((item) => keptItemNote(document, item)));
+    documents.push(document);
     loaded.files.push(file);
   }
+  loaded.specs = toJobSpecs(documents);
   return loaded;
 }
 
@@ -148,13 +153,13 @@ export function agentPinOptions(config: SymbiConfig, stateDir: string): CronSche
 export async function createRuntime(options: RuntimeOptions): Promise<SymbiRuntime> {
   const { config, location, log } = options;
   const env = options.env ?? process.env;
-  const files = options.files ?? { files: [], agents: [], specs: [] };
+  const files = options.files ?? { files: [], agents: [], specs: [], notes: [] };
   const [delivery, { createAgentExecutor }, store] = await Promise.all([
     options.delivery === false ? null : import('@symbi/delivery'),
     import('@symbi/executors'),
     openStore(location),
   ]);
-  const executor = createAgentExecutor({ agents: files.agents, env });
+  const executor = createAgentExecutor({ agents: withAgentRunners(files.agents, config.agents), env });
   const router =
     delivery &&
     new delivery.ChannelRouter({
@@ -213,8 +218,11 @@ export async function syncSchedules(runtime: SymbiRuntime, actor: string): Promi
   return results;
 }
 
-/** Schedules whose agent no loaded file declares; their runs would fail with "unknown agent". */
-export function undeclaredAgents(files: AgentFiles): { schedule: string; agent: string }[] {
-  const declared = new Set(files.agents.map((agent) => agent.name));
+/**
+ * Schedules whose agent neither a loaded file nor an `[agents.NAME]` table of the configuration
+ * declares; their runs would fail with "unknown agent".
+ */
+export function undeclaredAgents(files: AgentFiles, config?: Pick<SymbiConfig, 'agents'>): { schedule: string; agent: string }[] {
+  const declared = new Set([...files.agents.map((agent) => agent.name), ...Object.keys(config?.agents ?? {})]);
   return files.specs.filter((spec) => !declared.has(spec.agentId)).map((spec) => ({ schedule: spec.name, agent: spec.agentId }));
 }

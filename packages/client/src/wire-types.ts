@@ -42,6 +42,8 @@ export interface JobPolicy {
   allowed_environments: string[];
   /** Require a valid AgentPin credential. */
   require_agent_pin: boolean;
+  /** Which of the job's run events the audit log records. */
+  audit: 'all_operations' | 'errors_only' | 'none';
 }
 
 /** A job's heartbeat settings. */

@@ -34,6 +34,7 @@ export function jobToWire(job: CronJobDefinition): Json {
       allowed_hours: job.policy.allowedHours,
       allowed_environments: job.policy.allowedEnvironments,
       require_agent_pin: job.policy.requireAgentPin,
+      audit: job.policy.audit,
     },
     heartbeat: job.heartbeat && {
       enabled: job.heartbeat.enabled,
@@ -153,6 +154,7 @@ const POLICY: Record<string, string> = {
   allowed_hours: 'allowedHours',
   allowed_environments: 'allowedEnvironments',
   require_agent_pin: 'requireAgentPin',
+  audit: 'audit',
 };
 const HEARTBEAT: Record<string, string> = { enabled: 'enabled', context_mode: 'contextMode', max_iterations: 'maxIterations' };
 /** Fields the API shows but a client cannot set; ignored on input so a fetched job can be sent back. */

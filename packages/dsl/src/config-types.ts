@@ -1,4 +1,5 @@
 import type { DeliveryConfig } from '@symbi/delivery';
+import type { AgentRunner } from './agent-runners.js';
 
 /** Where the job store lives, resolved from `store_url` / `SYMBI_DB` or `job_store_path`. */
 export type StoreLocation =
@@ -181,6 +182,8 @@ export interface SymbiConfig {
   api: ApiSettings;
   /** `[agentpin]`. */
   agentpin: AgentPinSettings;
+  /** `[agents.NAME]`: how agents declared without `command`, `url` or `model` (e.g. Symbiont agents) run. */
+  agents: Record<string, AgentRunner>;
 }
 
 /** The configuration used when no file and no environment override says otherwise. */
@@ -208,5 +211,6 @@ export function defaultSymbiConfig(): SymbiConfig {
     delivery: {},
     api: { listen: '127.0.0.1:8080', host: '127.0.0.1', port: 8080, apiKey: null, openHealth: false, openMetrics: false },
     agentpin: { required: false, domain: null, trustBundle: null, discoveryDir: null, allowInsecureDiscovery: false },
+    agents: {},
   };
 }

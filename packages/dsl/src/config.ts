@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { interpolateEnv, ValidationError } from '@symbi/core';
 import { parse as parseToml, TomlError } from 'smol-toml';
+import { readAgentRunners } from './agent-runners.js';
 import { defaultSymbiConfig, type StoreLocation, type SymbiConfig } from './config-types.js';
 import { ConfigError, validationReason, type ConfigErrorLocation } from './errors.js';
 import { didYouMean } from './suggest.js';
@@ -185,6 +186,8 @@ function parseListen(value: string): { host: string; port: number } | undefined 
 class ConfigReader {
   /** Values set so far, by table and property, with what set them. */
   private readonly values = new Map<TableName, Map<string, { value: unknown; origin: Origin }>>();
+  /** `[agents.NAME]` tables. */
+  private agents: SymbiConfig['agents'] = {};
 
   constructor(
     private readonly source: string,
@@ -195,8 +198,12 @@ class ConfigReader {
   read(): SymbiConfig {
     const root = this.parseToml();
     for (const [key, value] of Object.entries(root)) {
+      if (key === 'agents') {
+        this.agents = readAgentRunners(value, (path, detail) => this.keyError(path, detail));
+        continue;
+      }
       if (key !== 'scheduler' && key !== 'api' && key !== 'agentpin') {
-        throw this.keyError([key], `unknown table \`${key}\`${didYouMean(key, ['scheduler', 'api', 'agentpin'])}`);
+        throw this.keyError([key], `unknown table \`${key}\`${didYouMean(key, ['scheduler', 'api', 'agentpin', 'agents'])}`);
       }
       this.table(key, [key], value);
     }
@@ -288,6 +295,7 @@ class ConfigReader {
     apply('scheduler.delivery', config.delivery);
     apply('api', config.api);
     apply('agentpin', config.agentpin);
+    config.agents = this.agents;
     const { scheduler, api } = config;
     scheduler.store = scheduler.storeUrl === null ? { kind: 'sqlite', path: scheduler.jobStorePath } : (parseStoreUrl(scheduler.storeUrl) as StoreLocation);
     Object.assign(api, parseListen(api.listen));

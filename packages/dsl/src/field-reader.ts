@@ -13,6 +13,8 @@ const ARTICLE: Record<SymbiValue['kind'], string> = {
   boolean: 'a boolean',
   list: 'a list',
   block: 'a block',
+  ident: 'a bare name',
+  opaque: 'a Symbiont item',
 };
 
 /**
@@ -72,7 +74,24 @@ export class FieldReader {
 
   /** A string (`"…"` or `"""…"""`). */
   string(value: SymbiValue, path: string): string {
+    if (value.kind === 'ident') {
+      throw this.error(value.position, path, `expected a value, found \`${value.value}\`; text values are quoted: "${value.value}"`);
+    }
     return this.expect(value, 'string', path, 'a string').value;
+  }
+
+  /** A name written bare or quoted, as Symbiont writes capabilities and levels (`read`, `"read"`). */
+  name(value: SymbiValue, path: string): string {
+    return value.kind === 'ident' ? value.value : this.string(value, path);
+  }
+
+  /** One name or a list of names, bare or quoted (`[read, "write"]`); positions as {@link FieldReader.stringList}. */
+  names(value: SymbiValue, path: string): string[] {
+    if (value.kind !== 'list') return [this.name(value, path)];
+    return value.items.map((item, index) => {
+      this.positions[`${path}[${index}]`] = item.position;
+      return this.name(item, `${path}[${index}]`);
+    });
   }
 
   /** `true` or `false`. */
@@ -89,9 +108,9 @@ export class FieldReader {
     return number;
   }
 
-  /** One of `allowed`, with a suggestion for a near miss. */
-  oneOf<T extends string>(value: SymbiValue, path: string, allowed: readonly T[]): T {
-    const text = this.string(value, path);
+  /** One of `allowed`, with a suggestion for a near miss; `bare` also accepts it unquoted, as Symbiont rules write it. */
+  oneOf<T extends string>(value: SymbiValue, path: string, allowed: readonly T[], bare = false): T {
+    const text = bare ? this.name(value, path) : this.string(value, path);
     if ((allowed as readonly string[]).includes(text)) return text as T;
     const hint = didYouMean(text, allowed);
     const options = allowed.map((option) => `"${option}"`).join(', ');

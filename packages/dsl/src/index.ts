@@ -10,9 +10,13 @@ export {
   type BooleanNode,
   type ListNode,
   type BlockNode,
+  type IdentNode,
+  type OpaqueNode,
 } from './syntax.js';
-export { parseSymbi, loadSymbiFile, type SymbiDocument, type ParseSymbiOptions } from './parse-symbi.js';
+export { parseSymbi, loadSymbiFile, keptItemNote, type SymbiDocument, type ParseSymbiOptions, type MetadataValue } from './parse-symbi.js';
 export type { ScheduleBlock } from './schedule-block.js';
+export type { NamedPolicy } from './named-policy.js';
+export type { KeptItem, AgentBlock } from './agent-block.js';
 export { toJobSpecs, type ToJobSpecsOptions } from './job-specs.js';
 export {
   parseConfig,
@@ -24,6 +28,7 @@ export {
   type LoadConfigOptions,
 } from './config.js';
 export { toSchedulerConfig } from './scheduler-config.js';
+export { withAgentRunners, type AgentRunner } from './agent-runners.js';
 export {
   defaultSymbiConfig,
   type SymbiConfig,

@@ -1,5 +1,5 @@
 /** Kinds of token in a `.symbi` file. */
-export type TokenKind = 'ident' | 'string' | 'number' | '{' | '}' | '[' | ']' | ':' | ',' | '=' | 'eof';
+export type TokenKind = 'ident' | 'string' | 'number' | '{' | '}' | '[' | ']' | '(' | ')' | ':' | ',' | '=' | 'eof';
 
 /** One token; `text` is the source slice, `value` the decoded string or number. */
 export interface Token {
@@ -20,7 +20,8 @@ export class LexFailure {
   ) {}
 }
 
-const PUNCTUATION = new Set(['{', '}', '[', ']', ':', ',', '=']);
+const PUNCTUATION = new Set(['{', '}', '[', ']', '(', ')', ':', ',', '=']);
+const CLOSER: Record<string, string> = { '{': '}', '(': ')' };
 const IDENT_START = /[A-Za-z_]/;
 const IDENT_PART = /[A-Za-z0-9_-]/;
 const DIGIT = /[0-9]/;
@@ -38,8 +39,8 @@ const SIMPLE_ESCAPES: Record<string, string> = {
 
 /**
  * Splits `.symbi` source into tokens on demand. Whitespace and comments (`#` or `//` to the end of
- * the line, outside strings) are skipped. Every step consumes at least one character, so lexing is
- * linear in the input.
+ * the line, `/* … *\/` blocks, outside strings) are skipped. Every step consumes at least one
+ * character, so lexing is linear in the input.
  */
 export class Lexer {
   private offset = 0;
@@ -73,19 +74,85 @@ export class Lexer {
     throw new LexFailure(start, `unexpected character ${JSON.stringify(shown)}`);
   }
 
+  /** Continues lexing at `offset` (after a stretch read by {@link Lexer.balancedEnd} or {@link Lexer.endBefore}). */
+  seek(offset: number): void {
+    this.offset = offset;
+  }
+
+  /**
+   * The offset after the bracket that closes the `{` or `(` at `open`, counting nested brackets of
+   * the same kind and skipping strings and comments: how a Symbiont function body or parameter
+   * list is stepped over without reading its statements.
+   */
+  balancedEnd(open: number): number {
+    const opener = this.source[open] as string;
+    const closer = CLOSER[opener] as string;
+    let depth = 0;
+    for (let index = open; index < this.source.length; ) {
+      const char = this.source[index] as string;
+      if (char === '"') {
+        index = this.stringEnd(index);
+        continue;
+      }
+      const comment = this.commentEnd(index);
+      if (comment !== null) {
+        index = comment;
+        continue;
+      }
+      if (char === opener) depth += 1;
+      else if (char === closer && --depth === 0) return index + 1;
+      index += 1;
+    }
+    throw new LexFailure(open, `\`${opener}\` is never closed; expected \`${closer}\``);
+  }
+
+  /** The offset of the first `char` at or after `from` outside strings, or throws naming `what`. */
+  endBefore(from: number, char: string, what: string): number {
+    for (let index = from; index < this.source.length; ) {
+      if (this.source[index] === '"') index = this.stringEnd(index);
+      else if (this.source[index] === char) return index;
+      else index += 1;
+    }
+    throw new LexFailure(from, `expected \`${char}\` after ${what}`);
+  }
+
+  /** The offset after the `"…"` string starting at `start`, any escape allowed (Symbiont's rule), or throws. */
+  private stringEnd(start: number): number {
+    for (let index = start + 1; index < this.source.length; index += 1) {
+      const char = this.source[index];
+      if (char === '\\') index += 1;
+      else if (char === '"') return index + 1;
+    }
+    throw new LexFailure(start, 'unterminated string');
+  }
+
   private skipTrivia(): void {
     const { source } = this;
     while (this.offset < source.length) {
-      const char = source[this.offset] as string;
-      if (char === '#' || (char === '/' && source[this.offset + 1] === '/')) {
-        const newline = source.indexOf('\n', this.offset);
-        this.offset = newline === -1 ? source.length : newline + 1;
-      } else if (/\s/.test(char)) {
-        this.offset += 1;
-      } else {
-        return;
-      }
+      const comment = this.commentEnd(this.offset);
+      if (comment !== null) this.offset = comment;
+      else if (/\s/.test(source[this.offset] as string)) this.offset += 1;
+      else return;
     }
+  }
+
+  /**
+   * The offset after the comment starting at `index` (`#` or `//` to the end of the line, or a
+   * `/* … *\/` block, not nested, as in the Symbiont runtime), or null when none starts there.
+   */
+  private commentEnd(index: number): number | null {
+    const { source } = this;
+    const char = source[index];
+    if (char === '#' || (char === '/' && source[index + 1] === '/')) {
+      const newline = source.indexOf('\n', index);
+      return newline === -1 ? source.length : newline + 1;
+    }
+    if (char === '/' && source[index + 1] === '*') {
+      const close = source.indexOf('*/', index + 2);
+      if (close === -1) throw new LexFailure(index, 'unterminated `/*` comment; close it with `*/`');
+      return close + 2;
+    }
+    return null;
   }
 
   private number(start: number): Token {

@@ -1,4 +1,5 @@
 import {
+  AUDIT_LEVELS,
   CATCHUP_POLICIES,
   OVERLAP_POLICIES,
   SESSION_MODES,
@@ -6,6 +7,7 @@ import {
   type JobSpec,
   type SchedulePolicy,
 } from '@symbi/core';
+import { readDeliver } from './deliver-uri.js';
 import type { FieldReader } from './field-reader.js';
 import type { SourcePosition } from './source-excerpt.js';
 import type { BlockNode } from './syntax.js';
@@ -20,14 +22,37 @@ import type { BlockNode } from './syntax.js';
 export interface ScheduleBlock {
   spec: JobSpec;
   positions: Record<string, SourcePosition>;
+  /** `policy: "NAME"`: a named `policy NAME { … }` of any loaded file, resolved by `toJobSpecs`. */
+  policyRef: string | null;
 }
 
-/** Reads the body of a `schedule` block into a {@link JobSpec}; only fields written appear in it. */
-export function readSchedule(reader: FieldReader, block: BlockNode, keyword: SourcePosition): ScheduleBlock {
+/**
+ * Reads the body of a `schedule` block into a {@link JobSpec}; only fields written appear in it.
+ * `label` is the Symbiont form's name (`schedule morning_report { … }`); a `name` field must agree.
+ */
+export function readSchedule(
+  reader: FieldReader,
+  block: BlockNode,
+  keyword: SourcePosition,
+  label: { name: string; position: SourcePosition } | null = null,
+): ScheduleBlock {
   const spec: Partial<JobSpec> = {};
+  const policy: Partial<SchedulePolicy> = {};
+  let policyRef: string | null = null;
+  let oneShot: boolean | undefined;
   reader.positions.schedule = keyword;
+  if (label !== null) {
+    spec.name = label.name;
+    reader.positions.name = label.position;
+  }
   reader.fields(block, 'schedule', '', {
-    name: (v, p) => (spec.name = reader.string(v, p)),
+    name: (v, p) => {
+      const name = reader.string(v, p);
+      if (label !== null && name !== label.name) {
+        throw reader.error(v.position, p, `\`name\` "${name}" disagrees with the schedule's label \`${label.name}\`; keep one of them`, { value: name });
+      }
+      spec.name = name;
+    },
     agent: (v, p) => (spec.agentId = reader.string(v, p)),
     cron: (v, p) => (spec.cronExpr = reader.string(v, p)),
     at: (v, p) => (spec.at = reader.string(v, p)),
@@ -39,7 +64,13 @@ export function readSchedule(reader: FieldReader, block: BlockNode, keyword: Sou
     slack_channel: (v, p) => (spec.slackChannel = reader.string(v, p)),
     email_recipients: (v, p) => (spec.emailRecipients = reader.stringList(v, p)),
     input: (v, p) => (spec.input = reader.string(v, p)),
-    policy: (v, p) => (spec.policy = readPolicy(reader, reader.block(v, p), p)),
+    policy: (v, p) => {
+      if (v.kind === 'string') policyRef = v.value;
+      else Object.assign(policy, readPolicy(reader, reader.block(v, p), p));
+    },
+    audit: (v, p) => (policy.audit = reader.oneOf(v, p, AUDIT_LEVELS)),
+    one_shot: (v, p) => (oneShot = reader.boolean(v, p)),
+    deliver: (v, p) => readDeliver(reader, v, p, spec),
     heartbeat: (v, p) => (spec.heartbeat = readHeartbeat(reader, reader.block(v, p), p)),
     max_concurrent: (v, p) => (spec.maxConcurrent = reader.integer(v, p, 1)),
     max_retries: (v, p) => (spec.maxRetries = reader.integer(v, p)),
@@ -54,10 +85,35 @@ export function readSchedule(reader: FieldReader, block: BlockNode, keyword: Sou
   ] as const) {
     if (present === undefined) throw reader.error(keyword, field, `schedule is missing the required field \`${field}\``);
   }
-  return { spec: spec as JobSpec, positions: reader.positions };
+  const { positions } = reader;
+  if (positions['policy.audit'] !== undefined && positions.audit !== undefined) {
+    throw reader.error(positions.audit, 'audit', 'the audit level is set twice, by `audit` and by `policy { audit }`; keep one');
+  }
+  if (positions.deliver !== undefined && positions.delivery !== undefined) {
+    throw reader.error(positions.deliver, 'deliver', 'give `deliver` (URIs) or `delivery` (channel names), not both');
+  }
+  if (oneShot !== undefined) checkOneShot(reader, spec, oneShot);
+  if (Object.keys(policy).length > 0) spec.policy = policy;
+  return { spec: spec as JobSpec, positions, policyRef };
 }
 
-function readPolicy(reader: FieldReader, block: BlockNode, prefix: string): Partial<SchedulePolicy> {
+/**
+ * `one_shot` as the Symbiont runtime means it, "run once, then stop": what an `at` schedule does.
+ * A cron schedule repeats, so `one_shot: true` beside `cron` (and `false` beside `at`) is refused
+ * rather than quietly meaning something else.
+ */
+function checkOneShot(reader: FieldReader, spec: Partial<JobSpec>, oneShot: boolean): void {
+  const position = reader.positions.one_shot as SourcePosition;
+  if (oneShot && spec.cronExpr !== undefined) {
+    throw reader.error(position, 'one_shot', '`one_shot: true` needs `at`, not `cron`: a cron schedule repeats; write `at: "…"` for a single run', { value: true });
+  }
+  if (!oneShot && spec.at !== undefined) {
+    throw reader.error(position, 'one_shot', '`one_shot: false` contradicts `at`: an `at` schedule runs once; write `cron` for a repeating one', { value: false });
+  }
+}
+
+/** Reads our `policy { … }` block (also the record form of a Symbiont `require: { … }` rule). */
+export function readPolicy(reader: FieldReader, block: BlockNode, prefix: string): Partial<SchedulePolicy> {
   const policy: Partial<SchedulePolicy> = {};
   reader.fields(block, 'policy', prefix, {
     require_approval: (v, p) => (policy.requireApproval = reader.boolean(v, p)),
@@ -80,6 +136,7 @@ function readPolicy(reader: FieldReader, block: BlockNode, prefix: string): Part
     },
     allowed_environments: (v, p) => (policy.allowedEnvironments = reader.stringList(v, p)),
     require_agent_pin: (v, p) => (policy.requireAgentPin = reader.boolean(v, p)),
+    audit: (v, p) => (policy.audit = reader.oneOf(v, p, AUDIT_LEVELS)),
   });
   return policy;
 }

@@ -37,8 +37,27 @@ export interface BlockNode {
   position: SourcePosition;
 }
 
+/** A bare identifier, as Symbiont writes capability names and levels (`[read, write]`, `audit: all_operations`). */
+export interface IdentNode {
+  kind: 'ident';
+  value: string;
+  position: SourcePosition;
+}
+
+/**
+ * The text of a Symbiont item this project keeps without reading it: a `function` (signature and
+ * body), a `type` definition, a `with` block, or a top-level `channel`, `memory` or `webhook`
+ * block.
+ */
+export interface OpaqueNode {
+  kind: 'opaque';
+  /** The source from the item's keyword to its end. */
+  text: string;
+  position: SourcePosition;
+}
+
 /** Any value of the DSL. */
-export type SymbiValue = StringNode | NumberNode | BooleanNode | ListNode | BlockNode;
+export type SymbiValue = StringNode | NumberNode | BooleanNode | ListNode | BlockNode | IdentNode | OpaqueNode;
 
 /** `key: value`, `key { … }` or `key label { … }` (as in `agent reporter { … }`). */
 export interface SymbiEntry {
@@ -48,6 +67,8 @@ export interface SymbiEntry {
   keyPosition: SourcePosition;
   /** The label between key and block, e.g. the agent name in `agent NAME { … }`. */
   label: { name: string; position: SourcePosition } | null;
+  /** Symbiont's parameters and return type between label and block (`(target: String) -> Review`), as written. */
+  signature: string | null;
   value: SymbiValue;
 }
 
@@ -59,6 +80,9 @@ export interface SymbiSyntax {
   /** The file name given to the parser, if any. */
   file: string | undefined;
 }
+
+/** Top-level Symbiont blocks kept as text (`channel NAME { … }`), for the reader to refuse by name. */
+const OPAQUE_BLOCKS = new Set(['channel', 'memory', 'webhook']);
 
 /** Deeper nesting than any real file needs; the bound keeps recursion far from the stack limit. */
 const MAX_DEPTH = 64;
@@ -94,8 +118,21 @@ class SyntaxParser {
   }
 
   private lex(): Token {
+    return this.raw(() => this.lexer.next());
+  }
+
+  private balancedEnd(open: number): number {
+    return this.raw(() => this.lexer.balancedEnd(open));
+  }
+
+  private endBefore(from: number, char: string, what: string): number {
+    return this.raw(() => this.lexer.endBefore(from, char, what));
+  }
+
+  /** Runs a lexer step, turning its {@link LexFailure} into a `DslError`. */
+  private raw<T>(step: () => T): T {
     try {
-      return this.lexer.next();
+      return step();
     } catch (failure) {
       if (failure instanceof LexFailure) throw this.error(failure.offset, failure.message);
       throw failure;
@@ -155,19 +192,77 @@ class SyntaxParser {
     const key = String(keyToken.value);
     const keyPosition = this.lines.position(keyToken.start);
     this.field = parent === null ? '' : parent === '' ? key : `${parent}.${key}`;
+    if (keyToken.kind === 'ident' && key === 'with' && this.kind() !== ':') {
+      return { key, keyPosition, label: null, signature: null, value: this.opaque(keyToken, this.endBefore(this.token.start, '{', '`with`')) };
+    }
     let label: SymbiEntry['label'] = null;
+    let signature: string | null = null;
     if (this.kind() === 'ident' || this.kind() === 'string') {
       const labelToken = this.advance();
       label = { name: String(labelToken.value), position: this.lines.position(labelToken.start) };
+      if (key === 'type' && this.kind() === '=') return { key, keyPosition, label, signature, value: this.typeDefinition(keyToken) };
+      if (key === 'function' && this.kind() === '(') {
+        const close = this.balancedEnd(this.token.start);
+        return { key, keyPosition, label, signature, value: this.opaque(keyToken, this.endBefore(close, '{', `the parameters of \`${label.name}\``)) };
+      }
+      if (parent === null && OPAQUE_BLOCKS.has(key) && this.kind() === '{') {
+        return { key, keyPosition, label, signature, value: this.opaque(keyToken, this.token.start) };
+      }
+      if (this.kind() === '(') signature = this.signature(label.name);
       if (this.kind() !== '{') throw this.unexpected(`\`{\` to open the \`${key}\` block`);
     }
-    if (this.kind() === '{') return { key, keyPosition, label, value: this.block(depth + 1) };
-    if (this.kind() === '=') {
-      throw this.error(this.token.start, `expected \`:\` after \`${key}\` (fields are written \`${key}: value\`)`);
-    }
-    if (this.kind() !== ':') throw this.unexpected(`\`:\` or \`{\` after \`${key}\``);
+    if (this.kind() === '{') return { key, keyPosition, label, signature, value: this.block(depth + 1) };
+    if (this.kind() !== ':' && this.kind() !== '=') throw this.unexpected(`\`:\` or \`{\` after \`${key}\``);
     this.advance();
-    return { key, keyPosition, label, value: this.value(depth) };
+    const value = this.value(depth);
+    this.refuseExpression(key);
+    return { key, keyPosition, label, signature, value };
+  }
+
+  /** Stops at what only Symbiont's expression language has: a call (`read(x)`) or a condition (`if …`). */
+  private refuseExpression(key: string): void {
+    if (this.kind() === '(') {
+      throw this.error(this.token.start, `\`${key}\` holds a call expression; symbi-scheduler does not evaluate expressions, it reads plain values (names, strings, lists)`);
+    }
+    if (this.kind() === 'ident' && this.token.value === 'if') {
+      throw this.error(this.token.start, `\`${key}\` has a condition (\`if …\`); symbi-scheduler cannot evaluate conditions, so it refuses the rule rather than apply it always or never`);
+    }
+  }
+
+  /** `(params) -> Type` after an agent's name, kept as written; leaves the lexer at the `{`. */
+  private signature(name: string): string {
+    const start = this.token.start;
+    const open = this.endBefore(this.balancedEnd(start), '{', `the parameters of \`${name}\``);
+    this.resumeAt(open);
+    return this.source.slice(start, open).trim();
+  }
+
+  /** `type NAME = { … }` or `type NAME = Other<…>`, kept as text. */
+  private typeDefinition(keyword: Token): OpaqueNode {
+    const equals = this.token;
+    const pattern = /\s*(\{|[A-Za-z_][A-Za-z0-9_]*(<[^{}\n]*>)?)/y;
+    pattern.lastIndex = equals.end;
+    const rest = pattern.exec(this.source);
+    if (rest === null) throw this.error(equals.end, 'expected a type after `=`, e.g. `{ url: String }` or `String`');
+    const start = equals.end + (rest[0].length - (rest[1] as string).length);
+    return this.kept(keyword, rest[1] === '{' ? this.balancedEnd(start) : start + (rest[1] as string).length);
+  }
+
+  /** An item from `keyword` to the end of the brace block that opens at `open`, kept as text. */
+  private opaque(keyword: Token, open: number): OpaqueNode {
+    return this.kept(keyword, this.balancedEnd(open));
+  }
+
+  /** The source from `keyword` to `end` as an {@link OpaqueNode}; lexing goes on after it. */
+  private kept(keyword: Token, end: number): OpaqueNode {
+    this.resumeAt(end);
+    return { kind: 'opaque', text: this.source.slice(keyword.start, end), position: this.lines.position(keyword.start) };
+  }
+
+  /** Moves the lexer to `offset`, after a stretch read as raw text, and reads the token there. */
+  private resumeAt(offset: number): void {
+    this.lexer.seek(offset);
+    this.token = this.lex();
   }
 
   private value(depth: number): SymbiValue {
@@ -181,11 +276,9 @@ class SyntaxParser {
         this.advance();
         return { kind: 'number', value: Number(token.value), position };
       case 'ident':
-        if (token.value === 'true' || token.value === 'false') {
-          this.advance();
-          return { kind: 'boolean', value: token.value === 'true', position };
-        }
-        throw this.error(token.start, `expected a value, found \`${token.value}\`; text values are quoted: "${token.value}"`);
+        this.advance();
+        if (token.value === 'true' || token.value === 'false') return { kind: 'boolean', value: token.value === 'true', position };
+        return { kind: 'ident', value: String(token.value), position };
       case '[':
         return this.list(depth + 1);
       case '{':

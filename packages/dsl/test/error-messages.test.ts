@@ -58,14 +58,6 @@ describe('parse errors', () => {
     `);
   });
 
-  it('TOML-style `=`', () => {
-    expect(parse(schedule('  cron = "0 0 9 * * *"'))).toThrowErrorMatchingInlineSnapshot(`
-      [DslError: jobs.symbi:4:8: expected \`:\` after \`cron\` (fields are written \`cron: value\`)
-       4 |   cron = "0 0 9 * * *"
-         |        ^]
-    `);
-  });
-
   it('unquoted text value', () => {
     expect(parse(schedule('  session_mode: ephemeral_with_summary'))).toThrowErrorMatchingInlineSnapshot(`
       [DslError: jobs.symbi:4:17: expected a value, found \`ephemeral_with_summary\`; text values are quoted: "ephemeral_with_summary"

@@ -12,6 +12,9 @@ const DSL_TOKENS = [
   'timezone', 'delivery', 'max_runtime', 'jitter', 'max_concurrent', '{', '}', '[', ']', ':', ',', '=', '"', '"""',
   '"x"', '"0 0 9 * * *"', '"5m"', '"UTC"', '"${A}"', '\\', '\\u{', '#', '//', '\n', '\r\n', ' ', '\t', '1', '-2.5',
   '1e999', 'true', 'false', '\ufeff', '😀', "'",
+  // The Symbiont runtime's forms.
+  'metadata', 'function f(x: String) -> T', 'type T =', 'with', '(', ')', '->', '<', '>', 'if', '/*', '*/', 'deliver',
+  'one_shot', 'audit', 'require', 'allow', 'channel', '"slack://a"', '"mailto:"', '"2027-03-14T02:30:00"',
 ];
 const TOML_TOKENS = [
   '[scheduler]', '[scheduler.delivery]', '[api]', '[agentpin]', '[[x]]', 'max_jitter_seconds', 'smtp_port', 'listen',
@@ -45,7 +48,7 @@ function timed(run: () => void): number {
 }
 
 describe('fuzzing parseSymbi', () => {
-  const fixtures = fixtureNames('.symbi').map(fixture);
+  const fixtures = [...fixtureNames('.symbi'), 'symbiont/compliance.symbi', 'symbiont/agents.symbi'].map(fixture);
 
   it('returns a document or throws a positioned DslError, quickly', () => {
     let slowest = 0;
@@ -79,11 +82,16 @@ describe('fuzzing parseSymbi', () => {
       `schedule ${'a {'.repeat(100_000)}`,
       '"'.repeat(200_000),
       `schedule { input: "${'a'.repeat(200_000)}`,
+      'function f() {'.repeat(50_000),
+      `agent a${'('.repeat(200_000)}`,
+      `agent a { ${'with '.repeat(50_000)}`,
+      `/*${' '.repeat(200_000)}`,
     ];
     for (const source of pathological) {
       expect(timed(() => expect(() => parseSymbi(source)).toThrow(DslError))).toBeLessThan(1000);
     }
     expect(timed(() => expect(parseSymbi('#'.repeat(200_000)).schedules).toEqual([]))).toBeLessThan(1000);
+    expect(timed(() => expect(parseSymbi('type a = Map<b, c>\n'.repeat(50_000)).kept).toHaveLength(50_000))).toBeLessThan(2000);
   });
 });
 

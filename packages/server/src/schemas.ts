@@ -1,4 +1,4 @@
-import { CATCHUP_POLICIES, JOB_STATUSES, OVERLAP_POLICIES, RUN_STATUSES, SECURITY_EVENT_TYPES, SESSION_MODES } from '@symbi/core';
+import { AUDIT_LEVELS, CATCHUP_POLICIES, JOB_STATUSES, OVERLAP_POLICIES, RUN_STATUSES, SECURITY_EVENT_TYPES, SESSION_MODES } from '@symbi/core';
 
 /** A JSON Schema (2020-12, as OpenAPI 3.1 uses). */
 export type JsonSchema = Record<string, unknown>;
@@ -27,6 +27,7 @@ const policy: JsonSchema = {
     },
     allowed_environments: strings('Scheduler environments in which the job may run.'),
     require_agent_pin: { type: 'boolean', description: 'Require a valid AgentPin credential.' },
+    audit: { type: 'string', enum: [...AUDIT_LEVELS], description: "Which of the job's run events the audit log records." },
   },
 };
 

@@ -1,4 +1,4 @@
-import { ValidationError } from '@symbi/core';
+import { DEFAULT_POLICY, ValidationError } from '@symbi/core';
 import type { AuditEvent, CronJobDefinition, DeliveryOutcome, JobRunRecord, RunApproval, RunPatch, SessionState } from '@symbi/core';
 import type { ShallowDehydrateObject } from 'kysely';
 import type {
@@ -197,7 +197,8 @@ export function rowToJob(row: Read<JobRow>): CronJobDefinition {
     webhookHeaders: row.webhook_headers,
     slackChannel: row.slack_channel,
     emailRecipients: row.email_recipients,
-    policy: row.policy,
+    // Rows written before a policy field existed read as its default.
+    policy: { ...DEFAULT_POLICY, ...row.policy },
     heartbeat: row.heartbeat ?? null,
     maxConcurrent: row.max_concurrent,
     maxRetries: row.max_retries,

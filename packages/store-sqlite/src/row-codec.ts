@@ -1,3 +1,4 @@
+import { DEFAULT_POLICY } from '@symbi/core';
 import type {
   AuditEvent,
   CronJobDefinition,
@@ -79,7 +80,8 @@ export function rowToJob(row: JobRow): CronJobDefinition {
     webhookHeaders: parseJson<CronJobDefinition['webhookHeaders']>(row.webhook_headers),
     slackChannel: row.slack_channel,
     emailRecipients: parseJson<CronJobDefinition['emailRecipients']>(row.email_recipients),
-    policy: parseJson<CronJobDefinition['policy']>(row.policy),
+    // Rows written before a policy field existed read as its default.
+    policy: { ...DEFAULT_POLICY, ...parseJson<CronJobDefinition['policy']>(row.policy) },
     heartbeat: row.heartbeat === null ? null : parseJson<CronJobDefinition['heartbeat']>(row.heartbeat),
     maxConcurrent: row.max_concurrent,
     maxRetries: row.max_retries,

@@ -33,6 +33,7 @@ export interface JobView extends Record<string, unknown> {
     allowed_hours: { start: string; end: string } | null;
     allowed_environments: string[];
     require_agent_pin: boolean;
+    audit: string;
   };
 }
 

@@ -44,16 +44,21 @@ function specFromJson(text: string): JobSpec {
   return jobSpecFromWire(body);
 }
 
-/** The spec `add --file F [--schedule NAME]` names: the named schedule, or the file's only one. */
-function specFromFile(ctx: CommandContext, file: string, name: string | undefined): JobSpec {
-  const { specs } = loadAgentFiles([file], ctx.io.cwd);
+/**
+ * The spec `add --file F… [--schedule NAME]` names: the named schedule, or the files' only one.
+ * The files are read together, so a schedule may use a policy another of them defines.
+ */
+function specFromFiles(ctx: CommandContext, files: string[], name: string | undefined): JobSpec {
+  const { specs, notes } = loadAgentFiles(files, ctx.io.cwd);
+  for (const note of notes) notice(ctx, `${ctx.err.paint('grey', 'note:')} ${note}`);
   const names = specs.map((spec) => spec.name);
+  const given = files.join(', ');
   if (name === undefined) {
     if (specs.length === 1) return specs[0] as JobSpec;
-    throw new UsageError(`${file} defines ${specs.length} schedules; say which with --schedule`, names.length > 0 ? `one of: ${names.join(', ')}` : null);
+    throw new UsageError(`${given} define${files.length === 1 ? 's' : ''} ${specs.length} schedules; say which with --schedule`, names.length > 0 ? `one of: ${names.join(', ')}` : null);
   }
   const spec = specs.find((s) => s.name === name);
-  if (!spec) throw new CliError(`schedule not found in ${file}: ${name}`, names.length > 0 ? `it defines: ${names.join(', ')}` : 'it defines no schedule');
+  if (!spec) throw new CliError(`schedule not found in ${given}: ${name}`, names.length > 0 ? `it defines: ${names.join(', ')}` : 'it defines no schedule');
   return spec;
 }
 
@@ -92,7 +97,7 @@ export function registerCron(program: Command, registrar: Registrar): void {
     cron
       .command('add')
       .description('add a job from a .symbi file or from JSON')
-      .option('--file <file>', '.symbi file holding the schedule')
+      .option('--file <file>', '.symbi file holding the schedule (repeatable: files read together, e.g. for shared policies)', collect, [])
       .option('--schedule <name>', 'name of the schedule in --file (optional when it holds one)')
       .option('--json <json>', 'the job as JSON (snake_case fields as in the HTTP API), or - to read it from stdin'),
     [
@@ -100,12 +105,12 @@ export function registerCron(program: Command, registrar: Registrar): void {
       `symbi cron add --json '{"name":"quick-task","agent_id":"agent-123","cron_expr":"0 0 * * * *"}'`,
     ],
   ).action(
-    registrar.action(async (ctx, options: { file?: string; schedule?: string; json?: string }) => {
-      if ((options.file === undefined) === (options.json === undefined)) {
+    registrar.action(async (ctx, options: { file: string[]; schedule?: string; json?: string }) => {
+      if ((options.file.length === 0) === (options.json === undefined)) {
         throw new UsageError('give either --file (with --schedule) or --json', 'see: symbi cron add --help');
       }
-      if (options.schedule !== undefined && options.file === undefined) throw new UsageError('--schedule needs --file');
-      const spec = options.json !== undefined ? specFromJson(options.json) : specFromFile(ctx, options.file as string, options.schedule);
+      if (options.schedule !== undefined && options.file.length === 0) throw new UsageError('--schedule needs --file');
+      const spec = options.json !== undefined ? specFromJson(options.json) : specFromFiles(ctx, options.file, options.schedule);
       const job = await withBackend(ctx, (backend) => backend.createJob(spec), { create: true }).catch((error: unknown) => {
         // Stores word a taken name differently; say it one way, naming the job.
         if (error instanceof ConflictError || (error as { status?: unknown }).status === 409) {

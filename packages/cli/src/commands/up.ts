@@ -103,7 +103,8 @@ async function up(ctx: CommandContext, options: UpOptions): Promise<void> {
       print(ctx, `  ${out.paint(paint, action.padEnd(9))} ${columns}\n`);
       cliLog.info({ job: job.name, job_id: job.id, action }, `schedule ${action}`);
     });
-    for (const { schedule, agent } of undeclaredAgents(files)) {
+    for (const note of files.notes) notice(ctx, `${ctx.err.paint('grey', 'note:')} ${note}`);
+    for (const { schedule, agent } of undeclaredAgents(files, config)) {
       notice(ctx, `${ctx.err.paint('yellow', 'warning:')} schedule ${schedule} uses agent ${agent}, which no loaded file declares; its runs will fail`);
     }
     server = await listen(ctx, runtime, log, options);

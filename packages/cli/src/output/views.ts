@@ -139,6 +139,7 @@ export function jobDetails(job: JobView, now: Date, style: Style, upcoming: read
     policy.allowed_environments.length > 0 ? `environments ${policy.allowed_environments.join(', ')}` : null,
     policy.require_capabilities.length > 0 ? `capabilities ${policy.require_capabilities.join(', ')}` : null,
     policy.require_agent_pin ? 'AgentPin' : null,
+    policy.audit !== 'all_operations' ? `audit ${policy.audit}` : null,
   ].filter((rule): rule is string => rule !== null);
   const facts: [string, string][] = [
     ['id', job.id],

@@ -50,6 +50,20 @@ export type OverlapPolicy = 'skip' | 'buffer_one' | 'cancel_other' | 'allow_all'
 /** Every overlap policy. */
 export const OVERLAP_POLICIES: readonly OverlapPolicy[] = ['skip', 'buffer_one', 'cancel_other', 'allow_all'];
 
+/**
+ * How much of a job's activity the audit log records (`policy.audit`). Definition changes
+ * (created, updated, deleted, paused, resumed, reset), dead-lettering, approvals and AgentPin
+ * failures are recorded at every level: a job's own definition cannot hide them.
+ *
+ * - `all_operations` (default): also every finished run, `CronJobExecuted` or `CronJobFailed`.
+ * - `errors_only`: failed and timed-out runs (`CronJobFailed`), not successful ones.
+ * - `none`: no run events.
+ */
+export type AuditLevel = 'all_operations' | 'errors_only' | 'none';
+
+/** Every audit level, the default first. */
+export const AUDIT_LEVELS: readonly AuditLevel[] = ['all_operations', 'errors_only', 'none'];
+
 /** A daily time window in UTC, `HH:MM` to `HH:MM`; `end` before `start` crosses midnight. */
 export interface AllowedHours {
   /** Inclusive start, `HH:MM` (UTC). */
@@ -76,6 +90,8 @@ export interface SchedulePolicy {
   allowedEnvironments: string[];
   /** Require a valid AgentPin credential (`agent_pin_jwt`). */
   requireAgentPin: boolean;
+  /** Which of the job's run events the audit log records. */
+  audit: AuditLevel;
 }
 
 /** The spec's `heartbeat: { … }` block. */

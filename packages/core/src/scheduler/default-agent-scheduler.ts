@@ -375,7 +375,10 @@ interface AuditSpec {
   fields: AuditFields;
 }
 
-/** The audit events a finished run calls for: its execution or failure, and the job's dead-lettering. */
+/**
+ * The audit events a finished run calls for: its execution or failure, as far as the job's
+ * `policy.audit` level asks, and the job's dead-lettering, always.
+ */
 function finishAudits(
   job: CronJobDefinition,
   run: JobRunRecord,
@@ -383,9 +386,10 @@ function finishAudits(
 ): AuditSpec[] {
   const audits: AuditSpec[] = [];
   const status = run.status;
-  if (status === 'succeeded') {
+  const level = job.policy.audit;
+  if (status === 'succeeded' && level === 'all_operations') {
     audits.push({ type: 'CronJobExecuted', fields: { job, run, details: { status, execution_time_ms: run.executionTimeMs } } });
-  } else if (status === 'failed' || status === 'timed_out') {
+  } else if ((status === 'failed' || status === 'timed_out') && level !== 'none') {
     audits.push({ type: 'CronJobFailed', fields: { job, run, details: { status, error: run.error, attempt: run.attempt } } });
   }
   if (deadLettered(job, updated)) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  AUDIT_LEVELS,
   CATCHUP_POLICIES,
   OVERLAP_POLICIES,
   SESSION_MODES,
@@ -27,6 +28,7 @@ export const DEFAULT_POLICY: SchedulePolicy = {
   allowedHours: null,
   allowedEnvironments: [],
   requireAgentPin: false,
+  audit: 'all_operations',
 };
 
 /** Default heartbeat settings once `heartbeat` is given. */
@@ -152,6 +154,7 @@ function policy(input: Partial<SchedulePolicy>): SchedulePolicy {
     allowedHours,
     allowedEnvironments: list(p.allowedEnvironments, 'policy.allowed_environments'),
     requireAgentPin: bool(p.requireAgentPin, 'policy.require_agent_pin'),
+    audit: oneOf(p.audit, AUDIT_LEVELS, 'policy.audit'),
   };
 }
 

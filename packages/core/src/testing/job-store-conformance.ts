@@ -352,6 +352,7 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
             allowedHours: { start: '22:00', end: '04:00' },
             allowedEnvironments: ['staging', 'production'],
             requireAgentPin: true,
+            audit: 'errors_only',
           },
           heartbeat: { enabled: true, contextMode: 'fully_ephemeral', maxIterations: 50 },
           maxConcurrent: 3,

@@ -1,16 +1,20 @@
 import { ValidationError } from '../errors.js';
 import { daysInMonth } from './cron-pattern.js';
+import { ZoneRules } from './zone-rules.js';
 
 const INSTANT =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
 
 /**
  * Parses an ISO 8601 instant such as `2026-02-15T14:30:00Z` or `2026-02-15T15:30:00.250+01:00`.
- * The zone designator is required: a local time without one is ambiguous (which zone? which
- * side of a DST change?) and is refused, as are impossible dates and anything else, with a
- * `ValidationError` naming `field` and the value. Digits beyond milliseconds are dropped.
+ * Impossible dates and anything else are refused with a `ValidationError` naming `field` and the
+ * value. Digits beyond milliseconds are dropped.
+ *
+ * A local time without `Z` or an offset is ambiguous (which zone? which side of a DST change?):
+ * it is refused unless `timezone` (an IANA zone already checked by `validateTimezone`) says where
+ * it is read, with the DST rules of cron's fixed times (see `ZoneRules.instantOfWall`).
  */
-export function parseInstant(text: string, field = 'at'): Date {
+export function parseInstant(text: string, field = 'at', timezone?: string): Date {
   const example = 'an ISO 8601 instant such as 2026-02-15T14:30:00Z';
   if (typeof text !== 'string') throw new ValidationError(field, `must be ${example}`, text);
   const match = INSTANT.exec(text.trim());
@@ -21,7 +25,8 @@ export function parseInstant(text: string, field = 'at'): Date {
     throw new ValidationError(field, `"${text}" is not ${example}`, text);
   }
   const [, year, month, day, hour, minute, second, fraction, zulu, sign, offsetHours, offsetMinutes] = match;
-  if (zulu === undefined && sign === undefined) {
+  const local = zulu === undefined && sign === undefined;
+  if (local && timezone === undefined) {
     throw new ValidationError(field, `"${text}" has no time zone; add Z or an offset such as +01:00, since a local time is ambiguous`, text);
   }
   const numbers = [year, month, day, hour, minute, second ?? '0', offsetHours ?? '0', offsetMinutes ?? '0'].map(Number) as [
@@ -41,6 +46,7 @@ export function parseInstant(text: string, field = 'at'): Date {
   const date = new Date(0);
   date.setUTCFullYear(y, mo - 1, d);
   date.setUTCHours(h, mi, s, fraction === undefined ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0')));
+  if (local) return new Date(ZoneRules.for(timezone as string).instantOfWall(date.getTime()));
   const offsetMs = (oh * 60 + om) * 60_000 * (sign === '-' ? -1 : 1);
   return new Date(date.getTime() - offsetMs);
 }

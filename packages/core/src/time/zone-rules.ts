@@ -90,6 +90,22 @@ export class ZoneRules {
     return { start, end, offset, previousOffset };
   }
 
+  /**
+   * The instant at which this zone's clock shows `wall` (a wall-clock time as pseudo-UTC
+   * milliseconds, the value `Date.UTC` gives for its fields), by the rule cron applies to a fixed
+   * time: a wall time skipped by a spring-forward maps to the first instant after the gap, one
+   * repeated by a fall-back to its first occurrence.
+   */
+  instantOfWall(wall: number): number {
+    // Offsets stay within a day, so the answer lies after the segment holding `wall - DAY_MS`.
+    for (let segment = this.segmentAt(wall - DAY_MS); ; segment = this.segmentAt(segment.end)) {
+      const { start, end, offset, previousOffset } = segment;
+      if (previousOffset < offset && wall >= start + previousOffset && wall < start + offset) return start;
+      const instant = wall - offset;
+      if (instant >= start && instant < end) return instant;
+    }
+  }
+
   #table(year: number): YearTable {
     let table = this.#years.get(year);
     if (table === undefined) {

@@ -1,4 +1,4 @@
-import { firesBetween, nextRuns, parseCron } from '@symbi/core';
+import { firesBetween, nextRuns, parseCron, parseInstant } from '@symbi/core';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -208,5 +208,31 @@ describe('interval schedules keep their rhythm across a whole year', () => {
     const fires = firesBetween(schedule, new Date('2026-01-01T00:00:00Z'), new Date('2027-01-01T00:00:00Z'), 40_000);
     expect(fires).toHaveLength(365 * 96);
     for (let i = 1; i < fires.length; i++) expect(fires[i]!.getTime() - fires[i - 1]!.getTime()).toBe(900_000);
+  });
+});
+
+describe('parseInstant of a local time read in a zone', () => {
+  /** The fire of a 7-field cron naming exactly that wall time, i.e. cron's answer for it. */
+  const cronAnswer = (wall: string, zone: string): string => {
+    const [, y, mo, d, h, mi, s] = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$/.exec(wall)!.map(Number);
+    const schedule = parseCron(`${s} ${mi} ${h} ${d} ${mo} * ${y}`, { timezone: zone });
+    return schedule.next(new Date(Date.UTC(y!, mo! - 1, d!) - 2 * 86_400_000))!.toISOString();
+  };
+
+  it.each([
+    ['2026-03-08T02:30:00', 'America/New_York', '2026-03-08T07:00:00.000Z', 'skipped by the spring-forward: the first instant after the gap'],
+    ['2026-11-01T01:30:00', 'America/New_York', '2026-11-01T05:30:00.000Z', 'repeated by the fall-back: its first occurrence (EDT)'],
+    ['2026-10-04T02:10:00', 'Australia/Lord_Howe', '2026-10-03T15:30:00.000Z', 'inside a 30-minute gap'],
+    ['2026-04-05T01:45:00', 'Australia/Lord_Howe', '2026-04-04T14:45:00.000Z', 'repeated half hour: first occurrence (+11)'],
+    ['2026-09-06T00:30:00', 'America/Santiago', '2026-09-06T04:00:00.000Z', 'gap at midnight'],
+    ['2026-03-31T23:59:00', 'UTC', '2026-03-31T23:59:00.000Z', 'UTC'],
+    ['2026-07-01T09:00:00', 'Europe/Paris', '2026-07-01T07:00:00.000Z', 'an ordinary summer time'],
+  ])('%s in %s → %s (%s)', (wall, zone, expected) => {
+    expect(parseInstant(wall, 'at', zone).toISOString()).toBe(expected);
+    expect(parseInstant(wall, 'at', zone).toISOString()).toBe(cronAnswer(wall, zone));
+  });
+
+  it('still refuses a local time when no zone is given', () => {
+    expect(() => parseInstant('2026-03-31T23:59:00')).toThrow(/has no time zone/);
   });
 });
