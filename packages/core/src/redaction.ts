@@ -75,7 +75,7 @@ export class Redactor {
     let result = text;
     for (const fragment of this.#fragments) if (result.includes(fragment)) result = result.split(fragment).join(REDACTION_MASK);
     for (const { pattern, keep } of KEY_SHAPES) {
-      result = result.replace(pattern, keep ? (match: string, ...groups: string[]) => keep(match, ...groups) : REDACTION_MASK);
+      result = keep ? result.replace(pattern, (match: string, ...groups: string[]) => keep(match, ...groups)) : result.replace(pattern, REDACTION_MASK);
     }
     return result;
   }
