@@ -11,8 +11,14 @@ export type EnvReferencePolicy = 'all' | readonly string[];
 
 /** True when `text` holds at least one `${VAR}` reference (an escaped `$${…}` is not one). */
 export function hasEnvReference(text: string): boolean {
-  for (const match of text.matchAll(TOKEN)) if (match[1] !== undefined) return true;
-  return false;
+  return referencedVariables(text).length > 0;
+}
+
+/** The variables `text` references with `${VAR}`, in order of first appearance. */
+export function referencedVariables(text: string): string[] {
+  const names = new Set<string>();
+  for (const match of text.matchAll(TOKEN)) if (match[1] !== undefined) names.add(match[1]);
+  return [...names];
 }
 
 /**
