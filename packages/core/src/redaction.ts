@@ -4,7 +4,7 @@ export const REDACTION_MASK = '[redacted]';
 /** Secrets shorter than this are not masked: masking "1" or "on" would garble every text. */
 const MIN_SECRET_LENGTH = 4;
 /** Words of a multi-word secret shorter than this (e.g. "Bearer") are not masked on their own. */
-const MIN_PART_LENGTH = 6;
+const MIN_PART_LENGTH = 8;
 
 /**
  * Shapes of credentials masked even when nobody configured them: the scheme of an HTTP credential

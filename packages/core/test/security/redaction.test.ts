@@ -5,8 +5,9 @@ describe('Redactor', () => {
   it('masks every configured secret, in the forms it is echoed in', () => {
     const redactor = new Redactor(['hunter2-smtp', 'Bearer team-hook-token', 'p@ss word/+1', null, undefined, '']);
     expect(redactor.text('AUTH failed for hunter2-smtp')).toBe(`AUTH failed for ${REDACTION_MASK}`);
-    // the token of a multi-word secret is masked even without its scheme
+    // the token of a multi-word secret is masked even without its scheme, and the scheme is left readable
     expect(redactor.text('got team-hook-token back')).toBe(`got ${REDACTION_MASK} back`);
+    expect(redactor.text('Authorization: Bearer x')).toBe('Authorization: Bearer x');
     expect(redactor.text(JSON.stringify({ key: 'p@ss word/+1' }))).not.toContain('p@ss');
     expect(redactor.text(`?k=${encodeURIComponent('p@ss word/+1')}`)).toBe(`?k=${REDACTION_MASK}`);
   });
