@@ -145,7 +145,7 @@ export function agentPinOptions(config: SymbiConfig, stateDir: string): CronSche
     discovery.push(new WellKnownDiscovery(settings.allowInsecureDiscovery ? { baseUrl: `http://${settings.domain}` } : {}));
   }
   const verifier = new AgentPinVerifier({ discovery, pins: new FilePinStore(resolve(stateDir, 'agentpin-pins.json')) });
-  return { verifier, domain: settings.domain, required: settings.required };
+  return { verifier, domain: settings.domain, required: settings.required, ...(settings.audience.length > 0 && { audience: settings.audience }) };
 }
 
 /**
