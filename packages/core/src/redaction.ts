@@ -11,8 +11,12 @@ const MIN_PART_LENGTH = 8;
  * and a URL's user name stay readable, the secret part does not.
  */
 const KEY_SHAPES: readonly { pattern: RegExp; keep?: (match: string, ...groups: string[]) => string }[] = [
-  // `Authorization: Bearer …`, `Basic …`, `Token …` as sent, quoted, or echoed by a provider.
-  { pattern: /\b(Bearer|Basic|Token)(\s+)[A-Za-z0-9._~+/=-]{6,}/gi, keep: (_m, scheme, space) => `${scheme}${space}${REDACTION_MASK}` },
+  // `Authorization: Bearer …`, `Basic …`, `Token …` as sent, quoted, or echoed by a provider; the
+  // credential must hold a digit, so prose such as "the token expired" is left alone.
+  {
+    pattern: /\b([Bb]earer|BEARER|[Bb]asic|Token)(\s+)(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,}/g,
+    keep: (_m, scheme, space) => `${scheme}${space}${REDACTION_MASK}`,
+  },
   // OpenAI (`sk-`, `sk-proj-`), Anthropic (`sk-ant-`) and similar API keys.
   { pattern: /\bsk-[A-Za-z0-9_-]{8,}/g },
   // Slack bot, user, app and refresh tokens.

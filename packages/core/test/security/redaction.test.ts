@@ -15,7 +15,8 @@ describe('Redactor', () => {
   it('masks common key shapes nobody configured', () => {
     const redactor = new Redactor();
     const samples = {
-      'Authorization: Bearer abcdefghijklmnop': `Authorization: Bearer ${REDACTION_MASK}`,
+      'Authorization: Bearer abcdefgh1jklmnop': `Authorization: Bearer ${REDACTION_MASK}`,
+      'authorization: bearer 0123456789': `authorization: bearer ${REDACTION_MASK}`,
       '{"error":"invalid x-api-key sk-ant-api03-AbCdEf123456"}': `{"error":"invalid x-api-key ${REDACTION_MASK}"}`,
       'Incorrect API key provided: sk-proj-ZZZZZZZZZZZZ.': `Incorrect API key provided: ${REDACTION_MASK}.`,
       'token xoxb-1234-5678-abcdefgh refused': `token ${REDACTION_MASK} refused`,
@@ -24,7 +25,9 @@ describe('Redactor', () => {
     };
     for (const [input, expected] of Object.entries(samples)) expect(redactor.text(input), input).toBe(expected);
     // ordinary text is left alone
-    expect(redactor.text('Bearer of bad news: run failed in 3 ms')).toBe('Bearer of bad news: run failed in 3 ms');
+    for (const prose of ['Bearer of bad news: run failed in 3 ms', 'the Token expired yesterday', 'Basic arithmetic']) {
+      expect(redactor.text(prose)).toBe(prose);
+    }
   });
 
   it('takes secret-named variables from an environment, but not short flags', () => {
