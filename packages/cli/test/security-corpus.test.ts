@@ -3,13 +3,20 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpRecorder } from '../../delivery/test/support/http-recorder.js';
 import { ROOT, ensureBuilt, killLeftovers, startUp, useTempDir, writeFile, type UpProcess } from './support/cli.js';
 
-/** The SQLite driver the store uses, to read the file's rows as they are (the CLI does not depend on it). */
-const Database = createRequire(join(ROOT, 'packages/store-sqlite/package.json'))('better-sqlite3') as typeof BetterSqlite3;
+/** What the corpus needs of better-sqlite3, to read the store file's rows as they are. */
+interface SqliteReader {
+  prepare(sql: string): { all(): unknown[] };
+  close(): void;
+}
+/** The SQLite driver the store uses (the CLI does not depend on it). */
+const Database = createRequire(join(ROOT, 'packages/store-sqlite/package.json'))('better-sqlite3') as new (
+  path: string,
+  options: { readonly: boolean },
+) => SqliteReader;
 
 /**
  * The security corpus: `symbi up` with API keys configured, secrets planted in its environment,
