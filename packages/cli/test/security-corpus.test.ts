@@ -100,8 +100,9 @@ describe('security corpus: symbi up with API keys, secrets planted everywhere', 
     return settledRun(job);
   }
 
+  beforeAll(() => ensureBuilt(), 300_000);
+
   beforeAll(async () => {
-    await ensureBuilt();
     dir = tempDir();
     [authReceiver, otherReceiver, provider] = await Promise.all([HttpRecorder.start(), HttpRecorder.start(), echoingProvider()]);
     writeFile(dir, 'symbi.toml', `
