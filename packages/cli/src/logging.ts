@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { Logger } from '@symbi/core';
+import type { Logger, Redactor } from '@symbi/core';
 import type pino from 'pino';
 
 /** The structured log `symbi up` writes unless `--log-file` says otherwise. */
@@ -27,15 +27,22 @@ const REDACT = ['api_key', 'apiKey', '*.api_key', '*.apiKey', '*.agent_pin_jwt',
 
 /**
  * Opens (creating its folder) the structured log at `file`, at `level` and above. Writes are
- * synchronous, so the last lines before a crash or a signal are never lost.
+ * synchronous, so the last lines before a crash or a signal are never lost. A new file is
+ * readable by its owner only (0600), and every line passes through `redactor` before it is written.
  */
-export async function openFileLog(file: string, level: pino.Level = 'info'): Promise<FileLog> {
+export async function openFileLog(file: string, level: pino.Level = 'info', redactor?: Redactor): Promise<FileLog> {
   const { default: createLogger } = await import('pino');
   const path = resolve(file);
-  mkdirSync(dirname(path), { recursive: true });
-  const destination = createLogger.destination({ dest: path, sync: true, mkdir: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const destination = createLogger.destination({ dest: path, sync: true, mkdir: true, mode: 0o600 });
   const root: pino.Logger = createLogger(
-    { level, base: { pid: process.pid }, timestamp: createLogger.stdTimeFunctions.isoTime, redact: { paths: REDACT, censor: '[redacted]' } },
+    {
+      level,
+      base: { pid: process.pid },
+      timestamp: createLogger.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT, censor: '[redacted]' },
+      ...(redactor && { hooks: { streamWrite: (line: string) => redactor.text(line) } }),
+    },
     destination,
   );
   const children = new Map<LogComponent, Logger>();

@@ -15,12 +15,14 @@ import {
   type DiscoveryResolver,
   type JobSpec,
   type JobStore,
+  type Redactor,
 } from '@symbi/core';
-import type { ChannelRouter } from '@symbi/delivery';
+import type { ChannelRouter, NetworkEndpoint } from '@symbi/delivery';
 import { keptItemNote, loadSymbiFile, toJobSpecs, toSchedulerConfig, withAgentRunners, type StoreLocation, type SymbiConfig, type SymbiDocument } from '@symbi/dsl';
 import type { AgentRegistry } from '@symbi/executors';
 import { CliError } from './errors.js';
 import type { FileLog } from './logging.js';
+import { configuredRedactor } from './secret-values.js';
 import { openStore } from './store-location.js';
 
 /** Folder of the CLI's own state (log, server record, AgentPin pins), in the working directory. */
@@ -97,6 +99,10 @@ export interface RuntimeOptions {
   env?: Record<string, string | undefined>;
   /** Working directory for the CLI's state folder (default `process.cwd()`). */
   cwd?: string;
+  /** Masks secrets in what is stored and logged (default: {@link configuredRedactor} of the configuration and files). */
+  redactor?: Redactor;
+  /** Where this process serves the API, which a job's webhook may never reach; read at each delivery. */
+  selfEndpoints?: () => readonly NetworkEndpoint[];
   /**
    * Build the delivery router (default true). Commands that only manage jobs never deliver, and
    * skip loading the channels.
@@ -142,7 +148,7 @@ export function agentPinOptions(config: SymbiConfig, stateDir: string): CronSche
     discovery.push(new WellKnownDiscovery(settings.allowInsecureDiscovery ? { baseUrl: `http://${settings.domain}` } : {}));
   }
   const verifier = new AgentPinVerifier({ discovery, pins: new FilePinStore(resolve(stateDir, 'agentpin-pins.json')) });
-  return { verifier, domain: settings.domain, required: settings.required };
+  return { verifier, domain: settings.domain, required: settings.required, ...(settings.audience.length > 0 && { audience: settings.audience }) };
 }
 
 /**
@@ -160,15 +166,19 @@ export async function createRuntime(options: RuntimeOptions): Promise<SymbiRunti
     openStore(location),
   ]);
   const executor = createAgentExecutor({ agents: withAgentRunners(files.agents, config.agents), env });
+  const redactor = options.redactor ?? configuredRedactor(config, files, env);
   const router =
     delivery &&
     new delivery.ChannelRouter({
-      config: config.delivery,
+      config: { ...config.delivery, allowHosts: [...(config.delivery.allowHosts ?? []), ...webhookOrigins(files.specs)] },
       env,
       logger: log?.for('delivery') ?? silentLogger,
+      redactor,
+      ...(options.selfEndpoints ? { selfEndpoints: options.selfEndpoints } : {}),
       ...(options.stdout ? { stdout: options.stdout } : {}),
     });
   const scheduler = new CronScheduler({
+    redactor,
     store,
     executor,
     router,
@@ -197,6 +207,19 @@ export async function createRuntime(options: RuntimeOptions): Promise<SymbiRunti
       }
     },
   };
+}
+
+/**
+ * The `host:port` of every webhook URL the loaded files name: an operator wrote them, so the
+ * outbound policy lets jobs deliver there even when the address is loopback or private.
+ */
+export function webhookOrigins(specs: readonly JobSpec[]): string[] {
+  return specs.flatMap((spec) => {
+    if (!spec.webhookUrl || !URL.canParse(spec.webhookUrl)) return [];
+    const url = new URL(spec.webhookUrl);
+    const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+    return [`${url.hostname.replace(/\.$/, '')}:${port}`];
+  });
 }
 
 /** What {@link syncSchedules} did with one schedule. */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -46,6 +46,8 @@ describe('symbi up with the example agents', () => {
       expect.arrayContaining(['schedule created', 'symbi up', 'stopping', 'stopped']),
     );
     expect(readFileSync(join(dir, '.symbi/logs/greeting.log'), 'utf8')).toContain('hello from greeting: good morning');
+    // the log and the store (webhook headers, AgentPin references) are private to their owner
+    for (const file of ['.symbi/symbi.log', '.symbi/scheduler.db']) expect((statSync(join(dir, file)).mode & 0o777).toString(8), file).toBe('600');
 
     const second = await startUp(EXAMPLE, { cwd: dir });
     expect(second.stdout()).toMatch(/unchanged\s+greeting/);

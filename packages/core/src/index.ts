@@ -6,6 +6,7 @@ export * from './domain/audit.js';
 export * from './domain/run-factory.js';
 export * from './domain/agent.js';
 export * from './env-template.js';
+export { Redactor, REDACTION_MASK } from './redaction.js';
 export * from './ports/job-store.js';
 export * from './ports/agent-executor.js';
 export * from './ports/delivery-router.js';

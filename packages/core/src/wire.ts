@@ -1,7 +1,9 @@
 import type { AuditEvent } from './domain/audit.js';
 import type { CronJobDefinition, JobSpec, JobUpdate } from './domain/job.js';
 import type { JobRunRecord } from './domain/run.js';
+import { literalEnvText, type EnvReferencePolicy } from './env-template.js';
 import { ValidationError } from './errors.js';
+import { sameOrigin } from './scheduler/job-definition.js';
 import { formatDuration, parseDuration } from './time/index.js';
 
 /** Shown instead of a secret (webhook header values, AgentPin JWTs) in every response. */
@@ -170,35 +172,54 @@ const READ_ONLY = new Set([
   'updated_at',
 ]);
 
+/** How a job body is read. */
+export interface WireInputOptions {
+  /**
+   * Which `${VAR}` references in `webhook_headers` values and `agent_pin_jwt` stay references,
+   * resolved from the scheduler's environment at send or run time. Default none: the text is
+   * literal (a `${…}` in it is kept as written), because a body that arrives through the API must
+   * never read the scheduler's environment. The server passes the variables an operator
+   * allow-listed; `'all'` is for input an operator wrote (a file on the command line).
+   */
+  envReferences?: EnvReferencePolicy;
+}
+
 /**
  * Reads a snake_case job body (HTTP API, CLI `--json`) into a {@link JobSpec}. Unknown fields are
  * a `ValidationError` naming them; durations (`max_runtime: "30m"`) are parsed; redacted values
- * sent back unchanged are dropped so they never overwrite the stored secret.
+ * sent back unchanged are dropped so they never overwrite the stored secret; `${VAR}` is literal
+ * unless `options.envReferences` allows it.
  */
-export function jobSpecFromWire(body: unknown): JobSpec {
-  return fromWire(body) as JobSpec;
+export function jobSpecFromWire(body: unknown, options: WireInputOptions = {}): JobSpec {
+  return fromWire(body, options) as JobSpec;
 }
 
 /**
  * Like {@link jobSpecFromWire} for a partial update (`PUT`): every field optional. Given the
- * stored job, a `webhook_headers` map sent back with `[redacted]` values keeps the stored secrets.
+ * stored job, a `webhook_headers` map sent back with `[redacted]` values keeps the stored secrets,
+ * unless the same body moves `webhook_url` to another origin: secrets never follow a redirect.
  */
-export function jobUpdateFromWire(body: unknown, existing?: CronJobDefinition): JobUpdate {
-  const update = fromWire(body, existing) as JobUpdate & { id?: string; paused?: boolean };
+export function jobUpdateFromWire(body: unknown, existing?: CronJobDefinition, options: WireInputOptions = {}): JobUpdate {
+  const update = fromWire(body, options, existing) as JobUpdate & { id?: string; paused?: boolean };
   if (update.id !== undefined && update.id !== existing?.id) throw new ValidationError('id', 'cannot be changed', update.id);
   delete update.id;
   if (update.paused !== undefined) throw new ValidationError('paused', 'use pause/resume to change a job status', update.paused);
   return update;
 }
 
-function fromWire(body: unknown, existing?: CronJobDefinition): Record<string, unknown> {
+function fromWire(body: unknown, options: WireInputOptions, existing?: CronJobDefinition): Record<string, unknown> {
   const input = object(body, 'body');
+  const references = options.envReferences ?? [];
+  const literal = (value: unknown) => (typeof value === 'string' ? literalEnvText(value, references) : value);
+  const movesAway = existing !== undefined && input.webhook_url !== undefined && !sameOrigin(input.webhook_url as string | null, existing.webhookUrl);
+  const stored = existing === undefined || movesAway ? {} : existing.webhookHeaders;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {
     if (READ_ONLY.has(key) || key === 'policy' || key === 'heartbeat' || value === REDACTED) continue;
     const target = Object.hasOwn(TOP_LEVEL, key) ? TOP_LEVEL[key] : undefined;
     if (!target) throw new ValidationError(key, 'is not a known job field', value);
-    out[target] = key === 'webhook_headers' ? withStoredSecrets(value, existing?.webhookHeaders ?? {}) : value;
+    if (key === 'webhook_headers') out[target] = withStoredSecrets(value, stored, literal);
+    else out[target] = key === 'agent_pin_jwt' ? literal(value) : value;
   }
   if (input.policy !== undefined) out.policy = nested(input.policy, 'policy', POLICY);
   if (input.heartbeat !== undefined && input.heartbeat !== null) out.heartbeat = nested(input.heartbeat, 'heartbeat', HEARTBEAT);
@@ -206,11 +227,14 @@ function fromWire(body: unknown, existing?: CronJobDefinition): Record<string, u
   return out;
 }
 
-/** Header values sent back redacted keep their stored value; a redacted value never stored is dropped. */
-function withStoredSecrets(headers: unknown, stored: Record<string, string>): unknown {
+/**
+ * Header values sent back redacted keep their `stored` value; a redacted value never stored is
+ * dropped; new values are read through `literal`.
+ */
+function withStoredSecrets(headers: unknown, stored: Record<string, string>, literal: (value: unknown) => unknown): unknown {
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return headers;
   const kept = Object.entries(headers as Json).flatMap(([name, value]) => {
-    if (value !== REDACTED) return [[name, value]];
+    if (value !== REDACTED) return [[name, literal(value)]];
     return Object.hasOwn(stored, name) ? [[name, stored[name]]] : [];
   });
   return Object.fromEntries(kept);

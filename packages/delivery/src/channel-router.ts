@@ -1,11 +1,11 @@
 import type { Writable } from 'node:stream';
 import { BUILTIN_DELIVERY_CHANNELS, ConflictError, DeliveryError, SchedulerError, silentLogger, ValidationError } from '@symbi/core';
-import type { BuiltinDeliveryChannel, Clock, CronJobDefinition, DeliveryChannel, DeliveryContext, DeliveryRouter, JobRunRecord, Logger } from '@symbi/core';
+import type { BuiltinDeliveryChannel, Clock, CronJobDefinition, DeliveryChannel, DeliveryContext, DeliveryRouter, JobRunRecord, Logger, Redactor } from '@symbi/core';
+import type { NetworkEndpoint } from './address-guard.js';
 import type { DeliveryConfig } from './delivery-config.js';
 import { EmailRouter } from './email-router.js';
 import { LogFileRouter } from './log-file-router.js';
 import { routerContext } from './router-options.js';
-import { redact } from './secrets.js';
 import { SlackRouter } from './slack-router.js';
 import { StdoutRouter } from './stdout-router.js';
 import { WebhookRouter } from './webhook-router.js';
@@ -30,6 +30,10 @@ export interface ChannelRouterOptions {
   logger?: Logger;
   /** Time source for retry waits and log timestamps (default: the wall clock). */
   clock?: Clock;
+  /** Masks secrets in every failure message; the configuration's secrets are always added. */
+  redactor?: Redactor;
+  /** The scheduler's own listening endpoints, which a job's webhook may never reach. */
+  selfEndpoints?: () => readonly NetworkEndpoint[];
 }
 
 /** Custom channel names: a letter or digit, then letters, digits, `_`, `-`, `.` or `:`. */
@@ -51,13 +55,13 @@ export class ChannelRouter implements DeliveryRouter {
   readonly #builtin: Record<BuiltinDeliveryChannel, DeliveryRouter>;
   readonly #custom = new Map<string, DeliveryRouter>();
   readonly #logger: Logger;
-  readonly #secrets: string[];
+  readonly #redactor: Redactor;
 
   constructor(options: ChannelRouterOptions = {}) {
-    const { config, clock, env } = options;
+    const { config, clock, env, redactor, selfEndpoints } = options;
     this.#logger = options.logger ?? silentLogger;
-    this.#secrets = routerContext({ config }).secrets;
-    const shared = { config, clock, logger: this.#logger };
+    this.#redactor = routerContext({ config, redactor }).redactor;
+    const shared = { config, clock, logger: this.#logger, redactor, selfEndpoints };
     this.#builtin = {
       stdout: new StdoutRouter(options.stdout),
       log_file: new LogFileRouter(shared),
@@ -116,7 +120,7 @@ export class ChannelRouter implements DeliveryRouter {
   #asDeliveryError(channel: string, error: unknown): DeliveryError {
     if (error instanceof DeliveryError) return error;
     const original = error instanceof Error ? error.message : String(error);
-    const message = redact(original, this.#secrets);
+    const message = this.#redactor.text(original);
     const retryable = error instanceof SchedulerError ? error.retryable : ((error as { retryable?: unknown })?.retryable ?? true) !== false;
     // The original stays reachable as the cause unless it held a secret.
     return new DeliveryError(channel, message, message === original ? { cause: error, retryable } : { retryable });

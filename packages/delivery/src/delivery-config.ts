@@ -1,4 +1,5 @@
 import { ValidationError } from '@symbi/core';
+import { hostPattern } from './address-guard.js';
 
 /**
  * Settings of the built-in delivery channels: the `[scheduler.delivery]` table of the TOML
@@ -18,9 +19,24 @@ export interface DeliveryConfig {
    * request body under this secret, and `X-Symbi-Timestamp` (Unix seconds).
    */
   webhookSigningSecret?: string;
-  /** `Authorization` header value sent when a job's `webhook_headers` have none. */
+  /**
+   * `Authorization` header value sent when a job's `webhook_headers` have none, and only to a
+   * webhook whose host is in `webhookAuthHosts` (required with it).
+   */
   webhookAuthHeader?: string;
-  /** Allow webhooks to link-local and cloud metadata addresses (default false). */
+  /**
+   * Hosts the `webhookAuthHeader` is for (`webhook_auth_hosts`): `name`, `name:port`, `*.domain`,
+   * an address or `[v6]:port`. A job's webhook to any other host gets no `Authorization` from the
+   * configuration, so whoever can write a job's `webhook_url` cannot collect the credential.
+   */
+  webhookAuthHosts?: string[];
+  /**
+   * Hosts a job's `webhook_url` may reach although they are loopback, private or link-local
+   * (`allow_hosts`), in the same forms as `webhookAuthHosts`. Without an entry, job webhooks go
+   * only to public addresses, and never to the scheduler's own API.
+   */
+  allowHosts?: string[];
+  /** Allow the configuration's own URLs (Slack) to reach link-local and cloud metadata addresses (default false). */
   allowLinkLocal?: boolean;
   /** Bot token for Slack's `chat.postMessage` (used when `slackWebhookUrl` is not set). */
   slackApiToken?: string;
@@ -57,6 +73,8 @@ export type ResolvedDeliveryConfig = Required<
     | 'webhookTimeoutSeconds'
     | 'webhookRetryAttempts'
     | 'allowLinkLocal'
+    | 'allowHosts'
+    | 'webhookAuthHosts'
     | 'slackApiUrl'
     | 'smtpPort'
     | 'smtpSecure'
@@ -73,6 +91,8 @@ export const DELIVERY_CONFIG_DEFAULTS = {
   webhookTimeoutSeconds: 30,
   webhookRetryAttempts: 3,
   allowLinkLocal: false,
+  allowHosts: [],
+  webhookAuthHosts: [],
   slackApiUrl: 'https://slack.com/api',
   smtpPort: 587,
   smtpSecure: false,
@@ -94,7 +114,30 @@ export function resolveDeliveryConfig(config: DeliveryConfig = {}): ResolvedDeli
   requireNumber('smtp_port', resolved.smtpPort, { min: 1, max: 65_535, integer: true });
   requireNumber('log_max_bytes', resolved.logMaxBytes, { min: 1, integer: true });
   requireNumber('log_max_files', resolved.logMaxFiles, { min: 0, integer: true });
+  requireHosts('allow_hosts', resolved.allowHosts);
+  requireHosts('webhook_auth_hosts', resolved.webhookAuthHosts);
+  if (resolved.webhookAuthHeader && resolved.webhookAuthHosts.length === 0) {
+    throw new ValidationError(
+      'scheduler.delivery.webhook_auth_hosts',
+      'must list the hosts webhook_auth_header is for (it is never sent to a host a job chose)',
+      [],
+    );
+  }
   return resolved;
+}
+
+function requireHosts(key: string, value: unknown): void {
+  const field = `scheduler.delivery.${key}`;
+  if (!Array.isArray(value) || !value.every((entry) => typeof entry === 'string')) {
+    throw new ValidationError(field, 'must be a list of host names', value);
+  }
+  for (const entry of value) {
+    try {
+      hostPattern(entry);
+    } catch (error) {
+      throw new ValidationError(field, (error as Error).message, entry);
+    }
+  }
 }
 
 function requireNumber(

@@ -5,7 +5,6 @@ import type { CronJobDefinition, DeliveryChannel, DeliveryRouter, JobRunRecord }
 import { routerContext } from './router-options.js';
 import type { RouterContext, RouterOptions } from './router-options.js';
 import { describeRunText, truncateOutput } from './run-summary.js';
-import { redact } from './secrets.js';
 
 /** Most characters of output put in a message body; mail systems choke on huge bodies. */
 const MAX_OUTPUT_CHARS = 1_000_000;
@@ -38,7 +37,7 @@ export class EmailRouter implements DeliveryRouter {
 
   /** Sends the message; rejects with a `DeliveryError` when the server did not accept it for every recipient. */
   async route(channel: DeliveryChannel, job: CronJobDefinition, run: JobRunRecord, output: string): Promise<void> {
-    const { config, secrets } = this.#context;
+    const { config, redactor } = this.#context;
     if (!config.smtpHost) throw new DeliveryError(channel, 'SMTP is not configured: set smtp_host');
     if (job.emailRecipients.length === 0) throw new DeliveryError(channel, `job ${job.name} has no email_recipients`);
     const server = `${config.smtpHost}:${config.smtpPort}`;
@@ -54,7 +53,7 @@ export class EmailRouter implements DeliveryRouter {
       const failure = error as SmtpFailure;
       const code = failure.code ?? 'EUNKNOWN';
       const retryable = TRANSIENT_CODES.has(code) || (failure.responseCode !== undefined && failure.responseCode >= 400 && failure.responseCode < 500);
-      const message = redact(failure.message ?? 'unknown error', secrets);
+      const message = redactor.text(failure.message ?? 'unknown error');
       throw new DeliveryError(channel, `SMTP delivery via ${server} failed (${code}): ${message}`, { retryable });
     }
     if (info.rejected.length > 0) {

@@ -2,10 +2,9 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import { DeliveryError, sleep } from '@symbi/core';
-import type { Clock, Logger } from '@symbi/core';
-import { assertAllowedHost, guardedLookup, RefusedAddressError } from './address-guard.js';
-import type { HostResolver } from './address-guard.js';
-import { redact } from './secrets.js';
+import type { Clock, Logger, Redactor } from '@symbi/core';
+import { RefusedAddressError } from './address-guard.js';
+import type { DestinationTrust, HostResolver, OutboundPolicy } from './address-guard.js';
 
 /** Most of a response body kept for inspection; the rest is read and dropped. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -45,6 +44,8 @@ export interface HttpDeliveryRequest {
   channel: string;
   /** Destination; only its origin ever appears in errors and logs. */
   url: URL;
+  /** Who wrote the destination, which decides the addresses it may reach. */
+  trust: DestinationTrust;
   /** Request headers (values are never shown). */
   headers: Record<string, string>;
   /** Request body. */
@@ -61,16 +62,16 @@ export interface HttpDeliveryOptions {
   timeoutMs: number;
   /** Retries after a failed first attempt. */
   retryAttempts: number;
-  /** Permit link-local and metadata destinations. */
-  allowLinkLocal: boolean;
+  /** Which destinations may be contacted. */
+  policy: OutboundPolicy;
   /** Resolves host names. */
   resolveHost: HostResolver;
   /** Drives the waits between attempts. */
   clock: Clock;
   /** Receives a warning per retried attempt. */
   logger: Logger;
-  /** Strings masked in every message. */
-  secrets: readonly string[];
+  /** Masks secrets in every message. */
+  redactor: Redactor;
 }
 
 /**
@@ -86,12 +87,10 @@ export async function deliverHttp(request: HttpDeliveryRequest, options: HttpDel
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new DeliveryError(channel, `unsupported URL scheme ${url.protocol} (use http or https)`);
   }
-  if (!options.allowLinkLocal) {
-    try {
-      assertAllowedHost(url);
-    } catch (error) {
-      throw new DeliveryError(channel, (error as Error).message);
-    }
+  try {
+    options.policy.checkUrl(url, request.trust);
+  } catch (error) {
+    throw new DeliveryError(channel, (error as Error).message);
   }
   const judge = request.judge ?? judgeStatus;
   const attempts = options.retryAttempts + 1;
@@ -102,7 +101,7 @@ export async function deliverHttp(request: HttpDeliveryRequest, options: HttpDel
       return judged.ok ? { ok: true, response } : judged;
     }, transportVerdict);
     if (verdict.ok) return verdict.response;
-    const reason = redact(verdict.reason, options.secrets);
+    const reason = options.redactor.text(verdict.reason);
     const retryAfterTooLong = verdict.retryAfterMs !== undefined && verdict.retryAfterMs > MAX_RETRY_AFTER_MS;
     if (!verdict.retryable || attempt >= attempts || retryAfterTooLong) {
       const tries = attempt === 1 ? '' : ` (after ${attempt} attempts)`;
@@ -174,7 +173,7 @@ function postOnce(request: HttpDeliveryRequest, options: HttpDeliveryOptions): P
     const req = transport.request(request.url, {
       method: 'POST',
       headers: { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) },
-      lookup: guardedLookup(options.resolveHost, options.allowLinkLocal),
+      lookup: options.policy.lookup(request.url, request.trust, options.resolveHost),
       // A fresh connection per delivery: deliveries are rare, and no idle socket outlives one.
       agent: false,
     });

@@ -9,6 +9,7 @@ export type { WebhookRouterOptions } from './webhook-router.js';
 export { SlackRouter } from './slack-router.js';
 export { EmailRouter } from './email-router.js';
 export type { HttpRouterOptions, RouterOptions } from './router-options.js';
-export type { HostResolver, ResolvedAddress } from './address-guard.js';
+export { OutboundPolicy, classifyAddress } from './address-guard.js';
+export type { AddressKind, DestinationTrust, HostResolver, NetworkEndpoint, OutboundPolicyOptions, ResolvedAddress } from './address-guard.js';
 export { deliveryPayload } from './run-summary.js';
 export type { DeliveryPayload } from './run-summary.js';

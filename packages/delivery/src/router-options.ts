@@ -1,11 +1,11 @@
-import { silentLogger, systemClock } from '@symbi/core';
+import { Redactor, silentLogger, systemClock } from '@symbi/core';
 import type { Clock, Logger } from '@symbi/core';
-import { systemResolver } from './address-guard.js';
-import type { HostResolver } from './address-guard.js';
+import { OutboundPolicy, systemResolver } from './address-guard.js';
+import type { HostResolver, NetworkEndpoint } from './address-guard.js';
 import { resolveDeliveryConfig } from './delivery-config.js';
 import type { DeliveryConfig, ResolvedDeliveryConfig } from './delivery-config.js';
 import type { HttpDeliveryOptions } from './http-delivery.js';
-import { configSecrets, secretFragments } from './secrets.js';
+import { configSecrets } from './secrets.js';
 
 /** Options every built-in router accepts. */
 export interface RouterOptions {
@@ -15,6 +15,16 @@ export interface RouterOptions {
   clock?: Clock;
   /** Receives warnings about retried attempts; never given a secret (default: silent). */
   logger?: Logger;
+  /**
+   * Masks secrets in every message a channel produces; the configuration's own secrets are
+   * always added (default: those and the common credential shapes).
+   */
+  redactor?: Redactor;
+  /**
+   * The scheduler's own listening endpoints (its HTTP API), which a job's webhook may never reach;
+   * read at each delivery, so a server that starts after the router is still covered.
+   */
+  selfEndpoints?: () => readonly NetworkEndpoint[];
 }
 
 /** Options of the routers that make HTTP requests. */
@@ -31,18 +41,26 @@ export interface RouterContext {
   clock: Clock;
   /** Logger. */
   logger: Logger;
-  /** Secrets of the configuration, to mask in messages. */
-  secrets: string[];
+  /** Masks the configuration's secrets (and the host's) in messages. */
+  redactor: Redactor;
+  /** Which destinations may be contacted. */
+  policy: OutboundPolicy;
 }
 
 /** Applies the defaults of {@link RouterOptions}. */
 export function routerContext(options: RouterOptions = {}): RouterContext {
   const config = resolveDeliveryConfig(options.config);
+  const policy = new OutboundPolicy({
+    allowHosts: config.allowHosts,
+    allowLinkLocal: config.allowLinkLocal,
+    ...(options.selfEndpoints && { selfEndpoints: options.selfEndpoints }),
+  });
   return {
     config,
     clock: options.clock ?? systemClock,
     logger: options.logger ?? silentLogger,
-    secrets: configSecrets(config),
+    redactor: (options.redactor ?? new Redactor()).with(configSecrets(config)),
+    policy,
   };
 }
 
@@ -55,10 +73,10 @@ export function httpOptions(
   return {
     timeoutMs: context.config.webhookTimeoutSeconds * 1000,
     retryAttempts: context.config.webhookRetryAttempts,
-    allowLinkLocal: context.config.allowLinkLocal,
+    policy: context.policy,
     resolveHost: resolveHost ?? systemResolver,
     clock: context.clock,
     logger: context.logger,
-    secrets: secretFragments([...extraSecrets, ...context.secrets]),
+    redactor: extraSecrets.length === 0 ? context.redactor : context.redactor.with(extraSecrets),
   };
 }

@@ -48,6 +48,7 @@ export class SlackRouter implements DeliveryRouter {
       request = {
         channel,
         url: parseUrl(channel, slackWebhookUrl),
+        trust: 'operator',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ text }),
         judge: judgeIncomingWebhook,
@@ -59,6 +60,7 @@ export class SlackRouter implements DeliveryRouter {
       request = {
         channel,
         url: parseUrl(channel, `${slackApiUrl.replace(/\/+$/, '')}/chat.postMessage`),
+        trust: 'operator',
         headers: { 'Content-Type': 'application/json; charset=utf-8', Authorization: `Bearer ${slackApiToken}` },
         body: JSON.stringify({ channel: target, text, unfurl_links: false, unfurl_media: false }),
         judge: judgeWebApi,

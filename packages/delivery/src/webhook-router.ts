@@ -5,7 +5,8 @@ import type { CronJobDefinition, DeliveryChannel, DeliveryContext, DeliveryRoute
 import { deliverHttp, parseUrl } from './http-delivery.js';
 import { httpOptions, routerContext } from './router-options.js';
 import type { HttpRouterOptions, RouterContext } from './router-options.js';
-import type { HostResolver } from './address-guard.js';
+import { bareHostname, hostPattern, portOf } from './address-guard.js';
+import type { HostPattern, HostResolver } from './address-guard.js';
 import { deliveryPayload } from './run-summary.js';
 
 /** Header carrying the body's HMAC-SHA256 when `webhookSigningSecret` is set. */
@@ -24,8 +25,9 @@ export interface WebhookRouterOptions extends HttpRouterOptions {
 /**
  * The `webhook` channel: POSTs the run as JSON ({@link deliveryPayload}) to the job's
  * `webhook_url` with its `webhook_headers`, retrying network errors, 5xx and 429 with
- * exponential backoff, and refusing link-local and cloud metadata destinations unless
- * `allowLinkLocal` is set.
+ * exponential backoff. A job's URL may reach only public addresses, never the scheduler's own API,
+ * unless the host is in `allowHosts`; the configured `webhookAuthHeader` goes only to the hosts in
+ * `webhookAuthHosts`.
  *
  * @example
  * ```ts
@@ -37,9 +39,11 @@ export class WebhookRouter implements DeliveryRouter {
   readonly #context: RouterContext;
   readonly #env: Record<string, string | undefined>;
   readonly #resolveHost: HostResolver | undefined;
+  readonly #authHosts: readonly HostPattern[];
 
   constructor(options: WebhookRouterOptions = {}) {
     this.#context = routerContext(options);
+    this.#authHosts = this.#context.config.webhookAuthHosts.map((entry) => hostPattern(entry));
     this.#env = options.env ?? process.env;
     this.#resolveHost = options.resolveHost;
   }
@@ -52,15 +56,15 @@ export class WebhookRouter implements DeliveryRouter {
     if (!job.webhookUrl) throw new DeliveryError(channel, `job ${job.name} has no webhook_url`);
     const url = parseUrl(channel, job.webhookUrl);
     const body = JSON.stringify(deliveryPayload(job, run, output));
-    const headers = this.#headers(channel, job, run, body, context?.traceparent ?? null);
+    const headers = this.#headers(channel, job, run, body, url, context?.traceparent ?? null);
     const secrets = [...Object.values(headers), url.username, url.password];
     await deliverHttp(
-      { channel, url, headers, body, logFields: { job: job.name, run_id: run.id } },
+      { channel, url, trust: 'job', headers, body, logFields: { job: job.name, run_id: run.id } },
       httpOptions(this.#context, this.#resolveHost, secrets),
     );
   }
 
-  #headers(channel: string, job: CronJobDefinition, run: JobRunRecord, body: string, traceparent: string | null): Record<string, string> {
+  #headers(channel: string, job: CronJobDefinition, run: JobRunRecord, body: string, url: URL, traceparent: string | null): Record<string, string> {
     // Keyed by lower-case name: a job's `content-type` replaces ours rather than doubling it.
     const headers = new Map<string, [name: string, value: string]>([
       ['content-type', ['Content-Type', 'application/json']],
@@ -70,7 +74,9 @@ export class WebhookRouter implements DeliveryRouter {
       headers.set(name.toLowerCase(), [name, this.#headerValue(channel, name, template)]);
     }
     const { webhookAuthHeader, webhookSigningSecret } = this.#context.config;
-    if (webhookAuthHeader && !headers.has('authorization')) headers.set('authorization', ['Authorization', webhookAuthHeader]);
+    if (webhookAuthHeader && !headers.has('authorization') && this.#isAuthHost(url)) {
+      headers.set('authorization', ['Authorization', webhookAuthHeader]);
+    }
     headers.set(RUN_ID_HEADER.toLowerCase(), [RUN_ID_HEADER, run.id]);
     if (traceparent !== null) headers.set('traceparent', ['traceparent', traceparent]);
     if (webhookSigningSecret) {
@@ -80,6 +86,11 @@ export class WebhookRouter implements DeliveryRouter {
       headers.set(SIGNATURE_HEADER.toLowerCase(), [SIGNATURE_HEADER, `sha256=${signature}`]);
     }
     return Object.fromEntries(headers.values());
+  }
+
+  /** Whether `url` goes to a host the configured `webhookAuthHeader` is for. */
+  #isAuthHost(url: URL): boolean {
+    return this.#authHosts.some((pattern) => pattern.matches(bareHostname(url), portOf(url)));
   }
 
   #headerValue(channel: string, name: string, template: string): string {

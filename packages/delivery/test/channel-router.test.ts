@@ -28,7 +28,7 @@ describe('ChannelRouter', () => {
   it('delivers one run to webhook, email, log_file and a custom channel, each with the output', async () => {
     const received: Array<{ channel: DeliveryChannel; output: string }> = [];
     const router = new ChannelRouter({
-      config: { logDir: root, smtpHost: '127.0.0.1', smtpPort: smtp.port },
+      config: { logDir: root, smtpHost: '127.0.0.1', smtpPort: smtp.port, allowHosts: ['127.0.0.1'] },
       clock: instantClock(),
       custom: {
         pager: { route: async (channel, _job, _run, output) => void received.push({ channel, output }) },

@@ -8,6 +8,8 @@ describe('resolveDeliveryConfig', () => {
       webhookTimeoutSeconds: 30,
       webhookRetryAttempts: 3,
       allowLinkLocal: false,
+      allowHosts: [],
+      webhookAuthHosts: [],
       slackApiUrl: 'https://slack.com/api',
       smtpPort: 587,
       smtpSecure: false,
@@ -32,6 +34,10 @@ describe('resolveDeliveryConfig', () => {
     [{ smtpPort: 70_000 }, 'scheduler.delivery.smtp_port'],
     [{ logMaxBytes: 0 }, 'scheduler.delivery.log_max_bytes'],
     [{ logMaxFiles: Number.NaN }, 'scheduler.delivery.log_max_files'],
+    [{ allowHosts: ['http://x.example/'] }, 'scheduler.delivery.allow_hosts'],
+    [{ allowHosts: ['x.example:99999'] }, 'scheduler.delivery.allow_hosts'],
+    [{ allowHosts: 'x.example' as unknown as string[] }, 'scheduler.delivery.allow_hosts'],
+    [{ webhookAuthHeader: 'Bearer t' }, 'scheduler.delivery.webhook_auth_hosts'],
   ])('rejects %o naming %s', (config, field) => {
     let caught: unknown;
     try {

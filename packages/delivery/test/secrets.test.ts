@@ -34,7 +34,7 @@ describe('secrets never appear in errors or logs', () => {
     recorder.otherwise({ status: 500, body: `${ENV_TOKEN} ${AUTH_HEADER} ${SIGNING_SECRET}` });
     const logger = capturingLogger();
     const router = new WebhookRouter({
-      config: { webhookAuthHeader: AUTH_HEADER, webhookSigningSecret: SIGNING_SECRET, webhookRetryAttempts: 2 },
+      config: { webhookAuthHeader: AUTH_HEADER, webhookAuthHosts: ['127.0.0.1'], webhookSigningSecret: SIGNING_SECRET, webhookRetryAttempts: 2, allowHosts: ['127.0.0.1'] },
       env: { API_TOKEN: ENV_TOKEN },
       clock: instantClock(),
       logger,
@@ -61,7 +61,7 @@ describe('secrets never appear in errors or logs', () => {
 
   it('webhook: credentials and path of the URL are not shown', async () => {
     recorder.reply({ status: 403 });
-    const router = new WebhookRouter({ clock: instantClock() });
+    const router = new WebhookRouter({ config: { allowHosts: ['127.0.0.1'] }, clock: instantClock() });
     const job = makeJob({ webhookUrl: `http://hookuser:url-password-3b4c@127.0.0.1:${recorder.port}/t/secret-path-token` });
 
     const error = await rejection(router.route('webhook', job, makeRun(job), 'x'));

@@ -14,10 +14,13 @@ afterEach(async () => {
   await recorder.close();
 });
 
+/** The recorder listens on loopback, which an operator must allow-list for job webhooks. */
+const LOCAL_RECEIVER: DeliveryConfig = { allowHosts: ['127.0.0.1'] };
+
 function setup(config: DeliveryConfig = {}, env: Record<string, string | undefined> = {}) {
   const clock = instantClock();
   const logger = capturingLogger();
-  const router = new WebhookRouter({ config, env, clock, logger });
+  const router = new WebhookRouter({ config: { ...LOCAL_RECEIVER, ...config }, env, clock, logger });
   return { router, clock, logger };
 }
 
@@ -99,7 +102,7 @@ describe('WebhookRouter', () => {
   });
 
   it('sends the configured Authorization only when the job has none', async () => {
-    const { router } = setup({ webhookAuthHeader: 'Bearer from-config' });
+    const { router } = setup({ webhookAuthHeader: 'Bearer from-config', webhookAuthHosts: [`127.0.0.1:${recorder.port}`] });
     const plain = makeJob({ webhookUrl: recorder.url() });
     const own = makeJob({ webhookUrl: recorder.url(), webhookHeaders: { authorization: 'Token job-own' } });
 
@@ -107,6 +110,27 @@ describe('WebhookRouter', () => {
     await router.route('webhook', own, makeRun(own), 'b');
 
     expect(recorder.requests.map((request) => request.headers.authorization)).toEqual(['Bearer from-config', 'Token job-own']);
+  });
+
+  it('sends the configured Authorization only to the hosts it was configured for', async () => {
+    const other = await HttpRecorder.start();
+    try {
+      const { router } = setup({ webhookAuthHeader: 'Bearer from-config', webhookAuthHosts: [`127.0.0.1:${recorder.port}`], allowHosts: ['127.0.0.1', 'localhost'] });
+      // a job whose caller chose another port, or another name for the same address, gets no credential
+      for (const url of [other.url('/x'), `http://localhost:${recorder.port}/y`]) {
+        const job = makeJob({ webhookUrl: url });
+        await router.route('webhook', job, makeRun(job), 'a');
+      }
+      expect(other.requests[0]!.headers.authorization).toBeUndefined();
+      expect(recorder.requests[0]!.headers.authorization).toBeUndefined();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('refuses a configured Authorization without the hosts it is for', () => {
+    expect(() => setup({ webhookAuthHeader: 'Bearer from-config' })).toThrow('scheduler.delivery.webhook_auth_hosts');
+    expect(() => setup({ webhookAuthHeader: 'x', webhookAuthHosts: ['bad host!'] })).toThrow(/webhook_auth_hosts.*"bad host!"/);
   });
 
   it('retries 5xx with exponential backoff and delivers the same run', async () => {

@@ -136,6 +136,13 @@ export interface ApiSettings {
    * @defaultValue false
    */
   openMetrics: boolean;
+  /**
+   * Variables that `${VAR}` references in values sent through the API may read (`env_allow`),
+   * in `webhook_headers` values and `agent_pin_jwt`. Any other `${…}` in an API value is kept as
+   * literal text: a caller can never read the scheduler's environment.
+   * @defaultValue []
+   */
+  envAllow: string[];
 }
 
 /** The `[agentpin]` table: agent identity verification. */
@@ -165,6 +172,12 @@ export interface AgentPinSettings {
    * @defaultValue false
    */
   allowInsecureDiscovery: boolean;
+  /**
+   * Audiences a credential's `aud` claim may name (`audience`); empty for the domain anchor.
+   * A credential without `aud` is accepted; one addressed elsewhere is refused (`wrong_audience`).
+   * @defaultValue []
+   */
+  audience: string[];
 }
 
 /**
@@ -209,8 +222,8 @@ export function defaultSymbiConfig(): SymbiConfig {
       approvalTimeoutSeconds: 86_400,
     },
     delivery: {},
-    api: { listen: '127.0.0.1:8080', host: '127.0.0.1', port: 8080, apiKey: null, openHealth: false, openMetrics: false },
-    agentpin: { required: false, domain: null, trustBundle: null, discoveryDir: null, allowInsecureDiscovery: false },
+    api: { listen: '127.0.0.1:8080', host: '127.0.0.1', port: 8080, apiKey: null, openHealth: false, openMetrics: false, envAllow: [] },
+    agentpin: { required: false, domain: null, trustBundle: null, discoveryDir: null, allowInsecureDiscovery: false, audience: [] },
     agents: {},
   };
 }

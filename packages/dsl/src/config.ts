@@ -23,7 +23,7 @@ interface Origin {
 /** How one key is read: the property it sets and the values it accepts. */
 interface Setting {
   prop: string;
-  kind: 'string' | 'boolean' | 'integer' | 'seconds';
+  kind: 'string' | 'boolean' | 'integer' | 'seconds' | 'list';
   /** Smallest accepted number (`integer`), or whether zero is refused (`seconds`, min 1). */
   min?: number;
   max?: number;
@@ -35,6 +35,9 @@ const text = (prop: string, refine?: Setting['refine']): Setting => ({ prop, kin
 const flag = (prop: string): Setting => ({ prop, kind: 'boolean' });
 const whole = (prop: string, min: number, max?: number): Setting => ({ prop, kind: 'integer', min, max });
 const seconds = (prop: string, min: 0 | 1): Setting => ({ prop, kind: 'seconds', min });
+const list = (prop: string, refine?: Setting['refine']): Setting => ({ prop, kind: 'list', refine });
+/** A variable name, for `[api] env_allow`. */
+const variableName = (value: string) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(value) ? undefined : 'must list variable names (letters, digits, _)');
 
 /** Each table's keys; `scheduler.delivery` is the only nested table. */
 const TABLES: Record<'scheduler' | 'scheduler.delivery' | 'api' | 'agentpin', Record<string, Setting>> = {
@@ -63,6 +66,8 @@ const TABLES: Record<'scheduler' | 'scheduler.delivery' | 'api' | 'agentpin', Re
     webhook_retry_attempts: whole('webhookRetryAttempts', 0),
     webhook_signing_secret: text('webhookSigningSecret'),
     webhook_auth_header: text('webhookAuthHeader'),
+    webhook_auth_hosts: list('webhookAuthHosts'),
+    allow_hosts: list('allowHosts'),
     allow_link_local: flag('allowLinkLocal'),
     slack_api_token: text('slackApiToken'),
     slack_default_channel: text('slackDefaultChannel'),
@@ -83,6 +88,7 @@ const TABLES: Record<'scheduler' | 'scheduler.delivery' | 'api' | 'agentpin', Re
     api_key: text('apiKey'),
     open_health: flag('openHealth'),
     open_metrics: flag('openMetrics'),
+    env_allow: list('envAllow', variableName),
   },
   agentpin: {
     required: flag('required'),
@@ -90,6 +96,7 @@ const TABLES: Record<'scheduler' | 'scheduler.delivery' | 'api' | 'agentpin', Re
     trust_bundle: text('trustBundle'),
     discovery_dir: text('discoveryDir'),
     allow_insecure_discovery: flag('allowInsecureDiscovery'),
+    audience: list('audience'),
   },
 };
 
@@ -260,6 +267,7 @@ class ConfigReader {
   }
 
   private interpolate(raw: unknown, keyPath: string[]): unknown {
+    if (Array.isArray(raw)) return raw.map((item) => this.interpolate(item, keyPath));
     if (typeof raw !== 'string') return raw;
     const field = keyPath.join('.');
     try {
@@ -314,6 +322,13 @@ function checkValue(setting: Setting, value: unknown): string | undefined {
       if (typeof value !== 'string') return `must be a string, found ${typeName(value)}`;
       if (value.trim() === '') return 'must not be empty';
       return setting.refine?.(value);
+    case 'list': {
+      if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item.trim() !== '')) {
+        return `must be a list of non-empty strings, found ${shown(value)}`;
+      }
+      const problem = value.map((item: string) => setting.refine?.(item)).find((found) => found !== undefined);
+      return problem;
+    }
     case 'boolean':
       return typeof value === 'boolean' ? undefined : `must be true or false, found ${shown(value)}`;
     case 'integer': {

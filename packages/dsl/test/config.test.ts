@@ -97,6 +97,8 @@ approval_timeout_seconds = 600.5
 [scheduler.delivery]
 webhook_signing_secret = "sig"
 webhook_auth_header = "Bearer t"
+webhook_auth_hosts = ["hooks.example.com", "\${HOOK_HOST}:8443"]
+allow_hosts = ["127.0.0.1", "*.corp.example"]
 allow_link_local = true
 slack_webhook_url = "https://hooks.slack.com/services/x"
 slack_api_url = "http://127.0.0.1:9/api"
@@ -110,6 +112,7 @@ listen = "[::1]:9090"
 api_key = "\${KEY}"
 open_health = true
 open_metrics = true
+env_allow = ["REPORT_TOKEN"]
 
 [agentpin]
 required = true
@@ -117,8 +120,9 @@ domain = "agent.example.com"
 trust_bundle = "./bundle.json"
 discovery_dir = "./discovery"
 allow_insecure_discovery = true
+audience = ["scheduler.example.org"]
 `;
-    expect(parseConfig(source, { env: { KEY: 'k-1' } })).toEqual(
+    expect(parseConfig(source, { env: { KEY: 'k-1', HOOK_HOST: 'hooks.internal' } })).toEqual(
       expected({
         scheduler: {
           maxConcurrentJobs: 7,
@@ -133,6 +137,8 @@ allow_insecure_discovery = true
         delivery: {
           webhookSigningSecret: 'sig',
           webhookAuthHeader: 'Bearer t',
+          webhookAuthHosts: ['hooks.example.com', 'hooks.internal:8443'],
+          allowHosts: ['127.0.0.1', '*.corp.example'],
           allowLinkLocal: true,
           slackWebhookUrl: 'https://hooks.slack.com/services/x',
           slackApiUrl: 'http://127.0.0.1:9/api',
@@ -141,8 +147,15 @@ allow_insecure_discovery = true
           logMaxBytes: 1_048_576,
           logMaxFiles: 2,
         },
-        api: { listen: '[::1]:9090', host: '::1', port: 9090, apiKey: 'k-1', openHealth: true, openMetrics: true },
-        agentpin: { required: true, domain: 'agent.example.com', trustBundle: './bundle.json', discoveryDir: './discovery', allowInsecureDiscovery: true },
+        api: { listen: '[::1]:9090', host: '::1', port: 9090, apiKey: 'k-1', openHealth: true, openMetrics: true, envAllow: ['REPORT_TOKEN'] },
+        agentpin: {
+          required: true,
+          domain: 'agent.example.com',
+          trustBundle: './bundle.json',
+          discoveryDir: './discovery',
+          allowInsecureDiscovery: true,
+          audience: ['scheduler.example.org'],
+        },
       }),
     );
   });
@@ -237,6 +250,11 @@ describe('config errors', () => {
        2 | smtp_hots = "mail"
          | ^]
     `);
+  });
+
+  it('host and variable lists', () => {
+    expect(error('[scheduler.delivery]\nallow_hosts = "127.0.0.1"\n')).toThrow(/allow_hosts` must be a list of non-empty strings, found "127.0.0.1"/);
+    expect(error('[api]\nenv_allow = ["OK", "NOT-A-NAME"]\n')).toThrow(/env_allow` must list variable names/);
   });
 
   it('unknown table', () => {

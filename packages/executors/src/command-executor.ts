@@ -27,6 +27,31 @@ export const DEFAULT_KILL_GRACE_MS = 5_000;
 const ENV_VALUE_LIMIT = 64 * 1024;
 /** Enough of the end of stdout to find the `SUMMARY:` line when the output was cut. */
 const SUMMARY_TAIL_BYTES = 16 * 1024;
+/**
+ * The variables a command inherits from the scheduler's environment: what a shell and common
+ * tools need to run (search path, home, user, locale, time zone, temp directory, terminal type).
+ * Nothing else leaks through: the API key, delivery tokens and LLM keys stay with the scheduler,
+ * and an agent gets a secret only when its declaration names it in `env`.
+ */
+export const INHERITED_ENV_VARS: readonly string[] = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'LANG',
+  'LANGUAGE',
+  'LC_ALL',
+  'LC_CTYPE',
+  'LC_MESSAGES',
+  'TZ',
+  'TMPDIR',
+  'TEMP',
+  'TMP',
+  'TERM',
+  'SYSTEMROOT',
+  'COMSPEC',
+];
 /** How much of stderr an error message quotes. */
 const ERROR_STDERR_CHARS = 1_000;
 const SUMMARY_LINE = /^SUMMARY:[ \t]?(.*)$/;
@@ -34,8 +59,8 @@ const SUMMARY_LINE = /^SUMMARY:[ \t]?(.*)$/;
 /** Options of {@link CommandExecutor}. */
 export interface CommandExecutorOptions extends DeclaredAgentExecutorOptions {
   /**
-   * Environment the commands inherit, and from which `${VAR}` references in agents' `env` are
-   * resolved; default `process.env`.
+   * The scheduler's environment: `${VAR}` references in agents' `env` are resolved from it, and
+   * commands inherit only its {@link INHERITED_ENV_VARS}; default `process.env`.
    */
   env?: Record<string, string | undefined>;
   /** Working directory of the commands; default the current one. */
@@ -54,7 +79,8 @@ export interface CommandExecutorOptions extends DeclaredAgentExecutorOptions {
  *
  * The protocol with the command:
  * - Input: the run's input on stdin (then closed), and in `SYMBI_INPUT` when under 64 KiB.
- * - Environment: the executor's environment, the agent's `env` (with `${VAR}` resolved), and
+ * - Environment: a minimal one ({@link INHERITED_ENV_VARS} taken from the executor's environment,
+ *   never its secrets), the agent's `env` (with `${VAR}` resolved), and
  *   `SYMBI_JOB_ID`, `SYMBI_JOB_NAME`, `SYMBI_RUN_ID`, `SYMBI_AGENT_ID`, `SYMBI_ITERATION`,
  *   `SYMBI_PREVIOUS_SUMMARY` and `SYMBI_CONTEXT` (the agent context as snake_case JSON; the
  *   oldest history is left out when it would exceed 64 KiB).
@@ -143,7 +169,8 @@ export class CommandExecutor extends DeclaredAgentExecutor {
   }
 
   #environment(agent: AgentDefinition, request: AgentExecutionRequest): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...this.#env };
+    const env: NodeJS.ProcessEnv = {};
+    for (const name of INHERITED_ENV_VARS) if (this.#env[name] !== undefined) env[name] = this.#env[name];
     for (const [name, template] of Object.entries(agent.env ?? {})) {
       try {
         env[name] = interpolateEnv(template, this.#env, `env.${name}`);

@@ -4,6 +4,7 @@ export {
   DEFAULT_KILL_GRACE_MS,
   DEFAULT_MAX_OUTPUT_BYTES,
   DEFAULT_MAX_STDERR_BYTES,
+  INHERITED_ENV_VARS,
   type CommandExecutorOptions,
 } from './command-executor.js';
 export { HttpExecutor, type HttpAgentRequestBody, type HttpExecutorOptions } from './http-executor.js';

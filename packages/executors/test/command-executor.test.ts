@@ -72,6 +72,26 @@ describe('CommandExecutor: the protocol with the child', () => {
     expect((error as Error).message).toContain('env.TEST_TOKEN');
   });
 
+  it("gives the command a minimal environment: never the scheduler's secrets, only what the declaration names", async () => {
+    const scheduler = {
+      PATH: process.env.PATH,
+      HOME: '/home/symbi',
+      LANG: 'C.UTF-8',
+      TZ: 'Europe/Berlin',
+      SYMBI_API_KEY: 'api-key-never-inherited',
+      OPENAI_API_KEY: 'sk-never-inherited-000',
+      SYMBI_SLACK_TOKEN: 'xoxb-never-inherited',
+      GITHUB_TOKEN: 'ghp_named-in-declaration',
+      UNRELATED: 'not inherited either',
+    };
+    const executor = executorFor(nodeScript('report-env.mjs'), { env: scheduler }, { env: { GITHUB_TOKEN: '${GITHUB_TOKEN}' } });
+    const seen = JSON.parse((await executor.execute(testRequest('worker'), noSignal())).output) as { env: Record<string, string> };
+    expect(seen.env).toMatchObject({ HOME: '/home/symbi', LANG: 'C.UTF-8', TZ: 'Europe/Berlin', GITHUB_TOKEN: 'ghp_named-in-declaration' });
+    expect(seen.env.PATH).toBe(process.env.PATH);
+    for (const name of ['SYMBI_API_KEY', 'OPENAI_API_KEY', 'SYMBI_SLACK_TOKEN', 'UNRELATED']) expect(seen.env, name).not.toHaveProperty(name);
+    expect(JSON.stringify(seen.env)).not.toMatch(/never-inherited|not inherited either/);
+  });
+
   it('keeps a large input off the environment (Linux caps one variable at 128 KiB) but whole on stdin', async () => {
     const input = 'x'.repeat(300_000);
     const executor = executorFor(nodeScript('report-env.mjs'));

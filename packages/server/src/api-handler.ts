@@ -21,6 +21,11 @@ export interface ApiOptions {
   maxBodyBytes?: number;
   /** Where request lines (debug) and server-side failures (error) are logged (default silent). */
   logger?: Logger;
+  /**
+   * Variables that `${VAR}` in `webhook_headers` values and `agent_pin_jwt` sent through the API
+   * may read (`[api] env_allow`); any other `${…}` stays literal text (default none).
+   */
+  envAllow?: readonly string[];
 }
 
 /** A Node `http` request listener. */
@@ -92,7 +97,7 @@ export function createApiHandler(scheduler: CronScheduler, options: ApiOptions =
     const query = parseQuery(new URLSearchParams(queryStart === -1 ? '' : target.slice(queryStart + 1)), route.query ?? []);
     const body = route.body ? await readJsonBody(req, maxBodyBytes) : undefined;
     if (route.body?.required && body === undefined) throw new ApiError(422, 'VALIDATION', 'body: a JSON object is required', { field: 'body' });
-    return route.handle({ scheduler, params, query, body, caller });
+    return route.handle({ scheduler, params, query, body, caller, envAllow: options.envAllow ?? [] });
   };
 
   return (req, res) => {

@@ -38,6 +38,8 @@ export interface RouteContext {
   body: unknown;
   /** The authenticated caller. */
   caller: Caller;
+  /** Variables a job body's `${VAR}` references may read (`ApiOptions.envAllow`). */
+  envAllow: readonly string[];
 }
 
 /** What a handler answers: JSON unless `contentType` says otherwise (then `body` is a string). */
@@ -141,7 +143,7 @@ export const API_ROUTES: readonly RouteDefinition[] = [
     response: { status: 201, description: 'The created job.', schema: schemaRef('Job') },
     errors: [409],
     handle: async (ctx) => {
-      const job = await ctx.scheduler.add(jobSpecFromWire(ctx.body), actor(ctx));
+      const job = await ctx.scheduler.add(jobSpecFromWire(ctx.body, { envReferences: ctx.envAllow }), actor(ctx));
       return { status: 201, body: jobToWire(job), headers: { location: `/api/v1/schedule/${encodeURIComponent(job.id)}` } };
     },
   },
@@ -192,7 +194,7 @@ export const API_ROUTES: readonly RouteDefinition[] = [
     errors: [409],
     handle: async (ctx) => {
       const job = await ctx.scheduler.getJob(jobRef(ctx));
-      const update = jobUpdateFromWire(ctx.body, job);
+      const update = jobUpdateFromWire(ctx.body, job, { envReferences: ctx.envAllow });
       return ok(jobToWire(await ctx.scheduler.update(job.id, update, actor(ctx))));
     },
   },

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   checkCount,
@@ -717,10 +717,18 @@ export class SqliteJobStore implements JobStore {
 
   #openFile(busyTimeoutMs: number): Database {
     const path = this.path;
+    if (path === ':memory:' || path === '') return new BetterSqlite3(path, { timeout: busyTimeoutMs });
     try {
-      if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     } catch (error) {
       throw new StoreError(`cannot create the folder of sqlite database ${path}: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      // The file holds webhook headers and AgentPin references: only its owner may read it.
+      // SQLite gives the -wal and -shm files the mode of the database file.
+      closeSync(openSync(path, 'a', 0o600));
+    } catch (error) {
+      throw new StoreError(`cannot create sqlite database ${path}: ${(error as Error).message}`, { cause: error });
     }
     return new BetterSqlite3(path, { timeout: busyTimeoutMs });
   }

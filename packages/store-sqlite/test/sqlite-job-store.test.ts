@@ -1,5 +1,5 @@
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ConflictError, JobNotFoundError, SchedulerError, StoreError, newRun, type ClaimedRun, type CronJobDefinition } from '@symbi/core';
 import { FIXTURE_EPOCH, makeJob } from '@symbi/core/testing';
 import Database from 'better-sqlite3';
@@ -27,6 +27,14 @@ describe('SqliteJobStore: opening a database', () => {
     await store.createJob(makeJob({ name: 'nested' }));
     expect(existsSync(path)).toBe(true);
     expect(store.path).toBe(path);
+  });
+
+  it('creates the database, its WAL and shared-memory files readable by their owner only (0600)', async () => {
+    const path = join(tempDir(), 'private', 'jobs.db');
+    const store = await openStore({ path });
+    await store.createJob(makeJob({ name: 'private', webhookHeaders: { Authorization: 'Bearer s3cret' } }));
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) expect((statSync(file).mode & 0o777).toString(8), file).toBe('600');
+    expect((statSync(dirname(path)).mode & 0o777).toString(8)).toBe('700');
   });
 
   it('reports a path it cannot create or open as a StoreError', async () => {

@@ -9,6 +9,7 @@ import type { CommandContext } from '../io.js';
 import { DEFAULT_LOG_FILE, openFileLog } from '../logging.js';
 import { formatElapsed } from '../output/format.js';
 import { cliActor, createRuntime } from '../runtime.js';
+import { configuredRedactor } from '../secret-values.js';
 import { isAlive, readServerRecord } from '../server-record.js';
 import { describeStore } from '../store-location.js';
 
@@ -74,11 +75,13 @@ async function runThrough(ctx: CommandContext, backend: Backend, ref: string, in
 /** In this process: the full run pipeline for this one run, without a scheduler loop (`runOnce`). */
 async function runInProcess(ctx: CommandContext, config: SymbiConfig, ref: string, options: { input?: string; file: string[] }): Promise<number> {
   const files = agentFilesFor(ctx, options.file, config);
+  const redactor = configuredRedactor(config, files, ctx.io.env, [ctx.globals.apiKey]);
   const runtime = await createRuntime({
     config,
     location: existingStore(ctx, config),
     files,
-    log: await openFileLog(DEFAULT_LOG_FILE),
+    redactor,
+    log: await openFileLog(DEFAULT_LOG_FILE, 'info', redactor),
     // The job's `stdout` channel goes to stderr, so stdout holds the output alone.
     stdout: process.stderr,
     env: ctx.io.env,

@@ -41,7 +41,8 @@ function specFromJson(text: string): JobSpec {
   } catch (error) {
     throw new UsageError(`--json is not valid JSON: ${(error as Error).message}`, 'give an object such as \'{"name":"n","agent_id":"a","cron_expr":"0 * * * * *"}\'');
   }
-  return jobSpecFromWire(body);
+  // The operator typed this on their own command line: their `${VAR}` references stay references.
+  return jobSpecFromWire(body, { envReferences: 'all' });
 }
 
 /**

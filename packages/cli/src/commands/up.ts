@@ -1,4 +1,6 @@
 import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import type { NetworkEndpoint } from '@symbi/delivery';
 import { Command, Option } from 'commander';
 import type { RunningServer } from '@symbi/server';
 import { collect, integerOption, loadCliConfig, notice, print } from '../command-support.js';
@@ -10,6 +12,7 @@ import { scheduleText } from '../output/views.js';
 import { examples, type Registrar } from '../program.js';
 import { attachRunPrinter } from '../run-printer.js';
 import { createRuntime, loadAgentFiles, syncSchedules, undeclaredAgents, type SymbiRuntime } from '../runtime.js';
+import { configuredRedactor } from '../secret-values.js';
 import { writeServerRecord, type ServerRecord } from '../server-record.js';
 import { describeStore, resolveStoreLocation } from '../store-location.js';
 
@@ -27,6 +30,14 @@ const EXIT_FORCED = 130;
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+/** Every address and port a server bound to `host` answers on: all interfaces for `0.0.0.0` and `::`. */
+export function listeningEndpoints(host: string, port: number): NetworkEndpoint[] {
+  if (host === 'localhost') return [{ address: '127.0.0.1', port }, { address: '::1', port }];
+  if (host !== '0.0.0.0' && host !== '::') return isIP(host) === 0 ? [] : [{ address: host, port }];
+  const addresses = Object.values(networkInterfaces()).flatMap((entries) => (entries ?? []).map((entry) => entry.address));
+  return [...new Set(['127.0.0.1', '::1', ...addresses])].map((address) => ({ address, port }));
 }
 
 /** Resolves on the first SIGINT or SIGTERM; a second one exits at once. */
@@ -64,6 +75,7 @@ async function listen(ctx: CommandContext, runtime: SymbiRuntime, log: FileLog, 
       ...(apiKey === null ? {} : { apiKey }),
       openHealth: api.openHealth,
       openMetrics: api.openMetrics,
+      envAllow: api.envAllow,
       logger: log.for('server'),
     });
   } catch (error) {
@@ -79,10 +91,12 @@ async function up(ctx: CommandContext, options: UpOptions): Promise<void> {
   const config = loadCliConfig(ctx);
   const location = resolveStoreLocation(ctx.globals.db, config);
   const files = loadAgentFiles(options.file, ctx.io.cwd);
-  const log = await openFileLog(options.logFile, options.logLevel as never);
+  const redactor = configuredRedactor(config, files, ctx.io.env, [ctx.globals.apiKey]);
+  const log = await openFileLog(options.logFile, options.logLevel as never, redactor);
   const cliLog = log.for('cli');
   const store = describeStore(location, ctx.io.cwd);
-  const runtime = await createRuntime({ config, location, files, log, env: ctx.io.env, cwd: ctx.io.cwd });
+  const self: NetworkEndpoint[] = [];
+  const runtime = await createRuntime({ config, location, files, log, env: ctx.io.env, cwd: ctx.io.cwd, redactor, selfEndpoints: () => self });
   const { out } = ctx;
   // Listening from the start: a signal during start-up stops the scheduler once it is up.
   const stopRequested = shutdownSignal(ctx, log);
@@ -108,6 +122,7 @@ async function up(ctx: CommandContext, options: UpOptions): Promise<void> {
       notice(ctx, `${ctx.err.paint('yellow', 'warning:')} schedule ${schedule} uses agent ${agent}, which no loaded file declares; its runs will fail`);
     }
     server = await listen(ctx, runtime, log, options);
+    self.push(...listeningEndpoints(options.host ?? config.api.host, server.port));
     attachRunPrinter(runtime.scheduler, ctx.io.stdout, out, log.for('run'));
     await runtime.scheduler.start();
     const record: ServerRecord = {

@@ -17,6 +17,7 @@ import { AgentPinError } from '../errors.js';
  * - `not_yet_valid`: `nbf` or `iat` lies in the future (beyond the clock skew).
  * - `wrong_issuer`: `iss` is not the expected domain anchor.
  * - `wrong_agent`: `sub` is not the job's agent, or the document does not declare that agent.
+ * - `wrong_audience`: `aud` is present and names none of the audiences this scheduler accepts.
  */
 export type AgentPinFailureReason =
   | 'missing'
@@ -31,7 +32,8 @@ export type AgentPinFailureReason =
   | 'expired'
   | 'not_yet_valid'
   | 'wrong_issuer'
-  | 'wrong_agent';
+  | 'wrong_agent'
+  | 'wrong_audience';
 
 /** Every AgentPin failure reason tag. */
 export const AGENTPIN_FAILURE_REASONS: readonly AgentPinFailureReason[] = [
@@ -48,6 +50,7 @@ export const AGENTPIN_FAILURE_REASONS: readonly AgentPinFailureReason[] = [
   'not_yet_valid',
   'wrong_issuer',
   'wrong_agent',
+  'wrong_audience',
 ];
 
 /** An {@link AgentPinError} whose reason is one of the documented tags. */

@@ -12,6 +12,8 @@ export interface AgentPinGateOptions {
   verifier: Pick<AgentPinVerifier, 'verify'>;
   /** The domain anchor credentials must come from (`SYMBI_AGENTPIN_DOMAIN`). */
   domain: string;
+  /** Audiences a credential's `aud` may name (default: the domain anchor). */
+  audience?: readonly string[];
   /** Verify every job, not only those with `require_agent_pin` (`SYMBI_AGENTPIN_REQUIRED`); default false. */
   required?: boolean;
   /** Where `${VAR}` references in `agent_pin_jwt` are looked up; default `process.env` at evaluation time. */
@@ -44,10 +46,10 @@ export class AgentPinGate implements PolicyGate {
 
   /** Allows, or denies with the AgentPin failure tag. */
   async evaluate(job: CronJobDefinition, context: AgentContext): Promise<SchedulePolicyDecision> {
-    const { verifier, domain, required = false, onFailure } = this.#options;
+    const { verifier, domain, audience, required = false, onFailure } = this.#options;
     if (!required && !job.policy.requireAgentPin) return SchedulePolicyDecision.allow();
     try {
-      await verifier.verify(this.#credentialOf(job), { agentId: job.agentId, domain, now: context.now });
+      await verifier.verify(this.#credentialOf(job), { agentId: job.agentId, domain, now: context.now, ...(audience && { audience }) });
       return SchedulePolicyDecision.allow();
     } catch (error) {
       if (!(error instanceof AgentPinError)) throw error;

@@ -30,6 +30,11 @@ export interface AgentPinExpectation {
   domain: string;
   /** The instant to verify at; default the verifier's clock. */
   now?: Date;
+  /**
+   * Audiences this verifier answers to: a credential with an `aud` claim must name one of them
+   * (compared case-insensitively). Default: the domain anchor.
+   */
+  audience?: readonly string[];
 }
 
 /** The verified content of an AgentPin credential. */
@@ -75,7 +80,9 @@ export interface AgentPinClaims {
  * 10. `sub` names the job's agent, either exactly or as the AgentPin URN
  *     `urn:agentpin:<domain>:<agent>` (`wrong_agent`); when the document lists `agents`, it must
  *     list `sub` (`wrong_agent`) with status `active` (`revoked`);
- * 11. `jti` is not in `revoked_credentials` (`revoked`).
+ * 11. `jti` is not in `revoked_credentials` (`revoked`);
+ * 12. `aud`, when present (a string or a list), names one of the expected audiences, by default
+ *     the domain anchor (`wrong_audience`): a credential issued for another verifier is refused.
  *
  * Claims are judged only after the signature holds, so a forged token always reports
  * `bad_signature` and untrusted claim values never decide the outcome. Messages quote short
@@ -133,6 +140,7 @@ export class AgentPinVerifier {
     if (claims.jti !== null && document.revokedCredentials.includes(claims.jti)) {
       throw agentPinFailure('revoked', `credential ${quote(claims.jti)} is revoked by ${domain}`);
     }
+    checkAudience(claims.aud, expected.audience ?? [domain]);
     return {
       issuer: domain,
       subject: claims.sub,
@@ -225,6 +233,8 @@ interface RawClaims {
   iss: string | null;
   sub: string | null;
   jti: string | null;
+  /** `aud` as a list (a single string becomes a list of one); null when absent. */
+  aud: string[] | null;
   capabilities: string[];
 }
 
@@ -241,6 +251,10 @@ function readClaims(payload: JWTPayload): RawClaims {
     if (typeof value !== 'string') throw agentPinFailure('malformed', `claim ${name} is not a string`);
     return value;
   };
+  const audience: unknown = payload.aud;
+  if (audience !== undefined && typeof audience !== 'string' && !(Array.isArray(audience) && audience.every((a) => typeof a === 'string'))) {
+    throw agentPinFailure('malformed', 'claim aud is neither a string nor a list of strings');
+  }
   const capabilities: unknown = payload['capabilities'] ?? [];
   if (!Array.isArray(capabilities) || !capabilities.every((c): c is string => typeof c === 'string')) {
     throw agentPinFailure('malformed', 'claim capabilities is not a list of strings');
@@ -252,8 +266,17 @@ function readClaims(payload: JWTPayload): RawClaims {
     iss: text('iss'),
     sub: text('sub'),
     jti: text('jti'),
+    aud: audience === undefined ? null : typeof audience === 'string' ? [audience] : (audience as string[]),
     capabilities,
   };
+}
+
+function checkAudience(audience: string[] | null, accepted: readonly string[]): void {
+  if (audience === null) return;
+  const wanted = new Set(accepted.map((name) => name.toLowerCase()));
+  if (!audience.some((name) => wanted.has(name.toLowerCase()))) {
+    throw agentPinFailure('wrong_audience', `credential is addressed to ${audience.map(quote).join(', ') || '(nobody)'}, not to ${[...wanted].join(', ')}`);
+  }
 }
 
 function checkAgent(subject: string, agentId: string, document: DiscoveryDocument): void {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
 import type { CronJobDefinition } from '../domain/job.js';
 import type { JobRunRecord } from '../domain/run.js';
+import type { Redactor } from '../redaction.js';
 
 /** What an audit event is about: its job and run, who acted, and extra facts. */
 export interface AuditFields {
@@ -15,8 +16,11 @@ export interface AuditFields {
   details?: Record<string, unknown>;
 }
 
-/** The audit event of type `type` at `at`, with a fresh id: the one shape every scheduler event has. */
-export function auditEvent(type: SecurityEventType, fields: AuditFields, at: Date): AuditEvent {
+/**
+ * The audit event of type `type` at `at`, with a fresh id: the one shape every scheduler event has.
+ * `redactor` masks secrets in its details.
+ */
+export function auditEvent(type: SecurityEventType, fields: AuditFields, at: Date, redactor: Redactor): AuditEvent {
   return {
     id: randomUUID(),
     type,
@@ -24,6 +28,6 @@ export function auditEvent(type: SecurityEventType, fields: AuditFields, at: Dat
     jobId: fields.job?.id ?? fields.run?.jobId ?? null,
     runId: fields.run?.id ?? null,
     actor: fields.actor ?? (fields.run && !fields.job ? 'api' : 'scheduler'),
-    details: { ...(fields.job ? { job_name: fields.job.name } : fields.run ? { job_name: fields.run.jobName } : {}), ...fields.details },
+    details: redactor.value({ ...(fields.job ? { job_name: fields.job.name } : fields.run ? { job_name: fields.run.jobName } : {}), ...fields.details }),
   };
 }

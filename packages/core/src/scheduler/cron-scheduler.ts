@@ -13,6 +13,7 @@ import { silentLogger, type Logger } from '../ports/logger.js';
 import { SchedulePolicyDecision, type PolicyGate } from '../ports/policy-gate.js';
 import { AgentPinGate, type AgentPinGateOptions } from '../agentpin/index.js';
 import { SchedulePolicyGate } from '../policy/index.js';
+import { Redactor } from '../redaction.js';
 import { auditEvent, type AuditFields } from './audit-event.js';
 import { resolveSchedulerConfig, type CronSchedulerConfig } from './config.js';
 import { DefaultAgentScheduler, messageOf, RunAbort } from './default-agent-scheduler.js';
@@ -50,6 +51,11 @@ export interface CronSchedulerOptions {
   logger?: Logger;
   /** Randomness in [0, 1) for jitter and backoff (default `Math.random`). */
   random?: () => number;
+  /**
+   * Masks secrets in run errors, agent output and stderr, session history and audit details before
+   * they are stored (default: the common credential shapes only; `symbi up` adds every configured secret).
+   */
+  redactor?: Redactor;
 }
 
 /** Who performs an operation, for the audit log (default `api`). */
@@ -96,6 +102,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #random: () => number;
+  readonly #redactor: Redactor;
   readonly #pipeline: DefaultAgentScheduler;
   readonly #limit: LimitFunction;
   readonly #inFlight = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
@@ -126,6 +133,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
     this.#random = options.random ?? Math.random;
+    this.#redactor = options.redactor ?? new Redactor();
     this.#limit = pLimit(this.config.maxConcurrentJobs);
     this.#pipeline = new DefaultAgentScheduler({
       store: this.store,
@@ -135,6 +143,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       clock: this.#clock,
       config: this.config,
       logger: this.#logger,
+      redactor: this.#redactor,
       metrics: this.metrics,
       events: this,
       planContext: () => this.#planContext(),
@@ -679,7 +688,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   }
 
   async #audit(type: SecurityEventType, fields: AuditFields): Promise<void> {
-    const event = auditEvent(type, fields, this.#now());
+    const event = auditEvent(type, fields, this.#now(), this.#redactor);
     try {
       await this.store.appendAudit(event);
       this.emit('audit:recorded', { event });

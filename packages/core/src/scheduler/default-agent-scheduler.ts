@@ -10,6 +10,7 @@ import type { DeliveryRouter } from '../ports/delivery-router.js';
 import type { ClaimedRun, JobStore, RunOutcome, RunPatch } from '../ports/job-store.js';
 import type { Logger } from '../ports/logger.js';
 import type { PolicyGate, SchedulePolicyDecision } from '../ports/policy-gate.js';
+import type { Redactor } from '../redaction.js';
 import { auditEvent, type AuditFields } from './audit-event.js';
 import type { CronSchedulerConfig } from './config.js';
 import type { SchedulerEvents } from './events.js';
@@ -43,6 +44,8 @@ export interface PipelineDeps {
   clock: Clock;
   config: CronSchedulerConfig;
   logger: Logger;
+  /** Masks secrets in everything the pipeline stores: agent results, errors, delivery failures, audit details. */
+  redactor: Redactor;
   metrics: SchedulerMetrics;
   events: EventEmitter<SchedulerEvents>;
   planContext(): PlanContext;
@@ -124,8 +127,9 @@ export class DefaultAgentScheduler {
         outcomes[i] = { ...outcome, status: 'delivered', attempts, error: null, completedAt: this.#now() };
         this.#deps.events.emit('delivery:succeeded', { run, outcome: outcomes[i]! });
       } catch (error) {
-        outcomes[i] = { ...outcome, status: 'failed', attempts, error: messageOf(error), completedAt: this.#now() };
-        this.#deps.logger.warn({ job: job.name, run: run.id, channel: outcome.channel, error: messageOf(error) }, 'delivery failed');
+        const message = this.#deps.redactor.text(messageOf(error));
+        outcomes[i] = { ...outcome, status: 'failed', attempts, error: message, completedAt: this.#now() };
+        this.#deps.logger.warn({ job: job.name, run: run.id, channel: outcome.channel, error: message }, 'delivery failed');
         this.#deps.events.emit('delivery:failed', { run, outcome: outcomes[i]! });
       }
       await this.#deps.store.updateRun(run.id, { deliveries: outcomes });
@@ -213,7 +217,7 @@ export class DefaultAgentScheduler {
     });
     execution.catch(() => undefined);
     try {
-      return storable(await Promise.race([execution, aborted]));
+      return storable(await Promise.race([execution, aborted]), this.#deps.redactor);
     } finally {
       // a heartbeat calls this once per iteration on the same signal: listeners must not pile up
       signal.removeEventListener('abort', onAbort);
@@ -277,14 +281,15 @@ export class DefaultAgentScheduler {
     const status = patch.status!;
     const ctx = this.#deps.planContext();
     let recorded: AuditEvent[] = [];
+    const { redactor } = this.#deps;
     const result = await this.#deps.store.finishRun({
       runId: run.id,
       owner: this.#deps.config.instanceId,
-      patch: { ...patch, completedAt: ctx.now },
+      patch: { ...patch, ...(patch.error != null && { error: redactor.text(patch.error) }), completedAt: ctx.now },
       outcome,
       plan: (updated) => planFinish(updated, { ...run, status }, outcome, ctx),
       audit: (finished, updated) => {
-        recorded = finishAudits(job, finished, updated).map(({ type, fields }) => auditEvent(type, fields, ctx.now));
+        recorded = finishAudits(job, finished, updated).map(({ type, fields }) => auditEvent(type, fields, ctx.now, redactor));
         return recorded;
       },
     });
@@ -352,9 +357,12 @@ function runtimeSignal(outer: AbortSignal, maxRuntimeMs: number | null, clock: C
   };
 }
 
-/** Replaces NUL characters, which PostgreSQL text cannot hold, so every store keeps the same output. */
-function storable(result: AgentExecutionResult): AgentExecutionResult {
-  const clean = (text: string) => (text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text);
+/**
+ * What of an agent's result may be stored: secrets masked, and NUL characters (which PostgreSQL
+ * text cannot hold) replaced, so every store keeps the same output.
+ */
+function storable(result: AgentExecutionResult, redactor: Redactor): AgentExecutionResult {
+  const clean = (text: string) => redactor.text(text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text);
   return {
     ...result,
     output: clean(result.output),

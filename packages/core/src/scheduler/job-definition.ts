@@ -58,11 +58,15 @@ export function createJobDefinition(spec: JobSpec, now: Date): CronJobDefinition
 
 /**
  * Applies an update to a job: the merged definition is validated as a whole, so an update can
- * never leave a job invalid. Policy and heartbeat merge field by field.
+ * never leave a job invalid. Policy and heartbeat merge field by field. An update that moves
+ * `webhook_url` to another origin drops the stored `webhook_headers` (they were written for the old
+ * destination) unless it brings its own.
  */
 export function applyJobUpdate(job: CronJobDefinition, update: JobUpdate, now: Date): CronJobDefinition {
+  const movedAway = update.webhookUrl !== undefined && !sameOrigin(update.webhookUrl, job.webhookUrl);
   const merged: JobSpec = {
     ...specOf(job),
+    ...(movedAway && { webhookHeaders: {} }),
     ...withoutUndefined(update),
     policy: { ...job.policy, ...withoutUndefined(update.policy ?? {}) },
     heartbeat:
@@ -71,6 +75,17 @@ export function applyJobUpdate(job: CronJobDefinition, update: JobUpdate, now: D
   if (update.cronExpr && update.at === undefined) merged.at = null;
   if (update.at && update.cronExpr === undefined) merged.cronExpr = null;
   return { ...job, ...normalizeSpec(merged), updatedAt: now };
+}
+
+/**
+ * Whether two webhook URLs are the same text or share scheme, host and port: stored secret
+ * headers may follow a URL only within its origin.
+ */
+export function sameOrigin(a: string | null, b: string | null): boolean {
+  if (a === b) return true;
+  const origin = (text: string | null) => (text !== null && URL.canParse(text) ? new URL(text).origin : 'null');
+  const first = origin(a);
+  return first !== 'null' && first === origin(b);
 }
 
 /** The user-written fields of a job, e.g. to compare a file's definition with the stored one. */

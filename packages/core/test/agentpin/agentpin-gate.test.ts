@@ -68,6 +68,14 @@ describe('AgentPinGate', () => {
     expect(seen).toEqual([{ jwt: 'literal.jwt.value', expected: { agentId: AGENT, domain: DOMAIN, now: NOW } }]);
   });
 
+  it('accepts a credential addressed to a configured audience and refuses one addressed elsewhere', async () => {
+    const env = { AGENT_PIN_JWT: await issue(key, claims({ aud: 'scheduler.example.org' })) };
+    expect(await setup({ env, audience: ['scheduler.example.org'] }).gate.evaluate(securedJob(), context)).toEqual({ kind: 'Allow' });
+    const { gate, failures } = setup({ env });
+    expect(await gate.evaluate(securedJob(), context)).toMatchObject({ kind: 'Deny', reason: expect.stringContaining('(wrong_audience)') });
+    expect(failures.map((failure) => failure.error.reason)).toEqual(['wrong_audience']);
+  });
+
   it('verifies every job when required, even without require_agent_pin', async () => {
     const { gate, failures } = setup({ required: true });
     const decision = await gate.evaluate(makeJob({ agentId: AGENT }), context);

@@ -152,6 +152,21 @@ describe('AgentPinVerifier', () => {
     await expect(verifier.verify(await issue(key, claims({ iss: 'Agents.Example.COM' })), expected)).resolves.toBeDefined();
   });
 
+  it('refuses a credential whose aud names another verifier, and accepts one addressed to us', async () => {
+    const { verifier } = setup();
+    const elsewhere = await issue(key, claims({ aud: 'someone-else.example.com' }));
+    expect(await reasonOf(verifier.verify(elsewhere, expected))).toBe('wrong_audience');
+    expect(await reasonOf(verifier.verify(await issue(key, claims({ aud: ['a.example', 'b.example'] })), expected))).toBe('wrong_audience');
+    expect(await reasonOf(verifier.verify(await issue(key, claims({ aud: 42 })), expected))).toBe('malformed');
+    // aud is optional; when present, the domain anchor (the default audience) or a configured one is accepted
+    await expect(verifier.verify(await issue(key, claims({ aud: undefined })), expected)).resolves.toBeDefined();
+    await expect(verifier.verify(await issue(key, claims({ aud: ['x.example', DOMAIN.toUpperCase()] })), expected)).resolves.toBeDefined();
+    await expect(verifier.verify(elsewhere, { ...expected, audience: ['scheduler.example.org', 'someone-else.example.com'] })).resolves.toBeDefined();
+    expect(await reasonOf(verifier.verify(await issue(key, claims({ aud: DOMAIN })), { ...expected, audience: ['scheduler.example.org'] }))).toBe(
+      'wrong_audience',
+    );
+  });
+
   it("requires sub to be the job's agent", async () => {
     const { verifier } = setup();
     expect(await reasonOf(verifier.verify(await issue(key), { ...expected, agentId: 'deploy-agent' }))).toBe('wrong_agent');

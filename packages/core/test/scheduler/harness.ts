@@ -27,6 +27,7 @@ export async function startHarness(
     store?: JobStore;
     clock?: VirtualClock;
     random?: () => number;
+    redactor?: CronSchedulerOptions['redactor'];
     start?: boolean;
   } = {},
 ): Promise<Harness> {
@@ -42,6 +43,7 @@ export async function startHarness(
     gates: options.gates,
     agentPin: options.agentPin,
     random: options.random ?? (() => 0),
+    redactor: options.redactor,
     // A long tick keeps virtual hours cheap; the loop still wakes at every due time and change.
     config: { retryBaseDelayMs: 1000, tickIntervalMs: 60_000, shutdownTimeoutMs: 0, ...options.config },
   });

@@ -40,6 +40,25 @@ describe('CronScheduler: AgentPin before execution', () => {
     await scheduler.stop();
   });
 
+  it('denies and audits a credential addressed to another verifier (aud)', async () => {
+    const key = await newSigningKey('k1');
+    const dir = mkdtempSync(join(tmpdir(), 'symbi-agentpin-'));
+    writeFileSync(join(dir, `${DOMAIN}.json`), JSON.stringify(documentOf([key])));
+    const env = { OTHER_AUD_JWT: await issue(key, claims({ aud: 'someone-else.example.com' })) };
+    const { clock, scheduler, executor } = await startHarness({
+      clock: new VirtualClock(NOW),
+      agentPin: { verifier: new AgentPinVerifier({ discovery: new DirectoryDiscovery(dir) }), domain: DOMAIN, env },
+    });
+    await scheduler.add({ name: 'misaddressed', agentId: AGENT, at: new Date(NOW.getTime() + 1000).toISOString(), agentPinJwt: '${OTHER_AUD_JWT}', policy: { requireAgentPin: true } });
+    await clock.advance('2s');
+    await vi.waitFor(async () => expect((await scheduler.history('misaddressed'))[0]?.status).toBe('denied'));
+    expect((await scheduler.history('misaddressed'))[0]!.error).toContain('wrong_audience');
+    expect(executor.calls).toHaveLength(0);
+    const [event] = await scheduler.auditLog({ type: 'AgentPinVerificationFailed' });
+    expect(event).toMatchObject({ details: { reason: 'wrong_audience', job_name: 'misaddressed' } });
+    await scheduler.stop();
+  });
+
   it('denies a job that requires AgentPin when no verifier is configured', async () => {
     const { clock, scheduler } = await startHarness();
     await scheduler.add({ name: 'p', agentId: 'a', at: '2026-03-02T09:00:01Z', policy: { requireAgentPin: true } });
