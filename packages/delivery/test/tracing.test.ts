@@ -48,7 +48,7 @@ describe('OpenTelemetry tracing of a run', () => {
 
   async function runOnce(agent: (call: number) => string, spec: { heartbeat?: { enabled: boolean; maxIterations: number } }) {
     const executor = new FakeExecutor(systemClock, { monitor: (_request, call) => agent(call) });
-    scheduler = new CronScheduler({ store: new InMemoryJobStore(), executor, router: new ChannelRouter(), config: { shutdownTimeoutMs: 0 } });
+    scheduler = new CronScheduler({ store: new InMemoryJobStore(), executor, router: new ChannelRouter({ config: { allowHosts: ['127.0.0.1'] } }), config: { shutdownTimeoutMs: 0 } });
     await scheduler.start();
     await scheduler.add({ name: 'system-monitor', agentId: 'monitor', cronExpr: '0 0 0 1 1 *', delivery: ['webhook'], webhookUrl: recorder.url(), maxRetries: 0, ...spec });
     await scheduler.runNow('system-monitor');
@@ -98,7 +98,7 @@ describe('OpenTelemetry tracing of a run', () => {
     expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(['symbi.policy', 'symbi.policy', 'symbi.agent']);
     exporter.reset();
 
-    scheduler = new CronScheduler({ store, executor, router: new ChannelRouter({ clock }), clock, config: { leaseMs: 10_000 } });
+    scheduler = new CronScheduler({ store, executor, router: new ChannelRouter({ clock, config: { allowHosts: ['127.0.0.1'] } }), clock, config: { leaseMs: 10_000 } });
     await scheduler.start();
     await clock.advance('15s');
     await vi.waitFor(() => expect(exporter.getFinishedSpans()).toHaveLength(1), { timeout: 10_000 });
