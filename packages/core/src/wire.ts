@@ -120,7 +120,7 @@ export function auditToWire(event: AuditEvent): Json {
   };
 }
 
-const TOP_LEVEL: Record<string, keyof JobSpec> = {
+const TOP_LEVEL: Record<string, keyof JobSpec | 'id'> = {
   id: 'id',
   name: 'name',
   agent_id: 'agentId',
@@ -174,7 +174,9 @@ const READ_ONLY = new Set([
  * sent back unchanged are dropped so they never overwrite the stored secret.
  */
 export function jobSpecFromWire(body: unknown): JobSpec {
-  return fromWire(body) as JobSpec;
+  const spec = fromWire(body) as JobSpec & { id?: unknown };
+  if (spec.id !== undefined) throw new ValidationError('id', 'is assigned by the scheduler; leave it out and refer to the job by its name', spec.id);
+  return spec;
 }
 
 /**
