@@ -6,6 +6,7 @@ export * from './domain/audit.js';
 export * from './domain/run-factory.js';
 export * from './domain/agent.js';
 export * from './domain/identifier.js';
+export * from './domain/api-key-role.js';
 export * from './env-template.js';
 export * from './ports/job-store.js';
 export * from './ports/agent-executor.js';

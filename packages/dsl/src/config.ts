@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { interpolateEnv, ValidationError } from '@symbi/core';
+import { API_KEY_ROLES, identifierProblem, interpolateEnv, ValidationError, type ApiKeyRole } from '@symbi/core';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import { defaultSymbiConfig, type StoreLocation, type SymbiConfig } from './config-types.js';
+import { defaultSymbiConfig, type ApiKeySettings, type StoreLocation, type SymbiConfig } from './config-types.js';
 import { ConfigError, validationReason, type ConfigErrorLocation } from './errors.js';
 import { didYouMean } from './suggest.js';
 import { locateTomlKey } from './toml-locator.js';
@@ -35,7 +35,7 @@ const flag = (prop: string): Setting => ({ prop, kind: 'boolean' });
 const whole = (prop: string, min: number, max?: number): Setting => ({ prop, kind: 'integer', min, max });
 const seconds = (prop: string, min: 0 | 1): Setting => ({ prop, kind: 'seconds', min });
 
-/** Each table's keys; `scheduler.delivery` is the only nested table. */
+/** Each table's keys; `scheduler.delivery` and the `[[api.keys]]` array are the nested tables. */
 const TABLES: Record<'scheduler' | 'scheduler.delivery' | 'api' | 'agentpin', Record<string, Setting>> = {
   scheduler: {
     tick_interval_seconds: seconds('tickIntervalSeconds', 1),
@@ -82,6 +82,9 @@ const TABLES: Record<'scheduler' | 'scheduler.delivery' | 'api' | 'agentpin', Re
     api_key: text('apiKey'),
     open_health: flag('openHealth'),
     open_metrics: flag('openMetrics'),
+    headers_timeout_seconds: seconds('headersTimeoutSeconds', 1),
+    request_timeout_seconds: seconds('requestTimeoutSeconds', 1),
+    max_connections: whole('maxConnections', 1),
   },
   agentpin: {
     required: flag('required'),
@@ -185,6 +188,8 @@ function parseListen(value: string): { host: string; port: number } | undefined 
 class ConfigReader {
   /** Values set so far, by table and property, with what set them. */
   private readonly values = new Map<TableName, Map<string, { value: unknown; origin: Origin }>>();
+  /** The `[[api.keys]]` entries. */
+  private readonly apiKeys: ApiKeySettings[] = [];
 
   constructor(
     private readonly source: string,
@@ -230,11 +235,12 @@ class ConfigReader {
   private table(name: TableName, path: string[], value: unknown): void {
     if (!isTable(value)) throw this.keyError(path, `\`${path.join('.')}\` must be a table (\`[${path.join('.')}]\`)`);
     const settings = TABLES[name];
-    const nested = name === 'scheduler' ? ['delivery'] : [];
+    const nested = name === 'scheduler' ? ['delivery'] : name === 'api' ? ['keys'] : [];
     for (const [key, raw] of Object.entries(value)) {
       const keyPath = [...path, key];
       if (nested.includes(key)) {
-        this.table('scheduler.delivery', keyPath, raw);
+        if (name === 'api') this.keyList(keyPath, raw);
+        else this.table('scheduler.delivery', keyPath, raw);
         continue;
       }
       const setting = Object.hasOwn(settings, key) ? settings[key] : undefined;
@@ -250,6 +256,31 @@ class ConfigReader {
         where: () => this.location(keyPath),
       });
     }
+  }
+
+  /** `[[api.keys]]`: each entry a `label` (an identifier, unique), a `role` and a `key` (never quoted in errors). */
+  private keyList(path: string[], raw: unknown): void {
+    if (!Array.isArray(raw)) throw this.keyError(path, '`api.keys` must be an array of tables (`[[api.keys]]`)');
+    raw.forEach((entry: unknown, i) => {
+      const field = `api.keys[${i}]`;
+      if (!isTable(entry)) throw this.keyError(path, `\`${field}\` must be a table with label, role and key`);
+      for (const key of Object.keys(entry)) {
+        if (!['label', 'role', 'key'].includes(key)) {
+          throw this.keyError([...path, key], `unknown key \`${key}\` in [[api.keys]]${didYouMean(key, ['label', 'role', 'key'])}`);
+        }
+      }
+      const labelProblem = identifierProblem(entry.label);
+      if (labelProblem !== null) throw this.keyError([...path, 'label'], `\`${field}.label\` ${labelProblem}`);
+      const label = entry.label as string;
+      if (this.apiKeys.some((k) => k.label === label)) throw this.keyError([...path, 'label'], `\`${field}.label\` "${label}" is already the label of another key`);
+      if (!API_KEY_ROLES.includes(entry.role as ApiKeyRole)) {
+        throw this.keyError([...path, 'role'], `\`${field}.role\` must be one of ${API_KEY_ROLES.join(', ')}, found ${shown(entry.role)}`);
+      }
+      const key = this.interpolate(entry.key, [...path, 'key']);
+      const keyProblem = checkValue(text('key'), key);
+      if (keyProblem !== undefined) throw this.keyError([...path, 'key'], `\`${field}.key\` ${keyProblem}`);
+      this.apiKeys.push({ label, role: entry.role as ApiKeyRole, key: key as string });
+    });
   }
 
   private interpolate(raw: unknown, keyPath: string[]): unknown {
@@ -289,6 +320,13 @@ class ConfigReader {
     apply('api', config.api);
     apply('agentpin', config.agentpin);
     const { scheduler, api } = config;
+    api.keys = this.apiKeys;
+    if (api.apiKey !== null && api.keys.some((k) => k.label === 'api')) {
+      throw this.keyError(['api', 'keys'], 'the label "api" belongs to the single `api_key`; give the `[[api.keys]]` entry another label');
+    }
+    if (api.requestTimeoutSeconds < api.headersTimeoutSeconds) {
+      throw this.keyError(['api', 'request_timeout_seconds'], '`api.request_timeout_seconds` must be at least `api.headers_timeout_seconds`');
+    }
     scheduler.store = scheduler.storeUrl === null ? { kind: 'sqlite', path: scheduler.jobStorePath } : (parseStoreUrl(scheduler.storeUrl) as StoreLocation);
     Object.assign(api, parseListen(api.listen));
     return config;

@@ -29,6 +29,7 @@ export {
   type SymbiConfig,
   type SchedulerSettings,
   type DeliverySettings,
+  type ApiKeySettings,
   type ApiSettings,
   type AgentPinSettings,
   type StoreLocation,

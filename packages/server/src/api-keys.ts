@@ -1,18 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { identifier } from '@symbi/core';
+import { API_KEY_ROLES, identifier, type ApiKeyRole } from '@symbi/core';
 import { ApiError } from './api-error.js';
-
-/**
- * What a key may do:
- * - `read-only`: read jobs, runs, approvals, audit, health and metrics;
- * - `approver`: read, and approve or deny runs;
- * - `operator`: everything: create, change, pause, resume, reset, delete and run jobs, and decide approvals.
- */
-export type ApiKeyRole = 'read-only' | 'approver' | 'operator';
-
-/** Every API key role, from least to most allowed. */
-export const API_KEY_ROLES: readonly ApiKeyRole[] = ['read-only', 'approver', 'operator'];
 
 /** What a route asks of its caller: `read` (GET), `operate` (change jobs, start runs) or `decide` (approve, deny). */
 export type Permission = 'read' | 'operate' | 'decide';

@@ -8,6 +8,12 @@ import { ValidationError } from '../errors.js';
  */
 const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/**
+ * Every character an identifier may not hold (see {@link identifierProblem}), as a global
+ * pattern: what a terminal must never receive raw from stored text.
+ */
+export const UNSAFE_CHARACTERS = new RegExp(FORBIDDEN.source, 'g');
+
 /** Longest identifier accepted by default. */
 export const MAX_IDENTIFIER_LENGTH = 200;
 
