@@ -125,3 +125,18 @@ describe('identities come from API keys, never from request bodies', () => {
     expect(handler([{ key: 'k1', label: 'x', role: 'admin' as never }])).toThrow(/role must be one of read-only, approver, operator/);
   });
 });
+
+describe('ids and names cannot be confused through the API', () => {
+  it('refuses a client-chosen id, so no job can take another job name as its id', async () => {
+    server = await startLiveServer();
+    const slow = await (await server.call('/api/v1/schedule', { method: 'POST', json: { name: 'slow', agent_id: 'a', cron_expr: '@hourly' } })).json();
+    const shadow = await server.call('/api/v1/schedule', { method: 'POST', json: { id: 'slow', name: 'shadow', agent_id: 'a', cron_expr: '@hourly' } });
+    expect(shadow.status).toBe(422);
+    expect((await shadow.json()).error).toMatchObject({ code: 'VALIDATION', field: 'id' });
+    const byId = await server.call('/api/v1/schedule', { method: 'POST', json: { name: slow.id, agent_id: 'a', cron_expr: '@hourly' } });
+    expect((await byId.json()).error).toMatchObject({ field: 'name', message: 'name: must not have the shape of a job id (a UUID)' });
+    const paused = await (await server.call('/api/v1/schedule/slow/pause', { method: 'POST' })).json();
+    expect(paused).toMatchObject({ id: slow.id, name: 'slow', status: 'paused' });
+    expect((await server.scheduler.list()).map((job) => job.name)).toEqual(['slow']);
+  });
+});
