@@ -97,7 +97,7 @@ describe('without a valid key only open routes answer', () => {
       ['OPTIONS', '/api/v1/health/scheduler'],
       ['DELETE', '/api/v1/audit'],
       ['PATCH', '/api/v1/schedule/x'],
-    ]) {
+    ] as [string, string][]) {
       const res = await rawRequest(server.url, { method, path });
       expect(res.status, `${method} ${path}`).toBe(401);
       expect(res.headers['www-authenticate']).toBe('Bearer realm="symbi"');

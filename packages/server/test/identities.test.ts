@@ -69,7 +69,7 @@ describe('identities come from API keys, never from request bodies', () => {
         ['DELETE', '/api/v1/schedule/deploy'],
         ['POST', '/api/v1/schedule/deploy/pause'],
         ['POST', '/api/v1/schedule/deploy/run'],
-      ]) {
+      ] as [string, string][]) {
         expect((await as(key, path, { method, json: method === 'PUT' ? { input: 'x' } : undefined })).status, `${role} ${method} ${path}`).toBe(403);
       }
       expect((await as(key, '/api/v1/schedule/deploy')).status).toBe(200);
