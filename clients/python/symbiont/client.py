@@ -90,7 +90,8 @@ class ScheduleApi:
         return wrap(self._http.request("GET", "/api/v1/approvals", query={"job_id": job_id, "limit": limit}), Run)
 
     def approve(self, job_id: str, run_id: str, approver: Optional[str] = None, note: Optional[str] = None) -> Run:
-        """Approves a run waiting for approval (approver defaults to the API key's label)."""
+        """Approves a run waiting for approval. The server records the API key's label as the approver;
+        an ``approver`` other than that label is refused (403)."""
         return self._decide("approve", job_id, run_id, approver, note)
 
     def deny(self, job_id: str, run_id: str, approver: Optional[str] = None, note: Optional[str] = None) -> Run:

@@ -88,8 +88,11 @@ class LiveServerTest(unittest.TestCase):
         approved = schedule.approve(job.id, first.id, note="looks fine")
         self.assertEqual((approved.approval.decision, approved.approval.decided_by, approved.approval.note), ("approved", "api", "looks fine"))
         self.assertEqual(settled(self.client, first.id).output, "fine: a")
-        denied = schedule.deny(job.id, second.id, approver="dana")
-        self.assertEqual((denied.status, denied.approval.decided_by), ("denied", "dana"))
+        with self.assertRaises(UnauthorizedError) as caught:
+            schedule.deny(job.id, second.id, approver="dana")
+        self.assertEqual((caught.exception.status, caught.exception.code), (403, "FORBIDDEN"))
+        denied = schedule.deny(job.id, second.id, approver="api")
+        self.assertEqual((denied.status, denied.approval.decided_by), ("denied", "api"))
         self.assertEqual(schedule.approvals(job_id=job.id), [])
 
     def test_errors(self):

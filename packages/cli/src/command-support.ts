@@ -89,14 +89,14 @@ export function agentFilesFor(ctx: CommandContext, given: readonly string[], con
   return loadAgentFiles(record?.files ?? [], ctx.io.cwd);
 }
 
-/** Writes to standard output. */
+/** Writes to standard output, with control characters of stored data escaped (`Style.safe`). */
 export function print(ctx: CommandContext, text: string): void {
-  ctx.io.stdout.write(text);
+  ctx.io.stdout.write(ctx.out.safe(text));
 }
 
-/** Writes a notice to standard error, so that it never mixes with JSON or CSV on stdout. */
+/** Writes a notice to standard error, so that it never mixes with JSON or CSV on stdout (escaped as {@link print}). */
 export function notice(ctx: CommandContext, text: string): void {
-  ctx.io.stderr.write(`${text}\n`);
+  ctx.io.stderr.write(`${ctx.err.safe(text)}\n`);
 }
 
 /** A commander argument parser for a whole number of at least `min`. */

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_OK, EXIT_USAGE, reportError } from './errors.js';
 import { commandContext, processIo, type CommandContext, type GlobalOptions, type Io } from './io.js';
+import { escapeUnsafe } from './output/style.js';
 import { registerAudit } from './commands/audit.js';
 import { registerCron } from './commands/cron.js';
 import { registerLogs } from './commands/logs.js';
@@ -92,7 +93,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     // Commander has already printed help or the usage problem; only its verdict is left.
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     const report = reportError(error, io.env);
-    io.stderr.write(`${report.message}\n`);
+    io.stderr.write(`${escapeUnsafe(report.message)}\n`);
     return report.exitCode;
   }
 }

@@ -1,6 +1,6 @@
 import type { CronScheduler, JobRunRecord, Logger } from '@symbi/core';
 import { clockTime as clock, formatElapsed, oneLine } from './output/format.js';
-import type { OutputStream, Paint, Style } from './output/style.js';
+import { escapeUnsafe, type OutputStream, type Paint, type Style } from './output/style.js';
 
 /** Structured fields of a run for the log. */
 function runFields(run: JobRunRecord): Record<string, unknown> {
@@ -25,7 +25,7 @@ function runFields(run: JobRunRecord): Record<string, unknown> {
 export function attachRunPrinter(scheduler: CronScheduler, out: OutputStream, style: Style, log: Logger): () => void {
   const line = (symbol: string, paint: Paint, run: JobRunRecord, text: string) => {
     const tail = style.dim(`run ${run.id}`);
-    out.write(`${style.dim(clock(new Date()))} ${style.paint(paint, symbol)} ${style.bold(run.jobName)} ${text}  ${tail}\n`);
+    out.write(style.safe(`${style.dim(clock(new Date()))} ${style.paint(paint, symbol)} ${style.bold(escapeUnsafe(run.jobName))} ${text}  ${tail}\n`));
   };
   const took = (run: JobRunRecord) => `in ${formatElapsed(run.executionTimeMs)}`;
   const listeners = {
@@ -52,7 +52,7 @@ export function attachRunPrinter(scheduler: CronScheduler, out: OutputStream, st
     },
     'run:awaiting_approval': ({ run }: { run: JobRunRecord }) => {
       log.info({ ...runFields(run), approver: run.approval?.approver }, 'run awaiting approval');
-      line('?', 'magenta', run, `${style.status('awaiting_approval')} by ${run.approval?.approver ?? 'anyone'} (symbi cron approve ${run.id})`);
+      line('?', 'magenta', run, `${style.status('awaiting_approval')} by ${escapeUnsafe(run.approval?.approver ?? 'anyone')} (symbi cron approve ${run.id})`);
     },
     'run:approval_decided': ({ run, decision }: { run: JobRunRecord; decision: string }) => {
       log.info({ ...runFields(run), decision }, 'approval decided');
@@ -63,12 +63,12 @@ export function attachRunPrinter(scheduler: CronScheduler, out: OutputStream, st
       line('✗', 'red', run, `${style.status('dead_letter')}: too many consecutive failures (symbi cron reset ${run.jobName})`);
     },
     'delivery:failed': ({ run, outcome }: { run: JobRunRecord; outcome: { channel: string; error: string | null } }) => {
-      line('!', 'yellow', run, `delivery to ${outcome.channel} failed: ${oneLine(outcome.error, 100)}`);
+      line('!', 'yellow', run, `delivery to ${escapeUnsafe(outcome.channel)} failed: ${oneLine(outcome.error, 100)}`);
     },
     'scheduler:error': ({ error, during }: { error: unknown; during: string }) => {
       const message = error instanceof Error ? error.message : String(error);
       log.error({ during, error: message }, 'scheduler error');
-      out.write(`${style.dim(clock(new Date()))} ${style.paint('red', '!')} scheduler error during ${during}: ${message}\n`);
+      out.write(style.safe(`${style.dim(clock(new Date()))} ${style.paint('red', '!')} scheduler error during ${during}: ${message}\n`));
     },
   } as const;
   for (const [event, listener] of Object.entries(listeners)) scheduler.on(event as 'run:started', listener as never);

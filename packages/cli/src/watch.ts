@@ -26,7 +26,7 @@ export async function watch(io: Io, style: Style, intervalMs: number, render: ()
     for (let first = true; ; first = false) {
       const frame = await render();
       const footer = style.dim(`every ${Math.round(intervalMs / 1000)}s · updated ${clockTime(io.now())} · Ctrl-C to stop`);
-      io.stdout.write(inPlace ? `${HOME_AND_CLEAR}${frame}\n${footer}\n` : `${first ? '' : '\n'}${frame}`);
+      io.stdout.write(inPlace ? `${HOME_AND_CLEAR}${style.safe(frame)}\n${footer}\n` : `${first ? '' : '\n'}${style.safe(frame)}`);
       let timer: NodeJS.Timeout | undefined;
       const next = await Promise.race([
         stopped.then(() => 'stop' as const),

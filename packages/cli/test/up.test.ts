@@ -123,7 +123,7 @@ describe('symbi up refuses unsafe or impossible settings', () => {
     const dir = tempDir();
     const result = await runCli(['up', '--host', '0.0.0.0', '--port', '0', '--db', join(dir, 'x.db')], { cwd: dir });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('error: refusing to serve the API on 0.0.0.0 without an API key (set --api-key, SYMBI_API_KEY or [api] api_key, or listen on 127.0.0.1)');
+    expect(result.stderr).toContain('error: refusing to serve the API on 0.0.0.0 without an API key (set --api-key, SYMBI_API_KEY, [api] api_key or [[api.keys]], or listen on 127.0.0.1)');
   });
 
   it('names a port already in use', async () => {

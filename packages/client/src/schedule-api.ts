@@ -56,7 +56,10 @@ export interface ApprovalsOptions {
 
 /** An approval decision. */
 export interface DecisionOptions {
-  /** Who decides (default: the label of the API key). */
+  /**
+   * Who decides. The server always records the label of the API key; a different name is refused
+   * with 403, so leave it out unless you want that checked.
+   */
   approver?: string;
   /** Why. */
   note?: string;

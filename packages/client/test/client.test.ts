@@ -104,8 +104,14 @@ describe('SymbiontClient against a live server', () => {
     expect((await client.schedule.approvals({ jobId: 'gated' })).map((r) => r.id)).toEqual([first.id, second.id]);
     const approved = await client.schedule.approve('gated', first.id, { note: 'fine' });
     expect(approved.approval).toMatchObject({ decision: 'approved', decided_by: 'api', note: 'fine' });
-    const denied = await client.schedule.deny('gated', second.id, { approver: 'carol' });
-    expect(denied).toMatchObject({ status: 'denied', approval: { decided_by: 'carol' } });
+    await expect(client.schedule.deny('gated', second.id, { approver: 'carol' })).rejects.toMatchObject({
+      constructor: UnauthorizedError,
+      status: 403,
+      code: 'FORBIDDEN',
+      field: 'approver',
+    });
+    const denied = await client.schedule.deny('gated', second.id, { approver: 'api' });
+    expect(denied).toMatchObject({ status: 'denied', approval: { decided_by: 'api' } });
     await live.settled('gated');
     expect((await client.schedule.getRun(first.id)).status).toBe('succeeded');
     expect(await client.schedule.approvals()).toEqual([]);

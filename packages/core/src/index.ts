@@ -5,6 +5,8 @@ export * from './domain/session.js';
 export * from './domain/audit.js';
 export * from './domain/run-factory.js';
 export * from './domain/agent.js';
+export * from './domain/identifier.js';
+export * from './domain/api-key-role.js';
 export * from './env-template.js';
 export { Redactor, REDACTION_MASK } from './redaction.js';
 export * from './ports/job-store.js';

@@ -123,7 +123,7 @@ export function auditToWire(event: AuditEvent): Json {
   };
 }
 
-const TOP_LEVEL: Record<string, keyof JobSpec> = {
+const TOP_LEVEL: Record<string, keyof JobSpec | 'id'> = {
   id: 'id',
   name: 'name',
   agent_id: 'agentId',
@@ -191,7 +191,9 @@ export interface WireInputOptions {
  * unless `options.envReferences` allows it.
  */
 export function jobSpecFromWire(body: unknown, options: WireInputOptions = {}): JobSpec {
-  return fromWire(body, options) as JobSpec;
+  const spec = fromWire(body, options) as JobSpec & { id?: unknown };
+  if (spec.id !== undefined) throw new ValidationError('id', 'is assigned by the scheduler; leave it out and refer to the job by its name', spec.id);
+  return spec;
 }
 
 /**

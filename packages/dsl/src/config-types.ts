@@ -1,3 +1,4 @@
+import type { ApiKeyRole } from '@symbi/core';
 import type { DeliveryConfig } from '@symbi/delivery';
 import type { AgentRunner } from './agent-runners.js';
 
@@ -104,6 +105,16 @@ export interface SchedulerSettings {
  */
 export type DeliverySettings = DeliveryConfig;
 
+/** One `[[api.keys]]` entry: a key with the identity and role it stands for. */
+export interface ApiKeySettings {
+  /** Who holds it: the audit actor and recorded approver of its requests (`label`). */
+  label: string;
+  /** What it may do (`role`): `read-only`, `approver` or `operator`. */
+  role: ApiKeyRole;
+  /** The secret itself (`key`), usually a `${VAR}` reference. */
+  key: string;
+}
+
 /** The `[api]` table: the HTTP API server. */
 export interface ApiSettings {
   /**
@@ -122,10 +133,32 @@ export interface ApiSettings {
    */
   port: number;
   /**
-   * Key every request must present (`api_key`, env `SYMBI_API_KEY`); null when not set.
+   * A single key (`api_key`, env `SYMBI_API_KEY`): its holder is `api` with the role `operator`;
+   * null when not set.
    * @defaultValue null
    */
   apiKey: string | null;
+  /**
+   * Labelled keys with roles (`[[api.keys]]`). Once any is configured, a job's `policy.approver`
+   * restricts its approvals to the key of that label.
+   * @defaultValue []
+   */
+  keys: ApiKeySettings[];
+  /**
+   * Longest wait for a request's headers, in seconds (`headers_timeout_seconds`).
+   * @defaultValue 10
+   */
+  headersTimeoutSeconds: number;
+  /**
+   * Longest wait for a whole request, in seconds (`request_timeout_seconds`).
+   * @defaultValue 30
+   */
+  requestTimeoutSeconds: number;
+  /**
+   * Most connections open at once (`max_connections`).
+   * @defaultValue 256
+   */
+  maxConnections: number;
   /**
    * Serve the health endpoint without the API key (`open_health`).
    * @defaultValue false
@@ -222,7 +255,19 @@ export function defaultSymbiConfig(): SymbiConfig {
       approvalTimeoutSeconds: 86_400,
     },
     delivery: {},
-    api: { listen: '127.0.0.1:8080', host: '127.0.0.1', port: 8080, apiKey: null, openHealth: false, openMetrics: false, envAllow: [] },
+    api: {
+      listen: '127.0.0.1:8080',
+      host: '127.0.0.1',
+      port: 8080,
+      apiKey: null,
+      keys: [],
+      openHealth: false,
+      openMetrics: false,
+      envAllow: [],
+      headersTimeoutSeconds: 10,
+      requestTimeoutSeconds: 30,
+      maxConnections: 256,
+    },
     agentpin: { required: false, domain: null, trustBundle: null, discoveryDir: null, allowInsecureDiscovery: false, audience: [] },
     agents: {},
   };

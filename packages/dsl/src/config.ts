@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { interpolateEnv, ValidationError } from '@symbi/core';
+import { API_KEY_ROLES, identifierProblem, interpolateEnv, ValidationError, type ApiKeyRole } from '@symbi/core';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { readAgentRunners } from './agent-runners.js';
-import { defaultSymbiConfig, type StoreLocation, type SymbiConfig } from './config-types.js';
+import { defaultSymbiConfig, type ApiKeySettings, type StoreLocation, type SymbiConfig } from './config-types.js';
 import { ConfigError, validationReason, type ConfigErrorLocation } from './errors.js';
 import { didYouMean } from './suggest.js';
 import { locateTomlKey } from './toml-locator.js';
@@ -39,7 +39,7 @@ const list = (prop: string, refine?: Setting['refine']): Setting => ({ prop, kin
 /** A variable name, for `[api] env_allow`. */
 const variableName = (value: string) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(value) ? undefined : 'must list variable names (letters, digits, _)');
 
-/** Each table's keys; `scheduler.delivery` is the only nested table. */
+/** Each table's keys; `scheduler.delivery` and the `[[api.keys]]` array are the nested tables. */
 const TABLES: Record<'scheduler' | 'scheduler.delivery' | 'api' | 'agentpin', Record<string, Setting>> = {
   scheduler: {
     tick_interval_seconds: seconds('tickIntervalSeconds', 1),
@@ -89,6 +89,9 @@ const TABLES: Record<'scheduler' | 'scheduler.delivery' | 'api' | 'agentpin', Re
     open_health: flag('openHealth'),
     open_metrics: flag('openMetrics'),
     env_allow: list('envAllow', variableName),
+    headers_timeout_seconds: seconds('headersTimeoutSeconds', 1),
+    request_timeout_seconds: seconds('requestTimeoutSeconds', 1),
+    max_connections: whole('maxConnections', 1),
   },
   agentpin: {
     required: flag('required'),
@@ -195,6 +198,8 @@ class ConfigReader {
   private readonly values = new Map<TableName, Map<string, { value: unknown; origin: Origin }>>();
   /** `[agents.NAME]` tables. */
   private agents: SymbiConfig['agents'] = {};
+  /** The `[[api.keys]]` entries. */
+  private readonly apiKeys: ApiKeySettings[] = [];
 
   constructor(
     private readonly source: string,
@@ -244,11 +249,12 @@ class ConfigReader {
   private table(name: TableName, path: string[], value: unknown): void {
     if (!isTable(value)) throw this.keyError(path, `\`${path.join('.')}\` must be a table (\`[${path.join('.')}]\`)`);
     const settings = TABLES[name];
-    const nested = name === 'scheduler' ? ['delivery'] : [];
+    const nested = name === 'scheduler' ? ['delivery'] : name === 'api' ? ['keys'] : [];
     for (const [key, raw] of Object.entries(value)) {
       const keyPath = [...path, key];
       if (nested.includes(key)) {
-        this.table('scheduler.delivery', keyPath, raw);
+        if (name === 'api') this.keyList(keyPath, raw);
+        else this.table('scheduler.delivery', keyPath, raw);
         continue;
       }
       const setting = Object.hasOwn(settings, key) ? settings[key] : undefined;
@@ -264,6 +270,31 @@ class ConfigReader {
         where: () => this.location(keyPath),
       });
     }
+  }
+
+  /** `[[api.keys]]`: each entry a `label` (an identifier, unique), a `role` and a `key` (never quoted in errors). */
+  private keyList(path: string[], raw: unknown): void {
+    if (!Array.isArray(raw)) throw this.keyError(path, '`api.keys` must be an array of tables (`[[api.keys]]`)');
+    raw.forEach((entry: unknown, i) => {
+      const field = `api.keys[${i}]`;
+      if (!isTable(entry)) throw this.keyError(path, `\`${field}\` must be a table with label, role and key`);
+      for (const key of Object.keys(entry)) {
+        if (!['label', 'role', 'key'].includes(key)) {
+          throw this.keyError([...path, key], `unknown key \`${key}\` in [[api.keys]]${didYouMean(key, ['label', 'role', 'key'])}`);
+        }
+      }
+      const labelProblem = identifierProblem(entry.label);
+      if (labelProblem !== null) throw this.keyError([...path, 'label'], `\`${field}.label\` ${labelProblem}`);
+      const label = entry.label as string;
+      if (this.apiKeys.some((k) => k.label === label)) throw this.keyError([...path, 'label'], `\`${field}.label\` "${label}" is already the label of another key`);
+      if (!API_KEY_ROLES.includes(entry.role as ApiKeyRole)) {
+        throw this.keyError([...path, 'role'], `\`${field}.role\` must be one of ${API_KEY_ROLES.join(', ')}, found ${shown(entry.role)}`);
+      }
+      const key = this.interpolate(entry.key, [...path, 'key']);
+      const keyProblem = checkValue(text('key'), key);
+      if (keyProblem !== undefined) throw this.keyError([...path, 'key'], `\`${field}.key\` ${keyProblem}`);
+      this.apiKeys.push({ label, role: entry.role as ApiKeyRole, key: key as string });
+    });
   }
 
   private interpolate(raw: unknown, keyPath: string[]): unknown {
@@ -305,6 +336,13 @@ class ConfigReader {
     apply('agentpin', config.agentpin);
     config.agents = this.agents;
     const { scheduler, api } = config;
+    api.keys = this.apiKeys;
+    if (api.apiKey !== null && api.keys.some((k) => k.label === 'api')) {
+      throw this.keyError(['api', 'keys'], 'the label "api" belongs to the single `api_key`; give the `[[api.keys]]` entry another label');
+    }
+    if (api.requestTimeoutSeconds < api.headersTimeoutSeconds) {
+      throw this.keyError(['api', 'request_timeout_seconds'], '`api.request_timeout_seconds` must be at least `api.headers_timeout_seconds`');
+    }
     scheduler.store = scheduler.storeUrl === null ? { kind: 'sqlite', path: scheduler.jobStorePath } : (parseStoreUrl(scheduler.storeUrl) as StoreLocation);
     Object.assign(api, parseListen(api.listen));
     return config;

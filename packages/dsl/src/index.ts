@@ -34,6 +34,7 @@ export {
   type SymbiConfig,
   type SchedulerSettings,
   type DeliverySettings,
+  type ApiKeySettings,
   type ApiSettings,
   type AgentPinSettings,
   type StoreLocation,

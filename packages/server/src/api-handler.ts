@@ -1,17 +1,24 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { silentLogger, type CronScheduler, type Logger } from '@symbi/core';
 import { ApiError, toApiError } from './api-error.js';
-import { ApiKeyAuthenticator, type ApiKey, type Caller } from './api-keys.js';
+import { ApiKeyAuthenticator, DEFAULT_KEY_LABEL, permit, type ApiKey, type Caller } from './api-keys.js';
 import { parseQuery } from './query-params.js';
-import { DEFAULT_MAX_BODY_BYTES, discardBody, drainLimit, readJsonBody } from './request-body.js';
+import { DEFAULT_MAX_BODY_BYTES, discardBody, drainLimit, hasBody, readJsonBody } from './request-body.js';
 import { API_ROUTES, type RouteDefinition, type RouteResult } from './route-table.js';
 import { decodePath, Router } from './router.js';
 
 /** Settings of the HTTP API. */
 export interface ApiOptions {
-  /** When set, every route but the dashboard's static files needs `Authorization: Bearer <apiKey>`. */
+  /**
+   * A single key every route but the dashboard's static files needs: its holder is `api` with the
+   * role `operator` (everything). Without `apiKeys` it is the only identity, so a job's
+   * `policy.approver` only says who is asked.
+   */
   apiKey?: string;
-  /** More keys, each with a label (the audit actor and default approver) and optionally read-only. */
+  /**
+   * Keys with a label (the identity: audit actor and recorded approver) and a role. Once any is
+   * configured, a job's `policy.approver` restricts its approvals to the key of that label.
+   */
   apiKeys?: ApiKey[];
   /** Serve `GET /api/v1/health/scheduler` without a key (for load balancers and probes). */
   openHealth?: boolean;
@@ -64,21 +71,21 @@ const router = new Router(API_ROUTES);
  * ```
  */
 export function createApiHandler(scheduler: CronScheduler, options: ApiOptions = {}): ApiHandler {
-  const keys = [...(options.apiKey === undefined ? [] : [{ key: options.apiKey, label: 'api' }]), ...(options.apiKeys ?? [])];
-  const auth = new ApiKeyAuthenticator(keys);
+  const single: ApiKey[] = options.apiKey === undefined ? [] : [{ key: options.apiKey, label: DEFAULT_KEY_LABEL, role: 'operator' }];
+  const auth = new ApiKeyAuthenticator([...single, ...(options.apiKeys ?? [])]);
+  const namedApprovers = (options.apiKeys ?? []).length > 0;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) throw new TypeError('maxBodyBytes must be a positive whole number');
   const logger = options.logger ?? silentLogger;
 
-  const authorize = (route: RouteDefinition, req: IncomingMessage): Caller => {
-    const open = route.access === 'public' || (route.access === 'health' && options.openHealth) || (route.access === 'metrics' && options.openMetrics);
-    if (open) return optionalCaller(auth, req);
-    const caller = auth.authenticate(req.headers);
-    if (caller.readOnly && route.method !== 'GET') throw new ApiError(403, 'FORBIDDEN', `the API key "${caller.label}" is read-only`);
-    return caller;
-  };
+  const isOpen = (route: RouteDefinition) =>
+    route.access === 'public' || (route.access === 'health' && options.openHealth === true) || (route.access === 'metrics' && options.openMetrics === true);
 
-  const handle = async (req: IncomingMessage): Promise<RouteResult> => {
+  /**
+   * Without a valid key only open routes answer: unknown paths, 405 and OPTIONS are 401 too, and
+   * the caller is known before a byte of the body is read.
+   */
+  const handle = async (req: IncomingMessage, state: { caller: Caller | null }): Promise<RouteResult> => {
     const target = req.url ?? '/';
     if (target.length > MAX_URL_LENGTH) throw new ApiError(414, 'URI_TOO_LONG', `request target longer than ${MAX_URL_LENGTH} characters`);
     const queryStart = target.indexOf('?');
@@ -86,6 +93,8 @@ export function createApiHandler(scheduler: CronScheduler, options: ApiOptions =
     if (segments === null || !target.startsWith('/')) throw new ApiError(400, 'BAD_REQUEST', 'malformed request path');
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
     const match = router.match(method, segments);
+    const caller = match.kind === 'found' && isOpen(match.route) ? auth.identify(req.headers) : auth.authenticate(req.headers);
+    state.caller = caller;
     if (match.kind === 'not_found') throw new ApiError(404, 'ROUTE_NOT_FOUND', 'no such route');
     if (match.kind === 'method_not_allowed') {
       const allow = [...match.allowed, ...(match.allowed.includes('GET') ? ['HEAD'] : [])].join(', ');
@@ -93,26 +102,28 @@ export function createApiHandler(scheduler: CronScheduler, options: ApiOptions =
       throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allow}`, { headers: { allow } });
     }
     const { route, params } = match;
-    const caller = authorize(route, req);
+    permit(caller, route.permission ?? (route.method === 'GET' ? 'read' : 'operate'));
     const query = parseQuery(new URLSearchParams(queryStart === -1 ? '' : target.slice(queryStart + 1)), route.query ?? []);
     const body = route.body ? await readJsonBody(req, maxBodyBytes) : undefined;
     if (route.body?.required && body === undefined) throw new ApiError(422, 'VALIDATION', 'body: a JSON object is required', { field: 'body' });
-    return route.handle({ scheduler, params, query, body, caller, envAllow: options.envAllow ?? [] });
+    return route.handle({ scheduler, params, query, body, caller, envAllow: options.envAllow ?? [], namedApprovers });
   };
 
   return (req, res) => {
     const started = performance.now();
     const respond = async () => {
+      const state: { caller: Caller | null } = { caller: null };
       let result: RouteResult;
       try {
-        result = await handle(req);
+        result = await handle(req, state);
       } catch (error) {
         const apiError = toApiError(error);
         if (apiError.status >= 500) logger.error({ method: req.method, path: pathOf(req), error: describe(error) }, 'request failed');
         result = { status: apiError.status, body: apiError.toBody(), headers: apiError.headers };
       }
-      // A body left unread would otherwise reset the connection under the response.
-      const drained = await discardBody(req, drainLimit(maxBodyBytes));
+      // A stranger's body is never waited for: the answer goes out now and the connection closes.
+      // A known caller's unread body is drained, as leaving it would reset the connection under the response.
+      const drained = !hasBody(req) || (state.caller?.authenticated === true && (await discardBody(req, drainLimit(maxBodyBytes))));
       send(res, result, !drained);
       logger.debug({ method: req.method, path: pathOf(req), status: result.status, ms: Math.round(performance.now() - started) }, 'request');
     };
@@ -121,15 +132,6 @@ export function createApiHandler(scheduler: CronScheduler, options: ApiOptions =
       res.destroy();
     });
   };
-}
-
-/** On an open route, a wrong key is ignored rather than refused: the route needs none. */
-function optionalCaller(auth: ApiKeyAuthenticator, req: IncomingMessage): Caller {
-  try {
-    return auth.authenticate(req.headers);
-  } catch {
-    return { label: 'anonymous', readOnly: true };
-  }
 }
 
 function send(res: ServerResponse, result: RouteResult, close: boolean): void {

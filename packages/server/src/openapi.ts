@@ -6,7 +6,7 @@ import { COMPONENT_SCHEMAS, schemaRef } from './schemas.js';
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Malformed request (bad JSON, bad percent-encoding).',
   401: 'Missing or invalid API key.',
-  403: 'The API key is read-only.',
+  403: "The API key's role does not allow this, or (approvals) it is not the job's named approver.",
   404: 'Unknown job, run or route.',
   409: 'Conflict with the current state (name taken, job not in a state that allows this).',
   413: 'Request body too large.',

@@ -3,6 +3,8 @@ import {
   JOB_STATUSES,
   jobSpecFromWire,
   jobToWire,
+  identifierProblem,
+  isJobId,
   jobUpdateFromWire,
   JobNotFoundError,
   RUN_STATUSES,
@@ -15,7 +17,7 @@ import {
   type SecurityEventType,
 } from '@symbi/core';
 import { ApiError } from './api-error.js';
-import type { Caller } from './api-keys.js';
+import type { Caller, Permission } from './api-keys.js';
 import { optionalStringFields } from './body-fields.js';
 import { DASHBOARD_ASSETS, DASHBOARD_PAGE } from './dashboard/assets.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -40,6 +42,8 @@ export interface RouteContext {
   caller: Caller;
   /** Variables a job body's `${VAR}` references may read (`ApiOptions.envAllow`). */
   envAllow: readonly string[];
+  /** Whether a job's `policy.approver` restricts who may decide its runs (once labelled keys are configured). */
+  namedApprovers: boolean;
 }
 
 /** What a handler answers: JSON unless `contentType` says otherwise (then `body` is a string). */
@@ -71,6 +75,8 @@ export interface RouteDefinition {
   tag: 'schedule' | 'runs' | 'approvals' | 'audit' | 'health' | 'meta' | 'dashboard';
   /** Who may call it. */
   access: RouteAccess;
+  /** What the caller's key role must allow (default `read` for GET, `operate` otherwise). */
+  permission?: Permission;
   /** Accepted query parameters (any other is a 422). */
   query?: readonly QueryParam[];
   /** The JSON body it reads; without this, a body is ignored. */
@@ -83,20 +89,20 @@ export interface RouteDefinition {
   handle(ctx: RouteContext): Promise<RouteResult>;
 }
 
-/** Ids and names longer than this, or with control characters, cannot exist: they are answered 404 without a lookup. */
-const REF = /^[^\u0000-\u001f\u007f]{1,1000}$/;
+/** References that are not valid identifiers cannot exist: they are answered 404 without a lookup. */
+const MAX_REF = 1000;
 const MAX_NOTE = 10_000;
 const MAX_RUN_INPUT = 1_000_000;
 
 function jobRef(ctx: RouteContext): string {
   const ref = ctx.params.job_id!;
-  if (!REF.test(ref)) throw new ApiError(404, 'JOB_NOT_FOUND', 'job not found');
+  if (identifierProblem(ref, MAX_REF) !== null) throw new ApiError(404, 'JOB_NOT_FOUND', 'job not found');
   return ref;
 }
 
 function runRef(ctx: RouteContext): string {
   const ref = ctx.params.run_id!;
-  if (!REF.test(ref)) throw new ApiError(404, 'RUN_NOT_FOUND', 'run not found');
+  if (identifierProblem(ref, MAX_REF) !== null) throw new ApiError(404, 'RUN_NOT_FOUND', 'run not found');
   return ref;
 }
 
@@ -112,14 +118,25 @@ async function decide(ctx: RouteContext, decision: 'approve' | 'deny'): Promise<
   if (run.jobId !== job.id) throw new ApiError(404, 'RUN_NOT_FOUND', `run ${run.id} does not belong to job ${job.name}`);
   const fields = optionalStringFields(ctx.body, ['approver', 'note'] as const, MAX_NOTE);
   if (fields.approver !== undefined && fields.approver.trim() === '') throw new ValidationError('approver', 'must not be empty', undefined);
-  const args = { approver: fields.approver ?? ctx.caller.label, note: fields.note ?? null };
+  const { label } = ctx.caller;
+  if (fields.approver !== undefined && fields.approver !== label) {
+    throw new ApiError(403, 'FORBIDDEN', `the approver is the API key's identity ("${label}"), not a name sent in the body ("${fields.approver}")`, { field: 'approver' });
+  }
+  const named = job.policy.approver;
+  if (ctx.namedApprovers && named !== null && named !== label) {
+    throw new ApiError(403, 'FORBIDDEN', `only the API key labelled "${named}" may decide runs of job ${job.name}; this key is "${label}"`);
+  }
+  const args = { approver: label, note: fields.note ?? null };
   const decided = decision === 'approve' ? await ctx.scheduler.approve(run.id, args) : await ctx.scheduler.deny(run.id, args);
   return ok(runToWire(decided));
 }
 
-/** A job filter's `job_id` may name a job (resolved to its id) or be the id of one deleted since. */
+/**
+ * A job filter's `job_id` is an id (possibly of a job deleted since) or a name, resolved to its
+ * job's id; the name of no job matches nothing.
+ */
 async function jobIdFilter(scheduler: CronScheduler, ref: string | undefined): Promise<string | undefined> {
-  if (ref === undefined) return undefined;
+  if (ref === undefined || isJobId(ref)) return ref;
   try {
     return (await scheduler.getJob(ref)).id;
   } catch (error) {
@@ -301,6 +318,7 @@ export const API_ROUTES: readonly RouteDefinition[] = [
     access: 'key',
     body: { schema: schemaRef('ApprovalDecision'), required: false },
     response: { status: 200, description: 'The run, queued again.', schema: schemaRef('Run') },
+    permission: 'decide',
     errors: [409],
     handle: (ctx) => decide(ctx, 'approve'),
   },
@@ -313,6 +331,7 @@ export const API_ROUTES: readonly RouteDefinition[] = [
     access: 'key',
     body: { schema: schemaRef('ApprovalDecision'), required: false },
     response: { status: 200, description: 'The run, ended denied.', schema: schemaRef('Run') },
+    permission: 'decide',
     errors: [409],
     handle: (ctx) => decide(ctx, 'deny'),
   },

@@ -15,7 +15,7 @@ const policy: JsonSchema = {
   description: "The spec's policy block.",
   properties: {
     require_approval: { type: 'boolean', description: 'Hold every run for a human decision.' },
-    approver: nullable(str('Who is asked to approve.')),
+    approver: nullable(str('Who is asked to approve. Once labelled API keys are configured, only the key with this label may decide.')),
     approval_timeout: { type: ['string', 'integer', 'null'], description: 'Duration (e.g. "1h") before an undecided request ends the run denied.' },
     max_runtime: { type: ['string', 'integer', 'null'], description: 'Duration (e.g. "30m") after which a run is aborted.' },
     require_capabilities: strings('Capabilities the agent must declare.'),
@@ -204,7 +204,10 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
   ApprovalDecision: {
     type: 'object',
     additionalProperties: false,
-    properties: { approver: str('Who decides (default: the API key label).'), note: nullable(str('Why.')) },
+    properties: {
+      approver: str("Optional; when given it must equal the API key's label, which is always the recorded approver."),
+      note: nullable(str('Why.')),
+    },
   },
 };
 

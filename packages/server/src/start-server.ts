@@ -12,7 +12,16 @@ export interface StartServerOptions extends ApiOptions {
   host?: string;
   /** Port (default 8080; 0 picks a free one). */
   port?: number;
+  /** Longest wait for a request's headers before it is answered 408 and closed (default 10 s). */
+  headersTimeoutMs?: number;
+  /** Longest wait for a whole request, headers and body (default 30 s; at least `headersTimeoutMs`). */
+  requestTimeoutMs?: number;
+  /** Most connections open at once; further ones are closed as they arrive (default 256). */
+  maxConnections?: number;
 }
+
+/** Defaults of the connection limits of {@link startServer}. */
+export const SERVER_LIMITS = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 256 } as const;
 
 /** A listening API server. */
 export interface RunningServer {
@@ -38,8 +47,18 @@ export interface RunningServer {
  * ```
  */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
-  const { scheduler, host = '127.0.0.1', port = 8080, ...apiOptions } = options;
-  const server = createServer(createApiHandler(scheduler, apiOptions));
+  const { scheduler, host = '127.0.0.1', port = 8080, headersTimeoutMs, requestTimeoutMs, maxConnections, ...apiOptions } = options;
+  const limits = connectionLimits({ headersTimeoutMs, requestTimeoutMs, maxConnections });
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // Node looks for expired requests only this often (30 s by default), which would stretch every timeout.
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    createApiHandler(scheduler, apiOptions),
+  );
+  server.maxConnections = limits.maxConnections;
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -61,6 +80,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         server.closeAllConnections();
       }),
   };
+}
+
+function connectionLimits(given: Partial<Record<keyof typeof SERVER_LIMITS, number>>): Record<keyof typeof SERVER_LIMITS, number> {
+  const limits = { ...SERVER_LIMITS, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || value < 1) throw new TypeError(`${name} must be a positive whole number, not ${String(value)}`);
+  }
+  if (limits.requestTimeoutMs < limits.headersTimeoutMs) {
+    throw new TypeError(`requestTimeoutMs (${limits.requestTimeoutMs}) must be at least headersTimeoutMs (${limits.headersTimeoutMs})`);
+  }
+  return limits;
 }
 
 /** Node answers unparsable requests with a bare status line; this sends the API's JSON error instead. */

@@ -48,7 +48,7 @@ describe('authentication', () => {
   });
 
   it('lets a read-only key read but not write, and records key labels as actors', async () => {
-    const server = await live({ apiKeys: [{ key: 'ops', label: 'ops-team' }, { key: 'viewer', label: 'viewer', readOnly: true }] });
+    const server = await live({ apiKeys: [{ key: 'ops', label: 'ops-team', role: 'operator' }, { key: 'viewer', label: 'viewer', role: 'read-only' }] });
     const as = (key: string, path: string, init: RequestInit = {}) =>
       fetchApi(`${server.url}${path}`, { ...init, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } });
     const created = await as('ops', '/api/v1/schedule', { method: 'POST', body: JSON.stringify({ name: 'j', agent_id: 'a', cron_expr: '@hourly' }) });
@@ -72,7 +72,7 @@ describe('authentication', () => {
 
 describe('approvals, reset, runs and audit', () => {
   it('lists a run waiting for approval, approves it as the key label, and the run then succeeds', async () => {
-    const server = await live({ apiKeys: [{ key: 'k', label: 'release-manager' }], agents: { deployer: () => 'deployed' } });
+    const server = await live({ apiKeys: [{ key: 'k', label: 'release-manager', role: 'operator' }], agents: { deployer: () => 'deployed' } });
     const job = await server.scheduler.add({ name: 'deploy', agentId: 'deployer', cronExpr: '@yearly', policy: { requireApproval: true } });
     const other = await server.scheduler.add({ name: 'other', agentId: 'deployer', cronExpr: '@yearly' });
     const call = (path: string, init: RequestInit = {}) => fetchApi(`${server.url}${path}`, { ...init, headers: { authorization: 'Bearer k' } });
@@ -101,14 +101,14 @@ describe('approvals, reset, runs and audit', () => {
     expect(types).toEqual(['release-manager']);
   });
 
-  it('denies with an explicit approver and note', async () => {
+  it('denies with a note, recording the caller as the approver', async () => {
     const server = await live();
     await server.scheduler.add({ name: 'risky', agentId: 'a', cronExpr: '@yearly', policy: { requireApproval: true } });
     const run = await (await server.call('/api/v1/schedule/risky/run', { method: 'POST', json: {} })).json();
     await waitFor(async () => ((await server.scheduler.getRun(run.id)).status === 'awaiting_approval' ? true : undefined));
-    const res = await server.call(`/api/v1/schedule/risky/runs/${run.id}/deny`, { method: 'POST', json: { approver: 'bob', note: 'not today' } });
+    const res = await server.call(`/api/v1/schedule/risky/runs/${run.id}/deny`, { method: 'POST', json: { approver: 'api', note: 'not today' } });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'denied', error: 'denied by bob: not today', approval: { decision: 'denied', decided_by: 'bob' } });
+    expect(await res.json()).toMatchObject({ status: 'denied', error: 'denied by api: not today', approval: { decision: 'denied', decided_by: 'api' } });
   });
 
   it('resets a dead-lettered job', async () => {

@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { CronScheduler, InMemoryJobStore, systemClock, type PolicyGate } from '@symbi/core';
 import { FakeExecutor, RecordingRouter, type FakeAgent } from '@symbi/core/testing';
-import { startServer, type ApiOptions, type RunningServer } from '@symbi/server';
+import { startServer, type RunningServer, type StartServerOptions } from '@symbi/server';
 
 /** A fetch response whose JSON is untyped, as tests read fields of it freely. */
 export type ApiResponse = Omit<Response, 'json'> & { json(): Promise<any> };
@@ -24,7 +24,7 @@ export interface LiveServer {
 }
 
 export async function startLiveServer(
-  options: ApiOptions & { agents?: Record<string, FakeAgent>; gates?: PolicyGate[] } = {},
+  options: Omit<StartServerOptions, 'scheduler' | 'port'> & { agents?: Record<string, FakeAgent>; gates?: PolicyGate[] } = {},
 ): Promise<LiveServer> {
   const { agents, gates, ...apiOptions } = options;
   const executor = new FakeExecutor(systemClock, agents ?? {});

@@ -1,6 +1,5 @@
 import { createJobDefinition, jobToWire, type JobSpec } from '@symbi/core';
 import type { JobStatus, RunStatus, SecurityEventType, SymbiontClient } from '@symbi/client';
-import { cliActor } from '../runtime.js';
 import type { AuditQuery, AuditView, Backend, HealthView, HistoryFilter, JobListFilter, JobView, RunView } from './backend.js';
 
 /** Fields of `jobToWire` the server assigns; a create request leaves them out. */
@@ -15,7 +14,6 @@ export function specToWire(spec: JobSpec, now: Date): Record<string, unknown> {
   const wire = jobToWire(createJobDefinition(spec, now));
   for (const field of ASSIGNED) delete wire[field];
   return {
-    ...(spec.id === undefined ? {} : { id: spec.id }),
     ...wire,
     webhook_headers: spec.webhookHeaders ?? {},
     agent_pin_jwt: spec.agentPinJwt ?? null,
@@ -119,11 +117,14 @@ export class ApiBackend implements Backend {
     return this.#decide('deny', runId, note);
   }
 
-  /** The API names a decision by job and run; the CLI only by run, so the run's job is looked up. */
+  /**
+   * The API names a decision by job and run; the CLI only by run, so the run's job is looked up.
+   * The server records the API key's identity as the approver.
+   */
   async #decide(decision: 'approve' | 'deny', runId: string, note: string | null): Promise<RunView> {
     const schedule = await this.#schedule();
     const run = await schedule.getRun(runId);
-    const options = { approver: cliActor(), ...(note === null ? {} : { note }) };
+    const options = note === null ? {} : { note };
     const decided = decision === 'approve' ? await schedule.approve(run.job_id, runId, options) : await schedule.deny(run.job_id, runId, options);
     return decided as unknown as RunView;
   }

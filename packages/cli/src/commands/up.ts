@@ -63,8 +63,8 @@ async function listen(ctx: CommandContext, runtime: SymbiRuntime, log: FileLog, 
   const { api } = runtime.config;
   const host = options.host ?? api.host;
   const apiKey = ctx.globals.apiKey ?? api.apiKey;
-  if (apiKey === null && !isLoopback(host)) {
-    throw new UsageError(`refusing to serve the API on ${host} without an API key`, 'set --api-key, SYMBI_API_KEY or [api] api_key, or listen on 127.0.0.1');
+  if (apiKey === null && api.keys.length === 0 && !isLoopback(host)) {
+    throw new UsageError(`refusing to serve the API on ${host} without an API key`, 'set --api-key, SYMBI_API_KEY, [api] api_key or [[api.keys]], or listen on 127.0.0.1');
   }
   const { startServer } = await import('@symbi/server');
   try {
@@ -73,6 +73,10 @@ async function listen(ctx: CommandContext, runtime: SymbiRuntime, log: FileLog, 
       host,
       port: options.port ?? api.port,
       ...(apiKey === null ? {} : { apiKey }),
+      apiKeys: api.keys,
+      headersTimeoutMs: Math.round(api.headersTimeoutSeconds * 1000),
+      requestTimeoutMs: Math.round(api.requestTimeoutSeconds * 1000),
+      maxConnections: api.maxConnections,
       openHealth: api.openHealth,
       openMetrics: api.openMetrics,
       envAllow: api.envAllow,
@@ -136,7 +140,7 @@ async function up(ctx: CommandContext, options: UpOptions): Promise<void> {
     };
     writeServerRecord(ctx.io.cwd, record);
     const jobs = await runtime.store.countJobs();
-    const keyNote = ctx.globals.apiKey ?? config.api.apiKey ? 'API key required' : 'no API key';
+    const keyNote = (ctx.globals.apiKey ?? config.api.apiKey) !== null || config.api.keys.length > 0 ? 'API key required' : 'no API key';
     print(ctx, `${out.paint('green', '●')} scheduling ${jobs.active} active job${jobs.active === 1 ? '' : 's'} (${jobs.paused} paused)\n`);
     print(ctx, `${out.paint('green', '●')} API listening on ${out.bold(server.url)} ${out.dim(`(${keyNote})`)}\n`);
     print(ctx, `${out.dim(`  dashboard ${server.url}/ · log ${log.file} · Ctrl-C to stop`)}\n`);

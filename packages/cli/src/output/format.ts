@@ -1,4 +1,4 @@
-import { visibleLength } from './style.js';
+import { escapeUnsafe, visibleLength } from './style.js';
 
 /** A column of a {@link renderTable} table. */
 export interface Column {
@@ -88,10 +88,10 @@ export function localTime(value: string | Date | null | undefined): string {
   return `${at.getFullYear()}-${p(at.getMonth() + 1)}-${p(at.getDate())} ${clockTime(at)}`;
 }
 
-/** `text` cut to `max` characters with an ellipsis, on one line. */
+/** `text` cut to `max` characters with an ellipsis, on one line, terminal-safe ({@link escapeUnsafe}). */
 export function oneLine(text: string | null | undefined, max: number): string {
   if (text === null || text === undefined) return '';
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = escapeUnsafe(text.replace(/\s+/g, ' ').trim());
   const chars = [...flat];
   return chars.length <= max ? flat : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
 }

@@ -1,3 +1,5 @@
+import { UNSAFE_CHARACTERS } from '@symbi/core';
+
 /** Where text goes and whether it may be coloured: a stream and its terminal-ness. */
 export interface OutputStream {
   write(text: string): unknown;
@@ -58,6 +60,18 @@ export class Style {
     return this.paint('dim', text);
   }
 
+  /**
+   * `text` made safe for a terminal: every control, bidirectional or unpaired surrogate character
+   * is written as a visible `\uXXXX` escape, except line feeds, tabs, the CR of a CRLF and (when
+   * enabled) this style's own colour sequences. Stored data can thus never move the cursor,
+   * retitle the window or hide text. JSON stays valid and means the same, as JSON reads the same escape.
+   */
+  safe(text: string): string {
+    const parts = this.enabled ? text.split(OWN_SEQUENCE) : [text];
+    const sequences = this.enabled ? (text.match(OWN_SEQUENCE) ?? []) : [];
+    return parts.map((part, i) => escapeUnsafe(part) + (sequences[i] ?? '')).join('');
+  }
+
   /** A job or run status in the colour of its meaning (green good, red bad, yellow waiting). */
   status(status: string): string {
     return this.paint(STATUS_PAINT[status] ?? 'bold', status);
@@ -84,6 +98,17 @@ const STATUS_PAINT: Record<string, Paint> = {
 };
 
 const ANSI = /\u001b\[[0-9;]*m/g;
+
+/** Exactly the sequences {@link Style.paint} writes. */
+const OWN_SEQUENCE = new RegExp(`\u001b\\[(?:${[...new Set(Object.values(CODES).flat())].join('|')})m`, 'g');
+
+/** Text with every unsafe character but `\n`, `\t` and the CR of a CRLF escaped as `\uXXXX`. */
+export function escapeUnsafe(text: string): string {
+  return text.replace(UNSAFE_CHARACTERS, (char, offset: number, whole: string) => {
+    if (char === '\n' || char === '\t' || (char === '\r' && whole[offset + 1] === '\n')) return char;
+    return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}
 
 /** The number of terminal columns `text` takes (styles removed). */
 export function visibleLength(text: string): number {

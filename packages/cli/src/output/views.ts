@@ -1,7 +1,7 @@
 import { auditToWire, createJobDefinition, jobToWire, newRun, runToWire } from '@symbi/core';
 import type { AuditView, HealthView, JobView, RunView } from '../backend/backend.js';
 import { formatElapsed, localTime, oneLine, relativeTime, renderTable, toCsv, toJson } from './format.js';
-import type { Style } from './style.js';
+import { escapeUnsafe, type Style } from './style.js';
 
 /** Output formats of list commands. */
 export const FORMATS = ['table', 'json', 'csv'] as const;
@@ -33,7 +33,15 @@ export function renderRecords<T extends Record<string, unknown>>(
 ): string {
   if (format === 'json') return toJson(records);
   if (format === 'csv') return recordsCsv(kind, records);
-  return table(records);
+  return table(escaped(records));
+}
+
+/** A wire record with every string made terminal-safe ({@link escapeUnsafe}) before styles are added around its parts. */
+function escaped<T>(value: T): T {
+  if (typeof value === 'string') return escapeUnsafe(value) as T;
+  if (Array.isArray(value)) return value.map(escaped) as T;
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, escaped(v)])) as T;
+  return value;
 }
 
 /** How a job fires: its cron expression (and zone, unless UTC) or its one-shot time. */
@@ -130,7 +138,8 @@ function when(value: string | null, now: Date): string {
 }
 
 /** The details of `symbi cron status`: one `key  value` line per fact, then the next fire times. */
-export function jobDetails(job: JobView, now: Date, style: Style, upcoming: readonly Date[]): string {
+export function jobDetails(shown: JobView, now: Date, style: Style, upcoming: readonly Date[]): string {
+  const job = escaped(shown);
   const policy = job.policy;
   const rules = [
     policy.require_approval ? `approval by ${policy.approver ?? 'anyone'}` : null,

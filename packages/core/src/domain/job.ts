@@ -109,7 +109,7 @@ export interface HeartbeatConfig {
  * the spec's snake_case (see the wire module).
  */
 export interface CronJobDefinition {
-  /** Stable id (a UUID unless the creator chose one). */
+  /** Stable id: a UUID the scheduler generates (names never have this shape). */
   id: string;
   /** Unique human name, e.g. `daily-report`. */
   name: string;
@@ -199,8 +199,6 @@ export type JobSpecFields = Pick<
 /** Input to create a job: `name`, `agentId` and one of `cronExpr` / `at` are required; the rest defaults. */
 export type JobSpec = Partial<Omit<JobSpecFields, 'policy' | 'heartbeat'>> &
   Pick<JobSpecFields, 'name' | 'agentId'> & {
-    /** Optional id; a UUID is generated when absent. */
-    id?: string;
     /** Partial policy; unspecified conditions default to off. */
     policy?: Partial<SchedulePolicy>;
     /** Partial heartbeat settings. */
@@ -210,4 +208,4 @@ export type JobSpec = Partial<Omit<JobSpecFields, 'policy' | 'heartbeat'>> &
   };
 
 /** A change to a job's definition; every field is optional. */
-export type JobUpdate = Partial<Omit<JobSpec, 'id'>>;
+export type JobUpdate = Partial<JobSpec>;

@@ -3,6 +3,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
 import type { CronJobDefinition, JobSpec, JobUpdate } from '../domain/job.js';
 import type { JobRunRecord } from '../domain/run.js';
+import { isJobId } from '../domain/identifier.js';
 import { newRun } from '../domain/run-factory.js';
 import { AgentPinError, InvalidStateError, JobNotFoundError, RunNotFoundError } from '../errors.js';
 import type { AgentExecutor } from '../ports/agent-executor.js';
@@ -242,7 +243,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   async upsert(spec: JobSpec, options: ActorOption = {}): Promise<{ job: CronJobDefinition; action: 'created' | 'updated' | 'unchanged' }> {
     const existing = await this.store.getJobByName(spec.name);
     if (!existing) return { job: await this.add(spec, options), action: 'created' };
-    const { id: _id, paused: _paused, ...update } = spec;
+    const { paused: _paused, ...update } = spec;
     // Both sides go through the same normalisation, so a store's key order cannot tell them apart.
     const candidate = specOf(applyJobUpdate(existing, update, existing.updatedAt));
     const current = specOf(applyJobUpdate(existing, {}, existing.updatedAt));
@@ -359,9 +360,12 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     return runs.reverse();
   }
 
-  /** A job by id or name; throws `JobNotFoundError`. */
+  /**
+   * A job by id or name; throws `JobNotFoundError`. A reference shaped like a UUID is looked up
+   * only as an id and anything else only as a name, so one job can never shadow another.
+   */
   async getJob(ref: string): Promise<CronJobDefinition> {
-    const job = (await this.store.getJob(ref)) ?? (await this.store.getJobByName(ref));
+    const job = isJobId(ref) ? await this.store.getJob(ref) : await this.store.getJobByName(ref);
     if (!job) throw new JobNotFoundError(ref);
     return job;
   }

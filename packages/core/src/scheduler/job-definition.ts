@@ -11,10 +11,10 @@ import {
   type JobUpdate,
   type SchedulePolicy,
 } from '../domain/job.js';
+import { identifier, isJobId } from '../domain/identifier.js';
 import { ValidationError } from '../errors.js';
 import { compileSchedule, parseTimeOfDay, validateTimezone } from '../time/index.js';
 
-const NAME = /^[^\u0000-\u001f]{1,200}$/;
 const CHANNEL = /^[a-z][a-z0-9_.:-]{0,63}$/i;
 const MAX_INPUT = 1_000_000;
 
@@ -36,13 +36,13 @@ export const DEFAULT_HEARTBEAT: HeartbeatConfig = { enabled: true, contextMode: 
 
 /**
  * Validates a job spec and builds the stored definition (status `active`, or `paused` when asked;
- * `nextRun` unset — the scheduler computes it). Throws a `ValidationError` naming the first bad
- * field in snake_case (`cron_expr`, `policy.allowed_hours.start`, …) and its value.
+ * `nextRun` unset — the scheduler computes it; the id a new UUID). Throws a `ValidationError`
+ * naming the first bad field in snake_case (`cron_expr`, `policy.allowed_hours.start`, …) and its value.
  */
 export function createJobDefinition(spec: JobSpec, now: Date): CronJobDefinition {
   const fields = normalizeSpec(spec);
   return {
-    id: spec.id === undefined ? randomUUID() : text(spec.id, 'id', { max: 200 }),
+    id: randomUUID(),
     ...fields,
     status: spec.paused ? 'paused' : 'active',
     nextRun: null,
@@ -102,22 +102,22 @@ export function specOf(job: CronJobDefinition): JobSpecFields {
 
 function normalizeSpec(spec: JobSpec): JobSpecFields {
   if (spec === null || typeof spec !== 'object') throw new ValidationError('body', 'must be an object', spec);
-  const name = text(spec.name, 'name', { max: 200 });
-  if (!NAME.test(name)) throw new ValidationError('name', 'must be 1-200 characters without control characters', name);
+  const name = identifier(spec.name, 'name');
+  if (isJobId(name)) throw new ValidationError('name', 'must not have the shape of a job id (a UUID)', name);
   const timezone = validateTimezone(spec.timezone ?? 'UTC');
   const cronExpr = optionalText(spec.cronExpr, 'cron_expr');
   const at = optionalText(spec.at, 'at');
   compileSchedule({ cronExpr, at, timezone });
-  const delivery = list(spec.delivery, 'delivery').map((channel, i) => {
+  const delivery = unique(identifiers(spec.delivery, 'delivery'));
+  delivery.forEach((channel, i) => {
     if (!CHANNEL.test(channel)) throw new ValidationError(`delivery[${i}]`, 'is not a channel name', channel);
-    return channel;
   });
   const webhookUrl = optionalText(spec.webhookUrl, 'webhook_url');
   if (webhookUrl !== null) url(webhookUrl, 'webhook_url');
   if (delivery.includes('webhook') && webhookUrl === null) {
     throw new ValidationError('webhook_url', 'is required when delivery includes "webhook"', null);
   }
-  const emailRecipients = list(spec.emailRecipients, 'email_recipients');
+  const emailRecipients = unique(identifiers(spec.emailRecipients, 'email_recipients'));
   emailRecipients.forEach((address, i) => {
     if (!/^[^\s@]+@[^\s@]+$/.test(address)) throw new ValidationError(`email_recipients[${i}]`, 'is not an email address', address);
   });
@@ -126,7 +126,7 @@ function normalizeSpec(spec: JobSpec): JobSpecFields {
   }
   return {
     name,
-    agentId: text(spec.agentId, 'agent_id', { max: 200 }),
+    agentId: identifier(spec.agentId, 'agent_id'),
     cronExpr,
     at,
     timezone,
@@ -135,7 +135,7 @@ function normalizeSpec(spec: JobSpec): JobSpecFields {
     delivery,
     webhookUrl,
     webhookHeaders: headers(spec.webhookHeaders ?? {}),
-    slackChannel: optionalText(spec.slackChannel, 'slack_channel'),
+    slackChannel: spec.slackChannel == null ? null : identifier(spec.slackChannel, 'slack_channel'),
     emailRecipients,
     policy: policy(spec.policy ?? {}),
     heartbeat: spec.heartbeat == null ? null : heartbeat(spec.heartbeat),
@@ -162,12 +162,12 @@ function policy(input: Partial<SchedulePolicy>): SchedulePolicy {
   }
   return {
     requireApproval: bool(p.requireApproval, 'policy.require_approval'),
-    approver: optionalText(p.approver, 'policy.approver'),
+    approver: p.approver == null ? null : identifier(p.approver, 'policy.approver'),
     approvalTimeoutMs: p.approvalTimeoutMs == null ? null : integer(p.approvalTimeoutMs, 'policy.approval_timeout', 1, 365 * 86_400_000),
     maxRuntimeMs: p.maxRuntimeMs == null ? null : integer(p.maxRuntimeMs, 'policy.max_runtime', 1, 30 * 86_400_000),
-    requireCapabilities: list(p.requireCapabilities, 'policy.require_capabilities'),
+    requireCapabilities: identifiers(p.requireCapabilities, 'policy.require_capabilities'),
     allowedHours,
-    allowedEnvironments: list(p.allowedEnvironments, 'policy.allowed_environments'),
+    allowedEnvironments: identifiers(p.allowedEnvironments, 'policy.allowed_environments'),
     requireAgentPin: bool(p.requireAgentPin, 'policy.require_agent_pin'),
     audit: oneOf(p.audit, AUDIT_LEVELS, 'policy.audit'),
   };
@@ -207,10 +207,15 @@ function optionalText(value: unknown, field: string): string | null {
   return value == null ? null : text(value, field);
 }
 
-function list(value: unknown, field: string): string[] {
+function identifiers(value: unknown, field: string): string[] {
   if (value == null) return [];
   if (!Array.isArray(value)) throw new ValidationError(field, 'must be a list of strings', value);
-  return value.map((item, i) => text(item, `${field}[${i}]`));
+  return value.map((item, i) => identifier(item, `${field}[${i}]`, 1000));
+}
+
+/** A list without repeats, in first-seen order: a channel or recipient named twice is served once. */
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
 }
 
 function integer(value: unknown, field: string, min: number, max: number): number {
