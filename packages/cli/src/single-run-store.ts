@@ -77,6 +77,9 @@ export class SingleRunStore implements JobStore {
   createJob(job: CronJobDefinition): Promise<CronJobDefinition> {
     return this.#inner.createJob(job);
   }
+  createJobIfAbsent(job: CronJobDefinition): Promise<{ job: CronJobDefinition; created: boolean }> {
+    return this.#inner.createJobIfAbsent(job);
+  }
   saveJob(job: CronJobDefinition, options?: { expectedVersion?: number }): Promise<CronJobDefinition> {
     return this.#inner.saveJob(job, options);
   }

@@ -4,7 +4,7 @@ import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
 import type { CronJobDefinition, JobSpec, JobStatus, JobUpdate } from '../domain/job.js';
 import type { JobRunRecord } from '../domain/run.js';
 import { newRun } from '../domain/run-factory.js';
-import { AgentPinError, InvalidStateError, JobNotFoundError, RunNotFoundError } from '../errors.js';
+import { AgentPinError, ConflictError, InvalidStateError, JobNotFoundError, RunNotFoundError } from '../errors.js';
 import type { AgentExecutor } from '../ports/agent-executor.js';
 import { systemClock, type Clock, type ClockTimer } from '../ports/clock.js';
 import type { DeliveryRouter } from '../ports/delivery-router.js';
@@ -56,6 +56,9 @@ export interface ActorOption {
   actor?: string;
 }
 
+
+/** Times {@link CronScheduler.upsert} looks again at a job another instance saved meanwhile. */
+const MAX_UPSERT_RACES = 3;
 
 /** A promise with its resolve function (`Promise.withResolvers` needs Node 22). */
 function withResolvers(): { promise: Promise<void>; resolve: () => void } {
@@ -212,7 +215,10 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     const now = this.#now();
     const job = createJobDefinition(spec, now);
     job.nextRun = job.status === 'active' ? firstFire(job, now) : null;
-    const created = await this.store.createJob(job);
+    return this.#created(await this.store.createJob(job), options);
+  }
+
+  async #created(created: CronJobDefinition, options: ActorOption): Promise<CronJobDefinition> {
     await this.#audit('CronJobCreated', { job: created, actor: options.actor, details: { name: created.name, agent_id: created.agentId } });
     this.emit('job:created', { job: created });
     await this.#changed('job', created.id);
@@ -224,19 +230,34 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
    * the same files again never duplicates a job.
    */
   async upsert(spec: JobSpec, options: ActorOption = {}): Promise<{ job: CronJobDefinition; action: 'created' | 'updated' | 'unchanged' }> {
-    const existing = await this.store.getJobByName(spec.name);
-    if (!existing) return { job: await this.add(spec, options), action: 'created' };
+    const now = this.#now();
+    const job = createJobDefinition(spec, now);
+    job.nextRun = job.status === 'active' ? firstFire(job, now) : null;
+    // Atomic by name: of several instances loading the same files at once, one creates the job.
+    const { job: stored, created } = await this.store.createJobIfAbsent(job);
+    if (created) return { job: await this.#created(stored, options), action: 'created' };
     const { id: _id, paused: _paused, ...update } = spec;
-    // Both sides go through the same normalisation, so a store's key order cannot tell them apart.
-    const candidate = specOf(applyJobUpdate(existing, update, existing.updatedAt));
-    const current = specOf(applyJobUpdate(existing, {}, existing.updatedAt));
-    if (JSON.stringify(candidate) === JSON.stringify(current)) return { job: existing, action: 'unchanged' };
-    return { job: await this.update(existing.id, update, options), action: 'updated' };
+    for (let existing = stored, races = 0; ; races++) {
+      // Both sides go through the same normalisation, so a store's key order cannot tell them apart.
+      const candidate = specOf(applyJobUpdate(existing, update, existing.updatedAt));
+      const current = specOf(applyJobUpdate(existing, {}, existing.updatedAt));
+      if (JSON.stringify(candidate) === JSON.stringify(current)) return { job: existing, action: 'unchanged' };
+      try {
+        return { job: await this.#update(existing, update, options), action: 'updated' };
+      } catch (error) {
+        // Another instance saved the job in between (most likely the same update): look again.
+        if (!(error instanceof ConflictError) || races >= MAX_UPSERT_RACES) throw error;
+        existing = await this.getJob(existing.id);
+      }
+    }
   }
 
   /** Changes a job's definition; a new schedule takes effect from now. */
   async update(ref: string, update: JobUpdate, options: ActorOption = {}): Promise<CronJobDefinition> {
-    const job = await this.getJob(ref);
+    return this.#update(await this.getJob(ref), update, options);
+  }
+
+  async #update(job: CronJobDefinition, update: JobUpdate, options: ActorOption): Promise<CronJobDefinition> {
     const now = this.#now();
     const next = applyJobUpdate(job, update, now);
     const rescheduled = next.cronExpr !== job.cronExpr || next.at !== job.at || next.timezone !== job.timezone;

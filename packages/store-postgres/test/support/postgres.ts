@@ -79,3 +79,14 @@ export function useSchema(): { open(options?: PostgresJobStoreOptions): Promise<
     },
   };
 }
+
+/**
+ * Terminates the server connections whose `application_name` is `$1`, and only those: the pids
+ * are chosen first (a materialised CTE), so the planner can never call `pg_terminate_backend` on
+ * another connection before checking its name. Answers `n`, how many were terminated.
+ */
+export const TERMINATE_BY_APPLICATION = `
+  WITH ours AS MATERIALIZED (
+    SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()
+  )
+  SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n FROM ours`;
