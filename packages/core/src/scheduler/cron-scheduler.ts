@@ -114,6 +114,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   #outboxCheckedAt = -Infinity;
   #upkeepAt = -Infinity;
   #lastError: unknown = null;
+  /** The job counts last read, for health answers while the store cannot be read. */
+  #counts: Record<JobStatus, number> | null = null;
 
   constructor(options: CronSchedulerOptions) {
     super();
@@ -372,12 +374,27 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /** The spec's health JSON. */
+  /**
+   * The spec's health JSON. `degraded`, with a `reason`, while the store reports trouble (it cannot
+   * be reached, its writes fail) or the loop's last cycle failed; the job counts are then the last
+   * ones read, so the answer comes at once even while the store does not.
+   */
   async health(): Promise<SchedulerHealth> {
-    const counts = await this.store.countJobs();
+    let trouble = this.store.trouble?.() ?? null;
+    if (trouble === null) {
+      try {
+        this.#counts = await this.store.countJobs();
+      } catch (error) {
+        trouble = messageOf(error);
+      }
+    }
+    trouble ??= this.#lastError === null ? null : `the scheduler loop failed: ${messageOf(this.#lastError)}`;
+    const status = !this.#running ? 'stopped' : trouble !== null ? 'degraded' : 'healthy';
     return {
-      status: !this.#running ? 'stopped' : this.#lastError ? 'degraded' : 'healthy',
-      active_jobs: counts.active,
-      paused_jobs: counts.paused,
+      status,
+      ...(status === 'degraded' && trouble !== null ? { reason: trouble } : {}),
+      active_jobs: this.#counts?.active ?? 0,
+      paused_jobs: this.#counts?.paused ?? 0,
       in_flight_jobs: this.metrics.inFlight,
       metrics: this.metrics.totals(),
     };
