@@ -241,8 +241,14 @@ export class PostgresRunner {
     let broken: Error | undefined;
     let closing = false;
     let committed = false;
-    // The server answered a statement before COMMIT with an error: it never ran the COMMIT.
-    let abortedBeforeCommit = false;
+    // The server itself reported an error (e.g. 57P01, its session terminated): whatever was
+    // not answered yet did not commit. Only a connection cut without a word leaves a sent COMMIT
+    // in doubt.
+    let serverEnded = false;
+    const onClientError = (error: unknown) => {
+      if (sqlState(error) !== undefined) serverEnded = true;
+    };
+    client.on('error', onClientError);
     // Not awaited: the first statement follows it in the same round trip when pipelined, and a
     // failure of it surfaces through every statement sent behind it.
     const begun = send(BEGIN);
@@ -253,7 +259,7 @@ export class PostgresRunner {
         await begun;
         return await sent;
       } catch (error) {
-        if (text !== 'COMMIT' && sqlState(error) !== undefined) abortedBeforeCommit = true;
+        if (sqlState(error) !== undefined) serverEnded = true;
         throw mapPgError(error, what);
       }
     };
@@ -283,11 +289,12 @@ export class PostgresRunner {
           broken = rollbackError;
         });
       }
-      if (commitSent && !abortedBeforeCommit && error instanceof StoreUnavailableError) {
+      if (commitSent && !serverEnded && error instanceof StoreUnavailableError) {
         throw new CommitUnknownError(`${what} failed: the connection was lost after COMMIT was sent; the transaction may have committed`, error);
       }
       throw error;
     } finally {
+      client.off('error', onClientError);
       client.release(broken);
     }
   }
