@@ -2,16 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { StoreUnavailableError } from '@symbi/core';
 import { makeJob } from '@symbi/core/testing';
 import { PostgresJobStore } from '@symbi/store-postgres';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { CONNECTION_STRING, describePostgres, dropSchema, randomSchemaName, TERMINATE_BY_APPLICATION } from './support/postgres.js';
+import { CONNECTION_STRING, describePostgres, dropSchema, randomSchemaName, terminateConnections } from './support/postgres.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
 describePostgres('PostgresJobStore when its connections are lost', () => {
   const schema = randomSchemaName();
   const target = new URL(CONNECTION_STRING);
   const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-  const admin = new pg.Pool({ connectionString: CONNECTION_STRING, max: 1 });
   const stores: PostgresJobStore[] = [];
   /** An application name only this file's stores use: what pg_terminate_backend is limited to. */
   const appName = `symbi_conn_${schema.slice(-12)}`;
@@ -24,10 +22,7 @@ describePostgres('PostgresJobStore when its connections are lost', () => {
     return store;
   };
 
-  const terminateOurs = async (): Promise<number> => {
-    const { rows } = await admin.query(TERMINATE_BY_APPLICATION, [appName]);
-    return (rows[0] as { n: number }).n;
-  };
+  const terminateOurs = () => terminateConnections(appName);
 
   beforeAll(() => proxy.accept());
   afterEach(async () => {
@@ -37,7 +32,6 @@ describePostgres('PostgresJobStore when its connections are lost', () => {
   afterAll(async () => {
     await proxy.refuse();
     await dropSchema(schema);
-    await admin.end();
   });
 
   it('survives pg_terminate_backend of every connection, idle or inside a transaction, and answers the next calls', async () => {

@@ -85,8 +85,24 @@ export function useSchema(): { open(options?: PostgresJobStoreOptions): Promise<
  * are chosen first (a materialised CTE), so the planner can never call `pg_terminate_backend` on
  * another connection before checking its name. Answers `n`, how many were terminated.
  */
-export const TERMINATE_BY_APPLICATION = `
+const TERMINATE_BY_APPLICATION = `
   WITH ours AS MATERIALIZED (
     SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()
   )
   SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n FROM ours`;
+
+/**
+ * Terminates (`pg_terminate_backend`) every server connection whose `application_name` is `name`
+ * and no other; answers how many. Tests give their own stores a name of their own, so other
+ * users of the shared server are never touched.
+ */
+export async function terminateConnections(name: string): Promise<number> {
+  const client = new pg.Client({ connectionString: CONNECTION_STRING });
+  await client.connect();
+  try {
+    const { rows } = await client.query(TERMINATE_BY_APPLICATION, [name]);
+    return (rows[0] as { n: number }).n;
+  } finally {
+    await client.end();
+  }
+}
