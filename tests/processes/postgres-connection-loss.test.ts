@@ -11,7 +11,7 @@ import {
   describePostgres,
   dropSchema,
   randomSchemaName,
-  terminateConnections,
+  openTerminator,
 } from '../../packages/store-postgres/test/support/postgres.js';
 import { TcpProxy } from '../../packages/store-postgres/test/support/tcp-proxy.js';
 import { auditRuns, fireOf, firesEvery, toAuditRun } from './fire-audit.mjs';
@@ -97,12 +97,13 @@ describePostgres('three scheduler processes while their PostgreSQL connections a
       }
     })();
 
+    const terminator = await openTerminator(appName);
     let terminated = 0;
     const start = Date.now();
     let outageDone = false;
     while (Date.now() - start < WINDOW_MS) {
       await sleep(CUT_EVERY_MS);
-      terminated += await terminateConnections(appName);
+      terminated += await terminator.terminate();
       if (!outageDone && Date.now() - start > WINDOW_MS / 2) {
         outageDone = true;
         await proxy.refuse();
@@ -110,6 +111,7 @@ describePostgres('three scheduler processes while their PostgreSQL connections a
         await proxy.accept();
       }
     }
+    await terminator.close();
     const until = Date.now() - EDGE_MS;
     await waitUntil(
       'every fire due by the end of the window is finished',

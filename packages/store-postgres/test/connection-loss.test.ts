@@ -3,7 +3,7 @@ import { StoreUnavailableError } from '@symbi/core';
 import { makeJob } from '@symbi/core/testing';
 import { PostgresJobStore } from '@symbi/store-postgres';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { CONNECTION_STRING, describePostgres, dropSchema, randomSchemaName, terminateConnections } from './support/postgres.js';
+import { CONNECTION_STRING, describePostgres, dropSchema, openTerminator, randomSchemaName, type Terminator } from './support/postgres.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
 describePostgres('PostgresJobStore when its connections are lost', () => {
@@ -22,15 +22,20 @@ describePostgres('PostgresJobStore when its connections are lost', () => {
     return store;
   };
 
-  const terminateOurs = () => terminateConnections(appName);
+  let terminator: Terminator;
+  const terminateOurs = () => terminator.terminate();
 
-  beforeAll(() => proxy.accept());
+  beforeAll(async () => {
+    await proxy.accept();
+    terminator = await openTerminator(appName);
+  });
   afterEach(async () => {
     await Promise.all(stores.splice(0).map((store) => store.close()));
     await proxy.accept();
   });
   afterAll(async () => {
     await proxy.refuse();
+    await terminator.close();
     await dropSchema(schema);
   });
 

@@ -91,18 +91,24 @@ const TERMINATE_BY_APPLICATION = `
   )
   SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n FROM ours`;
 
+/** Terminates the server connections of one application name (see {@link openTerminator}). */
+export interface Terminator {
+  /** `pg_terminate_backend` on every connection with the name; answers how many. One round trip. */
+  terminate(): Promise<number>;
+  /** Closes its own connection. */
+  close(): Promise<void>;
+}
+
 /**
- * Terminates (`pg_terminate_backend`) every server connection whose `application_name` is `name`
- * and no other; answers how many. Tests give their own stores a name of their own, so other
- * users of the shared server are never touched.
+ * Opens a connection that terminates every server connection whose `application_name` is `name`
+ * and no other. Tests give their own stores a name of their own, so other users of the shared
+ * server are never touched.
  */
-export async function terminateConnections(name: string): Promise<number> {
+export async function openTerminator(name: string): Promise<Terminator> {
   const client = new pg.Client({ connectionString: CONNECTION_STRING });
   await client.connect();
-  try {
-    const { rows } = await client.query(TERMINATE_BY_APPLICATION, [name]);
-    return (rows[0] as { n: number }).n;
-  } finally {
-    await client.end();
-  }
+  return {
+    terminate: async () => ((await client.query(TERMINATE_BY_APPLICATION, [name])).rows[0] as { n: number }).n,
+    close: () => client.end(),
+  };
 }
