@@ -4,7 +4,7 @@ import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
 import type { CronJobDefinition, JobSpec, JobStatus, JobUpdate } from '../domain/job.js';
 import type { JobRunRecord } from '../domain/run.js';
 import { newRun } from '../domain/run-factory.js';
-import { AgentPinError, ConflictError, InvalidStateError, JobNotFoundError, RunNotFoundError } from '../errors.js';
+import { AgentPinError, ConflictError, InvalidStateError, JobNotFoundError, RunNotFoundError, ValidationError } from '../errors.js';
 import type { AgentExecutor } from '../ports/agent-executor.js';
 import { systemClock, type Clock, type ClockTimer } from '../ports/clock.js';
 import type { DeliveryRouter } from '../ports/delivery-router.js';
@@ -95,6 +95,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   readonly store: JobStore;
 
   readonly #clock: Clock;
+  readonly #router: DeliveryRouter | null;
   readonly #logger: Logger;
   readonly #random: () => number;
   readonly #pipeline: DefaultAgentScheduler;
@@ -120,6 +121,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   constructor(options: CronSchedulerOptions) {
     super();
     this.store = options.store;
+    this.#router = options.router ?? null;
     this.config = resolveSchedulerConfig(options.config);
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
@@ -215,9 +217,19 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   /** Creates a job (validated; its first fire computed). Throws `ConflictError` on a taken name. */
   async add(spec: JobSpec, options: ActorOption = {}): Promise<CronJobDefinition> {
     const now = this.#now();
-    const job = createJobDefinition(spec, now);
+    const job = this.#checkChannels(createJobDefinition(spec, now));
     job.nextRun = job.status === 'active' ? firstFire(job, now) : null;
     return this.#created(await this.store.createJob(job), options);
+  }
+
+  /** `job`, when its router (if it names its channels) can deliver to every channel of its `delivery`. */
+  #checkChannels(job: CronJobDefinition): CronJobDefinition {
+    const known = this.#router?.channels?.();
+    if (known === undefined) return job;
+    job.delivery.forEach((channel, i) => {
+      if (!known.includes(channel)) throw new ValidationError(`delivery[${i}]`, `is not a delivery channel (known: ${known.join(', ')})`, channel);
+    });
+    return job;
   }
 
   async #created(created: CronJobDefinition, options: ActorOption): Promise<CronJobDefinition> {
@@ -233,7 +245,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
    */
   async upsert(spec: JobSpec, options: ActorOption = {}): Promise<{ job: CronJobDefinition; action: 'created' | 'updated' | 'unchanged' }> {
     const now = this.#now();
-    const job = createJobDefinition(spec, now);
+    const job = this.#checkChannels(createJobDefinition(spec, now));
     job.nextRun = job.status === 'active' ? firstFire(job, now) : null;
     // Atomic by name: of several instances loading the same files at once, one creates the job.
     const { job: stored, created } = await this.store.createJobIfAbsent(job);
@@ -261,7 +273,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
 
   async #update(job: CronJobDefinition, update: JobUpdate, options: ActorOption): Promise<CronJobDefinition> {
     const now = this.#now();
-    const next = applyJobUpdate(job, update, now);
+    const next = this.#checkChannels(applyJobUpdate(job, update, now));
     const rescheduled = next.cronExpr !== job.cronExpr || next.at !== job.at || next.timezone !== job.timezone;
     if (rescheduled && next.status === 'active') next.nextRun = firstFire(next, now);
     const saved = await this.store.saveJob(next, { expectedVersion: job.version });

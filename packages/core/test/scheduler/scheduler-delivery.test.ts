@@ -78,3 +78,26 @@ describe('CronScheduler: delivery routing', () => {
     await fresh.stop();
   });
 });
+
+describe('CronScheduler: delivery channels the router does not know', () => {
+  const router: DeliveryRouter = { route: async () => undefined, channels: () => ['stdout', 'webhook', 'ops-pager'] };
+
+  it('refuses a job naming an unknown channel when it is added, upserted or changed, storing nothing of it', async () => {
+    const store = new InMemoryJobStore();
+    const scheduler = new CronScheduler({ store, executor: new FakeExecutor(new VirtualClock('2026-03-02T09:00:00Z')), router });
+    const spec = { name: 'report', agentId: 'a', cronExpr: '0 0 9 * * *', delivery: ['stdout', 'nope'] };
+    for (const attempt of [() => scheduler.add(spec), () => scheduler.upsert(spec)]) {
+      await expect(attempt()).rejects.toMatchObject({
+        code: 'VALIDATION',
+        field: 'delivery[1]',
+        value: 'nope',
+        message: 'delivery[1]: is not a delivery channel (known: stdout, webhook, ops-pager)',
+      });
+    }
+    expect(await store.listJobs()).toEqual([]);
+
+    const job = await scheduler.add({ ...spec, delivery: ['ops-pager'] });
+    await expect(scheduler.update(job.id, { delivery: ['nope'] })).rejects.toMatchObject({ field: 'delivery[0]' });
+    expect((await store.getJob(job.id))?.delivery).toEqual(['ops-pager']);
+  });
+});
