@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { TERMINAL_RUN_STATUSES, newRun, runToWire } from '@symbi/core';
 import type { SymbiConfig } from '@symbi/dsl';
 import { ApiBackend } from '../backend/api-backend.js';
@@ -81,8 +82,8 @@ async function runInProcess(ctx: CommandContext, config: SymbiConfig, ref: strin
     location: existingStore(ctx, config),
     files,
     log: await openFileLog(DEFAULT_LOG_FILE),
-    // The job's `stdout` channel goes to stderr, so stdout holds the output alone.
-    stdout: process.stderr,
+    // The job's `stdout` channel is this command's own output, printed once at the end.
+    stdout: new Writable({ write: (_chunk, _encoding, done) => done() }),
     env: ctx.io.env,
     cwd: ctx.io.cwd,
     wrapStore: (store) => (view.store = new SingleRunStore(store)),
