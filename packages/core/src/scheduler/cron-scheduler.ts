@@ -2,7 +2,7 @@ import EventEmitter from 'eventemitter3';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
 import type { CronJobDefinition, JobSpec, JobStatus, JobUpdate } from '../domain/job.js';
-import type { JobRunRecord } from '../domain/run.js';
+import { TERMINAL_RUN_STATUSES, type JobRunRecord, type RunStatus } from '../domain/run.js';
 import { newRun } from '../domain/run-factory.js';
 import { AgentPinError, ConflictError, InvalidStateError, JobNotFoundError, RunNotFoundError, ValidationError } from '../errors.js';
 import type { AgentExecutor } from '../ports/agent-executor.js';
@@ -56,6 +56,9 @@ export interface ActorOption {
   actor?: string;
 }
 
+
+/** Statuses at which `runNow({ wait: true })` answers: the run ended, or waits for a person. */
+const SETTLED_RUN_STATUSES: readonly RunStatus[] = [...TERMINAL_RUN_STATUSES, 'awaiting_approval'];
 
 /** Times {@link CronScheduler.upsert} looks again at a job another instance saved meanwhile. */
 const MAX_UPSERT_RACES = 3;
@@ -317,10 +320,15 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     const job = await this.getJob(ref);
     const run = newRun(job, { scheduledFor: this.#now(), trigger: 'manual', input: options.input ?? job.input });
     const settled = options.wait ? this.#settled(run.id) : null;
-    const inserted = await this.store.insertRun(run);
-    this.emit('run:queued', { run: inserted });
-    await this.#changed('run', inserted.id);
-    return settled ? settled : inserted;
+    try {
+      const inserted = await this.store.insertRun(run);
+      this.emit('run:queued', { run: inserted });
+      await this.#changed('run', inserted.id);
+      return settled ? await settled.done : inserted;
+    } catch (error) {
+      settled?.cancel();
+      throw error;
+    }
   }
 
   /** Approves a run waiting for approval: it is queued again and runs without re-asking the gates. */
@@ -672,16 +680,37 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     await this.store.notify?.({ kind, id });
   }
 
-  #settled(runId: string): Promise<JobRunRecord> {
-    return new Promise((resolve) => {
-      const names = ['run:succeeded', 'run:failed', 'run:skipped', 'run:denied', 'run:interrupted', 'run:awaiting_approval'] as const;
-      const handler = (payload: { run: JobRunRecord }) => {
-        if (payload.run.id !== runId) return;
+  /**
+   * Resolves `done` once run `runId` is terminal or awaiting approval: at once when this process
+   * runs it (its events), and at the latest a tick after another instance did (the store is read
+   * every `tickIntervalMs`). `cancel` stops waiting; either way nothing stays subscribed.
+   */
+  #settled(runId: string): { done: Promise<JobRunRecord>; cancel: () => void } {
+    const names = ['run:succeeded', 'run:failed', 'run:skipped', 'run:denied', 'run:interrupted', 'run:awaiting_approval'] as const;
+    let timer: ClockTimer | null = null;
+    let finish = (_run: JobRunRecord | null) => {};
+    const handler = (payload: { run: JobRunRecord }) => {
+      if (payload.run.id === runId) finish(payload.run);
+    };
+    const poll = () => {
+      timer = this.#clock.setTimeout(() => {
+        this.store.getRun(runId).then(
+          (run) => (run !== null && SETTLED_RUN_STATUSES.includes(run.status) ? finish(run) : poll()),
+          () => poll(),
+        );
+      }, this.config.tickIntervalMs);
+    };
+    const done = new Promise<JobRunRecord>((resolve) => {
+      finish = (run) => {
+        finish = () => {};
         for (const name of names) this.off(name, handler);
-        resolve(payload.run);
+        if (timer !== null) this.#clock.clearTimeout(timer);
+        if (run !== null) resolve(run);
       };
-      for (const name of names) this.on(name, handler);
     });
+    for (const name of names) this.on(name, handler);
+    poll();
+    return { done, cancel: () => finish(null) };
   }
 
   async #audit(type: SecurityEventType, fields: AuditFields): Promise<void> {
