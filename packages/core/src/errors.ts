@@ -117,9 +117,12 @@ export class AgentPinError extends SchedulerError {
 export class DeliveryError extends SchedulerError {
   /** The channel that failed, e.g. `webhook`. */
   readonly channel: string;
-  constructor(channel: string, message: string, options?: { cause?: unknown; retryable?: boolean }) {
+  /** How many times the channel tried to send before giving up (its own retries included). */
+  readonly attempts: number;
+  constructor(channel: string, message: string, options?: { cause?: unknown; retryable?: boolean; attempts?: number }) {
     super('DELIVERY', `${channel}: ${message}`, options);
     this.channel = channel;
+    this.attempts = options?.attempts ?? 1;
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CronScheduler, InMemoryJobStore, type DeliveryRouter } from '@symbi/core';
+import { CronScheduler, DeliveryError, InMemoryJobStore, type DeliveryRouter } from '@symbi/core';
 import { FakeExecutor, RecordingRouter, VirtualClock } from '@symbi/core/testing';
 import { startHarness } from './harness.js';
 
@@ -99,5 +99,25 @@ describe('CronScheduler: delivery channels the router does not know', () => {
     const job = await scheduler.add({ ...spec, delivery: ['ops-pager'] });
     await expect(scheduler.update(job.id, { delivery: ['nope'] })).rejects.toMatchObject({ field: 'delivery[0]' });
     expect((await store.getJob(job.id))?.delivery).toEqual(['ops-pager']);
+  });
+});
+
+describe('CronScheduler: the outbox record of a channel that retried', () => {
+  it('counts the channel\'s own attempts, so the record agrees with its error', async () => {
+    const router: DeliveryRouter = {
+      route: async (channel) => {
+        throw new DeliveryError(channel, 'POST http://127.0.0.1:9 failed: HTTP 500 (after 3 attempts)', { retryable: true, attempts: 3 });
+      },
+    };
+    const { scheduler, clock, store } = await startHarness({ store: new InMemoryJobStore() });
+    const withRouter = new CronScheduler({ store, executor: new FakeExecutor(clock), router, clock });
+    await scheduler.stop();
+    await withRouter.start();
+    const job = await withRouter.add({ name: 'hooked', agentId: 'a', cronExpr: '0 0 0 1 1 *', delivery: ['webhook'], webhookUrl: 'http://127.0.0.1:9/hook' });
+    const run = await withRouter.runNow(job.id, { wait: true });
+    await clock.advance(1_000);
+    const stored = await store.getRun(run.id);
+    expect(stored?.deliveries).toEqual([expect.objectContaining({ channel: 'webhook', status: 'failed', attempts: 3, error: expect.stringMatching(/after 3 attempts/) })]);
+    await withRouter.stop();
   });
 });
