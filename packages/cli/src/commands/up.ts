@@ -29,18 +29,25 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
-/** Resolves on the first SIGINT or SIGTERM; a second one exits at once. */
+/**
+ * A second signal this soon after the first is the same Ctrl-C delivered twice: the terminal
+ * signals the whole process group, and a runner in it (`pnpm symbi up`) passes its copy on.
+ */
+const SAME_SIGNAL_MS = 1_000;
+
+/** Resolves on the first SIGINT or SIGTERM; a second one (not a copy of the first) exits at once. */
 function shutdownSignal(ctx: CommandContext, log: FileLog): Promise<string> {
   return new Promise((resolve) => {
-    let received = false;
+    let received: number | null = null;
     const onSignal = (signal: string) => {
-      if (received) {
+      if (received !== null) {
+        if (Date.now() - received < SAME_SIGNAL_MS) return;
         notice(ctx, 'stopping now: runs still in flight end interrupted and are retried after a restart');
         log.for('cli').warn({ signal }, 'forced stop');
         log.flush();
         process.exit(EXIT_FORCED);
       }
-      received = true;
+      received = Date.now();
       resolve(signal);
     };
     process.on('SIGINT', onSignal);
