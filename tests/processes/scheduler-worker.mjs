@@ -10,6 +10,8 @@
  * Usage:
  *   node scheduler-worker.mjs --store postgres --url postgres://… --schema s --instance a --log a.jsonl
  *   node scheduler-worker.mjs --store sqlite --path /tmp/x.db --instance a --log a.jsonl
+ * With --http it also serves the HTTP API on a free loopback port (its URL in the ready line), for
+ * tests that read `/api/v1/health/scheduler` or create jobs over HTTP.
  * Settings: --lease-ms, --tick-ms, --shutdown-ms, --misfire-ms, --retry-base-ms, --max-retries,
  * --max-concurrent, --agent-ms (how long an agent runs when its job's input does not say).
  *
@@ -39,6 +41,7 @@ const { values: args } = parseArgs({
     'max-retries': { type: 'string', default: '3' },
     'max-concurrent': { type: 'string', default: '500' },
     'agent-ms': { type: 'string', default: '20' },
+    http: { type: 'boolean', default: false },
   },
 });
 
@@ -153,7 +156,10 @@ scheduler.on('scheduler:error', ({ error, during }) => {
 });
 
 await scheduler.start();
-process.stdout.write(`${JSON.stringify({ ready: true, instance, pid: process.pid })}\n`);
+const server = args.http
+  ? await (/** @type {typeof import('@symbi/server')} */ (await import(built('server')))).startServer({ scheduler, port: 0, openHealth: true })
+  : null;
+process.stdout.write(`${JSON.stringify({ ready: true, instance, pid: process.pid, url: server?.url ?? null })}\n`);
 
 let stopping = false;
 async function shutdown() {
@@ -161,6 +167,7 @@ async function shutdown() {
   stopping = true;
   let interrupted = 0;
   scheduler.on('scheduler:stopped', (payload) => (interrupted = payload.interrupted));
+  await server?.close();
   await scheduler.stop();
   await store.close();
   process.stdout.write(`${JSON.stringify({ stopped: true, instance, interrupted, errors })}\n`);

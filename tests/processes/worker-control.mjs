@@ -11,7 +11,7 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const workerFile = fileURLToPath(new URL('./scheduler-worker.mjs', import.meta.url));
 
 /** The packages a worker loads from their build output. */
-const WORKER_PACKAGES = ['core', 'store-postgres', 'store-sqlite'];
+const WORKER_PACKAGES = ['core', 'store-postgres', 'store-sqlite', 'server'];
 
 /**
  * Builds the packages the worker imports when one has no `dist` yet (the root `pnpm test` builds
@@ -33,6 +33,7 @@ export function ensureBuilt() {
  * @property {string} [schema]  PostgreSQL schema
  * @property {string} [path]  SQLite file
  * @property {Record<string, number>} [settings]  worker flags without their dashes, e.g. `{ 'lease-ms': 2000 }`
+ * @property {boolean} [http]  also serve the HTTP API (its URL comes with `ready`)
  */
 
 /**
@@ -49,7 +50,8 @@ export function ensureBuilt() {
  * @property {string} instance
  * @property {string} log
  * @property {number} pid
- * @property {Promise<void>} ready  resolves once the scheduler started (rejects if the process dies first)
+ * @property {Promise<{ url: string | null }>} ready  resolves once the scheduler started, with the API's URL when
+ *   it serves one (rejects if the process dies first)
  * @property {Promise<WorkerExit>} exited
  * @property {() => Promise<WorkerExit>} kill9  SIGKILL, the crash under test; resolves once it is gone
  * @property {(timeoutMs?: number) => Promise<WorkerExit>} stop  SIGTERM (graceful stop), then SIGKILL after `timeoutMs`
@@ -66,11 +68,13 @@ export function startWorker(options) {
   if (options.schema) flags.push('--schema', options.schema);
   if (options.path) flags.push('--path', options.path);
   for (const [name, value] of Object.entries(options.settings ?? {})) flags.push(`--${name}`, String(value));
+  if (options.http) flags.push('--http');
   const child = spawn(process.execPath, [workerFile, ...flags], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk.toString()));
   /** @type {WorkerExit['report']} */
   let report = null;
+  /** @type {(message: { url: string | null }) => void} */
   let onReady = () => {};
   const lines = createInterface({ input: child.stdout });
   lines.on('line', (line) => {
@@ -80,12 +84,12 @@ export function startWorker(options) {
     } catch {
       return; // not the worker's protocol (a library writing to stdout)
     }
-    if (message.ready) onReady();
+    if (message.ready) onReady({ url: message.url ?? null });
     if (message.stopped) report = message;
   });
   /** @type {Promise<WorkerExit>} */
   const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr, report })));
-  /** @type {Promise<void>} */
+  /** @type {Promise<{ url: string | null }>} */
   const ready = new Promise((resolve, reject) => {
     onReady = resolve;
     void exited.then((exit) => reject(new Error(`worker ${options.instance} exited before it was ready (${exit.code ?? exit.signal}): ${exit.stderr}`)));

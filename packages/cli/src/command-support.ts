@@ -11,9 +11,17 @@ import { cliActor, createRuntime, loadAgentFiles, type AgentFiles } from './runt
 import { describeStore, resolveStoreLocation } from './store-location.js';
 import { readServerRecord } from './server-record.js';
 
-/** Reads `--config` (or `./symbi.toml` when present), defaults and `SYMBI_*` overrides. */
-export function loadCliConfig(ctx: CommandContext): SymbiConfig {
-  return loadConfig({ ...(ctx.globals.config === undefined ? {} : { path: ctx.globals.config }), env: ctx.io.env, cwd: ctx.io.cwd });
+/**
+ * Reads `--config` (or `./symbi.toml` when present), defaults and `SYMBI_*` overrides. A command
+ * that delivers nothing passes `delivery: false`, so it needs none of the delivery secrets.
+ */
+export function loadCliConfig(ctx: CommandContext, options: { delivery?: boolean } = {}): SymbiConfig {
+  return loadConfig({
+    ...(ctx.globals.config === undefined ? {} : { path: ctx.globals.config }),
+    env: ctx.io.env,
+    cwd: ctx.io.cwd,
+    resolveDelivery: options.delivery ?? true,
+  });
 }
 
 /** A running server named by `--api` or `SYMBI_API_URL`, with its key (`--api-key`, `SYMBI_API_KEY`, `[api] api_key`). */
@@ -34,9 +42,10 @@ export function apiKeyOf(ctx: CommandContext, config: SymbiConfig | null): strin
  */
 export function softConfig(ctx: CommandContext): SymbiConfig | null {
   const remote = ctx.globals.api ?? (ctx.io.env.SYMBI_API_URL || undefined);
-  if (remote === undefined) return loadCliConfig(ctx);
+  // The backend delivers nothing (see openBackend).
+  if (remote === undefined) return loadCliConfig(ctx, { delivery: false });
   try {
-    return loadCliConfig(ctx);
+    return loadCliConfig(ctx, { delivery: false });
   } catch {
     return null;
   }

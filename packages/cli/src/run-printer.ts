@@ -40,7 +40,8 @@ export function attachRunPrinter(scheduler: CronScheduler, out: OutputStream, st
     },
     'run:skipped': ({ run }: { run: JobRunRecord }) => {
       log.info(runFields(run), 'run skipped');
-      line('-', 'grey', run, `${style.status('skipped')}: ${oneLine(run.error, 100)}`);
+      // The scheduler's reason may already say it was skipped; say it once.
+      line('-', 'grey', run, `${style.status('skipped')}: ${oneLine(run.error?.replace(/^skipped: /, ''), 100)}`);
     },
     'run:denied': ({ run, reason }: { run: JobRunRecord; reason: string }) => {
       log.warn({ ...runFields(run), reason }, 'run denied');

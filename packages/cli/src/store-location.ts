@@ -17,12 +17,24 @@ export function resolveStoreLocation(db: string | undefined, config: SymbiConfig
   return location;
 }
 
-/** A PostgreSQL URL split into what `pg` connects with and the `?schema=` this CLI reads. */
-function postgresTarget(url: string): { connectionString: string; schema: string | undefined } {
+/**
+ * A PostgreSQL URL split into what `pg` connects with and the parameters this CLI reads:
+ * `?schema=` and `?startup_wait_seconds=` (how long start-up waits for the database).
+ */
+function postgresTarget(url: string): { connectionString: string; schema?: string; startupWaitMs?: number } {
   const parsed = new URL(url);
-  const schema = parsed.searchParams.get('schema') ?? undefined;
+  const schema = parsed.searchParams.get('schema');
+  const wait = parsed.searchParams.get('startup_wait_seconds');
   parsed.searchParams.delete('schema');
-  return { connectionString: parsed.toString(), schema };
+  parsed.searchParams.delete('startup_wait_seconds');
+  if (wait !== null && !/^\d+(\.\d+)?$/.test(wait)) {
+    throw new UsageError(`startup_wait_seconds=${JSON.stringify(wait)} in the store URL is not a number of seconds`, 'e.g. ?startup_wait_seconds=60');
+  }
+  return {
+    connectionString: parsed.toString(),
+    ...(schema === null ? {} : { schema }),
+    ...(wait === null ? {} : { startupWaitMs: Math.round(Number(wait) * 1000) }),
+  };
 }
 
 /**
@@ -35,8 +47,7 @@ export async function openStore(location: StoreLocation): Promise<JobStore> {
     return new SqliteJobStore({ path: location.path });
   }
   const { PostgresJobStore } = await import('@symbi/store-postgres');
-  const { connectionString, schema } = postgresTarget(location.url);
-  return new PostgresJobStore({ connectionString, ...(schema === undefined ? {} : { schema }) });
+  return new PostgresJobStore(postgresTarget(location.url));
 }
 
 /**

@@ -54,7 +54,8 @@ describe('symbi usage', () => {
       runCli(['--db', 'mysql://x', 'cron', 'list'], { cwd: dir }),
       symbi('cron', 'pause', 'daily-report'),
       runCli(['--config', writeFile(dir, 'bad.toml', '[scheduler]\nmax_jitter_secs = 3\n'), 'cron', 'list'], { cwd: dir }),
-      runCli(['--db', 'postgres://postgres@127.0.0.1:1/test', 'cron', 'list'], { cwd: dir }),
+      // Told not to wait for it (the default waits 30 s for a database that is starting up).
+      runCli(['--db', 'postgres://postgres@127.0.0.1:1/test?startup_wait_seconds=0', 'cron', 'list'], { cwd: dir }),
     ]);
     expect(noCommand.code).toBe(2);
     expect(noCommand.stderr).toContain('Usage: symbi');
@@ -66,7 +67,7 @@ describe('symbi usage', () => {
     expect(badDb).toMatchObject({ code: 2, stderr: 'error: --db "mysql://x" is not a store (give an SQLite path, sqlite:PATH or a postgres:// URL)\n' });
     expect(missingStore).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: no store at .*s\.db \(start one with symbi up or symbi cron add/) });
     expect(databaseDown.code).toBe(1);
-    expect(databaseDown.stderr).toMatch(/^error: .*ECONNREFUSED 127\.0\.0\.1:1 \(is the database running\? check --db or SYMBI_DB\)\n$/);
+    expect(databaseDown.stderr).toMatch(/^error: .*the database cannot be reached \(connect ECONNREFUSED 127\.0\.0\.1:1\) \(is the database running\? check --db or SYMBI_DB\)\n$/);
     expect(badConfig.code).toBe(1);
     expect(badConfig.stderr).toMatch(/^error: .*bad\.toml:2:1: unknown key `max_jitter_secs` in \[scheduler\]; did you mean `max_jitter_seconds`\?/);
   });

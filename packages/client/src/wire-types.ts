@@ -238,6 +238,8 @@ export interface AuditEvent {
 export interface SchedulerHealth {
   /** Overall state. */
   status: 'healthy' | 'degraded' | 'stopped';
+  /** Why it is `degraded` (e.g. the store cannot be reached, or its disk is full); absent otherwise. */
+  reason?: string;
   /** Active jobs. */
   active_jobs: number;
   /** Paused jobs. */

@@ -14,6 +14,8 @@ export type SchedulerErrorCode =
   | 'EXECUTION'
   | 'TIMEOUT'
   | 'STORE'
+  | 'STORE_UNAVAILABLE'
+  | 'STORAGE_FULL'
   | 'SHUTDOWN';
 
 const BRAND = Symbol.for('@symbi/core/SchedulerError');
@@ -115,9 +117,12 @@ export class AgentPinError extends SchedulerError {
 export class DeliveryError extends SchedulerError {
   /** The channel that failed, e.g. `webhook`. */
   readonly channel: string;
-  constructor(channel: string, message: string, options?: { cause?: unknown; retryable?: boolean }) {
+  /** How many times the channel tried to send before giving up (its own retries included). */
+  readonly attempts: number;
+  constructor(channel: string, message: string, options?: { cause?: unknown; retryable?: boolean; attempts?: number }) {
     super('DELIVERY', `${channel}: ${message}`, options);
     this.channel = channel;
+    this.attempts = options?.attempts ?? 1;
   }
 }
 
@@ -135,9 +140,32 @@ export class RunTimeoutError extends SchedulerError {
   }
 }
 
+/** Codes of {@link StoreError} and its subclasses. */
+type StoreErrorCode = Extract<SchedulerErrorCode, 'STORE' | 'STORE_UNAVAILABLE' | 'STORAGE_FULL'>;
+
 /** A store operation failed for a reason other than the caller's input. */
 export class StoreError extends SchedulerError {
-  constructor(message: string, options?: { cause?: unknown; retryable?: boolean }) {
-    super('STORE', message, options);
+  constructor(message: string, options?: { cause?: unknown; retryable?: boolean }, code: StoreErrorCode = 'STORE') {
+    super(code, message, options);
+  }
+}
+
+/**
+ * The store cannot be reached: its connection was lost, the database is starting up or refuses
+ * connections. Always retryable; nothing was written by the failed call unless it says so.
+ */
+export class StoreUnavailableError extends StoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, retryable: true }, 'STORE_UNAVAILABLE');
+  }
+}
+
+/**
+ * The store's disk (or its size limit) is full: the write did not commit and nothing of it was
+ * kept. Retryable: the same write succeeds once space is freed.
+ */
+export class StorageFullError extends StoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, retryable: true }, 'STORAGE_FULL');
   }
 }

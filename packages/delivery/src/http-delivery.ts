@@ -105,7 +105,7 @@ export async function deliverHttp(request: HttpDeliveryRequest, options: HttpDel
     const retryAfterTooLong = verdict.retryAfterMs !== undefined && verdict.retryAfterMs > MAX_RETRY_AFTER_MS;
     if (!verdict.retryable || attempt >= attempts || retryAfterTooLong) {
       const tries = attempt === 1 ? '' : ` (after ${attempt} attempts)`;
-      throw new DeliveryError(channel, `${target} failed: ${reason}${tries}`, { retryable: verdict.retryable });
+      throw new DeliveryError(channel, `${target} failed: ${reason}${tries}`, { retryable: verdict.retryable, attempts: attempt });
     }
     const delayMs = verdict.retryAfterMs ?? Math.min(BACKOFF_BASE_MS * 2 ** (attempt - 1), BACKOFF_MAX_MS);
     options.logger.warn(

@@ -133,6 +133,12 @@ export interface ParseConfigOptions {
   env?: Environment;
   /** File name shown in errors and recorded in `SymbiConfig.file`. */
   file?: string;
+  /**
+   * Resolve the `${VAR}` references of `[scheduler.delivery]` (default true). A command that
+   * delivers nothing passes false: those settings (tokens, passwords) are then kept as written,
+   * so an unset variable only it would need is no error.
+   */
+  resolveDelivery?: boolean;
 }
 
 /** Options of {@link loadConfig}. */
@@ -143,6 +149,8 @@ export interface LoadConfigOptions {
   env?: Environment;
   /** Directory in which a relative `path` and the default file are looked up; defaults to `process.cwd()`. */
   cwd?: string;
+  /** As {@link ParseConfigOptions.resolveDelivery}. */
+  resolveDelivery?: boolean;
 }
 
 /**
@@ -153,7 +161,7 @@ export interface LoadConfigOptions {
  * @throws {@link ConfigError} (and nothing else) naming the key or variable, with the TOML line when known.
  */
 export function parseConfig(source: string, options: ParseConfigOptions = {}): SymbiConfig {
-  return new ConfigReader(source, options.file, options.env ?? process.env).read();
+  return new ConfigReader(source, options.file, options.env ?? process.env, options.resolveDelivery ?? true).read();
 }
 
 /**
@@ -166,7 +174,8 @@ export function loadConfig(options: LoadConfigOptions = {}): SymbiConfig {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const path = options.path === undefined ? join(cwd, DEFAULT_CONFIG_FILE) : resolve(cwd, options.path);
-  if (options.path === undefined && !existsSync(path)) return parseConfig('', { env });
+  const resolveDelivery = options.resolveDelivery ?? true;
+  if (options.path === undefined && !existsSync(path)) return parseConfig('', { env, resolveDelivery });
   let source: string;
   try {
     source = readFileSync(path, 'utf8');
@@ -174,7 +183,7 @@ export function loadConfig(options: LoadConfigOptions = {}): SymbiConfig {
     const reason = (cause as NodeJS.ErrnoException).code ?? String(cause);
     throw new ConfigError('path', `cannot read the configuration file (${reason})`, { file: path }, { cause });
   }
-  return parseConfig(source, { env, file: path });
+  return parseConfig(source, { env, file: path, resolveDelivery });
 }
 
 /** Parses `sqlite:PATH`, `sqlite://PATH`, `postgres://…`, `postgresql://…` or a plain SQLite path. */
@@ -205,6 +214,7 @@ class ConfigReader {
     private readonly source: string,
     private readonly file: string | undefined,
     private readonly env: Environment,
+    private readonly resolveDelivery: boolean,
   ) {}
 
   read(): SymbiConfig {
@@ -263,7 +273,8 @@ class ConfigReader {
         throw this.keyError(keyPath, `unknown key \`${key}\` in [${path.join('.')}]${didYouMean(key, known)}`);
       }
       const field = keyPath.join('.');
-      this.set(name, setting, this.interpolate(raw, keyPath), {
+      const resolved = name === 'scheduler.delivery' && !this.resolveDelivery ? raw : this.interpolate(raw, keyPath);
+      this.set(name, setting, resolved, {
         field,
         label: `\`${field}\``,
         override: false,

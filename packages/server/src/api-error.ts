@@ -73,8 +73,9 @@ const STATUS_OF_CODE: Record<string, number> = {
 
 /**
  * Turns anything a handler threw into an {@link ApiError}. Scheduler errors caused by the request
- * keep their code and message; anything else is a 500 (503 when retryable or shutting down) whose
- * message is generic, so internals never leak.
+ * keep their code and message; a full store is a 507 and an unreachable one a 503, each saying
+ * that nothing was saved; anything else is a 500 (503 when retryable or shutting down) whose message
+ * is generic, so internals never leak.
  */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
@@ -83,6 +84,12 @@ export function toApiError(error: unknown): ApiError {
     if (status !== undefined) {
       const field = error instanceof ValidationError ? error.field : undefined;
       return new ApiError(status, error.code, error.message, { field });
+    }
+    if (error.code === 'STORAGE_FULL') {
+      return new ApiError(507, error.code, 'the scheduler cannot save this: its storage is full; nothing was saved', { headers: { 'retry-after': '30' } });
+    }
+    if (error.code === 'STORE_UNAVAILABLE') {
+      return new ApiError(503, error.code, 'the scheduler cannot reach its database right now; try again', { headers: { 'retry-after': '5' } });
     }
     if (error.retryable || error.code === 'SHUTDOWN') {
       return new ApiError(503, error.code, 'the scheduler is temporarily unavailable; try again', { headers: { 'retry-after': '1' } });

@@ -12,6 +12,8 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: 'Request body too large.',
   415: 'Request body is not JSON.',
   422: 'Validation failed; `error.field` names the field.',
+  503: 'The scheduler cannot reach its store right now (`STORE_UNAVAILABLE`); try again.',
+  507: 'The store is full (`STORAGE_FULL`); nothing was saved.',
 };
 
 /** Statuses a route may answer besides its success, derived from how it is declared. */
@@ -22,6 +24,8 @@ export function errorStatuses(route: RouteDefinition): number[] {
   if (templateParams(route.path).length > 0) statuses.add(404);
   if (route.query?.length) statuses.add(422);
   if (route.body) [400, 413, 415, 422].forEach((s) => statuses.add(s));
+  if (route.access !== 'public') statuses.add(503);
+  if (route.access === 'key' && route.method !== 'GET') statuses.add(507);
   return [...statuses].sort((a, b) => a - b);
 }
 

@@ -184,6 +184,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     required: ['status', 'active_jobs', 'paused_jobs', 'in_flight_jobs', 'metrics'],
     properties: {
       status: { type: 'string', enum: ['healthy', 'degraded', 'stopped'] },
+      reason: str('Why the status is `degraded` (e.g. the store cannot be reached, or its disk is full); absent when healthy.'),
       active_jobs: { type: 'integer' },
       paused_jobs: { type: 'integer' },
       in_flight_jobs: { type: 'integer' },

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { CronScheduler, InMemoryJobStore, StoreError, systemClock, type JobFilter, type Logger } from '@symbi/core';
+import { CronScheduler, InMemoryJobStore, StorageFullError, StoreError, StoreUnavailableError, systemClock, type JobFilter, type Logger } from '@symbi/core';
 import { failingAgent, FakeExecutor } from '@symbi/core/testing';
 import { createApiHandler } from '@symbi/server';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -268,6 +268,44 @@ describe('mounting and failures', () => {
       expect(busy.status).toBe(503);
       expect(busy.headers.get('retry-after')).toBe('1');
     } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('answers 507 to a write the full store refused, 503 while it cannot be reached, and says so in health', async () => {
+    const store = new InMemoryJobStore();
+    let trouble: string | null = null;
+    store.createJob = async () => {
+      throw new StorageFullError('sqlite database is full, nothing was written: database or disk is full');
+    };
+    store.listJobs = async () => {
+      throw new StoreUnavailableError('list jobs failed: the database cannot be reached (connect ECONNREFUSED 10.0.0.7:5432)');
+    };
+    store.trouble = () => trouble;
+    const scheduler = new CronScheduler({ store, executor: new FakeExecutor(systemClock), config: { tickIntervalMs: 60_000 } });
+    await scheduler.start();
+    const server = createServer(createApiHandler(scheduler));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const full = await fetchApi(`${url}/api/v1/schedule`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'a', agent_id: 'x', cron_expr: '0 * * * * *' }) });
+      expect(full.status).toBe(507);
+      expect(await full.json()).toEqual({ error: { code: 'STORAGE_FULL', message: 'the scheduler cannot save this: its storage is full; nothing was saved' } });
+      const unreachable = await fetchApi(`${url}/api/v1/schedule`);
+      expect(unreachable.status).toBe(503);
+      // The server's own address stays out of the answer.
+      expect(await unreachable.json()).toEqual({ error: { code: 'STORE_UNAVAILABLE', message: 'the scheduler cannot reach its database right now; try again' } });
+
+      trouble = 'writes fail since 2026-01-01T00:00:00.000Z: sqlite database is full';
+      const degraded = await (await fetchApi(`${url}/api/v1/health/scheduler`)).json();
+      expect(degraded).toMatchObject({ status: 'degraded', reason: trouble });
+      trouble = null;
+      const healthy = await (await fetchApi(`${url}/api/v1/health/scheduler`)).json();
+      expect(healthy.status).toBe('healthy');
+      expect(healthy).not.toHaveProperty('reason');
+    } finally {
+      await scheduler.stop();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }

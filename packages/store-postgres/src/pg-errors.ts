@@ -1,13 +1,17 @@
-import { ConflictError, SchedulerError, StoreError } from '@symbi/core';
+import { ConflictError, SchedulerError, StoreError, StoreUnavailableError } from '@symbi/core';
 
 /** SQLSTATE codes after which running the same transaction again may succeed. */
 const RETRYABLE_SQLSTATES = new Set([
   '40001', // serialization_failure
   '40P01', // deadlock_detected
   '55P03', // lock_not_available
-  '57P01', // admin_shutdown
+]);
+
+/** SQLSTATE codes of a server that cannot be reached for now: the connection was cut or refused. */
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01', // admin_shutdown (e.g. pg_terminate_backend)
   '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
+  '57P03', // cannot_connect_now (starting up or shutting down)
   '53300', // too_many_connections
 ]);
 
@@ -23,7 +27,8 @@ interface DriverError {
   message?: unknown;
 }
 
-function sqlState(error: unknown): string | undefined {
+/** The SQLSTATE of an error the server sent; undefined for failures of the client or the network. */
+export function sqlState(error: unknown): string | undefined {
   const code = (error as DriverError | null)?.code;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
@@ -36,16 +41,20 @@ export function isReplayable(error: unknown): boolean {
 
 function isConnectionFailure(error: unknown): boolean {
   const { code, message } = (error ?? {}) as DriverError;
+  if (typeof code === 'string' && UNAVAILABLE_SQLSTATES.has(code)) return true;
   if (typeof code === 'string' && RETRYABLE_NODE_CODES.has(code)) return true;
   if (typeof code === 'string' && code.startsWith('08')) return true;
   // node-postgres reports a dropped socket with a bare Error and no code.
-  return typeof message === 'string' && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(message);
+  return (
+    typeof message === 'string' &&
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable/i.test(message)
+  );
 }
 
 /**
  * Maps a node-postgres error to the core's taxonomy: a unique violation becomes `ConflictError`
- * (naming what was taken), lost connections, deadlocks and serialization failures a retryable
- * `StoreError`, anything else a plain `StoreError`. Errors that already belong to the taxonomy pass
+ * (naming what was taken), a lost or refused connection `StoreUnavailableError`, deadlocks and
+ * serialization failures a retryable `StoreError`, anything else a plain `StoreError`. Errors that already belong to the taxonomy pass
  * through, so mapping twice is harmless.
  *
  * @param what - the operation, for the message (e.g. `create job`).
@@ -57,7 +66,8 @@ export function mapPgError(error: unknown, what: string): SchedulerError {
   if (state === '23505') {
     return new ConflictError(`${what}: ${conflictSubject((error as DriverError).constraint)} is already taken`, { cause: error });
   }
-  if ((state !== undefined && RETRYABLE_SQLSTATES.has(state)) || isConnectionFailure(error)) {
+  if (isConnectionFailure(error)) return new StoreUnavailableError(`${what} failed: the database cannot be reached (${detail})`, { cause: error });
+  if (state !== undefined && RETRYABLE_SQLSTATES.has(state)) {
     return new StoreError(`${what} failed: ${detail}`, { cause: error, retryable: true });
   }
   return new StoreError(`${what} failed: ${detail}`, { cause: error });

@@ -78,10 +78,25 @@ export interface PostgresJobStoreOptions {
    * room for reads and lease upkeep. Connections open only when needed.
    */
   maxConnections?: number;
+  /**
+   * How long `init` waits for a database that cannot be reached yet (refusing connections,
+   * starting up), trying again with back-off; default 30000 ms.
+   */
+  startupWaitMs?: number;
+  /**
+   * How long any other call keeps trying to reach the database after a lost or refused connection
+   * before failing with a retryable `StoreUnavailableError`; default 10000 ms.
+   */
+  reconnectWindowMs?: number;
 }
 
 const DEFAULT_LIST_LIMIT = 100;
 const DEFAULT_MAX_CONNECTIONS = 16;
+const DEFAULT_STARTUP_WAIT_MS = 30_000;
+/** How long opening one connection may take before it counts as a failure to reach the database. */
+const CONNECT_TIMEOUT_MS = 5_000;
+/** Tries of {@link PostgresJobStore.createJobIfAbsent} against a name deleted as soon as it is seen. */
+const MAX_CREATE_ATTEMPTS = 3;
 
 /**
  * Batches of each kind in flight at once, and their size. One lane makes bursts queue up into large
@@ -124,6 +139,7 @@ export class PostgresJobStore implements JobStore {
   private readonly runner: PostgresRunner;
   private readonly statements: Statements;
   private readonly ownsPool: boolean;
+  private readonly startupWaitMs: number;
   private readonly instanceId = randomUUID();
   private closed = false;
   private readonly changes: ChangeListener;
@@ -145,16 +161,18 @@ export class PostgresJobStore implements JobStore {
         ...PIPELINE,
         options: SESSION_SETTINGS.map(([name, value]) => `-c ${name}=${value}`).join(' '),
         max: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
         ...(options.connectionString === undefined ? {} : { connectionString: options.connectionString }),
       });
-    if (this.ownsPool) {
-      // An idle connection that breaks is dropped by the pool; the next query opens a fresh one.
-      // Without a listener the 'error' event would crash the process.
-      pool.on('error', () => undefined);
-    }
+    // A connection that breaks emits 'error', which would crash the process without a listener:
+    // idle in the pool (the pool drops it; the next query opens a fresh one) or checked out (its
+    // queries fail with the error, and the runner gives it back broken, so the pool drops it too).
+    pool.on('error', ignoreError);
+    pool.on('connect', (client) => client.on('error', ignoreError));
     // The dialect makes kysely write PostgreSQL; statements run through the runner (see there why).
     this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }).withSchema(this.schema);
-    this.runner = new PostgresRunner(pool);
+    this.runner = new PostgresRunner(pool, options.reconnectWindowMs);
+    this.startupWaitMs = options.startupWaitMs ?? DEFAULT_STARTUP_WAIT_MS;
     this.statements = new Statements(this.db, this.schema);
     this.changes = new ChangeListener(pool, this.db, this.notifyChannel, this.instanceId);
     this.updates = batcher((requests: UpdateRequest[]) => this.updateRuns(requests), (request) => request.runId);
@@ -168,9 +186,19 @@ export class PostgresJobStore implements JobStore {
     this.auditWrites = batcher((rows: NewAuditRow[]) => this.appendAudits(rows), (row) => row.id, 1);
   }
 
-  /** Creates the schema and applies pending migrations; concurrent calls from many instances are safe. */
+  /**
+   * Creates the schema and applies pending migrations; concurrent calls from many instances are
+   * safe (they take turns on an advisory lock). Waits up to `startupWaitMs` for a database that
+   * cannot be reached yet.
+   */
   async init(): Promise<void> {
-    await this.runner.transaction('migrate schema', (tx) => migrate(tx, this.db, this.schema));
+    await this.runner.transaction('migrate schema', (tx) => migrate(tx, this.db, this.schema), this.startupWaitMs);
+  }
+
+  /** Why the database cannot be reached, while the last call that tried could not reach it. */
+  trouble(): string | null {
+    const outage = this.runner.outage;
+    return outage === null ? null : `database unreachable since ${outage.since.toISOString()}: ${outage.reason}`;
   }
 
   /** Stops listening and, when the store created its pool, closes it. Later calls do nothing. */
@@ -184,6 +212,22 @@ export class PostgresJobStore implements JobStore {
   async createJob(job: CronJobDefinition): Promise<CronJobDefinition> {
     const { rows } = await this.runner.query('create job', this.statements.insertJob.bind({ job: JSON.stringify(jobToRow(job)) }));
     return rowToJob(first(rows));
+  }
+
+  /**
+   * `INSERT … ON CONFLICT (name) DO NOTHING`: of instances racing to create one name, one inserts
+   * and the others wait for its commit and read its row.
+   */
+  async createJobIfAbsent(job: CronJobDefinition): Promise<{ job: CronJobDefinition; created: boolean }> {
+    const values = { job: JSON.stringify(jobToRow(job)) };
+    // The job holding the name may be deleted between the two statements; then the insert is tried again.
+    for (let attempt = 1; ; attempt++) {
+      const { rows } = await this.runner.query('create job', this.statements.insertJobUnlessNamed.bind(values));
+      if (rows[0] !== undefined) return { job: rowToJob(rows[0]), created: true };
+      const existing = await this.getJobByName(job.name);
+      if (existing !== null) return { job: existing, created: false };
+      if (attempt === MAX_CREATE_ATTEMPTS) throw new ConflictError(`job name ${job.name} is taken and released again repeatedly; try again`);
+    }
   }
 
   async saveJob(job: CronJobDefinition, options: { expectedVersion?: number } = {}): Promise<CronJobDefinition> {
@@ -388,6 +432,8 @@ export class PostgresJobStore implements JobStore {
     return requests.map((request) => updated.get(request.runId) ?? null);
   }
 }
+
+function ignoreError(): void {}
 
 function first<Row>(rows: Row[]): Row {
   const row = rows[0];

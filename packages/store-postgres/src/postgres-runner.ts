@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Compilable, CompiledQuery } from 'kysely';
 import type { Pool, PoolClient, QueryResult } from 'pg';
-import { StoreError } from '@symbi/core';
-import { isReplayable, mapPgError } from './pg-errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StoreError, StoreUnavailableError } from '@symbi/core';
+import { isReplayable, mapPgError, sqlState } from './pg-errors.js';
 
 /** Stands, in a statement built once, for the value of the named slot given at each run. */
 class Slot {
@@ -134,6 +135,21 @@ export const SESSION_SETTINGS: readonly (readonly [string, string])[] = [
 /** How often a transaction that lost a deadlock or serialization race is replayed before giving up. */
 const MAX_ATTEMPTS = 4;
 
+/** First and longest wait between tries to reach a database that cannot be reached. */
+const FIRST_RECONNECT_DELAY_MS = 50;
+const MAX_RECONNECT_DELAY_MS = 1_000;
+
+/** How long a store call keeps trying to reach the database, unless configured. */
+export const DEFAULT_RECONNECT_WINDOW_MS = 10_000;
+
+/** Why the database cannot be reached, and since when. */
+export interface Outage {
+  /** The last connection failure, e.g. `terminating connection due to administrator command`. */
+  reason: string;
+  /** When the first failure of this outage was seen. */
+  since: Date;
+}
+
 /**
  * Runs kysely-built statements on the store's `pg.Pool`, alone or in transactions.
  *
@@ -142,78 +158,144 @@ const MAX_ATTEMPTS = 4;
  * statement runs as a named prepared statement (named by a hash of its text), so each connection
  * parses and plans it once however often it runs; a transaction's statements are pipelined (see
  * {@link Transaction}); and a transaction that loses a deadlock is replayed whole.
+ *
+ * A lost or refused connection is tried again on a fresh one, waiting longer each time (50 ms
+ * doubling to 1 s), for up to `reconnectWindowMs`; then the call fails with a
+ * `StoreUnavailableError`. A transaction whose COMMIT was sent is not replayed (it may have
+ * committed); it fails at once with that error. {@link outage} tells whether the database is
+ * reachable now.
  */
 export class PostgresRunner {
-  constructor(readonly pool: Pool) {}
+  #outage: Outage | null = null;
+
+  /**
+   * @param reconnectWindowMs - how long a call keeps trying to reach the database (default
+   *   {@link DEFAULT_RECONNECT_WINDOW_MS}).
+   */
+  constructor(
+    readonly pool: Pool,
+    readonly reconnectWindowMs = DEFAULT_RECONNECT_WINDOW_MS,
+  ) {}
+
+  /** The current outage: since the last call failed to reach the database, until one succeeds. */
+  get outage(): Outage | null {
+    return this.#outage;
+  }
 
   /** Runs one statement in its own implicit transaction, replaying it after a deadlock. */
   async query<Row>(what: string, statement: Statement<Row>): Promise<Result<Row>> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return resultOf(await this.pool.query(statement));
-      } catch (error) {
-        if (attempt < MAX_ATTEMPTS && isReplayable(error)) continue;
-        throw mapPgError(error, what);
+    return this.#reconnecting(what, this.reconnectWindowMs, async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return resultOf<Row>(await this.pool.query(statement));
+        } catch (error) {
+          if (attempt < MAX_ATTEMPTS && isReplayable(error)) continue;
+          throw mapPgError(error, what);
+        }
       }
-    }
+    });
   }
 
   /**
    * Runs `work` between BEGIN and COMMIT on one connection. After a deadlock or serialization failure
    * the whole of `work` runs again (the callbacks the store calls inside are pure, so a replay is
-   * safe); any other error rolls back and is rethrown, pg errors mapped, others (e.g. thrown by a
-   * plan callback) as they are.
+   * safe), and so after a connection lost before COMMIT was sent; any other error rolls back and is
+   * rethrown, pg errors mapped, others (e.g. thrown by a plan callback) as they are.
+   *
+   * @param windowMs - how long to keep trying to reach the database (default the runner's window).
    */
-  async transaction<T>(what: string, work: (tx: Transaction) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const client = await this.#connect(what);
-      const send = sender(client);
-      let broken: Error | undefined;
-      let closing = false;
-      let committed = false;
-      // Not awaited: the first statement follows it in the same round trip when pipelined, and a
-      // failure of it surfaces through every statement sent behind it.
-      const begun = send(BEGIN);
-      const run = async (text: string | Statement<unknown>): Promise<QueryResult> => {
-        if (closing) throw new TypeError(`${what}: a statement was sent after the commit`);
-        const sent = send(text);
+  async transaction<T>(what: string, work: (tx: Transaction) => Promise<T>, windowMs = this.reconnectWindowMs): Promise<T> {
+    return this.#reconnecting(what, windowMs, async () => {
+      for (let attempt = 1; ; attempt++) {
         try {
-          await begun;
-          return await sent;
+          return await this.#transactionOnce(what, work);
         } catch (error) {
-          throw mapPgError(error, what);
+          if (attempt < MAX_ATTEMPTS && isReplayable(error)) continue;
+          throw error;
         }
-      };
-      const tx: Transaction = {
-        query: async <Row>(statement: Statement<Row>) => resultOf<Row>(await run(statement)),
-        script: async (statements) => void (await run(statements.map(scriptText).join(';\n'))),
-        commit: async () => {
-          const sent = run('COMMIT');
-          closing = true;
-          const result = await sent;
-          committed = true;
-          // In a transaction that a failed statement aborted, COMMIT answers ROLLBACK.
-          if (result.command !== 'COMMIT') throw new StoreError(`${what} failed: the transaction was rolled back`);
-        },
-      };
+      }
+    });
+  }
+
+  /** Runs `once` again on a fresh connection after a connection failure, for up to `windowMs`. */
+  async #reconnecting<T>(what: string, windowMs: number, once: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    for (let delay = FIRST_RECONNECT_DELAY_MS; ; delay = Math.min(delay * 2, MAX_RECONNECT_DELAY_MS)) {
       try {
-        const result = await work(tx);
-        if (!closing) await tx.commit();
+        const result = await once();
+        this.#outage = null;
         return result;
       } catch (error) {
-        if (!committed) {
-          // Behind every statement sent, so none of them can run after it, outside the transaction.
-          closing = true;
-          await send('ROLLBACK').catch((rollbackError: Error) => {
-            // A connection that cannot roll back is unusable; the pool must drop it.
-            broken = rollbackError;
-          });
-        }
-        if (attempt < MAX_ATTEMPTS && isReplayable(error)) continue;
-        throw error;
-      } finally {
-        client.release(broken);
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        const reason = error.cause instanceof Error ? error.cause.message : error.message;
+        this.#outage = { reason, since: this.#outage?.since ?? new Date() };
+        if (error instanceof CommitUnknownError || Date.now() - started + delay > windowMs) throw error;
+        await sleep(delay);
       }
+    }
+  }
+
+  async #transactionOnce<T>(what: string, work: (tx: Transaction) => Promise<T>): Promise<T> {
+    const client = await this.#connect(what);
+    const send = sender(client);
+    let broken: Error | undefined;
+    let closing = false;
+    let committed = false;
+    // The server itself reported an error (e.g. 57P01, its session terminated): whatever was
+    // not answered yet did not commit. Only a connection cut without a word leaves a sent COMMIT
+    // in doubt.
+    let serverEnded = false;
+    const onClientError = (error: unknown) => {
+      if (sqlState(error) !== undefined) serverEnded = true;
+    };
+    client.on('error', onClientError);
+    // Not awaited: the first statement follows it in the same round trip when pipelined, and a
+    // failure of it surfaces through every statement sent behind it.
+    const begun = send(BEGIN);
+    const run = async (text: string | Statement<unknown>): Promise<QueryResult> => {
+      if (closing) throw new TypeError(`${what}: a statement was sent after the commit`);
+      const sent = send(text);
+      try {
+        await begun;
+        return await sent;
+      } catch (error) {
+        if (sqlState(error) !== undefined) serverEnded = true;
+        throw mapPgError(error, what);
+      }
+    };
+    const tx: Transaction = {
+      query: async <Row>(statement: Statement<Row>) => resultOf<Row>(await run(statement)),
+      script: async (statements) => void (await run(statements.map(scriptText).join(';\n'))),
+      commit: async () => {
+        const sent = run('COMMIT');
+        closing = true;
+        const result = await sent;
+        committed = true;
+        // In a transaction that a failed statement aborted, COMMIT answers ROLLBACK.
+        if (result.command !== 'COMMIT') throw new StoreError(`${what} failed: the transaction was rolled back`);
+      },
+    };
+    try {
+      const result = await work(tx);
+      if (!closing) await tx.commit();
+      return result;
+    } catch (error) {
+      const commitSent = closing;
+      if (!committed) {
+        // Behind every statement sent, so none of them can run after it, outside the transaction.
+        closing = true;
+        await send('ROLLBACK').catch((rollbackError: Error) => {
+          // A connection that cannot roll back is unusable; the pool must drop it.
+          broken = rollbackError;
+        });
+      }
+      if (commitSent && !serverEnded && error instanceof StoreUnavailableError) {
+        throw new CommitUnknownError(`${what} failed: the connection was lost after COMMIT was sent; the transaction may have committed`, error);
+      }
+      throw error;
+    } finally {
+      client.off('error', onClientError);
+      client.release(broken);
     }
   }
 
@@ -223,6 +305,13 @@ export class PostgresRunner {
     } catch (error) {
       throw mapPgError(error, what);
     }
+  }
+}
+
+/** A connection lost once COMMIT was on its way: trying again could apply the work twice. */
+class CommitUnknownError extends StoreUnavailableError {
+  constructor(message: string, lost: StoreUnavailableError) {
+    super(message, { cause: lost.cause });
   }
 }
 

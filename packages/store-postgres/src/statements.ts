@@ -103,6 +103,8 @@ type Db = Kysely<Database>;
  */
 export class Statements {
   readonly insertJob;
+  /** Inserts a job unless its name is taken; returns no row when it is. */
+  readonly insertJobUnlessNamed;
   readonly saveJob;
   readonly jobVersion;
   readonly deleteJob;
@@ -192,6 +194,14 @@ export class Statements {
         .insertInto('jobs')
         .columns(JOB_COLUMNS)
         .expression(db.selectFrom(rowOf('jobs', s.job)).select(JOB_COLUMNS))
+        .returningAll(),
+    );
+    this.insertJobUnlessNamed = prepare((s: { job: string }) =>
+      db
+        .insertInto('jobs')
+        .columns(JOB_COLUMNS)
+        .expression(db.selectFrom(rowOf('jobs', s.job)).select(JOB_COLUMNS))
+        .onConflict((conflict) => conflict.column('name').doNothing())
         .returningAll(),
     );
     this.saveJob = prepare((s: { job: string; id: string; expectedVersion: number | null }) =>

@@ -1,4 +1,4 @@
-import { ConflictError, JobNotFoundError, SchedulerError, StoreError } from '@symbi/core';
+import { ConflictError, JobNotFoundError, StoreError, StoreUnavailableError } from '@symbi/core';
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { PostgresJobStore } from '@symbi/store-postgres';
@@ -61,12 +61,15 @@ it('replays deadlocks and serialization failures only, mapped or not', () => {
   expect(isReplayable(new Error('plain'))).toBe(false);
 });
 
-it('reports an unreachable server as a retryable StoreError', async () => {
-  const store = new PostgresJobStore({ connectionString: 'postgres://postgres@127.0.0.1:1/test' });
+it('reports an unreachable server as a retryable StoreUnavailableError once its reconnect window is over', async () => {
+  const store = new PostgresJobStore({ connectionString: 'postgres://postgres@127.0.0.1:1/test', reconnectWindowMs: 300 });
   try {
+    expect(store.trouble()).toBeNull();
     const error = await store.getJob('x').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(SchedulerError);
-    expect(error).toMatchObject({ code: 'STORE', retryable: true });
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true });
+    expect((error as Error).message).toMatch(/get job failed: the database cannot be reached \(.*ECONNREFUSED/);
+    expect(store.trouble()).toMatch(/^database unreachable since \d{4}-.*ECONNREFUSED/);
   } finally {
     await store.close();
   }

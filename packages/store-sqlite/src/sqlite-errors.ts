@@ -1,4 +1,4 @@
-import { ConflictError, SchedulerError, StoreError } from '@symbi/core';
+import { ConflictError, SchedulerError, StorageFullError, StoreError } from '@symbi/core';
 
 /**
  * Errors to raise instead of a constraint failure, keyed by the constraint SQLite names:
@@ -27,7 +27,8 @@ function violatedConstraint(error: SqliteErrorLike): string | null {
 /**
  * Maps a better-sqlite3 error to the core's taxonomy: a known constraint to the caller's error
  * (usually `ConflictError`), any other uniqueness failure to `ConflictError`, a busy or locked database
- * to a retryable `StoreError`, and the rest to `StoreError`. Errors that are not SQLite's (for
+ * to a retryable `StoreError`, a full disk (or a file at its `max_page_count`) to `StorageFullError`, and
+ * the rest to `StoreError`. Errors that are not SQLite's (for
  * example one thrown by a `plan` callback) pass through untouched.
  */
 export function mapSqliteError(error: unknown, constraints: ConstraintErrors = {}): unknown {
@@ -44,6 +45,9 @@ export function mapSqliteError(error: unknown, constraints: ConstraintErrors = {
   }
   if (error.code.startsWith('SQLITE_BUSY') || error.code.startsWith('SQLITE_LOCKED')) {
     return new StoreError(`sqlite database is busy: ${error.message}`, { cause: error, retryable: true });
+  }
+  if (error.code === 'SQLITE_FULL') {
+    return new StorageFullError(`sqlite database is full, nothing was written: ${error.message}`, { cause: error });
   }
   return new StoreError(`sqlite error ${error.code}: ${error.message}`, { cause: error });
 }

@@ -12,6 +12,7 @@ import {
   interruption,
   JOB_STATUSES,
   JobNotFoundError,
+  StorageFullError,
   StoreError,
   recoveryRule,
   TERMINAL_RUN_STATUSES,
@@ -112,6 +113,9 @@ type Db = Kysely<StoreDatabase>;
 /** A taken audit event id is a conflict of the caller's making, not a store failure. */
 const AUDIT_ID_TAKEN: ConstraintErrors = { 'audit_events.id': () => new ConflictError('an audit event with this id exists already') };
 
+/** A taken job id is the caller's conflict. */
+const JOB_ID_TAKEN = (job: CronJobDefinition): ConstraintErrors => ({ 'jobs.id': () => new ConflictError(`a job with id ${job.id} exists already`) });
+
 type RunsExpression = ExpressionBuilder<StoreDatabase, 'runs'>;
 
 /** A limit or offset given by a caller, checked by core's rule, or `fallback` when absent. */
@@ -206,6 +210,7 @@ export class SqliteJobStore implements JobStore {
   #db: Db | null = null;
   #batch: WriteBatch | null = null;
   #closed = false;
+  #writeTrouble: string | null = null;
 
   /** Opens nothing yet: the file is opened and migrated by {@link init} (or the first call). */
   constructor(options: SqliteJobStoreOptions = {}) {
@@ -244,44 +249,47 @@ export class SqliteJobStore implements JobStore {
 
   /** Inserts a job. Throws `ConflictError` if the id or name is taken. */
   createJob(job: CronJobDefinition): Promise<CronJobDefinition> {
-    return this.#op(
-      (runner, db) => {
-        const row = jobToRow(job);
-        const inserted = runner.query('jobs.insert', (p) => db.insertInto('jobs').values(slotsOf(row, p)).returningAll()).get(row);
-        return rowToJob(inserted as JobRow);
-      },
-      {
-        'jobs.id': () => new ConflictError(`a job with id ${job.id} exists already`),
-        'jobs.name': () => new ConflictError(`a job named ${job.name} exists already`),
-      },
+    return this.#commit(
+      (runner, db) => this.#insertJob(runner, db, job),
+      { ...JOB_ID_TAKEN(job), 'jobs.name': () => new ConflictError(`a job named ${job.name} exists already`) },
     );
+  }
+
+  /**
+   * Inserts a job unless one with its name exists, in one transaction (the write lock is taken
+   * first, so two processes never both insert it); answers the stored job of that name.
+   */
+  createJobIfAbsent(job: CronJobDefinition): Promise<{ job: CronJobDefinition; created: boolean }> {
+    return this.#commit((runner, db) => {
+      const existing = this.#jobByName(runner, db, job.name);
+      return existing === null ? { job: this.#insertJob(runner, db, job), created: true } : { job: existing, created: false };
+    }, JOB_ID_TAKEN(job));
   }
 
   /** Replaces a job's definition and status, keeping its id, creation time and run counters. */
   saveJob(job: CronJobDefinition, options?: { expectedVersion?: number }): Promise<CronJobDefinition> {
-    return this.#op(
-      (runner, db) =>
-        runner.immediate(() => {
-          const stored = runner.query('jobs.version', (p) => db.selectFrom('jobs').select('version').where('id', '=', p('id'))).get({ id: job.id });
-          if (stored === undefined) throw new JobNotFoundError(job.id);
-          const expected = options?.expectedVersion;
-          if (expected !== undefined && stored.version !== expected) {
-            throw new ConflictError(`job ${job.id} is at version ${stored.version}, not ${expected}`);
-          }
-          const { id, created_at, run_count, failure_count, last_run, ...fields } = jobToRow(job);
-          const changes = { ...fields, version: stored.version + 1 };
-          const row = runner
-            .query('jobs.save', (p) => db.updateTable('jobs').set(slotsOf(changes, p)).where('id', '=', p('id')).returningAll())
-            .get({ ...changes, id });
-          return rowToJob(row as JobRow);
-        }),
+    return this.#commit(
+      (runner, db) => {
+        const stored = runner.query('jobs.version', (p) => db.selectFrom('jobs').select('version').where('id', '=', p('id'))).get({ id: job.id });
+        if (stored === undefined) throw new JobNotFoundError(job.id);
+        const expected = options?.expectedVersion;
+        if (expected !== undefined && stored.version !== expected) {
+          throw new ConflictError(`job ${job.id} is at version ${stored.version}, not ${expected}`);
+        }
+        const { id, created_at, run_count, failure_count, last_run, ...fields } = jobToRow(job);
+        const changes = { ...fields, version: stored.version + 1 };
+        const row = runner
+          .query('jobs.save', (p) => db.updateTable('jobs').set(slotsOf(changes, p)).where('id', '=', p('id')).returningAll())
+          .get({ ...changes, id });
+        return rowToJob(row as JobRow);
+      },
       { 'jobs.name': () => new ConflictError(`a job named ${job.name} exists already`) },
     );
   }
 
   /** Deletes a job; its runs and session go with it (foreign-key cascade), audit events stay. */
   deleteJob(id: string): Promise<boolean> {
-    return this.#op((runner, db) => runner.query('jobs.delete', (p) => db.deleteFrom('jobs').where('id', '=', p('id'))).run({ id }) > 0);
+    return this.#commit((runner, db) => runner.query('jobs.delete', (p) => db.deleteFrom('jobs').where('id', '=', p('id'))).run({ id }) > 0);
   }
 
   /** A job by id, or null. */
@@ -291,10 +299,7 @@ export class SqliteJobStore implements JobStore {
 
   /** A job by name, or null. */
   getJobByName(name: string): Promise<CronJobDefinition | null> {
-    return this.#op((runner, db) => {
-      const row = runner.query('jobs.byName', (p) => db.selectFrom('jobs').selectAll().where('name', '=', p('name'))).get({ name });
-      return row === undefined ? null : rowToJob(row);
-    });
+    return this.#op((runner, db) => this.#jobByName(runner, db, name));
   }
 
   /** Jobs ordered by name, filtered and paged. */
@@ -484,7 +489,7 @@ export class SqliteJobStore implements JobStore {
   renewLeases(owner: string, runIds: string[], until: Date): Promise<LeaseRenewal> {
     return this.#op((runner, db) => {
       if (runIds.length === 0) return { renewed: [], cancelRequested: [], lost: [] };
-      const rows = runner
+      const rows = runner.immediate(() => runner
         .query('runs.renew', (p) =>
           db
             .updateTable('runs')
@@ -493,7 +498,7 @@ export class SqliteJobStore implements JobStore {
             .where('id', 'in', sql<string>`(select value from json_each(${p('ids')}))`)
             .returning(['id', 'cancel_requested']),
         )
-        .all({ owner, until: toMs(until), ids: JSON.stringify(runIds) });
+        .all({ owner, until: toMs(until), ids: JSON.stringify(runIds) }));
       const renewed = new Map(rows.map((row) => [row.id, row.cancel_requested === 1]));
       return {
         renewed: runIds.filter((id) => renewed.has(id)),
@@ -652,8 +657,26 @@ export class SqliteJobStore implements JobStore {
       batch.flush();
       return body(runner, db);
     } catch (error) {
-      throw mapSqliteError(error, constraints);
+      throw this.#failed(mapSqliteError(error, constraints));
     }
+  }
+
+  /** Runs `body` as {@link #op} does, in a `BEGIN IMMEDIATE` transaction: a write that must commit before its caller hears back. */
+  async #commit<T>(body: (runner: SqliteRunner, db: Db) => T, constraints?: ConstraintErrors): Promise<T> {
+    const result = await this.#op((runner, db) => runner.immediate(() => body(runner, db)), constraints);
+    this.#writeTrouble = null;
+    return result;
+  }
+
+  /** Notes a failure that keeps writes from committing (see {@link trouble}); answers the error. */
+  #failed(error: unknown): unknown {
+    if (error instanceof StorageFullError) this.#writeTrouble ??= `writes fail since ${new Date().toISOString()}: ${error.message}`;
+    return error;
+  }
+
+  /** Why writes fail, since a write failed for want of space until one commits again. */
+  trouble(): string | null {
+    return this.#writeTrouble;
   }
 
   /**
@@ -665,13 +688,18 @@ export class SqliteJobStore implements JobStore {
     try {
       connection = this.#connect();
     } catch (error) {
-      return Promise.reject(mapSqliteError(error, constraints));
+      return Promise.reject(this.#failed(mapSqliteError(error, constraints)));
     }
     const { runner, db, batch } = connection;
-    return batch.enqueue(
-      () => body(runner, db),
-      (error) => mapSqliteError(error, constraints),
-    );
+    return batch
+      .enqueue(
+        () => body(runner, db),
+        (error) => this.#failed(mapSqliteError(error, constraints)),
+      )
+      .then((result) => {
+        this.#writeTrouble = null;
+        return result;
+      });
   }
 
   #connect(): { runner: SqliteRunner; db: Db; batch: WriteBatch } {
@@ -731,6 +759,17 @@ export class SqliteJobStore implements JobStore {
       throw new StoreError(`cannot create sqlite database ${path}: ${(error as Error).message}`, { cause: error });
     }
     return new BetterSqlite3(path, { timeout: busyTimeoutMs });
+  }
+
+  #jobByName(runner: SqliteRunner, db: Db, name: string): CronJobDefinition | null {
+    const row = runner.query('jobs.byName', (p) => db.selectFrom('jobs').selectAll().where('name', '=', p('name'))).get({ name });
+    return row === undefined ? null : rowToJob(row);
+  }
+
+  #insertJob(runner: SqliteRunner, db: Db, job: CronJobDefinition): CronJobDefinition {
+    const row = jobToRow(job);
+    const inserted = runner.query('jobs.insert', (p) => db.insertInto('jobs').values(slotsOf(row, p)).returningAll()).get(row);
+    return rowToJob(inserted as JobRow);
   }
 
   #job(runner: SqliteRunner, db: Db, id: string): CronJobDefinition | null {

@@ -57,9 +57,14 @@ export class PreparedQuery<R> {
     return (row === null ? rows : rows.map((r) => row(r))) as R[];
   }
 
-  /** The first row, if any. */
+  /**
+   * The first row, if any. A statement that writes (`… RETURNING`) is run to its end: SQLite
+   * reports a write that failed (e.g. a full disk) only when the statement finishes, which
+   * better-sqlite3's `get` never waits for.
+   */
   get(values: SlotValues = {}): R | undefined {
-    const row = this.#statement.get(...this.#bind(values)) as unknown[] | undefined;
+    const bound = this.#bind(values);
+    const row = (this.#statement.readonly ? this.#statement.get(...bound) : this.#statement.all(...bound)[0]) as unknown[] | undefined;
     return (row === undefined || this.#row === null ? row : this.#row(row)) as R | undefined;
   }
 

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { TERMINAL_RUN_STATUSES, runToWire } from '@symbi/core';
 import type { SymbiConfig } from '@symbi/dsl';
 import { ApiBackend } from '../backend/api-backend.js';
@@ -82,8 +83,8 @@ async function runInProcess(ctx: CommandContext, config: SymbiConfig, ref: strin
     files,
     redactor,
     log: await openFileLog(DEFAULT_LOG_FILE, 'info', redactor),
-    // The job's `stdout` channel goes to stderr, so stdout holds the output alone.
-    stdout: process.stderr,
+    // The job's `stdout` channel is this command's own output, printed once at the end.
+    stdout: new Writable({ write: (_chunk, _encoding, done) => done() }),
     env: ctx.io.env,
     cwd: ctx.io.cwd,
   });

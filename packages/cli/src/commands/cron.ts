@@ -6,7 +6,7 @@ import { collect, integerOption, notice, print, withBackend } from '../command-s
 import { CliError, EXIT_ERROR, UsageError } from '../errors.js';
 import type { CommandContext } from '../io.js';
 import { relativeTime } from '../output/format.js';
-import { FORMATS, jobDetails, jobTable, renderRecords, runTable, type Format } from '../output/views.js';
+import { FORMATS, jobDetails, jobTable, renderRecords, runTable, upcomingRun, type Format } from '../output/views.js';
 import { examples, type Registrar } from '../program.js';
 import { canAsk, confirm } from '../prompt.js';
 import { loadAgentFiles } from '../runtime.js';
@@ -163,7 +163,8 @@ export function registerCron(program: Command, registrar: Registrar): void {
     examples(cron.command(name).description(description).argument('<job>', 'job id or name'), [`symbi cron ${name} daily-report`]).action(
       registrar.action(async (ctx, ref: string) => {
         const job = await withBackend(ctx, (backend) => change(backend, ref));
-        const next = job.next_run === null ? '' : `, next run ${relativeTime(job.next_run, ctx.io.now())}`;
+        const upcoming = upcomingRun(job);
+        const next = upcoming === null ? '' : `, next run ${relativeTime(upcoming, ctx.io.now())}`;
         print(ctx, `${done} ${ctx.out.bold(job.name)} (${ctx.out.status(job.status)}${next})\n`);
       }),
     );

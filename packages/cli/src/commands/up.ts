@@ -40,18 +40,25 @@ export function listeningEndpoints(host: string, port: number): NetworkEndpoint[
   return [...new Set(['127.0.0.1', '::1', ...addresses])].map((address) => ({ address, port }));
 }
 
-/** Resolves on the first SIGINT or SIGTERM; a second one exits at once. */
+/**
+ * A second signal this soon after the first is the same Ctrl-C delivered twice: the terminal
+ * signals the whole process group, and a runner in it (`pnpm symbi up`) passes its copy on.
+ */
+const SAME_SIGNAL_MS = 1_000;
+
+/** Resolves on the first SIGINT or SIGTERM; a second one (not a copy of the first) exits at once. */
 function shutdownSignal(ctx: CommandContext, log: FileLog): Promise<string> {
   return new Promise((resolve) => {
-    let received = false;
+    let received: number | null = null;
     const onSignal = (signal: string) => {
-      if (received) {
+      if (received !== null) {
+        if (Date.now() - received < SAME_SIGNAL_MS) return;
         notice(ctx, 'stopping now: runs still in flight end interrupted and are retried after a restart');
         log.for('cli').warn({ signal }, 'forced stop');
         log.flush();
         process.exit(EXIT_FORCED);
       }
-      received = true;
+      received = Date.now();
       resolve(signal);
     };
     process.on('SIGINT', onSignal);

@@ -50,6 +50,14 @@ export function scheduleText(job: Pick<JobView, 'cron_expr' | 'at' | 'timezone'>
   return `at ${job.at ?? '-'}`;
 }
 
+/**
+ * When the job fires next: only an active job fires, so a paused, finished or dead-lettered one
+ * has no next run, whatever time its record kept from before.
+ */
+export function upcomingRun(job: Pick<JobView, 'status' | 'next_run'>): string | null {
+  return job.status === 'active' ? job.next_run : null;
+}
+
 /** The jobs table of `symbi cron list`. */
 export function jobTable(jobs: readonly JobView[], now: Date, style: Style): string {
   if (jobs.length === 0) return `${style.dim('no jobs')}\n`;
@@ -70,7 +78,7 @@ export function jobTable(jobs: readonly JobView[], now: Date, style: Style): str
       job.agent_id,
       scheduleText(job),
       style.status(job.status),
-      relativeTime(job.next_run, now),
+      relativeTime(upcomingRun(job), now),
       relativeTime(job.last_run, now),
       String(job.run_count),
       job.failure_count > 0 ? style.paint('red', String(job.failure_count)) : '0',
@@ -155,7 +163,7 @@ export function jobDetails(shown: JobView, now: Date, style: Style, upcoming: re
     ['agent', job.agent_id],
     ['schedule', scheduleText(job)],
     ['status', style.status(job.status)],
-    ['next run', when(job.next_run, now)],
+    ['next run', when(upcomingRun(job), now)],
     ['last run', when(job.last_run, now)],
     ['runs', `${job.run_count} (${job.failure_count} failed, ${job.consecutive_failures} in a row; dead-letter after ${job.max_retries ?? 'default_max_retries'})`],
     ['session', job.session_mode],

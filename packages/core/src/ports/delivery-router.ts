@@ -9,6 +9,11 @@ import type { JobRunRecord } from '../domain/run.js';
 export interface DeliveryRouter {
   /** Delivers `output` of `run` of `job` to `channel`. */
   route(channel: DeliveryChannel, job: CronJobDefinition, run: JobRunRecord, output: string, context?: DeliveryContext): Promise<void>;
+  /**
+   * Every channel it can deliver to. When a router tells, the scheduler refuses a job naming any
+   * other channel when it is created or changed, instead of failing each of its runs.
+   */
+  channels?(): readonly string[];
 }
 
 /** What a delivery is part of, for routers that pass it on. */

@@ -236,6 +236,12 @@ export interface JobStore {
   /** Inserts a job. Throws `ConflictError` if the id or name is taken. */
   createJob(job: CronJobDefinition): Promise<CronJobDefinition>;
   /**
+   * Inserts a job unless a job with its name exists (`INSERT … ON CONFLICT (name) DO NOTHING`),
+   * atomically: of several callers racing with one name, exactly one creates it and every caller
+   * gets the stored job back. Throws `ConflictError` if only its id is taken.
+   */
+  createJobIfAbsent(job: CronJobDefinition): Promise<{ job: CronJobDefinition; created: boolean }>;
+  /**
    * Replaces a job's stored fields with `job` (all but `id`, `createdAt`, `runCount`,
    * `failureCount` and `lastRun`, which only `finishRun`/`recoverExpired` change, and `version`,
    * which it bumps). `updatedAt` is stored as given: the caller's clock decides it. With `expectedVersion`, throws `ConflictError` when the stored
@@ -306,6 +312,13 @@ export interface JobStore {
   appendAudit(event: AuditEvent): Promise<void>;
   /** Audit events matching the filter, newest first. */
   queryAudit(filter?: AuditFilter): Promise<AuditEvent[]>;
+
+  /**
+   * Why the store cannot do its work now, e.g. `database unreachable since …: connection refused`
+   * or `writes fail: disk full`; null when nothing is known to be wrong. Answers from what the
+   * store saw, without a round trip. Optional: a store that cannot fail this way omits it.
+   */
+  trouble?(): string | null;
 
   /**
    * Tells this store that something changed, so other processes sharing it wake up

@@ -1,11 +1,11 @@
 import EventEmitter from 'eventemitter3';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
-import type { CronJobDefinition, JobSpec, JobUpdate } from '../domain/job.js';
-import type { JobRunRecord } from '../domain/run.js';
+import type { CronJobDefinition, JobSpec, JobStatus, JobUpdate } from '../domain/job.js';
+import { TERMINAL_RUN_STATUSES, type JobRunRecord, type RunStatus } from '../domain/run.js';
 import { isJobId } from '../domain/identifier.js';
 import { newRun } from '../domain/run-factory.js';
-import { AgentPinError, InvalidStateError, JobNotFoundError, RunNotFoundError } from '../errors.js';
+import { AgentPinError, ConflictError, InvalidStateError, JobNotFoundError, RunNotFoundError, ValidationError } from '../errors.js';
 import type { AgentExecutor } from '../ports/agent-executor.js';
 import { systemClock, type Clock, type ClockTimer } from '../ports/clock.js';
 import type { DeliveryRouter } from '../ports/delivery-router.js';
@@ -66,6 +66,12 @@ export interface ActorOption {
 }
 
 
+/** Statuses at which `runNow({ wait: true })` answers: the run ended, or waits for a person. */
+const SETTLED_RUN_STATUSES: readonly RunStatus[] = [...TERMINAL_RUN_STATUSES, 'awaiting_approval'];
+
+/** Times {@link CronScheduler.upsert} looks again at a job another instance saved meanwhile. */
+const MAX_UPSERT_RACES = 3;
+
 /** A promise with its resolve function (`Promise.withResolvers` needs Node 22). */
 function withResolvers(): { promise: Promise<void>; resolve: () => void } {
   let resolve = () => {};
@@ -101,6 +107,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   readonly store: JobStore;
 
   readonly #clock: Clock;
+  readonly #router: DeliveryRouter | null;
   readonly #logger: Logger;
   readonly #random: () => number;
   readonly #redactor: Redactor;
@@ -126,10 +133,13 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   #outboxCheckedAt = -Infinity;
   #upkeepAt = -Infinity;
   #lastError: unknown = null;
+  /** The job counts last read, for health answers while the store cannot be read. */
+  #counts: Record<JobStatus, number> | null = null;
 
   constructor(options: CronSchedulerOptions) {
     super();
     this.store = options.store;
+    this.#router = options.router ?? null;
     this.config = resolveSchedulerConfig(options.config);
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
@@ -227,9 +237,22 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   /** Creates a job (validated; its first fire computed). Throws `ConflictError` on a taken name. */
   async add(spec: JobSpec, options: ActorOption = {}): Promise<CronJobDefinition> {
     const now = this.#now();
-    const job = createJobDefinition(spec, now);
+    const job = this.#checkChannels(createJobDefinition(spec, now));
     job.nextRun = job.status === 'active' ? firstFire(job, now) : null;
-    const created = await this.store.createJob(job);
+    return this.#created(await this.store.createJob(job), options);
+  }
+
+  /** `job`, when its router (if it names its channels) can deliver to every channel of its `delivery`. */
+  #checkChannels(job: CronJobDefinition): CronJobDefinition {
+    const known = this.#router?.channels?.();
+    if (known === undefined) return job;
+    job.delivery.forEach((channel, i) => {
+      if (!known.includes(channel)) throw new ValidationError(`delivery[${i}]`, `is not a delivery channel (known: ${known.join(', ')})`, channel);
+    });
+    return job;
+  }
+
+  async #created(created: CronJobDefinition, options: ActorOption): Promise<CronJobDefinition> {
     await this.#audit('CronJobCreated', { job: created, actor: options.actor, details: { name: created.name, agent_id: created.agentId } });
     this.emit('job:created', { job: created });
     await this.#changed('job', created.id);
@@ -241,21 +264,36 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
    * the same files again never duplicates a job.
    */
   async upsert(spec: JobSpec, options: ActorOption = {}): Promise<{ job: CronJobDefinition; action: 'created' | 'updated' | 'unchanged' }> {
-    const existing = await this.store.getJobByName(spec.name);
-    if (!existing) return { job: await this.add(spec, options), action: 'created' };
+    const now = this.#now();
+    const job = this.#checkChannels(createJobDefinition(spec, now));
+    job.nextRun = job.status === 'active' ? firstFire(job, now) : null;
+    // Atomic by name: of several instances loading the same files at once, one creates the job.
+    const { job: stored, created } = await this.store.createJobIfAbsent(job);
+    if (created) return { job: await this.#created(stored, options), action: 'created' };
     const { paused: _paused, ...update } = spec;
-    // Both sides go through the same normalisation, so a store's key order cannot tell them apart.
-    const candidate = specOf(applyJobUpdate(existing, update, existing.updatedAt));
-    const current = specOf(applyJobUpdate(existing, {}, existing.updatedAt));
-    if (JSON.stringify(candidate) === JSON.stringify(current)) return { job: existing, action: 'unchanged' };
-    return { job: await this.update(existing.id, update, options), action: 'updated' };
+    for (let existing = stored, races = 0; ; races++) {
+      // Both sides go through the same normalisation, so a store's key order cannot tell them apart.
+      const candidate = specOf(applyJobUpdate(existing, update, existing.updatedAt));
+      const current = specOf(applyJobUpdate(existing, {}, existing.updatedAt));
+      if (JSON.stringify(candidate) === JSON.stringify(current)) return { job: existing, action: 'unchanged' };
+      try {
+        return { job: await this.#update(existing, update, options), action: 'updated' };
+      } catch (error) {
+        // Another instance saved the job in between (most likely the same update): look again.
+        if (!(error instanceof ConflictError) || races >= MAX_UPSERT_RACES) throw error;
+        existing = await this.getJob(existing.id);
+      }
+    }
   }
 
   /** Changes a job's definition; a new schedule takes effect from now. */
   async update(ref: string, update: JobUpdate, options: ActorOption = {}): Promise<CronJobDefinition> {
-    const job = await this.getJob(ref);
+    return this.#update(await this.getJob(ref), update, options);
+  }
+
+  async #update(job: CronJobDefinition, update: JobUpdate, options: ActorOption): Promise<CronJobDefinition> {
     const now = this.#now();
-    const next = applyJobUpdate(job, update, now);
+    const next = this.#checkChannels(applyJobUpdate(job, update, now));
     const rescheduled = next.cronExpr !== job.cronExpr || next.at !== job.at || next.timezone !== job.timezone;
     if (rescheduled && next.status === 'active') next.nextRun = firstFire(next, now);
     const saved = await this.store.saveJob(next, { expectedVersion: job.version });
@@ -299,10 +337,15 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     const job = await this.getJob(ref);
     const run = newRun(job, { scheduledFor: this.#now(), trigger: 'manual', input: options.input ?? job.input });
     const settled = options.wait ? this.#settled(run.id) : null;
-    const inserted = await this.store.insertRun(run);
-    this.emit('run:queued', { run: inserted });
-    await this.#changed('run', inserted.id);
-    return settled ? settled : inserted;
+    try {
+      const inserted = await this.store.insertRun(run);
+      this.emit('run:queued', { run: inserted });
+      await this.#changed('run', inserted.id);
+      return settled ? await settled.done : inserted;
+    } catch (error) {
+      settled?.cancel();
+      throw error;
+    }
   }
 
   /**
@@ -394,12 +437,27 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /** The spec's health JSON. */
+  /**
+   * The spec's health JSON. `degraded`, with a `reason`, while the store reports trouble (it cannot
+   * be reached, its writes fail) or the loop's last cycle failed; the job counts are then the last
+   * ones read, so the answer comes at once even while the store does not.
+   */
   async health(): Promise<SchedulerHealth> {
-    const counts = await this.store.countJobs();
+    let trouble = this.store.trouble?.() ?? null;
+    if (trouble === null) {
+      try {
+        this.#counts = await this.store.countJobs();
+      } catch (error) {
+        trouble = messageOf(error);
+      }
+    }
+    trouble ??= this.#lastError === null ? null : `the scheduler loop failed: ${messageOf(this.#lastError)}`;
+    const status = !this.#running ? 'stopped' : trouble !== null ? 'degraded' : 'healthy';
     return {
-      status: !this.#running ? 'stopped' : this.#lastError ? 'degraded' : 'healthy',
-      active_jobs: counts.active,
-      paused_jobs: counts.paused,
+      status,
+      ...(status === 'degraded' && trouble !== null ? { reason: trouble } : {}),
+      active_jobs: this.#counts?.active ?? 0,
+      paused_jobs: this.#counts?.paused ?? 0,
       in_flight_jobs: this.metrics.inFlight,
       metrics: this.metrics.totals(),
     };
@@ -679,16 +737,37 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     await this.store.notify?.({ kind, id });
   }
 
-  #settled(runId: string): Promise<JobRunRecord> {
-    return new Promise((resolve) => {
-      const names = ['run:succeeded', 'run:failed', 'run:skipped', 'run:denied', 'run:interrupted', 'run:awaiting_approval'] as const;
-      const handler = (payload: { run: JobRunRecord }) => {
-        if (payload.run.id !== runId) return;
+  /**
+   * Resolves `done` once run `runId` is terminal or awaiting approval: at once when this process
+   * runs it (its events), and at the latest a tick after another instance did (the store is read
+   * every `tickIntervalMs`). `cancel` stops waiting; either way nothing stays subscribed.
+   */
+  #settled(runId: string): { done: Promise<JobRunRecord>; cancel: () => void } {
+    const names = ['run:succeeded', 'run:failed', 'run:skipped', 'run:denied', 'run:interrupted', 'run:awaiting_approval'] as const;
+    let timer: ClockTimer | null = null;
+    let finish = (_run: JobRunRecord | null) => {};
+    const handler = (payload: { run: JobRunRecord }) => {
+      if (payload.run.id === runId) finish(payload.run);
+    };
+    const poll = () => {
+      timer = this.#clock.setTimeout(() => {
+        this.store.getRun(runId).then(
+          (run) => (run !== null && SETTLED_RUN_STATUSES.includes(run.status) ? finish(run) : poll()),
+          () => poll(),
+        );
+      }, this.config.tickIntervalMs);
+    };
+    const done = new Promise<JobRunRecord>((resolve) => {
+      finish = (run) => {
+        finish = () => {};
         for (const name of names) this.off(name, handler);
-        resolve(payload.run);
+        if (timer !== null) this.#clock.clearTimeout(timer);
+        if (run !== null) resolve(run);
       };
-      for (const name of names) this.on(name, handler);
     });
+    for (const name of names) this.on(name, handler);
+    poll();
+    return { done, cancel: () => finish(null) };
   }
 
   async #audit(type: SecurityEventType, fields: AuditFields): Promise<void> {

@@ -3,7 +3,7 @@ import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
 import type { CronJobDefinition } from '../domain/job.js';
 import type { DeliveryOutcome, HeartbeatIteration, JobRunRecord, RunStatus } from '../domain/run.js';
 import type { AgentContext } from '../domain/session.js';
-import { RunTimeoutError, SchedulerError } from '../errors.js';
+import { DeliveryError, RunTimeoutError, SchedulerError } from '../errors.js';
 import type { AgentExecutionResult, AgentExecutor } from '../ports/agent-executor.js';
 import type { Clock } from '../ports/clock.js';
 import type { DeliveryRouter } from '../ports/delivery-router.js';
@@ -119,14 +119,15 @@ export class DefaultAgentScheduler {
     const outcomes = [...run.deliveries];
     for (const [i, outcome] of outcomes.entries()) {
       if (outcome.status !== 'pending') continue;
-      const attempts = outcome.attempts + 1;
       try {
-        await parent.child('symbi.delivery', { 'symbi.channel': outcome.channel, 'symbi.delivery_attempt': attempts }, (delivery) =>
+        await parent.child('symbi.delivery', { 'symbi.channel': outcome.channel, 'symbi.delivery_attempt': outcome.attempts + 1 }, (delivery) =>
           router.route(outcome.channel, job, run, output, { traceparent: delivery.traceparent }),
         );
-        outcomes[i] = { ...outcome, status: 'delivered', attempts, error: null, completedAt: this.#now() };
+        outcomes[i] = { ...outcome, status: 'delivered', attempts: outcome.attempts + 1, error: null, completedAt: this.#now() };
         this.#deps.events.emit('delivery:succeeded', { run, outcome: outcomes[i]! });
       } catch (error) {
+        // The channel's own retries count too, so the record agrees with its error ("after 3 attempts").
+        const attempts = outcome.attempts + (error instanceof DeliveryError ? error.attempts : 1);
         const message = this.#deps.redactor.text(messageOf(error));
         outcomes[i] = { ...outcome, status: 'failed', attempts, error: message, completedAt: this.#now() };
         this.#deps.logger.warn({ job: job.name, run: run.id, channel: outcome.channel, error: message }, 'delivery failed');

@@ -13,6 +13,8 @@ interface Histogram {
 export interface SchedulerHealth {
   /** `healthy` while the loop runs and the store answers; `degraded` or `stopped` otherwise. */
   status: 'healthy' | 'degraded' | 'stopped';
+  /** Why it is `degraded` (the store cannot be reached, its disk is full, the last cycle failed); only then present. */
+  reason?: string;
   /** Jobs with status active. */
   active_jobs: number;
   /** Jobs with status paused. */

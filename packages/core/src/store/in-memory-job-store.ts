@@ -208,6 +208,14 @@ export class InMemoryJobStore implements JobStore {
     return copyJob(stored);
   }
 
+  /** Inserts a job unless one with its name exists; answers the stored job of that name. */
+  async createJobIfAbsent(job: CronJobDefinition): Promise<{ job: CronJobDefinition; created: boolean }> {
+    const id = this.#jobIdsByName.get(job.name);
+    const existing = id === undefined ? undefined : this.#jobs.get(id);
+    if (existing !== undefined) return { job: copyJob(existing), created: false };
+    return { job: await this.createJob(job), created: true };
+  }
+
   /** Replaces a job's definition and status, keeping its id, creation time and run counters. */
   async saveJob(job: CronJobDefinition, options?: { expectedVersion?: number }): Promise<CronJobDefinition> {
     const stored = this.#jobs.get(job.id);

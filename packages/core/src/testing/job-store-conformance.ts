@@ -173,6 +173,24 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
         expect(await store.getJob(first.id)).toEqual(first);
       });
 
+      test('createJobIfAbsent creates a job once: racing callers on one name, through several handles, all get the one stored job', async () => {
+        const handles = [store, await openPeer(), await openPeer()];
+        const results = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => handles[i % handles.length]!.createJobIfAbsent(makeJob({ name: 'daily-report', agentId: `agent-${i}` }))),
+        );
+        expect(results.filter((result) => result.created)).toHaveLength(1);
+        const stored = await store.getJobByName('daily-report');
+        for (const result of results) expect(result.job).toEqual(stored);
+        expect(await store.listJobs()).toHaveLength(1);
+      });
+
+      test('createJobIfAbsent leaves an existing job of that name as it is, and refuses a taken id', async () => {
+        const first = await store.createJob(makeJob({ name: 'daily-report' }));
+        expect(await store.createJobIfAbsent(makeJob({ name: 'daily-report', agentId: 'other' }))).toEqual({ job: first, created: false });
+        await expect(store.createJobIfAbsent(makeJob({ id: first.id, name: 'another' }))).rejects.toBeInstanceOf(ConflictError);
+        expect(await store.listJobs()).toEqual([first]);
+      });
+
       test('saveJob replaces the definition, bumps version and keeps the caller\'s updatedAt', async () => {
         const job = await store.createJob(makeJob({ version: 3 }));
         const edited: CronJobDefinition = {

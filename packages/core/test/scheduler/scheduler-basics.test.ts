@@ -171,6 +171,23 @@ describe('CronScheduler: firing', () => {
   });
 });
 
+describe('CronScheduler: upsert by instances starting together', () => {
+  it('creates a job once when several schedulers upsert it at the same moment; the others see it unchanged', async () => {
+    const { scheduler, store, clock } = await startHarness({ start: false });
+    const others = await Promise.all([1, 2].map(() => startHarness({ store, clock, start: false })));
+    const spec = { name: 'shared', agentId: 'a', cronExpr: '0 * * * * *' };
+    const results = await Promise.all([scheduler, ...others.map((o) => o.scheduler)].map((s) => s.upsert(spec)));
+    expect(results.map((r) => r.action).sort()).toEqual(['created', 'unchanged', 'unchanged']);
+    expect(await store.listJobs()).toHaveLength(1);
+    expect((await store.queryAudit({ type: 'CronJobCreated' })).length).toBe(1);
+
+    // A changed definition loaded by all at once: one saves it, the others find it already saved.
+    const changed = await Promise.all([scheduler, ...others.map((o) => o.scheduler)].map((s) => s.upsert({ ...spec, cronExpr: '30 * * * * *' })));
+    expect(changed.map((r) => r.action).sort()).toEqual(['unchanged', 'unchanged', 'updated']);
+    expect((await store.getJobByName('shared'))?.cronExpr).toBe('30 * * * * *');
+  });
+});
+
 describe('CronScheduler: upsert against a store that reorders keys', () => {
   it('reports unchanged when only the stored key order differs', async () => {
     const { scheduler, store } = await startHarness();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CronScheduler, InMemoryJobStore, type DeliveryRouter } from '@symbi/core';
+import { CronScheduler, DeliveryError, InMemoryJobStore, type DeliveryRouter } from '@symbi/core';
 import { FakeExecutor, RecordingRouter, VirtualClock } from '@symbi/core/testing';
 import { startHarness } from './harness.js';
 
@@ -76,5 +76,48 @@ describe('CronScheduler: delivery routing', () => {
     expect(router.delivered.map((d) => [d.channel, d.output])).toEqual([['webhook', 'precious output']]);
     expect((await store.getRun(stuck!.id))!.deliveries[0]).toMatchObject({ status: 'delivered', attempts: 1 });
     await fresh.stop();
+  });
+});
+
+describe('CronScheduler: delivery channels the router does not know', () => {
+  const router: DeliveryRouter = { route: async () => undefined, channels: () => ['stdout', 'webhook', 'ops-pager'] };
+
+  it('refuses a job naming an unknown channel when it is added, upserted or changed, storing nothing of it', async () => {
+    const store = new InMemoryJobStore();
+    const scheduler = new CronScheduler({ store, executor: new FakeExecutor(new VirtualClock('2026-03-02T09:00:00Z')), router });
+    const spec = { name: 'report', agentId: 'a', cronExpr: '0 0 9 * * *', delivery: ['stdout', 'nope'] };
+    for (const attempt of [() => scheduler.add(spec), () => scheduler.upsert(spec)]) {
+      await expect(attempt()).rejects.toMatchObject({
+        code: 'VALIDATION',
+        field: 'delivery[1]',
+        value: 'nope',
+        message: 'delivery[1]: is not a delivery channel (known: stdout, webhook, ops-pager)',
+      });
+    }
+    expect(await store.listJobs()).toEqual([]);
+
+    const job = await scheduler.add({ ...spec, delivery: ['ops-pager'] });
+    await expect(scheduler.update(job.id, { delivery: ['nope'] })).rejects.toMatchObject({ field: 'delivery[0]' });
+    expect((await store.getJob(job.id))?.delivery).toEqual(['ops-pager']);
+  });
+});
+
+describe('CronScheduler: the outbox record of a channel that retried', () => {
+  it('counts the channel\'s own attempts, so the record agrees with its error', async () => {
+    const router: DeliveryRouter = {
+      route: async (channel) => {
+        throw new DeliveryError(channel, 'POST http://127.0.0.1:9 failed: HTTP 500 (after 3 attempts)', { retryable: true, attempts: 3 });
+      },
+    };
+    const { scheduler, clock, store } = await startHarness({ store: new InMemoryJobStore() });
+    const withRouter = new CronScheduler({ store, executor: new FakeExecutor(clock), router, clock });
+    await scheduler.stop();
+    await withRouter.start();
+    const job = await withRouter.add({ name: 'hooked', agentId: 'a', cronExpr: '0 0 0 1 1 *', delivery: ['webhook'], webhookUrl: 'http://127.0.0.1:9/hook' });
+    const run = await withRouter.runNow(job.id, { wait: true });
+    await clock.advance(1_000);
+    const stored = await store.getRun(run.id);
+    expect(stored?.deliveries).toEqual([expect.objectContaining({ channel: 'webhook', status: 'failed', attempts: 3, error: expect.stringMatching(/after 3 attempts/) })]);
+    await withRouter.stop();
   });
 });

@@ -79,3 +79,36 @@ export function useSchema(): { open(options?: PostgresJobStoreOptions): Promise<
     },
   };
 }
+
+/**
+ * Terminates the server connections whose `application_name` is `$1`, and only those: the pids
+ * are chosen first (a materialised CTE), so the planner can never call `pg_terminate_backend` on
+ * another connection before checking its name. Answers `n`, how many were terminated.
+ */
+const TERMINATE_BY_APPLICATION = `
+  WITH ours AS MATERIALIZED (
+    SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()
+  )
+  SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n FROM ours`;
+
+/** Terminates the server connections of one application name (see {@link openTerminator}). */
+export interface Terminator {
+  /** `pg_terminate_backend` on every connection with the name; answers how many. One round trip. */
+  terminate(): Promise<number>;
+  /** Closes its own connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a connection that terminates every server connection whose `application_name` is `name`
+ * and no other. Tests give their own stores a name of their own, so other users of the shared
+ * server are never touched.
+ */
+export async function openTerminator(name: string): Promise<Terminator> {
+  const client = new pg.Client({ connectionString: CONNECTION_STRING });
+  await client.connect();
+  return {
+    terminate: async () => ((await client.query(TERMINATE_BY_APPLICATION, [name])).rows[0] as { n: number }).n,
+    close: () => client.end(),
+  };
+}
