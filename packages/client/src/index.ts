@@ -18,4 +18,19 @@ export {
   UnauthorizedError,
   ValidationFailedError,
 } from './errors.js';
-export type * from './wire-types.js';
+export type {
+  AuditEvent,
+  Job,
+  JobHeartbeat,
+  JobPolicy,
+  JobStatus,
+  NextRun,
+  Run,
+  RunApproval,
+  RunDelivery,
+  RunIteration,
+  RunStatus,
+  SchedulerHealth,
+  SecurityEventType,
+  SessionMode,
+} from './wire-types.js';

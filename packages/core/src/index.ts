@@ -135,6 +135,16 @@ export { SchedulerMetrics, type MetricsSnapshot, type SchedulerHealth } from './
 
 // The wire format of the HTTP API, CLI and SDKs
 export { auditToWire, jobSpecFromWire, jobToWire, jobUpdateFromWire, REDACTED, runToWire } from './wire.js';
+export type {
+  WireAuditEvent,
+  WireJob,
+  WireJobHeartbeat,
+  WireJobPolicy,
+  WireRun,
+  WireRunApproval,
+  WireRunDelivery,
+  WireRunIteration,
+} from './wire-types.js';
 
 // Stores: the in-memory store, and the accounting rules every store adapter shares
 export { InMemoryJobStore } from './store/in-memory-job-store.js';

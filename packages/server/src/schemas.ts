@@ -1,4 +1,14 @@
-import { CATCHUP_POLICIES, JOB_STATUSES, OVERLAP_POLICIES, RUN_STATUSES, SECURITY_EVENT_TYPES, SESSION_MODES } from '@symbi/core';
+import {
+  CATCHUP_POLICIES,
+  JOB_STATUSES,
+  OVERLAP_POLICIES,
+  RUN_STATUSES,
+  SECURITY_EVENT_TYPES,
+  SESSION_MODES,
+  type WireAuditEvent,
+  type WireJob,
+  type WireRun,
+} from '@symbi/core';
 
 /** A JSON Schema (2020-12, as OpenAPI 3.1 uses). */
 export type JsonSchema = Record<string, unknown>;
@@ -41,7 +51,7 @@ const heartbeat: JsonSchema = {
 };
 
 /** Fields a client writes when creating or updating a job. */
-const writableJobFields: Record<string, JsonSchema> = {
+const writableJobFields = {
   name: str('Unique job name.'),
   agent_id: str('The agent to run.'),
   cron_expr: nullable(str('Cron expression: 5, 6 (seconds first) or 7 fields (year last), or a nickname such as @daily.')),
@@ -62,7 +72,7 @@ const writableJobFields: Record<string, JsonSchema> = {
   jitter: { type: ['integer', 'null'], minimum: 0, description: 'Random start delay of 0..N seconds.' },
   catchup: { type: 'string', enum: [...CATCHUP_POLICIES] },
   overlap: { type: 'string', enum: [...OVERLAP_POLICIES] },
-};
+} satisfies Partial<Record<keyof WireJob, JsonSchema>>;
 
 const job: JsonSchema = {
   type: 'object',
@@ -79,7 +89,7 @@ const job: JsonSchema = {
     consecutive_failures: { type: 'integer' },
     created_at: dateTime('Creation time.'),
     updated_at: dateTime('Last change.'),
-  },
+  } satisfies Record<keyof WireJob, JsonSchema>,
   required: ['id', 'name', 'agent_id', 'status', 'next_run'],
 };
 
@@ -145,7 +155,7 @@ const run: JsonSchema = {
         note: nullable(str('Note.')),
       },
     },
-  },
+  } satisfies Record<keyof WireRun, JsonSchema>,
   required: ['id', 'job_id', 'status'],
 };
 
@@ -176,7 +186,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
       run_id: nullable(str('Run concerned.')),
       actor: str('Who did it.'),
       details: { type: 'object' },
-    },
+    } satisfies Record<keyof WireAuditEvent, JsonSchema>,
   },
   SchedulerHealth: {
     type: 'object',

@@ -100,7 +100,7 @@ async function runInProcess(ctx: CommandContext, config: SymbiConfig, ref: strin
     const run = newRun(job, { scheduledFor: ctx.io.now(), trigger: 'manual', input: options.input ?? job.input });
     const queued = await (view.store as SingleRunStore).enqueue(job, run, scheduler.config.instanceId, scheduler.config.leaseMs);
     await scheduler.start();
-    const read = async () => runToWire(await scheduler.getRun(queued.id)) as RunView;
+    const read = async () => runToWire(await scheduler.getRun(queued.id));
     await waitForRun(read);
     // Stopping waits for deliveries still in flight, so the printed record is final.
     await scheduler.stop();
