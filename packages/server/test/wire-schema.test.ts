@@ -12,7 +12,7 @@ type Schema = {
   items?: Schema;
 };
 
-const SCHEMAS = buildOpenApiDocument(API_ROUTES).components.schemas as Record<string, Schema>;
+const SCHEMAS = (buildOpenApiDocument(API_ROUTES) as { components: { schemas: Record<string, Schema> } }).components.schemas;
 
 const typeOf = (value: unknown): string =>
   value === null ? 'null' : Array.isArray(value) ? 'array' : Number.isInteger(value) ? 'integer' : typeof value;
