@@ -1,3 +1,10 @@
+/**
+ * `@symbi/client`: `SymbiontClient`, the JavaScript SDK of the symbi scheduler HTTP API. Results are
+ * the wire types of `@symbi/core` under the spec's SDK names (`Job`, `Run`, `AuditEvent`).
+ *
+ * @packageDocumentation
+ * @module @symbi/client
+ */
 export { SymbiontClient, type SymbiontClientOptions } from './symbiont-client.js';
 export {
   ScheduleApi,

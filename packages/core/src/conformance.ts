@@ -3,5 +3,6 @@
  * itself. It registers vitest tests, so it needs vitest; `@symbi/core/testing` does not.
  *
  * @packageDocumentation
+ * @module @symbi/core/conformance
  */
 export { runJobStoreConformance, type JobStoreConformanceFactory } from './testing/job-store-conformance.js';

@@ -5,6 +5,7 @@
  * `@symbi/core/testing`, the store conformance suite in `@symbi/core/conformance`.
  *
  * @packageDocumentation
+ * @module @symbi/core
  */
 
 // Errors

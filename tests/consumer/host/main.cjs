@@ -9,7 +9,7 @@ class MemoryRouter {
   constructor() {
     this.received = [];
   }
-  async route(channel, job, run, output) {
+  async route(channel, job, _run, output) {
     this.received.push({ channel, job: job.name, output });
   }
 }

@@ -5,6 +5,7 @@
  * needs vitest, is `@symbi/core/conformance`.
  *
  * @packageDocumentation
+ * @module @symbi/core/testing
  */
 export { VirtualClock, flushAsync } from './virtual-clock.js';
 export {
