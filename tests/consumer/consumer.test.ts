@@ -1,4 +1,4 @@
-import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
+import { execFileSync, spawn, type ExecFileSyncOptions } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -44,6 +44,12 @@ const resultOf = (stdout: string): Record<string, unknown> => {
   return JSON.parse(line.slice('RESULT '.length)) as Record<string, unknown>;
 };
 
+/** The code blocks of docs/getting-started.md introduced by "Save as `<file>`", by file name. */
+function guideFiles(): Map<string, string> {
+  const guide = readFileSync(join(ROOT, 'docs/getting-started.md'), 'utf8');
+  return new Map([...guide.matchAll(/Save\s+as\s+`([^`]+)`[\s\S]*?```js\n([\s\S]*?)```/g)].map((m) => [m[1]!, m[2]!]));
+}
+
 /** The README's "Embed it" snippet, verbatim. */
 function readmeEmbedSnippet(): string {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -62,6 +68,7 @@ beforeAll(() => {
   const builtSqlite = realpathSync(dirname(sqliteRequire.resolve('better-sqlite3/package.json')));
   cpSync(FIXTURES, host, { recursive: true });
   writeFileSync(join(host, 'embed.mjs'), readmeEmbedSnippet() + readFileSync(join(FIXTURES, 'embed-run.mjs'), 'utf8'));
+  for (const [file, code] of guideFiles()) writeFileSync(join(host, `guide-${file}`), code);
   writeFileSync(
     join(host, 'package.json'),
     JSON.stringify({
@@ -107,6 +114,29 @@ describe('a host application installing the packed tarballs', () => {
       run('node', [join(host, 'node_modules/typescript/bin/tsc'), '-p', project]);
     }
   }, 180_000);
+
+  it('runs the getting-started guide verbatim: its scheduler delivers a run, and its test passes', async () => {
+    expect([...guideFiles().keys()].sort()).toEqual(['main.mjs', 'schedule.test.mjs']);
+    const guideTest = run('node', ['--test', 'guide-schedule.test.mjs']);
+    expect(guideTest).toMatch(/# pass 1\b/);
+    // main.mjs runs until interrupted: wait for its run's stdout delivery, then Ctrl-C it.
+    const child = spawn('node', ['guide-main.mjs'], { cwd: host, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no delivery within 30 s:\n${output}`)), 30_000);
+      child.stdout.on('data', () => {
+        if (!output.includes('report for today')) return;
+        clearTimeout(timer);
+        resolve();
+      });
+      child.on('exit', () => reject(new Error(`main.mjs exited early:\n${output}`)));
+    });
+    child.kill('SIGINT');
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+  }, 60_000);
 
   it('unit-tests a schedule under node:test with only @symbi/core/testing', () => {
     const output = run('node', ['--test', 'node-schedule.test.mjs']);
