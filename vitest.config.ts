@@ -9,6 +9,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@symbi\/core\/testing$/, replacement: src('core', 'testing/index.ts') },
+      { find: /^@symbi\/core\/conformance$/, replacement: src('core', 'conformance.ts') },
       { find: /^@symbi\/(core|store-sqlite|store-postgres|delivery|executors|dsl|server|client)$/, replacement: src('$1') },
     ],
   },

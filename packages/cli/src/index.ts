@@ -4,6 +4,7 @@
  * that want the same "configuration + files → running scheduler" in their own process.
  *
  * @packageDocumentation
+ * @module symbi
  */
 export { main, createProgram, VERSION } from './program.js';
 export { EXIT_OK, EXIT_ERROR, EXIT_USAGE, UsageError, CliError, reportError, type ErrorReport } from './errors.js';

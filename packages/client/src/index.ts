@@ -1,3 +1,10 @@
+/**
+ * `@symbi/client`: `SymbiontClient`, the JavaScript SDK of the symbi scheduler HTTP API. Results are
+ * the wire types of `@symbi/core` under the spec's SDK names (`Job`, `Run`, `AuditEvent`).
+ *
+ * @packageDocumentation
+ * @module @symbi/client
+ */
 export { SymbiontClient, type SymbiontClientOptions } from './symbiont-client.js';
 export {
   ScheduleApi,
@@ -19,4 +26,19 @@ export {
   UnauthorizedError,
   ValidationFailedError,
 } from './errors.js';
-export type * from './wire-types.js';
+export type {
+  AuditEvent,
+  Job,
+  JobHeartbeat,
+  JobPolicy,
+  JobStatus,
+  NextRun,
+  Run,
+  RunApproval,
+  RunDelivery,
+  RunIteration,
+  RunStatus,
+  SchedulerHealth,
+  SecurityEventType,
+  SessionMode,
+} from './wire-types.js';

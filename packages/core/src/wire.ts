@@ -5,6 +5,7 @@ import { literalEnvText, type EnvReferencePolicy } from './env-template.js';
 import { ValidationError } from './errors.js';
 import { sameOrigin } from './scheduler/job-definition.js';
 import { formatDuration, parseDuration } from './time/index.js';
+import type { WireAuditEvent, WireJob, WireRun } from './wire-types.js';
 
 /** Shown instead of a secret (webhook header values, AgentPin JWTs) in every response. */
 export const REDACTED = '[redacted]';
@@ -12,7 +13,7 @@ export const REDACTED = '[redacted]';
 type Json = Record<string, unknown>;
 
 /** A job as the HTTP API, CLI and SDKs show it: the spec's snake_case, secrets redacted. */
-export function jobToWire(job: CronJobDefinition): Json {
+export function jobToWire(job: CronJobDefinition): WireJob {
   return {
     id: job.id,
     name: job.name,
@@ -62,7 +63,7 @@ export function jobToWire(job: CronJobDefinition): Json {
 }
 
 /** A run as the HTTP API, CLI and SDKs show it. */
-export function runToWire(run: JobRunRecord): Json {
+export function runToWire(run: JobRunRecord): WireRun {
   return {
     id: run.id,
     job_id: run.jobId,
@@ -111,7 +112,7 @@ export function runToWire(run: JobRunRecord): Json {
 }
 
 /** An audit event as the HTTP API and CLI show it. */
-export function auditToWire(event: AuditEvent): Json {
+export function auditToWire(event: AuditEvent): WireAuditEvent {
   return {
     id: event.id,
     type: event.type,
@@ -257,6 +258,8 @@ function object(value: unknown, field: string): Json {
   return value as Json;
 }
 
+function iso(date: Date): string;
+function iso(date: Date | null): string | null;
 function iso(date: Date | null): string | null {
   return date === null ? null : date.toISOString();
 }

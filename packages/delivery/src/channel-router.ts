@@ -48,7 +48,7 @@ const CHANNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
  * ```ts
  * const router = new ChannelRouter({ config: { logDir: '/var/log/symbi' } });
  * router.register('audit', async (job, run, output) => auditTrail.append(job.name, run.id, output));
- * const scheduler = new CronScheduler({ store, executor, delivery: router });
+ * const scheduler = new CronScheduler({ store, executor, router });
  * ```
  */
 export class ChannelRouter implements DeliveryRouter {

@@ -1,3 +1,10 @@
+/**
+ * `@symbi/delivery`: delivery routers for `@symbi/core`: stdout, log file, webhook, Slack, email and
+ * custom channels, combined by the `ChannelRouter`.
+ *
+ * @packageDocumentation
+ * @module @symbi/delivery
+ */
 export { ChannelRouter } from './channel-router.js';
 export type { ChannelRouterOptions, CustomChannel, CustomDeliveryHandler } from './channel-router.js';
 export { DELIVERY_CONFIG_DEFAULTS, resolveDeliveryConfig } from './delivery-config.js';

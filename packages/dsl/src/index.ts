@@ -1,3 +1,10 @@
+/**
+ * `@symbi/dsl`: the Symbiont DSL (`agent` and `schedule` blocks) and `symbi.toml` configuration, read
+ * into job specs and scheduler settings.
+ *
+ * @packageDocumentation
+ * @module @symbi/dsl
+ */
 export { DslError, ConfigError, type ConfigErrorLocation } from './errors.js';
 export type { SourcePosition } from './source-excerpt.js';
 export {

@@ -1,3 +1,10 @@
+/**
+ * `@symbi/executors`: agent executors for `@symbi/core`: in-process functions, child processes, HTTP
+ * agents and LLM chat APIs.
+ *
+ * @packageDocumentation
+ * @module @symbi/executors
+ */
 export { FunctionExecutor, type AgentFunction, type FunctionAgent, type FunctionExecutorOptions } from './function-executor.js';
 export {
   CommandExecutor,

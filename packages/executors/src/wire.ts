@@ -1,51 +1,21 @@
-import type { AgentContext, CronJobDefinition, JobRunRecord } from '@symbi/core';
+import {
+  jobToWire as apiJob,
+  runToWire as apiRun,
+  type AgentContext,
+  type CronJobDefinition,
+  type JobRunRecord,
+  type WireJob as ApiJob,
+  type WireRun as ApiRun,
+} from '@symbi/core';
 
 /**
- * The job as an agent outside the process sees it: snake_case like the API, and without secrets
- * (no `agent_pin_jwt`, no webhook headers or URL, no delivery targets).
+ * The job as an agent outside the process sees it: fields of the API's job (`WireJob` of
+ * `@symbi/core`) without secrets or delivery targets (no `agent_pin_jwt`, webhook headers or URL).
  */
-export interface WireJob {
-  /** Job id. */
-  id: string;
-  /** Job name. */
-  name: string;
-  /** The agent the job runs. */
-  agent_id: string;
-  /** Cron expression; null for a one-shot job. */
-  cron_expr: string | null;
-  /** ISO 8601 instant of a one-shot job; null for a cron job. */
-  at: string | null;
-  /** IANA time zone of `cron_expr`. */
-  timezone: string;
-  /** The job's configured input. */
-  input: string | null;
-  /** How context carries across runs. */
-  session_mode: string;
-  /** Channel names the output goes to. */
-  delivery: string[];
-  /** Heartbeat settings; null for a plain job. */
-  heartbeat: { enabled: boolean; context_mode: string; max_iterations: number } | null;
-}
+export type WireJob = Pick<ApiJob, 'id' | 'name' | 'agent_id' | 'cron_expr' | 'at' | 'timezone' | 'input' | 'session_mode' | 'delivery' | 'heartbeat'>;
 
-/** The run as an agent outside the process sees it. */
-export interface WireRun {
-  /** Run id. */
-  id: string;
-  /** Job id. */
-  job_id: string;
-  /** The job's name when the run was created. */
-  job_name: string;
-  /** The agent that runs. */
-  agent_id: string;
-  /** Fire time the run belongs to (ISO 8601). */
-  scheduled_for: string;
-  /** Why the run exists: `schedule`, `manual`, `catchup` or `retry`. */
-  trigger: string;
-  /** 1 for the first try of a fire, 2.. for retries. */
-  attempt: number;
-  /** When execution started (ISO 8601). */
-  started_at: string | null;
-}
+/** The run as an agent outside the process sees it: fields of the API's run (`WireRun` of `@symbi/core`). */
+export type WireRun = Pick<ApiRun, 'id' | 'job_id' | 'job_name' | 'agent_id' | 'scheduled_for' | 'trigger' | 'attempt' | 'started_at'>;
 
 /** The agent context as an agent outside the process sees it. */
 export interface WireContext {
@@ -67,34 +37,14 @@ export interface WireContext {
 
 /** Converts a job for an HTTP or command agent. */
 export function jobToWire(job: CronJobDefinition): WireJob {
-  return {
-    id: job.id,
-    name: job.name,
-    agent_id: job.agentId,
-    cron_expr: job.cronExpr,
-    at: job.at,
-    timezone: job.timezone,
-    input: job.input,
-    session_mode: job.sessionMode,
-    delivery: [...job.delivery],
-    heartbeat: job.heartbeat
-      ? { enabled: job.heartbeat.enabled, context_mode: job.heartbeat.contextMode, max_iterations: job.heartbeat.maxIterations }
-      : null,
-  };
+  const { id, name, agent_id, cron_expr, at, timezone, input, session_mode, delivery, heartbeat } = apiJob(job);
+  return { id, name, agent_id, cron_expr, at, timezone, input, session_mode, delivery: [...delivery], heartbeat };
 }
 
 /** Converts a run for an HTTP or command agent. */
 export function runToWire(run: JobRunRecord): WireRun {
-  return {
-    id: run.id,
-    job_id: run.jobId,
-    job_name: run.jobName,
-    agent_id: run.agentId,
-    scheduled_for: run.scheduledFor.toISOString(),
-    trigger: run.trigger,
-    attempt: run.attempt,
-    started_at: run.startedAt ? run.startedAt.toISOString() : null,
-  };
+  const { id, job_id, job_name, agent_id, scheduled_for, trigger, attempt, started_at } = apiRun(run);
+  return { id, job_id, job_name, agent_id, scheduled_for, trigger, attempt, started_at };
 }
 
 /** Converts an agent context for an HTTP or command agent. */

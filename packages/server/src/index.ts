@@ -1,3 +1,9 @@
+/**
+ * `@symbi/server`: the HTTP API, Prometheus metrics, health and the dashboard of a `CronScheduler`.
+ *
+ * @packageDocumentation
+ * @module @symbi/server
+ */
 export { createApiHandler, type ApiHandler, type ApiOptions } from './api-handler.js';
 export { SERVER_LIMITS, startServer, type RunningServer, type StartServerOptions } from './start-server.js';
 export { ApiError, type ErrorBody, type HttpErrorCode } from './api-error.js';

@@ -1,4 +1,15 @@
-import { AUDIT_LEVELS, CATCHUP_POLICIES, JOB_STATUSES, OVERLAP_POLICIES, RUN_STATUSES, SECURITY_EVENT_TYPES, SESSION_MODES } from '@symbi/core';
+import {
+  AUDIT_LEVELS,
+  CATCHUP_POLICIES,
+  JOB_STATUSES,
+  OVERLAP_POLICIES,
+  RUN_STATUSES,
+  SECURITY_EVENT_TYPES,
+  SESSION_MODES,
+  type WireAuditEvent,
+  type WireJob,
+  type WireRun,
+} from '@symbi/core';
 
 /** A JSON Schema (2020-12, as OpenAPI 3.1 uses). */
 export type JsonSchema = Record<string, unknown>;
@@ -42,7 +53,7 @@ const heartbeat: JsonSchema = {
 };
 
 /** Fields a client writes when creating or updating a job. */
-const writableJobFields: Record<string, JsonSchema> = {
+const writableJobFields = {
   name: str('Unique job name.'),
   agent_id: str('The agent to run.'),
   cron_expr: nullable(str('Cron expression: 5, 6 (seconds first) or 7 fields (year last), or a nickname such as @daily.')),
@@ -63,7 +74,7 @@ const writableJobFields: Record<string, JsonSchema> = {
   jitter: { type: ['integer', 'null'], minimum: 0, description: 'Random start delay of 0..N seconds.' },
   catchup: { type: 'string', enum: [...CATCHUP_POLICIES] },
   overlap: { type: 'string', enum: [...OVERLAP_POLICIES] },
-};
+} satisfies Partial<Record<keyof WireJob, JsonSchema>>;
 
 const job: JsonSchema = {
   type: 'object',
@@ -80,7 +91,7 @@ const job: JsonSchema = {
     consecutive_failures: { type: 'integer' },
     created_at: dateTime('Creation time.'),
     updated_at: dateTime('Last change.'),
-  },
+  } satisfies Record<keyof WireJob, JsonSchema>,
   required: ['id', 'name', 'agent_id', 'status', 'next_run'],
 };
 
@@ -146,7 +157,7 @@ const run: JsonSchema = {
         note: nullable(str('Note.')),
       },
     },
-  },
+  } satisfies Record<keyof WireRun, JsonSchema>,
   required: ['id', 'job_id', 'status'],
 };
 
@@ -177,7 +188,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
       run_id: nullable(str('Run concerned.')),
       actor: str('Who did it.'),
       details: { type: 'object' },
-    },
+    } satisfies Record<keyof WireAuditEvent, JsonSchema>,
   },
   SchedulerHealth: {
     type: 'object',

@@ -1,5 +1,5 @@
 import type { JobStore } from '@symbi/core';
-import { runJobStoreConformance } from '@symbi/core/testing';
+import { runJobStoreConformance } from '@symbi/core/conformance';
 import { PostgresJobStore } from '@symbi/store-postgres';
 import { CONNECTION_STRING, describePostgres, dropSchema, randomSchemaName } from './support/postgres.js';
 

@@ -3,5 +3,6 @@
  * file through better-sqlite3, queries built with kysely.
  *
  * @packageDocumentation
+ * @module @symbi/store-sqlite
  */
 export { DEFAULT_SQLITE_PATH, SqliteJobStore, type SqliteJobStoreOptions } from './sqlite-job-store.js';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { runJobStoreConformance } from '@symbi/core/testing';
+import { runJobStoreConformance } from '@symbi/core/conformance';
 import { SqliteJobStore } from '../src/index.js';
 
 /** Opens an initialised store on `path`. */

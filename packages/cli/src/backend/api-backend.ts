@@ -1,9 +1,9 @@
-import { createJobDefinition, jobToWire, type JobSpec } from '@symbi/core';
+import { createJobDefinition, jobToWire, type JobSpec, type WireJob } from '@symbi/core';
 import type { JobStatus, RunStatus, SecurityEventType, SymbiontClient } from '@symbi/client';
 import type { AuditQuery, AuditView, Backend, HealthView, HistoryFilter, JobListFilter, JobView, RunView } from './backend.js';
 
 /** Fields of `jobToWire` the server assigns; a create request leaves them out. */
-const ASSIGNED = ['id', 'status', 'enabled', 'next_run', 'last_run', 'run_count', 'failure_count', 'consecutive_failures', 'created_at', 'updated_at'];
+const ASSIGNED: (keyof WireJob)[] = ['id', 'status', 'enabled', 'next_run', 'last_run', 'run_count', 'failure_count', 'consecutive_failures', 'created_at', 'updated_at'];
 
 /**
  * The wire body of a job spec for `POST /api/v1/schedule`: the spec's definition in the wire
@@ -11,7 +11,7 @@ const ASSIGNED = ['id', 'status', 'enabled', 'next_run', 'last_run', 'run_count'
  * references the server resolves at run time) and the fields the server assigns left out.
  */
 export function specToWire(spec: JobSpec, now: Date): Record<string, unknown> {
-  const wire = jobToWire(createJobDefinition(spec, now));
+  const wire: Partial<WireJob> = jobToWire(createJobDefinition(spec, now));
   for (const field of ASSIGNED) delete wire[field];
   return {
     ...wire,
@@ -65,16 +65,16 @@ export class ApiBackend implements Backend {
     return (await schedule.list({
       ...(filter.status ? { status: filter.status as JobStatus } : {}),
       ...(filter.agentId ? { agentId: filter.agentId } : {}),
-    })) as unknown as JobView[];
+    }));
   }
 
   async getJob(ref: string): Promise<JobView> {
-    return (await (await this.#schedule()).get(ref)) as unknown as JobView;
+    return (await (await this.#schedule()).get(ref));
   }
 
   async createJob(spec: JobSpec): Promise<JobView> {
     const body = specToWire(spec, new Date()) as { name: string; agent_id: string };
-    return (await (await this.#schedule()).create(body)) as unknown as JobView;
+    return (await (await this.#schedule()).create(body));
   }
 
   async removeJob(ref: string): Promise<void> {
@@ -82,19 +82,19 @@ export class ApiBackend implements Backend {
   }
 
   async pauseJob(ref: string): Promise<JobView> {
-    return (await (await this.#schedule()).pause(ref)) as unknown as JobView;
+    return (await (await this.#schedule()).pause(ref));
   }
 
   async resumeJob(ref: string): Promise<JobView> {
-    return (await (await this.#schedule()).resume(ref)) as unknown as JobView;
+    return (await (await this.#schedule()).resume(ref));
   }
 
   async resetJob(ref: string): Promise<JobView> {
-    return (await (await this.#schedule()).reset(ref)) as unknown as JobView;
+    return (await (await this.#schedule()).reset(ref));
   }
 
   async runNow(ref: string, input: string | undefined): Promise<RunView> {
-    return (await (await this.#schedule()).runNow(ref, input === undefined ? {} : { input })) as unknown as RunView;
+    return (await (await this.#schedule()).runNow(ref, input === undefined ? {} : { input }));
   }
 
   async history(ref: string, filter: HistoryFilter): Promise<RunView[]> {
@@ -102,11 +102,11 @@ export class ApiBackend implements Backend {
     return (await schedule.getHistory(ref, {
       ...(filter.limit === undefined ? {} : { limit: filter.limit }),
       ...(filter.status ? { status: filter.status as RunStatus[] } : {}),
-    })) as unknown as RunView[];
+    }));
   }
 
   async getRun(runId: string): Promise<RunView> {
-    return (await (await this.#schedule()).getRun(runId)) as unknown as RunView;
+    return (await (await this.#schedule()).getRun(runId));
   }
 
   async approve(runId: string, note: string | null): Promise<RunView> {
@@ -126,7 +126,7 @@ export class ApiBackend implements Backend {
     const run = await schedule.getRun(runId);
     const options = note === null ? {} : { note };
     const decided = decision === 'approve' ? await schedule.approve(run.job_id, runId, options) : await schedule.deny(run.job_id, runId, options);
-    return decided as unknown as RunView;
+    return decided;
   }
 
   async audit(query: AuditQuery): Promise<AuditView[]> {
@@ -134,7 +134,7 @@ export class ApiBackend implements Backend {
       ...(query.type ? { type: query.type as SecurityEventType } : {}),
       ...(query.since ? { since: query.since } : {}),
       ...(query.limit === undefined ? {} : { limit: query.limit }),
-    })) as unknown as AuditView[];
+    }));
   }
 
   async health(): Promise<HealthView> {

@@ -1,73 +1,13 @@
-import type { JobSpec } from '@symbi/core';
+import type { JobSpec, WireAuditEvent, WireJob, WireRun } from '@symbi/core';
 
-/**
- * A job in the wire format (`jobToWire`): what the HTTP API returns, and what the CLI renders
- * whether it reads the store or a server. Only the fields the CLI reads are named.
- */
-export interface JobView extends Record<string, unknown> {
-  id: string;
-  name: string;
-  agent_id: string;
-  cron_expr: string | null;
-  at: string | null;
-  timezone: string;
-  status: string;
-  next_run: string | null;
-  last_run: string | null;
-  run_count: number;
-  failure_count: number;
-  consecutive_failures: number;
-  delivery: string[];
-  session_mode: string;
-  input: string | null;
-  max_concurrent: number;
-  max_retries: number | null;
-  catchup: string;
-  overlap: string;
-  heartbeat: { enabled: boolean; context_mode: string; max_iterations: number } | null;
-  policy: {
-    require_approval: boolean;
-    approver: string | null;
-    max_runtime: string | null;
-    require_capabilities: string[];
-    allowed_hours: { start: string; end: string } | null;
-    allowed_environments: string[];
-    require_agent_pin: boolean;
-    audit: string;
-  };
-}
+/** A job as the CLI renders it: the wire format of `@symbi/core` (`jobToWire`). */
+export type JobView = WireJob;
 
-/** A run in the wire format (`runToWire`). */
-export interface RunView extends Record<string, unknown> {
-  id: string;
-  job_id: string;
-  job_name: string;
-  agent_id: string;
-  scheduled_for: string;
-  trigger: string;
-  attempt: number;
-  status: string;
-  input: string | null;
-  output: string | null;
-  error: string | null;
-  stderr: string | null;
-  started_at: string | null;
-  completed_at: string | null;
-  execution_time_ms: number | null;
-  deliveries: { channel: string; status: string; attempts: number; error: string | null }[];
-  approval: { approver: string; reason: string; expires_at: string; decision: string | null } | null;
-}
+/** A run as the CLI renders it (`runToWire`). */
+export type RunView = WireRun;
 
-/** An audit event in the wire format (`auditToWire`). */
-export interface AuditView extends Record<string, unknown> {
-  id: string;
-  type: string;
-  at: string;
-  job_id: string | null;
-  run_id: string | null;
-  actor: string;
-  details: Record<string, unknown>;
-}
+/** An audit event as the CLI renders it (`auditToWire`). */
+export type AuditView = WireAuditEvent;
 
 /** The scheduler's health JSON (`GET /api/v1/health/scheduler`). */
 export interface HealthView extends Record<string, unknown> {

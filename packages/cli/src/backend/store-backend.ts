@@ -3,8 +3,8 @@ import { describeStore } from '../store-location.js';
 import type { SymbiRuntime } from '../runtime.js';
 import type { AuditQuery, AuditView, Backend, HealthView, HistoryFilter, JobListFilter, JobView, RunView } from './backend.js';
 
-const asJob = (job: Parameters<typeof jobToWire>[0]) => jobToWire(job) as JobView;
-const asRun = (run: Parameters<typeof runToWire>[0]) => runToWire(run) as RunView;
+const asJob = (job: Parameters<typeof jobToWire>[0]) => jobToWire(job);
+const asRun = (run: Parameters<typeof runToWire>[0]) => runToWire(run);
 
 /** The commands on a store opened in this process, through the scheduler's life-cycle API. */
 export class StoreBackend implements Backend {
@@ -88,7 +88,7 @@ export class StoreBackend implements Backend {
       ...(query.since ? { since: query.since } : {}),
       ...(query.limit === undefined ? {} : { limit: query.limit }),
     });
-    return events.map((event) => auditToWire(event) as AuditView);
+    return events.map((event) => auditToWire(event));
   }
 
   async health(): Promise<HealthView> {

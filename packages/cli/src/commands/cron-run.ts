@@ -100,7 +100,7 @@ async function runInProcess(ctx: CommandContext, config: SymbiConfig, ref: strin
     }
     // Resolves once the run settled and its deliveries were made, so the printed record is final.
     const run = await scheduler.runOnce(job.id, options.input === undefined ? {} : { input: options.input });
-    return printRunResult(ctx, runToWire(run) as RunView);
+    return printRunResult(ctx, runToWire(run));
   } finally {
     await runtime.close();
   }

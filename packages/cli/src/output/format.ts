@@ -108,9 +108,10 @@ function csvCell(value: unknown): string {
  * line ends, cells quoted when they hold a comma, quote, line break or edge blanks. Nested
  * objects and lists are written as JSON.
  */
-export function toCsv(records: readonly Record<string, unknown>[], columns?: readonly string[]): string {
-  const keys = columns ?? [...new Set(records.flatMap((record) => Object.keys(record)))];
-  const lines = [keys.map(csvCell).join(','), ...records.map((record) => keys.map((key) => csvCell(record[key])).join(','))];
+export function toCsv(records: readonly object[], columns?: readonly string[]): string {
+  const rows = records.map((record) => new Map(Object.entries(record)));
+  const keys = columns ?? [...new Set(rows.flatMap((row) => [...row.keys()]))];
+  const lines = [keys.map(csvCell).join(','), ...rows.map((row) => keys.map((key) => csvCell(row.get(key))).join(','))];
   return `${lines.join('\r\n')}\r\n`;
 }
 

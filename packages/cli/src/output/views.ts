@@ -19,13 +19,13 @@ function wireColumns(): { job: string[]; run: string[]; audit: string[] } {
 let columns: ReturnType<typeof wireColumns> | null = null;
 
 /** CSV of wire records of one kind, with that kind's full header. */
-export function recordsCsv(kind: 'job' | 'run' | 'audit', records: readonly Record<string, unknown>[]): string {
+export function recordsCsv(kind: 'job' | 'run' | 'audit', records: readonly object[]): string {
   columns ??= wireColumns();
   return toCsv(records, columns[kind]);
 }
 
 /** Renders records as a table, JSON (an array of wire records) or CSV. */
-export function renderRecords<T extends Record<string, unknown>>(
+export function renderRecords<T extends object>(
   format: Format,
   kind: 'job' | 'run' | 'audit',
   records: readonly T[],

@@ -56,7 +56,7 @@ export interface AgentPinClaims {
   /** `capabilities`, if present; otherwise empty. */
   capabilities: string[];
   /** Every claim of the payload, verified. */
-  payload: JWTPayload;
+  payload: Readonly<Record<string, unknown>>;
 }
 
 /**

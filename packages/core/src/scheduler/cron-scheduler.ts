@@ -1,4 +1,4 @@
-import EventEmitter from 'eventemitter3';
+import { EventEmitter } from 'eventemitter3';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
 import type { CronJobDefinition, JobSpec, JobStatus, JobUpdate } from '../domain/job.js';

@@ -1,4 +1,4 @@
-import type EventEmitter from 'eventemitter3';
+import type { EventEmitter } from 'eventemitter3';
 import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
 import type { CronJobDefinition } from '../domain/job.js';
 import type { DeliveryOutcome, HeartbeatIteration, JobRunRecord, RunStatus } from '../domain/run.js';

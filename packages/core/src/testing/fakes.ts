@@ -38,6 +38,7 @@ export class FakeExecutor implements AgentExecutor {
   maxActive = 0;
   readonly #agents: Map<string, FakeAgent>;
   readonly #capabilities = new Map<string, string[]>();
+  readonly #callCounts = new Map<string, number>();
 
   constructor(
     private readonly clock: Clock,
@@ -60,7 +61,8 @@ export class FakeExecutor implements AgentExecutor {
   }
 
   async execute(request: AgentExecutionRequest, { signal }: { signal: AbortSignal }): Promise<AgentExecutionResult> {
-    const call = this.callsOf(request.agentId).length + 1;
+    const call = (this.#callCounts.get(request.agentId) ?? 0) + 1;
+    this.#callCounts.set(request.agentId, call);
     this.calls.push({ request, startedAt: this.clock.now() });
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);

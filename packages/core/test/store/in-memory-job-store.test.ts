@@ -5,7 +5,7 @@ import type { CronJobDefinition } from '../../src/domain/job.js';
 import type { StoreChange } from '../../src/ports/job-store.js';
 import { InMemoryJobStore } from '../../src/store/index.js';
 import { FIXTURE_EPOCH, makeJob } from '../../src/testing/fixtures.js';
-import { runJobStoreConformance } from '../../src/testing/job-store-conformance.js';
+import { runJobStoreConformance } from '@symbi/core/conformance';
 
 runJobStoreConformance('InMemoryJobStore', {
   create: async () => {

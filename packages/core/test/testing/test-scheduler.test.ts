@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { createTestScheduler } from '@symbi/core/testing';
+
+describe('createTestScheduler', () => {
+  it('runs a virtual day of a minutely job, every fire once, in order', async () => {
+    const { scheduler, clock, executor, stop } = await createTestScheduler({ start: '2026-04-01T00:00:00Z' });
+    await scheduler.add({ name: 'minutely', agentId: 'pinger', cronExpr: '0 * * * * *' });
+    await clock.advance('1d');
+    const starts = executor!.calls.map((c) => new Date(c.startedAt).toISOString());
+    expect(starts).toHaveLength(24 * 60);
+    expect(starts[0]).toBe('2026-04-01T00:01:00.000Z');
+    expect(starts.at(-1)).toBe('2026-04-02T00:00:00.000Z');
+    expect(new Set(starts).size).toBe(starts.length);
+    expect((await scheduler.getJob('minutely')).runCount).toBe(24 * 60);
+    await stop();
+  });
+
+  it('skips 30 idle virtual days between the fires of a daily job', async () => {
+    const { scheduler, clock, executor, stop } = await createTestScheduler({ start: '2026-04-01T00:00:00Z' });
+    await scheduler.add({ name: 'nightly', agentId: 'backup', cronExpr: '0 30 2 * * *', timezone: 'Europe/Berlin' });
+    await clock.advance('30d');
+    const starts = executor!.calls.map((c) => new Date(c.startedAt).toISOString());
+    expect(starts).toHaveLength(30);
+    expect(starts[0]).toBe('2026-04-01T00:30:00.000Z');
+    expect(starts.at(-1)).toBe('2026-04-30T00:30:00.000Z');
+    await stop();
+  });
+
+  it('delivers to the recording router and uses the scripted agents', async () => {
+    const { scheduler, clock, router, stop } = await createTestScheduler({
+      start: '2026-03-02T00:00:00Z', // a Monday
+      agents: { 'digest-agent': (request) => `digest of ${request.input}` },
+    });
+    await scheduler.add({ name: 'digest', agentId: 'digest-agent', cronExpr: '0 0 9 * * MON-FRI', input: 'alerts', delivery: ['team'] });
+    await clock.advance('7d');
+    expect(router!.delivered.map((d) => [d.channel, d.output, d.run.scheduledFor.toISOString()])).toEqual(
+      ['02', '03', '04', '05', '06'].map((day) => ['team', 'digest of alerts', `2026-03-${day}T09:00:00.000Z`]),
+    );
+    await stop();
+  });
+
+  it('stops at once while a run is still executing, and the run ends interrupted', async () => {
+    const { scheduler, clock, stop } = await createTestScheduler({
+      agents: { slow: () => new Promise<string>(() => {}) },
+    });
+    const job = await scheduler.add({ name: 'slow-job', agentId: 'slow', cronExpr: '0 * * * * *' });
+    await clock.advance('1m');
+    await stop();
+    const runs = await scheduler.history(job.id);
+    expect(runs.map((run) => [run.scheduledFor.toISOString(), run.status])).toContainEqual(['2026-01-01T00:01:00.000Z', 'interrupted']);
+  });
+});
