@@ -4,6 +4,7 @@ import { newRun } from '../domain/run-factory.js';
 import type { FinishPlan, FirePlan, JobLoad, RunOutcome } from '../ports/job-store.js';
 import { compileSchedule, firesBetween } from '../time/index.js';
 import type { CronSchedulerConfig } from '../scheduler/config.js';
+import { jumpedOver, type ClockStep } from './clock-step.js';
 
 /** Most missed fires one `catchup: all` plan enqueues; older ones are dropped (and logged). */
 export const MAX_CATCHUP_FIRES = 1000;
@@ -16,6 +17,8 @@ export interface PlanContext {
   config: CronSchedulerConfig;
   /** Source of randomness in [0, 1) for jitter and backoff. */
   random: () => number;
+  /** The wall time the latest forward clock step jumped over: fires in it were missed (see `clockStep`). */
+  steppedOver?: Pick<ClockStep, 'from' | 'to'> | null;
 }
 
 /**
@@ -41,8 +44,8 @@ export function firstFire(job: Pick<CronJobDefinition, 'cronExpr' | 'at' | 'time
 /**
  * Decides what a due job's fire turns into (called by the store inside its claim transaction).
  *
- * Time rules: a fire at most `misfireThresholdMs` late runs normally; a later one was missed
- * (the scheduler was down) and follows the job's `catchup` policy within `catchupWindowMs`:
+ * Time rules: a fire at most `misfireThresholdMs` late runs normally; a later one, or one in the
+ * wall time a forward clock step jumped over (`ctx.steppedOver`), was missed and follows the job's `catchup` policy within `catchupWindowMs`:
  * `skip` runs nothing, `once` runs one catch-up fire, `all` runs every missed fire (at most
  * {@link MAX_CATCHUP_FIRES}). `next_run` advances from the scheduled time, never from the clock,
  * so schedules do not drift; after a miss it resumes at the first fire after now.
@@ -50,7 +53,7 @@ export function firstFire(job: Pick<CronJobDefinition, 'cronExpr' | 'at' | 'time
 export function planFire(job: CronJobDefinition, load: JobLoad, ctx: PlanContext): FirePlan {
   const scheduledFor = job.nextRun ?? ctx.now;
   const schedule = compileSchedule(job);
-  const late = ctx.now.getTime() - scheduledFor.getTime() > ctx.config.misfireThresholdMs;
+  const late = ctx.now.getTime() - scheduledFor.getTime() > ctx.config.misfireThresholdMs || jumpedOver(ctx.steppedOver, scheduledFor);
   if (!late) {
     return {
       ...withOverlap(job, load, [fire(job, scheduledFor, 'schedule', ctx)], ctx.now),

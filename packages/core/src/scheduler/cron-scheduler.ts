@@ -4,7 +4,7 @@ import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
 import type { CronJobDefinition, JobSpec, JobUpdate } from '../domain/job.js';
 import type { JobRunRecord } from '../domain/run.js';
 import { newRun } from '../domain/run-factory.js';
-import { AgentPinError, InvalidStateError, JobNotFoundError, RunNotFoundError } from '../errors.js';
+import { AgentPinError, ConflictError, InvalidStateError, JobNotFoundError, RunNotFoundError } from '../errors.js';
 import type { AgentExecutor } from '../ports/agent-executor.js';
 import { systemClock, type Clock, type ClockTimer } from '../ports/clock.js';
 import type { DeliveryRouter } from '../ports/delivery-router.js';
@@ -18,6 +18,7 @@ import { resolveSchedulerConfig, type CronSchedulerConfig } from './config.js';
 import { DefaultAgentScheduler, messageOf, RunAbort } from './default-agent-scheduler.js';
 import type { SchedulerEvents } from './events.js';
 import { claimedRun, claimTerms } from '../lifecycle/claim.js';
+import { clockStep, replanAfterBackwardStep, type ClockReading, type ClockStep } from '../lifecycle/clock-step.js';
 import { firstFire, planFinish, planFire, type PlanContext } from '../lifecycle/fire-planner.js';
 import { applyJobUpdate, createJobDefinition, specOf } from './job-definition.js';
 import { SchedulerMetrics, type SchedulerHealth } from './metrics.js';
@@ -115,8 +116,15 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   readonly #held = new Map<number, { release: () => void; due: Promise<void> }>();
   /** The last claim came back full: more due work is likely waiting. */
   #backlog = false;
+  /** Monotonic times of the last outbox drain and upkeep: intervals never follow a wall-clock step. */
   #outboxCheckedAt = -Infinity;
   #upkeepAt = -Infinity;
+  /** The clocks as the previous cycle read them, to notice a wall-clock step. */
+  #lastLook: ClockReading | null = null;
+  /** The wall time the latest forward step jumped over (its fires were missed). */
+  #steppedOver: ClockStep | null = null;
+  /** Monotonic time before which no lease is judged lapsed: after a forward step, owners renew first. */
+  #recoverFrom = -Infinity;
   #lastError: unknown = null;
 
   constructor(options: CronSchedulerOptions) {
@@ -452,24 +460,31 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     }
   }
 
-  /** One pass of the loop: upkeep (at most once a tick), the outbox, then claims. True when upkeep ran. */
+  /** One pass of the loop: a look for clock steps, upkeep (at most once a tick), the outbox, then claims. True when upkeep ran. */
   async #cycle(): Promise<boolean> {
+    const look: ClockReading = { wall: this.#clock.now(), monotonic: this.#clock.monotonic() };
+    const step = this.#lastLook ? clockStep(this.#lastLook, look) : null;
+    this.#lastLook = look;
+    if (step) await this.#afterStep(step);
     const ctx = this.#planContext();
+    const mono = this.#clock.monotonic();
     // Runs ending poke the loop hundreds of times a second under load; upkeep that looks for
     // dead owners and expired approvals runs at most once a tick, claims every time.
-    const upkeep = ctx.now.getTime() - this.#upkeepAt >= this.config.tickIntervalMs;
+    const upkeep = mono - this.#upkeepAt >= this.config.tickIntervalMs;
     if (upkeep) {
-      this.#upkeepAt = ctx.now.getTime();
-      await this.store.recoverExpired({
-        now: ctx.now,
-        limit: this.config.claimBatchSize,
-        plan: (job, run) => planFinish(job, run, 'failure', ctx),
-      });
+      this.#upkeepAt = mono;
+      if (mono >= this.#recoverFrom) {
+        await this.store.recoverExpired({
+          now: ctx.now,
+          limit: this.config.claimBatchSize,
+          plan: (job, run) => planFinish(job, run, 'failure', ctx),
+        });
+      }
       await this.#expireApprovals(ctx.now);
     }
     // Deliveries left pending by a dead process become claimable when its lease lapses.
-    if (ctx.now.getTime() - this.#outboxCheckedAt >= this.config.leaseMs) {
-      this.#outboxCheckedAt = ctx.now.getTime();
+    if (mono - this.#outboxCheckedAt >= this.config.leaseMs) {
+      this.#outboxCheckedAt = mono;
       await this.#drainOutbox(ctx.now);
     }
     for (;;) {
@@ -497,6 +512,36 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /**
+   * Applies the clock-step rule (`lifecycle/clock-step.ts`): this process renews its leases at the
+   * new wall time at once, and after a forward step judges no lease lapsed for one lease period so
+   * every live owner renews first; fires a forward step jumped over are planned as missed; after a
+   * backward step, jobs planned beyond "now + their period" are planned again from the new now.
+   */
+  async #afterStep(step: ClockStep): Promise<void> {
+    const direction = step.ms > 0 ? 'forward' : 'backward';
+    this.metrics.recordClockStep(direction);
+    this.#logger.warn(
+      { step_ms: Math.round(step.ms), from: step.from.toISOString(), to: step.to.toISOString() },
+      `wall clock stepped ${direction} by ${Math.round(Math.abs(step.ms))} ms`,
+    );
+    await this.#renewLeases();
+    if (step.ms > 0) {
+      this.#steppedOver = step;
+      this.#recoverFrom = this.#clock.monotonic() + this.config.leaseMs;
+      return;
+    }
+    this.#steppedOver = null;
+    for (const job of await this.store.listJobs({ status: 'active' })) {
+      const nextRun = replanAfterBackwardStep(job, step.to);
+      if (nextRun === null) continue;
+      await this.store.saveJob({ ...job, nextRun, updatedAt: step.to }, { expectedVersion: job.version }).catch((error: unknown) => {
+        // A job changed meanwhile was planned by that change.
+        if (!(error instanceof ConflictError)) throw error;
+      });
+    }
+  }
+
+  /**
    * How many runs the next claim should take: the free room among the runs this process may hold
    * (`maxConcurrentJobs` executing plus `prefetch` waiting for a slot), at most `claimBatchSize`.
    * While a backlog of due work remains (the last claim came back full), a claim waits until half
@@ -510,13 +555,14 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /**
-   * Runs a claimed run through the pipeline once it is due. A run claimed ahead waits for the
-   * timer of its due instant, which starts every run due then in one go; if the scheduler stops
+   * Runs a claimed run through the pipeline once it is due, never before its due wall instant. A
+   * run claimed ahead waits for the timer of its due instant, which starts every run due then in one go; if the scheduler stops
    * (or loses the run) first, the claim is released so the run is taken again, here or elsewhere.
    */
   async #startWhenDue(claimed: ClaimedRun, signal: AbortSignal): Promise<JobRunRecord | null> {
     const dueAt = claimed.run.dueAt.getTime();
-    if (dueAt > this.#clock.now()) {
+    // Timers measure monotonic time: after a backward wall step the instant is still ahead, so look again.
+    while (dueAt > this.#clock.now()) {
       await this.#dueAt(dueAt);
       if (signal.aborted || !this.#running) {
         const { patch, guard } = releaseClaim(this.config.instanceId);
@@ -689,7 +735,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   }
 
   #planContext(): PlanContext {
-    return { now: this.#now(), config: this.config, random: this.#random };
+    return { now: this.#now(), config: this.config, random: this.#random, steppedOver: this.#steppedOver };
   }
 
   #now(): Date {

@@ -92,6 +92,7 @@ export class DefaultAgentScheduler {
       if (decision.kind === 'RequiresApproval') return this.#holdForApproval(job, run, decision);
     }
     const startedAt = this.#now();
+    const startedMono = this.#deps.clock.monotonic();
     const running = await store.updateRun(run.id, { status: 'running', startedAt }, { owner, statusIn: statusesBefore('running') });
     if (!running) return null;
     this.#deps.events.emit('run:started', { job, run: running });
@@ -99,7 +100,7 @@ export class DefaultAgentScheduler {
     if (patch.status === 'succeeded') await this.#sessions.save(job, session, this.#now());
     const deliver = this.#deps.router !== null && job.delivery.length > 0 && patch.status !== 'interrupted';
     if (deliver) patch.deliveries = job.delivery.map((channel) => pendingDelivery(channel));
-    const finished = await this.#finish(job, running, { ...patch, executionTimeMs: this.#now().getTime() - startedAt.getTime() }, outcome);
+    const finished = await this.#finish(job, running, { ...patch, executionTimeMs: Math.round(this.#deps.clock.monotonic() - startedMono) }, outcome);
     if (finished && deliver) await this.deliver({ run: finished, job }, span);
     return finished;
   }
@@ -151,7 +152,7 @@ export class DefaultAgentScheduler {
       const mode = heartbeat ? heartbeat.contextMode : job.sessionMode;
       let carry = seed;
       for (let index = 1; ; index++) {
-        const started = this.#now().getTime();
+        const started = this.#deps.clock.monotonic();
         const call = (parent: TraceSpan) => this.#callAgent(job, run, this.#context(job, mode, carry, index), signal, parent);
         const result = heartbeat ? await span.child('symbi.heartbeat.iteration', { 'symbi.iteration': index }, call) : await call(span);
         last = result;
@@ -162,7 +163,7 @@ export class DefaultAgentScheduler {
           output: result.output,
           summary: result.summary ?? null,
           action: heartbeatAction(result),
-          durationMs: this.#now().getTime() - started,
+          durationMs: Math.round(this.#deps.clock.monotonic() - started),
         };
         iterations.push(iteration);
         if (iterations.length > MAX_RECORDED_ITERATIONS) iterations.shift();

@@ -42,6 +42,8 @@ export interface MetricsSnapshot {
   deadLetters: { jobName: string; count: number }[];
   /** Runs executing now. */
   inFlight: number;
+  /** Wall-clock steps noticed, by direction. */
+  clockSteps: { forward: number; backward: number };
 }
 
 /**
@@ -53,6 +55,7 @@ export class SchedulerMetrics {
   #durations = new Map<string, Histogram>();
   #deadLetters = new Map<string, number>();
   #inFlight = 0;
+  #clockSteps = { forward: 0, backward: 0 };
   #totalMs = 0;
   #timed = 0;
 
@@ -77,6 +80,11 @@ export class SchedulerMetrics {
   /** Counts a job moving to dead_letter. */
   recordDeadLetter(jobName: string): void {
     this.#deadLetters.set(jobName, (this.#deadLetters.get(jobName) ?? 0) + 1);
+  }
+
+  /** Counts a wall-clock step this process noticed. */
+  recordClockStep(direction: 'forward' | 'backward'): void {
+    this.#clockSteps[direction]++;
   }
 
   /** Marks a run as started (+1) or ended (−1). */
@@ -122,6 +130,7 @@ export class SchedulerMetrics {
       })),
       deadLetters: [...this.#deadLetters].map(([jobName, count]) => ({ jobName, count })),
       inFlight: this.#inFlight,
+      clockSteps: { ...this.#clockSteps },
     };
   }
 
@@ -146,6 +155,10 @@ export class SchedulerMetrics {
       '# HELP symbiont_cron_dead_letter_total Jobs moved to dead-letter.',
       '# TYPE symbiont_cron_dead_letter_total counter',
       ...snap.deadLetters.map((d) => `symbiont_cron_dead_letter_total{job_name="${label(d.jobName)}"} ${d.count}`),
+      '# HELP symbiont_cron_clock_steps_total Wall-clock steps noticed, by direction.',
+      '# TYPE symbiont_cron_clock_steps_total counter',
+      `symbiont_cron_clock_steps_total{direction="forward"} ${snap.clockSteps.forward}`,
+      `symbiont_cron_clock_steps_total{direction="backward"} ${snap.clockSteps.backward}`,
     ];
     return `${lines.join('\n')}\n`;
   }

@@ -4,6 +4,7 @@ import {
   type CronSchedulerConfig,
   type CronSchedulerOptions,
   type JobStore,
+  type Logger,
   type PolicyGate,
 } from '@symbi/core';
 import { FakeExecutor, RecordingRouter, VirtualClock, type FakeAgent } from '@symbi/core/testing';
@@ -27,6 +28,7 @@ export async function startHarness(
     store?: JobStore;
     clock?: VirtualClock;
     random?: () => number;
+    logger?: Logger;
     start?: boolean;
   } = {},
 ): Promise<Harness> {
@@ -42,6 +44,7 @@ export async function startHarness(
     gates: options.gates,
     agentPin: options.agentPin,
     random: options.random ?? (() => 0),
+    logger: options.logger,
     // A long tick keeps virtual hours cheap; the loop still wakes at every due time and change.
     config: { retryBaseDelayMs: 1000, tickIntervalMs: 60_000, shutdownTimeoutMs: 0, ...options.config },
   });
