@@ -8,7 +8,7 @@ import { AgentPinError, ConflictError, InvalidStateError, JobNotFoundError, RunN
 import type { AgentExecutor } from '../ports/agent-executor.js';
 import { systemClock, type Clock, type ClockTimer } from '../ports/clock.js';
 import type { DeliveryRouter } from '../ports/delivery-router.js';
-import type { AuditFilter, ClaimedRun, JobFilter, JobStore, RunFilter } from '../ports/job-store.js';
+import type { AuditFilter, ClaimedRun, FirePlan, JobFilter, JobStore, RunFilter } from '../ports/job-store.js';
 import { silentLogger, type Logger } from '../ports/logger.js';
 import { SchedulePolicyDecision, type PolicyGate } from '../ports/policy-gate.js';
 import { AgentPinGate, type AgentPinGateOptions } from '../agentpin/index.js';
@@ -19,7 +19,7 @@ import { DefaultAgentScheduler, messageOf, RunAbort } from './default-agent-sche
 import type { SchedulerEvents } from './events.js';
 import { claimedRun, claimTerms } from '../lifecycle/claim.js';
 import { clockStep, replanAfterBackwardStep, type ClockReading, type ClockStep } from '../lifecycle/clock-step.js';
-import { firstFire, planFinish, planFire, type PlanContext } from '../lifecycle/fire-planner.js';
+import { firstFire, MAX_CATCHUP_FIRES, planFinish, planFire, type PlanContext } from '../lifecycle/fire-planner.js';
 import { applyJobUpdate, createJobDefinition, specOf } from './job-definition.js';
 import { SchedulerMetrics, type SchedulerHealth } from './metrics.js';
 import { prepareTracing } from './run-tracing.js';
@@ -492,6 +492,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       if (limit === 0 || !this.#running) return upkeep;
       const cycleCtx = this.#planContext();
       const skipped: { job: CronJobDefinition; run: JobRunRecord }[] = [];
+      const dropped: { job: CronJobDefinition; dropped: NonNullable<FirePlan['dropped']> }[] = [];
       const claimed = await this.store.claimDue({
         now: cycleCtx.now,
         horizon: new Date(cycleCtx.now.getTime() + this.config.claimAheadMs),
@@ -501,9 +502,11 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         plan: (job, load) => {
           const plan = planFire(job, load, cycleCtx);
           for (const run of plan.runs) if (run.status === 'skipped') skipped.push({ job, run });
+          if (plan.dropped) dropped.push({ job, dropped: plan.dropped });
           return plan;
         },
       });
+      for (const { job, dropped: d } of dropped) this.#reportDropped(job, d);
       for (const { job, run } of skipped) await this.#pipeline.afterFinish(job, run, null);
       for (const item of claimed) this.#launch(item, (c, signal) => this.#startWhenDue(c, signal));
       this.#backlog = claimed.length === limit;
@@ -539,6 +542,15 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         if (!(error instanceof ConflictError)) throw error;
       });
     }
+  }
+
+  /** Logs and counts the missed fires the catch-up cap left out. */
+  #reportDropped(job: CronJobDefinition, dropped: NonNullable<FirePlan['dropped']>): void {
+    this.metrics.recordCatchupDropped(job.name, dropped.count);
+    this.#logger.warn(
+      { job: job.name, dropped: dropped.count, oldest: dropped.oldest.toISOString(), newest: dropped.newest.toISOString() },
+      `catch-up dropped ${dropped.count} missed fire(s) beyond the cap of ${MAX_CATCHUP_FIRES}`,
+    );
   }
 
   /**
