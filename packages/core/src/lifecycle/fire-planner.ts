@@ -110,6 +110,26 @@ function inOrder(job: CronJobDefinition, load: JobLoad, runs: JobRunRecord[]): J
   return runs.map((run, i) => (i < free ? run : { ...run, waitForSlot: true }));
 }
 
+/**
+ * Why a claimed `schedule` run found due long after its time must not start, or null when it may:
+ * a fire handed back at shutdown, or re-queued after its claimer died, is judged again like a
+ * missed fire. More than `misfireThresholdMs` late, under `catchup: skip` (or with catch-up
+ * disabled) it is dropped; under `once` and `all` it runs. Runs of a job that queues for its slot
+ * (overlap `buffer_one`, `cancel_other`) may have waited for the slot and always start.
+ */
+export function missedAtStart(
+  job: Pick<CronJobDefinition, 'overlap' | 'catchup'>,
+  run: Pick<JobRunRecord, 'trigger' | 'dueAt'>,
+  now: Date,
+  config: Pick<CronSchedulerConfig, 'misfireThresholdMs' | 'enableMissedRunCatchup'>,
+): string | null {
+  if (run.trigger !== 'schedule' || job.overlap === 'buffer_one' || job.overlap === 'cancel_other') return null;
+  const lateMs = now.getTime() - run.dueAt.getTime();
+  const policy = config.enableMissedRunCatchup ? job.catchup : 'skip';
+  if (lateMs <= config.misfireThresholdMs || policy !== 'skip') return null;
+  return `skipped: missed fire, ${Math.round(lateMs / 1000)} s late when it could start (catchup skip)`;
+}
+
 function fire(job: CronJobDefinition, scheduledFor: Date, trigger: RunTrigger, ctx: PlanContext): JobRunRecord {
   const jitterMs = Math.floor(ctx.random() * (job.jitterSeconds ?? ctx.config.maxJitterSeconds) * 1000);
   return newRun(job, { scheduledFor, trigger, dueAt: new Date(scheduledFor.getTime() + jitterMs) });

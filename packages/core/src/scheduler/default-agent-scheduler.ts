@@ -13,7 +13,7 @@ import type { PolicyGate, SchedulePolicyDecision } from '../ports/policy-gate.js
 import { auditEvent, type AuditFields } from './audit-event.js';
 import type { CronSchedulerConfig } from './config.js';
 import type { SchedulerEvents } from './events.js';
-import { planFinish, type PlanContext } from '../lifecycle/fire-planner.js';
+import { missedAtStart, planFinish, type PlanContext } from '../lifecycle/fire-planner.js';
 import { heartbeatAction } from './heartbeat.js';
 import type { SchedulerMetrics } from './metrics.js';
 import { outcomeOf, statusesBefore } from '../lifecycle/run-state.js';
@@ -80,6 +80,8 @@ export class DefaultAgentScheduler {
     if (job.status !== 'active' && run.trigger !== 'manual' && !approved) {
       return this.#finish(job, run, { status: 'skipped', error: `skipped: job is ${job.status}` }, 'neutral');
     }
+    const missed = approved ? null : missedAtStart(job, run, this.#now(), config);
+    if (missed !== null) return this.#finish(job, run, { status: 'skipped', error: missed }, 'neutral');
     const carry = await this.#sessions.load(job);
     const context = this.#context(job, job.sessionMode, carry, 1);
     if (!approved) {

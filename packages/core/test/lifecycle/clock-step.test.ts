@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLOCK_STEP_THRESHOLD_MS, clockStep, jumpedOver, replanAfterBackwardStep } from '@symbi/core';
+import { CLOCK_STEP_THRESHOLD_MS, clockStep, jumpedOver, missedAtStart, replanAfterBackwardStep } from '@symbi/core';
 import { VirtualClock, makeJob } from '@symbi/core/testing';
 
 const at = (iso: string): Date => new Date(iso);
@@ -71,5 +71,21 @@ describe('VirtualClock.stepWall', () => {
     await clock.advance('1s');
     expect(fired).toEqual([1_000]);
     expect(clock.date().toISOString()).toBe('2026-03-02T08:59:58.000Z');
+  });
+});
+
+describe('missedAtStart: a claimed schedule run found due long after its time', () => {
+  const config = { misfireThresholdMs: 60_000, enableMissedRunCatchup: true };
+  const now = at('2026-03-02T10:00:00Z');
+  it.each([
+    ['within the misfire threshold it starts', {}, { dueAt: at('2026-03-02T09:59:30Z') }, config, null],
+    ['an hour late under catchup skip it is dropped', {}, {}, config, 'skipped: missed fire, 3600 s late when it could start (catchup skip)'],
+    ['an hour late with catch-up disabled it is dropped', { catchup: 'all' }, {}, { ...config, enableMissedRunCatchup: false }, 'skipped: missed fire, 3600 s late when it could start (catchup skip)'],
+    ['an hour late under catchup all it runs', { catchup: 'all' }, {}, config, null],
+    ['a retry due long ago runs', {}, { trigger: 'retry' }, config, null],
+    ['a buffer_one run may have waited for its slot: it runs', { overlap: 'buffer_one' }, {}, config, null],
+  ] as const)('%s', (_label, job, run, cfg, expected) => {
+    const base = { overlap: 'skip', catchup: 'skip', ...job } as const;
+    expect(missedAtStart(base, { trigger: 'schedule', dueAt: at('2026-03-02T09:00:00Z'), ...run }, now, cfg)).toBe(expected);
   });
 });

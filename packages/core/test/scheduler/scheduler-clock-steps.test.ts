@@ -95,3 +95,28 @@ describe('CronScheduler: wall-clock steps', () => {
     await scheduler.stop();
   });
 });
+
+describe('CronScheduler: a run claimed ahead and handed back at shutdown', () => {
+  it.each<[CatchupPolicy, string[][]]>([
+    [
+      'skip',
+      [
+        ['2026-03-02T09:00:10.000Z', 'schedule', 'skipped'],
+        ['2026-03-02T10:00:10.000Z', 'schedule', 'succeeded'],
+      ],
+    ],
+  ])('is judged again at restart an hour later like any missed fire (catchup %s): not run an hour late', async (catchup, expected) => {
+    const first = await startHarness({ config: { tickIntervalMs: 1_000, claimAheadMs: 500 } });
+    await first.scheduler.add({ name: 'ten', agentId: 'a', cronExpr: '*/10 * * * * *', catchup });
+    await first.clock.advance('9.8s'); // the 09:00:10 fire is claimed ahead
+    await first.scheduler.stop();
+    await first.clock.stepWall('1h');
+    const second = await startHarness({ store: first.store, clock: first.clock, config: { tickIntervalMs: 1_000 } });
+    await second.clock.advance('1s');
+    const runs = (await second.scheduler.history('ten')).sort((a, b) => a.scheduledFor.getTime() - b.scheduledFor.getTime());
+    expect(runs.map((r) => [r.scheduledFor.toISOString(), r.trigger, r.status])).toEqual(expected);
+    expect(runs[0]!.error).toMatch(/^skipped: missed fire, 3600 s late/);
+    expect(second.executor.calls.map((c) => c.request.run.trigger)).toEqual(['schedule']);
+    await second.scheduler.stop();
+  });
+});
