@@ -9,8 +9,10 @@
  * - Backward: a job whose next fire lies beyond "now + its period" is planned again from the new
  *   now, so wildcard and interval jobs keep firing at the new wall times and nothing waits for the
  *   old timeline. A fire that already has a run (same job and scheduled time) is not run again.
+ *   A queued retry keeps its back-off as a duration: its due time moves back with the clock.
  */
 import type { CronJobDefinition } from '../domain/job.js';
+import type { JobRunRecord } from '../domain/run.js';
 import { compileSchedule } from '../time/index.js';
 
 /** How far the wall clock may drift from monotonic time between two looks before it counts as a step. */
@@ -69,4 +71,17 @@ export function replanAfterBackwardStep(
   const period = after.getTime() - next.getTime();
   if (job.nextRun.getTime() <= now.getTime() + period) return null;
   return next;
+}
+
+/**
+ * After a backward `step`: the due time of a queued retry moved back by the step (never before the
+ * new now), so its back-off stays a duration rather than waiting for the old timeline; null for
+ * any other run, or a retry already due.
+ */
+export function retryDueAfterBackwardStep(
+  run: Pick<JobRunRecord, 'trigger' | 'status' | 'dueAt'>,
+  step: Pick<ClockStep, 'ms' | 'to'>,
+): Date | null {
+  if (step.ms >= 0 || run.trigger !== 'retry' || run.status !== 'scheduled' || run.dueAt.getTime() <= step.to.getTime()) return null;
+  return new Date(Math.max(step.to.getTime(), run.dueAt.getTime() + step.ms));
 }

@@ -18,7 +18,7 @@ import { resolveSchedulerConfig, type CronSchedulerConfig } from './config.js';
 import { DefaultAgentScheduler, messageOf, RunAbort } from './default-agent-scheduler.js';
 import type { SchedulerEvents } from './events.js';
 import { claimedRun, claimTerms } from '../lifecycle/claim.js';
-import { clockStep, replanAfterBackwardStep, type ClockReading, type ClockStep } from '../lifecycle/clock-step.js';
+import { clockStep, replanAfterBackwardStep, retryDueAfterBackwardStep, type ClockReading, type ClockStep } from '../lifecycle/clock-step.js';
 import { firstFire, MAX_CATCHUP_FIRES, planFinish, planFire, type PlanContext } from '../lifecycle/fire-planner.js';
 import { applyJobUpdate, createJobDefinition, specOf } from './job-definition.js';
 import { SchedulerMetrics, type SchedulerHealth } from './metrics.js';
@@ -518,7 +518,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
    * Applies the clock-step rule (`lifecycle/clock-step.ts`): this process renews its leases at the
    * new wall time at once, and after a forward step judges no lease lapsed for one lease period so
    * every live owner renews first; fires a forward step jumped over are planned as missed; after a
-   * backward step, jobs planned beyond "now + their period" are planned again from the new now.
+   * backward step, jobs planned beyond "now + their period" are planned again from the new now and
+   * queued retries keep their back-off.
    */
   async #afterStep(step: ClockStep): Promise<void> {
     const direction = step.ms > 0 ? 'forward' : 'backward';
@@ -541,6 +542,10 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         // A job changed meanwhile was planned by that change.
         if (!(error instanceof ConflictError)) throw error;
       });
+    }
+    for (const run of await this.store.listRuns({ status: 'scheduled', limit: MAX_CATCHUP_FIRES })) {
+      const dueAt = retryDueAfterBackwardStep(run, step);
+      if (dueAt !== null) await this.store.updateRun(run.id, { dueAt }, { statusIn: ['scheduled'] });
     }
   }
 

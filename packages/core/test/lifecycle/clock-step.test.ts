@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLOCK_STEP_THRESHOLD_MS, clockStep, jumpedOver, missedAtStart, replanAfterBackwardStep } from '@symbi/core';
+import { CLOCK_STEP_THRESHOLD_MS, clockStep, jumpedOver, missedAtStart, replanAfterBackwardStep, retryDueAfterBackwardStep } from '@symbi/core';
 import { VirtualClock, makeJob } from '@symbi/core/testing';
 
 const at = (iso: string): Date => new Date(iso);
@@ -87,5 +87,18 @@ describe('missedAtStart: a claimed schedule run found due long after its time', 
   ] as const)('%s', (_label, job, run, cfg, expected) => {
     const base = { overlap: 'skip', catchup: 'skip', ...job } as const;
     expect(missedAtStart(base, { trigger: 'schedule', dueAt: at('2026-03-02T09:00:00Z'), ...run }, now, cfg)).toBe(expected);
+  });
+});
+
+describe('retryDueAfterBackwardStep: a queued retry keeps its back-off as a duration', () => {
+  const back = { ms: -3_600_000, to: at('2026-03-02T09:00:01Z') };
+  it.each([
+    ['a retry due 4 s after the old now is due 4 s after the new now', 'retry', '2026-03-02T10:00:05Z', back, '2026-03-02T09:00:05.000Z'],
+    ['a retry already due stays', 'retry', '2026-03-02T09:00:00Z', back, null],
+    ['a schedule run keeps its wall instant', 'schedule', '2026-03-02T10:00:05Z', back, null],
+    ['a forward step changes nothing', 'retry', '2026-03-02T10:00:05Z', { ms: 3_600_000, to: at('2026-03-02T11:00:01Z') }, null],
+    ['never before the new now', 'retry', '2026-03-02T09:30:00Z', back, '2026-03-02T09:00:01.000Z'],
+  ] as const)('%s', (_label, trigger, dueAt, step, expected) => {
+    expect(retryDueAfterBackwardStep({ trigger, status: 'scheduled', dueAt: at(dueAt) }, step)?.toISOString() ?? null).toBe(expected);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CatchupPolicy, JobRunRecord, Logger } from '@symbi/core';
-import { VirtualClock } from '@symbi/core/testing';
+import { VirtualClock, failingAgent } from '@symbi/core/testing';
 import { startHarness } from './harness.js';
 
 /** A logger keeping its warn lines. */
@@ -66,6 +66,23 @@ describe('CronScheduler: wall-clock steps', () => {
     expect(after(await scheduler.history('ten'))).toEqual(['2026-03-02T08:00:10.000Z']);
     expect((await scheduler.getJob('second')).nextRun?.toISOString()).toBe('2026-03-02T08:00:18.000Z');
     expect(logger.lines.map((l) => l.fields.step_ms)).toEqual([-3_600_000]);
+    await scheduler.stop();
+  });
+
+  it('-1 h while a retry waits for its back-off: the retry runs after the back-off, not an hour later', async () => {
+    const { clock, scheduler } = await startHarness({
+      agents: { flaky: failingAgent('database unreachable') },
+      config: { tickIntervalMs: 1_000, retryBaseDelayMs: 5_000 },
+    });
+    await scheduler.add({ name: 'hourly', agentId: 'flaky', cronExpr: '0 0 * * * *', maxRetries: 5 });
+    await clock.advanceTo('2026-03-02T10:00:01Z'); // the 10:00 run failed; its retry is due 4 s later (back-off × 0.8)
+    await clock.stepWall('-1h');
+    await clock.advance('6s');
+    const attempts = (await scheduler.history('hourly')).map((r) => [r.attempt, r.trigger, r.startedAt?.toISOString()]).reverse();
+    expect(attempts.slice(0, 2)).toEqual([
+      [1, 'schedule', '2026-03-02T10:00:00.000Z'],
+      [2, 'retry', '2026-03-02T09:00:04.000Z'],
+    ]);
     await scheduler.stop();
   });
 
