@@ -2,10 +2,11 @@ import type { CronJobDefinition, JobStatus } from '../domain/job.js';
 import type { JobRunRecord, RunTrigger } from '../domain/run.js';
 import { newRun } from '../domain/run-factory.js';
 import type { FinishPlan, FirePlan, JobLoad, RunOutcome } from '../ports/job-store.js';
-import { compileSchedule, firesBetween } from '../time/index.js';
+import { compileSchedule, firesBetween, type Schedule } from '../time/index.js';
 import type { CronSchedulerConfig } from '../scheduler/config.js';
+import { jumpedOver, type ClockStep } from './clock-step.js';
 
-/** Most missed fires one `catchup: all` plan enqueues; older ones are dropped (and logged). */
+/** Most missed fires one `catchup: all` plan enqueues: the newest ones; older ones are dropped and reported in `FirePlan.dropped`. */
 export const MAX_CATCHUP_FIRES = 1000;
 
 /** What the planners need besides the job. */
@@ -16,6 +17,8 @@ export interface PlanContext {
   config: CronSchedulerConfig;
   /** Source of randomness in [0, 1) for jitter and backoff. */
   random: () => number;
+  /** The wall time the latest forward clock step jumped over: fires in it were missed (see `clockStep`). */
+  steppedOver?: Pick<ClockStep, 'from' | 'to'> | null;
 }
 
 /**
@@ -41,16 +44,18 @@ export function firstFire(job: Pick<CronJobDefinition, 'cronExpr' | 'at' | 'time
 /**
  * Decides what a due job's fire turns into (called by the store inside its claim transaction).
  *
- * Time rules: a fire at most `misfireThresholdMs` late runs normally; a later one was missed
- * (the scheduler was down) and follows the job's `catchup` policy within `catchupWindowMs`:
- * `skip` runs nothing, `once` runs one catch-up fire, `all` runs every missed fire (at most
- * {@link MAX_CATCHUP_FIRES}). `next_run` advances from the scheduled time, never from the clock,
- * so schedules do not drift; after a miss it resumes at the first fire after now.
+ * Time rules: a fire at most `misfireThresholdMs` late runs normally; a later one, or one in the
+ * wall time a forward clock step jumped over (`ctx.steppedOver`), was missed and follows the job's
+ * `catchup` policy within `catchupWindowMs`: `skip` runs nothing, `once` runs the newest missed
+ * fire, `all` runs every missed fire in order (the newest {@link MAX_CATCHUP_FIRES}; the rest are
+ * reported in `dropped`), queued one after another so they never meet the job's overlap rule.
+ * `next_run` advances from the scheduled time, never from the clock, so schedules do not drift;
+ * after a miss it resumes at the first fire after now.
  */
 export function planFire(job: CronJobDefinition, load: JobLoad, ctx: PlanContext): FirePlan {
   const scheduledFor = job.nextRun ?? ctx.now;
   const schedule = compileSchedule(job);
-  const late = ctx.now.getTime() - scheduledFor.getTime() > ctx.config.misfireThresholdMs;
+  const late = ctx.now.getTime() - scheduledFor.getTime() > ctx.config.misfireThresholdMs || jumpedOver(ctx.steppedOver, scheduledFor);
   if (!late) {
     return {
       ...withOverlap(job, load, [fire(job, scheduledFor, 'schedule', ctx)], ctx.now),
@@ -61,13 +66,68 @@ export function planFire(job: CronJobDefinition, load: JobLoad, ctx: PlanContext
   const oneShotDone: { status?: JobStatus } = job.at !== null ? { status: 'completed' } : {};
   const policy = ctx.config.enableMissedRunCatchup ? job.catchup : 'skip';
   const windowStart = new Date(Math.max(scheduledFor.getTime() - 1, ctx.now.getTime() - ctx.config.catchupWindowMs));
-  const missed =
-    policy === 'skip' ? [] : firesBetween(schedule, windowStart, ctx.now, policy === 'once' ? 1 : MAX_CATCHUP_FIRES);
+  if (policy === 'skip') return { runs: [], nextRun, ...oneShotDone };
+  if (policy === 'once') {
+    const newest = newestFireBetween(schedule, windowStart, ctx.now);
+    if (newest === null) return { runs: [], nextRun, ...oneShotDone };
+    return { ...withOverlap(job, load, [catchupFire(job, newest)], ctx.now), nextRun };
+  }
+  const missed = firesBetween(schedule, windowStart, ctx.now, Number.MAX_SAFE_INTEGER);
   if (missed.length === 0) return { runs: [], nextRun, ...oneShotDone };
+  const kept = missed.slice(-MAX_CATCHUP_FIRES);
+  const dropped = missed.length - kept.length;
   return {
-    ...withOverlap(job, load, missed.map((t) => fire(job, t, 'catchup', ctx)), ctx.now),
+    runs: inOrder(job, load, kept.map((t) => catchupFire(job, t))),
     nextRun,
+    ...(dropped > 0 ? { dropped: { count: dropped, oldest: missed[0]!, newest: missed[dropped - 1]! } } : {}),
   };
+}
+
+/**
+ * The newest fire of `schedule` in (`after`, `until`], or null: looked for in windows ending at
+ * `until` that double in length, so a dense schedule is not walked from `after`.
+ */
+function newestFireBetween(schedule: Schedule, after: Date, until: Date): Date | null {
+  for (let span = 1000; ; span *= 2) {
+    const from = Math.max(after.getTime(), until.getTime() - span);
+    const fires = firesBetween(schedule, new Date(from), until, Number.MAX_SAFE_INTEGER);
+    if (fires.length > 0) return fires[fires.length - 1]!;
+    if (from === after.getTime()) return null;
+  }
+}
+
+/** A missed fire: due at once, at its scheduled time (no jitter), so missed fires keep their order. */
+function catchupFire(job: CronJobDefinition, scheduledFor: Date): JobRunRecord {
+  return newRun(job, { scheduledFor, trigger: 'catchup', dueAt: scheduledFor });
+}
+
+/**
+ * Missed fires of `catchup: all` as a queue: as many as the job has free slots start, the others
+ * wait for a slot, each claimed in order of its scheduled time (overlap `allow_all` runs them all).
+ */
+function inOrder(job: CronJobDefinition, load: JobLoad, runs: JobRunRecord[]): JobRunRecord[] {
+  const free = job.overlap === 'allow_all' ? runs.length : Math.max(0, job.maxConcurrent - load.active);
+  return runs.map((run, i) => (i < free ? run : { ...run, waitForSlot: true }));
+}
+
+/**
+ * Why a claimed `schedule` run found due long after its time must not start, or null when it may:
+ * a fire handed back at shutdown, or re-queued after its claimer died, is judged again like a
+ * missed fire. More than `misfireThresholdMs` late, under `catchup: skip` (or with catch-up
+ * disabled) it is dropped; under `once` and `all` it runs. Runs of a job that queues for its slot
+ * (overlap `buffer_one`, `cancel_other`) may have waited for the slot and always start.
+ */
+export function missedAtStart(
+  job: Pick<CronJobDefinition, 'overlap' | 'catchup'>,
+  run: Pick<JobRunRecord, 'trigger' | 'dueAt'>,
+  now: Date,
+  config: Pick<CronSchedulerConfig, 'misfireThresholdMs' | 'enableMissedRunCatchup'>,
+): string | null {
+  if (run.trigger !== 'schedule' || job.overlap === 'buffer_one' || job.overlap === 'cancel_other') return null;
+  const lateMs = now.getTime() - run.dueAt.getTime();
+  const policy = config.enableMissedRunCatchup ? job.catchup : 'skip';
+  if (lateMs <= config.misfireThresholdMs || policy !== 'skip') return null;
+  return `skipped: missed fire, ${Math.round(lateMs / 1000)} s late when it could start (catchup skip)`;
 }
 
 function fire(job: CronJobDefinition, scheduledFor: Date, trigger: RunTrigger, ctx: PlanContext): JobRunRecord {

@@ -70,6 +70,8 @@ export interface FirePlan {
   status?: JobStatus;
   /** Also request interruption of the job's `running` runs (overlap `cancel_other`). */
   cancelActive?: boolean;
+  /** Missed fires the catch-up cap left out (the oldest ones), for the planner's caller to log and count. */
+  dropped?: { count: number; oldest: Date; newest: Date };
 }
 
 /** A request to claim due work in one transaction. */

@@ -9,7 +9,7 @@ import { AgentPinError, ConflictError, InvalidStateError, JobNotFoundError, RunN
 import type { AgentExecutor } from '../ports/agent-executor.js';
 import { systemClock, type Clock, type ClockTimer } from '../ports/clock.js';
 import type { DeliveryRouter } from '../ports/delivery-router.js';
-import type { AuditFilter, ClaimedRun, JobFilter, JobStore, RunFilter } from '../ports/job-store.js';
+import type { AuditFilter, ClaimedRun, FirePlan, JobFilter, JobStore, RunFilter } from '../ports/job-store.js';
 import { silentLogger, type Logger } from '../ports/logger.js';
 import { SchedulePolicyDecision, type PolicyGate } from '../ports/policy-gate.js';
 import { AgentPinGate, type AgentPinGateOptions } from '../agentpin/index.js';
@@ -20,7 +20,8 @@ import { resolveSchedulerConfig, type CronSchedulerConfig } from './config.js';
 import { DefaultAgentScheduler, messageOf, RunAbort } from './default-agent-scheduler.js';
 import type { SchedulerEvents } from './events.js';
 import { claimedRun, claimTerms } from '../lifecycle/claim.js';
-import { firstFire, planFinish, planFire, type PlanContext } from '../lifecycle/fire-planner.js';
+import { clockStep, replanAfterBackwardStep, retryDueAfterBackwardStep, type ClockReading, type ClockStep } from '../lifecycle/clock-step.js';
+import { firstFire, MAX_CATCHUP_FIRES, planFinish, planFire, type PlanContext } from '../lifecycle/fire-planner.js';
 import { applyJobUpdate, createJobDefinition, specOf } from './job-definition.js';
 import { SchedulerMetrics, type SchedulerHealth } from './metrics.js';
 import { prepareTracing } from './run-tracing.js';
@@ -130,8 +131,15 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   readonly #held = new Map<number, { release: () => void; due: Promise<void> }>();
   /** The last claim came back full: more due work is likely waiting. */
   #backlog = false;
+  /** Monotonic times of the last outbox drain and upkeep: intervals never follow a wall-clock step. */
   #outboxCheckedAt = -Infinity;
   #upkeepAt = -Infinity;
+  /** The clocks as the previous cycle read them, to notice a wall-clock step. */
+  #lastLook: ClockReading | null = null;
+  /** The wall time the latest forward step jumped over (its fires were missed). */
+  #steppedOver: ClockStep | null = null;
+  /** Monotonic time before which no lease is judged lapsed: after a forward step, owners renew first. */
+  #recoverFrom = -Infinity;
   #lastError: unknown = null;
   /** The job counts last read, for health answers while the store cannot be read. */
   #counts: Record<JobStatus, number> | null = null;
@@ -523,24 +531,31 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     }
   }
 
-  /** One pass of the loop: upkeep (at most once a tick), the outbox, then claims. True when upkeep ran. */
+  /** One pass of the loop: a look for clock steps, upkeep (at most once a tick), the outbox, then claims. True when upkeep ran. */
   async #cycle(): Promise<boolean> {
+    const look: ClockReading = { wall: this.#clock.now(), monotonic: this.#clock.monotonic() };
+    const step = this.#lastLook ? clockStep(this.#lastLook, look) : null;
+    this.#lastLook = look;
+    if (step) await this.#afterStep(step);
     const ctx = this.#planContext();
+    const mono = this.#clock.monotonic();
     // Runs ending poke the loop hundreds of times a second under load; upkeep that looks for
     // dead owners and expired approvals runs at most once a tick, claims every time.
-    const upkeep = ctx.now.getTime() - this.#upkeepAt >= this.config.tickIntervalMs;
+    const upkeep = mono - this.#upkeepAt >= this.config.tickIntervalMs;
     if (upkeep) {
-      this.#upkeepAt = ctx.now.getTime();
-      await this.store.recoverExpired({
-        now: ctx.now,
-        limit: this.config.claimBatchSize,
-        plan: (job, run) => planFinish(job, run, 'failure', ctx),
-      });
+      this.#upkeepAt = mono;
+      if (mono >= this.#recoverFrom) {
+        await this.store.recoverExpired({
+          now: ctx.now,
+          limit: this.config.claimBatchSize,
+          plan: (job, run) => planFinish(job, run, 'failure', ctx),
+        });
+      }
       await this.#expireApprovals(ctx.now);
     }
     // Deliveries left pending by a dead process become claimable when its lease lapses.
-    if (ctx.now.getTime() - this.#outboxCheckedAt >= this.config.leaseMs) {
-      this.#outboxCheckedAt = ctx.now.getTime();
+    if (mono - this.#outboxCheckedAt >= this.config.leaseMs) {
+      this.#outboxCheckedAt = mono;
       await this.#drainOutbox(ctx.now);
     }
     for (;;) {
@@ -548,6 +563,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       if (limit === 0 || !this.#running) return upkeep;
       const cycleCtx = this.#planContext();
       const skipped: { job: CronJobDefinition; run: JobRunRecord }[] = [];
+      const dropped: { job: CronJobDefinition; dropped: NonNullable<FirePlan['dropped']> }[] = [];
       const claimed = await this.store.claimDue({
         now: cycleCtx.now,
         horizon: new Date(cycleCtx.now.getTime() + this.config.claimAheadMs),
@@ -557,14 +573,60 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         plan: (job, load) => {
           const plan = planFire(job, load, cycleCtx);
           for (const run of plan.runs) if (run.status === 'skipped') skipped.push({ job, run });
+          if (plan.dropped) dropped.push({ job, dropped: plan.dropped });
           return plan;
         },
       });
+      for (const { job, dropped: d } of dropped) this.#reportDropped(job, d);
       for (const { job, run } of skipped) await this.#pipeline.afterFinish(job, run, null);
       for (const item of claimed) this.#launch(item, (c, signal) => this.#startWhenDue(c, signal));
       this.#backlog = claimed.length === limit;
       if (!this.#backlog) return upkeep;
     }
+  }
+
+  /**
+   * Applies the clock-step rule (`lifecycle/clock-step.ts`): this process renews its leases at the
+   * new wall time at once, and after a forward step judges no lease lapsed for one lease period so
+   * every live owner renews first; fires a forward step jumped over are planned as missed; after a
+   * backward step, jobs planned beyond "now + their period" are planned again from the new now and
+   * queued retries keep their back-off.
+   */
+  async #afterStep(step: ClockStep): Promise<void> {
+    const direction = step.ms > 0 ? 'forward' : 'backward';
+    this.metrics.recordClockStep(direction);
+    this.#logger.warn(
+      { step_ms: Math.round(step.ms), from: step.from.toISOString(), to: step.to.toISOString() },
+      `wall clock stepped ${direction} by ${Math.round(Math.abs(step.ms))} ms`,
+    );
+    await this.#renewLeases();
+    if (step.ms > 0) {
+      this.#steppedOver = step;
+      this.#recoverFrom = this.#clock.monotonic() + this.config.leaseMs;
+      return;
+    }
+    this.#steppedOver = null;
+    for (const job of await this.store.listJobs({ status: 'active' })) {
+      const nextRun = replanAfterBackwardStep(job, step.to);
+      if (nextRun === null) continue;
+      await this.store.saveJob({ ...job, nextRun, updatedAt: step.to }, { expectedVersion: job.version }).catch((error: unknown) => {
+        // A job changed meanwhile was planned by that change.
+        if (!(error instanceof ConflictError)) throw error;
+      });
+    }
+    for (const run of await this.store.listRuns({ status: 'scheduled', limit: MAX_CATCHUP_FIRES })) {
+      const dueAt = retryDueAfterBackwardStep(run, step);
+      if (dueAt !== null) await this.store.updateRun(run.id, { dueAt }, { statusIn: ['scheduled'] });
+    }
+  }
+
+  /** Logs and counts the missed fires the catch-up cap left out. */
+  #reportDropped(job: CronJobDefinition, dropped: NonNullable<FirePlan['dropped']>): void {
+    this.metrics.recordCatchupDropped(job.name, dropped.count);
+    this.#logger.warn(
+      { job: job.name, dropped: dropped.count, oldest: dropped.oldest.toISOString(), newest: dropped.newest.toISOString() },
+      `catch-up dropped ${dropped.count} missed fire(s) beyond the cap of ${MAX_CATCHUP_FIRES}`,
+    );
   }
 
   /**
@@ -581,13 +643,14 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /**
-   * Runs a claimed run through the pipeline once it is due. A run claimed ahead waits for the
-   * timer of its due instant, which starts every run due then in one go; if the scheduler stops
+   * Runs a claimed run through the pipeline once it is due, never before its due wall instant. A
+   * run claimed ahead waits for the timer of its due instant, which starts every run due then in one go; if the scheduler stops
    * (or loses the run) first, the claim is released so the run is taken again, here or elsewhere.
    */
   async #startWhenDue(claimed: ClaimedRun, signal: AbortSignal): Promise<JobRunRecord | null> {
     const dueAt = claimed.run.dueAt.getTime();
-    if (dueAt > this.#clock.now()) {
+    // Timers measure monotonic time: after a backward wall step the instant is still ahead, so look again.
+    while (dueAt > this.#clock.now()) {
       await this.#dueAt(dueAt);
       if (signal.aborted || !this.#running) {
         const { patch, guard } = releaseClaim(this.config.instanceId);
@@ -781,7 +844,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   }
 
   #planContext(): PlanContext {
-    return { now: this.#now(), config: this.config, random: this.#random };
+    return { now: this.#now(), config: this.config, random: this.#random, steppedOver: this.#steppedOver };
   }
 
   #now(): Date {

@@ -14,7 +14,7 @@ import type { Redactor } from '../redaction.js';
 import { auditEvent, type AuditFields } from './audit-event.js';
 import type { CronSchedulerConfig } from './config.js';
 import type { SchedulerEvents } from './events.js';
-import { planFinish, type PlanContext } from '../lifecycle/fire-planner.js';
+import { missedAtStart, planFinish, type PlanContext } from '../lifecycle/fire-planner.js';
 import { heartbeatAction } from './heartbeat.js';
 import type { SchedulerMetrics } from './metrics.js';
 import { outcomeOf, statusesBefore } from '../lifecycle/run-state.js';
@@ -83,6 +83,8 @@ export class DefaultAgentScheduler {
     if (job.status !== 'active' && run.trigger !== 'manual' && !approved) {
       return this.#finish(job, run, { status: 'skipped', error: `skipped: job is ${job.status}` }, 'neutral');
     }
+    const missed = approved ? null : missedAtStart(job, run, this.#now(), config);
+    if (missed !== null) return this.#finish(job, run, { status: 'skipped', error: missed }, 'neutral');
     const carry = await this.#sessions.load(job);
     const context = this.#context(job, job.sessionMode, carry, 1);
     if (!approved) {
@@ -95,6 +97,7 @@ export class DefaultAgentScheduler {
       if (decision.kind === 'RequiresApproval') return this.#holdForApproval(job, run, decision);
     }
     const startedAt = this.#now();
+    const startedMono = this.#deps.clock.monotonic();
     const running = await store.updateRun(run.id, { status: 'running', startedAt }, { owner, statusIn: statusesBefore('running') });
     if (!running) return null;
     this.#deps.events.emit('run:started', { job, run: running });
@@ -102,7 +105,7 @@ export class DefaultAgentScheduler {
     if (patch.status === 'succeeded') await this.#sessions.save(job, session, this.#now());
     const deliver = this.#deps.router !== null && job.delivery.length > 0 && patch.status !== 'interrupted';
     if (deliver) patch.deliveries = job.delivery.map((channel) => pendingDelivery(channel));
-    const finished = await this.#finish(job, running, { ...patch, executionTimeMs: this.#now().getTime() - startedAt.getTime() }, outcome);
+    const finished = await this.#finish(job, running, { ...patch, executionTimeMs: Math.round(this.#deps.clock.monotonic() - startedMono) }, outcome);
     if (finished && deliver) await this.deliver({ run: finished, job }, span);
     return finished;
   }
@@ -156,7 +159,7 @@ export class DefaultAgentScheduler {
       const mode = heartbeat ? heartbeat.contextMode : job.sessionMode;
       let carry = seed;
       for (let index = 1; ; index++) {
-        const started = this.#now().getTime();
+        const started = this.#deps.clock.monotonic();
         const call = (parent: TraceSpan) => this.#callAgent(job, run, this.#context(job, mode, carry, index), signal, parent);
         const result = heartbeat ? await span.child('symbi.heartbeat.iteration', { 'symbi.iteration': index }, call) : await call(span);
         last = result;
@@ -167,7 +170,7 @@ export class DefaultAgentScheduler {
           output: result.output,
           summary: result.summary ?? null,
           action: heartbeatAction(result),
-          durationMs: this.#now().getTime() - started,
+          durationMs: Math.round(this.#deps.clock.monotonic() - started),
         };
         iterations.push(iteration);
         if (iterations.length > MAX_RECORDED_ITERATIONS) iterations.shift();

@@ -44,6 +44,10 @@ export interface MetricsSnapshot {
   deadLetters: { jobName: string; count: number }[];
   /** Runs executing now. */
   inFlight: number;
+  /** Wall-clock steps noticed, by direction. */
+  clockSteps: { forward: number; backward: number };
+  /** Missed fires left out by the catch-up cap, by job name. */
+  catchupDropped: { jobName: string; count: number }[];
 }
 
 /**
@@ -55,6 +59,8 @@ export class SchedulerMetrics {
   #durations = new Map<string, Histogram>();
   #deadLetters = new Map<string, number>();
   #inFlight = 0;
+  #clockSteps = { forward: 0, backward: 0 };
+  #catchupDropped = new Map<string, number>();
   #totalMs = 0;
   #timed = 0;
 
@@ -79,6 +85,16 @@ export class SchedulerMetrics {
   /** Counts a job moving to dead_letter. */
   recordDeadLetter(jobName: string): void {
     this.#deadLetters.set(jobName, (this.#deadLetters.get(jobName) ?? 0) + 1);
+  }
+
+  /** Counts a wall-clock step this process noticed. */
+  recordClockStep(direction: 'forward' | 'backward'): void {
+    this.#clockSteps[direction]++;
+  }
+
+  /** Counts missed fires a `catchup: all` plan left out beyond its cap. */
+  recordCatchupDropped(jobName: string, count: number): void {
+    this.#catchupDropped.set(jobName, (this.#catchupDropped.get(jobName) ?? 0) + count);
   }
 
   /** Marks a run as started (+1) or ended (−1). */
@@ -124,6 +140,8 @@ export class SchedulerMetrics {
       })),
       deadLetters: [...this.#deadLetters].map(([jobName, count]) => ({ jobName, count })),
       inFlight: this.#inFlight,
+      clockSteps: { ...this.#clockSteps },
+      catchupDropped: [...this.#catchupDropped].map(([jobName, count]) => ({ jobName, count })),
     };
   }
 
@@ -148,6 +166,13 @@ export class SchedulerMetrics {
       '# HELP symbiont_cron_dead_letter_total Jobs moved to dead-letter.',
       '# TYPE symbiont_cron_dead_letter_total counter',
       ...snap.deadLetters.map((d) => `symbiont_cron_dead_letter_total{job_name="${label(d.jobName)}"} ${d.count}`),
+      '# HELP symbiont_cron_clock_steps_total Wall-clock steps noticed, by direction.',
+      '# TYPE symbiont_cron_clock_steps_total counter',
+      `symbiont_cron_clock_steps_total{direction="forward"} ${snap.clockSteps.forward}`,
+      `symbiont_cron_clock_steps_total{direction="backward"} ${snap.clockSteps.backward}`,
+      '# HELP symbiont_cron_catchup_dropped_total Missed fires left out by the catch-up cap.',
+      '# TYPE symbiont_cron_catchup_dropped_total counter',
+      ...snap.catchupDropped.map((d) => `symbiont_cron_catchup_dropped_total{job_name="${label(d.jobName)}"} ${d.count}`),
     ];
     return `${lines.join('\n')}\n`;
   }

@@ -654,12 +654,24 @@ export class InMemoryJobStore implements JobStore {
     }
   }
 
+  /** The wall clock stepped back to `now`: leases treated as lapsed at the later time are live again. */
+  #holdLiveLeasesAgain(now: number): void {
+    this.#releasedBefore = now;
+    for (const run of this.#runs.values()) {
+      const lease = heldLease(run);
+      if (lease === null || this.#isReleased(lease) || (run.status !== 'scheduled' && !hasPendingDelivery(run))) continue;
+      this.#unindexRun(run);
+      this.#indexRun(run);
+    }
+  }
+
   #isReleased(lease: HeapPriority): boolean {
     return lease.at < this.#releasedBefore;
   }
 
   /** Moves queued and outbox runs whose lease lapsed before `now` to where claims look for them. */
   #releaseLapsedLeases(now: number): void {
+    if (now < this.#releasedBefore) this.#holdLiveLeasesAgain(now);
     if (now <= this.#releasedBefore) return;
     this.#releasedBefore = now;
     for (const id of this.#leasedScheduled.lowest(Number.POSITIVE_INFINITY, (entry) => this.#isReleased(entry))) {

@@ -575,6 +575,15 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
         await claim(store, sec(2), { leaseMs: 30_000 });
         expect(await store.nextWakeAt()).toEqual(sec(32));
       });
+
+      test('after the wall clock stepped back, a run claimed at the earlier time counts by its lease and is not claimed again', async () => {
+        const holder = await idleJob();
+        await claim(store, sec(3600));
+        const run = await store.insertRun(makeRun(holder, { dueAt: sec(3) }));
+        expect(runIds(await claim(store, sec(2), { horizon: sec(3), leaseMs: 30_000 }))).toEqual([run.id]);
+        expect(await store.nextWakeAt()).toEqual(sec(32));
+        expect(await claim(store, sec(3), { owner: OWNER_B })).toEqual([]);
+      });
     });
 
     describe('claimDue: planning due jobs', () => {

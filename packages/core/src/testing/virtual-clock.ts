@@ -14,37 +14,47 @@ export async function flushAsync(turns = 20): Promise<void> {
 
 /**
  * A clock that only moves when told to, so tests of schedules, jitter, retries, timeouts and
- * approvals run instantly and deterministically.
+ * approvals run instantly and deterministically. `advance` moves wall and monotonic time together;
+ * `stepWall` steps the wall clock alone, as NTP or a resumed VM does.
  *
  * @example
  * ```ts
  * const clock = new VirtualClock('2026-03-01T08:59:59Z');
  * await clock.advance('2s'); // fires every timer due in those two seconds, in order
+ * await clock.stepWall('-1h'); // the wall clock reads an hour earlier; no timer fires
  * ```
  */
 export class VirtualClock implements Clock {
-  #now: number;
+  /** Monotonic time; timers are set on it. */
+  #mono = 0;
+  /** Wall time minus monotonic time: changed only by {@link VirtualClock.stepWall}. */
+  #wallOffset: number;
   #nextId = 1;
   #timers: PendingTimer[] = [];
 
   /** Starts at `start` (a Date, epoch milliseconds or ISO string); default 2026-01-01T00:00:00Z. */
   constructor(start: Date | number | string = '2026-01-01T00:00:00Z') {
-    this.#now = new Date(start).getTime();
+    this.#wallOffset = new Date(start).getTime();
   }
 
-  /** Current virtual time in epoch milliseconds. */
+  /** Current virtual wall time in epoch milliseconds. */
   now(): number {
-    return this.#now;
+    return this.#mono + this.#wallOffset;
   }
 
-  /** Current virtual time as a Date. */
+  /** Current virtual monotonic time in milliseconds (0 at construction). */
+  monotonic(): number {
+    return this.#mono;
+  }
+
+  /** Current virtual wall time as a Date. */
   date(): Date {
-    return new Date(this.#now);
+    return new Date(this.now());
   }
 
-  /** Registers a timer on virtual time. */
+  /** Registers a timer on virtual monotonic time. */
   setTimeout(fn: () => void, ms: number): ClockTimer {
-    const timer: PendingTimer = { id: this.#nextId++, at: this.#now + Math.max(0, ms), fn };
+    const timer: PendingTimer = { id: this.#nextId++, at: this.#mono + Math.max(0, ms), fn };
     this.#timers.push(timer);
     return timer;
   }
@@ -65,25 +75,35 @@ export class VirtualClock implements Clock {
    * starts settle before moving on.
    */
   async advance(by: number | string): Promise<void> {
-    const target = this.#now + toMs(by);
+    const target = this.#mono + toMs(by);
     await flushAsync();
     for (;;) {
       const next = this.#earliest();
       if (!next || next.at > target) break;
       this.#timers = this.#timers.filter((t) => t !== next);
-      this.#now = Math.max(this.#now, next.at);
+      this.#mono = Math.max(this.#mono, next.at);
       next.fn();
       await flushAsync();
     }
-    this.#now = target;
+    this.#mono = target;
     await flushAsync();
   }
 
-  /** Moves time to `when` (which must not be in the past), firing timers on the way. */
+  /** Moves wall time to `when` (which must not be in the past), firing timers on the way. */
   async advanceTo(when: Date | number | string): Promise<void> {
     const target = new Date(when).getTime();
-    if (target < this.#now) throw new RangeError(`cannot move a VirtualClock backwards to ${new Date(target).toISOString()}`);
-    await this.advance(target - this.#now);
+    if (target < this.now()) throw new RangeError(`cannot move a VirtualClock backwards to ${new Date(target).toISOString()}`);
+    await this.advance(target - this.now());
+  }
+
+  /**
+   * Steps the wall clock by `by` (a signed duration: `'1h'`, `'-3s'`, or milliseconds) without
+   * moving monotonic time, so no timer fires: what an NTP step or a resumed VM does to a process.
+   * Then lets pending work settle.
+   */
+  async stepWall(by: number | string): Promise<void> {
+    this.#wallOffset += typeof by === 'string' && by.startsWith('-') ? -toMs(by.slice(1)) : toMs(by);
+    await flushAsync();
   }
 
   #earliest(): PendingTimer | undefined {

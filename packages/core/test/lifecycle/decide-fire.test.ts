@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   decideFire,
+  MAX_CATCHUP_FIRES,
   newRun,
   planFire,
   resolveSchedulerConfig,
@@ -49,6 +50,8 @@ interface FireCase {
   now: number;
   config?: Partial<CronSchedulerConfig>;
   random?: number;
+  /** The wall time (seconds) a forward clock step jumped over. */
+  steppedOver?: [number, number];
   expected: ReturnType<typeof summary>;
 }
 
@@ -136,9 +139,63 @@ const CASES: FireCase[] = [
     expected: { runs: [], nextRun: iso(101), status: 'active', version: 1, cancelRunning: false },
   },
   {
-    name: 'a missed fire with catchup once runs one catch-up fire',
+    name: 'a missed fire with catchup once runs the newest missed fire',
     now: 100,
-    expected: { runs: [scheduled(1, 'catchup')], nextRun: iso(101), status: 'active', version: 1, cancelRunning: false },
+    expected: { runs: [scheduled(100, 'catchup')], nextRun: iso(101), status: 'active', version: 1, cancelRunning: false },
+  },
+  {
+    name: 'catchup once finds the newest missed fire of a sparse schedule far back in the window',
+    job: { cronExpr: '0 0 * * * *', nextRun: sec(-3600) },
+    now: 7300,
+    expected: { runs: [scheduled(7200, 'catchup')], nextRun: iso(10800), status: 'active', version: 1, cancelRunning: false },
+  },
+  {
+    name: 'catchup all with overlap skip queues the missed fires in order instead of skipping them',
+    job: { catchup: 'all', overlap: 'skip', maxConcurrent: 1 },
+    config: { catchupWindowMs: 3000 },
+    now: 100,
+    expected: {
+      runs: [scheduled(98, 'catchup'), scheduled(99, 'catchup', true), scheduled(100, 'catchup', true)],
+      nextRun: iso(101),
+      status: 'active',
+      version: 1,
+      cancelRunning: false,
+    },
+  },
+  {
+    name: 'catchup all with a run in flight and overlap cancel_other queues them all and cancels nothing',
+    job: { catchup: 'all', overlap: 'cancel_other', maxConcurrent: 1 },
+    load: { active: 1, waiting: 0 },
+    config: { catchupWindowMs: 2000 },
+    now: 100,
+    expected: {
+      runs: [scheduled(99, 'catchup', true), scheduled(100, 'catchup', true)],
+      nextRun: iso(101),
+      status: 'active',
+      version: 1,
+      cancelRunning: false,
+    },
+  },
+  {
+    name: 'a fire a forward clock step jumped over is missed however short the step (catchup skip)',
+    job: { catchup: 'skip', nextRun: sec(6) },
+    steppedOver: [5, 55],
+    now: 55,
+    expected: { runs: [], nextRun: iso(56), status: 'active', version: 1, cancelRunning: false },
+  },
+  {
+    name: 'a fire jumped over by a forward step with catchup once runs the newest jumped-over fire',
+    job: { catchup: 'once', nextRun: sec(6) },
+    steppedOver: [5, 55],
+    now: 55.2,
+    expected: { runs: [scheduled(55, 'catchup')], nextRun: iso(56), status: 'active', version: 1, cancelRunning: false },
+  },
+  {
+    name: 'a fire due before the step is on time',
+    job: { nextRun: sec(5) },
+    steppedOver: [5, 55],
+    now: 55.2,
+    expected: { runs: [scheduled(5)], nextRun: iso(6), status: 'active', version: 1, cancelRunning: false },
   },
   {
     name: 'catchup all runs every missed fire inside the catch-up window',
@@ -177,11 +234,22 @@ describe('decideFire with planFire: plain inputs → the write set of a fire', (
   it.each(CASES)('$name', (c) => {
     const job = makeJob({ nextRun: sec(1), ...c.job });
     const now = sec(c.now);
-    const ctx = { now, config: resolveSchedulerConfig(c.config ?? {}), random: () => c.random ?? 0 };
+    const steppedOver = c.steppedOver ? { from: sec(c.steppedOver[0]), to: sec(c.steppedOver[1]) } : null;
+    const ctx = { now, config: resolveSchedulerConfig(c.config ?? {}), random: () => c.random ?? 0, steppedOver };
     const writes = decideFire(job, c.load ?? { active: 0, waiting: 0 }, { now, plan: (j, load) => planFire(j, load, ctx) });
     expect(summary(writes)).toEqual(c.expected);
     expect(writes.runs.every((run) => run.jobId === job.id && run.fireKey !== null)).toBe(true);
     expect(writes.job).toMatchObject(writes.jobPatch);
+  });
+
+  it('catchup all keeps the newest MAX_CATCHUP_FIRES missed fires and reports the older ones it dropped', () => {
+    const job = makeJob({ catchup: 'all', overlap: 'allow_all', nextRun: sec(1) });
+    const ctx = { now: sec(1500), config: resolveSchedulerConfig({}), random: () => 0 };
+    const plan = planFire(job, { active: 0, waiting: 0 }, ctx);
+    expect(plan.runs).toHaveLength(MAX_CATCHUP_FIRES);
+    expect(plan.runs[0]!.scheduledFor).toEqual(sec(501));
+    expect(plan.runs.at(-1)!.scheduledFor).toEqual(sec(1500));
+    expect(plan.dropped).toEqual({ count: 500, oldest: sec(1), newest: sec(500) });
   });
 
   it('a status change takes effect at the claim time', () => {

@@ -4,6 +4,7 @@ import {
   type CronSchedulerConfig,
   type CronSchedulerOptions,
   type JobStore,
+  type Logger,
   type PolicyGate,
 } from '@symbi/core';
 import { FakeExecutor, RecordingRouter, VirtualClock, type FakeAgent } from '@symbi/core/testing';
@@ -28,6 +29,7 @@ export async function startHarness(
     clock?: VirtualClock;
     random?: () => number;
     redactor?: CronSchedulerOptions['redactor'];
+    logger?: Logger;
     start?: boolean;
   } = {},
 ): Promise<Harness> {
@@ -44,6 +46,7 @@ export async function startHarness(
     agentPin: options.agentPin,
     random: options.random ?? (() => 0),
     redactor: options.redactor,
+    logger: options.logger,
     // A long tick keeps virtual hours cheap; the loop still wakes at every due time and change.
     config: { retryBaseDelayMs: 1000, tickIntervalMs: 60_000, shutdownTimeoutMs: 0, ...options.config },
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryJobStore, type CatchupPolicy } from '@symbi/core';
+import { InMemoryJobStore, MAX_CATCHUP_FIRES, type CatchupPolicy } from '@symbi/core';
 import { VirtualClock, makeJob } from '@symbi/core/testing';
 import { startHarness } from './harness.js';
 
@@ -15,12 +15,12 @@ async function downtime(catchup: CatchupPolicy, config = {}) {
 }
 
 describe('CronScheduler: missed fires on start (catch-up)', () => {
-  it('once (default): runs one catch-up fire and resumes the schedule', async () => {
+  it('once (default): runs the newest missed fire and resumes the schedule', async () => {
     const { clock, scheduler } = await downtime('once');
     await clock.advance('100ms');
     const runs = await scheduler.history('hourly');
     expect(runs.map((r) => [r.trigger, r.scheduledFor.toISOString(), r.status])).toEqual([
-      ['catchup', '2026-03-02T07:00:00.000Z', 'succeeded'],
+      ['catchup', '2026-03-02T09:00:00.000Z', 'succeeded'],
     ]);
     expect((await scheduler.getJob('hourly')).nextRun?.toISOString()).toBe('2026-03-02T10:00:00.000Z');
     await scheduler.stop();
@@ -71,6 +71,35 @@ describe('CronScheduler: missed fires on start (catch-up)', () => {
     await clock.advance('100ms');
     expect(executor.calls).toHaveLength(0);
     expect((await scheduler.getJob('once')).status).toBe('completed');
+    await scheduler.stop();
+  });
+});
+
+describe('CronScheduler: catchup all after a long downtime', () => {
+  it('runs the newest missed fires in order, skips none of them, and logs and counts the fires the cap dropped', async () => {
+    const store = new InMemoryJobStore();
+    await store.init();
+    await store.createJob(
+      makeJob({ name: 'second', agentId: 'a', cronExpr: '* * * * * *', catchup: 'all', overlap: 'skip', maxConcurrent: 1, nextRun: new Date('2026-03-02T08:40:00Z') }),
+    );
+    const warned: { fields: Record<string, unknown>; message: string }[] = [];
+    const logger = { debug: () => {}, info: () => {}, error: () => {}, warn: (fields: Record<string, unknown>, message: string) => warned.push({ fields, message }) };
+    const { clock, scheduler, executor } = await startHarness({ store, clock: new VirtualClock('2026-03-02T09:00:00.500Z'), logger });
+    await clock.advance('100ms');
+    const started = executor.calls.map((c) => c.request.run.scheduledFor.toISOString());
+    const runs = await scheduler.history('second', { limit: 2000 });
+    expect(runs.filter((r) => r.status === 'skipped')).toEqual([]);
+    expect(runs).toHaveLength(MAX_CATCHUP_FIRES);
+    expect(started[0]).toBe('2026-03-02T08:43:21.000Z');
+    expect(started.at(-1)).toBe('2026-03-02T09:00:00.000Z');
+    expect(started).toEqual([...started].sort());
+    expect(warned).toEqual([
+      {
+        fields: { job: 'second', dropped: 201, oldest: '2026-03-02T08:40:00.000Z', newest: '2026-03-02T08:43:20.000Z' },
+        message: `catch-up dropped 201 missed fire(s) beyond the cap of ${MAX_CATCHUP_FIRES}`,
+      },
+    ]);
+    expect(scheduler.metrics.toPrometheus()).toContain('symbiont_cron_catchup_dropped_total{job_name="second"} 201');
     await scheduler.stop();
   });
 });

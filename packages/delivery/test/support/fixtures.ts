@@ -42,6 +42,7 @@ export function instantClock(now: Date = SCHEDULED_FOR): InstantClock {
   return {
     delays,
     now: () => now.getTime(),
+    monotonic: () => now.getTime(),
     setTimeout(fn: () => void, ms: number): ClockTimer {
       delays.push(ms);
       return setImmediate(fn);
