@@ -24,6 +24,7 @@ describe('what symbi up trusts and masks from the files an operator wrote', () =
       files: [],
       agents: [{ name: 'deployer', capabilities: [], env: { GH: '${DEPLOY_PAT}' } }],
       specs: [{ name: 's', agentId: 'deployer', webhookHeaders: { 'X-Hook': 'Bearer ${HOOK_VALUE}' }, agentPinJwt: '${PIN}' }],
+      notes: [],
     };
     const env = { DEPLOY_PAT: 'pat-value-0001', HOOK_VALUE: 'hook-value-0002', PIN: 'pin-value-0003', ALLOWED_FOR_API: 'allowed-0004', PLAIN: 'plain-value-0005' };
     const redactor = configuredRedactor(config, files, env, ['cli-flag-key-9']);

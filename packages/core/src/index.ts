@@ -154,7 +154,7 @@ export type {
 } from './wire-types.js';
 
 // The run life cycle: every transition decided once, as write sets the stores persist
-export { firstFire, planFire, type PlanContext } from './lifecycle/fire-planner.js';
+export { firstFire, MAX_CATCHUP_FIRES, planFire, type PlanContext } from './lifecycle/fire-planner.js';
 export {
   decideFinish,
   decideFire,

@@ -168,7 +168,7 @@ describe('WebhookRouter', () => {
     expect(error).toBeInstanceOf(DeliveryError);
     expect(error.retryable).toBe(true);
     expect(error.message).toBe(`webhook: POST http://127.0.0.1:${recorder.port} failed: HTTP 500 (after 3 attempts)`);
-    expect((error as DeliveryError).attempts).toBe(3);
+    expect((error as unknown as DeliveryError).attempts).toBe(3);
     expect(recorder.requests).toHaveLength(3);
     expect(clock.delays).toEqual([1000, 2000]);
   });

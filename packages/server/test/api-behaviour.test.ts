@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { CronScheduler, InMemoryJobStore, StorageFullError, StoreError, StoreUnavailableError, systemClock, type JobFilter, type Logger } from '@symbi/core';
+import { CronScheduler, InMemoryJobStore, StorageFullError, StoreError, StoreUnavailableError, systemClock, type JobFilter, type JobStore, type Logger } from '@symbi/core';
 import { failingAgent, FakeExecutor } from '@symbi/core/testing';
 import { createApiHandler } from '@symbi/server';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -274,7 +274,7 @@ describe('mounting and failures', () => {
   });
 
   it('answers 507 to a write the full store refused, 503 while it cannot be reached, and says so in health', async () => {
-    const store = new InMemoryJobStore();
+    const store: JobStore = new InMemoryJobStore();
     let trouble: string | null = null;
     store.createJob = async () => {
       throw new StorageFullError('sqlite database is full, nothing was written: database or disk is full');

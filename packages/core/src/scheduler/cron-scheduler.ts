@@ -579,7 +579,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       });
       for (const { job, dropped: d } of dropped) this.#reportDropped(job, d);
       for (const { job, run } of skipped) await this.#pipeline.afterFinish(job, run, null);
-      for (const item of claimed) this.#launch(item, (c, signal) => this.#startWhenDue(c, signal));
+      for (const item of claimed) void this.#launch(item, (c, signal) => this.#startWhenDue(c, signal));
       this.#backlog = claimed.length === limit;
       if (!this.#backlog) return upkeep;
     }
@@ -692,7 +692,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       leaseMs: this.config.leaseMs,
       limit: this.config.claimBatchSize,
     });
-    for (const item of claimed) this.#launch(item, (c) => this.#pipeline.deliver(c));
+    for (const item of claimed) void this.#launch(item, (c) => this.#pipeline.deliver(c));
   }
 
   /** Runs `work` on a claimed run within the concurrency limit; resolves once it ended (it never rejects). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CLOCK_STEP_THRESHOLD_MS, clockStep, jumpedOver, missedAtStart, replanAfterBackwardStep, retryDueAfterBackwardStep } from '@symbi/core';
+import { CLOCK_STEP_THRESHOLD_MS, clockStep, jumpedOver, replanAfterBackwardStep, retryDueAfterBackwardStep } from '../../src/lifecycle/clock-step.js';
+import { missedAtStart } from '../../src/lifecycle/fire-planner.js';
 import { VirtualClock, makeJob } from '@symbi/core/testing';
 
 const at = (iso: string): Date => new Date(iso);

@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { planFinish } from '../../src/lifecycle/fire-planner.js';
 import {
   claimTerms,
   decideFinish,
   interruption,
   newRun,
-  planFinish,
   resolveSchedulerConfig,
   StoreError,
   ValidationError,
   type CronJobDefinition,
   type FinishWrites,
   type JobRunRecord,
+  type JobStatus,
   type RunOutcome,
 } from '@symbi/core';
 import { FIXTURE_EPOCH, makeJob } from '@symbi/core/testing';
@@ -49,7 +50,7 @@ interface FinishCase {
 
 // The run fired at 1 s, started at 2 s and finished at 5 s; the job had run 3 times, failed once
 // in a row (2 failures in all), at version 1, last changed at the epoch. Retries back off from 1 s.
-const UNCHANGED = { lastRun: iso(2), status: 'active', version: 1, updatedAt: iso(0) };
+const UNCHANGED = { lastRun: iso(2), status: 'active' as JobStatus, version: 1, updatedAt: iso(0) };
 const CASES: FinishCase[] = [
   {
     name: 'a success counts the run, clears the failure streak and sets lastRun to its start',

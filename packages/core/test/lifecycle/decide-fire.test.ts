@@ -10,6 +10,8 @@ import {
   type CronSchedulerConfig,
   type FireWrites,
   type JobLoad,
+  type RunStatus,
+  type RunTrigger,
 } from '@symbi/core';
 import { FIXTURE_EPOCH, makeJob } from '@symbi/core/testing';
 
@@ -35,9 +37,9 @@ function summary(writes: FireWrites) {
   };
 }
 
-const scheduled = (at: number, trigger = 'schedule', waitForSlot = false) => ({
+const scheduled = (at: number, trigger: RunTrigger = 'schedule', waitForSlot = false) => ({
   trigger,
-  status: 'scheduled',
+  status: 'scheduled' as RunStatus,
   scheduledFor: iso(at),
   dueAt: iso(at),
   waitForSlot,

@@ -61,9 +61,9 @@ describe('CronScheduler: wall-clock steps', () => {
     await clock.advance('5s');
     await clock.stepWall('-1h');
     await clock.advance('12s');
-    const after = (runs: JobRunRecord[]) => scheduledFor(inRange(runs, '2026-03-02T07:59:00Z', '2026-03-02T08:00:30Z'));
-    expect(after(await scheduler.history('second'))).toHaveLength(12); // 08:00:06 … 08:00:17
-    expect(after(await scheduler.history('ten'))).toEqual(['2026-03-02T08:00:10.000Z']);
+    const afterStep = (runs: JobRunRecord[]) => scheduledFor(inRange(runs, '2026-03-02T07:59:00Z', '2026-03-02T08:00:30Z'));
+    expect(afterStep(await scheduler.history('second'))).toHaveLength(12); // 08:00:06 … 08:00:17
+    expect(afterStep(await scheduler.history('ten'))).toEqual(['2026-03-02T08:00:10.000Z']);
     expect((await scheduler.getJob('second')).nextRun?.toISOString()).toBe('2026-03-02T08:00:18.000Z');
     expect(logger.lines.map((l) => l.fields.step_ms)).toEqual([-3_600_000]);
     await scheduler.stop();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { REDACTED, ValidationError, applyJobUpdate, interpolateEnv, jobSpecFromWire, jobToWire, jobUpdateFromWire } from '@symbi/core';
+import { REDACTED, ValidationError, interpolateEnv, jobSpecFromWire, jobToWire, jobUpdateFromWire } from '@symbi/core';
+import { applyJobUpdate } from '../../src/scheduler/job-definition.js';
 import { makeJob } from '@symbi/core/testing';
 
 describe('the wire format', () => {
