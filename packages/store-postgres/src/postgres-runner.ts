@@ -229,8 +229,10 @@ export class PostgresRunner {
         if (!(error instanceof StoreUnavailableError)) throw error;
         const reason = error.cause instanceof Error ? error.cause.message : error.message;
         this.#outage = { reason, since: this.#outage?.since ?? new Date() };
-        if (error instanceof CommitUnknownError || Date.now() - started + delay > windowMs) throw error;
-        await sleep(delay);
+        // The last wait is cut to what is left of the window, so the window is used in full.
+        const remaining = windowMs - (Date.now() - started);
+        if (error instanceof CommitUnknownError || remaining <= 0) throw error;
+        await sleep(Math.min(delay, remaining));
       }
     }
   }
