@@ -354,18 +354,21 @@ export class SqliteJobStore implements JobStore {
    * on a run that is not finished. Each part is one walk of an index.
    */
   nextWakeAt(agents?: readonly string[]): Promise<Date | null> {
+    // Without a list the statements keep their shape (the due-job walk reads the index alone).
+    const mine = agents !== undefined;
+    const key = (name: string) => (mine ? `${name}.agents` : name);
     return this.#op((runner, db) => {
-      const dueJob = runner.query('wake.job', (p) =>
+      const dueJob = runner.query(key('wake.job'), (p) =>
         db
           .selectFrom('jobs')
           .select('next_run as at')
           .where('status', '=', ACTIVE)
           .where('next_run', 'is not', null)
-          .where(ofAgents('agent_id', p('agents')))
+          .$if(mine, (q) => q.where(ofAgents('agent_id', p('agents'))))
           .orderBy('next_run')
           .limit(1),
       );
-      const queued = runner.query('wake.queued', (p) =>
+      const queued = runner.query(key('wake.queued'), (p) =>
         db
           .selectFrom('runs')
           .select('due_at as at')
@@ -373,17 +376,17 @@ export class SqliteJobStore implements JobStore {
           .where('due_at', '>=', EVER)
           .where('wait_for_slot', '=', sql.lit(0))
           .where((eb) => eb.or([eb('owner', 'is', null), eb('lease_expires_at', 'is', null)]))
-          .where(ofAgents('agent_id', p('agents')))
+          .$if(mine, (q) => q.where(ofAgents('agent_id', p('agents'))))
           .orderBy('due_at')
           .limit(1),
       );
-      const waiting = runner.query('wake.waiting', (p) =>
+      const waiting = runner.query(key('wake.waiting'), (p) =>
         db
           .selectFrom('runs as r')
           .innerJoin('jobs as j', 'j.id', 'r.job_id')
           .select('r.due_at as at')
           .where(sql<boolean>`r.status = 'scheduled' and r.wait_for_slot = 1`)
-          .where(ofAgents('r.agent_id', p('agents')))
+          .$if(mine, (q) => q.where(ofAgents('r.agent_id', p('agents'))))
           .where('r.due_at', '>=', EVER)
           .where((eb) => eb.or([eb('r.owner', 'is', null), eb('r.lease_expires_at', 'is', null)]))
           .where((eb) =>
@@ -402,17 +405,17 @@ export class SqliteJobStore implements JobStore {
           .limit(1),
       );
       // A lapsed lease on a run in flight is recovered by any instance; a queued one only by a claimer of its agent.
-      const leased = runner.query('wake.lease', (p) =>
+      const leased = runner.query(key('wake.lease'), (p) =>
         db
           .selectFrom('runs')
           .select('lease_expires_at as at')
           .where(sql<boolean>`owner is not null and status in ${LEASED_RUN_STATUSES}`)
-          .where((eb) => eb.or([eb('status', '<>', SCHEDULED), ofAgents('agent_id', p('agents'))]))
+          .$if(mine, (q) => q.where((eb) => eb.or([eb('status', '<>', SCHEDULED), ofAgents('agent_id', p('agents'))])))
           .where('lease_expires_at', 'is not', null)
           .orderBy('lease_expires_at')
           .limit(1),
       );
-      const slots = { agents: agentsParam(agents) };
+      const slots = mine ? { agents: agentsParam(agents) } : {};
       const candidates = [dueJob.get(slots)?.at, queued.get(slots)?.at, waiting.get(slots)?.at, leased.get(slots)?.at].filter(
         (at): at is number => typeof at === 'number',
       );
