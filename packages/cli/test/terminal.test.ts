@@ -1,5 +1,7 @@
+import { readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import { ensureBuilt, runCli, storeWithJobs, useTempDir, writeFile } from './support/cli.js';
+import { ROOT, ensureBuilt, runCli, storeWithJobs, useTempDir, writeFile } from './support/cli.js';
 import { describeInTerminal, useTerminal } from './support/terminal.js';
 
 beforeAll(() => ensureBuilt(), 300_000);
@@ -81,4 +83,25 @@ describeInTerminal('symbi on a terminal', () => {
     expect(await filtered.exited()).toBe(0);
     expect(filtered.screen().match(/^2026-02-15 /gm)).toHaveLength(2);
   });
+});
+
+describeInTerminal("the README's quick start on a terminal", () => {
+  const tempDir = useTempDir();
+  const terminal = useTerminal();
+
+  it('stops cleanly on Ctrl-C: exit status 0 and no package-manager error', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const command = /pnpm build && ([^\n]*?symbi up [^\n]+)/.exec(readme)?.[1];
+    expect(command).toBeDefined();
+    // The command as written, in a directory of its own that sees the repository's package, bins and examples.
+    const dir = tempDir();
+    for (const entry of ['package.json', 'node_modules', 'examples']) symlinkSync(join(ROOT, entry), join(dir, entry));
+    const window = terminal.runLine(`${command} --port 0`, { cwd: dir });
+    await window.waitFor((screen) => /✓ greeting succeeded/.test(screen), 20_000);
+    window.keys('C-c');
+    expect(await window.exited()).toBe(0);
+    const screen = window.screen();
+    expect(screen).toMatch(/● stopped\n/);
+    expect(screen).not.toMatch(/ELIFECYCLE|Command failed/);
+  }, 60_000);
 });

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, childEnv, describeStores, ensureBuilt, runCli, startUp, useStore, useTempDir, writeFile } from './support/cli.js';
+import { BIN, ROOT, childEnv, describeStores, ensureBuilt, runCli, startUp, storeWithJobs, useStore, useTempDir, writeFile } from './support/cli.js';
 
 const EXAMPLE = ['--config', join(ROOT, 'examples/agents/symbi.toml'), '--file', join(ROOT, 'examples/agents/scheduler.symbi')];
 
@@ -180,4 +180,28 @@ describe('symbi logs', () => {
     const missing = await runCli(['logs', '--file', 'nowhere.log'], { cwd: dir });
     expect(missing).toMatchObject({ code: 1, stderr: 'error: log file not found: nowhere.log (start the scheduler with symbi up, or pass --file)\n' });
   });
+});
+
+describe('symbi up with jobs of agents it does not run', () => {
+  const tempDir = useTempDir();
+
+  it('runs the jobs of its own file, leaves the jobs of other agents untouched, and says so once', async () => {
+    const dir = tempDir();
+    const db = await storeWithJobs(dir, ['job-of-alpha'], { agent_id: 'alpha', cron_expr: '* * * * * *' });
+    const file = writeFile(dir, 'b.symbi', 'agent beta { command: "true" }\nschedule { name: "job-of-beta" agent: "beta" cron: "* * * * * *" }');
+    const up = await startUp(['--db', db, '--file', file], { cwd: dir });
+    // Two runs of beta: the job of alpha has been due for more than a second meanwhile.
+    await up.waitFor(/✓ job-of-beta succeeded[\s\S]*✓ job-of-beta succeeded/, 15_000);
+    expect(await up.stop('SIGINT')).toBe(0);
+    expect(up.stderr().match(/left to other instances/g)).toEqual(['left to other instances']);
+    expect(up.stderr()).toContain('1 active job left to other instances: their agents (alpha) are not declared here');
+    expect(up.stdout()).not.toContain('job-of-alpha');
+
+    const list = await runCli(['--db', db, 'cron', 'list', '--format', 'json'], { cwd: dir });
+    const jobs = JSON.parse(list.stdout) as { name: string; status: string; run_count: number; failure_count: number }[];
+    expect(jobs.find((job) => job.name === 'job-of-alpha')).toMatchObject({ status: 'active', run_count: 0, failure_count: 0 });
+    expect(jobs.find((job) => job.name === 'job-of-beta')!.run_count).toBeGreaterThanOrEqual(2);
+    const history = await runCli(['--db', db, 'cron', 'history', 'job-of-alpha', '--format', 'json'], { cwd: dir });
+    expect(JSON.parse(history.stdout)).toEqual([]);
+  }, 60_000);
 });

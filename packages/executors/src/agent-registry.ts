@@ -103,6 +103,11 @@ export class AgentRegistry implements AgentExecutor {
     if (agent) return { id: agent.name, capabilities: [...agent.capabilities] };
     return this.#functions?.describe(agentId);
   }
+
+  /** Every declared agent and every function registered now: the scheduler claims only their jobs. */
+  agents(): string[] {
+    return [...new Set([...this.#agents.keys(), ...(this.#functions?.names() ?? [])])];
+  }
 }
 
 /** Builds the {@link AgentRegistry} for a set of declared agents and in-process functions. */

@@ -65,6 +65,11 @@ export abstract class DeclaredAgentExecutor implements AgentExecutor {
     return agent ? { id: agent.name, capabilities: [...agent.capabilities] } : undefined;
   }
 
+  /** The declared agents: the scheduler claims only their jobs. */
+  agents(): string[] {
+    return [...this.#agents.keys()];
+  }
+
   /**
    * Runs `agent` once. `signal` aborts on the caller's abort or the agent's time limit; the base
    * class already rejects promptly then, so `run` only has to stop its work (kill, cancel).

@@ -72,6 +72,11 @@ export class FunctionExecutor implements AgentExecutor {
     return this.#agents.has(name);
   }
 
+  /** The names of the registered agents. */
+  names(): string[] {
+    return [...this.#agents.keys()];
+  }
+
   /** Runs the function registered under `request.agentId`; see {@link AgentExecutor.execute}. */
   async execute(request: AgentExecutionRequest, options: { signal: AbortSignal }): Promise<AgentExecutionResult> {
     const agent = this.#agents.get(request.agentId);

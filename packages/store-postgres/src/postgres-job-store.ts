@@ -268,8 +268,8 @@ export class PostgresJobStore implements JobStore {
     return counts;
   }
 
-  async nextWakeAt(): Promise<Date | null> {
-    const { rows } = await this.runner.query('find next wake time', this.statements.nextWakeAt.bind({}));
+  async nextWakeAt(agents?: readonly string[]): Promise<Date | null> {
+    const { rows } = await this.runner.query('find next wake time', this.statements.nextWakeAt.bind({ agents: agents ?? null }));
     return rows[0]?.at ?? null;
   }
 
@@ -278,11 +278,11 @@ export class PostgresJobStore implements JobStore {
    * of due jobs, then (after the plans) their application and the claim with COMMIT.
    */
   async claimDue(request: ClaimRequest): Promise<ClaimedRun[]> {
-    const { now, horizon, limit, owner, leaseExpiresAt: leaseUntil } = claimTerms(request);
+    const { now, horizon, limit, owner, leaseExpiresAt: leaseUntil, agents } = claimTerms(request);
     return this.runner.transaction('claim due runs', async (tx) => {
-      const locked = (await tx.query(this.statements.lockJobs.bind({ now, horizon, limit }))).rows[0];
+      const locked = (await tx.query(this.statements.lockJobs.bind({ now, horizon, limit, agents }))).rows[0];
       const fired = locked?.due == null ? null : planFires(locked.due, request);
-      const claim = { now, horizon, limit, owner, leaseUntil, slotJobs: locked?.slotJobs ?? [], ...(fired?.values ?? NOTHING_FIRED) };
+      const claim = { now, horizon, limit, owner, leaseUntil, agents, slotJobs: locked?.slotJobs ?? [], ...(fired?.values ?? NOTHING_FIRED) };
       const [claimed] = await Promise.all([tx.query(this.statements.claimRuns.bind(claim)), tx.commit()]);
       return toClaimedRuns(claimed.rows[0], (run) => run.dueAt, fired === null ? undefined : { ...fired, owner, leaseUntil });
     });

@@ -62,6 +62,7 @@ export async function finishRuns(tx: Transaction, statements: Statements, items:
     consecutive_failures: patch.consecutiveFailures,
     last_run: patch.lastRun,
     status: patch.status,
+    next_run: patch.nextRun,
     version: patch.version,
     updated_at: patch.updatedAt,
   }));

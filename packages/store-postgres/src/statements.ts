@@ -16,7 +16,7 @@ const IN_FLIGHT = [SCHEDULED, sql.lit<RunStatus>('awaiting_approval'), RUNNING];
 const TERMINAL = TERMINAL_RUN_STATUSES.map((status) => sql.lit<RunStatus>(status));
 
 /** Runtime columns of a job that finishing a run changes (counters and, through the plan, status). */
-const FINISH_JOB_COLUMNS = ['run_count', 'failure_count', 'consecutive_failures', 'last_run', 'status', 'version', 'updated_at'] as const;
+const FINISH_JOB_COLUMNS = ['run_count', 'failure_count', 'consecutive_failures', 'last_run', 'status', 'next_run', 'version', 'updated_at'] as const;
 
 /** Columns `saveJob` replaces: everything but the id, creation time, history counters and version. */
 const KEPT_JOB_COLUMNS: readonly (keyof JobsTable)[] = ['id', 'created_at', 'run_count', 'failure_count', 'last_run', 'version'];
@@ -54,6 +54,13 @@ const patchScope = expressionBuilder<Database & { r: RunsTable; i: PatchInput & 
 
 /** A text array parameter, for `= ANY(…)`. */
 const textArray = (values: string[]): RawBuilder<readonly string[]> => sql`${values}::text[]`;
+
+/**
+ * The row's `column` names one of `agents`, or `agents` is null (every agent): the jobs and runs a
+ * claimer may take (see `ClaimRequest.agents`).
+ */
+const ofAgents = (column: string, agents: readonly string[] | null): RawBuilder<boolean> =>
+  sql<boolean>`(${agents}::text[] is null or ${sql.ref(column)} = any(${agents}::text[]))`;
 
 /** An empty text array. */
 const NONE: RawBuilder<readonly string[]> = sql`'{}'::text[]`;
@@ -224,29 +231,33 @@ export class Statements {
         .groupBy('status'),
     );
     // Each part is one walk of an index.
-    this.nextWakeAt = prepare(() =>
+    this.nextWakeAt = prepare((s: { agents: readonly string[] | null }) =>
       db.selectNoFrom((eb) =>
         eb
           .fn<Date | null>('least', [
-            eb.selectFrom('jobs').select((e) => e.fn.min('next_run').as('at')).where('status', '=', ACTIVE),
+            eb.selectFrom('jobs').select((e) => e.fn.min('next_run').as('at')).where('status', '=', ACTIVE).where(ofAgents('agent_id', s.agents)),
             eb
               .selectFrom('runs as r')
               .select((e) => e.fn.min('r.due_at').as('at'))
               .where('r.status', '=', SCHEDULED)
               .where((e) => e.not(e.ref('r.wait_for_slot')))
-              .where(unleased),
+              .where(unleased)
+              .where(ofAgents('r.agent_id', s.agents)),
             eb
               .selectFrom('runs as r')
               .select((e) => e.fn.min('r.due_at').as('at'))
               .where('r.status', '=', SCHEDULED)
               .where((eb) => eb.ref('r.wait_for_slot'))
               .where(unleased)
+              .where(ofAgents('r.agent_id', s.agents))
               .where(hasFreeSlot),
             eb
               .selectFrom('runs')
               .select((e) => e.fn.min('lease_expires_at').as('at'))
               .where('owner', 'is not', null)
-              .where('status', 'in', IN_FLIGHT),
+              .where('status', 'in', IN_FLIGHT)
+              // A lapsed lease on a run in flight is recovered by any instance; a queued one only by a claimer of its agent.
+              .where((e) => e.or([e('status', '<>', SCHEDULED), ofAgents('agent_id', s.agents)])),
           ])
           .as('at'),
       ),
@@ -259,7 +270,7 @@ export class Statements {
     // NO KEY UPDATE rather than UPDATE, so inserts of runs (whose foreign key takes KEY SHARE on
     // the job) neither block nor get skipped by these locks. Due jobs come back as JSON text, which
     // the store parses itself (see `PostgresJobStore.claimDue`).
-    this.lockJobs = prepare((s: { now: Date; horizon: Date; limit: number }) =>
+    this.lockJobs = prepare((s: { now: Date; horizon: Date; limit: number; agents: readonly string[] | null }) =>
       db
         .with('due', (qc) =>
           qc
@@ -267,6 +278,7 @@ export class Statements {
             .selectAll('j')
             .where('j.status', '=', ACTIVE)
             .where('j.next_run', '<=', s.horizon)
+            .where(ofAgents('j.agent_id', s.agents))
             .orderBy('j.next_run')
             .limit(s.limit)
             .forNoKeyUpdate('j')
@@ -283,7 +295,8 @@ export class Statements {
                 .where('r.status', '=', SCHEDULED)
                 .where((eb) => eb.ref('r.wait_for_slot'))
                 .where('r.due_at', '<=', s.horizon)
-                .where(noLiveLease(s.now)),
+                .where(noLiveLease(s.now))
+                .where(ofAgents('r.agent_id', s.agents)),
             )
             .orderBy('j.id')
             .limit(s.limit)
@@ -338,6 +351,7 @@ export class Statements {
         advanced: string;
         runs: string;
         cancelJobs: string[];
+        agents: readonly string[] | null;
       }) => {
         /** Queued runs `r` the claim may take, by the horizon and judging leases by now. */
         const queued = (waiting: boolean) => (eb: ExpressionBuilder<RunScope, 'r'>) =>
@@ -346,6 +360,7 @@ export class Statements {
             waiting ? eb.ref('r.wait_for_slot') : eb.not(eb.ref('r.wait_for_slot')),
             eb('r.due_at', '<=', s.horizon),
             noLiveLease(s.now),
+            ofAgents('r.agent_id', s.agents),
           ]);
         return this.withTheirJobs(
           db

@@ -136,6 +136,19 @@ function hasNoLiveLease(eb: RunsExpression, now: number) {
   return eb.or([eb('owner', 'is', null), eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]);
 }
 
+/** A claimer's agents as one statement parameter: a JSON array, or null for every agent. */
+function agentsParam(agents: readonly string[] | null | undefined): string | null {
+  return agents == null ? null : JSON.stringify(agents);
+}
+
+/**
+ * The row's `column` names one of the agents in `agents` (a slot filled by {@link agentsParam}),
+ * or `agents` is null: the rows a claimer may take (see `ClaimRequest.agents`).
+ */
+function ofAgents(column: string, agents: unknown) {
+  return sql<boolean>`(${agents} is null or ${sql.ref(column)} in (select value from json_each(${agents})))`;
+}
+
 /**
  * The jobs of the runs one claim hands out, each read at most once. Every claimed run gets a job
  * object of its own: the first run of a job the object read (or left by its fire) itself, which
@@ -340,12 +353,22 @@ export class SqliteJobStore implements JobStore {
    * run's `dueAt` (a `waitForSlot` run only while its job has a free slot), or a held lease's expiry
    * on a run that is not finished. Each part is one walk of an index.
    */
-  nextWakeAt(): Promise<Date | null> {
+  nextWakeAt(agents?: readonly string[]): Promise<Date | null> {
+    // Without a list the statements keep their shape (the due-job walk reads the index alone).
+    const mine = agents !== undefined;
+    const key = (name: string) => (mine ? `${name}.agents` : name);
     return this.#op((runner, db) => {
-      const dueJob = runner.query('wake.job', () =>
-        db.selectFrom('jobs').select('next_run as at').where('status', '=', ACTIVE).where('next_run', 'is not', null).orderBy('next_run').limit(1),
+      const dueJob = runner.query(key('wake.job'), (p) =>
+        db
+          .selectFrom('jobs')
+          .select('next_run as at')
+          .where('status', '=', ACTIVE)
+          .where('next_run', 'is not', null)
+          .$if(mine, (q) => q.where(ofAgents('agent_id', p('agents'))))
+          .orderBy('next_run')
+          .limit(1),
       );
-      const queued = runner.query('wake.queued', () =>
+      const queued = runner.query(key('wake.queued'), (p) =>
         db
           .selectFrom('runs')
           .select('due_at as at')
@@ -353,15 +376,17 @@ export class SqliteJobStore implements JobStore {
           .where('due_at', '>=', EVER)
           .where('wait_for_slot', '=', sql.lit(0))
           .where((eb) => eb.or([eb('owner', 'is', null), eb('lease_expires_at', 'is', null)]))
+          .$if(mine, (q) => q.where(ofAgents('agent_id', p('agents'))))
           .orderBy('due_at')
           .limit(1),
       );
-      const waiting = runner.query('wake.waiting', () =>
+      const waiting = runner.query(key('wake.waiting'), (p) =>
         db
           .selectFrom('runs as r')
           .innerJoin('jobs as j', 'j.id', 'r.job_id')
           .select('r.due_at as at')
           .where(sql<boolean>`r.status = 'scheduled' and r.wait_for_slot = 1`)
+          .$if(mine, (q) => q.where(ofAgents('r.agent_id', p('agents'))))
           .where('r.due_at', '>=', EVER)
           .where((eb) => eb.or([eb('r.owner', 'is', null), eb('r.lease_expires_at', 'is', null)]))
           .where((eb) =>
@@ -379,16 +404,19 @@ export class SqliteJobStore implements JobStore {
           .orderBy('r.due_at')
           .limit(1),
       );
-      const leased = runner.query('wake.lease', () =>
+      // A lapsed lease on a run in flight is recovered by any instance; a queued one only by a claimer of its agent.
+      const leased = runner.query(key('wake.lease'), (p) =>
         db
           .selectFrom('runs')
           .select('lease_expires_at as at')
           .where(sql<boolean>`owner is not null and status in ${LEASED_RUN_STATUSES}`)
+          .$if(mine, (q) => q.where((eb) => eb.or([eb('status', '<>', SCHEDULED), ofAgents('agent_id', p('agents'))])))
           .where('lease_expires_at', 'is not', null)
           .orderBy('lease_expires_at')
           .limit(1),
       );
-      const candidates = [dueJob.get()?.at, queued.get()?.at, waiting.get()?.at, leased.get()?.at].filter(
+      const slots = mine ? { agents: agentsParam(agents) } : {};
+      const candidates = [dueJob.get(slots)?.at, queued.get(slots)?.at, waiting.get(slots)?.at, leased.get(slots)?.at].filter(
         (at): at is number => typeof at === 'number',
       );
       return candidates.length === 0 ? null : new Date(Math.min(...candidates));
@@ -410,12 +438,13 @@ export class SqliteJobStore implements JobStore {
           .selectAll()
           .where('status', '=', ACTIVE)
           .where('next_run', '<=', p('horizon'))
+          .where(ofAgents('agent_id', p('agents')))
           .orderBy('next_run')
           .orderBy('id')
           .limit(p('limit')),
       );
       return runner.immediate(() => {
-        const due = dueJobs.all({ horizon, limit });
+        const due = dueJobs.all({ horizon, limit, agents: agentsParam(terms.agents) });
         const loads = this.#loads(runner, db, due.map((row) => row.id));
         // Jobs as they stand after their fire, handed out with the runs claimed below.
         const jobs = new ClaimedJobs((id) => this.#job(runner, db, id));
@@ -839,6 +868,7 @@ export class SqliteJobStore implements JobStore {
         .where('status', '=', SCHEDULED)
         .where('due_at', '<=', p('horizon'))
         .where((eb) => hasNoLiveLease(eb, p('now')))
+        .where(ofAgents('agent_id', p('agents')))
         .orderBy('due_at')
         .orderBy('id')
         .limit(p('limit'))
@@ -851,7 +881,7 @@ export class SqliteJobStore implements JobStore {
     let passedOver = 0;
     while (claimed.length < limit) {
       const wanted = limit - claimed.length;
-      const rows = page.all({ horizon, now, limit: wanted, offset: passedOver });
+      const rows = page.all({ horizon, now, limit: wanted, offset: passedOver, agents: agentsParam(terms.agents) });
       let taken: RunRow[] = [];
       for (const row of rows) {
         if (row.wait_for_slot === 1) {
@@ -938,6 +968,7 @@ export class SqliteJobStore implements JobStore {
               consecutive_failures: p('consecutiveFailures'),
               last_run: p('lastRun'),
               status: p('status'),
+              next_run: p('nextRun'),
               version: p('version'),
               updated_at: p('updatedAt'),
             })
@@ -946,6 +977,7 @@ export class SqliteJobStore implements JobStore {
         .run({
           ...jobPatch,
           lastRun: jobPatch.lastRun === null ? null : toMs(jobPatch.lastRun),
+          nextRun: jobPatch.nextRun === null ? null : toMs(jobPatch.nextRun),
           updatedAt: toMs(jobPatch.updatedAt),
         });
     }

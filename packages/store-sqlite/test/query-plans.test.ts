@@ -57,6 +57,7 @@ describe('query plans of the hot paths', () => {
       return result;
     };
     await step('nextWakeAt', () => store.nextWakeAt());
+    await step('nextWakeAt for agents', () => store.nextWakeAt(['test-agent']));
     const [first, second] = await step('claimDue', () => store.claimDue({ now: at(10), owner: 'a', leaseMs: 1000, limit: 10, plan: fire }));
     await step('updateRun', () => store.updateRun(first!.run.id, { status: 'running', startedAt: at(10) }, { owner: 'a', statusIn: ['scheduled'] }));
     await step('renewLeases', () => store.renewLeases('a', [first!.run.id], at(20)));
@@ -85,6 +86,7 @@ describe('query plans of the hot paths', () => {
     expect(all('nextWakeAt')).toMatch(/INDEX runs_lease/);
     expect(all('nextWakeAt')).toMatch(/INDEX runs_waiting/);
     expect(all('nextWakeAt')).toMatch(/INDEX runs_claim/);
+    expect(all('nextWakeAt for agents')).toMatch(/jobs USING INDEX jobs_due/);
     expect(all('claimDue')).toMatch(/INDEX runs_job_active/);
     expect(all('listRuns by job')).toMatch(/INDEX runs_job_history/);
   });

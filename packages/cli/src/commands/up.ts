@@ -97,6 +97,16 @@ async function listen(ctx: CommandContext, runtime: SymbiRuntime, log: FileLog, 
   }
 }
 
+/**
+ * The active jobs in the store whose agents this instance cannot run: the scheduler does not claim
+ * them (see `ClaimRequest.agents`), so they wait, untouched, for an instance that declares them.
+ */
+async function jobsLeftToOthers(runtime: SymbiRuntime): Promise<{ jobs: number; agents: string[] }> {
+  const known = new Set(runtime.executor.agents());
+  const left = (await runtime.store.listJobs({ status: 'active' })).filter((job) => !known.has(job.agentId));
+  return { jobs: left.length, agents: [...new Set(left.map((job) => job.agentId))].sort() };
+}
+
 /** `symbi up`: load, sync, start, serve, and stop gracefully on a signal. */
 async function up(ctx: CommandContext, options: UpOptions): Promise<void> {
   const config = loadCliConfig(ctx);
@@ -130,7 +140,13 @@ async function up(ctx: CommandContext, options: UpOptions): Promise<void> {
     });
     for (const note of files.notes) notice(ctx, `${ctx.err.paint('grey', 'note:')} ${note}`);
     for (const { schedule, agent } of undeclaredAgents(files, config)) {
-      notice(ctx, `${ctx.err.paint('yellow', 'warning:')} schedule ${schedule} uses agent ${agent}, which no loaded file declares; its runs will fail`);
+      notice(ctx, `${ctx.err.paint('yellow', 'warning:')} schedule ${schedule} uses agent ${agent}, which no loaded file declares; it waits for an instance that runs ${agent}`);
+    }
+    const left = await jobsLeftToOthers(runtime);
+    if (left.jobs > 0) {
+      const count = `${left.jobs} active job${left.jobs === 1 ? '' : 's'}`;
+      notice(ctx, `${ctx.err.paint('grey', 'note:')} ${count} left to other instances: their agents (${left.agents.join(', ')}) are not declared here`);
+      cliLog.info({ jobs: left.jobs, agents: left.agents }, 'jobs left to other instances');
     }
     server = await listen(ctx, runtime, log, options);
     self.push(...listeningEndpoints(options.host ?? config.api.host, server.port));

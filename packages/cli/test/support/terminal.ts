@@ -38,7 +38,11 @@ const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
  * killed after its tests. `run` opens a 150×50 window running `symbi …args` in `cwd`; the window
  * stays after the program ends so that its last screen and exit status can be read.
  */
-export function useTerminal(): { run(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): TerminalWindow } {
+export function useTerminal(): {
+  run(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): TerminalWindow;
+  /** Like `run`, for a whole shell command line (as a person types it, e.g. from the README). */
+  runLine(line: string, options: { cwd: string }): TerminalWindow;
+} {
   const socket = `symbi-cli-test-${randomBytes(4).toString('hex')}`;
   const tmux = (...args: string[]) => {
     const result = spawnSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', env: childEnv({ TERM: 'xterm-256color' }) });
@@ -51,45 +55,48 @@ export function useTerminal(): { run(args: readonly string[], options: { cwd: st
   afterAll(() => {
     if (started) spawnSync('tmux', ['-L', socket, 'kill-server']);
   });
+  const runLine = (line: string, options: { cwd: string }): TerminalWindow => {
+    if (!started) {
+      tmux('new-session', '-d', '-s', 'main', '-x', '150', '-y', '50', 'sleep 600');
+      tmux('set-option', '-g', 'remain-on-exit', 'on');
+      started = true;
+    }
+    const name = `w${++windows}`;
+    // The shell prints the exit status itself: tmux does not always learn it from a pane that died.
+    tmux('new-window', '-d', '-t', 'main', '-n', name, '-c', options.cwd, `${line}; printf '\\n[exit %d]\\n' $?`);
+    const target = `main:${name}`;
+    const screen = (escapes = false) => tmux('capture-pane', '-p', '-S', '-', ...(escapes ? ['-e'] : []), '-t', target);
+    const visible = () => tmux('capture-pane', '-p', '-t', target);
+    const poll = async <T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = probe();
+        if (value !== undefined) return value;
+        if (Date.now() > deadline) throw new Error(`terminal: ${what} within ${timeoutMs} ms; screen:\n${screen()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    return {
+      screen,
+      visible,
+      keys: (...keys) => void tmux('send-keys', '-t', target, ...keys),
+      waitFor: (test, timeoutMs = 15_000) =>
+        poll(() => {
+          const text = visible();
+          return test(text) ? text : undefined;
+        }, timeoutMs, 'the screen did not show what was expected'),
+      exited: (timeoutMs = 15_000) =>
+        poll(() => {
+          const status = /\n\[exit (\d+)\]\n/.exec(screen())?.[1];
+          return status === undefined ? undefined : Number(status);
+        }, timeoutMs, 'the program did not end'),
+    };
+  };
   return {
     run(args, options) {
-      if (!started) {
-        tmux('new-session', '-d', '-s', 'main', '-x', '150', '-y', '50', 'sleep 600');
-        tmux('set-option', '-g', 'remain-on-exit', 'on');
-        started = true;
-      }
-      const name = `w${++windows}`;
       const env = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${shellQuote(value)}`);
-      // The shell prints the exit status itself: tmux does not always learn it from a pane that died.
-      const command = `${['env', ...env, shellQuote(process.execPath), shellQuote(BIN), ...args.map(shellQuote)].join(' ')}; printf '\\n[exit %d]\\n' $?`;
-      tmux('new-window', '-d', '-t', 'main', '-n', name, '-c', options.cwd, command);
-      const target = `main:${name}`;
-      const screen = (escapes = false) => tmux('capture-pane', '-p', '-S', '-', ...(escapes ? ['-e'] : []), '-t', target);
-      const visible = () => tmux('capture-pane', '-p', '-t', target);
-      const poll = async <T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> => {
-        const deadline = Date.now() + timeoutMs;
-        for (;;) {
-          const value = probe();
-          if (value !== undefined) return value;
-          if (Date.now() > deadline) throw new Error(`terminal: ${what} within ${timeoutMs} ms; screen:\n${screen()}`);
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      };
-      return {
-        screen,
-        visible,
-        keys: (...keys) => void tmux('send-keys', '-t', target, ...keys),
-        waitFor: (test, timeoutMs = 15_000) =>
-          poll(() => {
-            const text = visible();
-            return test(text) ? text : undefined;
-          }, timeoutMs, 'the screen did not show what was expected'),
-        exited: (timeoutMs = 15_000) =>
-          poll(() => {
-            const status = /\n\[exit (\d+)\]\n/.exec(screen())?.[1];
-            return status === undefined ? undefined : Number(status);
-          }, timeoutMs, 'the program did not end'),
-      };
+      return runLine(['env', ...env, shellQuote(process.execPath), shellQuote(BIN), ...args.map(shellQuote)].join(' '), options);
     },
+    runLine,
   };
 }

@@ -19,6 +19,8 @@ export interface ClaimTerms {
   limit: number;
   /** When the leases this claim puts on runs expire. */
   leaseExpiresAt: Date;
+  /** The agents whose jobs and runs the claim may take; null for every agent. */
+  agents: readonly string[] | null;
 }
 
 /**
@@ -26,13 +28,13 @@ export interface ClaimTerms {
  * valid date, a `limit` that is not a non-negative integer, or a `leaseMs` that is not a
  * non-negative finite number.
  */
-export function claimTerms(request: Pick<ClaimRequest, 'now' | 'horizon' | 'owner' | 'leaseMs' | 'limit'>): ClaimTerms {
+export function claimTerms(request: Pick<ClaimRequest, 'now' | 'horizon' | 'owner' | 'leaseMs' | 'limit' | 'agents'>): ClaimTerms {
   const { now, owner } = request;
   if (!Number.isFinite(request.leaseMs) || request.leaseMs < 0) {
     throw new ValidationError('leaseMs', `must be a non-negative number of milliseconds, not ${String(request.leaseMs)}`, request.leaseMs);
   }
   const limit = checkCount('limit', request.limit) as number;
-  return { now, horizon: claimHorizon(request), owner, limit, leaseExpiresAt: new Date(now.getTime() + request.leaseMs) };
+  return { now, horizon: claimHorizon(request), owner, limit, leaseExpiresAt: new Date(now.getTime() + request.leaseMs), agents: request.agents ?? null };
 }
 
 /**

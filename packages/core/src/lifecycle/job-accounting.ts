@@ -32,11 +32,14 @@ export function countOutcome(job: CronJobDefinition, run: JobRunRecord, outcome:
  * `job` with the status a plan chose (`FirePlan.status`, `FinishPlan.status`); `undefined` or the
  * current status leaves it unchanged and returns `job` itself. A status change is a change of the
  * job, so it bumps `version` and sets `updatedAt` to `at`: an edit saved with a stale
- * `expectedVersion` cannot silently undo a dead-letter.
+ * `expectedVersion` cannot silently undo a dead-letter. A job that is no longer `active` (dead
+ * letter, one-shot completed or failed) has no next fire: its `nextRun` becomes null, and a reset
+ * or resume plans it again from then.
  */
 export function withStatus(job: CronJobDefinition, status: JobStatus | undefined, at: Date): CronJobDefinition {
   if (status === undefined || status === job.status) return job;
-  return { ...job, status, version: job.version + 1, updatedAt: new Date(at.getTime()) };
+  const nextRun = status === 'active' ? job.nextRun : null;
+  return { ...job, status, nextRun, version: job.version + 1, updatedAt: new Date(at.getTime()) };
 }
 
 /**

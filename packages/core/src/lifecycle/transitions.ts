@@ -17,7 +17,7 @@ export type FiredJobPatch = Pick<CronJobDefinition, 'id' | 'nextRun' | 'status' 
 /** The fields of a job a finished run changes. */
 export type FinishedJobPatch = Pick<
   CronJobDefinition,
-  'id' | 'runCount' | 'failureCount' | 'consecutiveFailures' | 'lastRun' | 'status' | 'version' | 'updatedAt'
+  'id' | 'runCount' | 'failureCount' | 'consecutiveFailures' | 'lastRun' | 'status' | 'nextRun' | 'version' | 'updatedAt'
 >;
 
 /** What one due job's fire writes, in the claim's transaction. */
@@ -100,6 +100,7 @@ export function decideFinish(job: CronJobDefinition | null, run: JobRunRecord, r
       consecutiveFailures: next.consecutiveFailures,
       lastRun: next.lastRun,
       status: next.status,
+      nextRun: next.nextRun,
       version: next.version,
       updatedAt: next.updatedAt,
     },

@@ -52,4 +52,10 @@ export interface AgentExecutor {
   execute(request: AgentExecutionRequest, options: { signal: AbortSignal }): Promise<AgentExecutionResult>;
   /** Describes an agent (its declared capabilities); undefined when unknown to this executor. */
   describe?(agentId: string): AgentDescriptor | undefined;
+  /**
+   * The ids of every agent this executor can run, when it can tell. The scheduler then claims only
+   * jobs of these agents and leaves the others to instances that know them; an executor without it
+   * is taken to run any agent.
+   */
+  agents?(): readonly string[];
 }

@@ -91,6 +91,12 @@ export interface ClaimRequest {
   /** Most runs to claim (and most due jobs to plan). */
   limit: number;
   /**
+   * The agents this claimer can run. When present, only jobs of these agents are planned and only
+   * their runs claimed; the others are left, untouched, to instances that know their agents.
+   * Absent, every due job and run is taken.
+   */
+  agents?: readonly string[];
+  /**
    * Pure and synchronous: for each active job with `nextRun <= horizon` (lowest `nextRun` first, found
    * by index, at most `limit`, rows locked or skipped so no two claimers plan the same job), says
    * which runs the fire makes and the job's next fire time. The store asks it through core's
@@ -266,7 +272,7 @@ export interface JobStore {
    * free slot), and the lowest lease expiry of owned
    * non-terminal runs. Null when nothing is pending. Found by index.
    */
-  nextWakeAt(): Promise<Date | null>;
+  nextWakeAt(agents?: readonly string[]): Promise<Date | null>;
 
   /**
    * In one transaction: plans and advances every due job (see {@link ClaimRequest.plan}), then

@@ -108,6 +108,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   readonly store: JobStore;
 
   readonly #clock: Clock;
+  readonly #executor: AgentExecutor;
   readonly #router: DeliveryRouter | null;
   readonly #logger: Logger;
   readonly #random: () => number;
@@ -154,6 +155,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     this.#random = options.random ?? Math.random;
     this.#redactor = options.redactor ?? new Redactor();
     this.#limit = pLimit(this.config.maxConcurrentJobs);
+    this.#executor = options.executor;
     this.#pipeline = new DefaultAgentScheduler({
       store: this.store,
       executor: options.executor,
@@ -570,6 +572,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         owner: this.config.instanceId,
         leaseMs: this.config.leaseMs,
         limit,
+        ...this.#claimableAgents(),
         plan: (job, load) => {
           const plan = planFire(job, load, cycleCtx);
           for (const run of plan.runs) if (run.status === 'skipped') skipped.push({ job, run });
@@ -767,7 +770,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     }
     // With every slot taken, due work must wait for a run to end (which pokes the loop), not spin.
     const saturated = this.#claimRoom() === 0;
-    const wakeAt = saturated || backOff ? null : await this.store.nextWakeAt().catch(() => null);
+    const wakeAt = saturated || backOff ? null : await this.store.nextWakeAt(this.#claimableAgents().agents).catch(() => null);
     const now = this.#clock.now();
     const claimAt = wakeAt ? wakeAt.getTime() - this.config.claimAheadMs : Infinity;
     const delay = Math.max(0, Math.min(this.config.tickIntervalMs, claimAt - now));
@@ -787,6 +790,12 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       };
     });
     this.#wakeRequested = false;
+  }
+
+  /** The agents this instance claims work for, when its executor can tell (see `AgentExecutor.agents`). */
+  #claimableAgents(): { agents?: readonly string[] } {
+    const agents = this.#executor.agents?.();
+    return agents === undefined ? {} : { agents };
   }
 
   /** Wakes the loop now (a change was made here or elsewhere). */

@@ -290,12 +290,21 @@ export class InMemoryJobStore implements JobStore {
    * queued run's `dueAt` (a `waitForSlot` run only while its job has a free slot), or a held lease's
    * expiry on a run that is not finished.
    */
-  async nextWakeAt(): Promise<Date | null> {
+  async nextWakeAt(agents?: readonly string[]): Promise<Date | null> {
+    const known = agents === undefined ? null : new Set(agents);
+    const ofJob = (id: string) => known === null || known.has(this.#jobs.get(id)?.agentId ?? '');
+    const ofRun = (id: string) => known === null || known.has(this.#runs.get(id)?.agentId ?? '');
+    // Leases of runs in flight lapse for every instance to recover, whatever their agent.
+    const tops = [
+      this.#dueJobs.first(ofJob),
+      this.#queue.first(ofRun),
+      this.#jobsWithFreeSlot.first(ofJob),
+      this.#leasedScheduled.first(ofRun),
+      this.#leasedRunning.peek(),
+      this.#leasedAwaiting.peek(),
+    ];
     let earliest: number | null = null;
-    for (const heap of [this.#dueJobs, this.#queue, this.#jobsWithFreeSlot, this.#leasedScheduled, this.#leasedRunning, this.#leasedAwaiting]) {
-      const top = heap.peek();
-      if (top !== undefined && (earliest === null || top.at < earliest)) earliest = top.at;
-    }
+    for (const top of tops) if (top !== undefined && (earliest === null || top.at < earliest)) earliest = top.at;
     return earliest === null ? null : new Date(earliest);
   }
 
@@ -303,15 +312,20 @@ export class InMemoryJobStore implements JobStore {
   async claimDue(request: ClaimRequest): Promise<ClaimedRun[]> {
     const terms = claimTerms(request);
     const horizon = terms.horizon.getTime();
+    const known = terms.agents === null ? null : new Set(terms.agents);
     // Every fire is decided before anything changes, so a plan that throws leaves the store untouched.
     const fires = this.#dueJobs
-      .lowest(terms.limit, (entry) => entry.at <= horizon)
+      .lowest(
+        terms.limit,
+        (entry) => entry.at <= horizon,
+        (id) => known === null || known.has((this.#jobs.get(id) as CronJobDefinition).agentId),
+      )
       .map((id) => {
         const runtime = this.#runtimes.get(id);
         return decideFire(copyJob(this.#jobs.get(id) as CronJobDefinition), { active: runtime?.active ?? 0, waiting: runtime?.waiting ?? 0 }, request);
       });
     for (const fire of fires) this.#persistFire(fire);
-    return this.#claimQueued(terms);
+    return this.#claimQueued(terms, known);
   }
 
   /** Inserts a run. A taken id or `fireKey` throws `ConflictError`; an unknown job `JobNotFoundError`. */
@@ -701,7 +715,8 @@ export class InMemoryJobStore implements JobStore {
     const { jobPatch } = writes;
     if (jobPatch !== null) {
       const stored = this.#jobs.get(jobPatch.id) as CronJobDefinition;
-      this.#replaceJob(stored, { ...stored, ...jobPatch, lastRun: copyDate(jobPatch.lastRun), updatedAt: new Date(jobPatch.updatedAt.getTime()) });
+      const { lastRun, nextRun, updatedAt } = jobPatch;
+      this.#replaceJob(stored, { ...stored, ...jobPatch, lastRun: copyDate(lastRun), nextRun: copyDate(nextRun), updatedAt: new Date(updatedAt.getTime()) });
     }
     this.#insertUnlessFired(writes.retry);
     for (const event of writes.audit) this.#insertAudit(event);
@@ -715,13 +730,14 @@ export class InMemoryJobStore implements JobStore {
   }
 
   /** Claims queued runs, lowest `dueAt` first, merging the plain queue with jobs that have a free slot. */
-  #claimQueued(terms: ClaimTerms): ClaimedRun[] {
+  #claimQueued(terms: ClaimTerms, known: ReadonlySet<string> | null): ClaimedRun[] {
     const now = terms.now.getTime();
     const horizon = terms.horizon.getTime();
     this.#releaseLapsedLeases(now);
     const claimed: ClaimedRun[] = [];
-    // A run released by a claimer whose clock ran ahead may still be leased as `now` sees it.
-    const stillLeased: JobRunRecord[] = [];
+    // Runs passed over: leased still as `now` sees it (released by a claimer whose clock ran ahead),
+    // or of an agent this claimer cannot run. They go back to the queue afterwards.
+    const passedOver: JobRunRecord[] = [];
     while (claimed.length < terms.limit) {
       const queued = this.#queue.peek();
       const slot = this.#jobsWithFreeSlot.peek();
@@ -729,16 +745,16 @@ export class InMemoryJobStore implements JobStore {
       if (pick === undefined || pick.at > horizon) break;
       const runId = pick === queued ? pick.key : (this.#runtime(pick.key).waitingQueue.peek() as HeapPriority & { key: string }).key;
       const run = this.#runs.get(runId) as JobRunRecord;
-      if (hasLiveLease(run, now)) {
+      if (hasLiveLease(run, now) || (known !== null && !known.has(run.agentId))) {
         this.#queue.delete(run.id);
         this.#runtime(run.jobId).waitingQueue.delete(run.id);
         this.#refreshFreeSlot(run.jobId);
-        stillLeased.push(run);
+        passedOver.push(run);
         continue;
       }
       claimed.push(this.#lease(run, terms));
     }
-    for (const run of stillLeased) this.#enqueue(run);
+    for (const run of passedOver) this.#enqueue(run);
     return claimed;
   }
 

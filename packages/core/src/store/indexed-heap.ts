@@ -69,26 +69,49 @@ export class IndexedHeap {
 
   /**
    * Up to `limit` lowest entries, in order, while `accept` holds (it must hold for a prefix of the
-   * order, e.g. `at <= now`). Visits O(limit · log limit) entries and changes nothing.
+   * order, e.g. `at <= now`), leaving out the keys `keep` refuses (default: none). Visits
+   * O(limit · log limit) entries, and the refused ones, and changes nothing.
    */
-  lowest(limit: number, accept: (entry: HeapPriority) => boolean): string[] {
+  lowest(limit: number, accept: (entry: HeapPriority) => boolean, keep?: (key: string) => boolean): string[] {
     const found: string[] = [];
+    if (limit <= 0) return found;
+    this.#inOrder(accept, (entry) => {
+      if (keep === undefined || keep(entry.key)) found.push(entry.key);
+      return found.length < limit;
+    });
+    return found;
+  }
+
+  /** The lowest entry whose key `keep` accepts, or undefined. */
+  first(keep: (key: string) => boolean): (HeapPriority & { key: string }) | undefined {
+    let match: HeapEntry | undefined;
+    this.#inOrder(
+      () => true,
+      (entry) => {
+        if (keep(entry.key)) match = entry;
+        return match === undefined;
+      },
+    );
+    return match;
+  }
+
+  /** Visits entries lowest first while `accept` holds and `visit` returns true. */
+  #inOrder(accept: (entry: HeapPriority) => boolean, visit: (entry: HeapEntry) => boolean): void {
     const frontier = new IndexedHeap();
-    const visit = (index: number) => {
+    const reach = (index: number) => {
       const entry = this.#entries[index];
       if (entry !== undefined && accept(entry)) frontier.set(String(index), entry);
     };
-    visit(0);
-    while (found.length < limit) {
+    reach(0);
+    for (;;) {
       const top = frontier.peek();
-      if (top === undefined) break;
+      if (top === undefined) return;
       frontier.delete(top.key);
       const index = Number(top.key);
-      found.push((this.#entries[index] as HeapEntry).key);
-      visit(2 * index + 1);
-      visit(2 * index + 2);
+      if (!visit(this.#entries[index] as HeapEntry)) return;
+      reach(2 * index + 1);
+      reach(2 * index + 2);
     }
-    return found;
   }
 
   #up(index: number): number {

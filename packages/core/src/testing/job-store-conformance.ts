@@ -1054,6 +1054,69 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
       });
     });
 
+    describe("claimDue: the claimer's agents", () => {
+      const onlyB = { agents: ['agent-b'] } as const;
+
+      test('plans only due jobs of the listed agents; a job of another agent is left as it was and takes no room', async () => {
+        const ofA = await store.createJob(makeJob({ agentId: 'agent-a', nextRun: sec(1) }));
+        const ofB = await store.createJob(makeJob({ agentId: 'agent-b', nextRun: sec(2) }));
+        const claimed = await claim(store, sec(5), { ...onlyB, limit: 1 });
+        expect(claimed.map((c) => c.job.id)).toEqual([ofB.id]);
+        expect(await store.getJob(ofA.id)).toEqual(ofA);
+        expect(await store.listRuns({ jobId: ofA.id })).toEqual([]);
+        expect((await claim(store, sec(5), { agents: ['agent-a'] })).map((c) => c.job.id)).toEqual([ofA.id]);
+      });
+
+      test('claims only queued runs of the listed agents (manual, retries, waiting for a slot) and leaves the others unowned', async () => {
+        const jobA = await idleJob({ agentId: 'agent-a', maxConcurrent: 3 });
+        const jobB = await idleJob({ agentId: 'agent-b', maxConcurrent: 2 });
+        const others = [
+          await store.insertRun(makeRun(jobA, { dueAt: sec(1) })),
+          await store.insertRun(makeRun(jobA, { dueAt: sec(1.5), attempt: 2, trigger: 'retry' })),
+          await store.insertRun(makeRun(jobA, { dueAt: sec(2), waitForSlot: true })),
+        ];
+        const mine = [
+          await store.insertRun(makeRun(jobB, { dueAt: sec(3) })),
+          await store.insertRun(makeRun(jobB, { dueAt: sec(4), waitForSlot: true })),
+        ];
+        expect(runIds(await claim(store, sec(10), onlyB)).sort()).toEqual(ids(mine).sort());
+        for (const run of others) expect(await store.getRun(run.id)).toEqual(run);
+        expect(await claim(store, sec(10), onlyB)).toEqual([]);
+        expect(runIds(await claim(store, sec(10), { agents: ['agent-a', 'agent-b'] })).sort()).toEqual(ids(others).sort());
+      });
+
+      test('an empty list claims nothing', async () => {
+        const job = await store.createJob(makeJob({ nextRun: sec(1) }));
+        await store.insertRun(makeRun(job, { dueAt: sec(1) }));
+        expect(await claim(store, sec(5), { agents: [] })).toEqual([]);
+        expect(await store.getJob(job.id)).toEqual(job);
+      });
+
+      test('nextWakeAt for a list of agents ignores the due jobs and queued runs of others, but not leases of runs in flight', async () => {
+        const jobA = await store.createJob(makeJob({ agentId: 'agent-a', nextRun: sec(1) }));
+        await store.insertRun(makeRun(jobA, { dueAt: sec(2) }));
+        await store.insertRun(makeRun(jobA, { dueAt: sec(3), owner: OWNER_A, leaseExpiresAt: sec(4) }));
+        await store.createJob(makeJob({ agentId: 'agent-b', nextRun: sec(50) }));
+        expect(await store.nextWakeAt()).toEqual(sec(1));
+        expect(await store.nextWakeAt(['agent-b'])).toEqual(sec(50));
+        await store.insertRun(makeRun(jobA, { status: 'running', owner: OWNER_A, leaseExpiresAt: sec(40) }));
+        expect(await store.nextWakeAt(['agent-b'])).toEqual(sec(40));
+        expect(await store.nextWakeAt(['agent-a'])).toEqual(sec(1));
+      });
+
+      test('two claimers of different agents each take the work of their own agent', async () => {
+        const peer = await openPeer();
+        const jobA = await store.createJob(makeJob({ agentId: 'agent-a', nextRun: sec(1) }));
+        const jobB = await store.createJob(makeJob({ agentId: 'agent-b', nextRun: sec(1) }));
+        const [byA, byB] = await Promise.all([
+          claim(store, sec(3), { agents: ['agent-a'], owner: OWNER_A }),
+          claim(peer, sec(3), { agents: ['agent-b'], owner: OWNER_B }),
+        ]);
+        expect(byA.map((c) => [c.job.id, c.run.owner])).toEqual([[jobA.id, OWNER_A]]);
+        expect(byB.map((c) => [c.job.id, c.run.owner])).toEqual([[jobB.id, OWNER_B]]);
+      });
+    });
+
     describe('runs', () => {
       test('insertRun stores a run; getRun returns null for unknown ids', async () => {
         const job = await idleJob();
@@ -1198,7 +1261,7 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
         expect(result?.job).toMatchObject({ consecutiveFailures: 2, failureCount: 5, runCount: 7, lastRun: sec(0.5) });
       });
 
-      test('the plan sees the updated counters and its status is applied', async () => {
+      test('the plan sees the updated counters and its status is applied; a job that leaves active keeps no next fire', async () => {
         const job = await store.createJob(makeJob({ maxRetries: 3, consecutiveFailures: 2, failureCount: 2, runCount: 2, nextRun: sec(30) }));
         const run = await runningRun(job);
         const seen: CronJobDefinition[] = [];
@@ -1212,7 +1275,7 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
         });
         expect(seen.length).toBeGreaterThan(0);
         for (const j of seen) expect(j).toMatchObject({ id: job.id, consecutiveFailures: 3, failureCount: 3, runCount: 3 });
-        expect(result?.job?.status).toBe('dead_letter');
+        expect(result?.job).toMatchObject({ status: 'dead_letter', nextRun: null });
         expect(await store.getJob(job.id)).toEqual(result?.job);
         expect(await store.countJobs()).toMatchObject({ active: 0, dead_letter: 1 });
         expect(await store.nextWakeAt()).toBeNull();

@@ -32,6 +32,7 @@ function summary(writes: FinishWrites) {
             consecutiveFailures: jobPatch.consecutiveFailures,
             lastRun: jobPatch.lastRun?.toISOString() ?? null,
             status: jobPatch.status,
+            nextRun: jobPatch.nextRun?.toISOString() ?? null,
             version: jobPatch.version,
             updatedAt: jobPatch.updatedAt.toISOString(),
           },
@@ -50,7 +51,7 @@ interface FinishCase {
 
 // The run fired at 1 s, started at 2 s and finished at 5 s; the job had run 3 times, failed once
 // in a row (2 failures in all), at version 1, last changed at the epoch. Retries back off from 1 s.
-const UNCHANGED = { lastRun: iso(2), status: 'active' as JobStatus, version: 1, updatedAt: iso(0) };
+const UNCHANGED = { lastRun: iso(2), status: 'active' as JobStatus, nextRun: iso(1), version: 1, updatedAt: iso(0) };
 const CASES: FinishCase[] = [
   {
     name: 'a success counts the run, clears the failure streak and sets lastRun to its start',
@@ -68,12 +69,12 @@ const CASES: FinishCase[] = [
     },
   },
   {
-    name: 'the failure that reaches max_retries dead-letters the job at the finish time, without a retry',
+    name: 'the failure that reaches max_retries dead-letters the job at the finish time, without a retry or a next fire',
     job: { maxRetries: 2 },
     run: { status: 'timed_out' },
     outcome: 'failure',
     expected: {
-      job: { runCount: 4, failureCount: 3, consecutiveFailures: 2, lastRun: iso(2), status: 'dead_letter', version: 2, updatedAt: iso(5) },
+      job: { runCount: 4, failureCount: 3, consecutiveFailures: 2, lastRun: iso(2), status: 'dead_letter', nextRun: null, version: 2, updatedAt: iso(5) },
       retry: null,
       audit: ['CronJobFailed', 'CronJobDeadLettered'],
     },
@@ -108,7 +109,7 @@ const CASES: FinishCase[] = [
     job: { cronExpr: null, at: iso(1), nextRun: null },
     outcome: 'success',
     expected: {
-      job: { runCount: 4, failureCount: 2, consecutiveFailures: 0, lastRun: iso(2), status: 'completed', version: 2, updatedAt: iso(5) },
+      job: { runCount: 4, failureCount: 2, consecutiveFailures: 0, lastRun: iso(2), status: 'completed', nextRun: null, version: 2, updatedAt: iso(5) },
       retry: null,
       audit: ['CronJobExecuted'],
     },
@@ -119,7 +120,7 @@ const CASES: FinishCase[] = [
     run: { status: 'denied', startedAt: null },
     outcome: 'neutral',
     expected: {
-      job: { runCount: 4, failureCount: 2, consecutiveFailures: 1, lastRun: iso(1), status: 'failed', version: 2, updatedAt: iso(5) },
+      job: { runCount: 4, failureCount: 2, consecutiveFailures: 1, lastRun: iso(1), status: 'failed', nextRun: null, version: 2, updatedAt: iso(5) },
       retry: null,
       audit: [],
     },
@@ -201,7 +202,13 @@ describe('claimTerms: what every store is given to claim', () => {
     { name: 'claims ahead up to its horizon', request: { ...base, horizon: sec(11) }, horizon: iso(11) },
     { name: 'never claims by a horizon before now', request: { ...base, horizon: sec(9) }, horizon: iso(10) },
   ])('$name, leasing from now', ({ request, horizon }) => {
-    expect(claimTerms(request)).toEqual({ now: sec(10), horizon: new Date(horizon), owner: 'a', limit: 5, leaseExpiresAt: sec(40) });
+    expect(claimTerms(request)).toEqual({ now: sec(10), horizon: new Date(horizon), owner: 'a', limit: 5, leaseExpiresAt: sec(40), agents: null });
+  });
+
+  it('keeps the agents a claimer can run, and takes every agent without a list', () => {
+    expect(claimTerms({ ...base, agents: ['alpha'] }).agents).toEqual(['alpha']);
+    expect(claimTerms({ ...base, agents: [] }).agents).toEqual([]);
+    expect(claimTerms(base).agents).toBeNull();
   });
 
   it.each([
