@@ -108,30 +108,8 @@ export { parseTimeOfDay } from './time/time-of-day.js';
 export { isWithinAllowedHours } from './policy/allowed-hours.js';
 export { SchedulePolicyGate } from './policy/schedule-policy-gate.js';
 export { composeGates } from './policy/compose-gates.js';
-export { AGENTPIN_FAILURE_REASONS, type AgentPinFailureReason } from './agentpin/agentpin-failure.js';
-export {
-  parseDiscoveryDocument,
-  type AgentIdentityDocument,
-  type DiscoveryAgent,
-  type DiscoveryDocument,
-  type DiscoveryPublicKey,
-} from './agentpin/discovery-document.js';
-export {
-  DirectoryDiscovery,
-  TrustBundleDiscovery,
-  WellKnownDiscovery,
-  type DiscoveryResolver,
-  type WellKnownDiscoveryOptions,
-} from './agentpin/discovery-resolvers.js';
-export { FilePinStore, InMemoryPinStore, type PinStore } from './agentpin/pin-store.js';
-export {
-  AGENTPIN_CREDENTIAL_TYP,
-  AgentPinVerifier,
-  type AgentPinClaims,
-  type AgentPinExpectation,
-  type AgentPinVerifierOptions,
-} from './agentpin/agentpin-verifier.js';
-export { AgentPinGate, type AgentPinGateOptions } from './agentpin/agentpin-gate.js';
+// The AgentPin barrel lists its public names itself.
+export * from './agentpin/index.js';
 
 // The scheduler
 export { defaultSchedulerConfig, resolveSchedulerConfig, type CronSchedulerConfig } from './scheduler/config.js';
