@@ -388,8 +388,8 @@ describeChromium('the dashboard in Chromium', (executablePath) => {
     expect(await page.textContent('.facts')).toContain('Triggerschedule');
 
     await page.goto(`${live.url}/#/runs/${ids.parser}`);
-    await page.locator('[data-part="error"] pre.error').waitFor();
-    expect(await page.textContent('[data-part="error"] pre.error')).toBe(HOSTILE_ERROR);
+    // The hash changes without a reload: wait for this run's error, not the previous page's.
+    await expect.poll(() => page.textContent('[data-part="error"] pre.error')).toBe(HOSTILE_ERROR);
     await expectInert(page);
 
     await page.goto(`${live.url}/#/runs/${ids.deny}`);
