@@ -85,17 +85,16 @@ describePostgres('three scheduler processes while their PostgreSQL connections a
 
     const health: HealthSample[][] = workers.map(() => []);
     let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        await Promise.all(
-          urls.map(async (url, i) => {
-            const body = (await (await fetch(`${url}/api/v1/health/scheduler`)).json()) as { status: string; reason?: string };
-            health[i]!.push({ at: Date.now(), status: body.status, ...(body.reason === undefined ? {} : { reason: body.reason }) });
-          }),
-        );
-        await sleep(100);
-      }
-    })();
+    // Each instance is sampled on its own, so one slow answer does not hold back the others'.
+    const sampler = Promise.all(
+      urls.map(async (url, i) => {
+        while (sampling) {
+          const body = (await (await fetch(`${url}/api/v1/health/scheduler`)).json()) as { status: string; reason?: string };
+          health[i]!.push({ at: Date.now(), status: body.status, ...(body.reason === undefined ? {} : { reason: body.reason }) });
+          await sleep(100);
+        }
+      }),
+    );
 
     const terminator = await openTerminator(appName);
     let terminated = 0;

@@ -66,12 +66,14 @@ export interface ActorOption {
   actor?: string;
 }
 
-
 /** Statuses at which `runNow({ wait: true })` answers: the run ended, or waits for a person. */
 const SETTLED_RUN_STATUSES: readonly RunStatus[] = [...TERMINAL_RUN_STATUSES, 'awaiting_approval'];
 
 /** Times {@link CronScheduler.upsert} looks again at a job another instance saved meanwhile. */
 const MAX_UPSERT_RACES = 3;
+
+/** How long {@link CronScheduler.health} waits for the store's job counts before answering `degraded`. */
+const HEALTH_STORE_WAIT_MS = 1_000;
 
 /** A promise with its resolve function (`Promise.withResolvers` needs Node 22). */
 function withResolvers(): { promise: Promise<void>; resolve: () => void } {
@@ -446,21 +448,15 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     return this.store.queryAudit(filter);
   }
 
-  /** The spec's health JSON. */
   /**
    * The spec's health JSON. `degraded`, with a `reason`, while the store reports trouble (it cannot
-   * be reached, its writes fail) or the loop's last cycle failed; the job counts are then the last
-   * ones read, so the answer comes at once even while the store does not.
+   * be reached, its writes fail), does not answer within {@link HEALTH_STORE_WAIT_MS}, or the
+   * loop's last cycle failed; the job counts are then the last ones read, so the answer comes at
+   * once (within that wait) even while the store does not.
    */
   async health(): Promise<SchedulerHealth> {
     let trouble = this.store.trouble?.() ?? null;
-    if (trouble === null) {
-      try {
-        this.#counts = await this.store.countJobs();
-      } catch (error) {
-        trouble = messageOf(error);
-      }
-    }
+    if (trouble === null) trouble = await this.#countJobsWithin(HEALTH_STORE_WAIT_MS);
     trouble ??= this.#lastError === null ? null : `the scheduler loop failed: ${messageOf(this.#lastError)}`;
     const status = !this.#running ? 'stopped' : trouble !== null ? 'degraded' : 'healthy';
     return {
@@ -471,6 +467,30 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       in_flight_jobs: this.metrics.inFlight,
       metrics: this.metrics.totals(),
     };
+  }
+
+  /**
+   * Reads the job counts for {@link health}; `null` when they came in time, otherwise why not: the
+   * store's error, or (when it has not answered within `waitMs`, e.g. while it retries an
+   * unreachable database) the store's own trouble report or that it did not answer.
+   */
+  async #countJobsWithin(waitMs: number): Promise<string | null> {
+    let timer: ClockTimer | undefined;
+    const counted = this.store.countJobs().then(
+      (counts) => {
+        this.#counts = counts;
+        return null;
+      },
+      (error: unknown) => messageOf(error),
+    );
+    const late = new Promise<string>((resolve) => {
+      timer = this.#clock.setTimeout(() => resolve(this.store.trouble?.() ?? `the store did not answer within ${waitMs} ms`), waitMs);
+    });
+    try {
+      return await Promise.race([counted, late]);
+    } finally {
+      if (timer !== undefined) this.#clock.clearTimeout(timer);
+    }
   }
 
   async #changeStatus(

@@ -169,6 +169,33 @@ describe('CronScheduler: firing', () => {
     await scheduler.stop();
     expect((await scheduler.health()).status).toBe('stopped');
   });
+
+  it('answers health within a second while the store does not answer, with the last counts read', async () => {
+    const { clock, scheduler, store } = await startHarness();
+    await scheduler.add({ name: 'tick', agentId: 'a', cronExpr: '0 0 * * * *' });
+    expect(await scheduler.health()).toMatchObject({ status: 'healthy', active_jobs: 1 });
+    // As a database being retried behind the store: the call hangs, and nothing reports trouble yet.
+    store.countJobs = () => new Promise(() => {});
+    const answer = scheduler.health();
+    await clock.advance('999ms');
+    let settled = false;
+    void answer.then(() => (settled = true));
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    await clock.advance('1ms');
+    expect(await answer).toMatchObject({ status: 'degraded', reason: 'the store did not answer within 1000 ms', active_jobs: 1 });
+    // When the hanging call made the store notice its trouble, that report is the reason.
+    let report: string | null = null;
+    store.trouble = () => report;
+    store.countJobs = () => {
+      report = 'database unreachable since 2026-03-02T09:00:01.000Z: connection refused';
+      return new Promise(() => {});
+    };
+    const second = scheduler.health();
+    await clock.advance('1s');
+    expect(await second).toMatchObject({ status: 'degraded', reason: report });
+    await scheduler.stop();
+  });
 });
 
 describe('CronScheduler: upsert by instances starting together', () => {
