@@ -77,6 +77,11 @@ class ScheduleApi:
         query = {"status": status, "limit": limit, "since": since}
         return wrap(self._http.request("GET", _job_path(job_id, "/history"), query=query), Run)
 
+    def list_runs(self, job_id: Optional[str] = None, agent_id: Optional[str] = None, status: Statuses = None, limit: Optional[int] = None, since: Since = None) -> List[Run]:
+        """Runs of every job, newest first, optionally only one job's (id or name) or one agent's."""
+        query = {"job_id": job_id, "agent_id": agent_id, "status": status, "limit": limit, "since": since}
+        return wrap(self._http.request("GET", "/api/v1/runs", query=query), Run)
+
     def next_run(self, job_id: str) -> NextRun:
         """A job's next fire time."""
         return wrap(self._http.request("GET", _job_path(job_id, "/next_run")), NextRun)

@@ -58,6 +58,9 @@ class LiveServerTest(unittest.TestCase):
         self.assertEqual(default_run.output, "fine: default input")
         history = schedule.get_history(job.id, limit=10, since=datetime(2000, 1, 1, tzinfo=timezone.utc))
         self.assertEqual([r.id for r in history], [default_run.id, run.id])
+        self.assertEqual([r.id for r in schedule.list_runs(job_id="py life/cycle", status="succeeded")], [default_run.id, run.id])
+        self.assertEqual([r.id for r in schedule.list_runs(agent_id="ok", limit=1)], [default_run.id])
+        self.assertEqual(schedule.list_runs(agent_id="broken", job_id=job.id), [])
         self.assertEqual([e.type for e in schedule.audit(job_id=job.id, type="CronJobPaused")], ["CronJobPaused"])
         self.assertEqual(schedule.delete(job.id).id, job.id)
         with self.assertRaises(NotFoundError) as caught:
