@@ -83,7 +83,9 @@ export interface CommandExecutorOptions extends DeclaredAgentExecutorOptions {
  *   never its secrets), the agent's `env` (with `${VAR}` resolved), and
  *   `SYMBI_JOB_ID`, `SYMBI_JOB_NAME`, `SYMBI_RUN_ID`, `SYMBI_AGENT_ID`, `SYMBI_ITERATION`,
  *   `SYMBI_PREVIOUS_SUMMARY` and `SYMBI_CONTEXT` (the agent context as snake_case JSON; the
- *   oldest history is left out when it would exceed 64 KiB).
+ *   oldest history is left out when it would exceed 64 KiB), and, when the run is traced,
+ *   `TRACEPARENT` (the `symbi.agent` span's W3C trace context, which OpenTelemetry tools in the
+ *   command continue).
  * - Output: stdout, without trailing line breaks, capped at `maxOutputBytes` with a marker.
  *   If the last non-empty line is `SUMMARY: <text>`, `<text>` is the run's summary and the line
  *   is removed from the output; otherwise the summary is the whole output. A heartbeat agent that
@@ -186,6 +188,7 @@ export class CommandExecutor extends DeclaredAgentExecutor {
       SYMBI_AGENT_ID: agent.name,
       SYMBI_ITERATION: String(context.iteration),
     });
+    if (request.traceparent !== undefined) env.TRACEPARENT = request.traceparent;
     setBounded(env, 'SYMBI_INPUT', request.input ?? '');
     setBounded(env, 'SYMBI_PREVIOUS_SUMMARY', context.previousSummary ?? '');
     setBounded(env, 'SYMBI_CONTEXT', boundedContextJson(context));

@@ -51,6 +51,15 @@ describe('CommandExecutor: the protocol with the child', () => {
     expect(executor.describe('other')).toBeUndefined();
   });
 
+  it('passes the trace context of a traced run in TRACEPARENT, and none for an untraced one', async () => {
+    const executor = executorFor(nodeScript('report-env.mjs'));
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const traced = JSON.parse((await executor.execute({ ...testRequest('worker'), traceparent }, noSignal())).output) as { env: Record<string, string> };
+    expect(traced.env.TRACEPARENT).toBe(traceparent);
+    const untraced = JSON.parse((await executor.execute(testRequest('worker'), noSignal())).output) as { env: Record<string, string> };
+    expect(untraced.env).not.toHaveProperty('TRACEPARENT');
+  });
+
   it('passes a null input as empty stdin and an empty SYMBI_INPUT', async () => {
     const executor = executorFor(nodeScript('report-env.mjs'));
     const result = await executor.execute(testRequest('worker', { input: null }), noSignal());
