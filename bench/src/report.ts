@@ -4,6 +4,7 @@ import type { PrecisionResult } from './precision.js';
 import type { BenchResults, ProfileReport, ScaleStep } from './results.js';
 import type { SoakResult } from './soak.js';
 import type { Distribution } from './stats.js';
+import { BUSY_SUFFIX } from './targets.js';
 import type { ThroughputSample } from './throughput.js';
 
 const num = (n: number, digits = 0) =>
@@ -63,6 +64,7 @@ function precisionSection(results: BenchResults): string {
     croner: 'croner 11.0.1',
     'node-cron': 'node-cron 4.6.0',
   };
+  for (const [id, label] of Object.entries(labels)) labels[`${id}${BUSY_SUFFIX}`] = `${label}, busy machine`;
   const rows = Object.entries(results.precision.results).map(([id, r]) =>
     'error' in r ? [labels[id] ?? id, `failed: ${r.error}`, '', '', ''] : [labels[id] ?? id, ...distributionCells(r.lateness), `${num(r.observed)} / ${num(r.expected)}`],
   );
@@ -79,6 +81,8 @@ function precisionSection(results: BenchResults): string {
     "run's `startedAt − scheduledFor`; croner and node-cron do not say which fire a callback belongs to, so",
     'theirs is the callback time minus the nearest whole second. Ours claims every due fire in one batch',
     `(\`claimBatchSize\` = ${num(jobs)}, \`maxConcurrentJobs\` = ${num(jobs * 2)}) with a no-op agent.`,
+    'The *busy machine* rows measure the same with one CPU-bound node process (`for (;;) {}`) running',
+    'alongside, each contender in its own run.',
     '',
     table(['Scheduler', 'p50 ms', 'p99 ms', 'max ms', 'fires seen / expected'], rows),
     '',

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { timeLimitMs } from './completion.js';
 import type { ProfileSummary } from './cpu-profile.js';
@@ -13,7 +13,7 @@ import type { SoakResult } from './soak.js';
 import { median } from './stats.js';
 import type { MethodTiming } from './store-views.js';
 import type { ThroughputSample } from './throughput.js';
-import { evaluateTargets } from './targets.js';
+import { BUSY_SUFFIX, evaluateTargets } from './targets.js';
 
 /** Options of {@link runBenchmarks}. */
 export interface RunOptions {
@@ -28,6 +28,16 @@ export interface RunOptions {
 }
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** Runs `measure` while another node process spins on one core, as a busy machine's neighbour does. */
+async function alongsideCpuBurner<T>(measure: () => Promise<T>): Promise<T> {
+  const burner = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+  try {
+    return await measure();
+  } finally {
+    burner.kill('SIGKILL');
+  }
+}
 
 /** Runs every benchmark of `plan`, each measurement in a fresh process, and judges the targets. */
 export async function runBenchmarks(options: RunOptions): Promise<BenchResults> {
@@ -48,10 +58,14 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchResults> 
     ['croner', 'precision:croner', {}],
     ['node-cron', 'precision:node-cron', {}],
   ];
-  for (const [id, name, base] of precisionTasks) {
-    log(`precision: ${id}, ${plan.precision.jobs} jobs every second for ${plan.precision.seconds} s`);
+  // The busy-machine variant: the same, with one CPU-bound process running alongside.
+  const busyTasks = precisionTasks.filter(([id]) => id !== 'node-cron').map(([id, name, base]) => [`${id}${BUSY_SUFFIX}`, name, base] as const);
+  for (const [id, name, base] of [...precisionTasks, ...busyTasks]) {
+    const busy = id.endsWith(BUSY_SUFFIX);
+    log(`precision: ${id}, ${plan.precision.jobs} jobs every second for ${plan.precision.seconds} s${busy ? ', one CPU-bound process alongside' : ''}`);
+    const measure = () => task<PrecisionResult>(name, { ...base, ...plan.precision }, plan.precision.seconds * 1000 + 120_000);
     try {
-      precisionResults[id] = await task<PrecisionResult>(name, { ...base, ...plan.precision }, plan.precision.seconds * 1000 + 120_000);
+      precisionResults[id] = busy ? await alongsideCpuBurner(measure) : await measure();
     } catch (error) {
       precisionResults[id] = { error: messageOf(error) };
       errors.push(`precision ${id}: ${messageOf(error)}`);
@@ -221,6 +235,7 @@ async function profileMisses(results: BenchResults, plan: BenchPlan, entry: stri
   const steps: [string, () => Promise<void>][] = [
     ['postgres-throughput', () => throughputProfile('postgres-throughput', 'postgres', 'symbi-postgres')],
     ['sqlite-throughput', () => throughputProfile('sqlite-throughput', 'sqlite', 'symbi-sqlite')],
+    ['memory-throughput', () => throughputProfile('memory-throughput', 'memory', 'symbi-memory')],
     ['precision-memory', () => precisionProfile('precision-memory', 'memory')],
     ['precision-sqlite', () => precisionProfile('precision-sqlite', 'sqlite')],
   ];

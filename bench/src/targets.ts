@@ -1,8 +1,18 @@
 import type { PrecisionResult } from './precision.js';
 import type { BenchResults, ScaleStep, TargetVerdict, ThroughputOutcome } from './results.js';
 
+/** Our PostgreSQL throughput (one process) must reach this fraction of the best PostgreSQL peer's … */
+export const POSTGRES_VS_BEST_PEER = 0.5;
+/** … and three processes this many times one process's. */
+export const POSTGRES_X3_VS_X1 = 1.3;
+/** Runs/s our in-memory store must reach … */
+export const MEMORY_RUNS_PER_SECOND = 50_000;
+/** … and this many times BullMQ's. */
+export const MEMORY_VS_BULLMQ = 2;
 /** Runs/s our SQLite store must reach. */
-export const SQLITE_RUNS_PER_SECOND = 5000;
+export const SQLITE_RUNS_PER_SECOND = 15_000;
+/** Id suffix of the precision runs made with one CPU-bound process alongside. */
+export const BUSY_SUFFIX = '-busy';
 /** Our p99 lateness may be at most this many times croner's … */
 export const LATENESS_VS_CRONER = 1.5;
 /** … and at most this many ms. */
@@ -33,43 +43,44 @@ function steps(results: BenchResults, store: string): ScaleStep[] {
 /** Judges every target against what `results` measured. */
 export function evaluateTargets(results: BenchResults): TargetVerdict[] {
   const verdicts: TargetVerdict[] = [];
+  const ratioVerdict = (id: string, target: string, ours: ThroughputOutcome | undefined, base: ThroughputOutcome | undefined, least: number) => {
+    if (ours?.median == null || base?.median == null) {
+      verdicts.push({ id, target, measured: 'not measured (a contender failed)', met: null });
+      return;
+    }
+    const ratio = ours.median / base.median;
+    verdicts.push({ id, target, measured: `${fmt(ours.median)} runs/s vs ${base.label} ${fmt(base.median)} runs/s: ${fmt(ratio, 2)}×`, met: ratio >= least });
+  };
   const pgPeers = ['pg-boss', 'graphile-worker'].map((id) => outcome(results, id)).filter((o): o is ThroughputOutcome => o?.median != null);
   const bestPeer = pgPeers.sort((a, b) => b.median! - a.median!)[0];
-  for (const [id, ourId, label] of [
-    ['postgres-throughput', 'symbi-postgres', 'one scheduler'],
-    ['postgres-throughput-x3', 'symbi-postgres-x3', 'three scheduler processes'],
-  ] as const) {
-    const ours = outcome(results, ourId);
-    const target = `throughput on PostgreSQL (${label}) ≥ 1.0× the best of graphile-worker and pg-boss`;
-    if (ours?.median == null || !bestPeer) {
-      verdicts.push({ id, target, measured: 'not measured (a contender failed)', met: null });
-      continue;
+  const pgOne = outcome(results, 'symbi-postgres');
+  ratioVerdict('postgres-throughput', `throughput on PostgreSQL (one scheduler) ≥ ${POSTGRES_VS_BEST_PEER}× the best of graphile-worker and pg-boss`, pgOne, bestPeer, POSTGRES_VS_BEST_PEER);
+  ratioVerdict('postgres-throughput-x3', `throughput on PostgreSQL (three scheduler processes) ≥ ${POSTGRES_X3_VS_X1}× one process`, outcome(results, 'symbi-postgres-x3'), pgOne, POSTGRES_X3_VS_X1);
+  const memory = outcome(results, 'symbi-memory');
+  verdicts.push(atLeastVerdict('memory-throughput', 'in-memory store', memory, MEMORY_RUNS_PER_SECOND));
+  ratioVerdict('memory-vs-bullmq', `throughput in memory ≥ ${MEMORY_VS_BULLMQ}× BullMQ's`, memory, outcome(results, 'bullmq'), MEMORY_VS_BULLMQ);
+  verdicts.push(atLeastVerdict('sqlite-throughput', 'SQLite', outcome(results, 'symbi-sqlite'), SQLITE_RUNS_PER_SECOND));
+  for (const suffix of ['', BUSY_SUFFIX]) {
+    const croner = precision(results, `croner${suffix}`);
+    const busy = suffix === BUSY_SUFFIX;
+    for (const store of ['memory', 'sqlite'] as const) {
+      const ours = precision(results, `symbi-${store}${suffix}`);
+      const where = `${store === 'memory' ? 'in-memory store' : 'SQLite'}${busy ? ', busy machine' : ''}`;
+      // On a busy machine only the comparison with croner, measured under the same load, holds.
+      const target = `p99 lateness (${where}) ≤ ${LATENESS_VS_CRONER}× croner's${busy ? '' : ` and ≤ ${LATENESS_P99_MS} ms`}`;
+      const id = `precision-${store}${suffix}`;
+      if (!ours || !croner) {
+        verdicts.push({ id, target, measured: 'not measured', met: null });
+        continue;
+      }
+      const limit = busy ? LATENESS_VS_CRONER * croner.lateness.p99 : Math.min(LATENESS_P99_MS, LATENESS_VS_CRONER * croner.lateness.p99);
+      verdicts.push({
+        id,
+        target,
+        measured: `p99 ${fmt(ours.lateness.p99)} ms vs croner ${fmt(croner.lateness.p99)} ms (limit ${fmt(limit, 1)} ms)`,
+        met: ours.lateness.p99 <= limit,
+      });
     }
-    const ratio = ours.median / bestPeer.median!;
-    verdicts.push({ id, target, measured: `${fmt(ours.median)} runs/s vs ${bestPeer.label} ${fmt(bestPeer.median!)} runs/s: ${fmt(ratio, 2)}×`, met: ratio >= 1 });
-  }
-  const sqlite = outcome(results, 'symbi-sqlite');
-  verdicts.push({
-    id: 'sqlite-throughput',
-    target: `throughput on SQLite ≥ ${fmt(SQLITE_RUNS_PER_SECOND)} runs/s`,
-    measured: sqlite?.median == null ? 'not measured' : `${fmt(sqlite.median)} runs/s`,
-    met: sqlite?.median == null ? null : sqlite.median >= SQLITE_RUNS_PER_SECOND,
-  });
-  const croner = precision(results, 'croner');
-  for (const store of ['memory', 'sqlite'] as const) {
-    const ours = precision(results, `symbi-${store}`);
-    const target = `p99 lateness (${store === 'memory' ? 'in-memory store' : 'SQLite'}) ≤ ${LATENESS_VS_CRONER}× croner's and ≤ ${LATENESS_P99_MS} ms`;
-    if (!ours || !croner) {
-      verdicts.push({ id: `precision-${store}`, target, measured: 'not measured', met: null });
-      continue;
-    }
-    const limit = Math.min(LATENESS_P99_MS, LATENESS_VS_CRONER * croner.lateness.p99);
-    verdicts.push({
-      id: `precision-${store}`,
-      target,
-      measured: `p99 ${fmt(ours.lateness.p99)} ms vs croner ${fmt(croner.lateness.p99)} ms (limit ${fmt(limit, 1)} ms)`,
-      met: ours.lateness.p99 <= limit,
-    });
   }
   for (const store of ['sqlite', 'postgres'] as const) {
     const list = steps(results, store);
@@ -100,4 +111,14 @@ export function evaluateTargets(results: BenchResults): TargetVerdict[] {
     });
   }
   return verdicts;
+}
+
+/** The verdict "`ours` reaches at least `least` runs/s" for the store named `where`. */
+function atLeastVerdict(id: string, where: string, ours: ThroughputOutcome | undefined, least: number): TargetVerdict {
+  return {
+    id,
+    target: `throughput on ${where === 'SQLite' ? 'SQLite' : `the ${where}`} ≥ ${fmt(least)} runs/s`,
+    measured: ours?.median == null ? 'not measured' : `${fmt(ours.median)} runs/s`,
+    met: ours?.median == null ? null : ours.median >= least,
+  };
 }

@@ -138,10 +138,12 @@ describe('bench/run.mjs --smoke', () => {
       ['graphile-worker', 1],
       ['bullmq', 1],
     ]);
-    expect(Object.keys(results.precision.results)).toEqual(['symbi-memory', 'symbi-sqlite', 'croner', 'node-cron']);
+    expect(Object.keys(results.precision.results)).toEqual(['symbi-memory', 'symbi-sqlite', 'croner', 'node-cron', 'symbi-memory-busy', 'symbi-sqlite-busy', 'croner-busy']);
     expect(Object.values(results.scale.stores).every(Array.isArray)).toBe(true);
     expect(Object.keys(results.soak.results)).toEqual(['ephemeral_with_summary', 'shared_persistent']);
-    expect(results.targets.map((t) => t.id)).toContain('postgres-throughput');
+    expect(results.targets.map((t) => t.id)).toEqual(
+      expect.arrayContaining(['postgres-throughput', 'postgres-throughput-x3', 'memory-throughput', 'memory-vs-bullmq', 'sqlite-throughput', 'precision-sqlite-busy']),
+    );
     const report = readFileSync(join(out, 'BENCHMARKS.md'), 'utf8');
     for (const heading of ['## Machine', '## Targets', '## Throughput', '## Precision', '## Scale', '## Memory']) expect(report).toContain(heading);
   }, 300_000);
