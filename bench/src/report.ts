@@ -56,6 +56,38 @@ function distributionCells(d: Distribution): string[] {
   return [ms(d.p50), ms(d.p99), ms(d.max)];
 }
 
+function writesSection(results: BenchResults): string {
+  if (!results.writes) return '';
+  const parts = [
+    '## Writes per run',
+    '',
+    'Rows and index entries one no-op one-shot run writes, counted while a scheduler runs a batch of due',
+    'jobs (loading them not counted): on PostgreSQL from `pg_stat_user_tables` of the store\'s schema, on',
+    'SQLite by counting triggers the benchmark adds to every table. Index entries: every index of the',
+    'table for each insert and each update that is not HOT (on SQLite an upper bound: an update touches',
+    'only the indexes of the columns it changes).',
+    '',
+  ];
+  for (const [store, w] of Object.entries(results.writes)) {
+    const name = store === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+    if ('error' in w) {
+      parts.push(`### ${name}`, '', `failed: ${w.error}`, '');
+      continue;
+    }
+    const per = (n: number) => num(n / w.runs, 2);
+    parts.push(
+      `### ${name}: ${num(w.rowsPerRun, 2)} row writes and ${num(w.indexEntriesPerRun, 2)} index entries per run (${num(w.runs)} runs)`,
+      '',
+      table(
+        ['Table', 'Indexes', 'Inserts / run', 'Updates / run', 'of them HOT', 'Deletes / run'],
+        w.tables.map((t) => [t.table, num(t.indexes), per(t.inserted), per(t.updated), store === 'postgres' ? per(t.hotUpdated) : '–', per(t.deleted)]),
+      ),
+      '',
+    );
+  }
+  return parts.join('\n');
+}
+
 function precisionSection(results: BenchResults): string {
   const { jobs, seconds } = results.precision;
   const labels: Record<string, string> = {
@@ -271,6 +303,7 @@ export function renderReport(results: BenchResults, findings: string): string {
     findings,
     throughputSection(results),
     '',
+    writesSection(results),
     precisionSection(results),
     '',
     scaleSection(results),

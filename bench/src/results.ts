@@ -6,6 +6,7 @@ import type { ScaleProbeResult } from './scale.js';
 import type { SoakResult } from './soak.js';
 import type { MethodTiming } from './store-views.js';
 import type { ThroughputSample } from './throughput.js';
+import type { WritesPerRun } from './writes-per-run.js';
 
 /** Throughput of one contender: the tuning pass and the measured runs at its best setting. */
 export interface ThroughputOutcome {
@@ -70,6 +71,8 @@ export interface BenchResults {
   /** The commit of the work tree measured, and whether `packages/` had uncommitted changes. */
   code?: { commit: string; dirty: boolean };
   throughput: { jobs: number; runs: number; tuneJobs: number; outcomes: ThroughputOutcome[] };
+  /** Rows and index entries a run writes, by store (absent in results of older runs). */
+  writes?: Record<string, WritesPerRun | { error: string }>;
   precision: { jobs: number; seconds: number; results: Record<string, PrecisionResult | { error: string }> };
   scale: { sizes: number[]; stores: Record<string, ScaleStep[] | { error: string }> };
   soak: { iterations: number; historyLimit: number; results: Record<string, SoakResult | { error: string }> };

@@ -14,6 +14,7 @@ import { median } from './stats.js';
 import type { MethodTiming } from './store-views.js';
 import type { ThroughputSample } from './throughput.js';
 import { BUSY_SUFFIX, evaluateTargets } from './targets.js';
+import type { WritesPerRun } from './writes-per-run.js';
 
 /** Options of {@link runBenchmarks}. */
 export interface RunOptions {
@@ -28,6 +29,9 @@ export interface RunOptions {
 }
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The scheduler settings of the write count (the first of those the throughput benchmark tries). */
+const WRITES_CONFIG = { maxConcurrentJobs: 100, claimBatchSize: 256 };
 
 /** Runs `measure` while another node process spins on one core, as a busy machine's neighbour does. */
 async function alongsideCpuBurner<T>(measure: () => Promise<T>): Promise<T> {
@@ -50,6 +54,18 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchResults> 
   log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, ${machine.postgres}, ${machine.redis}`);
 
   const throughput = await measureThroughput(plan, task, log, errors);
+
+  const writes: NonNullable<BenchResults['writes']> = {};
+  for (const store of ['sqlite', 'postgres'] as const) {
+    const runs = Math.min(plan.throughput.tuneJobs, 2_000);
+    log(`writes: ${runs} runs on ${store}, rows and index entries counted`);
+    try {
+      writes[store] = await task<WritesPerRun>('writes:ours', { store, runs, config: WRITES_CONFIG }, timeLimitMs(runs) + 60_000);
+    } catch (error) {
+      writes[store] = { error: messageOf(error) };
+      errors.push(`writes ${store}: ${messageOf(error)}`);
+    }
+  }
 
   const precisionResults: BenchResults['precision']['results'] = {};
   const precisionTasks: [string, string, Record<string, unknown>][] = [
@@ -101,6 +117,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchResults> 
     machine,
     code: codeVersion(),
     throughput: { jobs: plan.throughput.jobs, runs: plan.throughput.runs, tuneJobs: plan.throughput.tuneJobs, outcomes: throughput },
+    writes,
     precision: { ...plan.precision, results: precisionResults },
     scale: { sizes: plan.scale.sizes, stores: scaleStores },
     soak: { iterations: plan.soak.iterations, historyLimit: plan.soak.historyLimit, results: soakResults },

@@ -80,6 +80,7 @@ export function taskTable(entry: string): Record<string, Task> {
       (await precision()).nodeCronPrecision(args),
     'scale:load': async (args: Parameters<Awaited<ReturnType<typeof scale>>['scaleLoad']>[0]) => (await scale()).scaleLoad(args),
     'scale:probe': async (args: Parameters<Awaited<ReturnType<typeof scale>>['scaleProbe']>[0]) => (await scale()).scaleProbe(args),
+    'writes:ours': async (args: Parameters<typeof import('./writes-per-run.js').writesPerRun>[0]) => (await import('./writes-per-run.js')).writesPerRun(args),
     soak: async (args: Parameters<typeof import('./soak.js').heartbeatSoak>[0]) => (await import('./soak.js')).heartbeatSoak(args),
   };
 }

@@ -42,27 +42,44 @@ export async function ourThroughput(args: OurThroughputArgs): Promise<Throughput
   try {
     await store.init();
     await loadDueJobs(store, args.store, args.jobs);
-    const scheduler = new CronScheduler({ store: args.wrapStore ? args.wrapStore(store) : store, executor: noopExecutor, config: args.config });
-    const counter = new CompletionCounter(args.jobs);
-    scheduler.on('run:succeeded', () => counter.add(1, preciseNow()));
-    scheduler.on('run:failed', ({ run }) => counter.fail(new Error(`run ${run.id} failed: ${run.error}`)));
-    await args.window?.start();
-    const startedAt = preciseNow();
-    await scheduler.start();
-    try {
-      await counter.wait(timeLimitMs(args.jobs), `our scheduler on ${args.store}`);
-    } finally {
-      await args.window?.stop();
-      await scheduler.stop();
-    }
-    return throughputSample(args.jobs, counter.lastAt - startedAt, { ...args.config });
+    const { startedAt, lastAt } = await runAllDue(args.wrapStore ? args.wrapStore(store) : store, args.jobs, args.config, `our scheduler on ${args.store}`, args.window);
+    return throughputSample(args.jobs, lastAt - startedAt, { ...args.config });
   } finally {
     await store.close();
     await disposeStoreLocation(location);
   }
 }
 
-async function loadDueJobs(store: JobStore, kind: OurStoreKind, jobs: number): Promise<void> {
+/**
+ * Starts a scheduler with a no-op agent on `store`, which holds `jobs` due one-shot jobs, and stops
+ * it once every run succeeded; `startedAt` is `preciseNow()` at the start, `lastAt` at the last
+ * success. `window` is told when that part begins and ends.
+ */
+export async function runAllDue(
+  store: JobStore,
+  jobs: number,
+  config: OurThroughputConfig,
+  what: string,
+  window?: MeasuredWindow,
+): Promise<{ startedAt: number; lastAt: number }> {
+  const scheduler = new CronScheduler({ store, executor: noopExecutor, config });
+  const counter = new CompletionCounter(jobs);
+  scheduler.on('run:succeeded', () => counter.add(1, preciseNow()));
+  scheduler.on('run:failed', ({ run }) => counter.fail(new Error(`run ${run.id} failed: ${run.error}`)));
+  await window?.start();
+  const startedAt = preciseNow();
+  await scheduler.start();
+  try {
+    await counter.wait(timeLimitMs(jobs), what);
+  } finally {
+    await window?.stop();
+    await scheduler.stop();
+  }
+  return { startedAt, lastAt: counter.lastAt };
+}
+
+/** Creates `jobs` one-shot jobs due now in `store`. */
+export async function loadDueJobs(store: JobStore, kind: OurStoreKind, jobs: number): Promise<void> {
   const now = new Date();
   await createJobs(store, Array.from({ length: jobs }, (_, i) => dueOneShot(i, now)), loadConcurrency(kind));
 }

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { summariseCpuProfile, WindowProfiler } from '../src/cpu-profile.js';
 import { disposeStoreLocation, newStoreLocation } from '../src/our-stores.js';
+import { writesPerRun } from '../src/writes-per-run.js';
 import { cronerPrecision, nodeCronPrecision, ourPrecision, type PrecisionResult } from '../src/precision.js';
 import type { BenchResults } from '../src/results.js';
 import { scaleLoad, scaleProbe } from '../src/scale.js';
@@ -94,6 +95,19 @@ describe('precision harness', () => {
   }, 60_000);
 });
 
+describe('writes harness', () => {
+  it.each(['sqlite', 'postgres'] as const)('counts the rows a run writes on %s: one run row inserted per one-shot job', async (store) => {
+    const writes = await writesPerRun({ store, runs: 40, config: { maxConcurrentJobs: 10, claimBatchSize: 10 } });
+    const runs = writes.tables.find((t) => t.table === 'runs');
+    expect(runs).toMatchObject({ inserted: 40 });
+    expect(runs!.updated).toBeGreaterThanOrEqual(40);
+    expect(runs!.indexes).toBeGreaterThan(0);
+    expect(writes.tables.find((t) => t.table === 'jobs')?.updated).toBeGreaterThanOrEqual(40);
+    expect(writes.rowsPerRun).toBeGreaterThanOrEqual(3);
+    expect(writes.indexEntriesPerRun).toBeGreaterThan(runs!.indexes);
+  }, 60_000);
+});
+
 describe('scale harness', () => {
   it.each(['sqlite', 'postgres'] as const)('loads jobs and probes ticks on %s', async (kind) => {
     const location = newStoreLocation(kind, 'smoke');
@@ -139,12 +153,13 @@ describe('bench/run.mjs --smoke', () => {
       ['bullmq', 1],
     ]);
     expect(Object.keys(results.precision.results)).toEqual(['symbi-memory', 'symbi-sqlite', 'croner', 'node-cron', 'symbi-memory-busy', 'symbi-sqlite-busy', 'croner-busy']);
+    expect(Object.keys(results.writes ?? {})).toEqual(['sqlite', 'postgres']);
     expect(Object.values(results.scale.stores).every(Array.isArray)).toBe(true);
     expect(Object.keys(results.soak.results)).toEqual(['ephemeral_with_summary', 'shared_persistent']);
     expect(results.targets.map((t) => t.id)).toEqual(
       expect.arrayContaining(['postgres-throughput', 'postgres-throughput-x3', 'memory-throughput', 'memory-vs-bullmq', 'sqlite-throughput', 'precision-sqlite-busy']),
     );
     const report = readFileSync(join(out, 'BENCHMARKS.md'), 'utf8');
-    for (const heading of ['## Machine', '## Targets', '## Throughput', '## Precision', '## Scale', '## Memory']) expect(report).toContain(heading);
+    for (const heading of ['## Machine', '## Targets', '## Throughput', '## Writes per run', '## Precision', '## Scale', '## Memory']) expect(report).toContain(heading);
   }, 300_000);
 });
