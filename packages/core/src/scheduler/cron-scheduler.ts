@@ -9,7 +9,7 @@ import { AgentPinError, ConflictError, InvalidStateError, JobNotFoundError, RunN
 import type { AgentExecutor } from '../ports/agent-executor.js';
 import { systemClock, type Clock, type ClockTimer } from '../ports/clock.js';
 import type { DeliveryRouter } from '../ports/delivery-router.js';
-import type { AuditFilter, ClaimedRun, FirePlan, JobFilter, JobStore, RunFilter } from '../ports/job-store.js';
+import type { AuditFilter, ClaimedRun, FirePlan, JobFilter, JobStore, RunFilter, StoreChange } from '../ports/job-store.js';
 import { silentLogger, type Logger } from '../ports/logger.js';
 import { SchedulePolicyDecision, type PolicyGate } from '../ports/policy-gate.js';
 import { AgentPinGate, type AgentPinGateOptions } from '../agentpin/index.js';
@@ -91,11 +91,8 @@ interface InFlight {
   jobId: string;
   /** Handed to the pipeline (until then it may be handed back). */
   started: boolean;
-}
-
-/** Why a run is aborted when a newer fire of its job (overlap `cancel_other`) is planned. */
-function cancelledByNewerFire(): RunAbort {
-  return new RunAbort('interrupted', 'neutral', 'interrupted: cancelled by a newer fire (overlap cancel_other)');
+  /** Aborted because a newer fire of its job cancelled it (overlap `cancel_other`). */
+  cancelled: boolean;
 }
 
 /** Resolves after a few event-loop turns: time for aborted work to record its end. */
@@ -219,7 +216,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     await this.store.init();
     await prepareTracing();
     this.#running = true;
-    this.#unsubscribe = this.store.subscribe?.(() => this.#poke()) ?? null;
+    this.#unsubscribe = this.store.subscribe?.((change) => this.#onChange(change)) ?? null;
     this.#releaseLoopLeases = this.#holdLeases();
     this.#loop = this.#runLoop();
     this.emit('scheduler:started', { instanceId: this.config.instanceId });
@@ -626,7 +623,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
           return plan;
         },
       });
-      this.#cancelOwnRuns(cancelling);
+      await this.#cancelRuns(cancelling);
       for (const { job, dropped: d } of dropped) this.#reportDropped(job, d);
       for (const { job, run } of skipped) await this.#pipeline.afterFinish(job, run, null);
       for (const item of claimed) void this.#launch(item, (c, signal) => this.#startWhenDue(c, signal));
@@ -733,13 +730,44 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /**
-   * Overlap `cancel_other`: a newer fire of these jobs was planned now, at its due time, so this
-   * instance aborts its own runs of them at once (other instances learn it at lease renewal).
+   * Overlap `cancel_other`: a newer fire of these jobs was planned now, at its due time (the store
+   * flagged their running runs). This instance aborts its own runs of them at once, and announces
+   * the jobs, so another instance running one renews its leases, learns of the flag and aborts it
+   * too (see {@link #onChange}).
    */
-  #cancelOwnRuns(jobIds: ReadonlySet<string>): void {
+  async #cancelRuns(jobIds: ReadonlySet<string>): Promise<void> {
     if (jobIds.size === 0) return;
     for (const flight of this.#inFlight.values()) {
-      if (flight.kind === 'run' && flight.started && jobIds.has(flight.jobId)) flight.controller.abort(cancelledByNewerFire());
+      if (this.#runsJob(flight, jobIds)) this.#cancel(flight);
+    }
+    await Promise.all([...jobIds].map((id) => this.store.notify?.({ kind: 'job', id }).catch(() => undefined)));
+  }
+
+  /** Aborts a run a newer fire of its job cancelled; once it has ended, the other instances are told its slot is free. */
+  #cancel(flight: InFlight): void {
+    flight.cancelled = true;
+    flight.controller.abort(new RunAbort('interrupted', 'neutral', 'interrupted: cancelled by a newer fire (overlap cancel_other)'));
+  }
+
+  /** Whether `flight` is a run of one of `jobIds` that this instance has started. */
+  #runsJob(flight: InFlight, jobIds: ReadonlySet<string>): boolean {
+    return flight.kind === 'run' && flight.started && jobIds.has(flight.jobId);
+  }
+
+  /**
+   * A change announced by a scheduler sharing the store: the loop wakes to look for new work; and
+   * when this instance runs a run of a changed job, it renews its leases at once, which reports a
+   * cancellation a newer fire asked for (overlap `cancel_other`) without waiting for the next renewal.
+   */
+  #onChange(change: StoreChange): void {
+    this.#poke();
+    if (change.kind !== 'job') return;
+    const ids = new Set([change.id]);
+    for (const flight of this.#inFlight.values()) {
+      if (this.#runsJob(flight, ids)) {
+        void this.#renewLeases();
+        return;
+      }
     }
   }
 
@@ -794,8 +822,11 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         this.#inFlight.delete(claimed.run.id);
         this.metrics.adjustInFlight(-1);
         this.#poke();
+        // The newer fire that cancelled it waits for its slot, maybe on another instance.
+        if (flight.cancelled) void this.store.notify?.({ kind: 'run', id: claimed.run.id }).catch(() => undefined);
       });
-    this.#inFlight.set(claimed.run.id, { controller, done, kind, jobId: claimed.run.jobId, started });
+    const flight: InFlight = { controller, done, kind, jobId: claimed.run.jobId, started, cancelled: false };
+    this.#inFlight.set(claimed.run.id, flight);
     return done;
   }
 
@@ -836,7 +867,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       const until = new Date(this.#clock.now() + this.config.leaseMs);
       const renewal = await this.store.renewLeases(this.config.instanceId, [...this.#inFlight.keys()], until);
       for (const id of renewal.cancelRequested) {
-        this.#inFlight.get(id)?.controller.abort(cancelledByNewerFire());
+        const flight = this.#inFlight.get(id);
+        if (flight && !flight.cancelled) this.#cancel(flight);
       }
       for (const id of renewal.lost) {
         this.#inFlight.get(id)?.controller.abort(new RunAbort('interrupted', 'failure', 'interrupted: this scheduler lost the run lease'));

@@ -94,6 +94,21 @@ describe('CronScheduler: per-job concurrency and overlap policies', () => {
     expect((await scheduler.getJob('c')).consecutiveFailures).toBe(1); // only the shutdown's interruption counts
   });
 
+  it('cancel_other reaches a run on another instance at once (announced through the store), not at its lease renewal', async () => {
+    const a = await startHarness({ durationMs: 5000, config: { maxConcurrentJobs: 1 } });
+    await a.scheduler.add({ name: 'c', agentId: 'a', cronExpr: '*/2 * * * * *', overlap: 'cancel_other' });
+    await a.clock.advance('2s'); // instance a runs the 2 s fire and, with its one slot taken, claims nothing more
+    const b = await startHarness({ store: a.store, clock: a.clock, durationMs: 5000 });
+    await a.clock.advance('2s'); // instance b plans the 4 s fire
+    const [older, newer] = (await a.scheduler.history('c')).reverse();
+    expect(older).toMatchObject({ status: 'interrupted', owner: a.scheduler.config.instanceId, completedAt: new Date('2026-03-02T09:00:04.000Z') });
+    expect(older!.error).toContain('cancel_other');
+    // whichever instance has the free slot first takes the newer fire, at its time
+    expect(newer).toMatchObject({ status: 'running', startedAt: new Date('2026-03-02T09:00:04.000Z') });
+    await b.scheduler.stop();
+    await a.scheduler.stop();
+  });
+
   it('allow_all ignores max_concurrent', async () => {
     const { clock, scheduler, executor } = await startHarness({ durationMs: 3500 });
     await scheduler.add({ name: 'all', agentId: 'a', cronExpr: '* * * * * *', overlap: 'allow_all' });
