@@ -45,6 +45,15 @@ const scheduled = (at: number, trigger: RunTrigger = 'schedule', waitForSlot = f
   waitForSlot,
 });
 
+/** The write set of the fire at 1 s recorded `skipped` by the job's overlap rule, with `inFlight` runs in its way. */
+const skippedFire = (inFlight: number, overlap: string): ReturnType<typeof summary> => ({
+  runs: [{ ...scheduled(1), status: 'skipped', error: `skipped: ${inFlight} run(s) already in flight (max_concurrent 1, overlap ${overlap})` }],
+  nextRun: iso(2),
+  status: 'active',
+  version: 1,
+  cancelRunning: false,
+});
+
 interface FireCase {
   name: string;
   job?: Partial<CronJobDefinition>;
@@ -80,25 +89,13 @@ const CASES: FireCase[] = [
     name: 'overlap skip at max_concurrent records a skipped run',
     load: { active: 1, waiting: 0 },
     now: 1,
-    expected: {
-      runs: [{ ...scheduled(1), status: 'skipped', error: 'skipped: 1 run(s) already in flight (max_concurrent 1, overlap skip)' }],
-      nextRun: iso(2),
-      status: 'active',
-      version: 1,
-      cancelRunning: false,
-    },
+    expected: skippedFire(1, 'skip'),
   },
   {
     name: 'overlap skip with a missed fire queued for the slot finds the slot taken',
     load: { active: 0, waiting: 1 },
     now: 1,
-    expected: {
-      runs: [{ ...scheduled(1), status: 'skipped', error: 'skipped: 1 run(s) already in flight (max_concurrent 1, overlap skip)' }],
-      nextRun: iso(2),
-      status: 'active',
-      version: 1,
-      cancelRunning: false,
-    },
+    expected: skippedFire(1, 'skip'),
   },
   {
     name: 'overlap skip below max_concurrent queues the run',
@@ -119,13 +116,7 @@ const CASES: FireCase[] = [
     job: { overlap: 'buffer_one' },
     load: { active: 1, waiting: 1 },
     now: 1,
-    expected: {
-      runs: [{ ...scheduled(1), status: 'skipped', error: 'skipped: 2 run(s) already in flight (max_concurrent 1, overlap buffer_one)' }],
-      nextRun: iso(2),
-      status: 'active',
-      version: 1,
-      cancelRunning: false,
-    },
+    expected: skippedFire(2, 'buffer_one'),
   },
   {
     name: 'overlap cancel_other waits for the slot and asks the running runs to stop',
