@@ -41,6 +41,39 @@ describePostgres('CronScheduler on PostgresJobStore', () => {
   });
 });
 
+describePostgres('CronScheduler on PostgresJobStore: a graceful stop hands back the runs it claimed', () => {
+  const db = useSchema();
+
+  it('another instance takes at once the runs it claimed and had not started, instead of waiting for the stop', async () => {
+    const stores = [await db.open(), await db.open()];
+    const executor = new FakeExecutor(systemClock, {}, { durationMs: 3_000 });
+    const config = { tickIntervalMs: 200, shutdownTimeoutMs: 10_000 };
+    // One slot and two runs prefetched: at stop, one run executes and two wait for the slot.
+    const first = new CronScheduler({ store: stores[0]!, executor, clock: systemClock, config: { ...config, instanceId: 'instance-0', maxConcurrentJobs: 1, prefetch: 2 } });
+    const second = new CronScheduler({ store: stores[1]!, executor, clock: systemClock, config: { ...config, instanceId: 'instance-1' } });
+    await first.start();
+    try {
+      const at = new Date(Date.now() + 1_000).toISOString();
+      for (let i = 0; i < 3; i++) await first.add({ name: `one-shot-${i}`, agentId: 'agent', at });
+      for (const deadline = Date.now() + 10_000; (await stores[0]!.listRuns({ status: 'running' })).length === 0; ) {
+        if (Date.now() > deadline) throw new Error('instance 0 started no run');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await second.start();
+      const stopping = Date.now();
+      await first.stop();
+      const runs = await stores[1]!.listRuns({ limit: 10 });
+      expect(runs.filter((run) => run.owner === 'instance-0').map((run) => run.status)).toEqual(['succeeded']);
+      const handedBack = runs.filter((run) => run.owner === 'instance-1');
+      expect(handedBack).toHaveLength(2);
+      for (const run of handedBack) expect(run.startedAt!.getTime() - stopping).toBeLessThan(1_000);
+    } finally {
+      await first.stop();
+      await second.stop();
+    }
+  });
+});
+
 describePostgres('CronScheduler on PostgresJobStore: overlap cancel_other across instances', () => {
   const db = useSchema();
 
