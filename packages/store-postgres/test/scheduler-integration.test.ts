@@ -40,3 +40,69 @@ describePostgres('CronScheduler on PostgresJobStore', () => {
     expect(runs.filter((run) => run.status === 'running')).toEqual([]);
   });
 });
+
+describePostgres('CronScheduler on PostgresJobStore: a graceful stop hands back the runs it claimed', () => {
+  const db = useSchema();
+
+  it('another instance takes at once the runs it claimed and had not started, instead of waiting for the stop', async () => {
+    const stores = [await db.open(), await db.open()];
+    const executor = new FakeExecutor(systemClock, {}, { durationMs: 3_000 });
+    const config = { tickIntervalMs: 200, shutdownTimeoutMs: 10_000 };
+    // One slot and two runs prefetched: at stop, one run executes and two wait for the slot.
+    const first = new CronScheduler({ store: stores[0]!, executor, clock: systemClock, config: { ...config, instanceId: 'instance-0', maxConcurrentJobs: 1, prefetch: 2 } });
+    const second = new CronScheduler({ store: stores[1]!, executor, clock: systemClock, config: { ...config, instanceId: 'instance-1' } });
+    await first.start();
+    try {
+      const at = new Date(Date.now() + 1_000).toISOString();
+      for (let i = 0; i < 3; i++) await first.add({ name: `one-shot-${i}`, agentId: 'agent', at });
+      for (const deadline = Date.now() + 10_000; (await stores[0]!.listRuns({ status: 'running' })).length === 0; ) {
+        if (Date.now() > deadline) throw new Error('instance 0 started no run');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await second.start();
+      const stopping = Date.now();
+      await first.stop();
+      const runs = await stores[1]!.listRuns({ limit: 10 });
+      expect(runs.filter((run) => run.owner === 'instance-0').map((run) => run.status)).toEqual(['succeeded']);
+      const handedBack = runs.filter((run) => run.owner === 'instance-1');
+      expect(handedBack).toHaveLength(2);
+      for (const run of handedBack) expect(run.startedAt!.getTime() - stopping).toBeLessThan(1_000);
+    } finally {
+      await first.stop();
+      await second.stop();
+    }
+  });
+});
+
+describePostgres('CronScheduler on PostgresJobStore: overlap cancel_other across instances', () => {
+  const db = useSchema();
+
+  it('cancel_other reaches a run on another instance within a second (NOTIFY), not at its lease renewal', async () => {
+    const stores = [await db.open(), await db.open()];
+    const executor = new FakeExecutor(systemClock, {}, { durationMs: 5_000 });
+    const config = { tickIntervalMs: 200, shutdownTimeoutMs: 0 };
+    // Instance 0 has one slot: while its run executes it claims nothing, so instance 1 plans the newer fire.
+    const older = new CronScheduler({ store: stores[0]!, executor, clock: systemClock, config: { ...config, instanceId: 'instance-0', maxConcurrentJobs: 1 } });
+    const newer = new CronScheduler({ store: stores[1]!, executor, clock: systemClock, config: { ...config, instanceId: 'instance-1' } });
+    await older.start();
+    try {
+      const job = await older.add({ name: 'cancel-other', agentId: 'agent', cronExpr: '*/2 * * * * *', overlap: 'cancel_other' });
+      const waitFor = async (what: string, found: () => Promise<boolean>) => {
+        for (const deadline = Date.now() + 10_000; !(await found()); await new Promise((resolve) => setTimeout(resolve, 50))) {
+          if (Date.now() > deadline) throw new Error(`no ${what} in time`);
+        }
+      };
+      await waitFor('run on instance 0', async () => (await stores[0]!.listRuns({ jobId: job.id, status: 'running' })).length > 0);
+      await newer.start();
+      await waitFor('cancelled run', async () => (await stores[0]!.listRuns({ jobId: job.id, status: 'interrupted' })).length > 0);
+      const runs = (await stores[0]!.listRuns({ jobId: job.id, limit: 100 })).reverse();
+      const cancelled = runs.find((run) => run.status === 'interrupted')!;
+      const next = runs.find((run) => run.scheduledFor.getTime() > cancelled.scheduledFor.getTime())!;
+      expect(cancelled).toMatchObject({ owner: 'instance-0', error: 'interrupted: cancelled by a newer fire (overlap cancel_other)' });
+      expect(cancelled.completedAt!.getTime() - next.scheduledFor.getTime()).toBeLessThan(1_000);
+    } finally {
+      await newer.stop();
+      await older.stop();
+    }
+  });
+});

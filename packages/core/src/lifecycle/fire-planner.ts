@@ -48,19 +48,24 @@ export function firstFire(job: Pick<CronJobDefinition, 'cronExpr' | 'at' | 'time
  * wall time a forward clock step jumped over (`ctx.steppedOver`), was missed and follows the job's
  * `catchup` policy within `catchupWindowMs`: `skip` runs nothing, `once` runs the newest missed
  * fire, `all` runs every missed fire in order (the newest {@link MAX_CATCHUP_FIRES}; the rest are
- * reported in `dropped`), queued one after another so they never meet the job's overlap rule.
+ * reported in `dropped`). Missed fires queue for the job's slot, one after another, so they never
+ * meet the job's overlap rule (a stale run still queued must not make the catch-up fire skipped).
  * `next_run` advances from the scheduled time, never from the clock, so schedules do not drift;
  * after a miss it resumes at the first fire after now.
+ *
+ * Overlap is judged at the fire's due time: a fire claimed ahead of its time (`ctx.now` before it)
+ * that its overlap rule would skip, or that would cancel the runs in flight, is left undecided
+ * (`deferredUntil`, nothing written), since the run in its way may still end before then.
  */
 export function planFire(job: CronJobDefinition, load: JobLoad, ctx: PlanContext): FirePlan {
   const scheduledFor = job.nextRun ?? ctx.now;
   const schedule = compileSchedule(job);
   const late = ctx.now.getTime() - scheduledFor.getTime() > ctx.config.misfireThresholdMs || jumpedOver(ctx.steppedOver, scheduledFor);
   if (!late) {
-    return {
-      ...withOverlap(job, load, [fire(job, scheduledFor, 'schedule', ctx)], ctx.now),
-      nextRun: schedule.next(scheduledFor),
-    };
+    const planned = withOverlap(job, load, [fire(job, scheduledFor, 'schedule', ctx)], ctx.now);
+    const blocked = planned.cancelActive === true || planned.runs.some((run) => run.status === 'skipped');
+    if (blocked && scheduledFor.getTime() > ctx.now.getTime()) return { runs: [], nextRun: scheduledFor, deferredUntil: scheduledFor };
+    return { ...planned, nextRun: schedule.next(scheduledFor) };
   }
   const nextRun = schedule.next(ctx.now);
   const oneShotDone: { status?: JobStatus } = job.at !== null ? { status: 'completed' } : {};
@@ -70,7 +75,7 @@ export function planFire(job: CronJobDefinition, load: JobLoad, ctx: PlanContext
   if (policy === 'once') {
     const newest = newestFireBetween(schedule, windowStart, ctx.now);
     if (newest === null) return { runs: [], nextRun, ...oneShotDone };
-    return { ...withOverlap(job, load, [catchupFire(job, newest)], ctx.now), nextRun };
+    return { runs: inOrder(job, load, [catchupFire(job, newest)]), nextRun };
   }
   const missed = firesBetween(schedule, windowStart, ctx.now, Number.MAX_SAFE_INTEGER);
   if (missed.length === 0) return { runs: [], nextRun, ...oneShotDone };
@@ -102,8 +107,8 @@ function catchupFire(job: CronJobDefinition, scheduledFor: Date): JobRunRecord {
 }
 
 /**
- * Missed fires of `catchup: all` as a queue: as many as the job has free slots start, the others
- * wait for a slot, each claimed in order of its scheduled time (overlap `allow_all` runs them all).
+ * Missed fires as a queue: as many as the job has free slots start, the others wait for a slot,
+ * each claimed in order of its scheduled time (overlap `allow_all` runs them all).
  */
 function inOrder(job: CronJobDefinition, load: JobLoad, runs: JobRunRecord[]): JobRunRecord[] {
   const free = job.overlap === 'allow_all' ? runs.length : Math.max(0, job.maxConcurrent - load.active);
@@ -114,20 +119,26 @@ function inOrder(job: CronJobDefinition, load: JobLoad, runs: JobRunRecord[]): J
  * Why a claimed `schedule` run found due long after its time must not start, or null when it may:
  * a fire handed back at shutdown, or re-queued after its claimer died, is judged again like a
  * missed fire. More than `misfireThresholdMs` late, under `catchup: skip` (or with catch-up
- * disabled) it is dropped; under `once` and `all` it runs. Runs of a job that queues for its slot
- * (overlap `buffer_one`, `cancel_other`) may have waited for the slot and always start.
+ * disabled) it is dropped; under `once` it is dropped when a newer fire of the job is due by now
+ * (that one is the newest missed fire, which the planner runs) and runs otherwise; under `all` it
+ * runs (it is the oldest of the missed fires). Runs of a job that queues for its slot (overlap
+ * `buffer_one`, `cancel_other`) may have waited for the slot and always start.
  */
 export function missedAtStart(
-  job: Pick<CronJobDefinition, 'overlap' | 'catchup'>,
-  run: Pick<JobRunRecord, 'trigger' | 'dueAt'>,
+  job: Pick<CronJobDefinition, 'overlap' | 'catchup' | 'cronExpr' | 'at' | 'timezone'>,
+  run: Pick<JobRunRecord, 'trigger' | 'dueAt' | 'scheduledFor'>,
   now: Date,
   config: Pick<CronSchedulerConfig, 'misfireThresholdMs' | 'enableMissedRunCatchup'>,
 ): string | null {
   if (run.trigger !== 'schedule' || job.overlap === 'buffer_one' || job.overlap === 'cancel_other') return null;
   const lateMs = now.getTime() - run.dueAt.getTime();
   const policy = config.enableMissedRunCatchup ? job.catchup : 'skip';
-  if (lateMs <= config.misfireThresholdMs || policy !== 'skip') return null;
-  return `skipped: missed fire, ${Math.round(lateMs / 1000)} s late when it could start (catchup skip)`;
+  if (lateMs <= config.misfireThresholdMs || policy === 'all') return null;
+  const late = `skipped: missed fire, ${Math.round(lateMs / 1000)} s late when it could start`;
+  if (policy === 'skip') return `${late} (catchup skip)`;
+  const newer = nextFireAfter(job, run.scheduledFor);
+  if (newer === null || newer.getTime() > now.getTime()) return null;
+  return `${late}; a newer fire (${newer.toISOString()}) is due, and only the newest missed fire runs (catchup once)`;
 }
 
 function fire(job: CronJobDefinition, scheduledFor: Date, trigger: RunTrigger, ctx: PlanContext): JobRunRecord {
@@ -135,12 +146,16 @@ function fire(job: CronJobDefinition, scheduledFor: Date, trigger: RunTrigger, c
   return newRun(job, { scheduledFor, trigger, dueAt: new Date(scheduledFor.getTime() + jitterMs) });
 }
 
-/** Applies the job's overlap policy to the runs a fire makes, given what is already in flight. */
+/**
+ * Applies the job's overlap policy to the runs a fire makes, given what is already in flight: runs
+ * waiting for a slot (missed fires queued by catch-up, a buffered fire) take their place before a
+ * new fire, so it finds the slot taken.
+ */
 function withOverlap(job: CronJobDefinition, load: JobLoad, runs: JobRunRecord[], now: Date): Pick<FirePlan, 'runs' | 'cancelActive'> {
   let { active, waiting } = load;
   let cancelActive = false;
   const planned = runs.map((run) => {
-    if (job.overlap === 'allow_all' || active < job.maxConcurrent) {
+    if (job.overlap === 'allow_all' || active + waiting < job.maxConcurrent) {
       active++;
       return run;
     }
@@ -156,7 +171,7 @@ function withOverlap(job: CronJobDefinition, load: JobLoad, runs: JobRunRecord[]
       ...run,
       status: 'skipped' as const,
       completedAt: now,
-      error: `skipped: ${active} run(s) already in flight (max_concurrent ${job.maxConcurrent}, overlap ${job.overlap})`,
+      error: `skipped: ${active + waiting} run(s) already in flight (max_concurrent ${job.maxConcurrent}, overlap ${job.overlap})`,
     };
   });
   return cancelActive ? { runs: planned, cancelActive } : { runs: planned };

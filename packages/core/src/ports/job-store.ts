@@ -72,6 +72,12 @@ export interface FirePlan {
   cancelActive?: boolean;
   /** Missed fires the catch-up cap left out (the oldest ones), for the planner's caller to log and count. */
   dropped?: { count: number; oldest: Date; newest: Date };
+  /**
+   * Set when a fire claimed ahead of its time is left undecided until then (its overlap rule is
+   * judged at its due time): the plan writes nothing (no run, `nextRun` unchanged), and the
+   * planner's caller claims again at this time.
+   */
+  deferredUntil?: Date;
 }
 
 /** A request to claim due work in one transaction. */

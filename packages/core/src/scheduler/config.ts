@@ -20,7 +20,12 @@ export interface CronSchedulerConfig {
   enableMissedRunCatchup: boolean;
   /** Oldest missed fire that catch-up still runs (default 24 h). */
   catchupWindowMs: number;
-  /** A fire later than this counts as missed (trigger `catchup`; skipped under `skip`) (default 60 000 ms). */
+  /**
+   * The grace for timer lateness (default 5000 ms): a fire found due at most this late runs as
+   * scheduled; a later one was missed (the scheduler was down, stopped, or too busy to claim it)
+   * and follows its job's `catchup` policy (trigger `catchup`; nothing under `skip`). Keep it a
+   * few seconds: every fire missed while no scheduler ran for longer must follow the policy.
+   */
   misfireThresholdMs: number;
   /** Lease on claimed runs; renewed every third of it while running (default 30 000 ms). */
   leaseMs: number;
@@ -65,7 +70,7 @@ export function defaultSchedulerConfig(env: Record<string, string | undefined> =
     shutdownTimeoutMs: 30_000,
     enableMissedRunCatchup: true,
     catchupWindowMs: 86_400_000,
-    misfireThresholdMs: 60_000,
+    misfireThresholdMs: 5_000,
     leaseMs: 30_000,
     claimBatchSize: 256,
     claimAheadMs: 250,

@@ -9,7 +9,7 @@ import { AgentPinError, ConflictError, InvalidStateError, JobNotFoundError, RunN
 import type { AgentExecutor } from '../ports/agent-executor.js';
 import { systemClock, type Clock, type ClockTimer } from '../ports/clock.js';
 import type { DeliveryRouter } from '../ports/delivery-router.js';
-import type { AuditFilter, ClaimedRun, FirePlan, JobFilter, JobStore, RunFilter } from '../ports/job-store.js';
+import type { AuditFilter, ClaimedRun, FirePlan, JobFilter, JobStore, RunFilter, StoreChange } from '../ports/job-store.js';
 import { silentLogger, type Logger } from '../ports/logger.js';
 import { SchedulePolicyDecision, type PolicyGate } from '../ports/policy-gate.js';
 import { AgentPinGate, type AgentPinGateOptions } from '../agentpin/index.js';
@@ -82,6 +82,19 @@ function withResolvers(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
+/** A run this process claimed: its work, and whether it has begun. */
+interface InFlight {
+  controller: AbortController;
+  done: Promise<unknown>;
+  /** A run to execute, or the deliveries of a finished run. */
+  kind: 'run' | 'delivery';
+  jobId: string;
+  /** Handed to the pipeline (until then it may be handed back). */
+  started: boolean;
+  /** Aborted because a newer fire of its job cancelled it (overlap `cancel_other`). */
+  cancelled: boolean;
+}
+
 /** Resolves after a few event-loop turns: time for aborted work to record its end. */
 function settleSoon(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 50));
@@ -117,7 +130,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   readonly #redactor: Redactor;
   readonly #pipeline: DefaultAgentScheduler;
   readonly #limit: LimitFunction;
-  readonly #inFlight = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
+  readonly #inFlight = new Map<string, InFlight>();
   #running = false;
   /** Reasons to keep renewing leases: the loop while it runs, and each one-off run in flight. */
   #leaseHolders = 0;
@@ -134,6 +147,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   readonly #held = new Map<number, { release: () => void; due: Promise<void> }>();
   /** The last claim came back full: more due work is likely waiting. */
   #backlog = false;
+  /** The earliest fire the last cycle left undecided until its due time (`FirePlan.deferredUntil`): claim again then. */
+  #deferredUntil: number | null = null;
   /** Monotonic times of the last outbox drain and upkeep: intervals never follow a wall-clock step. */
   #outboxCheckedAt = -Infinity;
   #upkeepAt = -Infinity;
@@ -201,7 +216,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     await this.store.init();
     await prepareTracing();
     this.#running = true;
-    this.#unsubscribe = this.store.subscribe?.(() => this.#poke()) ?? null;
+    this.#unsubscribe = this.store.subscribe?.((change) => this.#onChange(change)) ?? null;
     this.#releaseLoopLeases = this.#holdLeases();
     this.#loop = this.#runLoop();
     this.emit('scheduler:started', { instanceId: this.config.instanceId });
@@ -209,15 +224,19 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /**
-   * Stops claiming, waits up to `shutdownTimeoutMs` for in-flight runs, then aborts the rest,
-   * which end `interrupted` and are retried by policy after a restart. The store stays open.
+   * Stops claiming, hands back the runs it claimed and has not started (held until due, or waiting
+   * for a slot) so other instances or the next start take them, waits up to `shutdownTimeoutMs` for
+   * the runs in flight, then aborts the rest, which end `interrupted` and are retried by policy.
+   * The store stays open.
    */
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
     this.#poke();
     await this.#loop;
-    // Runs claimed ahead and not yet due go back to the queue at once (see #startWhenDue).
+    // Runs claimed and not started (held until due, or waiting for a slot) go back to the queue
+    // at once, for other instances or the next start (see #startWhenDue).
+    await this.#handBack();
     for (const group of this.#held.values()) group.release();
     this.#unsubscribe?.();
     const pending = [...this.#inFlight.values()].map((f) => f.done);
@@ -379,7 +398,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     const { signal } = options;
     const interrupt = () => this.#inFlight.get(inserted.id)?.controller.abort(new RunAbort('interrupted', 'failure', `interrupted: ${messageOf(signal?.reason)}`));
     try {
-      const done = this.#launch({ run: inserted, job }, (claimed, runSignal) => this.#pipeline.execute(claimed, runSignal));
+      const done = this.#launch({ run: inserted, job }, (claimed, runSignal) => this.#pipeline.execute(claimed, runSignal), { kind: 'run', started: true });
       signal?.addEventListener('abort', interrupt, { once: true });
       if (signal?.aborted) interrupt();
       await done;
@@ -555,6 +574,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
 
   /** One pass of the loop: a look for clock steps, upkeep (at most once a tick), the outbox, then claims. True when upkeep ran. */
   async #cycle(): Promise<boolean> {
+    this.#deferredUntil = null;
     const look: ClockReading = { wall: this.#clock.now(), monotonic: this.#clock.monotonic() };
     const step = this.#lastLook ? clockStep(this.#lastLook, look) : null;
     this.#lastLook = look;
@@ -586,6 +606,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       const cycleCtx = this.#planContext();
       const skipped: { job: CronJobDefinition; run: JobRunRecord }[] = [];
       const dropped: { job: CronJobDefinition; dropped: NonNullable<FirePlan['dropped']> }[] = [];
+      const cancelling = new Set<string>();
       const claimed = await this.store.claimDue({
         now: cycleCtx.now,
         horizon: new Date(cycleCtx.now.getTime() + this.config.claimAheadMs),
@@ -597,9 +618,12 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
           const plan = planFire(job, load, cycleCtx);
           for (const run of plan.runs) if (run.status === 'skipped') skipped.push({ job, run });
           if (plan.dropped) dropped.push({ job, dropped: plan.dropped });
+          if (plan.cancelActive) cancelling.add(job.id);
+          if (plan.deferredUntil) this.#deferredUntil = Math.min(this.#deferredUntil ?? Infinity, plan.deferredUntil.getTime());
           return plan;
         },
       });
+      await this.#cancelRuns(cancelling);
       for (const { job, dropped: d } of dropped) this.#reportDropped(job, d);
       for (const { job, run } of skipped) await this.#pipeline.afterFinish(job, run, null);
       for (const item of claimed) void this.#launch(item, (c, signal) => this.#startWhenDue(c, signal));
@@ -667,21 +691,84 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
 
   /**
    * Runs a claimed run through the pipeline once it is due, never before its due wall instant. A
-   * run claimed ahead waits for the timer of its due instant, which starts every run due then in one go; if the scheduler stops
-   * (or loses the run) first, the claim is released so the run is taken again, here or elsewhere.
+   * run claimed ahead waits for the timer of its due instant, which starts every run due then in
+   * one go; the timer runs on monotonic time, so wall time is read again when it fires and the run
+   * waits again while it is still early (the timer fired early, or the wall clock stepped back). If
+   * the scheduler stops (or loses the run) before the run starts, the claim is released so the run
+   * is taken again, here or elsewhere.
    */
   async #startWhenDue(claimed: ClaimedRun, signal: AbortSignal): Promise<JobRunRecord | null> {
     const dueAt = claimed.run.dueAt.getTime();
-    // Timers measure monotonic time: after a backward wall step the instant is still ahead, so look again.
-    while (dueAt > this.#clock.now()) {
-      await this.#dueAt(dueAt);
+    for (;;) {
       if (signal.aborted || !this.#running) {
-        const { patch, guard } = releaseClaim(this.config.instanceId);
-        await this.store.updateRun(claimed.run.id, patch, guard);
+        await this.#release(claimed.run.id);
         return null;
       }
+      if (dueAt <= this.#clock.now()) break;
+      await this.#dueAt(dueAt);
     }
+    const flight = this.#inFlight.get(claimed.run.id);
+    if (flight) flight.started = true;
     return this.#pipeline.execute(claimed, signal);
+  }
+
+  /** Hands back this instance's claim on a run it has not started (the queue takes it again); true when it did. */
+  async #release(runId: string): Promise<boolean> {
+    const { patch, guard } = releaseClaim(this.config.instanceId);
+    return (await this.store.updateRun(runId, patch, guard)) !== null;
+  }
+
+  /**
+   * At stop: hands back every run claimed and not started (held until due, or waiting for a slot),
+   * and tells the other instances, so they take them at once rather than after the lease.
+   */
+  async #handBack(): Promise<void> {
+    const waiting = [...this.#inFlight].filter(([, flight]) => flight.kind === 'run' && !flight.started).map(([id]) => id);
+    const released = await Promise.all(waiting.map((id) => this.#release(id).catch(() => false)));
+    if (!released.includes(true)) return;
+    await this.store.notify?.({ kind: 'run', id: waiting[released.indexOf(true)]! }).catch(() => undefined);
+  }
+
+  /**
+   * Overlap `cancel_other`: a newer fire of these jobs was planned now, at its due time (the store
+   * flagged their running runs). This instance aborts its own runs of them at once, and announces
+   * the jobs, so another instance running one renews its leases, learns of the flag and aborts it
+   * too (see {@link #onChange}).
+   */
+  async #cancelRuns(jobIds: ReadonlySet<string>): Promise<void> {
+    if (jobIds.size === 0) return;
+    for (const flight of this.#inFlight.values()) {
+      if (this.#runsJob(flight, jobIds)) this.#cancel(flight);
+    }
+    await Promise.all([...jobIds].map((id) => this.store.notify?.({ kind: 'job', id }).catch(() => undefined)));
+  }
+
+  /** Aborts a run a newer fire of its job cancelled; once it has ended, the other instances are told its slot is free. */
+  #cancel(flight: InFlight): void {
+    flight.cancelled = true;
+    flight.controller.abort(new RunAbort('interrupted', 'neutral', 'interrupted: cancelled by a newer fire (overlap cancel_other)'));
+  }
+
+  /** Whether `flight` is a run of one of `jobIds` that this instance has started. */
+  #runsJob(flight: InFlight, jobIds: ReadonlySet<string>): boolean {
+    return flight.kind === 'run' && flight.started && jobIds.has(flight.jobId);
+  }
+
+  /**
+   * A change announced by a scheduler sharing the store: the loop wakes to look for new work; and
+   * when this instance runs a run of a changed job, it renews its leases at once, which reports a
+   * cancellation a newer fire asked for (overlap `cancel_other`) without waiting for the next renewal.
+   */
+  #onChange(change: StoreChange): void {
+    this.#poke();
+    if (change.kind !== 'job') return;
+    const ids = new Set([change.id]);
+    for (const flight of this.#inFlight.values()) {
+      if (this.#runsJob(flight, ids)) {
+        void this.#renewLeases();
+        return;
+      }
+    }
   }
 
   /** Resolves at `at` (epoch ms), or when the scheduler stops; every caller waiting for one instant shares one timer. */
@@ -715,11 +802,15 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       leaseMs: this.config.leaseMs,
       limit: this.config.claimBatchSize,
     });
-    for (const item of claimed) void this.#launch(item, (c) => this.#pipeline.deliver(c));
+    for (const item of claimed) void this.#launch(item, (c) => this.#pipeline.deliver(c), { kind: 'delivery', started: true });
   }
 
-  /** Runs `work` on a claimed run within the concurrency limit; resolves once it ended (it never rejects). */
-  #launch(claimed: ClaimedRun, work: (claimed: ClaimedRun, signal: AbortSignal) => Promise<unknown>): Promise<unknown> {
+  /** Runs `work` on a claimed run (or its deliveries) within the concurrency limit; resolves once it ended (it never rejects). */
+  #launch(
+    claimed: ClaimedRun,
+    work: (claimed: ClaimedRun, signal: AbortSignal) => Promise<unknown>,
+    { kind, started }: Pick<InFlight, 'kind' | 'started'> = { kind: 'run', started: false },
+  ): Promise<unknown> {
     const controller = new AbortController();
     this.metrics.adjustInFlight(1);
     const done = this.#limit(() => work(claimed, controller.signal))
@@ -731,8 +822,11 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         this.#inFlight.delete(claimed.run.id);
         this.metrics.adjustInFlight(-1);
         this.#poke();
+        // The newer fire that cancelled it waits for its slot, maybe on another instance.
+        if (flight.cancelled) void this.store.notify?.({ kind: 'run', id: claimed.run.id }).catch(() => undefined);
       });
-    this.#inFlight.set(claimed.run.id, { controller, done });
+    const flight: InFlight = { controller, done, kind, jobId: claimed.run.jobId, started, cancelled: false };
+    this.#inFlight.set(claimed.run.id, flight);
     return done;
   }
 
@@ -773,7 +867,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       const until = new Date(this.#clock.now() + this.config.leaseMs);
       const renewal = await this.store.renewLeases(this.config.instanceId, [...this.#inFlight.keys()], until);
       for (const id of renewal.cancelRequested) {
-        this.#inFlight.get(id)?.controller.abort(new RunAbort('interrupted', 'neutral', 'interrupted: cancelled by a newer fire (overlap cancel_other)'));
+        const flight = this.#inFlight.get(id);
+        if (flight && !flight.cancelled) this.#cancel(flight);
       }
       for (const id of renewal.lost) {
         this.#inFlight.get(id)?.controller.abort(new RunAbort('interrupted', 'failure', 'interrupted: this scheduler lost the run lease'));
@@ -792,7 +887,11 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     const saturated = this.#claimRoom() === 0;
     const wakeAt = saturated || backOff ? null : await this.store.nextWakeAt(this.#claimableAgents().agents).catch(() => null);
     const now = this.#clock.now();
-    const claimAt = wakeAt ? wakeAt.getTime() - this.config.claimAheadMs : Infinity;
+    let claimAt = wakeAt ? wakeAt.getTime() - this.config.claimAheadMs : Infinity;
+    // A fire left undecided until its due time is due within the claim-ahead window: the wake the
+    // store reports for it has passed; claim again at its due time (anything else due before then
+    // was claimed by the last claim, which reached as far).
+    if (this.#deferredUntil !== null && claimAt < this.#deferredUntil) claimAt = this.#deferredUntil;
     const delay = Math.max(0, Math.min(this.config.tickIntervalMs, claimAt - now));
     if (this.#wakeRequested && !backOff) {
       this.#wakeRequested = false;

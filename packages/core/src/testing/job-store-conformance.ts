@@ -7,6 +7,9 @@ import type { DeliveryOutcome, JobRunRecord } from '../domain/run.js';
 import type { SessionState } from '../domain/session.js';
 import { ConflictError, JobNotFoundError } from '../errors.js';
 import type { ClaimedRun, ClaimRequest, FinishPlan, FinishRunRequest, FirePlan, JobLoad, JobStore, StoreChange } from '../ports/job-store.js';
+import { planFire } from '../lifecycle/fire-planner.js';
+import { releaseClaim } from '../lifecycle/manual-transitions.js';
+import { resolveSchedulerConfig } from '../scheduler/config.js';
 import { FIXTURE_EPOCH, makeJob } from './fixtures.js';
 
 /** How the conformance suite gets stores to test. */
@@ -764,6 +767,39 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
         expect(await store.getJob(second.id)).toEqual(second);
         expect(await store.listRuns({ jobId: first.id })).toEqual([]);
         expect(await store.getRun(queued.id)).toEqual(queued);
+      });
+    });
+
+    describe('claimDue: overlap judged at the due time, and handing back', () => {
+      /** Core's fire planner as the scheduler asks it at `now`. */
+      const plannerAt = (now: Date): ClaimRequest['plan'] => {
+        const ctx = { now, config: resolveSchedulerConfig({ instanceId: OWNER_A }), random: () => 0 };
+        return (job, load) => planFire(job, load, ctx);
+      };
+
+      test('a fire claimed ahead with its slot taken writes nothing, and is planned at its due time once the slot is free', async () => {
+        const job = await store.createJob(makeJob({ cronExpr: '* * * * * *', nextRun: sec(5) }));
+        const blocking = await store.insertRun(makeRun(job, { status: 'running', startedAt: sec(4), owner: OWNER_B, leaseExpiresAt: sec(60) }));
+        expect(await claim(store, sec(4.75), { horizon: sec(5), plan: plannerAt(sec(4.75)) })).toEqual([]);
+        expect(await store.getJob(job.id)).toEqual(job);
+        expect(await store.listRuns({ jobId: job.id })).toHaveLength(1);
+        await finish(blocking.id, { owner: OWNER_B, patch: { status: 'succeeded', completedAt: sec(4.9) } });
+        const claimed = await claim(store, sec(5), { plan: plannerAt(sec(5)) });
+        expect(claimed.map((c) => [c.run.scheduledFor, c.run.status, c.run.trigger])).toEqual([[sec(5), 'scheduled', 'schedule']]);
+        expect((await store.getJob(job.id))?.nextRun).toEqual(sec(6));
+      });
+
+      test('a run handed back by its claimer is claimable by another at once, and by nobody else while held', async () => {
+        const job = await idleJob();
+        const run = await store.insertRun(makeRun(job, { dueAt: sec(5) }));
+        expect(runIds(await claim(store, sec(4.75), { horizon: sec(5) }))).toEqual([run.id]);
+        expect(await claim(store, sec(4.8), { horizon: sec(5), owner: OWNER_B })).toEqual([]);
+        const { patch, guard } = releaseClaim(OWNER_A);
+        expect(await store.updateRun(run.id, patch, { ...guard, owner: OWNER_B })).toBeNull();
+        expect(await store.updateRun(run.id, patch, guard)).toMatchObject({ status: 'scheduled', owner: null, leaseExpiresAt: null });
+        const peer = await openPeer();
+        const taken = await claim(peer, sec(4.9), { horizon: sec(5), owner: OWNER_B });
+        expect(taken.map((c) => [c.run.id, c.run.owner])).toEqual([[run.id, OWNER_B]]);
       });
     });
 

@@ -82,12 +82,21 @@ describe('missedAtStart: a claimed schedule run found due long after its time', 
     ['within the misfire threshold it starts', {}, { dueAt: at('2026-03-02T09:59:30Z') }, config, null],
     ['an hour late under catchup skip it is dropped', {}, {}, config, 'skipped: missed fire, 3600 s late when it could start (catchup skip)'],
     ['an hour late with catch-up disabled it is dropped', { catchup: 'all' }, {}, { ...config, enableMissedRunCatchup: false }, 'skipped: missed fire, 3600 s late when it could start (catchup skip)'],
-    ['an hour late under catchup all it runs', { catchup: 'all' }, {}, config, null],
+    ['an hour late under catchup all it runs (the oldest missed fire)', { catchup: 'all' }, {}, config, null],
+    [
+      'an hour late under catchup once, with newer fires due, it is dropped: the newest missed fire runs instead',
+      { catchup: 'once' },
+      {},
+      config,
+      'skipped: missed fire, 3600 s late when it could start; a newer fire (2026-03-02T09:00:10.000Z) is due, and only the newest missed fire runs (catchup once)',
+    ],
+    ['an hour late under catchup once it runs when it is the newest missed fire', { catchup: 'once', cronExpr: '0 0 9 * * *' }, {}, config, null],
     ['a retry due long ago runs', {}, { trigger: 'retry' }, config, null],
     ['a buffer_one run may have waited for its slot: it runs', { overlap: 'buffer_one' }, {}, config, null],
   ] as const)('%s', (_label, job, run, cfg, expected) => {
-    const base = { overlap: 'skip', catchup: 'skip', ...job } as const;
-    expect(missedAtStart(base, { trigger: 'schedule', dueAt: at('2026-03-02T09:00:00Z'), ...run }, now, cfg)).toBe(expected);
+    const base = { overlap: 'skip', catchup: 'skip', cronExpr: '*/10 * * * * *', at: null, timezone: 'UTC', ...job } as const;
+    const stale = { trigger: 'schedule', dueAt: at('2026-03-02T09:00:00Z'), scheduledFor: at('2026-03-02T09:00:00Z'), ...run } as const;
+    expect(missedAtStart(base, stale, now, cfg)).toBe(expected);
   });
 });
 

@@ -45,6 +45,15 @@ const scheduled = (at: number, trigger: RunTrigger = 'schedule', waitForSlot = f
   waitForSlot,
 });
 
+/** The write set of the fire at 1 s recorded `skipped` by the job's overlap rule, with `inFlight` runs in its way. */
+const skippedFire = (inFlight: number, overlap: string): ReturnType<typeof summary> => ({
+  runs: [{ ...scheduled(1), status: 'skipped', error: `skipped: ${inFlight} run(s) already in flight (max_concurrent 1, overlap ${overlap})` }],
+  nextRun: iso(2),
+  status: 'active',
+  version: 1,
+  cancelRunning: false,
+});
+
 interface FireCase {
   name: string;
   job?: Partial<CronJobDefinition>;
@@ -80,13 +89,13 @@ const CASES: FireCase[] = [
     name: 'overlap skip at max_concurrent records a skipped run',
     load: { active: 1, waiting: 0 },
     now: 1,
-    expected: {
-      runs: [{ ...scheduled(1), status: 'skipped', error: 'skipped: 1 run(s) already in flight (max_concurrent 1, overlap skip)' }],
-      nextRun: iso(2),
-      status: 'active',
-      version: 1,
-      cancelRunning: false,
-    },
+    expected: skippedFire(1, 'skip'),
+  },
+  {
+    name: 'overlap skip with a missed fire queued for the slot finds the slot taken',
+    load: { active: 0, waiting: 1 },
+    now: 1,
+    expected: skippedFire(1, 'skip'),
   },
   {
     name: 'overlap skip below max_concurrent queues the run',
@@ -107,13 +116,7 @@ const CASES: FireCase[] = [
     job: { overlap: 'buffer_one' },
     load: { active: 1, waiting: 1 },
     now: 1,
-    expected: {
-      runs: [{ ...scheduled(1), status: 'skipped', error: 'skipped: 1 run(s) already in flight (max_concurrent 1, overlap buffer_one)' }],
-      nextRun: iso(2),
-      status: 'active',
-      version: 1,
-      cancelRunning: false,
-    },
+    expected: skippedFire(2, 'buffer_one'),
   },
   {
     name: 'overlap cancel_other waits for the slot and asks the running runs to stop',
@@ -123,6 +126,39 @@ const CASES: FireCase[] = [
     expected: { runs: [scheduled(1, 'schedule', true)], nextRun: iso(2), status: 'active', version: 1, cancelRunning: true },
   },
   {
+    name: 'overlap skip claimed ahead with the slot taken is left undecided until its due time',
+    load: { active: 1, waiting: 0 },
+    now: 0.75,
+    expected: { runs: [], nextRun: iso(1), status: 'active', version: 1, cancelRunning: false },
+  },
+  {
+    name: 'overlap buffer_one claimed ahead with a run already waiting is left undecided until its due time',
+    job: { overlap: 'buffer_one' },
+    load: { active: 1, waiting: 1 },
+    now: 0.75,
+    expected: { runs: [], nextRun: iso(1), status: 'active', version: 1, cancelRunning: false },
+  },
+  {
+    name: 'overlap buffer_one claimed ahead with room in the buffer queues its run at once',
+    job: { overlap: 'buffer_one' },
+    load: { active: 1, waiting: 0 },
+    now: 0.75,
+    expected: { runs: [scheduled(1, 'schedule', true)], nextRun: iso(2), status: 'active', version: 1, cancelRunning: false },
+  },
+  {
+    name: 'overlap cancel_other claimed ahead cancels nothing before its due time',
+    job: { overlap: 'cancel_other' },
+    load: { active: 1, waiting: 0 },
+    now: 0.75,
+    expected: { runs: [], nextRun: iso(1), status: 'active', version: 1, cancelRunning: false },
+  },
+  {
+    name: 'overlap skip claimed ahead with a free slot is planned at once',
+    load: { active: 0, waiting: 0 },
+    now: 0.75,
+    expected: { runs: [scheduled(1)], nextRun: iso(2), status: 'active', version: 1, cancelRunning: false },
+  },
+  {
     name: 'overlap allow_all queues whatever is in flight',
     job: { overlap: 'allow_all' },
     load: { active: 5, waiting: 0 },
@@ -130,8 +166,8 @@ const CASES: FireCase[] = [
     expected: { runs: [scheduled(1)], nextRun: iso(2), status: 'active', version: 1, cancelRunning: false },
   },
   {
-    name: 'a fire up to misfireThresholdMs late runs as scheduled',
-    now: 61,
+    name: 'a fire up to misfireThresholdMs (default 5 s: the grace for timer lateness) late runs as scheduled',
+    now: 6,
     expected: { runs: [scheduled(1)], nextRun: iso(2), status: 'active', version: 1, cancelRunning: false },
   },
   {
@@ -144,6 +180,12 @@ const CASES: FireCase[] = [
     name: 'a missed fire with catchup once runs the newest missed fire',
     now: 100,
     expected: { runs: [scheduled(100, 'catchup')], nextRun: iso(101), status: 'active', version: 1, cancelRunning: false },
+  },
+  {
+    name: 'catchup once with the slot taken (a stale run still queued) queues the newest missed fire for the slot instead of skipping it',
+    load: { active: 1, waiting: 0 },
+    now: 100,
+    expected: { runs: [scheduled(100, 'catchup', true)], nextRun: iso(101), status: 'active', version: 1, cancelRunning: false },
   },
   {
     name: 'catchup once finds the newest missed fire of a sparse schedule far back in the window',
@@ -193,8 +235,14 @@ const CASES: FireCase[] = [
     expected: { runs: [scheduled(55, 'catchup')], nextRun: iso(56), status: 'active', version: 1, cancelRunning: false },
   },
   {
+    name: 'a fire 6 s late is missed: it follows the catch-up policy, not replayed as scheduled',
+    now: 7,
+    expected: { runs: [scheduled(7, 'catchup')], nextRun: iso(8), status: 'active', version: 1, cancelRunning: false },
+  },
+  {
     name: 'a fire due before the step is on time',
     job: { nextRun: sec(5) },
+    config: { misfireThresholdMs: 60_000 },
     steppedOver: [5, 55],
     now: 55.2,
     expected: { runs: [scheduled(5)], nextRun: iso(6), status: 'active', version: 1, cancelRunning: false },
@@ -252,6 +300,15 @@ describe('decideFire with planFire: plain inputs → the write set of a fire', (
     expect(plan.runs[0]!.scheduledFor).toEqual(sec(501));
     expect(plan.runs.at(-1)!.scheduledFor).toEqual(sec(1500));
     expect(plan.dropped).toEqual({ count: 500, oldest: sec(1), newest: sec(500) });
+  });
+
+  it('a fire left undecided says until when, and writes nothing: the job keeps its next fire and version', () => {
+    const job = makeJob({ nextRun: sec(1) });
+    const ctx = { now: sec(0.75), config: resolveSchedulerConfig({}), random: () => 0 };
+    const plan = planFire(job, { active: 1, waiting: 0 }, ctx);
+    expect(plan).toEqual({ runs: [], nextRun: sec(1), deferredUntil: sec(1) });
+    const writes = decideFire(job, { active: 1, waiting: 0 }, { now: ctx.now, plan: () => plan });
+    expect(writes.jobPatch).toEqual({ id: job.id, nextRun: job.nextRun, status: job.status, version: job.version, updatedAt: job.updatedAt });
   });
 
   it('a status change takes effect at the claim time', () => {

@@ -75,6 +75,42 @@ describe('CronScheduler: missed fires on start (catch-up)', () => {
   });
 });
 
+describe('CronScheduler: a short outage follows the catch-up policy too', () => {
+  /** An every-ten-seconds job whose 09:00:00 fire was not claimed: the scheduler starts `down` later. */
+  async function outage(catchup: CatchupPolicy, down: string) {
+    const store = new InMemoryJobStore();
+    await store.init();
+    await store.createJob(makeJob({ name: 'ten', agentId: 'a', cronExpr: '*/10 * * * * *', catchup, nextRun: new Date('2026-03-02T09:00:00Z') }));
+    const clock = new VirtualClock('2026-03-02T09:00:00Z');
+    await clock.advance(down);
+    const h = await startHarness({ store, clock });
+    await clock.advance('100ms');
+    const runs = (await h.scheduler.history('ten')).reverse().map((r) => [r.scheduledFor.toISOString(), r.trigger, r.status]);
+    await h.scheduler.stop();
+    return { runs, executor: h.executor };
+  }
+
+  it.each<[CatchupPolicy, string[][]]>([
+    ['skip', []],
+    ['once', [['2026-03-02T09:00:20.000Z', 'catchup', 'succeeded']]],
+    [
+      'all',
+      [
+        ['2026-03-02T09:00:00.000Z', 'catchup', 'succeeded'],
+        ['2026-03-02T09:00:10.000Z', 'catchup', 'succeeded'],
+        ['2026-03-02T09:00:20.000Z', 'catchup', 'succeeded'],
+      ],
+    ],
+  ])('down 21 s with catchup %s: the missed fires follow the policy, none replayed as schedule', async (catchup, expected) => {
+    expect((await outage(catchup, '21s')).runs).toEqual(expected);
+  });
+
+  it('a fire found a few seconds late (timer lateness, within misfireThresholdMs) still runs as scheduled', async () => {
+    const { runs } = await outage('skip', '4s');
+    expect(runs).toEqual([['2026-03-02T09:00:00.000Z', 'schedule', 'succeeded']]);
+  });
+});
+
 describe('CronScheduler: catchup all after a long downtime', () => {
   it('runs the newest missed fires in order, skips none of them, and logs and counts the fires the cap dropped', async () => {
     const store = new InMemoryJobStore();

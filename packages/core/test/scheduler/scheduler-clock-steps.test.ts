@@ -114,26 +114,53 @@ describe('CronScheduler: wall-clock steps', () => {
 });
 
 describe('CronScheduler: a run claimed ahead and handed back at shutdown', () => {
-  it.each<[CatchupPolicy, string[][]]>([
-    [
-      'skip',
-      [
-        ['2026-03-02T09:00:10.000Z', 'schedule', 'skipped'],
-        ['2026-03-02T10:00:10.000Z', 'schedule', 'succeeded'],
-      ],
-    ],
-  ])('is judged again at restart an hour later like any missed fire (catchup %s): not run an hour late', async (catchup, expected) => {
+  /** The 09:00:10 fire of an every-ten-seconds job is claimed ahead and handed back at stop; a restart an hour later runs `for`. */
+  async function restartAnHourLater(catchup: CatchupPolicy, runFor = '1s') {
     const first = await startHarness({ config: { tickIntervalMs: 1_000, claimAheadMs: 500 } });
     await first.scheduler.add({ name: 'ten', agentId: 'a', cronExpr: '*/10 * * * * *', catchup });
     await first.clock.advance('9.8s'); // the 09:00:10 fire is claimed ahead
     await first.scheduler.stop();
     await first.clock.stepWall('1h');
     const second = await startHarness({ store: first.store, clock: first.clock, config: { tickIntervalMs: 1_000 } });
-    await second.clock.advance('1s');
-    const runs = (await second.scheduler.history('ten')).sort((a, b) => a.scheduledFor.getTime() - b.scheduledFor.getTime());
-    expect(runs.map((r) => [r.scheduledFor.toISOString(), r.trigger, r.status])).toEqual(expected);
-    expect(runs[0]!.error).toMatch(/^skipped: missed fire, 3600 s late/);
-    expect(second.executor.calls.map((c) => c.request.run.trigger)).toEqual(['schedule']);
+    await second.clock.advance(runFor);
+    const runs = (await second.scheduler.history('ten', { limit: 1000 })).sort((a, b) => a.scheduledFor.getTime() - b.scheduledFor.getTime());
     await second.scheduler.stop();
+    return { runs, calls: second.executor.calls.map((c) => [c.request.run.scheduledFor.toISOString(), c.request.run.trigger]) };
+  }
+
+  it.each<[CatchupPolicy, string[][], RegExp]>([
+    [
+      'skip',
+      [
+        ['2026-03-02T09:00:10.000Z', 'schedule', 'skipped'],
+        ['2026-03-02T10:00:10.000Z', 'schedule', 'succeeded'],
+      ],
+      /^skipped: missed fire, 3600 s late when it could start \(catchup skip\)$/,
+    ],
+    [
+      'once',
+      [
+        ['2026-03-02T09:00:10.000Z', 'schedule', 'skipped'],
+        ['2026-03-02T10:00:00.000Z', 'catchup', 'succeeded'],
+        ['2026-03-02T10:00:10.000Z', 'schedule', 'succeeded'],
+      ],
+      /^skipped: missed fire, 3600 s late when it could start; a newer fire .* is due, and only the newest missed fire runs \(catchup once\)$/,
+    ],
+  ])('is judged again at restart an hour later like any missed fire (catchup %s): not run an hour late, not in the way of the catch-up fire', async (catchup, expected, error) => {
+    const { runs, calls } = await restartAnHourLater(catchup);
+    expect(runs.map((r) => [r.scheduledFor.toISOString(), r.trigger, r.status])).toEqual(expected);
+    expect(runs[0]!.error).toMatch(error);
+    expect(calls).toEqual(expected.filter(([, , status]) => status === 'succeeded').map(([at, trigger]) => [at, trigger]));
+  });
+
+  it('is the oldest missed fire under catchup all: it runs first, then every other missed fire in order, none skipped', async () => {
+    const { runs, calls } = await restartAnHourLater('all');
+    expect(runs.filter((r) => r.status !== 'succeeded')).toEqual([]);
+    // 09:00:10 (handed back), 09:00:20 … 10:00:00 (missed), 10:00:10 (on time)
+    expect(calls).toHaveLength(361);
+    expect(calls[0]).toEqual(['2026-03-02T09:00:10.000Z', 'schedule']);
+    expect(calls.slice(1, -1).every(([, trigger]) => trigger === 'catchup')).toBe(true);
+    expect(calls.at(-1)).toEqual(['2026-03-02T10:00:10.000Z', 'schedule']);
+    expect(calls.map(([at]) => at)).toEqual(calls.map(([at]) => at).sort());
   });
 });

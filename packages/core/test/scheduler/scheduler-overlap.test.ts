@@ -54,6 +54,61 @@ describe('CronScheduler: per-job concurrency and overlap policies', () => {
     await scheduler.stop();
   });
 
+  it('skip is judged at the fire\'s due time: a run ending between the claim ahead and the fire does not make it skipped', async () => {
+    const { clock, scheduler, executor } = await startHarness({ durationMs: 1900 });
+    await scheduler.add({ name: 'sync', agentId: 'a', cronExpr: '* * * * * *' });
+    // claimed 250 ms ahead: the 2 s fire at 1.75 s, the 3 s fire at 2.75 s, while the 1 s fire runs until 2.9 s
+    await clock.advance('3s');
+    const runs = (await scheduler.history('sync')).reverse();
+    expect(runs.map((r) => [r.scheduledFor.toISOString(), r.status])).toEqual([
+      ['2026-03-02T09:00:01.000Z', 'succeeded'],
+      ['2026-03-02T09:00:02.000Z', 'skipped'],
+      ['2026-03-02T09:00:03.000Z', 'running'],
+    ]);
+    // the skip was decided at the fire's time, not 250 ms before it
+    expect(runs[1]!.completedAt?.toISOString()).toBe('2026-03-02T09:00:02.000Z');
+    expect(executor.calls.map((c) => new Date(c.startedAt).toISOString())).toEqual(['2026-03-02T09:00:01.000Z', '2026-03-02T09:00:03.000Z']);
+    await scheduler.stop();
+  });
+
+  it('cancel_other aborts the older run on this instance as the newer fire starts, and leaves nothing queued at stop', async () => {
+    const { clock, scheduler, executor } = await startHarness({ durationMs: 5000 });
+    await scheduler.add({ name: 'c', agentId: 'a', cronExpr: '*/2 * * * * *', overlap: 'cancel_other' });
+    await clock.advance('4s');
+    const [older, newer] = (await scheduler.history('c')).reverse();
+    expect(older).toMatchObject({ status: 'interrupted', error: 'interrupted: cancelled by a newer fire (overlap cancel_other)' });
+    expect(older!.completedAt!.getTime() - newer!.scheduledFor.getTime()).toBeLessThanOrEqual(100);
+    expect(newer).toMatchObject({ status: 'running', startedAt: new Date('2026-03-02T09:00:04.000Z') });
+    await clock.advance('6s'); // fires at 6, 8 and 10 s each cancel the one before
+    await scheduler.stop();
+    const runs = (await scheduler.history('c')).reverse();
+    // the cancelled fires end at once; the one the shutdown interrupted is a failure, retried by policy
+    expect(runs.map((r) => [r.trigger, r.status])).toEqual([
+      ...Array(4).fill(['schedule', 'interrupted']),
+      ['schedule', 'interrupted'],
+      ['retry', 'scheduled'],
+    ]);
+    expect(runs.slice(0, 4).every((r) => r.error?.includes('cancel_other'))).toBe(true);
+    expect(runs.slice(0, 4).map((r) => r.completedAt?.toISOString())).toEqual([4, 6, 8, 10].map((s) => `2026-03-02T09:00:${String(s).padStart(2, '0')}.000Z`));
+    expect(executor.maxActive).toBe(1);
+    expect((await scheduler.getJob('c')).consecutiveFailures).toBe(1); // only the shutdown's interruption counts
+  });
+
+  it('cancel_other reaches a run on another instance at once (announced through the store), not at its lease renewal', async () => {
+    const a = await startHarness({ durationMs: 5000, config: { maxConcurrentJobs: 1 } });
+    await a.scheduler.add({ name: 'c', agentId: 'a', cronExpr: '*/2 * * * * *', overlap: 'cancel_other' });
+    await a.clock.advance('2s'); // instance a runs the 2 s fire and, with its one slot taken, claims nothing more
+    const b = await startHarness({ store: a.store, clock: a.clock, durationMs: 5000 });
+    await a.clock.advance('2s'); // instance b plans the 4 s fire
+    const [older, newer] = (await a.scheduler.history('c')).reverse();
+    expect(older).toMatchObject({ status: 'interrupted', owner: a.scheduler.config.instanceId, completedAt: new Date('2026-03-02T09:00:04.000Z') });
+    expect(older!.error).toContain('cancel_other');
+    // whichever instance has the free slot first takes the newer fire, at its time
+    expect(newer).toMatchObject({ status: 'running', startedAt: new Date('2026-03-02T09:00:04.000Z') });
+    await b.scheduler.stop();
+    await a.scheduler.stop();
+  });
+
   it('allow_all ignores max_concurrent', async () => {
     const { clock, scheduler, executor } = await startHarness({ durationMs: 3500 });
     await scheduler.add({ name: 'all', agentId: 'a', cronExpr: '* * * * * *', overlap: 'allow_all' });
