@@ -92,6 +92,13 @@ export interface SchedulerSettings {
    */
   catchupWindowSeconds: number;
   /**
+   * How late a fire may start and still count as on time, in seconds (`misfire_grace_seconds`):
+   * the grace for timer lateness. A fire found due later than this was missed and follows its
+   * job's `catchup` policy.
+   * @defaultValue 5
+   */
+  misfireGraceSeconds: number;
+  /**
    * How long an approval request waits before its run ends `denied`, in seconds (`approval_timeout_seconds`).
    * @defaultValue 86400
    */
@@ -252,6 +259,7 @@ export function defaultSymbiConfig(): SymbiConfig {
       store: { kind: 'sqlite', path: './.symbi/scheduler.db' },
       environment: 'development',
       catchupWindowSeconds: 86_400,
+      misfireGraceSeconds: 5,
       approvalTimeoutSeconds: 86_400,
     },
     delivery: {},

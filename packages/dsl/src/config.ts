@@ -56,6 +56,7 @@ const TABLES: Record<'scheduler' | 'scheduler.delivery' | 'api' | 'agentpin', Re
     ),
     environment: text('environment'),
     catchup_window_seconds: seconds('catchupWindowSeconds', 0),
+    misfire_grace_seconds: seconds('misfireGraceSeconds', 0),
     approval_timeout_seconds: seconds('approvalTimeoutSeconds', 1),
     claim_batch_size: whole('claimBatchSize', 1),
     claim_ahead_seconds: seconds('claimAheadSeconds', 0),

@@ -21,6 +21,7 @@ export function toSchedulerConfig(config: SymbiConfig): Partial<CronSchedulerCon
     shutdownTimeoutMs: ms(scheduler.shutdownTimeoutSeconds),
     enableMissedRunCatchup: scheduler.enableMissedRunCatchup,
     catchupWindowMs: ms(scheduler.catchupWindowSeconds),
+    misfireThresholdMs: ms(scheduler.misfireGraceSeconds),
     approvalTimeoutMs: ms(scheduler.approvalTimeoutSeconds),
     environment: scheduler.environment,
     enableMetrics: scheduler.enableMetrics,

@@ -92,6 +92,7 @@ enable_missed_run_catchup = false
 enable_metrics = false
 environment = "staging"
 catchup_window_seconds = 3600
+misfire_grace_seconds = 2.5
 approval_timeout_seconds = 600.5
 
 [scheduler.delivery]
@@ -132,6 +133,7 @@ audience = ["scheduler.example.org"]
           enableMetrics: false,
           environment: 'staging',
           catchupWindowSeconds: 3600,
+          misfireGraceSeconds: 2.5,
           approvalTimeoutSeconds: 600.5,
         },
         delivery: {

@@ -57,6 +57,7 @@ describe('toSchedulerConfig', () => {
       shutdownTimeoutMs: 60_000,
       enableMissedRunCatchup: true,
       catchupWindowMs: 86_400_000,
+      misfireThresholdMs: 5_000,
       approvalTimeoutMs: 86_400_000,
       environment: 'staging',
       enableMetrics: true,
@@ -65,8 +66,8 @@ describe('toSchedulerConfig', () => {
   });
 
   it('passes the claim tuning keys through, and the core names a claim-ahead longer than the lease', () => {
-    const tuned = toSchedulerConfig(parseConfig('[scheduler]\nclaim_batch_size = 500\nclaim_ahead_seconds = 0.5\nprefetch = 500\n'));
-    expect(tuned).toMatchObject({ claimBatchSize: 500, claimAheadMs: 500, prefetch: 500 });
+    const tuned = toSchedulerConfig(parseConfig('[scheduler]\nclaim_batch_size = 500\nclaim_ahead_seconds = 0.5\nprefetch = 500\nmisfire_grace_seconds = 0.5\n'));
+    expect(tuned).toMatchObject({ claimBatchSize: 500, claimAheadMs: 500, prefetch: 500, misfireThresholdMs: 500 });
     expect(resolveSchedulerConfig(tuned)).toMatchObject({ claimBatchSize: 500, claimAheadMs: 500, prefetch: 500 });
     const tooEarly = toSchedulerConfig(parseConfig('[scheduler]\nclaim_ahead_seconds = 60\n'));
     expect(() => resolveSchedulerConfig(tooEarly)).toThrow(/claimAheadMs: must be shorter than leaseMs \(30000\)/);
