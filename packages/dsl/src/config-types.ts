@@ -29,6 +29,12 @@ export interface SchedulerSettings {
    */
   maxConcurrentJobs: number;
   /**
+   * Limit of deliveries being sent at once (`max_concurrent_deliveries`); deliveries have a queue
+   * of their own and never hold one of the `max_concurrent_jobs` execution slots.
+   * @defaultValue 10
+   */
+  maxConcurrentDeliveries: number;
+  /**
    * Most runs claimed per store round trip (`claim_batch_size`).
    * @defaultValue 256
    */
@@ -247,6 +253,7 @@ export function defaultSymbiConfig(): SymbiConfig {
       tickIntervalSeconds: 1,
       maxJitterSeconds: 0,
       maxConcurrentJobs: 100,
+      maxConcurrentDeliveries: 10,
       claimBatchSize: 256,
       claimAheadSeconds: 0.25,
       prefetch: 0,

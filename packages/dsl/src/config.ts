@@ -46,6 +46,7 @@ const TABLES: Record<'scheduler' | 'scheduler.delivery' | 'api' | 'agentpin', Re
     max_jitter_seconds: whole('maxJitterSeconds', 0, 86_400),
     max_concurrent_jobs: whole('maxConcurrentJobs', 1),
     max_concurrent_cron_jobs: whole('maxConcurrentJobs', 1),
+    max_concurrent_deliveries: whole('maxConcurrentDeliveries', 1),
     enable_metrics: flag('enableMetrics'),
     default_max_retries: whole('defaultMaxRetries', 0),
     shutdown_timeout_seconds: seconds('shutdownTimeoutSeconds', 0),

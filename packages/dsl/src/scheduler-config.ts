@@ -14,6 +14,7 @@ export function toSchedulerConfig(config: SymbiConfig): Partial<CronSchedulerCon
     tickIntervalMs: ms(scheduler.tickIntervalSeconds),
     maxJitterSeconds: scheduler.maxJitterSeconds,
     maxConcurrentJobs: scheduler.maxConcurrentJobs,
+    maxConcurrentDeliveries: scheduler.maxConcurrentDeliveries,
     claimBatchSize: scheduler.claimBatchSize,
     claimAheadMs: ms(scheduler.claimAheadSeconds),
     prefetch: scheduler.prefetch,

@@ -87,6 +87,7 @@ describe('keys beyond the guide', () => {
     const source = `
 [scheduler]
 max_concurrent_cron_jobs = 7
+max_concurrent_deliveries = 4
 job_store_path = "/var/lib/symbi/jobs.db"
 enable_missed_run_catchup = false
 enable_metrics = false
@@ -127,6 +128,7 @@ audience = ["scheduler.example.org"]
       expected({
         scheduler: {
           maxConcurrentJobs: 7,
+          maxConcurrentDeliveries: 4,
           jobStorePath: '/var/lib/symbi/jobs.db',
           store: { kind: 'sqlite', path: '/var/lib/symbi/jobs.db' },
           enableMissedRunCatchup: false,

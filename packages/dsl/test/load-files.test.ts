@@ -50,6 +50,7 @@ describe('toSchedulerConfig', () => {
       tickIntervalMs: 1000,
       maxJitterSeconds: 30,
       maxConcurrentJobs: 20,
+      maxConcurrentDeliveries: 10,
       claimBatchSize: 256,
       claimAheadMs: 250,
       prefetch: 0,

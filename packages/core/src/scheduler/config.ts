@@ -12,6 +12,11 @@ export interface CronSchedulerConfig {
   maxJitterSeconds: number;
   /** Global limit of runs executing at once in this process (default 100). */
   maxConcurrentJobs: number;
+  /**
+   * Limit of deliveries being sent at once in this process (default 10). Deliveries have their own
+   * queue: a slow or failing channel never holds one of the `maxConcurrentJobs` execution slots.
+   */
+  maxConcurrentDeliveries: number;
   /** Consecutive failures before dead-letter for jobs without `max_retries` (default 3). */
   defaultMaxRetries: number;
   /** How long `stop()` waits for in-flight runs before aborting them (default 30 000 ms). */
@@ -66,6 +71,7 @@ export function defaultSchedulerConfig(env: Record<string, string | undefined> =
     tickIntervalMs: 1000,
     maxJitterSeconds: 0,
     maxConcurrentJobs: 100,
+    maxConcurrentDeliveries: 10,
     defaultMaxRetries: 3,
     shutdownTimeoutMs: 30_000,
     enableMissedRunCatchup: true,
@@ -88,6 +94,7 @@ export function defaultSchedulerConfig(env: Record<string, string | undefined> =
 const POSITIVE: (keyof CronSchedulerConfig)[] = [
   'tickIntervalMs',
   'maxConcurrentJobs',
+  'maxConcurrentDeliveries',
   'leaseMs',
   'claimBatchSize',
   'retryBaseDelayMs',

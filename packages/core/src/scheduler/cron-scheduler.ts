@@ -24,7 +24,7 @@ import { clockStep, replanAfterBackwardStep, retryDueAfterBackwardStep, type Clo
 import { firstFire, MAX_CATCHUP_FIRES, planFinish, planFire, type PlanContext } from '../lifecycle/fire-planner.js';
 import { applyJobUpdate, createJobDefinition, specOf } from './job-definition.js';
 import { SchedulerMetrics, type SchedulerHealth } from './metrics.js';
-import { prepareTracing } from './run-tracing.js';
+import { prepareTracing, type TraceSpan } from './run-tracing.js';
 import { approveRun, changeJobStatus, denyRun, releaseClaim, type JobStatusChange } from '../lifecycle/manual-transitions.js';
 
 /** Everything a {@link CronScheduler} is built from; only `store` and `executor` are required. */
@@ -130,6 +130,10 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   readonly #redactor: Redactor;
   readonly #pipeline: DefaultAgentScheduler;
   readonly #limit: LimitFunction;
+  /** The delivery queue: deliveries are sent at most `maxConcurrentDeliveries` at once, outside the execution slots. */
+  readonly #deliveryLimit: LimitFunction;
+  /** Runs (not deliveries) in {@link #inFlight}: what takes room among the runs this process may hold. */
+  #runFlights = 0;
   readonly #inFlight = new Map<string, InFlight>();
   #running = false;
   /** Reasons to keep renewing leases: the loop while it runs, and each one-off run in flight. */
@@ -172,6 +176,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     this.#random = options.random ?? Math.random;
     this.#redactor = options.redactor ?? new Redactor();
     this.#limit = pLimit(this.config.maxConcurrentJobs);
+    this.#deliveryLimit = pLimit(this.config.maxConcurrentDeliveries);
     this.#executor = options.executor;
     this.#pipeline = new DefaultAgentScheduler({
       store: this.store,
@@ -186,6 +191,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       events: this,
       planContext: () => this.#planContext(),
       audit: (type, fields) => this.#audit(type, fields),
+      deliverLater: (claimed, span) => void this.#launchDelivery(claimed, span),
     });
   }
 
@@ -250,7 +256,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       const outcome = await Promise.race([Promise.allSettled(pending), timeout]);
       if (timer) this.#clock.clearTimeout(timer);
       if (outcome === 'timeout' && this.#inFlight.size > 0) {
-        interrupted = this.#inFlight.size;
+        interrupted = this.#runFlights;
         for (const flight of this.#inFlight.values()) {
           flight.controller.abort(new RunAbort('interrupted', 'failure', 'interrupted: the scheduler shut down'));
         }
@@ -402,6 +408,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       signal?.addEventListener('abort', interrupt, { once: true });
       if (signal?.aborted) interrupt();
       await done;
+      // Its deliveries, sent from the delivery queue.
+      await this.#inFlight.get(inserted.id)?.done;
     } finally {
       signal?.removeEventListener('abort', interrupt);
       releaseLeases();
@@ -684,7 +692,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
    */
   #claimRoom(): number {
     const capacity = this.config.maxConcurrentJobs + this.config.prefetch;
-    const free = Math.min(capacity - this.#inFlight.size, this.config.claimBatchSize);
+    const free = Math.min(capacity - this.#runFlights, this.config.claimBatchSize);
     const worthwhile = this.#backlog ? Math.max(1, Math.floor(Math.min(capacity, this.config.claimBatchSize) / 2)) : 1;
     return free >= worthwhile ? free : 0;
   }
@@ -802,25 +810,45 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       leaseMs: this.config.leaseMs,
       limit: this.config.claimBatchSize,
     });
-    for (const item of claimed) void this.#launch(item, (c) => this.#pipeline.deliver(c), { kind: 'delivery', started: true });
+    for (const item of claimed) void this.#launchDelivery(item);
   }
 
-  /** Runs `work` on a claimed run (or its deliveries) within the concurrency limit; resolves once it ended (it never rejects). */
+  /**
+   * Sends a finished run's pending deliveries from the delivery queue (its own concurrency, never
+   * an execution slot). The run stays in flight, its lease renewed, until they are sent; a stop
+   * leaves those not yet started pending in the outbox.
+   */
+  #launchDelivery(claimed: ClaimedRun, span?: TraceSpan): Promise<unknown> {
+    return this.#launch(claimed, (c, signal) => this.#pipeline.deliver(c, span, signal), { kind: 'delivery', started: true });
+  }
+
+  /**
+   * Runs `work` on a claimed run (or its deliveries) within its concurrency limit (execution slots
+   * for runs, the delivery queue for deliveries); resolves once it ended (it never rejects).
+   */
   #launch(
     claimed: ClaimedRun,
     work: (claimed: ClaimedRun, signal: AbortSignal) => Promise<unknown>,
     { kind, started }: Pick<InFlight, 'kind' | 'started'> = { kind: 'run', started: false },
   ): Promise<unknown> {
     const controller = new AbortController();
-    this.metrics.adjustInFlight(1);
-    const done = this.#limit(() => work(claimed, controller.signal))
+    const isRun = kind === 'run';
+    if (isRun) {
+      this.#runFlights += 1;
+      this.metrics.adjustInFlight(1);
+    }
+    const done = (isRun ? this.#limit : this.#deliveryLimit)(() => work(claimed, controller.signal))
       .catch((error: unknown) => {
         this.#logger.error({ run: claimed.run.id, error: messageOf(error) }, 'run failed in the pipeline');
         this.emit('scheduler:error', { error, during: `run ${claimed.run.id}` });
       })
       .finally(() => {
-        this.#inFlight.delete(claimed.run.id);
-        this.metrics.adjustInFlight(-1);
+        // A run's deliveries, queued as it finished, may have taken its place already.
+        if (this.#inFlight.get(claimed.run.id) === flight) this.#inFlight.delete(claimed.run.id);
+        if (isRun) {
+          this.#runFlights -= 1;
+          this.metrics.adjustInFlight(-1);
+        }
         this.#poke();
         // The newer fire that cancelled it waits for its slot, maybe on another instance.
         if (flight.cancelled) void this.store.notify?.({ kind: 'run', id: claimed.run.id }).catch(() => undefined);

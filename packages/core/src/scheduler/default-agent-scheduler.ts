@@ -50,6 +50,12 @@ export interface PipelineDeps {
   events: EventEmitter<SchedulerEvents>;
   planContext(): PlanContext;
   audit(type: SecurityEventType, fields: AuditFields): Promise<void>;
+  /**
+   * Hands a finished run's pending deliveries to the delivery queue, which sends them (through
+   * {@link DefaultAgentScheduler.deliver}) with its own concurrency, so no execution slot waits on
+   * a channel. `span` is the run's span, for the deliveries' spans.
+   */
+  deliverLater(claimed: ClaimedRun, span: TraceSpan): void;
 }
 
 /**
@@ -106,15 +112,17 @@ export class DefaultAgentScheduler {
     const deliver = this.#deps.router !== null && job.delivery.length > 0 && patch.status !== 'interrupted';
     if (deliver) patch.deliveries = job.delivery.map((channel) => pendingDelivery(channel));
     const finished = await this.#finish(job, running, { ...patch, executionTimeMs: Math.round(this.#deps.clock.monotonic() - startedMono) }, outcome);
-    if (finished && deliver) await this.deliver({ run: finished, job }, span);
+    if (finished && deliver) this.#deps.deliverLater({ run: finished, job }, span);
     return finished;
   }
 
   /**
    * Routes a finished run's pending deliveries, recording each channel's outcome on the run. Each
    * is a `symbi.delivery` span below `span` (a trace of its own when retried from the outbox).
+   * Once `signal` aborts (the scheduler stops), no further channel is started: the rest stay
+   * pending in the outbox, for the next start or another instance.
    */
-  async deliver({ run, job }: ClaimedRun, span?: TraceSpan): Promise<void> {
+  async deliver({ run, job }: ClaimedRun, span?: TraceSpan, signal?: AbortSignal): Promise<void> {
     const router = this.#deps.router;
     if (!router) return;
     const parent = span ?? (await deliveryRoot());
@@ -122,6 +130,7 @@ export class DefaultAgentScheduler {
     const outcomes = [...run.deliveries];
     for (const [i, outcome] of outcomes.entries()) {
       if (outcome.status !== 'pending') continue;
+      if (signal?.aborted) break;
       try {
         await parent.child('symbi.delivery', { 'symbi.channel': outcome.channel, 'symbi.delivery_attempt': outcome.attempts + 1 }, (delivery) =>
           router.route(outcome.channel, job, run, output, { traceparent: delivery.traceparent }),
