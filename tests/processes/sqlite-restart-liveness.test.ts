@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CronScheduler, type CronJobDefinition } from '@symbi/core';
-import { SqliteJobStore } from '@symbi/store-sqlite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { auditRuns, firesEvery, missingFires, stuckRuns, toAuditRun } from './fire-audit.mjs';
-import { ensureBuilt, readExecutions, startWorker, unfinishedStarts, waitUntil, type WorkerProcess } from './worker-control.mjs';
+import { killWhileBusy, readExecutions, waitUntil } from './worker-control.mjs';
+import { sqliteWorkers } from './worker-suite.js';
 
 const JOBS = 20;
 /** The defaults of `symbi up`: a dead owner's runs used to wait out this lease. */
@@ -19,47 +16,20 @@ const EDGE_MS = 1_000;
 const noAgents = { execute: async (): Promise<never> => Promise.reject(new Error('the test process runs no agents')) };
 
 describe('a scheduler on a SQLite file, killed with -9 and restarted a second later', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'symbi-sqlite-restart-'));
-  const path = join(dir, 'scheduler.db');
-  const workers: WorkerProcess[] = [];
-  let store: SqliteJobStore;
-
-  const spawnWorker = async (instance: string): Promise<WorkerProcess> => {
-    const worker = startWorker({ instance, log: join(dir, `${instance}.jsonl`), store: 'sqlite', path, settings: WORKER_SETTINGS });
-    workers.push(worker);
-    await worker.ready;
-    return worker;
-  };
-
-  beforeAll(async () => {
-    ensureBuilt();
-    store = new SqliteJobStore({ path });
-    await store.init();
-  });
-
-  afterAll(async () => {
-    await Promise.all(workers.map((worker) => worker.kill9()));
-    await store?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = sqliteWorkers('sqlite-restart', WORKER_SETTINGS);
 
   it('frees the dead process runs at once: no fire skipped for a slot it held, none lost, none run twice', async () => {
+    const store = suite.store();
     const admin = new CronScheduler({ store, executor: noAgents, config: { instanceId: 'test-admin' } });
     const jobs: CronJobDefinition[] = [];
     // The defaults a new user gets: overlap skip, catch-up once, max_concurrent 1.
     for (let i = 0; i < JOBS; i++) jobs.push(await admin.add({ name: `every-second-${i}`, agentId: 'worker', cronExpr: '* * * * * *' }));
-    const first = await spawnWorker('restart-first');
+    const first = await suite.spawn('restart-first');
     const firstReadyAt = Date.now();
     await sleep(3_000);
-    await waitUntil('the first scheduler has runs in flight', () => unfinishedStarts(readExecutions([first.log]), first.instance).length >= 1, {
-      timeoutMs: 10_000,
-      everyMs: 20,
-    });
-    await first.kill9();
-    const killedAt = Date.now();
-    const orphans = unfinishedStarts(readExecutions([first.log]), first.instance);
+    const { killedAt, orphans } = await killWhileBusy(first, 1, 10_000);
     await sleep(1_000);
-    const second = await spawnWorker('restart-second');
+    const second = await suite.spawn('restart-second');
     const readyAt = Date.now();
     await sleep(8_000);
     const until = Date.now() - EDGE_MS;
@@ -74,7 +44,7 @@ describe('a scheduler on a SQLite file, killed with -9 and restarted a second la
 
     const records = await store.listRuns({ limit: 100_000 });
     const runs = records.map(toAuditRun);
-    const executions = readExecutions(workers.map((worker) => worker.log));
+    const executions = readExecutions(suite.workers.map((worker) => worker.log));
     const byId = new Map(runs.map((run) => [run.id, run]));
 
     // The runs in flight at the kill ended interrupted and were retried, not left for the lease.
