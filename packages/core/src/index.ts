@@ -158,7 +158,7 @@ export {
   type DeadInstance,
   type ProcessProbe,
 } from './lifecycle/liveness.js';
-export { probeProcess, processStartToken, thisProcess } from './lifecycle/process-identity.js';
+export { hostnameOf, probeProcess, processStartToken, thisProcess } from './lifecycle/process-identity.js';
 export { InstancePresence, type PresenceHooks } from './lifecycle/instance-presence.js';
 export {
   approveRun,

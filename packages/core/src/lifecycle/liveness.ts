@@ -20,6 +20,7 @@
  */
 import type { JobRunRecord } from '../domain/run.js';
 import type { InstanceRecord, InstanceRegistration, RunPatch } from '../ports/job-store.js';
+import { hostnameOf } from './process-identity.js';
 import { interruption } from './transitions.js';
 
 /** How often a registered instance refreshes its heartbeat. */
@@ -65,7 +66,7 @@ export function deadInstances(
 
 function deathOf(instance: InstanceRecord, self: InstanceRegistration, probe: ProcessProbe, silenceLimitMs: number): string | null {
   if (instance.id === self.id) return null;
-  const who = `instance ${instance.id} (pid ${instance.pid} on ${instance.host})`;
+  const who = `instance ${instance.id} (pid ${instance.pid} on ${hostnameOf(instance.host)})`;
   if (instance.host === self.host) {
     if (instance.pid === self.pid) return `${who} is gone: this process, pid ${self.pid}, is a later one`;
     return probe(instance.pid, instance.startToken) === 'gone' ? `${who} is gone: its process exited` : null;

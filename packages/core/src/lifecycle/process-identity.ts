@@ -27,6 +27,11 @@ function hostKey(): string {
   return [hostname(), boot, namespace].filter((part) => part !== null).join('/');
 }
 
+/** The hostname part of a host key (see {@link thisProcess}), for messages. */
+export function hostnameOf(hostKey: string): string {
+  return hostKey.split('/')[0] ?? hostKey;
+}
+
 /**
  * When the process `pid` started, in clock ticks since boot (field 22 of Linux `/proc/<pid>/stat`),
  * or null where there is no such file. Its name (field 2) may hold spaces and parentheses, so the

@@ -41,6 +41,11 @@ describe('deadInstances: who is dead, as a live instance sees it', () => {
   });
 });
 
+it('names a dead instance by its hostname, not its whole host key', () => {
+  const [dead] = deadInstances([row({ host: 'worker-7/3f1c-boot/pid:[4026531836]', pid: 300, silentMs: SILENCE_LIMIT_MS + 5 })], self, probe);
+  expect(dead?.reason).toBe(`instance other (pid 300 on worker-7) is gone: no heartbeat for ${SILENCE_LIMIT_MS + 5} ms`);
+});
+
 describe('abandonment: what happens to a run of a dead owner', () => {
   const job = makeJob({ maxConcurrent: 1 });
   const run = (fields: Partial<JobRunRecord>): JobRunRecord => ({
