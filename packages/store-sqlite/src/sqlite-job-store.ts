@@ -603,19 +603,32 @@ export class SqliteJobStore implements JobStore {
     return this.#op((runner, db) => {
       const reasons = new Map(request.owners.map((owner) => [owner.id, owner.reason]));
       const values = { owners: JSON.stringify([...reasons.keys()]), limit: pageSize(request.limit, 'limit', 0) };
-      const owned = runner.query('release.owned', (p) =>
+      const owners = (p: Param) => sql<boolean>`+owner in (select value from json_each(${p('owners')}))`;
+      // Runs in flight are few, found by status; unfinished deliveries by the outbox index.
+      const leased = runner.query('release.leased', (p) =>
         db
           .selectFrom('runs')
           .selectAll()
-          .where('owner', 'in', sql<string>`(select value from json_each(${p('owners')}))`)
-          // Runs in flight by the lease index, unfinished deliveries by the outbox index.
-          .where(sql<boolean>`(owner is not null and status in ${LEASED_RUN_STATUSES}) or delivery_pending = 1`)
-          .orderBy('id')
+          .where(sql<boolean>`owner is not null and status in ${LEASED_RUN_STATUSES}`)
+          .where(owners(p))
           .limit(p('limit')),
       );
+      const outbox = runner.query('release.outbox', (p) =>
+        db
+          .selectFrom('runs')
+          .selectAll()
+          .where('delivery_pending', '=', sql.lit(1))
+          .where(sql<boolean>`+status in ${TERMINAL_STATUS_LIST}`)
+          .where(owners(p))
+          .limit(p('limit')),
+      );
+      const owned = () => {
+        const rows = leased.all(values);
+        return rows.length < values.limit ? [...rows, ...outbox.all({ ...values, limit: values.limit - rows.length })] : rows;
+      };
       const rule = recoveryRule(request);
       return runner.immediate(() =>
-        owned.all(values).flatMap((row) => {
+        owned().flatMap((row) => {
           const abandoned = abandonment(rowToRun(row), request.now, reasons.get(row.owner as string) ?? `owner ${row.owner} is gone`);
           if (abandoned === null) return [];
           const run = rowToRun(this.#patchRun(runner, db, row.id, abandoned.patch, NO_GUARD) as RunRow);
