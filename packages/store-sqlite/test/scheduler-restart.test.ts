@@ -98,6 +98,27 @@ describe('a scheduler opening a SQLite file a dead process used', () => {
     expect(await store.listInstances(new Date(clock.now()))).toEqual([]);
   });
 
+  it('releases the runs of an earlier life of its own fixed instance id at its first tick', async () => {
+    const path = tempDbPath();
+    const clock = new VirtualClock('2026-03-02T09:00:00Z');
+    const store = await openStore({ path });
+    await store.registerInstance({ ...thisProcess('fixed-id'), pid: deadPid(), startToken: null }, new Date(clock.now()));
+    const job = await store.createJob(makeJob({ name: 'etl', agentId: 'etl', nextRun: null, maxRetries: 3 }));
+    const orphan = await store.insertRun({
+      ...newRun(job, { scheduledFor: new Date(clock.now() - 500), trigger: 'schedule' }),
+      status: 'running',
+      owner: 'fixed-id',
+      leaseExpiresAt: new Date(clock.now() + 30_000),
+    });
+    const executor = new FakeExecutor(clock, { etl: () => 'done' });
+    const scheduler = new CronScheduler({ store, executor, clock, config: { instanceId: 'fixed-id', leaseMs: 30_000, shutdownTimeoutMs: 0 } });
+    await scheduler.start();
+    await clock.advance('3s');
+    expect(await store.getRun(orphan.id)).toMatchObject({ status: 'interrupted', error: expect.stringContaining('instance fixed-id (pid') });
+    expect(executor.calls.map((call) => call.request.run.trigger)).toEqual(['retry']);
+    await scheduler.stop();
+  });
+
   it('leaves the runs of a live process on this host alone, however long it has been silent', async () => {
     const path = tempDbPath();
     const clock = new VirtualClock('2026-03-02T09:00:00Z');

@@ -2,7 +2,7 @@ import type { CronJobDefinition } from '../domain/job.js';
 import type { JobRunRecord } from '../domain/run.js';
 import type { Clock, ClockTimer } from '../ports/clock.js';
 import type { FinishPlan, InstanceRegistration, JobStore } from '../ports/job-store.js';
-import { deadInstances, HEARTBEAT_INTERVAL_MS, type ProcessProbe } from './liveness.js';
+import { deadInstances, HEARTBEAT_INTERVAL_MS, type DeadInstance, type ProcessProbe } from './liveness.js';
 import { probeProcess, thisProcess } from './process-identity.js';
 
 /** The instance methods of a store that has them all (see `JobStore.registerInstance`). */
@@ -31,6 +31,8 @@ export class InstancePresence {
   readonly #probe: ProcessProbe;
   #timer: ClockTimer | null = null;
   #beating = false;
+  /** An earlier life of this very instance id found dead at start: its runs go at the first sweep. */
+  #earlierLife: DeadInstance | null = null;
 
   private constructor(store: PresenceStore, clock: Clock, self: InstanceRegistration, hooks: PresenceHooks, probe: ProcessProbe) {
     this.#store = store;
@@ -50,9 +52,16 @@ export class InstancePresence {
     return new InstancePresence(store as JobStore & PresenceStore, clock, thisProcess(id), hooks, probe);
   }
 
-  /** Registers this instance and starts its heartbeat. */
+  /**
+   * Registers this instance and starts its heartbeat. A row of this instance id left by a process
+   * that is gone (an earlier life) is judged first, since registering replaces it: the runs that
+   * life held still carry this id, and the first sweep releases them.
+   */
   async start(): Promise<void> {
-    await this.#store.registerInstance(this.#self, new Date(this.#clock.now()));
+    const now = new Date(this.#clock.now());
+    const earlier = (await this.#store.listInstances(now)).filter((instance) => instance.id === this.#self.id);
+    this.#earlierLife = deadInstances(earlier, this.#self, this.#probe)[0] ?? null;
+    await this.#store.registerInstance(this.#self, now);
     this.#beating = true;
     this.#scheduleBeat();
   }
@@ -92,15 +101,18 @@ export class InstancePresence {
    */
   async sweep(now: Date, limit: number, plan: (job: CronJobDefinition, run: JobRunRecord) => FinishPlan): Promise<JobRunRecord[]> {
     const dead = deadInstances(await this.#store.listInstances(now), this.#self, this.#probe);
-    if (dead.length === 0) return [];
-    const won = new Set(await this.#store.forgetInstances(dead));
+    const won = new Set(dead.length === 0 ? [] : await this.#store.forgetInstances(dead));
     const owners = dead.filter((instance) => won.has(instance.id));
+    // The first sweep precedes the first claim: every run under this id then is the earlier life's.
+    if (this.#earlierLife !== null) owners.push(this.#earlierLife);
     const released: JobRunRecord[] = [];
     if (owners.length === 0) return released;
     for (;;) {
       const runs = await this.#store.releaseOwners({ owners, now, limit, plan });
       released.push(...runs);
-      if (runs.length < limit || limit === 0) return released;
+      if (runs.length < limit || limit === 0) break;
     }
+    this.#earlierLife = null;
+    return released;
   }
 }

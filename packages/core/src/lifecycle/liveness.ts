@@ -5,8 +5,10 @@
  *
  * An instance registers a row (`InstanceRegistration`) when it starts, beats it every
  * {@link HEARTBEAT_INTERVAL_MS}, and deletes it when it stops gracefully. An instance is dead when:
- * - it runs on this host (same machine and pid namespace) with this process's own pid but another
- *   instance id: an earlier life of this process (a container restarted as pid 1, say);
+ * - it runs on this host (same machine and pid namespace) with this process's own pid, but is not
+ *   this process's own registration: an earlier life of this process (a container restarted as
+ *   pid 1, say), under another instance id or under this one (a host that gives its scheduler a
+ *   fixed `instanceId`: such a row is judged as this process starts, before it registers);
  * - it runs on this host and its process is gone, or its pid now belongs to a process started at
  *   another time (a reused pid);
  * - it runs on another host and its heartbeat has been silent longer than {@link SILENCE_LIMIT_MS},
@@ -64,8 +66,13 @@ export function deadInstances(
   return dead;
 }
 
+/** Whether `instance` is the row `self` registered: its id, in this very process. */
+function isSelf(instance: InstanceRegistration, self: InstanceRegistration): boolean {
+  return instance.id === self.id && instance.host === self.host && instance.pid === self.pid && instance.startToken === self.startToken;
+}
+
 function deathOf(instance: InstanceRecord, self: InstanceRegistration, probe: ProcessProbe, silenceLimitMs: number): string | null {
-  if (instance.id === self.id) return null;
+  if (isSelf(instance, self)) return null;
   const who = `instance ${instance.id} (pid ${instance.pid} on ${hostnameOf(instance.host)})`;
   if (instance.host === self.host) {
     if (instance.pid === self.pid) return `${who} is gone: this process, pid ${self.pid}, is a later one`;

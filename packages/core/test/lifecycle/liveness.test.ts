@@ -25,7 +25,8 @@ const row = (fields: Partial<InstanceRecord>): InstanceRecord => ({ id: 'other',
 
 describe('deadInstances: who is dead, as a live instance sees it', () => {
   const cases: { name: string; instance: InstanceRecord; dead: string | null }[] = [
-    { name: 'itself, however silent', instance: row({ id: 'me', pid: 100, silentMs: 60_000 }), dead: null },
+    { name: 'itself, however silent', instance: row({ id: 'me', pid: 100, startToken: '5', silentMs: 60_000 }), dead: null },
+    { name: 'its own id, left by an earlier process that is gone', instance: row({ id: 'me', pid: 300 }), dead: 'its process exited' },
     { name: 'a live process on this host, silent for a minute (cut off from its database)', instance: row({ silentMs: 60_000 }), dead: null },
     { name: 'a process on this host that exited', instance: row({ pid: 300 }), dead: 'its process exited' },
     { name: 'a reused pid: alive, but started at another time', instance: row({ startToken: '6' }), dead: 'its process exited' },
