@@ -181,3 +181,18 @@ export async function waitUntil(what, check, { timeoutMs, everyMs = 200 }) {
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
+
+/**
+ * Waits until `worker` has at least `atLeast` runs in flight (agent started, not finished), then
+ * kills it with SIGKILL; answers when it died and the runs it left in flight.
+ * @param {WorkerProcess} worker
+ * @param {number} atLeast
+ * @param {number} timeoutMs
+ * @returns {Promise<{ killedAt: number, orphans: Execution[] }>}
+ */
+export async function killWhileBusy(worker, atLeast, timeoutMs) {
+  const inFlight = () => unfinishedStarts(readExecutions([worker.log]), worker.instance);
+  await waitUntil(`${worker.instance} has ${atLeast} runs in flight`, () => inFlight().length >= atLeast, { timeoutMs, everyMs: 20 });
+  await worker.kill9();
+  return { killedAt: Date.now(), orphans: inFlight() };
+}

@@ -78,11 +78,14 @@ export type {
   FinishPlan,
   FinishRunRequest,
   FirePlan,
+  InstanceRecord,
+  InstanceRegistration,
   JobFilter,
   JobLoad,
   JobStore,
   LeaseRenewal,
   RecoverRequest,
+  ReleaseOwnersRequest,
   RunFilter,
   RunGuard,
   RunOutcome,
@@ -146,6 +149,17 @@ export {
   type FireWrites,
 } from './lifecycle/transitions.js';
 export { claimedRun, claimHorizon, claimTerms, hasFreeSlot, hasLiveLease, loadShare, type ClaimTerms } from './lifecycle/claim.js';
+export {
+  abandonment,
+  deadInstances,
+  HEARTBEAT_INTERVAL_MS,
+  SILENCE_LIMIT_MS,
+  type Abandonment,
+  type DeadInstance,
+  type ProcessProbe,
+} from './lifecycle/liveness.js';
+export { hostnameOf, probeProcess, processStartToken, thisProcess } from './lifecycle/process-identity.js';
+export { InstancePresence, type PresenceHooks } from './lifecycle/instance-presence.js';
 export {
   approveRun,
   changeJobStatus,

@@ -165,6 +165,24 @@ const MIGRATIONS: readonly Migration[] = [
       db.schema.createIndex('audit_events_type_idx').on('audit_events').columns(['type', 'at desc', 'seq desc']),
     ],
   },
+  {
+    version: 2,
+    name: 'instances: the scheduler instances working on the schema, for liveness',
+    statements: (db) => [
+      db.schema
+        .createTable('instances')
+        .addColumn('id', 'text', requiredByCodePoint)
+        .addColumn('host', 'text', required)
+        .addColumn('pid', 'integer', required)
+        .addColumn('start_token', 'text')
+        .addColumn('started_at', 'timestamptz', (column) => column.notNull().defaultTo(sql`now()`))
+        .addColumn('heartbeat_at', 'timestamptz', (column) => column.notNull().defaultTo(sql`now()`))
+        .addColumn('beats', 'integer', required)
+        .addPrimaryKeyConstraint('instances_pkey', ['id'])
+        // Beaten every second: keep room on the page so the update stays HOT.
+        .modifyEnd(ROOM_FOR_UPDATES),
+    ],
+  },
 ];
 
 /** The schema version this package writes and reads. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  abandonment,
   checkCount,
   claimTerms,
   ConflictError,
@@ -20,6 +21,8 @@ import type {
   ClaimedRun,
   CronJobDefinition,
   FinishRunRequest,
+  InstanceRecord,
+  InstanceRegistration,
   JobFilter,
   JobLoad,
   JobRunRecord,
@@ -27,6 +30,7 @@ import type {
   JobStore,
   LeaseRenewal,
   RecoverRequest,
+  ReleaseOwnersRequest,
   RunFilter,
   RunGuard,
   RunPatch,
@@ -35,11 +39,12 @@ import type {
   StoreCapabilities,
   StoreChange,
 } from '@symbi/core';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { Batcher } from './batcher.js';
 import { ChangeListener, encodeChange } from './change-listener.js';
 import { checkIdentifier, checkSchemaName, defaultNotifyChannel } from './identifiers.js';
+import { InstanceRows } from './instances.js';
 import { migrate } from './migrations.js';
 import { PIPELINE, PostgresRunner, SESSION_SETTINGS, statement } from './postgres-runner.js';
 import {
@@ -148,6 +153,7 @@ export class PostgresJobStore implements JobStore {
   private readonly sessionReads: Batcher<string, SessionState | null>;
   private readonly sessionWrites: Batcher<SessionRow, void>;
   private readonly auditWrites: Batcher<NewAuditRow, void>;
+  private readonly instances: InstanceRows;
 
   constructor(options: PostgresJobStoreOptions = {}) {
     this.schema = checkSchemaName(options.schema ?? 'symbi');
@@ -174,6 +180,7 @@ export class PostgresJobStore implements JobStore {
     this.runner = new PostgresRunner(pool, options.reconnectWindowMs);
     this.startupWaitMs = options.startupWaitMs ?? DEFAULT_STARTUP_WAIT_MS;
     this.statements = new Statements(this.db, this.schema);
+    this.instances = new InstanceRows(this.runner, this.db);
     this.changes = new ChangeListener(pool, this.db, this.notifyChannel, this.instanceId);
     this.updates = batcher((requests: UpdateRequest[]) => this.updateRuns(requests), (request) => request.runId);
     this.finishes = batcher(
@@ -345,6 +352,68 @@ export class PostgresJobStore implements JobStore {
       });
       const finished = await finishRuns(tx, this.statements, items);
       return finished.flatMap((result) => (result === null ? [] : [result.run]));
+    });
+  }
+
+  /** Records instance `instance` as alive, its heartbeat the server's `now()` (see core's `lifecycle/liveness.ts`). */
+  async registerInstance(instance: InstanceRegistration): Promise<void> {
+    await this.instances.register(instance);
+  }
+
+  /** Moves the heartbeat of instance `id` to the server's `now()`; false when its row is gone. */
+  async beatInstance(id: string): Promise<boolean> {
+    return this.instances.beat(id);
+  }
+
+  /** Every registered instance, silent since its last heartbeat by the server's clock. */
+  async listInstances(): Promise<InstanceRecord[]> {
+    return this.instances.list();
+  }
+
+  /** Deletes the rows of the instances whose heartbeat count is unchanged; the ids deleted. */
+  async forgetInstances(instances: readonly Pick<InstanceRecord, 'id' | 'beats'>[]): Promise<string[]> {
+    return this.instances.forget(instances);
+  }
+
+  /** Deletes the row of instance `id`. */
+  async deregisterInstance(id: string): Promise<void> {
+    await this.instances.deregister(id);
+  }
+
+  /**
+   * Releases up to `limit` runs of the given dead owners in one transaction, each as core's
+   * `abandonment` says: runs handed back in one statement, interrupted ones finished as
+   * `recoverExpired` finishes them.
+   */
+  async releaseOwners(request: ReleaseOwnersRequest): Promise<JobRunRecord[]> {
+    const limit = checkCount('limit', request.limit) ?? 0;
+    const reasons = new Map(request.owners.map((owner) => [owner.id, owner.reason]));
+    const rule = recoveryRule(request);
+    return this.runner.transaction('release runs of dead instances', async (tx) => {
+      const owned = this.db
+        .selectFrom('runs')
+        .selectAll()
+        .where('owner', '=', (eb) => eb.fn.any(sql<readonly string[]>`${[...reasons.keys()]}::text[]`))
+        // Runs in flight by the lease index, unfinished deliveries by the outbox index.
+        .where(sql<boolean>`(owner IS NOT NULL AND status IN ('scheduled', 'awaiting_approval', 'running')) OR delivery_pending`)
+        .orderBy('id')
+        .limit(limit)
+        .forNoKeyUpdate();
+      const handedBack: PatchInput[] = [];
+      const interrupted: FinishItem[] = [];
+      for (const row of (await tx.query(statement(owned))).rows) {
+        const run = rowToRun(row);
+        const abandoned = abandonment(run, request.now, reasons.get(row.owner as string) ?? `owner ${row.owner} is gone`);
+        if (abandoned === null) continue;
+        const patch = runPatchToRow(abandoned.patch);
+        if (abandoned.interrupted) interrupted.push({ runId: run.id, owner: null, patch, rule });
+        else handedBack.push(patchInput(run.id, run.owner, patch));
+      }
+      const ids = handedBack.map((input) => input.id);
+      const released = ids.length === 0 ? [] : (await tx.query(this.statements.updateRuns.bind({ ids, input: JSON.stringify(handedBack) }))).rows;
+      // Finishing sends the COMMIT with its last statement: nothing may follow it.
+      const finished = interrupted.length === 0 ? [] : await finishRuns(tx, this.statements, interrupted);
+      return [...released.map(rowToRun), ...finished.flatMap((result) => (result === null ? [] : [result.run]))];
     });
   }
 

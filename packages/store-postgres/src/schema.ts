@@ -119,6 +119,18 @@ export interface SchemaMigrationsTable {
   applied_at: Generated<Date>;
 }
 
+/** A row of `instances`: a scheduler instance working on the schema, while it runs (see core's `lifecycle/liveness.ts`). */
+export interface InstancesTable {
+  id: string;
+  host: string;
+  pid: number;
+  start_token: string | null;
+  started_at: Generated<Date>;
+  /** The server's `now()` at the instance's last heartbeat: every instance is judged by one clock. */
+  heartbeat_at: Generated<Date>;
+  beats: number;
+}
+
 /** The tables of one store schema, as kysely sees them. */
 export interface Database {
   jobs: JobsTable;
@@ -126,6 +138,7 @@ export interface Database {
   sessions: SessionsTable;
   audit_events: AuditEventsTable;
   schema_migrations: SchemaMigrationsTable;
+  instances: InstancesTable;
 }
 
 /** A `jobs` row as read. */

@@ -40,9 +40,9 @@ describePostgres('PostgresJobStore migrations', () => {
     await store.init();
     expect(await store.getJob(job.id)).toEqual(job);
     const tables = await query(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY 1`);
-    expect(tables.map((row) => row.table_name)).toEqual(['audit_events', 'jobs', 'runs', 'schema_migrations', 'sessions']);
-    const versions = await query(`SELECT version FROM "${schema}".schema_migrations`);
-    expect(versions).toEqual([{ version: 1 }]);
+    expect(tables.map((row) => row.table_name)).toEqual(['audit_events', 'instances', 'jobs', 'runs', 'schema_migrations', 'sessions']);
+    const versions = await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`);
+    expect(versions).toEqual([{ version: 1 }, { version: 2 }]);
   });
 
   it('creates the indexes the claims and listings rely on, partial where the queue is', async () => {
@@ -56,6 +56,7 @@ describePostgres('PostgresJobStore migrations', () => {
       audit_events_job_idx: '(job_id, at DESC, seq DESC)',
       audit_events_pkey: '(id)',
       audit_events_type_idx: '(type, at DESC, seq DESC)',
+      instances_pkey: '(id)',
       jobs_agent_idx: '(agent_id)',
       jobs_due_idx: "(next_run) WHERE (status = 'active'::text)",
       jobs_name_key: '(name)',
@@ -82,6 +83,7 @@ describePostgres('PostgresJobStore migrations', () => {
       'audit_events.id',
       'audit_events.job_id',
       'audit_events.run_id',
+      'instances.id',
       'jobs.agent_id',
       'jobs.id',
       'jobs.name',
@@ -97,7 +99,7 @@ describePostgres('PostgresJobStore migrations', () => {
     const schema = fresh();
     const instances = Array.from({ length: 6 }, () => open(schema));
     await Promise.all(instances.map((store) => store.init()));
-    expect(await query(`SELECT version FROM "${schema}".schema_migrations`)).toEqual([{ version: 1 }]);
+    expect(await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`)).toEqual([{ version: 1 }, { version: 2 }]);
     const job = await instances[0]!.createJob(makeJob());
     expect(await instances[5]!.getJob(job.id)).toEqual(job);
   });

@@ -187,6 +187,21 @@ export const MIGRATIONS: readonly Migration[] = [
       raw(db, sql`analyze sqlite_schema`),
     ],
   },
+  {
+    version: 2,
+    name: 'instances: the scheduler processes using the file, for liveness',
+    statements: (db) => [
+      db.schema
+        .createTable('instances')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('host', 'text', (c) => c.notNull())
+        .addColumn('pid', 'integer', (c) => c.notNull())
+        .addColumn('start_token', 'text')
+        .addColumn('started_at', 'integer', (c) => c.notNull())
+        .addColumn('heartbeat_at', 'integer', (c) => c.notNull())
+        .addColumn('beats', 'integer', (c) => c.notNull()),
+    ],
+  },
 ];
 
 /**

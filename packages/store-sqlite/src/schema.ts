@@ -94,6 +94,17 @@ export interface SchemaMigrationsTable {
   applied_at: number;
 }
 
+/** A row of `instances`: a scheduler instance using the file, while it runs (see core's `lifecycle/liveness.ts`). */
+export interface InstancesTable {
+  id: string;
+  host: string;
+  pid: number;
+  start_token: string | null;
+  started_at: number;
+  heartbeat_at: number;
+  beats: number;
+}
+
 /** Every table of the store. */
 export interface StoreDatabase {
   jobs: JobsTable;
@@ -101,6 +112,7 @@ export interface StoreDatabase {
   sessions: SessionsTable;
   audit_events: AuditEventsTable;
   schema_migrations: SchemaMigrationsTable;
+  instances: InstancesTable;
 }
 
 /** A `jobs` row as read back. */

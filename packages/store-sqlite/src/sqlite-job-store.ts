@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
+  abandonment,
   checkCount,
   claimedRun,
   claimTerms,
@@ -24,6 +25,8 @@ import {
   type CronJobDefinition,
   type FinishRunRequest,
   type FinishWrites,
+  type InstanceRecord,
+  type InstanceRegistration,
   type JobFilter,
   type JobLoad,
   type JobRunRecord,
@@ -31,6 +34,7 @@ import {
   type JobStore,
   type LeaseRenewal,
   type RecoverRequest,
+  type ReleaseOwnersRequest,
   type RunFilter,
   type RunGuard,
   type RunPatch,
@@ -39,6 +43,7 @@ import {
 } from '@symbi/core';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type ExpressionBuilder } from 'kysely';
+import * as instanceRows from './instance-rows.js';
 import { IN_FLIGHT_RUN_STATUSES, LEASED_RUN_STATUSES, migrate, OUTBOX_ORDER } from './migrations.js';
 import {
   auditToRow,
@@ -560,6 +565,75 @@ export class SqliteJobStore implements JobStore {
           const run = rowToRun(this.#patchRun(runner, db, row.id, patch, NO_GUARD) as RunRow);
           this.#persistFinish(runner, db, decideFinish(this.#job(runner, db, run.jobId), run, rule));
           return run;
+        }),
+      );
+    });
+  }
+
+  /** Records instance `instance` as alive, its heartbeat at `now` (see core's `lifecycle/liveness.ts`). */
+  registerInstance(instance: InstanceRegistration, now: Date): Promise<void> {
+    return this.#write((runner, db) => instanceRows.registerInstance(runner, db, instance, toMs(now)));
+  }
+
+  /** Moves the heartbeat of instance `id` to `now`; false when its row is gone. */
+  beatInstance(id: string, now: Date): Promise<boolean> {
+    return this.#write((runner, db) => instanceRows.beatInstance(runner, db, id, toMs(now)));
+  }
+
+  /** Every registered instance, silent since its last heartbeat by `now`. */
+  listInstances(now: Date): Promise<InstanceRecord[]> {
+    return this.#op((runner, db) => instanceRows.listInstances(runner, db, toMs(now)));
+  }
+
+  /** Deletes the rows of the instances whose heartbeat count is unchanged; the ids deleted. */
+  forgetInstances(instances: readonly Pick<InstanceRecord, 'id' | 'beats'>[]): Promise<string[]> {
+    return this.#write((runner, db) => instanceRows.forgetInstances(runner, db, instances));
+  }
+
+  /** Deletes the row of instance `id`. */
+  deregisterInstance(id: string): Promise<void> {
+    return this.#write((runner, db) => instanceRows.deregisterInstance(runner, db, id));
+  }
+
+  /**
+   * Releases up to `limit` runs of the given dead owners in one transaction, each as core's
+   * `abandonment` says; an interrupted run is finished as `recoverExpired` finishes one.
+   */
+  releaseOwners(request: ReleaseOwnersRequest): Promise<JobRunRecord[]> {
+    return this.#op((runner, db) => {
+      const reasons = new Map(request.owners.map((owner) => [owner.id, owner.reason]));
+      const values = { owners: JSON.stringify([...reasons.keys()]), limit: pageSize(request.limit, 'limit', 0) };
+      const owners = (p: Param) => sql<boolean>`+owner in (select value from json_each(${p('owners')}))`;
+      // Runs in flight are few, found by status; unfinished deliveries by the outbox index.
+      const leased = runner.query('release.leased', (p) =>
+        db
+          .selectFrom('runs')
+          .selectAll()
+          .where(sql<boolean>`owner is not null and status in ${LEASED_RUN_STATUSES}`)
+          .where(owners(p))
+          .limit(p('limit')),
+      );
+      const outbox = runner.query('release.outbox', (p) =>
+        db
+          .selectFrom('runs')
+          .selectAll()
+          .where('delivery_pending', '=', sql.lit(1))
+          .where(sql<boolean>`+status in ${TERMINAL_STATUS_LIST}`)
+          .where(owners(p))
+          .limit(p('limit')),
+      );
+      const owned = () => {
+        const rows = leased.all(values);
+        return rows.length < values.limit ? [...rows, ...outbox.all({ ...values, limit: values.limit - rows.length })] : rows;
+      };
+      const rule = recoveryRule(request);
+      return runner.immediate(() =>
+        owned().flatMap((row) => {
+          const abandoned = abandonment(rowToRun(row), request.now, reasons.get(row.owner as string) ?? `owner ${row.owner} is gone`);
+          if (abandoned === null) return [];
+          const run = rowToRun(this.#patchRun(runner, db, row.id, abandoned.patch, NO_GUARD) as RunRow);
+          if (abandoned.interrupted) this.#persistFinish(runner, db, decideFinish(this.#job(runner, db, run.jobId), run, rule));
+          return [run];
         }),
       );
     });

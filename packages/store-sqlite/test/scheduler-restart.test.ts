@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { CronScheduler, type DeliveryRouter } from '@symbi/core';
-import { FakeExecutor, RecordingRouter, VirtualClock } from '@symbi/core/testing';
+import { CronScheduler, newRun, thisProcess, type DeliveryRouter } from '@symbi/core';
+import { FakeExecutor, makeJob, RecordingRouter, VirtualClock } from '@symbi/core/testing';
 import { openStore, tempDbPath } from './temp-files.js';
 
 /** A scheduler on a SQLite file, as a process would build it; `router` defaults to a recorder. */
@@ -65,5 +66,74 @@ describe('a scheduler restarted on the same SQLite file', () => {
     expect(run!.deliveries).toMatchObject([{ channel: 'slack', status: 'delivered' }]);
     expect(second.executor.calls).toHaveLength(0);
     await second.scheduler.stop();
+  });
+});
+
+describe('a scheduler opening a SQLite file a dead process used', () => {
+  /** The pid of a process that has exited. */
+  const deadPid = (): number => spawnSync(process.execPath, ['-e', '']).pid as number;
+
+  it('interrupts and retries the dead process running run at its first tick, not after the lease, and deregisters on stop', async () => {
+    const path = tempDbPath();
+    const clock = new VirtualClock('2026-03-02T09:00:00Z');
+    const store = await openStore({ path });
+    const ghost = { ...thisProcess('ghost'), pid: deadPid(), startToken: null };
+    await store.registerInstance(ghost, new Date(clock.now()));
+    const job = await store.createJob(makeJob({ name: 'etl', agentId: 'etl', nextRun: null, maxRetries: 3 }));
+    const orphan = await store.insertRun({
+      ...newRun(job, { scheduledFor: new Date(clock.now() - 500), trigger: 'schedule' }),
+      status: 'running',
+      startedAt: new Date(clock.now() - 500),
+      owner: 'ghost',
+      leaseExpiresAt: new Date(clock.now() + 30_000),
+    });
+
+    const { scheduler, executor } = await schedulerOn(path, clock, { etl: () => 'done' });
+    await clock.advance('3s');
+    expect(await store.getRun(orphan.id)).toMatchObject({ status: 'interrupted', error: expect.stringContaining(`instance ghost (pid ${ghost.pid}`) });
+    expect((await scheduler.history('etl')).map((run) => `${run.trigger}#${run.attempt}:${run.status}`).sort()).toEqual(['retry#2:succeeded', 'schedule#1:interrupted']);
+    expect(executor.calls).toHaveLength(1);
+    expect((await store.listInstances(new Date(clock.now()))).map((row) => row.id)).toEqual([scheduler.config.instanceId]);
+    await scheduler.stop();
+    expect(await store.listInstances(new Date(clock.now()))).toEqual([]);
+  });
+
+  it('releases the runs of an earlier life of its own fixed instance id at its first tick', async () => {
+    const path = tempDbPath();
+    const clock = new VirtualClock('2026-03-02T09:00:00Z');
+    const store = await openStore({ path });
+    await store.registerInstance({ ...thisProcess('fixed-id'), pid: deadPid(), startToken: null }, new Date(clock.now()));
+    const job = await store.createJob(makeJob({ name: 'etl', agentId: 'etl', nextRun: null, maxRetries: 3 }));
+    const orphan = await store.insertRun({
+      ...newRun(job, { scheduledFor: new Date(clock.now() - 500), trigger: 'schedule' }),
+      status: 'running',
+      owner: 'fixed-id',
+      leaseExpiresAt: new Date(clock.now() + 30_000),
+    });
+    const executor = new FakeExecutor(clock, { etl: () => 'done' });
+    const scheduler = new CronScheduler({ store, executor, clock, config: { instanceId: 'fixed-id', leaseMs: 30_000, shutdownTimeoutMs: 0 } });
+    await scheduler.start();
+    await clock.advance('3s');
+    expect(await store.getRun(orphan.id)).toMatchObject({ status: 'interrupted', error: expect.stringContaining('instance fixed-id (pid') });
+    expect(executor.calls.map((call) => call.request.run.trigger)).toEqual(['retry']);
+    await scheduler.stop();
+  });
+
+  it('leaves the runs of a live process on this host alone, however long it has been silent', async () => {
+    const path = tempDbPath();
+    const clock = new VirtualClock('2026-03-02T09:00:00Z');
+    const store = await openStore({ path });
+    await store.registerInstance({ ...thisProcess('sibling'), pid: process.ppid, startToken: null }, new Date(clock.now() - 3_600_000));
+    const job = await store.createJob(makeJob({ name: 'etl', agentId: 'etl', nextRun: null }));
+    const held = await store.insertRun({
+      ...newRun(job, { scheduledFor: new Date(clock.now()), trigger: 'manual' }),
+      status: 'running',
+      owner: 'sibling',
+      leaseExpiresAt: new Date(clock.now() + 30_000),
+    });
+    const { scheduler } = await schedulerOn(path, clock, { etl: () => 'done' });
+    await clock.advance('3s');
+    expect(await store.getRun(held.id)).toEqual(held);
+    await scheduler.stop();
   });
 });

@@ -181,7 +181,8 @@ function withOverlap(job: CronJobDefinition, load: JobLoad, runs: JobRunRecord[]
  * Decides what follows a finished run (called by the store inside its finish transaction, with
  * the job's counters already updated): a failure is retried with exponential backoff and jitter
  * until `max_retries` consecutive failures, which dead-letter the job; a one-shot completes on
- * success and ends `failed` when denied.
+ * success and ends `failed` when denied. A retry waits for a free slot of its job (unless its
+ * overlap is `allow_all`), so while it waits out its back-off it does not count as in flight.
  */
 export function planFinish(job: CronJobDefinition, run: JobRunRecord, outcome: RunOutcome, ctx: PlanContext): FinishPlan {
   const oneShot = job.at !== null && job.nextRun === null;
@@ -197,6 +198,9 @@ export function planFinish(job: CronJobDefinition, run: JobRunRecord, outcome: R
       attempt: run.attempt + 1,
       input: run.input,
       dueAt: new Date(ctx.now.getTime() + retryDelayMs(job.consecutiveFailures, ctx)),
+      // Waiting out its back-off, a retry is not in flight: it waits for a slot (overlap
+      // `allow_all` takes none) rather than take one, so the job's fires meanwhile still run.
+      waitForSlot: job.overlap !== 'allow_all',
     }),
   };
 }

@@ -4,3 +4,6 @@ export * from './manual-transitions.js';
 export * from './run-state.js';
 export * from './transitions.js';
 export * from './clock-step.js';
+export * from './liveness.js';
+export * from './process-identity.js';
+export * from './instance-presence.js';

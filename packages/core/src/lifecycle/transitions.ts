@@ -120,14 +120,15 @@ export function recoveryRule(request: RecoverRequest): FinishRule {
 }
 
 /**
- * The patch that ends a `running` run whose owner stopped renewing its lease: `interrupted` at
- * `now`, keeping an error it had, and without owner or lease, so its former owner learns from its
- * next renewal that the run is lost and can no longer finish it.
+ * The patch that ends a `running` run whose owner is gone (it stopped renewing its lease, or was
+ * declared dead: `reason` then says why): `interrupted` at `now`, keeping an error it had, and
+ * without owner or lease, so its former owner learns from its next renewal that the run is lost
+ * and can no longer finish it.
  */
-export function interruption(run: Pick<JobRunRecord, 'error' | 'owner' | 'leaseExpiresAt'>, now: Date): RunPatch {
+export function interruption(run: Pick<JobRunRecord, 'error' | 'owner' | 'leaseExpiresAt'>, now: Date, reason?: string): RunPatch {
   return {
     status: 'interrupted',
-    error: run.error ?? `lease expired at ${run.leaseExpiresAt?.toISOString()}: owner ${run.owner} stopped renewing it`,
+    error: run.error ?? reason ?? `lease expired at ${run.leaseExpiresAt?.toISOString()}: owner ${run.owner} stopped renewing it`,
     completedAt: new Date(now.getTime()),
     owner: null,
     leaseExpiresAt: null,

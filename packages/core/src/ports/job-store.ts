@@ -215,6 +215,41 @@ export interface LeaseRenewal {
   lost: string[];
 }
 
+/** A scheduler process as it registers itself with a store it shares (see `lifecycle/liveness.ts`). */
+export interface InstanceRegistration {
+  /** The scheduler's instance id: the owner of the runs it claims. */
+  id: string;
+  /** The machine and process namespace it runs in (`thisProcess().host`): pids are comparable only within one. */
+  host: string;
+  /** Its process id on that host. */
+  pid: number;
+  /** When the operating system started the process (Linux: `/proc/<pid>/stat`), to tell a reused pid; null when unknown. */
+  startToken: string | null;
+}
+
+/** A registered instance as the store holds it. */
+export interface InstanceRecord extends InstanceRegistration {
+  /** Heartbeats so far; deleting the row only with the count read makes declaring it dead a compare-and-swap. */
+  beats: number;
+  /** How long ago its last heartbeat was, by the store's own clock (PostgreSQL: the server's `now()`). */
+  silentMs: number;
+}
+
+/** A request to release the runs of instances declared dead (see {@link JobStore.releaseOwners}). */
+export interface ReleaseOwnersRequest {
+  /** The dead instances, each with why it is judged dead (kept in the interrupted runs' error). */
+  owners: readonly { id: string; reason: string }[];
+  /** Current time: when their runs end `interrupted`. */
+  now: Date;
+  /** Most runs to release in one call. */
+  limit: number;
+  /**
+   * Pure and synchronous: what follows each run ended `interrupted` (its job's counters already
+   * changed), as for {@link RecoverRequest.plan}.
+   */
+  plan(job: CronJobDefinition, run: JobRunRecord): FinishPlan;
+}
+
 /** A change other instances should react to at once rather than at the next tick. */
 export interface StoreChange {
   /** What changed. */
@@ -326,6 +361,32 @@ export interface JobStore {
   appendAudit(event: AuditEvent): Promise<void>;
   /** Audit events matching the filter, newest first. */
   queryAudit(filter?: AuditFilter): Promise<AuditEvent[]>;
+
+  /**
+   * Records (or re-records) a scheduler instance as alive, its heartbeat taken now by the store's
+   * clock (`now` for a store without one of its own). Optional, with the other instance methods:
+   * a store shared by no other process has no use for them, and runs of a dead owner are then
+   * freed when their leases lapse.
+   */
+  registerInstance?(instance: InstanceRegistration, now: Date): Promise<void>;
+  /** Refreshes an instance's heartbeat; false when its row is gone (another instance declared it dead). */
+  beatInstance?(id: string, now: Date): Promise<boolean>;
+  /** Every registered instance, with how long each has been silent by the store's clock. */
+  listInstances?(now: Date): Promise<InstanceRecord[]>;
+  /**
+   * Deletes the rows of the listed instances whose heartbeat count is still the one given (one
+   * judge wins; a beat in between saves the instance); returns the ids deleted.
+   */
+  forgetInstances?(instances: readonly Pick<InstanceRecord, 'id' | 'beats'>[]): Promise<string[]>;
+  /** Deletes an instance's row (its graceful stop). */
+  deregisterInstance?(id: string): Promise<void>;
+  /**
+   * In one transaction, up to `limit` runs owned by the listed owners, whatever their lease: each
+   * is changed as core's `abandonment` says (a `running` run ends `interrupted` and is finished
+   * through `decideFinish` with `plan`, exactly as `recoverExpired` does; a run claimed ahead or a
+   * delivery claimed from the outbox is handed back to the queue). Returns the runs changed.
+   */
+  releaseOwners?(request: ReleaseOwnersRequest): Promise<JobRunRecord[]>;
 
   /**
    * Why the store cannot do its work now, e.g. `database unreachable since …: connection refused`

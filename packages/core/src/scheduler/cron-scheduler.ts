@@ -22,6 +22,7 @@ import type { SchedulerEvents } from './events.js';
 import { claimedRun, claimTerms } from '../lifecycle/claim.js';
 import { clockStep, replanAfterBackwardStep, retryDueAfterBackwardStep, type ClockReading, type ClockStep } from '../lifecycle/clock-step.js';
 import { firstFire, MAX_CATCHUP_FIRES, planFinish, planFire, type PlanContext } from '../lifecycle/fire-planner.js';
+import { InstancePresence } from '../lifecycle/instance-presence.js';
 import { applyJobUpdate, createJobDefinition, specOf } from './job-definition.js';
 import { SchedulerMetrics, type SchedulerHealth } from './metrics.js';
 import { prepareTracing, type TraceSpan } from './run-tracing.js';
@@ -165,6 +166,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   #lastError: unknown = null;
   /** The job counts last read, for health answers while the store cannot be read. */
   #counts: Record<JobStatus, number> | null = null;
+  /** This instance's registration in a store shared with others (see `lifecycle/liveness.ts`); null without. */
+  #presence: InstancePresence | null = null;
 
   constructor(options: CronSchedulerOptions) {
     super();
@@ -221,6 +224,11 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     if (this.#running) return;
     await this.store.init();
     await prepareTracing();
+    this.#presence = InstancePresence.of(this.store, this.#clock, this.config.instanceId, {
+      onError: (error, during) => this.emit('scheduler:error', { error, during }),
+      onDeclaredDead: () => void this.#renewLeases(),
+    });
+    await this.#presence?.start();
     this.#running = true;
     this.#unsubscribe = this.store.subscribe?.((change) => this.#onChange(change)) ?? null;
     this.#releaseLoopLeases = this.#holdLeases();
@@ -267,6 +275,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     }
     this.#releaseLoopLeases?.();
     this.#releaseLoopLeases = null;
+    await this.#presence?.stop().catch((error: unknown) => this.emit('scheduler:error', { error, during: 'deregistration' }));
+    this.#presence = null;
     this.emit('scheduler:stopped', { instanceId: this.config.instanceId, interrupted });
     this.#logger.info({ instance: this.config.instanceId, interrupted }, 'scheduler stopped');
   }
@@ -595,11 +605,10 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     if (upkeep) {
       this.#upkeepAt = mono;
       if (mono >= this.#recoverFrom) {
-        await this.store.recoverExpired({
-          now: ctx.now,
-          limit: this.config.claimBatchSize,
-          plan: (job, run) => planFinish(job, run, 'failure', ctx),
-        });
+        const plan = (job: CronJobDefinition, run: JobRunRecord) => planFinish(job, run, 'failure', ctx);
+        // A dead instance's runs are freed at once; a lapsed lease is the backstop.
+        await this.#presence?.sweep(ctx.now, this.config.claimBatchSize, plan);
+        await this.store.recoverExpired({ now: ctx.now, limit: this.config.claimBatchSize, plan });
       }
       await this.#expireApprovals(ctx.now);
     }

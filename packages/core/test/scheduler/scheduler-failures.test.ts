@@ -28,6 +28,21 @@ describe('CronScheduler: failures, retries and dead-letter', () => {
     await scheduler.stop();
   });
 
+  it('keeps firing on schedule while a retry waits out a long back-off (the retry is not in flight)', async () => {
+    let calls = 0;
+    const { clock, scheduler } = await startHarness({
+      agents: { a: () => { calls += 1; if (calls === 1) throw new Error('down once'); return 'up'; } },
+      config: { retryBaseDelayMs: 60_000 },
+    });
+    await scheduler.add({ name: 'every-10s', agentId: 'a', cronExpr: '*/10 * * * * *', maxRetries: 3 });
+    await clock.advance('75s');
+    const history = (await scheduler.history('every-10s')).reverse().map((r) => `${r.trigger}#${r.attempt}:${r.status}`);
+    // The first fire fails; its retry waits ~48 s (60 s − 20 %) while every later fire runs.
+    expect(history.filter((entry) => entry.startsWith('schedule'))).toEqual(['schedule#1:failed', ...Array(6).fill('schedule#1:succeeded')]);
+    expect(history).toContain('retry#2:succeeded');
+    await scheduler.stop();
+  });
+
   it('resets a dead-lettered job to active with a clean streak; a success resets the streak', async () => {
     let fail = true;
     const { clock, scheduler } = await startHarness({
