@@ -95,20 +95,27 @@ export class IndexedHeap {
     return match;
   }
 
-  /** Visits entries lowest first while `accept` holds and `visit` returns true. */
+  /**
+   * Visits entries lowest first while `accept` holds and `visit` returns true. The entries not yet
+   * visited whose parent was are kept in a small heap of their positions (the frontier), so only
+   * the entries visited and their children are looked at.
+   */
   #inOrder(accept: (entry: HeapPriority) => boolean, visit: (entry: HeapEntry) => boolean): void {
-    const frontier = new IndexedHeap();
+    const entries = this.#entries;
+    const root = entries[0];
+    if (root === undefined || !accept(root)) return;
+    // The common case, a root that answers the question, allocates nothing.
+    if (!visit(root)) return;
+    const frontier: number[] = [];
     const reach = (index: number) => {
-      const entry = this.#entries[index];
-      if (entry !== undefined && accept(entry)) frontier.set(String(index), entry);
+      const entry = entries[index];
+      if (entry !== undefined && accept(entry)) pushPosition(frontier, entries, index);
     };
-    reach(0);
-    for (;;) {
-      const top = frontier.peek();
-      if (top === undefined) return;
-      frontier.delete(top.key);
-      const index = Number(top.key);
-      if (!visit(this.#entries[index] as HeapEntry)) return;
+    reach(1);
+    reach(2);
+    while (frontier.length > 0) {
+      const index = popPosition(frontier, entries);
+      if (!visit(entries[index] as HeapEntry)) return;
       reach(2 * index + 1);
       reach(2 * index + 2);
     }
@@ -147,4 +154,40 @@ export class IndexedHeap {
     this.#entries[index] = entry;
     this.#positions.set(entry.key, index);
   }
+}
+
+/** Adds `position` to `frontier`, a binary min-heap of positions in `entries` ordered by their entries. */
+function pushPosition(frontier: number[], entries: readonly HeapEntry[], position: number): void {
+  let index = frontier.length;
+  frontier.push(position);
+  const entry = entries[position] as HeapEntry;
+  while (index > 0) {
+    const parentIndex = (index - 1) >> 1;
+    const parent = frontier[parentIndex] as number;
+    if (!isLower(entry, entries[parent] as HeapEntry)) break;
+    frontier[index] = parent;
+    index = parentIndex;
+  }
+  frontier[index] = position;
+}
+
+/** Removes and returns the position of the lowest entry in a non-empty `frontier` (see {@link pushPosition}). */
+function popPosition(frontier: number[], entries: readonly HeapEntry[]): number {
+  const top = frontier[0] as number;
+  const last = frontier.pop() as number;
+  if (frontier.length === 0) return top;
+  const entry = entries[last] as HeapEntry;
+  let index = 0;
+  for (;;) {
+    const left = 2 * index + 1;
+    if (left >= frontier.length) break;
+    const right = left + 1;
+    let child = left;
+    if (right < frontier.length && isLower(entries[frontier[right] as number] as HeapEntry, entries[frontier[left] as number] as HeapEntry)) child = right;
+    if (!isLower(entries[frontier[child] as number] as HeapEntry, entry)) break;
+    frontier[index] = frontier[child] as number;
+    index = child;
+  }
+  frontier[index] = last;
+  return top;
 }
