@@ -8,6 +8,8 @@ export interface HeapPriority {
 
 interface HeapEntry extends HeapPriority {
   readonly key: string;
+  /** Where the entry sits in the heap's array. */
+  slot: number;
 }
 
 /** Whether `a` comes before `b`. */
@@ -22,7 +24,8 @@ export function isLower(a: HeapPriority, b: HeapPriority): boolean {
  */
 export class IndexedHeap {
   #entries: HeapEntry[] = [];
-  #positions = new Map<string, number>();
+  /** Each key's entry, which knows its own slot: a move updates the entry, not this map. */
+  #byKey = new Map<string, HeapEntry>();
 
   /** Number of keys held. */
   get size(): number {
@@ -31,33 +34,33 @@ export class IndexedHeap {
 
   /** Whether `key` is held. */
   has(key: string): boolean {
-    return this.#positions.has(key);
+    return this.#byKey.has(key);
   }
 
   /** Inserts `key`, or moves it if present, to `priority`. */
   set(key: string, priority: HeapPriority): void {
-    const entry: HeapEntry = { key, at: priority.at, tie: priority.tie };
-    const position = this.#positions.get(key);
-    if (position === undefined) {
+    const held = this.#byKey.get(key);
+    const entry: HeapEntry = { key, at: priority.at, tie: priority.tie, slot: held?.slot ?? this.#entries.length };
+    this.#byKey.set(key, entry);
+    if (held === undefined) {
       this.#entries.push(entry);
-      this.#positions.set(key, this.#entries.length - 1);
-      this.#up(this.#entries.length - 1);
+      this.#up(entry.slot);
       return;
     }
-    this.#entries[position] = entry;
-    this.#down(this.#up(position));
+    this.#entries[entry.slot] = entry;
+    this.#down(this.#up(entry.slot));
   }
 
   /** Removes `key`; false when it was not held. */
   delete(key: string): boolean {
-    const position = this.#positions.get(key);
-    if (position === undefined) return false;
+    const entry = this.#byKey.get(key);
+    if (entry === undefined) return false;
+    this.#byKey.delete(key);
     const last = this.#entries.pop() as HeapEntry;
-    this.#positions.delete(key);
-    if (position < this.#entries.length) {
-      this.#entries[position] = last;
-      this.#positions.set(last.key, position);
-      this.#down(this.#up(position));
+    if (entry !== last) {
+      this.#entries[entry.slot] = last;
+      last.slot = entry.slot;
+      this.#down(this.#up(entry.slot));
     }
     return true;
   }
@@ -122,37 +125,39 @@ export class IndexedHeap {
   }
 
   #up(index: number): number {
-    const entry = this.#entries[index] as HeapEntry;
+    const entries = this.#entries;
+    const entry = entries[index] as HeapEntry;
     while (index > 0) {
       const parentIndex = (index - 1) >> 1;
-      const parent = this.#entries[parentIndex] as HeapEntry;
+      const parent = entries[parentIndex] as HeapEntry;
       if (!isLower(entry, parent)) break;
-      this.#entries[index] = parent;
-      this.#positions.set(parent.key, index);
+      entries[index] = parent;
+      parent.slot = index;
       index = parentIndex;
     }
-    this.#entries[index] = entry;
-    this.#positions.set(entry.key, index);
+    entries[index] = entry;
+    entry.slot = index;
     return index;
   }
 
   #down(index: number): void {
-    const entry = this.#entries[index] as HeapEntry;
-    const length = this.#entries.length;
+    const entries = this.#entries;
+    const entry = entries[index] as HeapEntry;
+    const length = entries.length;
     for (;;) {
       const left = 2 * index + 1;
       if (left >= length) break;
       const right = left + 1;
       let child = left;
-      if (right < length && isLower(this.#entries[right] as HeapEntry, this.#entries[left] as HeapEntry)) child = right;
-      const childEntry = this.#entries[child] as HeapEntry;
+      if (right < length && isLower(entries[right] as HeapEntry, entries[left] as HeapEntry)) child = right;
+      const childEntry = entries[child] as HeapEntry;
       if (!isLower(childEntry, entry)) break;
-      this.#entries[index] = childEntry;
-      this.#positions.set(childEntry.key, index);
+      entries[index] = childEntry;
+      childEntry.slot = index;
       index = child;
     }
-    this.#entries[index] = entry;
-    this.#positions.set(entry.key, index);
+    entries[index] = entry;
+    entry.slot = index;
   }
 }
 
