@@ -19,6 +19,7 @@ import type {
   StoreChange,
 } from '../ports/job-store.js';
 import { IndexedHeap, isLower, type HeapPriority } from './indexed-heap.js';
+import { jobRecord, runRecord } from './record-shapes.js';
 import { claimedRun, claimTerms, hasFreeSlot, hasLiveLease, loadShare, type ClaimTerms } from '../lifecycle/claim.js';
 import { decideFire, decideFinish, finishRule, interruption, recoveryRule, type FinishWrites, type FireWrites } from '../lifecycle/transitions.js';
 import { checkCount } from './query-limits.js';
@@ -83,42 +84,6 @@ function copyAudit(event: AuditEvent): AuditEvent {
   return { ...event, at: new Date(event.at.getTime()), details: isPlainData(details) ? clone(details) : structuredClone(details) };
 }
 
-/**
- * A shallow copy of a run in the one shape every stored run has: every field named, in one order.
- * Generic spreads (`{ ...run }`) of records that arrived in many shapes fall to V8's slow path (ten
- * times slower than this), and the records they make multiply the shapes further; a fixed literal
- * keeps every reader of runs monomorphic. The type checker names a field missing here.
- */
-function runRecord(run: JobRunRecord): JobRunRecord {
-  return {
-    id: run.id,
-    jobId: run.jobId,
-    jobName: run.jobName,
-    agentId: run.agentId,
-    scheduledFor: run.scheduledFor,
-    dueAt: run.dueAt,
-    trigger: run.trigger,
-    attempt: run.attempt,
-    status: run.status,
-    input: run.input,
-    output: run.output,
-    summary: run.summary,
-    error: run.error,
-    stderr: run.stderr,
-    startedAt: run.startedAt,
-    completedAt: run.completedAt,
-    executionTimeMs: run.executionTimeMs,
-    iterations: run.iterations,
-    deliveries: run.deliveries,
-    approval: run.approval,
-    owner: run.owner,
-    leaseExpiresAt: run.leaseExpiresAt,
-    fireKey: run.fireKey,
-    waitForSlot: run.waitForSlot,
-    cancelRequested: run.cancelRequested,
-  };
-}
-
 /** A deep copy of a run (see {@link runRecord}): claims, starts and finishes copy every run they touch. */
 function copyRun(run: JobRunRecord): JobRunRecord {
   const copy = runRecord(run);
@@ -134,42 +99,6 @@ function copyRun(run: JobRunRecord): JobRunRecord {
     copy.approval = { ...approval, requestedAt: new Date(approval.requestedAt.getTime()), expiresAt: new Date(approval.expiresAt.getTime()), decidedAt: copyDate(approval.decidedAt) };
   }
   return copy;
-}
-
-/** A shallow copy of a job in the one shape every stored job has (see {@link runRecord}). */
-function jobRecord(job: CronJobDefinition): CronJobDefinition {
-  return {
-    id: job.id,
-    name: job.name,
-    agentId: job.agentId,
-    cronExpr: job.cronExpr,
-    at: job.at,
-    timezone: job.timezone,
-    input: job.input,
-    sessionMode: job.sessionMode,
-    delivery: job.delivery,
-    webhookUrl: job.webhookUrl,
-    webhookHeaders: job.webhookHeaders,
-    slackChannel: job.slackChannel,
-    emailRecipients: job.emailRecipients,
-    policy: job.policy,
-    heartbeat: job.heartbeat,
-    maxConcurrent: job.maxConcurrent,
-    maxRetries: job.maxRetries,
-    agentPinJwt: job.agentPinJwt,
-    jitterSeconds: job.jitterSeconds,
-    catchup: job.catchup,
-    overlap: job.overlap,
-    status: job.status,
-    nextRun: job.nextRun,
-    lastRun: job.lastRun,
-    runCount: job.runCount,
-    failureCount: job.failureCount,
-    consecutiveFailures: job.consecutiveFailures,
-    createdAt: job.createdAt,
-    updatedAt: job.updatedAt,
-    version: job.version,
-  };
 }
 
 /** A deep copy of a job (see {@link jobRecord}). */

@@ -1,4 +1,5 @@
 import type { Clock, ClockTimer } from '../ports/clock.js';
+import { SlottedHeap } from '../store/slotted-heap.js';
 import { parseDuration } from '../time/index.js';
 
 interface PendingTimer {
@@ -53,8 +54,8 @@ export class VirtualClock implements Clock {
   /** Wall time minus monotonic time: changed only by {@link VirtualClock.stepWall}. */
   #wallOffset: number;
   #nextId = 1;
-  /** Pending timers as a binary min-heap by due time, then creation order. */
-  #heap: PendingTimer[] = [];
+  /** Pending timers by due time, then creation order. */
+  readonly #timers = new SlottedHeap<PendingTimer>(isEarlier);
 
   /** Starts at `start` (a Date, epoch milliseconds or ISO string); default 2026-01-01T00:00:00Z. */
   constructor(start: Date | number | string = '2026-01-01T00:00:00Z') {
@@ -78,21 +79,20 @@ export class VirtualClock implements Clock {
 
   /** Registers a timer on virtual monotonic time. */
   setTimeout(fn: () => void, ms: number): ClockTimer {
-    const timer: PendingTimer = { id: this.#nextId++, at: this.#mono + Math.max(0, ms), fn, slot: this.#heap.length };
-    this.#heap.push(timer);
-    this.#up(timer.slot);
+    const timer: PendingTimer = { id: this.#nextId++, at: this.#mono + Math.max(0, ms), fn, slot: -1 };
+    this.#timers.push(timer);
     return timer;
   }
 
   /** Cancels a timer; a timer that fired or was cleared already is ignored. */
   clearTimeout(timer: ClockTimer): void {
     const pending = timer as PendingTimer;
-    if (typeof pending.slot === 'number' && this.#heap[pending.slot] === pending) this.#remove(pending.slot);
+    if (typeof pending.slot === 'number' && this.#timers.holds(pending)) this.#timers.remove(pending);
   }
 
   /** Number of timers waiting. */
   get pendingTimers(): number {
-    return this.#heap.length;
+    return this.#timers.size;
   }
 
   /**
@@ -104,9 +104,9 @@ export class VirtualClock implements Clock {
     const target = this.#mono + toMs(by);
     await flushAsync();
     for (;;) {
-      const next = this.#heap[0];
+      const next = this.#timers.peek();
       if (next === undefined || next.at > target) break;
-      this.#remove(0);
+      this.#timers.remove(next);
       this.#mono = Math.max(this.#mono, next.at);
       next.fn();
       await flushAsync();
@@ -130,52 +130,6 @@ export class VirtualClock implements Clock {
   async stepWall(by: number | string): Promise<void> {
     this.#wallOffset += typeof by === 'string' && by.startsWith('-') ? -toMs(by.slice(1)) : toMs(by);
     await flushAsync();
-  }
-
-  /** Takes the timer at `slot` out of the heap. */
-  #remove(slot: number): void {
-    const heap = this.#heap;
-    const removed = heap[slot] as PendingTimer;
-    removed.slot = -1;
-    const last = heap.pop() as PendingTimer;
-    if (slot === heap.length) return;
-    heap[slot] = last;
-    last.slot = slot;
-    this.#down(this.#up(slot));
-  }
-
-  #up(slot: number): number {
-    const heap = this.#heap;
-    const timer = heap[slot] as PendingTimer;
-    while (slot > 0) {
-      const parentSlot = (slot - 1) >> 1;
-      const parent = heap[parentSlot] as PendingTimer;
-      if (!isEarlier(timer, parent)) break;
-      heap[slot] = parent;
-      parent.slot = slot;
-      slot = parentSlot;
-    }
-    heap[slot] = timer;
-    timer.slot = slot;
-    return slot;
-  }
-
-  #down(slot: number): void {
-    const heap = this.#heap;
-    const timer = heap[slot] as PendingTimer;
-    for (;;) {
-      const left = 2 * slot + 1;
-      if (left >= heap.length) break;
-      const right = left + 1;
-      const child = right < heap.length && isEarlier(heap[right] as PendingTimer, heap[left] as PendingTimer) ? right : left;
-      const childTimer = heap[child] as PendingTimer;
-      if (!isEarlier(childTimer, timer)) break;
-      heap[slot] = childTimer;
-      childTimer.slot = slot;
-      slot = child;
-    }
-    heap[slot] = timer;
-    timer.slot = slot;
   }
 }
 
