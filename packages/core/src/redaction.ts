@@ -31,6 +31,12 @@ const KEY_SHAPES: readonly { pattern: RegExp; keep?: (match: string, ...groups: 
   { pattern: /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s/@]+@/gi, keep: (_m, head) => `${head}${REDACTION_MASK}@` },
 ];
 
+/**
+ * Matches wherever one of {@link KEY_SHAPES} may (ignoring case, so now and then where none does):
+ * a text it does not match holds no key shape, and is spared the replacements one by one.
+ */
+const ANY_KEY_SHAPE = new RegExp(KEY_SHAPES.map(({ pattern }) => `(?:${pattern.source})`).join('|'), 'i');
+
 /** Names of environment variables whose values are treated as secrets. */
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE|AUTH|JWT|COOKIE|DSN|DATABASE_URL|^SYMBI_DB$)/i;
 /**
@@ -78,6 +84,7 @@ export class Redactor {
   text(text: string): string {
     let result = text;
     for (const fragment of this.#fragments) if (result.includes(fragment)) result = result.split(fragment).join(REDACTION_MASK);
+    if (!ANY_KEY_SHAPE.test(result)) return result;
     for (const { pattern, keep } of KEY_SHAPES) {
       result = keep ? result.replace(pattern, (match: string, ...groups: string[]) => keep(match, ...groups)) : result.replace(pattern, REDACTION_MASK);
     }

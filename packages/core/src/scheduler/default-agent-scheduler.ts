@@ -21,6 +21,9 @@ import { outcomeOf, statusesBefore } from '../lifecycle/run-state.js';
 import { deliveryRoot, traceRun, type TraceSpan } from './run-tracing.js';
 import { carryForward, SessionKeeper, type Carryover } from './session-context.js';
 
+/** Statuses a run may start from: the guard of the update that starts it. */
+const STARTABLE = statusesBefore('running');
+
 /** Most heartbeat iterations kept on a run record (the most recent); the index keeps counting. */
 export const MAX_RECORDED_ITERATIONS = 1000;
 
@@ -104,7 +107,7 @@ export class DefaultAgentScheduler {
     }
     const startedAt = this.#now();
     const startedMono = this.#deps.clock.monotonic();
-    const running = await store.updateRun(run.id, { status: 'running', startedAt }, { owner, statusIn: statusesBefore('running') });
+    const running = await store.updateRun(run.id, { status: 'running', startedAt }, { owner, statusIn: STARTABLE });
     if (!running) return null;
     this.#deps.events.emit('run:started', { job, run: running });
     const { patch, outcome, session } = await this.#run(job, running, carry, signal, span);

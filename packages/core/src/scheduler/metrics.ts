@@ -72,9 +72,7 @@ export class SchedulerMetrics {
     if (executionTimeMs === null) return;
     const seconds = executionTimeMs / 1000;
     const histogram = this.#durations.get(jobName) ?? { buckets: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 };
-    DURATION_BUCKETS.forEach((le, i) => {
-      if (seconds <= le) histogram.buckets[i]!++;
-    });
+    for (let i = DURATION_BUCKETS.length - 1; i >= 0 && seconds <= DURATION_BUCKETS[i]!; i--) histogram.buckets[i]!++;
     histogram.sum += seconds;
     histogram.count++;
     this.#durations.set(jobName, histogram);

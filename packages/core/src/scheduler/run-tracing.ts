@@ -56,6 +56,9 @@ class OtelSpan implements TraceSpan {
     // A run is a trace of its own, whatever context the scheduler loop happens to be in.
     const parent = this.#span ? trace.setSpan(context.active(), this.#span) : this.#api.ROOT_CONTEXT;
     const span = this.#tracer.startSpan(name, { attributes }, parent);
+    // Without a tracer provider a span records nothing and carries no context: the work runs below
+    // the no-op span, which spares a context switch and a span for each step of every run.
+    if (!span.isRecording() && !this.#api.isSpanContextValid(span.spanContext())) return work(NOOP_SPAN);
     const child = new OtelSpan(this.#api, this.#tracer, span);
     try {
       return await context.with(trace.setSpan(parent, span), () => work(child));

@@ -19,6 +19,7 @@ import type {
   StoreChange,
 } from '../ports/job-store.js';
 import { IndexedHeap, isLower, type HeapPriority } from './indexed-heap.js';
+import { jobRecord, runRecord } from './record-shapes.js';
 import { claimedRun, claimTerms, hasFreeSlot, hasLiveLease, loadShare, type ClaimTerms } from '../lifecycle/claim.js';
 import { decideFire, decideFinish, finishRule, interruption, recoveryRule, type FinishWrites, type FireWrites } from '../lifecycle/transitions.js';
 import { checkCount } from './query-limits.js';
@@ -45,8 +46,8 @@ interface JobRuntime {
 /**
  * A deep copy of plain data: objects, arrays, Dates and primitives, which is all jobs, runs and
  * sessions hold. Spreading keeps V8's compact object shapes, so copies are about twice as fast as
- * `structuredClone` and smaller, which matters with a million jobs. Audit `details` may hold
- * anything and still go through `structuredClone`.
+ * `structuredClone` and smaller, which matters with a million jobs (see {@link copyAudit} for
+ * audit details, which may hold anything).
  */
 function clone<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
@@ -62,48 +63,63 @@ function clone<T>(value: T): T {
 
 const copyDate = (date: Date | null): Date | null => (date === null ? null : new Date(date.getTime()));
 
-/**
- * A deep copy of a run, field by field: claims, starts and finishes copy every run they touch, and
- * this is several times cheaper than {@link clone}'s generic walk.
- */
-function copyRun(run: JobRunRecord): JobRunRecord {
-  const { approval } = run;
-  return {
-    ...run,
-    scheduledFor: new Date(run.scheduledFor.getTime()),
-    dueAt: new Date(run.dueAt.getTime()),
-    startedAt: copyDate(run.startedAt),
-    completedAt: copyDate(run.completedAt),
-    leaseExpiresAt: copyDate(run.leaseExpiresAt),
-    iterations: run.iterations.map((iteration) => ({ ...iteration })),
-    deliveries: run.deliveries.map((delivery) => ({ ...delivery, completedAt: copyDate(delivery.completedAt) })),
-    approval:
-      approval === null
-        ? null
-        : { ...approval, requestedAt: new Date(approval.requestedAt.getTime()), expiresAt: new Date(approval.expiresAt.getTime()), decidedAt: copyDate(approval.decidedAt) },
-  };
+/** Whether `value` is plain data (primitives, Dates, arrays and plain objects), which {@link clone} copies faithfully. */
+function isPlainData(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return typeof value !== 'function' && typeof value !== 'symbol';
+  if (value instanceof Date) return true;
+  if (Array.isArray(value)) return value.every(isPlainData);
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  for (const key in value) if (!isPlainData((value as Record<string, unknown>)[key])) return false;
+  return true;
 }
 
-/** A deep copy of a job, field by field (see {@link copyRun}). */
+/**
+ * A copy of an audit event. Its `details` may hold anything: plain data (what the scheduler writes)
+ * is copied by {@link clone}, anything else by `structuredClone`, which also refuses what cannot
+ * be stored (a function).
+ */
+function copyAudit(event: AuditEvent): AuditEvent {
+  const { details } = event;
+  return { ...event, at: new Date(event.at.getTime()), details: isPlainData(details) ? clone(details) : structuredClone(details) };
+}
+
+/** A deep copy of a run (see {@link runRecord}): claims, starts and finishes copy every run they touch. */
+function copyRun(run: JobRunRecord): JobRunRecord {
+  const copy = runRecord(run);
+  copy.scheduledFor = new Date(run.scheduledFor.getTime());
+  copy.dueAt = new Date(run.dueAt.getTime());
+  copy.startedAt = copyDate(run.startedAt);
+  copy.completedAt = copyDate(run.completedAt);
+  copy.leaseExpiresAt = copyDate(run.leaseExpiresAt);
+  copy.iterations = run.iterations.map((iteration) => ({ ...iteration }));
+  copy.deliveries = run.deliveries.map((delivery) => ({ ...delivery, completedAt: copyDate(delivery.completedAt) }));
+  const { approval } = run;
+  if (approval !== null) {
+    copy.approval = { ...approval, requestedAt: new Date(approval.requestedAt.getTime()), expiresAt: new Date(approval.expiresAt.getTime()), decidedAt: copyDate(approval.decidedAt) };
+  }
+  return copy;
+}
+
+/** A deep copy of a job (see {@link jobRecord}). */
 function copyJob(job: CronJobDefinition): CronJobDefinition {
+  const copy = jobRecord(job);
   const { policy } = job;
-  return {
-    ...job,
-    delivery: [...job.delivery],
-    webhookHeaders: { ...job.webhookHeaders },
-    emailRecipients: [...job.emailRecipients],
-    policy: {
-      ...policy,
-      requireCapabilities: [...policy.requireCapabilities],
-      allowedHours: policy.allowedHours === null ? null : { ...policy.allowedHours },
-      allowedEnvironments: [...policy.allowedEnvironments],
-    },
-    heartbeat: job.heartbeat === null ? null : { ...job.heartbeat },
-    nextRun: copyDate(job.nextRun),
-    lastRun: copyDate(job.lastRun),
-    createdAt: new Date(job.createdAt.getTime()),
-    updatedAt: new Date(job.updatedAt.getTime()),
+  copy.delivery = [...job.delivery];
+  copy.webhookHeaders = { ...job.webhookHeaders };
+  copy.emailRecipients = [...job.emailRecipients];
+  copy.policy = {
+    ...policy,
+    requireCapabilities: [...policy.requireCapabilities],
+    allowedHours: policy.allowedHours === null ? null : { ...policy.allowedHours },
+    allowedEnvironments: [...policy.allowedEnvironments],
   };
+  copy.heartbeat = job.heartbeat === null ? null : { ...job.heartbeat };
+  copy.nextRun = copyDate(job.nextRun);
+  copy.lastRun = copyDate(job.lastRun);
+  copy.createdAt = new Date(job.createdAt.getTime());
+  copy.updatedAt = new Date(job.updatedAt.getTime());
+  return copy;
 }
 
 const isTerminal = (run: JobRunRecord): boolean => TERMINAL_RUN_STATUSES.includes(run.status);
@@ -119,7 +135,7 @@ const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1
 
 /** Copies the defined fields of `patch` onto a copy of `run`. */
 function patched(run: JobRunRecord, patch: RunPatch): JobRunRecord {
-  const next: JobRunRecord = { ...run };
+  const next = runRecord(run);
   for (const field in patch) {
     const value = patch[field as keyof RunPatch];
     if (value !== undefined) (next as unknown as Record<string, unknown>)[field] = clone(value);
@@ -226,14 +242,13 @@ export class InMemoryJobStore implements JobStore {
     }
     const holder = this.#jobIdsByName.get(job.name);
     if (holder !== undefined && holder !== job.id) throw new ConflictError(`a job named ${job.name} exists already`);
-    const next: CronJobDefinition = {
-      ...copyJob(job),
+    const next = Object.assign(copyJob(job), {
       createdAt: stored.createdAt,
       runCount: stored.runCount,
       failureCount: stored.failureCount,
       lastRun: stored.lastRun,
       version: stored.version + 1,
-    };
+    });
     this.#replaceJob(stored, next);
     return copyJob(next);
   }
@@ -375,7 +390,9 @@ export class InMemoryJobStore implements JobStore {
         renewal.lost.push(id);
         continue;
       }
-      this.#replaceRun(run, { ...run, leaseExpiresAt: new Date(until.getTime()) });
+      const renewed = runRecord(run);
+      renewed.leaseExpiresAt = new Date(until.getTime());
+      this.#replaceRun(run, renewed);
       renewal.renewed.push(id);
       if (run.cancelRequested) renewal.cancelRequested.push(id);
     }
@@ -491,8 +508,8 @@ export class InMemoryJobStore implements JobStore {
     let position = this.#audit.length;
     // Events nearly always arrive in time order, so the walk from the end is short.
     while (position > 0 && (this.#audit[position - 1] as AuditEvent).at.getTime() > at) position -= 1;
-    if (position === this.#audit.length) this.#audit.push(structuredClone(event));
-    else this.#audit.splice(position, 0, structuredClone(event));
+    if (position === this.#audit.length) this.#audit.push(copyAudit(event));
+    else this.#audit.splice(position, 0, copyAudit(event));
   }
 
   /** Audit events matching the filter, newest first. */
@@ -505,7 +522,7 @@ export class InMemoryJobStore implements JobStore {
       if (since !== undefined && event.at.getTime() < since) break;
       if (filter.type !== undefined && event.type !== filter.type) continue;
       if (filter.jobId !== undefined && event.jobId !== filter.jobId) continue;
-      found.push(structuredClone(event));
+      found.push(copyAudit(event));
     }
     return found;
   }
@@ -705,10 +722,13 @@ export class InMemoryJobStore implements JobStore {
     if (fire.cancelRunning) {
       for (const id of [...(this.#runtimes.get(stored.id)?.running ?? [])]) {
         const run = this.#runs.get(id) as JobRunRecord;
-        this.#replaceRun(run, { ...run, cancelRequested: true });
+        const flagged = runRecord(run);
+        flagged.cancelRequested = true;
+        this.#replaceRun(run, flagged);
       }
     }
-    this.#replaceJob(stored, { ...stored, ...fire.jobPatch, nextRun: copyDate(fire.jobPatch.nextRun), updatedAt: new Date(fire.jobPatch.updatedAt.getTime()) });
+    const { nextRun, updatedAt } = fire.jobPatch;
+    this.#replaceJob(stored, Object.assign(jobRecord(stored), fire.jobPatch, { nextRun: copyDate(nextRun), updatedAt: new Date(updatedAt.getTime()) }));
   }
 
   #persistFinish(writes: FinishWrites): void {
@@ -716,7 +736,7 @@ export class InMemoryJobStore implements JobStore {
     if (jobPatch !== null) {
       const stored = this.#jobs.get(jobPatch.id) as CronJobDefinition;
       const { lastRun, nextRun, updatedAt } = jobPatch;
-      this.#replaceJob(stored, { ...stored, ...jobPatch, lastRun: copyDate(lastRun), nextRun: copyDate(nextRun), updatedAt: new Date(updatedAt.getTime()) });
+      this.#replaceJob(stored, Object.assign(jobRecord(stored), jobPatch, { lastRun: copyDate(lastRun), nextRun: copyDate(nextRun), updatedAt: new Date(updatedAt.getTime()) }));
     }
     this.#insertUnlessFired(writes.retry);
     for (const event of writes.audit) this.#insertAudit(event);

@@ -1,3 +1,5 @@
+import { SlottedHeap } from './slotted-heap.js';
+
 /** Where an entry sits in an {@link IndexedHeap}: a time, then a string to break ties. */
 export interface HeapPriority {
   /** Primary order, usually epoch milliseconds. */
@@ -8,6 +10,14 @@ export interface HeapPriority {
 
 interface HeapEntry extends HeapPriority {
   readonly key: string;
+  slot: number;
+}
+
+/** An entry not yet visited by an in-order walk, and its place in the heap's array. */
+interface FrontierItem {
+  readonly entry: HeapEntry;
+  readonly index: number;
+  slot: number;
 }
 
 /** Whether `a` comes before `b`. */
@@ -15,56 +25,49 @@ export function isLower(a: HeapPriority, b: HeapPriority): boolean {
   return a.at < b.at || (a.at === b.at && a.tie < b.tie);
 }
 
+const frontierOrder = (a: FrontierItem, b: FrontierItem): boolean => isLower(a.entry, b.entry);
+
 /**
  * A binary min-heap of string keys that also knows where each key sits, so a key's priority can be
  * changed or the key removed in O(log n). The in-memory store keeps its "what is due next" indexes
  * in these, so finding due work never scans every job or run.
  */
 export class IndexedHeap {
-  #entries: HeapEntry[] = [];
-  #positions = new Map<string, number>();
+  readonly #heap = new SlottedHeap<HeapEntry>(isLower);
+  /** Each key's entry, which knows its own slot: a move updates the entry, not this map. */
+  readonly #byKey = new Map<string, HeapEntry>();
 
   /** Number of keys held. */
   get size(): number {
-    return this.#entries.length;
+    return this.#heap.size;
   }
 
   /** Whether `key` is held. */
   has(key: string): boolean {
-    return this.#positions.has(key);
+    return this.#byKey.has(key);
   }
 
   /** Inserts `key`, or moves it if present, to `priority`. */
   set(key: string, priority: HeapPriority): void {
-    const entry: HeapEntry = { key, at: priority.at, tie: priority.tie };
-    const position = this.#positions.get(key);
-    if (position === undefined) {
-      this.#entries.push(entry);
-      this.#positions.set(key, this.#entries.length - 1);
-      this.#up(this.#entries.length - 1);
-      return;
-    }
-    this.#entries[position] = entry;
-    this.#down(this.#up(position));
+    const entry: HeapEntry = { key, at: priority.at, tie: priority.tie, slot: -1 };
+    const held = this.#byKey.get(key);
+    this.#byKey.set(key, entry);
+    if (held === undefined) this.#heap.push(entry);
+    else this.#heap.replace(held, entry);
   }
 
   /** Removes `key`; false when it was not held. */
   delete(key: string): boolean {
-    const position = this.#positions.get(key);
-    if (position === undefined) return false;
-    const last = this.#entries.pop() as HeapEntry;
-    this.#positions.delete(key);
-    if (position < this.#entries.length) {
-      this.#entries[position] = last;
-      this.#positions.set(last.key, position);
-      this.#down(this.#up(position));
-    }
+    const entry = this.#byKey.get(key);
+    if (entry === undefined) return false;
+    this.#byKey.delete(key);
+    this.#heap.remove(entry);
     return true;
   }
 
   /** The lowest entry, or undefined when empty. */
   peek(): (HeapPriority & { key: string }) | undefined {
-    return this.#entries[0];
+    return this.#heap.peek();
   }
 
   /**
@@ -95,56 +98,28 @@ export class IndexedHeap {
     return match;
   }
 
-  /** Visits entries lowest first while `accept` holds and `visit` returns true. */
+  /**
+   * Visits entries lowest first while `accept` holds and `visit` returns true. The entries not yet
+   * visited whose parent was make up a small heap of their own (the frontier), so only the entries
+   * visited and their children are looked at.
+   */
   #inOrder(accept: (entry: HeapPriority) => boolean, visit: (entry: HeapEntry) => boolean): void {
-    const frontier = new IndexedHeap();
+    const entries = this.#heap.items;
+    const root = entries[0];
+    if (root === undefined || !accept(root)) return;
+    // The common case, a root that answers the question, allocates nothing.
+    if (!visit(root)) return;
+    const frontier = new SlottedHeap<FrontierItem>(frontierOrder);
     const reach = (index: number) => {
-      const entry = this.#entries[index];
-      if (entry !== undefined && accept(entry)) frontier.set(String(index), entry);
+      const entry = entries[index];
+      if (entry !== undefined && accept(entry)) frontier.push({ entry, index, slot: -1 });
     };
-    reach(0);
-    for (;;) {
-      const top = frontier.peek();
-      if (top === undefined) return;
-      frontier.delete(top.key);
-      const index = Number(top.key);
-      if (!visit(this.#entries[index] as HeapEntry)) return;
-      reach(2 * index + 1);
-      reach(2 * index + 2);
+    reach(1);
+    reach(2);
+    for (let next = frontier.pop(); next !== undefined; next = frontier.pop()) {
+      if (!visit(next.entry)) return;
+      reach(2 * next.index + 1);
+      reach(2 * next.index + 2);
     }
-  }
-
-  #up(index: number): number {
-    const entry = this.#entries[index] as HeapEntry;
-    while (index > 0) {
-      const parentIndex = (index - 1) >> 1;
-      const parent = this.#entries[parentIndex] as HeapEntry;
-      if (!isLower(entry, parent)) break;
-      this.#entries[index] = parent;
-      this.#positions.set(parent.key, index);
-      index = parentIndex;
-    }
-    this.#entries[index] = entry;
-    this.#positions.set(entry.key, index);
-    return index;
-  }
-
-  #down(index: number): void {
-    const entry = this.#entries[index] as HeapEntry;
-    const length = this.#entries.length;
-    for (;;) {
-      const left = 2 * index + 1;
-      if (left >= length) break;
-      const right = left + 1;
-      let child = left;
-      if (right < length && isLower(this.#entries[right] as HeapEntry, this.#entries[left] as HeapEntry)) child = right;
-      const childEntry = this.#entries[child] as HeapEntry;
-      if (!isLower(childEntry, entry)) break;
-      this.#entries[index] = childEntry;
-      this.#positions.set(childEntry.key, index);
-      index = child;
-    }
-    this.#entries[index] = entry;
-    this.#positions.set(entry.key, index);
   }
 }

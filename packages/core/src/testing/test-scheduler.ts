@@ -47,7 +47,9 @@ export interface TestScheduler {
 /**
  * A {@link CronScheduler} on a {@link VirtualClock} with an in-memory store, a {@link FakeExecutor}
  * and a {@link RecordingRouter}, already started. Works under any test runner: it imports none.
- * Time skips fast (30 virtual days of a job firing every minute take a fraction of a second).
+ * Idle virtual time costs next to nothing; each run that executes costs the real time of the whole
+ * pipeline, about a tenth of a millisecond (30 virtual days of a job firing every minute, 43,200
+ * runs, take a few seconds).
  *
  * @example
  * ```ts

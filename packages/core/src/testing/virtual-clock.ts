@@ -1,16 +1,40 @@
 import type { Clock, ClockTimer } from '../ports/clock.js';
+import { SlottedHeap } from '../store/slotted-heap.js';
 import { parseDuration } from '../time/index.js';
 
 interface PendingTimer {
-  id: number;
-  at: number;
-  fn: () => void;
+  readonly id: number;
+  readonly at: number;
+  readonly fn: () => void;
+  /** Where the timer sits in the clock's heap; -1 once it fired or was cleared. */
+  slot: number;
 }
 
-/** Lets pending promise chains (including ones that hop through `setImmediate`) run to completion. */
-export async function flushAsync(turns = 20): Promise<void> {
-  for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+/** Most event-loop turns {@link flushAsync} waits by default. */
+const DEFAULT_MAX_TURNS = 20;
+
+/**
+ * Whether a `setImmediate` callback is waiting to run, so work that hops through `setImmediate`
+ * is still under way. Where Node cannot tell (`process.getActiveResourcesInfo` is missing), always.
+ */
+const immediatePending: () => boolean =
+  typeof process.getActiveResourcesInfo === 'function' ? () => process.getActiveResourcesInfo().includes('Immediate') : () => true;
+
+const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Lets pending work run to completion: one event-loop turn, which runs every pending promise
+ * chain to its end, then further turns while work that hops through `setImmediate` is still
+ * waiting for one, at most `maxTurns` in all. Work waiting on I/O or on real timers is not waited for.
+ */
+export async function flushAsync(maxTurns = DEFAULT_MAX_TURNS): Promise<void> {
+  for (let turn = 0; turn < maxTurns; turn++) {
+    await nextTurn();
+    if (!immediatePending()) return;
+  }
 }
+
+const isEarlier = (a: PendingTimer, b: PendingTimer): boolean => a.at < b.at || (a.at === b.at && a.id < b.id);
 
 /**
  * A clock that only moves when told to, so tests of schedules, jitter, retries, timeouts and
@@ -30,7 +54,8 @@ export class VirtualClock implements Clock {
   /** Wall time minus monotonic time: changed only by {@link VirtualClock.stepWall}. */
   #wallOffset: number;
   #nextId = 1;
-  #timers: PendingTimer[] = [];
+  /** Pending timers by due time, then creation order. */
+  readonly #timers = new SlottedHeap<PendingTimer>(isEarlier);
 
   /** Starts at `start` (a Date, epoch milliseconds or ISO string); default 2026-01-01T00:00:00Z. */
   constructor(start: Date | number | string = '2026-01-01T00:00:00Z') {
@@ -54,33 +79,34 @@ export class VirtualClock implements Clock {
 
   /** Registers a timer on virtual monotonic time. */
   setTimeout(fn: () => void, ms: number): ClockTimer {
-    const timer: PendingTimer = { id: this.#nextId++, at: this.#mono + Math.max(0, ms), fn };
+    const timer: PendingTimer = { id: this.#nextId++, at: this.#mono + Math.max(0, ms), fn, slot: -1 };
     this.#timers.push(timer);
     return timer;
   }
 
-  /** Cancels a timer. */
+  /** Cancels a timer; a timer that fired or was cleared already is ignored. */
   clearTimeout(timer: ClockTimer): void {
-    this.#timers = this.#timers.filter((t) => t !== timer);
+    const pending = timer as PendingTimer;
+    if (typeof pending.slot === 'number' && this.#timers.holds(pending)) this.#timers.remove(pending);
   }
 
   /** Number of timers waiting. */
   get pendingTimers(): number {
-    return this.#timers.length;
+    return this.#timers.size;
   }
 
   /**
    * Moves time forward by `by` (milliseconds, or a duration such as `500ms`, `2s`, `1m30s`, `1h`),
    * firing every timer that falls due on the way in time order and letting the work each one
-   * starts settle before moving on.
+   * starts settle before moving on (see {@link flushAsync}).
    */
   async advance(by: number | string): Promise<void> {
     const target = this.#mono + toMs(by);
     await flushAsync();
     for (;;) {
-      const next = this.#earliest();
-      if (!next || next.at > target) break;
-      this.#timers = this.#timers.filter((t) => t !== next);
+      const next = this.#timers.peek();
+      if (next === undefined || next.at > target) break;
+      this.#timers.remove(next);
       this.#mono = Math.max(this.#mono, next.at);
       next.fn();
       await flushAsync();
@@ -104,12 +130,6 @@ export class VirtualClock implements Clock {
   async stepWall(by: number | string): Promise<void> {
     this.#wallOffset += typeof by === 'string' && by.startsWith('-') ? -toMs(by.slice(1)) : toMs(by);
     await flushAsync();
-  }
-
-  #earliest(): PendingTimer | undefined {
-    let best: PendingTimer | undefined;
-    for (const t of this.#timers) if (!best || t.at < best.at || (t.at === best.at && t.id < best.id)) best = t;
-    return best;
   }
 }
 
