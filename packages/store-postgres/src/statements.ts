@@ -313,7 +313,8 @@ export class Statements {
                   e.cast<number>(e.fn.countAll().filterWhere(occupiesSlot), 'integer').as('active'),
                   e
                     .cast<number>(
-                      e.fn.countAll().filterWhere((f) => f.and([f('a.status', '=', SCHEDULED), f.ref('a.wait_for_slot')])),
+                      // See core's loadShare: a retry waiting for a slot is not load.
+                      e.fn.countAll().filterWhere((f) => f.and([f('a.status', '=', SCHEDULED), f.ref('a.wait_for_slot'), f('a.trigger', '<>', 'retry')])),
                       'integer',
                     )
                     .as('waiting'),

@@ -890,7 +890,8 @@ export class SqliteJobStore implements JobStore {
           .select((eb) => [
             'job_id',
             eb.fn.sum<number>(sql<number>`status = 'running' or wait_for_slot = 0`).as('active'),
-            eb.fn.sum<number>(sql<number>`status = 'scheduled' and wait_for_slot = 1`).as('waiting'),
+            // See core's loadShare: a retry waiting for a slot is not load.
+            eb.fn.sum<number>(sql<number>`status = 'scheduled' and wait_for_slot = 1 and "trigger" <> 'retry'`).as('waiting'),
           ])
           .where('job_id', 'in', sql<string>`(select value from json_each(${p('jobIds')}))`)
           .where(sql<boolean>`status in ${IN_FLIGHT_RUN_STATUSES}`)

@@ -58,13 +58,15 @@ export function claimedRun(run: JobRunRecord, terms: Pick<ClaimTerms, 'owner' | 
 
 /**
  * What a run adds to its job's {@link JobLoad}: a `running` run, or a `scheduled` one not waiting
- * for a slot, is `active`; a `scheduled` run waiting for a slot (overlap `buffer_one`) is `waiting`;
- * any other run adds nothing.
+ * for a slot, is `active`; a `scheduled` run waiting for a slot (a buffered or catch-up fire, a
+ * newer fire waiting for `cancel_other`) is `waiting`; a retry waiting for a slot (it waits out its
+ * back-off there) and any other run add nothing, so the job's fires meanwhile still run.
  */
-export function loadShare(run: Pick<JobRunRecord, 'status' | 'waitForSlot'>): keyof JobLoad | null {
+export function loadShare(run: Pick<JobRunRecord, 'status' | 'waitForSlot' | 'trigger'>): keyof JobLoad | null {
   if (run.status === 'running') return 'active';
   if (run.status !== 'scheduled') return null;
-  return run.waitForSlot ? 'waiting' : 'active';
+  if (!run.waitForSlot) return 'active';
+  return run.trigger === 'retry' ? null : 'waiting';
 }
 
 /**

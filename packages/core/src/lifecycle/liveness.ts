@@ -5,10 +5,11 @@
  *
  * An instance registers a row (`InstanceRegistration`) when it starts, beats it every
  * {@link HEARTBEAT_INTERVAL_MS}, and deletes it when it stops gracefully. An instance is dead when:
- * - it runs on this host (same machine and pid namespace) with this process's own pid, but is not
- *   this process's own registration: an earlier life of this process (a container restarted as
- *   pid 1, say), under another instance id or under this one (a host that gives its scheduler a
- *   fixed `instanceId`: such a row is judged as this process starts, before it registers);
+ * - it runs on this host (same machine and pid namespace) with this process's own pid but another
+ *   process start: an earlier life of this process (a container restarted as pid 1, say), under
+ *   another instance id or under this one (a host that gives its scheduler a fixed `instanceId`:
+ *   such a row is judged as this process starts, before it registers). Another scheduler in this
+ *   very process (same pid, same start) is alive;
  * - it runs on this host and its process is gone, or its pid now belongs to a process started at
  *   another time (a reused pid);
  * - it runs on another host and its heartbeat has been silent longer than {@link SILENCE_LIMIT_MS},
@@ -75,7 +76,9 @@ function deathOf(instance: InstanceRecord, self: InstanceRegistration, probe: Pr
   if (isSelf(instance, self)) return null;
   const who = `instance ${instance.id} (pid ${instance.pid} on ${hostnameOf(instance.host)})`;
   if (instance.host === self.host) {
-    if (instance.pid === self.pid) return `${who} is gone: this process, pid ${self.pid}, is a later one`;
+    if (instance.pid === self.pid) {
+      return instance.startToken === self.startToken ? null : `${who} is gone: this process, pid ${self.pid}, is a later one`;
+    }
     return probe(instance.pid, instance.startToken) === 'gone' ? `${who} is gone: its process exited` : null;
   }
   return instance.silentMs > silenceLimitMs ? `${who} is gone: no heartbeat for ${Math.round(instance.silentMs)} ms` : null;
