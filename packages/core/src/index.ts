@@ -80,8 +80,10 @@ export type {
   FirePlan,
   JobFilter,
   JobLoad,
+  JobPruneTerms,
   JobStore,
   LeaseRenewal,
+  PruneRequest,
   RecoverRequest,
   RunFilter,
   RunGuard,
@@ -117,6 +119,7 @@ export { CronScheduler, type ActorOption, type CronSchedulerOptions } from './sc
 export type { SchedulerEvents } from './scheduler/events.js';
 export { createJobDefinition, DEFAULT_HEARTBEAT, DEFAULT_POLICY, sameOrigin } from './scheduler/job-definition.js';
 export { SchedulerMetrics, type MetricsSnapshot, type SchedulerHealth } from './scheduler/metrics.js';
+export type { PruneOutcome } from './scheduler/history-pruner.js';
 
 // The wire format of the HTTP API, CLI and SDKs
 export { auditToWire, jobSpecFromWire, jobToWire, jobUpdateFromWire, REDACTED, runToWire, type WireInputOptions } from './wire.js';
@@ -146,6 +149,15 @@ export {
   type FireWrites,
 } from './lifecycle/transitions.js';
 export { claimedRun, claimHorizon, claimTerms, hasFreeSlot, hasLiveLease, loadShare, type ClaimTerms } from './lifecycle/claim.js';
+export {
+  checkPruneRequest,
+  MAX_RETENTION_DAYS,
+  MAX_RETENTION_RUNS,
+  prunableRuns,
+  pruneTermsFor,
+  retentionOf,
+  type RetentionPolicy,
+} from './lifecycle/retention.js';
 export {
   approveRun,
   changeJobStatus,

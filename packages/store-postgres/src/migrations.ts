@@ -165,6 +165,15 @@ const MIGRATIONS: readonly Migration[] = [
       db.schema.createIndex('audit_events_type_idx').on('audit_events').columns(['type', 'at desc', 'seq desc']),
     ],
   },
+  {
+    version: 2,
+    name: 'per-job history retention',
+    // Null: the scheduler's `history_retention_days` / `history_retention_runs` apply.
+    statements: (db) => [
+      db.schema.alterTable('jobs').addColumn('history_retention_days', 'integer'),
+      db.schema.alterTable('jobs').addColumn('history_retention_runs', 'integer'),
+    ],
+  },
 ];
 
 /** The schema version this package writes and reads. */

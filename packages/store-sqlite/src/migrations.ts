@@ -187,6 +187,15 @@ export const MIGRATIONS: readonly Migration[] = [
       raw(db, sql`analyze sqlite_schema`),
     ],
   },
+  {
+    version: 2,
+    name: 'per-job history retention',
+    // Null: the scheduler's `history_retention_days` / `history_retention_runs` apply.
+    statements: (db) => [
+      db.schema.alterTable('jobs').addColumn('history_retention_days', 'integer'),
+      db.schema.alterTable('jobs').addColumn('history_retention_runs', 'integer'),
+    ],
+  },
 ];
 
 /**

@@ -8,6 +8,7 @@ import type { SessionState } from '../domain/session.js';
 import { ConflictError, JobNotFoundError } from '../errors.js';
 import type { ClaimedRun, ClaimRequest, FinishPlan, FinishRunRequest, FirePlan, JobLoad, JobStore, StoreChange } from '../ports/job-store.js';
 import { FIXTURE_EPOCH, makeJob } from './fixtures.js';
+import { registerPruneConformance } from './prune-conformance.js';
 
 /** How the conformance suite gets stores to test. */
 export interface JobStoreConformanceFactory {
@@ -379,6 +380,8 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
           jitterSeconds: 30,
           catchup: 'all',
           overlap: 'cancel_other',
+          historyRetentionDays: 30,
+          historyRetentionRuns: 1000,
           status: 'failed',
           nextRun: new Date('2026-02-15T14:30:00.250Z'),
           lastRun: new Date('2026-02-14T14:30:00.999Z'),
@@ -1692,6 +1695,8 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
         }
       });
     });
+
+    registerPruneConformance({ store: () => store, test });
 
     const unknown = [...skipped.keys()].filter((title) => !titles.has(title));
     it('skip list names only tests of the suite', () => {
