@@ -1,7 +1,7 @@
 import { newRun } from '@symbi/core';
 import type { ApiKey } from '@symbi/server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fetchApi, startLiveServer, type ApiResponse, type LiveServer } from './live-server.js';
+import { startLiveServer, type ApiResponse, type LiveServer } from './live-server.js';
 
 const KEYS: ApiKey[] = [
   { key: 'key-operator', label: 'ops-bot', role: 'operator' },
@@ -14,11 +14,9 @@ afterEach(async () => {
   server = null;
 });
 
-function as(key: string, path: string, init: { method?: string; json?: unknown } = {}): Promise<ApiResponse> {
-  const headers: Record<string, string> = { authorization: `Bearer ${key}` };
-  if (init.json !== undefined) headers['content-type'] = 'application/json';
-  return fetchApi(`${server!.url}${path}`, { method: init.method ?? 'GET', headers, body: init.json === undefined ? undefined : JSON.stringify(init.json) });
-}
+/** A request with the API key `key`. */
+const as = (key: string, path: string, init: { method?: string; json?: unknown } = {}): Promise<ApiResponse> =>
+  server!.call(path, { ...init, headers: { authorization: `Bearer ${key}` } });
 
 /** Stores `count` succeeded runs of the job, a minute apart, an hour ago. */
 async function finishedRuns(jobName: string, count: number): Promise<void> {
