@@ -7,8 +7,15 @@ import type { Logger } from '../ports/logger.js';
 import type { CronSchedulerConfig } from './config.js';
 import type { SchedulerMetrics } from './metrics.js';
 
-/** Jobs read per page while pruning: each page's terms go to the store together. */
+/** Jobs read per page while pruning. */
 const JOB_PAGE = 100;
+
+/**
+ * Jobs whose terms go to the store in one call. Finding where a job's `keepNewest` runs end walks
+ * that many index entries (about 0.7 ms per job keeping 1,000 runs, on SQLite), so a call stays
+ * short however many jobs there are.
+ */
+const JOBS_PER_CALL = 10;
 
 /** What one pruning pass did. */
 export interface PruneOutcome {
@@ -57,7 +64,9 @@ export class HistoryPruner {
     for (let offset = 0; keepGoing(); offset += JOB_PAGE) {
       const jobs = await store.listJobs({ limit: JOB_PAGE, offset });
       const terms = jobs.flatMap((job) => pruneTermsFor(job, defaults, now) ?? []);
-      if (terms.length > 0) deleted += await this.#pruneJobs(terms, dryRun, keepGoing);
+      for (let i = 0; i < terms.length && keepGoing(); i += JOBS_PER_CALL) {
+        deleted += await this.#pruneJobs(terms.slice(i, i + JOBS_PER_CALL), dryRun, keepGoing);
+      }
       if (jobs.length < JOB_PAGE) break;
     }
     if (deleted > 0 && !dryRun) logger.info({ deleted }, `pruned ${deleted} finished run(s) from the history`);
@@ -75,8 +84,10 @@ export class HistoryPruner {
       const batch = await prune(request);
       deleted += batch;
       metrics.recordPruned(batch);
-      if (batch < limit || !keepGoing()) return deleted;
+      if (batch < limit || !keepGoing()) break;
       await yieldToEventLoop();
     }
+    await yieldToEventLoop();
+    return deleted;
   }
 }
