@@ -29,10 +29,15 @@ export interface PruneOutcome {
 
 /** What a {@link HistoryPruner} works with. */
 export interface HistoryPrunerDeps {
+  /** The store to prune (without `pruneHistory`, nothing is pruned). */
   store: JobStore;
+  /** The scheduler's retention defaults and batch size. */
   config: Pick<CronSchedulerConfig, 'historyRetentionDays' | 'historyRetentionRuns' | 'historyPruneBatchSize'>;
+  /** Whose `now` ages runs. */
   clock: Clock;
+  /** Counts pruned runs. */
   metrics: SchedulerMetrics;
+  /** Says how many a pass pruned. */
   logger: Logger;
 }
 
@@ -45,6 +50,7 @@ export interface HistoryPrunerDeps {
 export class HistoryPruner {
   readonly #deps: HistoryPrunerDeps;
 
+  /** A pruner working with `deps`. */
   constructor(deps: HistoryPrunerDeps) {
     this.#deps = deps;
   }
