@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { InMemoryJobStore, resolveSchedulerConfig, type JobStore, type PruneRequest } from '@symbi/core';
+import { describe, expect, it, vi } from 'vitest';
+import { InMemoryJobStore, newRun, resolveSchedulerConfig, type JobStore, type PruneRequest } from '@symbi/core';
 import { startHarness } from './harness.js';
 
 const HOUR = 3_600_000;
@@ -110,6 +110,32 @@ describe('CronScheduler: run history retention', () => {
       { limit: 3, dryRun: false, deleted: 3 },
       { limit: 3, dryRun: false, deleted: 1 },
     ]);
+    await scheduler.stop();
+  });
+
+  it('prunes beside the loop: fires due while a long pass runs start on time', async () => {
+    const { clock, scheduler, store } = await startHarness({
+      agents: { a: () => 'ok' },
+      config: { historyRetentionRuns: 1, historyPruneBatchSize: 100, historyPruneIntervalMs: HOUR },
+      start: false,
+    });
+    const old = await scheduler.add({ name: 'old', agentId: 'a', cronExpr: '@yearly' });
+    for (let i = 0; i < 5000; i++) {
+      const at = new Date(Date.parse('2026-01-01T00:00:00Z') + i * 1000);
+      await store.insertRun({ ...newRun(old, { scheduledFor: at, trigger: 'manual' }), status: 'succeeded', completedAt: at });
+    }
+    await scheduler.add({ name: 'ticker', agentId: 'a', cronExpr: '* * * * * *' });
+    // The first cycle starts a pass of 50 batches; the fires of the next three seconds must not wait for it.
+    await scheduler.start();
+    await clock.advance('3s');
+    const ticks = await scheduler.history('ticker');
+    expect(ticks.map((run) => [run.status, (run.startedAt?.getTime() ?? 0) - run.scheduledFor.getTime()])).toEqual([
+      ['succeeded', 0],
+      ['succeeded', 0],
+      ['succeeded', 0],
+    ]);
+    await vi.waitFor(async () => expect(await store.listRuns({ jobId: old.id, limit: 10 })).toHaveLength(1));
+    expect(scheduler.metrics.snapshot().prunedRuns).toBe(4999);
     await scheduler.stop();
   });
 
