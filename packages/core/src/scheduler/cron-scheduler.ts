@@ -207,6 +207,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     await this.store.init();
     await prepareTracing();
     this.#running = true;
+    // The first pruning pass comes one interval after start: a short-lived process never lists every job for it.
+    this.#prunedAt = this.#clock.monotonic();
     this.#unsubscribe = this.store.subscribe?.(() => this.#poke()) ?? null;
     this.#releaseLoopLeases = this.#holdLeases();
     this.#loop = this.#runLoop();

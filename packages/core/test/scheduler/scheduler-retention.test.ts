@@ -116,7 +116,7 @@ describe('CronScheduler: run history retention', () => {
   it('prunes beside the loop: fires due while a long pass runs start on time', async () => {
     const { clock, scheduler, store } = await startHarness({
       agents: { a: () => 'ok' },
-      config: { historyRetentionRuns: 1, historyPruneBatchSize: 100, historyPruneIntervalMs: HOUR },
+      config: { historyRetentionRuns: 1, historyPruneBatchSize: 100, historyPruneIntervalMs: 1500, tickIntervalMs: 1000 },
       start: false,
     });
     const old = await scheduler.add({ name: 'old', agentId: 'a', cronExpr: '@yearly' });
@@ -124,8 +124,8 @@ describe('CronScheduler: run history retention', () => {
       const at = new Date(Date.parse('2026-01-01T00:00:00Z') + i * 1000);
       await store.insertRun({ ...newRun(old, { scheduledFor: at, trigger: 'manual' }), status: 'succeeded', completedAt: at });
     }
-    await scheduler.add({ name: 'ticker', agentId: 'a', cronExpr: '* * * * * *' });
-    // The first cycle starts a pass of 50 batches; the fires of the next three seconds must not wait for it.
+    await scheduler.add({ name: 'ticker', agentId: 'a', cronExpr: '* * * * * *', historyRetentionRuns: 100 });
+    // A pass of 50 batches starts 1.5 s after start; the fires of 2 s and 3 s must not wait for it.
     await scheduler.start();
     await clock.advance('3s');
     const ticks = await scheduler.history('ticker');
