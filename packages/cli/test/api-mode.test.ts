@@ -115,6 +115,19 @@ describe('symbi cron and audit through a running server', () => {
     expect(JSON.parse((await api('cron', 'history', 'hourly-report', '--status', 'failed', '--format', 'json')).stdout)).toEqual([]);
   });
 
+  it('sets a job\'s retention and prunes the server\'s history on demand, audited with the key\'s label', async () => {
+    expect((await api('cron', 'update', 'hourly-report', '--history-retention-runs', '1')).stdout).toMatch(/^updated hourly-report /);
+    const finished = async () =>
+      (JSON.parse((await api('cron', 'history', 'hourly-report', '--format', 'json')).stdout) as { status: string }[]).filter((run) => run.status === 'succeeded');
+    const before = (await finished()).length;
+    expect(before).toBeGreaterThanOrEqual(2);
+    expect(await api('cron', 'prune', '--dry-run')).toMatchObject({ code: 0, stdout: `would delete ${before - 1} finished run(s)\n` });
+    expect(await api('cron', 'prune')).toMatchObject({ code: 0, stdout: `deleted ${before - 1} finished run(s)\n` });
+    expect(await finished()).toHaveLength(1);
+    const [event] = JSON.parse((await api('audit', 'query', '--type', 'HistoryPruned', '--format', 'json')).stdout) as { actor: string }[];
+    expect(event?.actor).toBe('api');
+  });
+
   it('approves a gated run, which the server then executes, and denies another', async () => {
     const first = await api('cron', 'run', 'gated', '--no-wait');
     const runId = first.stdout.trim();

@@ -33,6 +33,7 @@ export type {
   JobPolicy,
   JobStatus,
   NextRun,
+  PruneResult,
   Run,
   RunApproval,
   RunDelivery,

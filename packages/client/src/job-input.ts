@@ -75,6 +75,10 @@ export interface JobFields {
   catchup?: 'skip' | 'once' | 'all';
   /** Overlap policy. */
   overlap?: 'skip' | 'buffer_one' | 'cancel_other' | 'allow_all';
+  /** Days finished runs are kept before pruning (null: the scheduler's `history_retention_days`). */
+  historyRetentionDays?: number | null;
+  /** Most finished runs kept, the newest (null: the scheduler's `history_retention_runs`). */
+  historyRetentionRuns?: number | null;
   /** Optional id (default: a generated UUID). */
   id?: string;
   /** Create the job paused. */

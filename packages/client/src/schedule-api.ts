@@ -1,6 +1,6 @@
 import type { HttpTransport } from './http-transport.js';
 import { toWireJob, type CreateJobInput, type UpdateJobInput } from './job-input.js';
-import type { AuditEvent, Job, JobStatus, NextRun, Run, RunStatus, SchedulerHealth, SecurityEventType } from './wire-types.js';
+import type { AuditEvent, Job, JobStatus, NextRun, PruneResult, Run, RunStatus, SchedulerHealth, SecurityEventType } from './wire-types.js';
 
 /** Filters of `schedule.list`. */
 export interface ListJobsOptions {
@@ -150,6 +150,15 @@ export class ScheduleApi {
   /** A job's next fire time. */
   nextRun(jobId: string): Promise<NextRun> {
     return this.#http.request('GET', jobPath(jobId, '/next_run'));
+  }
+
+  /**
+   * Deletes finished runs now by the retention policies (`history_retention_days` /
+   * `history_retention_runs`, each job's own first); needs an operator key. With `dryRun`, only
+   * counts what would go.
+   */
+  pruneRuns(options: { dryRun?: boolean } = {}): Promise<PruneResult> {
+    return this.#http.request('POST', '/api/v1/runs/prune', { body: { dry_run: options.dryRun ?? false } });
   }
 
   /** A run by id. */

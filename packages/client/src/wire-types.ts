@@ -33,6 +33,16 @@ export interface SchedulerHealth {
   metrics: { runs_total: number; runs_succeeded: number; runs_failed: number; avg_execution_time_ms: number };
 }
 
+/** Answer of `pruneRuns`. */
+export interface PruneResult {
+  /** Finished runs deleted (with `dry_run`, that would be deleted). */
+  deleted: number;
+  /** Whether nothing was deleted, only counted. */
+  dry_run: boolean;
+  /** False when the server's job store cannot prune (a custom store): every run is kept. */
+  supported: boolean;
+}
+
 /** Answer of `nextRun`. */
 export interface NextRun {
   /** Job id. */

@@ -117,6 +117,20 @@ describe('SymbiontClient against a live server', () => {
     expect(await client.schedule.approvals()).toEqual([]);
   });
 
+  it('sets a job\'s history retention and prunes finished runs on demand, a dry run first', async () => {
+    const job = await client.schedule.create({ name: 'short-memory', agentId: 'ok', cronExpr: '@yearly', historyRetentionRuns: 1 });
+    expect(job).toMatchObject({ history_retention_runs: 1, history_retention_days: null });
+    for (const input of ['first', 'second']) {
+      await client.schedule.runNow('short-memory', { input });
+      await live.settled('short-memory');
+    }
+    expect(await client.schedule.pruneRuns({ dryRun: true })).toEqual({ deleted: 1, dry_run: true, supported: true });
+    expect(await client.schedule.getHistory('short-memory')).toHaveLength(2);
+    expect(await client.schedule.pruneRuns()).toEqual({ deleted: 1, dry_run: false, supported: true });
+    expect((await client.schedule.getHistory('short-memory')).map((run) => run.input)).toEqual(['second']);
+    await client.schedule.delete('short-memory');
+  });
+
   it('throws error classes with status, code and field', async () => {
     const invalid = await client.schedule.create({ name: 'bad', agentId: 'ok', cronExpr: 'every tuesday' }).catch((e: unknown) => e);
     expect(invalid).toBeInstanceOf(ValidationFailedError);

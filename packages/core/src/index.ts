@@ -82,8 +82,10 @@ export type {
   InstanceRegistration,
   JobFilter,
   JobLoad,
+  JobPruneTerms,
   JobStore,
   LeaseRenewal,
+  PruneRequest,
   RecoverRequest,
   ReleaseOwnersRequest,
   RunFilter,
@@ -120,6 +122,7 @@ export { CronScheduler, type ActorOption, type CronSchedulerOptions } from './sc
 export type { SchedulerEvents } from './scheduler/events.js';
 export { createJobDefinition, DEFAULT_HEARTBEAT, DEFAULT_POLICY, sameOrigin } from './scheduler/job-definition.js';
 export { SchedulerMetrics, type MetricsSnapshot, type SchedulerHealth } from './scheduler/metrics.js';
+export type { PruneOutcome } from './scheduler/history-pruner.js';
 
 // The wire format of the HTTP API, CLI and SDKs
 export { auditToWire, jobSpecFromWire, jobToWire, jobUpdateFromWire, REDACTED, runToWire, type WireInputOptions } from './wire.js';
@@ -160,6 +163,15 @@ export {
 } from './lifecycle/liveness.js';
 export { hostnameOf, probeProcess, processStartToken, thisProcess } from './lifecycle/process-identity.js';
 export { InstancePresence, type PresenceHooks } from './lifecycle/instance-presence.js';
+export {
+  checkPruneRequest,
+  MAX_RETENTION_DAYS,
+  MAX_RETENTION_RUNS,
+  prunableRuns,
+  pruneTermsFor,
+  retentionOf,
+  type RetentionPolicy,
+} from './lifecycle/retention.js';
 export {
   approveRun,
   changeJobStatus,

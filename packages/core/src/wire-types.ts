@@ -85,6 +85,10 @@ export interface WireJob {
   catchup: CatchupPolicy;
   /** Overlap policy. */
   overlap: OverlapPolicy;
+  /** Days finished runs are kept (null: scheduler's `history_retention_days`). */
+  history_retention_days: number | null;
+  /** Most finished runs kept (null: scheduler's `history_retention_runs`). */
+  history_retention_runs: number | null;
   /** Life-cycle status. */
   status: JobStatus;
   /** Whether the job is active. */

@@ -50,6 +50,8 @@ export function jobToWire(job: CronJobDefinition): WireJob {
     jitter: job.jitterSeconds,
     catchup: job.catchup,
     overlap: job.overlap,
+    history_retention_days: job.historyRetentionDays,
+    history_retention_runs: job.historyRetentionRuns,
     status: job.status,
     enabled: job.status === 'active',
     next_run: iso(job.nextRun),
@@ -146,6 +148,8 @@ const TOP_LEVEL: Record<string, keyof JobSpec | 'id'> = {
   jitter: 'jitterSeconds',
   catchup: 'catchup',
   overlap: 'overlap',
+  history_retention_days: 'historyRetentionDays',
+  history_retention_runs: 'historyRetentionRuns',
   paused: 'paused',
 };
 const POLICY: Record<string, string> = {

@@ -109,6 +109,23 @@ export interface SchedulerSettings {
    * @defaultValue 86400
    */
   approvalTimeoutSeconds: number;
+  /**
+   * Days finished runs are kept before pruning deletes them, for jobs without their own
+   * `history_retention_days` (`history_retention_days`); null keeps them whatever their age.
+   * @defaultValue null
+   */
+  historyRetentionDays: number | null;
+  /**
+   * Most finished runs kept per job, the newest, for jobs without their own
+   * `history_retention_runs` (`history_retention_runs`); null keeps any number.
+   * @defaultValue null
+   */
+  historyRetentionRuns: number | null;
+  /**
+   * How often run history is pruned by the retention policies, in seconds (`history_prune_interval_seconds`).
+   * @defaultValue 600
+   */
+  historyPruneIntervalSeconds: number;
 }
 
 /**
@@ -268,6 +285,9 @@ export function defaultSymbiConfig(): SymbiConfig {
       catchupWindowSeconds: 86_400,
       misfireGraceSeconds: 5,
       approvalTimeoutSeconds: 86_400,
+      historyRetentionDays: null,
+      historyRetentionRuns: null,
+      historyPruneIntervalSeconds: 600,
     },
     delivery: {},
     api: {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { API_KEY_ROLES, identifierProblem, interpolateEnv, ValidationError, type ApiKeyRole } from '@symbi/core';
+import { API_KEY_ROLES, identifierProblem, interpolateEnv, MAX_RETENTION_DAYS, MAX_RETENTION_RUNS, ValidationError, type ApiKeyRole } from '@symbi/core';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { readAgentRunners } from './agent-runners.js';
 import { defaultSymbiConfig, type ApiKeySettings, type StoreLocation, type SymbiConfig } from './config-types.js';
@@ -62,6 +62,9 @@ const TABLES: Record<'scheduler' | 'scheduler.delivery' | 'api' | 'agentpin', Re
     claim_batch_size: whole('claimBatchSize', 1),
     claim_ahead_seconds: seconds('claimAheadSeconds', 0),
     prefetch: whole('prefetch', 0),
+    history_retention_days: whole('historyRetentionDays', 1, MAX_RETENTION_DAYS),
+    history_retention_runs: whole('historyRetentionRuns', 1, MAX_RETENTION_RUNS),
+    history_prune_interval_seconds: seconds('historyPruneIntervalSeconds', 1),
   },
   'scheduler.delivery': {
     webhook_timeout_seconds: seconds('webhookTimeoutSeconds', 1),

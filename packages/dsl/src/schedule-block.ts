@@ -78,6 +78,8 @@ export function readSchedule(
     jitter: (v, p) => (spec.jitterSeconds = reader.durationMs(v, p) / 1000),
     catchup: (v, p) => (spec.catchup = reader.oneOf(v, p, CATCHUP_POLICIES)),
     overlap: (v, p) => (spec.overlap = reader.oneOf(v, p, OVERLAP_POLICIES)),
+    history_retention_days: (v, p) => (spec.historyRetentionDays = reader.integer(v, p, 1)),
+    history_retention_runs: (v, p) => (spec.historyRetentionRuns = reader.integer(v, p, 1)),
   });
   for (const [field, present] of [
     ['name', spec.name],

@@ -26,5 +26,8 @@ export function toSchedulerConfig(config: SymbiConfig): Partial<CronSchedulerCon
     approvalTimeoutMs: ms(scheduler.approvalTimeoutSeconds),
     environment: scheduler.environment,
     enableMetrics: scheduler.enableMetrics,
+    historyRetentionDays: scheduler.historyRetentionDays,
+    historyRetentionRuns: scheduler.historyRetentionRuns,
+    historyPruneIntervalMs: ms(scheduler.historyPruneIntervalSeconds),
   };
 }

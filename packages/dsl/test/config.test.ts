@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ValidationError } from '@symbi/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, defaultSymbiConfig, loadConfig, parseConfig, parseStoreUrl, type SymbiConfig } from '@symbi/dsl';
+import { ConfigError, defaultSymbiConfig, loadConfig, parseConfig, parseStoreUrl, toSchedulerConfig, type SymbiConfig } from '@symbi/dsl';
 import { fixture } from './fixture-files.js';
 
 /** The defaults with `changes` laid over one table at a time. */
@@ -338,5 +338,21 @@ describe('loadConfig', () => {
   it('refuses a named file that does not exist', () => {
     const error = configError(() => loadConfig({ cwd: dir, path: 'missing.toml', env: {} }));
     expect(error.message).toBe(`${join(dir, 'missing.toml')}: cannot read the configuration file (ENOENT)`);
+  });
+});
+
+describe('history retention', () => {
+  it('[scheduler] history_retention_days / _runs / history_prune_interval_seconds set the scheduler\'s retention; unset keeps every run', () => {
+    const config = parseConfig('[scheduler]\nhistory_retention_days = 30\nhistory_retention_runs = 500\nhistory_prune_interval_seconds = 60\n', { env: {} });
+    expect(config.scheduler).toMatchObject({ historyRetentionDays: 30, historyRetentionRuns: 500, historyPruneIntervalSeconds: 60 });
+    expect(toSchedulerConfig(config)).toMatchObject({ historyRetentionDays: 30, historyRetentionRuns: 500, historyPruneIntervalMs: 60_000 });
+    expect(toSchedulerConfig(parseConfig('', { env: {} }))).toMatchObject({ historyRetentionDays: null, historyRetentionRuns: null, historyPruneIntervalMs: 600_000 });
+  });
+
+  it('refuses a retention of zero or a fraction, naming the key and its line', () => {
+    const zero = configError(() => parseConfig('[scheduler]\nhistory_retention_days = 0\n', { env: {}, file: 'symbi.toml' }));
+    expect(zero.message).toMatch(/symbi\.toml:2:1: `scheduler\.history_retention_days` must be a whole number of at least 1 and at most 36500, found 0/);
+    const fraction = configError(() => parseConfig('[scheduler]\nhistory_retention_runs = 2.5\n', { env: {}, file: 'symbi.toml' }));
+    expect(fraction.field).toBe('scheduler.history_retention_runs');
   });
 });

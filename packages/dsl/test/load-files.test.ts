@@ -62,6 +62,9 @@ describe('toSchedulerConfig', () => {
       approvalTimeoutMs: 86_400_000,
       environment: 'staging',
       enableMetrics: true,
+      historyRetentionDays: null,
+      historyRetentionRuns: null,
+      historyPruneIntervalMs: 600_000,
     });
     expect(resolveSchedulerConfig(settings)).toMatchObject(settings);
   });

@@ -79,6 +79,12 @@ describe('structure', () => {
     expect(onlySchedule('  jitter: 15').jitterSeconds).toBe(15);
   });
 
+  it('reads a schedule\'s history retention, refusing zero at its line', () => {
+    expect(onlySchedule('  history_retention_days: 14\n  history_retention_runs: 200')).toMatchObject({ historyRetentionDays: 14, historyRetentionRuns: 200 });
+    const error = thrown('schedule {\n  name: "n"\n  agent: "a"\n  history_retention_runs: 0\n}\n');
+    expect(error.message).toMatch(/4:\d+: `history_retention_runs` must be a whole number of at least 1, found 0/);
+  });
+
   it('reads every agent field', () => {
     const document = parseSymbi(`
       agent "shell-agent" {

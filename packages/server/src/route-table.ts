@@ -145,6 +145,17 @@ async function jobIdFilter(scheduler: CronScheduler, ref: string | undefined): P
   }
 }
 
+/** `dry_run` of a prune request's optional body `{ "dry_run": true }`. */
+function dryRunOf(body: unknown): boolean {
+  if (body === undefined) return false;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ValidationError('body', 'must be a JSON object', undefined);
+  for (const [key, value] of Object.entries(body)) {
+    if (key !== 'dry_run') throw new ValidationError(key, 'is not a known field', undefined);
+    if (typeof value !== 'boolean') throw new ValidationError('dry_run', 'must be true or false', value);
+  }
+  return (body as { dry_run?: boolean }).dry_run ?? false;
+}
+
 let openApiDocument: Record<string, unknown> | null = null;
 
 /** Every route the server answers, in the order the OpenAPI document lists them. */
@@ -378,6 +389,20 @@ export const API_ROUTES: readonly RouteDefinition[] = [
         limit: limit as number | undefined,
       });
       return ok(runs.map(runToWire));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/runs/prune',
+    operationId: 'pruneRuns',
+    summary: "Delete finished runs now by the retention policies ([scheduler] history_retention_days / history_retention_runs, each job's own first)",
+    tag: 'runs',
+    access: 'key',
+    body: { schema: schemaRef('PruneRequest'), required: false },
+    response: { status: 200, description: 'How many runs were deleted.', schema: schemaRef('PruneResult') },
+    handle: async (ctx) => {
+      const outcome = await ctx.scheduler.pruneHistory({ ...actor(ctx), dryRun: dryRunOf(ctx.body) });
+      return ok({ deleted: outcome.deleted, dry_run: outcome.dryRun, supported: outcome.supported });
     },
   },
   {

@@ -18,6 +18,8 @@ type Segment = { literal: string } | { param: string };
 interface Compiled<R> {
   route: R;
   segments: Segment[];
+  /** How many of its segments are literal: of the templates a path matches, the most literal win. */
+  literals: number;
 }
 
 /**
@@ -29,7 +31,10 @@ export class Router<R extends Routable> {
   readonly #compiled: Compiled<R>[];
 
   constructor(routes: readonly R[]) {
-    this.#compiled = routes.map((route) => ({ route, segments: compileTemplate(route.path) }));
+    this.#compiled = routes.map((route) => {
+      const segments = compileTemplate(route.path);
+      return { route, segments, literals: segments.filter((s) => 'literal' in s).length };
+    });
     const seen = new Set<string>();
     for (const { route, segments } of this.#compiled) {
       const shape = `${route.method} ${segments.map((s) => ('param' in s ? '{}' : s.literal)).join('/')}`;
@@ -38,15 +43,28 @@ export class Router<R extends Routable> {
     }
   }
 
-  /** The route for `method` and the decoded `segments` of a path (`/a/b` is `['a', 'b']`). */
+  /**
+   * The route for `method` and the decoded `segments` of a path (`/a/b` is `['a', 'b']`). A literal
+   * segment wins over a parameter: `/api/v1/runs/prune` is that route's path for every method, never
+   * the run `prune` of `/api/v1/runs/{run_id}`.
+   */
   match(method: string, segments: readonly string[]): RouteMatch<R> {
-    const allowed: HttpMethod[] = [];
-    for (const { route, segments: template } of this.#compiled) {
+    let allowed: HttpMethod[] = [];
+    let found: RouteMatch<R> | null = null;
+    let best = -1;
+    for (const { route, segments: template, literals } of this.#compiled) {
+      if (literals < best) continue;
       const params = matchSegments(template, segments);
       if (params === null) continue;
-      if (route.method === method) return { kind: 'found', route, params };
-      allowed.push(route.method);
+      if (literals > best) {
+        best = literals;
+        found = null;
+        allowed = [];
+      }
+      if (route.method === method) found = { kind: 'found', route, params };
+      else allowed.push(route.method);
     }
+    if (found !== null) return found;
     return allowed.length > 0 ? { kind: 'method_not_allowed', allowed } : { kind: 'not_found' };
   }
 }

@@ -2,6 +2,8 @@ import {
   AUDIT_LEVELS,
   CATCHUP_POLICIES,
   JOB_STATUSES,
+  MAX_RETENTION_DAYS,
+  MAX_RETENTION_RUNS,
   OVERLAP_POLICIES,
   RUN_STATUSES,
   SECURITY_EVENT_TYPES,
@@ -74,6 +76,18 @@ const writableJobFields = {
   jitter: { type: ['integer', 'null'], minimum: 0, description: 'Random start delay of 0..N seconds.' },
   catchup: { type: 'string', enum: [...CATCHUP_POLICIES] },
   overlap: { type: 'string', enum: [...OVERLAP_POLICIES] },
+  history_retention_days: {
+    type: ['integer', 'null'],
+    minimum: 1,
+    maximum: MAX_RETENTION_DAYS,
+    description: "Days this job's finished runs are kept before pruning; null uses the scheduler's history_retention_days.",
+  },
+  history_retention_runs: {
+    type: ['integer', 'null'],
+    minimum: 1,
+    maximum: MAX_RETENTION_RUNS,
+    description: "Most finished runs of this job kept (the newest); null uses the scheduler's history_retention_runs.",
+  },
 } satisfies Partial<Record<keyof WireJob, JsonSchema>>;
 
 const job: JsonSchema = {
@@ -209,6 +223,20 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
           avg_execution_time_ms: { type: 'number' },
         },
       },
+    },
+  },
+  PruneRequest: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { dry_run: { type: 'boolean', description: 'Count the runs that would be deleted, deleting none (default false).' } },
+  },
+  PruneResult: {
+    type: 'object',
+    required: ['deleted', 'dry_run', 'supported'],
+    properties: {
+      deleted: { type: 'integer', description: 'Finished runs deleted (with dry_run, that would be deleted).' },
+      dry_run: { type: 'boolean' },
+      supported: { type: 'boolean', description: 'False when the job store cannot prune (a custom store without pruneHistory).' },
     },
   },
   NextRun: { type: 'object', required: ['job_id', 'next_run'], properties: { job_id: str('Job id.'), next_run: dateTime('Next fire time.') } },

@@ -183,6 +183,15 @@ const MIGRATIONS: readonly Migration[] = [
         .modifyEnd(ROOM_FOR_UPDATES),
     ],
   },
+  {
+    version: 3,
+    name: 'per-job history retention',
+    // Null: the scheduler's `history_retention_days` / `history_retention_runs` apply.
+    statements: (db) => [
+      db.schema.alterTable('jobs').addColumn('history_retention_days', 'integer'),
+      db.schema.alterTable('jobs').addColumn('history_retention_runs', 'integer'),
+    ],
+  },
 ];
 
 /** The schema version this package writes and reads. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   abandonment,
   checkCount,
+  checkPruneRequest,
   claimTerms,
   ConflictError,
   decideFire,
@@ -29,6 +30,7 @@ import type {
   JobStatus,
   JobStore,
   LeaseRenewal,
+  PruneRequest,
   RecoverRequest,
   ReleaseOwnersRequest,
   RunFilter,
@@ -45,6 +47,7 @@ import { Batcher } from './batcher.js';
 import { ChangeListener, encodeChange } from './change-listener.js';
 import { checkIdentifier, checkSchemaName, defaultNotifyChannel } from './identifiers.js';
 import { InstanceRows } from './instances.js';
+import { pruneStatements, pruneTermsJson, type PruneStatements } from './history-pruning.js';
 import { migrate } from './migrations.js';
 import { PIPELINE, PostgresRunner, SESSION_SETTINGS, statement } from './postgres-runner.js';
 import {
@@ -143,6 +146,7 @@ export class PostgresJobStore implements JobStore {
   private readonly db: Kysely<Database>;
   private readonly runner: PostgresRunner;
   private readonly statements: Statements;
+  private readonly pruning: PruneStatements;
   private readonly ownsPool: boolean;
   private readonly startupWaitMs: number;
   private readonly instanceId = randomUUID();
@@ -181,6 +185,7 @@ export class PostgresJobStore implements JobStore {
     this.startupWaitMs = options.startupWaitMs ?? DEFAULT_STARTUP_WAIT_MS;
     this.statements = new Statements(this.db, this.schema);
     this.instances = new InstanceRows(this.runner, this.db);
+    this.pruning = pruneStatements(this.db, this.schema);
     this.changes = new ChangeListener(pool, this.db, this.notifyChannel, this.instanceId);
     this.updates = batcher((requests: UpdateRequest[]) => this.updateRuns(requests), (request) => request.runId);
     this.finishes = batcher(
@@ -429,6 +434,18 @@ export class PostgresJobStore implements JobStore {
     const query = this.statements.listRuns({ ...filter, ...(statuses === undefined ? {} : { statuses }) }, limit);
     const { rows } = await this.runner.query('list runs', statement(query));
     return rows.map(rowToRun);
+  }
+
+  /**
+   * Deletes, in one statement, at most `limit` runs that core's retention rule selects (see
+   * `JobStore.pruneHistory`); a dry run counts them.
+   */
+  async pruneHistory(request: PruneRequest): Promise<number> {
+    const { jobs, statuses, limit, dryRun } = checkPruneRequest(request);
+    if (jobs.length === 0) return 0;
+    const values = { terms: pruneTermsJson(jobs), statuses };
+    if (dryRun) return first((await this.runner.query('count prunable runs', this.pruning.count.bind(values))).rows).n;
+    return (await this.runner.query('prune run history', this.pruning.prune.bind({ ...values, limit }))).rowCount;
   }
 
   async claimPendingDeliveries(request: { now: Date; owner: string; leaseMs: number; limit: number }): Promise<ClaimedRun[]> {

@@ -52,6 +52,8 @@ export const JOB_COLUMNS: readonly (keyof JobsTable)[] = [
   'created_at',
   'updated_at',
   'version',
+  'history_retention_days',
+  'history_retention_runs',
 ];
 
 /** Columns of `runs` that callers write (`delivery_pending` is derived by the database). */
@@ -178,6 +180,8 @@ export function jobToRow(job: CronJobDefinition): NewJobRow {
     created_at: writeRequiredDate('created_at', job.createdAt),
     updated_at: writeRequiredDate('updated_at', job.updatedAt),
     version: job.version,
+    history_retention_days: job.historyRetentionDays,
+    history_retention_runs: job.historyRetentionRuns,
   });
 }
 
@@ -206,6 +210,8 @@ export function rowToJob(row: Read<JobRow>): CronJobDefinition {
     jitterSeconds: row.jitter_seconds,
     catchup: row.catchup,
     overlap: row.overlap,
+    historyRetentionDays: row.history_retention_days,
+    historyRetentionRuns: row.history_retention_runs,
     status: row.status,
     nextRun: readDate(row.next_run),
     lastRun: readDate(row.last_run),

@@ -58,6 +58,8 @@ export interface JobsTable {
   created_at: Date;
   updated_at: Date;
   version: number;
+  history_retention_days: number | null;
+  history_retention_runs: number | null;
 }
 
 /** A row of `runs`: the run queue, the delivery outbox and the history in one table. */

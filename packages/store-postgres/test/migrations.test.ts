@@ -42,7 +42,7 @@ describePostgres('PostgresJobStore migrations', () => {
     const tables = await query(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY 1`);
     expect(tables.map((row) => row.table_name)).toEqual(['audit_events', 'instances', 'jobs', 'runs', 'schema_migrations', 'sessions']);
     const versions = await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`);
-    expect(versions).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
   });
 
   it('creates the indexes the claims and listings rely on, partial where the queue is', async () => {
@@ -99,9 +99,24 @@ describePostgres('PostgresJobStore migrations', () => {
     const schema = fresh();
     const instances = Array.from({ length: 6 }, () => open(schema));
     await Promise.all(instances.map((store) => store.init()));
-    expect(await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`)).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
     const job = await instances[0]!.createJob(makeJob());
     expect(await instances[5]!.getJob(job.id)).toEqual(job);
+  });
+
+  it('upgrades a schema of version 1: its jobs keep their data and gain the retention columns (null)', async () => {
+    const schema = fresh();
+    const before = open(schema);
+    await before.init();
+    const job = await before.createJob(makeJob({ name: 'from-v1' }));
+    await before.close();
+    await query(`ALTER TABLE "${schema}".jobs DROP COLUMN history_retention_days, DROP COLUMN history_retention_runs;
+      DELETE FROM "${schema}".schema_migrations WHERE version = 2`);
+    const store = open(schema);
+    await store.init();
+    expect(await store.getJob(job.id)).toEqual(job);
+    await store.saveJob({ ...job, historyRetentionDays: 7, historyRetentionRuns: 50 });
+    expect(await store.getJob(job.id)).toMatchObject({ historyRetentionDays: 7, historyRetentionRuns: 50 });
   });
 
   it('refuses a schema migrated by a newer version of the package', async () => {

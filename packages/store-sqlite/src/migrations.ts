@@ -202,6 +202,15 @@ export const MIGRATIONS: readonly Migration[] = [
         .addColumn('beats', 'integer', (c) => c.notNull()),
     ],
   },
+  {
+    version: 3,
+    name: 'per-job history retention',
+    // Null: the scheduler's `history_retention_days` / `history_retention_runs` apply.
+    statements: (db) => [
+      db.schema.alterTable('jobs').addColumn('history_retention_days', 'integer'),
+      db.schema.alterTable('jobs').addColumn('history_retention_runs', 'integer'),
+    ],
+  },
 ];
 
 /**

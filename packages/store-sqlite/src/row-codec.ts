@@ -61,6 +61,8 @@ export function jobToRow(job: CronJobDefinition): JobRow {
     created_at: toMs(job.createdAt),
     updated_at: toMs(job.updatedAt),
     version: job.version,
+    history_retention_days: job.historyRetentionDays,
+    history_retention_runs: job.historyRetentionRuns,
   };
 }
 
@@ -89,6 +91,8 @@ export function rowToJob(row: JobRow): CronJobDefinition {
     jitterSeconds: row.jitter_seconds,
     catchup: row.catchup as CronJobDefinition['catchup'],
     overlap: row.overlap as CronJobDefinition['overlap'],
+    historyRetentionDays: row.history_retention_days,
+    historyRetentionRuns: row.history_retention_runs,
     status: row.status as CronJobDefinition['status'],
     nextRun: toDateOrNull(row.next_run),
     lastRun: toDateOrNull(row.last_run),

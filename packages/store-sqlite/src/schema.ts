@@ -35,6 +35,8 @@ export interface JobsTable {
   created_at: number;
   updated_at: number;
   version: number;
+  history_retention_days: number | null;
+  history_retention_runs: number | null;
 }
 
 /** A row of `runs`: the run queue and its history in one table. */

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import {
   abandonment,
   checkCount,
+  checkPruneRequest,
   claimedRun,
   claimTerms,
   ConflictError,
@@ -33,6 +34,7 @@ import {
   type JobStatus,
   type JobStore,
   type LeaseRenewal,
+  type PruneRequest,
   type RecoverRequest,
   type ReleaseOwnersRequest,
   type RunFilter,
@@ -44,6 +46,7 @@ import {
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type ExpressionBuilder } from 'kysely';
 import * as instanceRows from './instance-rows.js';
+import { pruneJobHistory } from './history-pruning.js';
 import { IN_FLIGHT_RUN_STATUSES, LEASED_RUN_STATUSES, migrate, OUTBOX_ORDER } from './migrations.js';
 import {
   auditToRow,
@@ -669,6 +672,23 @@ export class SqliteJobStore implements JobStore {
         return q;
       });
       return query.all(values).map(rowToRun);
+    });
+  }
+
+  /**
+   * Deletes, in one transaction, at most `limit` runs that core's retention rule selects, each
+   * job's oldest first (see `JobStore.pruneHistory`); a dry run only counts, in a read.
+   */
+  async pruneHistory(request: PruneRequest): Promise<number> {
+    const { jobs, statuses, limit, dryRun } = checkPruneRequest(request);
+    if (dryRun) return this.#op((runner, db) => jobs.reduce((count, terms) => count + pruneJobHistory(runner, db, terms, statuses, null), 0));
+    return this.#commit((runner, db) => {
+      let count = 0;
+      for (const terms of jobs) {
+        if (count >= limit) break;
+        count += pruneJobHistory(runner, db, terms, statuses, limit - count);
+      }
+      return count;
     });
   }
 

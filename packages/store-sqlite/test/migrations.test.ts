@@ -3,7 +3,8 @@ import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, type Kysely as KyselyType } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate, type Migration } from '../src/migrations.js';
-import type { StoreDatabase } from '../src/schema.js';
+import { jobToRow } from '../src/row-codec.js';
+import type { JobRow, StoreDatabase } from '../src/schema.js';
 import { SqliteRunner } from '../src/sqlite-runner.js';
 import { makeJob } from '@symbi/core/testing';
 import { onCleanup, openStore, tempDbPath } from './temp-files.js';
@@ -48,6 +49,19 @@ describe('migrations', () => {
     expect(migrate(runner, db, [...MIGRATIONS, next])).toEqual([]);
     expect(raw.prepare("select count(*) as n from pragma_table_info('jobs') where name = 'owner_team'").get()).toEqual({ n: 1 });
     expect(applied(raw).at(-1)).toEqual({ version: next.version, name: 'add a column' });
+  });
+
+  it('upgrade a file of version 1: its jobs keep their data and read with the scheduler\'s retention (null)', async () => {
+    const path = tempDbPath();
+    const { runner, db } = connect(path);
+    migrate(runner, db, MIGRATIONS.slice(0, 1));
+    const job = makeJob({ name: 'from-v1' });
+    const { history_retention_days, history_retention_runs, ...v1Row } = jobToRow(job);
+    await db.insertInto('jobs').values(v1Row as JobRow).execute();
+    const store = await openStore({ path });
+    expect(await store.getJob(job.id)).toEqual(job);
+    const saved = await store.saveJob({ ...job, historyRetentionDays: 7, historyRetentionRuns: 50 });
+    expect(await store.getJob(job.id)).toMatchObject({ historyRetentionDays: 7, historyRetentionRuns: 50, version: saved.version });
   });
 
   it('roll back a migration that fails, leaving the version unrecorded', () => {

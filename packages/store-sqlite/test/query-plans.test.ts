@@ -1,4 +1,4 @@
-import { newRun, type FirePlan } from '@symbi/core';
+import { newRun, TERMINAL_RUN_STATUSES, type FirePlan } from '@symbi/core';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { FIXTURE_EPOCH, makeJob } from '@symbi/core/testing';
@@ -89,5 +89,23 @@ describe('query plans of the hot paths', () => {
     expect(all('nextWakeAt for agents')).toMatch(/jobs USING INDEX jobs_due/);
     expect(all('claimDue')).toMatch(/INDEX runs_job_active/);
     expect(all('listRuns by job')).toMatch(/INDEX runs_job_history/);
+  });
+
+  it('prune one job\'s history through its history index, never by scanning the runs', async () => {
+    const { store, explain, record } = await recordingStore();
+    const job = await store.createJob(makeJob());
+    for (let i = 0; i < 3; i += 1) await store.insertRun({ ...newRun(job, { scheduledFor: at(i), trigger: 'manual' }), status: 'succeeded', completedAt: at(i) });
+    record();
+    const request = { jobs: [{ jobId: job.id, finishedBefore: at(2), keepNewest: 1 }], statuses: TERMINAL_RUN_STATUSES, limit: 500 };
+    expect(await store.pruneHistory({ ...request, dryRun: true })).toBe(2);
+    expect(await store.pruneHistory(request)).toBe(2);
+    const plans = record()
+      .filter((source) => /^\s*(select|delete)/i.test(source))
+      .map(explain);
+    expect(plans).toHaveLength(3);
+    for (const plan of plans) {
+      expect(plan).not.toMatch(/SCAN runs(?! USING)/);
+      expect(plan).toMatch(/runs USING (COVERING )?INDEX runs_job_history/);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { createJobDefinition, jobToWire, type JobSpec, type WireJob } from '@symbi/core';
 import type { JobStatus, RunStatus, SecurityEventType, SymbiontClient } from '@symbi/client';
-import type { AuditQuery, AuditView, Backend, HealthView, HistoryFilter, JobListFilter, JobView, RunView } from './backend.js';
+import type { AuditQuery, AuditView, Backend, HealthView, HistoryFilter, JobListFilter, JobView, PruneView, RunView } from './backend.js';
 
 /** Fields of `jobToWire` the server assigns; a create request leaves them out. */
 const ASSIGNED: (keyof WireJob)[] = ['id', 'status', 'enabled', 'next_run', 'last_run', 'run_count', 'failure_count', 'consecutive_failures', 'created_at', 'updated_at'];
@@ -77,6 +77,10 @@ export class ApiBackend implements Backend {
     return (await (await this.#schedule()).create(body));
   }
 
+  async updateJob(ref: string, changes: Record<string, unknown>): Promise<JobView> {
+    return (await this.#schedule()).update(ref, changes);
+  }
+
   async removeJob(ref: string): Promise<void> {
     await (await this.#schedule()).delete(ref);
   }
@@ -135,6 +139,10 @@ export class ApiBackend implements Backend {
       ...(query.since ? { since: query.since } : {}),
       ...(query.limit === undefined ? {} : { limit: query.limit }),
     }));
+  }
+
+  async pruneRuns(dryRun: boolean): Promise<PruneView> {
+    return (await this.#schedule()).pruneRuns({ dryRun });
   }
 
   async health(): Promise<HealthView> {

@@ -18,6 +18,16 @@ export interface HealthView extends Record<string, unknown> {
   metrics: { runs_total: number; runs_succeeded: number; runs_failed: number; avg_execution_time_ms: number };
 }
 
+/** What `symbi cron prune` did (the API's `PruneResult`). */
+export interface PruneView {
+  /** Finished runs deleted (with a dry run, that would be deleted). */
+  deleted: number;
+  /** Whether nothing was deleted, only counted. */
+  dry_run: boolean;
+  /** False when the store cannot prune (a custom store): every run is kept. */
+  supported: boolean;
+}
+
 /** Filter of {@link Backend.listJobs}. */
 export interface JobListFilter {
   status?: string;
@@ -49,6 +59,8 @@ export interface Backend {
   listJobs(filter: JobListFilter): Promise<JobView[]>;
   getJob(ref: string): Promise<JobView>;
   createJob(spec: JobSpec): Promise<JobView>;
+  /** Changes the fields `changes` names, given in the wire format (snake_case, as `PUT /api/v1/schedule/{job}` takes). */
+  updateJob(ref: string, changes: Record<string, unknown>): Promise<JobView>;
   removeJob(ref: string): Promise<void>;
   pauseJob(ref: string): Promise<JobView>;
   resumeJob(ref: string): Promise<JobView>;
@@ -60,6 +72,8 @@ export interface Backend {
   approve(runId: string, note: string | null): Promise<RunView>;
   deny(runId: string, note: string | null): Promise<RunView>;
   audit(query: AuditQuery): Promise<AuditView[]>;
+  /** Deletes finished runs by the retention policies now; with `dryRun`, only counts them. */
+  pruneRuns(dryRun: boolean): Promise<PruneView>;
   /**
    * The health JSON: a server's, or on a store opened here its job counts (no scheduler runs in
    * this process, so the status is `stopped` and the run counters are zero).

@@ -1,7 +1,7 @@
-import { auditToWire, jobToWire, runToWire, type JobSpec, type JobStatus, type RunStatus, type SecurityEventType } from '@symbi/core';
+import { auditToWire, jobToWire, jobUpdateFromWire, runToWire, type JobSpec, type JobStatus, type RunStatus, type SecurityEventType } from '@symbi/core';
 import { describeStore } from '../store-location.js';
 import type { SymbiRuntime } from '../runtime.js';
-import type { AuditQuery, AuditView, Backend, HealthView, HistoryFilter, JobListFilter, JobView, RunView } from './backend.js';
+import type { AuditQuery, AuditView, Backend, HealthView, HistoryFilter, JobListFilter, JobView, PruneView, RunView } from './backend.js';
 
 const asJob = (job: Parameters<typeof jobToWire>[0]) => jobToWire(job);
 const asRun = (run: Parameters<typeof runToWire>[0]) => runToWire(run);
@@ -40,6 +40,13 @@ export class StoreBackend implements Backend {
 
   async createJob(spec: JobSpec): Promise<JobView> {
     return asJob(await (await this.#scheduler()).add(spec, { actor: this.#actor }));
+  }
+
+  async updateJob(ref: string, changes: Record<string, unknown>): Promise<JobView> {
+    const scheduler = await this.#scheduler();
+    // The operator typed this on their own command line: their `${VAR}` references stay references.
+    const update = jobUpdateFromWire(changes, await scheduler.getJob(ref), { envReferences: 'all' });
+    return asJob(await scheduler.update(ref, update, { actor: this.#actor }));
   }
 
   async removeJob(ref: string): Promise<void> {
@@ -89,6 +96,11 @@ export class StoreBackend implements Backend {
       ...(query.limit === undefined ? {} : { limit: query.limit }),
     });
     return events.map((event) => auditToWire(event));
+  }
+
+  async pruneRuns(dryRun: boolean): Promise<PruneView> {
+    const { deleted, supported } = await (await this.#scheduler()).pruneHistory({ dryRun, actor: this.#actor });
+    return { deleted, dry_run: dryRun, supported };
   }
 
   async health(): Promise<HealthView> {

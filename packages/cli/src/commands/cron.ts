@@ -15,6 +15,36 @@ import { runJobNow } from './cron-run.js';
 
 const formatOption = () => new Option('--format <format>', 'output format').choices(FORMATS).default('table');
 
+/**
+ * `--history-retention-days` / `--history-retention-runs`: a whole number of at least 1, or
+ * `default` for the scheduler's (kept as the word: commander turns a null from a parser into '').
+ */
+function retentionOption(value: string): number | 'default' {
+  return value.trim() === 'default' ? 'default' : integerOption(1)(value);
+}
+
+/** The retention flags of `add` and `update`. */
+interface RetentionFlags {
+  historyRetentionDays?: number | 'default';
+  historyRetentionRuns?: number | 'default';
+}
+
+/** Adds the retention flags to `command`. */
+function withRetentionFlags(command: Command): Command {
+  return command
+    .option('--history-retention-days <days>', "keep this job's finished runs this many days (`default`: the scheduler's history_retention_days)", retentionOption)
+    .option('--history-retention-runs <runs>', "keep at most this many of this job's finished runs, the newest (`default`: the scheduler's history_retention_runs)", retentionOption);
+}
+
+/** The retention flags given, as job fields (`default` is null: the scheduler's). */
+function retentionSpec(flags: RetentionFlags): Pick<JobSpec, 'historyRetentionDays' | 'historyRetentionRuns'> {
+  const limit = (value: number | 'default') => (value === 'default' ? null : value);
+  return {
+    ...(flags.historyRetentionDays === undefined ? {} : { historyRetentionDays: limit(flags.historyRetentionDays) }),
+    ...(flags.historyRetentionRuns === undefined ? {} : { historyRetentionRuns: limit(flags.historyRetentionRuns) }),
+  };
+}
+
 /** `--status a,b` for run history: each must be a run status. */
 function runStatuses(value: string): string[] {
   const statuses = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -32,17 +62,20 @@ function upcoming(job: JobView, now: Date): Date[] {
   return nextRuns(job.cron_expr, { tz: job.timezone, count: 3, from });
 }
 
-/** The spec `add --json` describes: the JSON text itself, or `-` for standard input. */
-function specFromJson(text: string): JobSpec {
+/** The body `--json` gives: the JSON text itself, or `-` for standard input. */
+function jsonBody(text: string, example: string): unknown {
   const source = text === '-' ? readFileSync(0, 'utf8') : text;
-  let body: unknown;
   try {
-    body = JSON.parse(source);
+    return JSON.parse(source);
   } catch (error) {
-    throw new UsageError(`--json is not valid JSON: ${(error as Error).message}`, 'give an object such as \'{"name":"n","agent_id":"a","cron_expr":"0 * * * * *"}\'');
+    throw new UsageError(`--json is not valid JSON: ${(error as Error).message}`, `give an object such as '${example}'`);
   }
+}
+
+/** The spec `add --json` describes. */
+function specFromJson(text: string): JobSpec {
   // The operator typed this on their own command line: their `${VAR}` references stay references.
-  return jobSpecFromWire(body, { envReferences: 'all' });
+  return jobSpecFromWire(jsonBody(text, '{"name":"n","agent_id":"a","cron_expr":"0 * * * * *"}'), { envReferences: 'all' });
 }
 
 /**
@@ -76,7 +109,9 @@ async function statusFrame(ctx: CommandContext, backend: Backend, ref: string, h
 
 /** Registers `symbi cron …`. */
 export function registerCron(program: Command, registrar: Registrar): void {
-  const cron = program.command('cron').description('manage scheduled jobs: list, add, remove, pause, resume, status, run, history, reset, approve, deny');
+  const cron = program
+    .command('cron')
+    .description('manage scheduled jobs: list, add, update, remove, pause, resume, status, run, history, prune, reset, approve, deny');
   examples(cron, ['symbi cron list', 'symbi cron add --file agents.symbi --schedule daily-report', 'symbi cron run daily-report --input "Check production"']);
 
   examples(
@@ -95,23 +130,27 @@ export function registerCron(program: Command, registrar: Registrar): void {
   );
 
   examples(
-    cron
-      .command('add')
-      .description('add a job from a .symbi file or from JSON')
-      .option('--file <file>', '.symbi file holding the schedule (repeatable: files read together, e.g. for shared policies)', collect, [])
-      .option('--schedule <name>', 'name of the schedule in --file (optional when it holds one)')
-      .option('--json <json>', 'the job as JSON (snake_case fields as in the HTTP API), or - to read it from stdin'),
+    withRetentionFlags(
+      cron
+        .command('add')
+        .description('add a job from a .symbi file or from JSON')
+        .option('--file <file>', '.symbi file holding the schedule (repeatable: files read together, e.g. for shared policies)', collect, [])
+        .option('--schedule <name>', 'name of the schedule in --file (optional when it holds one)')
+        .option('--json <json>', 'the job as JSON (snake_case fields as in the HTTP API), or - to read it from stdin'),
+    ),
     [
       'symbi cron add --file agent.symbi --schedule daily-report',
       `symbi cron add --json '{"name":"quick-task","agent_id":"agent-123","cron_expr":"0 0 * * * *"}'`,
+      'symbi cron add --file agent.symbi --schedule heartbeat --history-retention-runs 500',
     ],
   ).action(
-    registrar.action(async (ctx, options: { file: string[]; schedule?: string; json?: string }) => {
+    registrar.action(async (ctx, options: RetentionFlags & { file: string[]; schedule?: string; json?: string }) => {
       if ((options.file.length === 0) === (options.json === undefined)) {
         throw new UsageError('give either --file (with --schedule) or --json', 'see: symbi cron add --help');
       }
       if (options.schedule !== undefined && options.file.length === 0) throw new UsageError('--schedule needs --file');
-      const spec = options.json !== undefined ? specFromJson(options.json) : specFromFiles(ctx, options.file, options.schedule);
+      const given = options.json !== undefined ? specFromJson(options.json) : specFromFiles(ctx, options.file, options.schedule);
+      const spec: JobSpec = { ...given, ...retentionSpec(options) };
       const job = await withBackend(ctx, (backend) => backend.createJob(spec), { create: true }).catch((error: unknown) => {
         // Stores word a taken name differently; say it one way, naming the job.
         if (error instanceof ConflictError || (error as { status?: unknown }).status === 409) {
@@ -121,6 +160,49 @@ export function registerCron(program: Command, registrar: Registrar): void {
       });
       const next = job.next_run === null ? job.status : `next run ${relativeTime(job.next_run, ctx.io.now())}`;
       print(ctx, `created ${ctx.out.bold(job.name)} ${ctx.out.dim(job.id)} (${next})\n`);
+    }),
+  );
+
+  examples(
+    withRetentionFlags(
+      cron
+        .command('update')
+        .description("change some of a job's fields; the others keep their values")
+        .argument('<job>', 'job id or name')
+        .option('--json <json>', 'the fields to change as JSON (snake_case, as in the HTTP API), or - to read them from stdin'),
+    ),
+    [
+      'symbi cron update daily-report --history-retention-days 30',
+      'symbi cron update daily-report --history-retention-runs default',
+      `symbi cron update daily-report --json '{"cron_expr":"0 0 8 * * *","max_retries":5}'`,
+    ],
+  ).action(
+    registrar.action(async (ctx, ref: string, options: RetentionFlags & { json?: string }) => {
+      const body = options.json === undefined ? {} : jsonBody(options.json, '{"max_retries":5}');
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new UsageError('--json must be a JSON object of the fields to change');
+      const { historyRetentionDays, historyRetentionRuns } = retentionSpec(options);
+      const changes = {
+        ...(body as Record<string, unknown>),
+        ...(historyRetentionDays === undefined ? {} : { history_retention_days: historyRetentionDays }),
+        ...(historyRetentionRuns === undefined ? {} : { history_retention_runs: historyRetentionRuns }),
+      };
+      if (Object.keys(changes).length === 0) throw new UsageError('nothing to change', 'give --json or a --history-retention-* flag');
+      const job = await withBackend(ctx, (backend) => backend.updateJob(ref, changes));
+      print(ctx, `updated ${ctx.out.bold(job.name)} ${ctx.out.dim(job.id)}\n`);
+    }),
+  );
+
+  examples(
+    cron
+      .command('prune')
+      .description("delete finished runs now by the retention policies ([scheduler] history_retention_days / history_retention_runs, each job's own first)")
+      .option('--dry-run', 'only count the runs that would be deleted'),
+    ['symbi cron prune --dry-run', 'symbi cron prune'],
+  ).action(
+    registrar.action(async (ctx, options: { dryRun?: boolean }) => {
+      const outcome = await withBackend(ctx, (backend) => backend.pruneRuns(options.dryRun ?? false));
+      if (!outcome.supported) throw new CliError('this job store cannot prune its history; every run is kept');
+      print(ctx, `${outcome.dry_run ? 'would delete' : 'deleted'} ${outcome.deleted} finished run(s)\n`);
     }),
   );
 

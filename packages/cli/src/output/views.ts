@@ -171,6 +171,12 @@ export function jobDetails(shown: JobView, now: Date, style: Style, upcoming: re
     ['concurrency', `${job.max_concurrent} (overlap ${job.overlap}, catch-up ${job.catchup})`],
     ['policy', rules.length > 0 ? rules.join('; ') : '-'],
   ];
+  const kept = [
+    job.history_retention_days === null ? null : `${job.history_retention_days} days`,
+    job.history_retention_runs === null ? null : `the newest ${job.history_retention_runs} runs`,
+  ].filter((limit): limit is string => limit !== null);
+  // Only a job's own retention is shown; without one the scheduler's history_retention_* apply.
+  if (kept.length > 0) facts.push(['history', `finished runs kept ${kept.join(', at most ')}`]);
   if (job.heartbeat?.enabled) facts.push(['heartbeat', `${job.heartbeat.context_mode}, up to ${job.heartbeat.max_iterations} iterations`]);
   if (job.input !== null) facts.push(['input', oneLine(job.input, 70)]);
   if (upcoming.length > 0) facts.push(['upcoming', upcoming.map((at) => `${localTime(at)} (${relativeTime(at, now)})`).join('\n')]);

@@ -13,7 +13,8 @@ export type SecurityEventType =
   | 'ApprovalRequested'
   | 'ApprovalGranted'
   | 'ApprovalDenied'
-  | 'ApprovalExpired';
+  | 'ApprovalExpired'
+  | 'HistoryPruned';
 
 /** Every audit event type. */
 export const SECURITY_EVENT_TYPES: readonly SecurityEventType[] = [
@@ -31,6 +32,7 @@ export const SECURITY_EVENT_TYPES: readonly SecurityEventType[] = [
   'ApprovalGranted',
   'ApprovalDenied',
   'ApprovalExpired',
+  'HistoryPruned',
 ];
 
 /** One audit log entry. `details` never holds secrets. */

@@ -151,6 +151,16 @@ export interface CronJobDefinition {
   catchup: CatchupPolicy;
   /** What a fire does at `maxConcurrent`. */
   overlap: OverlapPolicy;
+  /**
+   * Days this job's finished runs are kept before history pruning deletes them; null uses the
+   * scheduler's `history_retention_days` (see `lifecycle/retention.ts`).
+   */
+  historyRetentionDays: number | null;
+  /**
+   * Most finished runs of this job kept (the newest); null uses the scheduler's
+   * `history_retention_runs`.
+   */
+  historyRetentionRuns: number | null;
   /** Life-cycle status. */
   status: JobStatus;
   /** Next fire time; null when nothing is due (paused one-shot done, etc.). */
@@ -194,6 +204,8 @@ export type JobSpecFields = Pick<
   | 'jitterSeconds'
   | 'catchup'
   | 'overlap'
+  | 'historyRetentionDays'
+  | 'historyRetentionRuns'
 >;
 
 /** Input to create a job: `name`, `agentId` and one of `cronExpr` / `at` are required; the rest defaults. */

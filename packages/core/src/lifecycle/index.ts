@@ -7,3 +7,4 @@ export * from './clock-step.js';
 export * from './liveness.js';
 export * from './process-identity.js';
 export * from './instance-presence.js';
+export * from './retention.js';

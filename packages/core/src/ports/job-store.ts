@@ -250,6 +250,31 @@ export interface ReleaseOwnersRequest {
   plan(job: CronJobDefinition, run: JobRunRecord): FinishPlan;
 }
 
+/**
+ * What history pruning deletes of one job's runs, as core decided it (`pruneTermsFor` in
+ * `lifecycle/retention.ts`); the rule itself is `prunableRuns` there.
+ */
+export interface JobPruneTerms {
+  /** The job. */
+  jobId: string;
+  /** A run both scheduled and finished before this instant is deleted; null for no age limit. */
+  finishedBefore: Date | null;
+  /** The newest this many finished runs (by `scheduledFor`, then `id`) are kept, older ones deleted; null for no count limit. */
+  keepNewest: number | null;
+}
+
+/** A request to delete old history, one bounded batch at a time (see {@link JobStore.pruneHistory}). */
+export interface PruneRequest {
+  /** The jobs to prune, each with its terms. */
+  jobs: readonly JobPruneTerms[];
+  /** Statuses a deleted run may have: core passes `TERMINAL_RUN_STATUSES`. */
+  statuses: readonly RunStatus[];
+  /** Most runs deleted by this call, in one transaction. */
+  limit: number;
+  /** Count every run the terms select instead of deleting (`limit` then does not apply). */
+  dryRun?: boolean;
+}
+
 /** A change other instances should react to at once rather than at the next tick. */
 export interface StoreChange {
   /** What changed. */
@@ -345,6 +370,14 @@ export interface JobStore {
   getRun(id: string): Promise<JobRunRecord | null>;
   /** Runs matching the filter, newest first. */
   listRuns(filter?: RunFilter): Promise<JobRunRecord[]>;
+  /**
+   * Deletes, in one transaction, at most `limit` runs that `prunableRuns` (core's retention rule)
+   * selects by the request's terms: only runs with one of `statuses` and no `pending` delivery,
+   * never a run in flight, awaiting approval or in the delivery outbox. Returns how many it
+   * deleted (with `dryRun`, how many it would delete, all of them, deleting none). The request is
+   * checked with `checkPruneRequest`. Optional: without it the scheduler keeps every run.
+   */
+  pruneHistory?(request: PruneRequest): Promise<number>;
 
   /**
    * Claims up to `limit` finished runs with a `pending` delivery and no live lease, lowest

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../errors.js';
+import { MAX_RETENTION_DAYS, MAX_RETENTION_RUNS } from '../lifecycle/retention.js';
 
 /**
  * Settings of a {@link CronScheduler}. Names follow the spec's `CronSchedulerConfig` and
@@ -63,6 +64,20 @@ export interface CronSchedulerConfig {
   instanceId: string;
   /** Keep per-job metrics (default true). */
   enableMetrics: boolean;
+  /**
+   * Days finished runs are kept, for jobs without their own `history_retention_days`; null keeps
+   * them whatever their age (default null).
+   */
+  historyRetentionDays: number | null;
+  /**
+   * Most finished runs kept per job (the newest), for jobs without their own
+   * `history_retention_runs`; null keeps any number (default null).
+   */
+  historyRetentionRuns: number | null;
+  /** How often the loop prunes run history by the retention policies (default 600 000 ms: ten minutes). */
+  historyPruneIntervalMs: number;
+  /** Most runs one pruning transaction deletes, so claims never wait long behind it (default 500). */
+  historyPruneBatchSize: number;
 }
 
 /** The defaults of {@link CronSchedulerConfig}. */
@@ -88,6 +103,10 @@ export function defaultSchedulerConfig(env: Record<string, string | undefined> =
     environment: env.SYMBI_ENV ?? 'development',
     instanceId: randomUUID(),
     enableMetrics: true,
+    historyRetentionDays: null,
+    historyRetentionRuns: null,
+    historyPruneIntervalMs: 600_000,
+    historyPruneBatchSize: 500,
   };
 }
 
@@ -101,6 +120,8 @@ const POSITIVE: (keyof CronSchedulerConfig)[] = [
   'retryMaxDelayMs',
   'approvalTimeoutMs',
   'sessionHistoryLimit',
+  'historyPruneIntervalMs',
+  'historyPruneBatchSize',
 ];
 const NON_NEGATIVE: (keyof CronSchedulerConfig)[] = [
   'maxJitterSeconds',
@@ -123,8 +144,18 @@ export function resolveSchedulerConfig(partial: Partial<CronSchedulerConfig> = {
       throw new ValidationError(key, `must be a number >= ${min}`, value);
     }
   }
+  checkRetention(config, 'historyRetentionDays', MAX_RETENTION_DAYS);
+  checkRetention(config, 'historyRetentionRuns', MAX_RETENTION_RUNS);
   if (config.claimAheadMs >= config.leaseMs) {
     throw new ValidationError('claimAheadMs', `must be shorter than leaseMs (${config.leaseMs})`, config.claimAheadMs);
   }
   return config;
+}
+
+/** A retention limit is null (no limit) or a whole number from 1 to `max`. */
+function checkRetention(config: CronSchedulerConfig, key: 'historyRetentionDays' | 'historyRetentionRuns', max: number): void {
+  const value = config[key];
+  if (value !== null && (!Number.isInteger(value) || value < 1 || value > max)) {
+    throw new ValidationError(key, `must be null or a whole number from 1 to ${max}`, value);
+  }
 }

@@ -25,6 +25,7 @@ import { firstFire, MAX_CATCHUP_FIRES, planFinish, planFire, type PlanContext } 
 import { InstancePresence } from '../lifecycle/instance-presence.js';
 import { applyJobUpdate, createJobDefinition, specOf } from './job-definition.js';
 import { SchedulerMetrics, type SchedulerHealth } from './metrics.js';
+import { HistoryPruner, type PruneOutcome } from './history-pruner.js';
 import { prepareTracing, type TraceSpan } from './run-tracing.js';
 import { approveRun, changeJobStatus, denyRun, releaseClaim, type JobStatusChange } from '../lifecycle/manual-transitions.js';
 
@@ -164,6 +165,10 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   /** Monotonic time before which no lease is judged lapsed: after a forward step, owners renew first. */
   #recoverFrom = -Infinity;
   #lastError: unknown = null;
+  /** Deletes run history by the retention policies; a pass runs beside the loop once per interval. */
+  readonly #pruner: HistoryPruner;
+  #prunedAt = -Infinity;
+  #pruning: Promise<unknown> | null = null;
   /** The job counts last read, for health answers while the store cannot be read. */
   #counts: Record<JobStatus, number> | null = null;
   /** This instance's registration in a store shared with others (see `lifecycle/liveness.ts`); null without. */
@@ -196,6 +201,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       audit: (type, fields) => this.#audit(type, fields),
       deliverLater: (claimed, span) => void this.#launchDelivery(claimed, span),
     });
+    this.#pruner = new HistoryPruner({ store: this.store, config: this.config, clock: this.#clock, metrics: this.metrics, logger: this.#logger });
   }
 
   #agentPinGate(options: CronSchedulerOptions['agentPin']): PolicyGate {
@@ -230,6 +236,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     });
     await this.#presence?.start();
     this.#running = true;
+    // The first pruning pass comes one interval after start: a short-lived process never lists every job for it.
+    this.#prunedAt = this.#clock.monotonic();
     this.#unsubscribe = this.store.subscribe?.((change) => this.#onChange(change)) ?? null;
     this.#releaseLoopLeases = this.#holdLeases();
     this.#loop = this.#runLoop();
@@ -248,6 +256,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     this.#running = false;
     this.#poke();
     await this.#loop;
+    await this.#pruning;
     // Runs claimed and not started (held until due, or waiting for a slot) go back to the queue
     // at once, for other instances or the next start (see #startWhenDue).
     await this.#handBack();
@@ -480,6 +489,18 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     return run;
   }
 
+  /**
+   * Prunes run history now by the retention policies (`historyRetentionDays` /
+   * `historyRetentionRuns`, each job's own limits first); the loop also does so every
+   * `historyPruneIntervalMs`. With `dryRun`, only counts. A real pass writes a `HistoryPruned`
+   * audit event naming the actor.
+   */
+  async pruneHistory(options: ActorOption & { dryRun?: boolean } = {}): Promise<PruneOutcome> {
+    const outcome = await this.#pruner.prune({ dryRun: options.dryRun ?? false });
+    if (!outcome.dryRun && outcome.supported) await this.#audit('HistoryPruned', { actor: options.actor, details: { deleted: outcome.deleted } });
+    return outcome;
+  }
+
   /** Audit events, newest first. */
   async auditLog(filter: AuditFilter = {}): Promise<AuditEvent[]> {
     return this.store.queryAudit(filter);
@@ -611,6 +632,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         await this.store.recoverExpired({ now: ctx.now, limit: this.config.claimBatchSize, plan });
       }
       await this.#expireApprovals(ctx.now);
+      this.#pruneWhenDue(mono);
     }
     // Deliveries left pending by a dead process become claimable when its lease lapses.
     if (mono - this.#outboxCheckedAt >= this.config.leaseMs) {
@@ -801,6 +823,21 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     const timer = this.#clock.setTimeout(release, Math.max(0, at - this.#clock.now()));
     this.#held.set(at, { release, due });
     return due;
+  }
+
+  /** Starts a pruning pass beside the loop once per `historyPruneIntervalMs` (monotonic); claims go on meanwhile. */
+  #pruneWhenDue(mono: number): void {
+    if (this.#pruning !== null || mono - this.#prunedAt < this.config.historyPruneIntervalMs) return;
+    this.#prunedAt = mono;
+    this.#pruning = this.#pruner
+      .prune({ keepGoing: () => this.#running })
+      .catch((error: unknown) => {
+        this.#logger.error({ error: messageOf(error) }, 'history pruning failed');
+        this.emit('scheduler:error', { error, during: 'history pruning' });
+      })
+      .finally(() => {
+        this.#pruning = null;
+      });
   }
 
   async #expireApprovals(now: Date): Promise<void> {

@@ -13,6 +13,7 @@ import {
 } from '../domain/job.js';
 import { identifier, isJobId } from '../domain/identifier.js';
 import { ValidationError } from '../errors.js';
+import { MAX_RETENTION_DAYS, MAX_RETENTION_RUNS } from '../lifecycle/retention.js';
 import { compileSchedule, parseTimeOfDay, validateTimezone } from '../time/index.js';
 
 const CHANNEL = /^[a-z][a-z0-9_.:-]{0,63}$/i;
@@ -92,11 +93,11 @@ export function sameOrigin(a: string | null, b: string | null): boolean {
 export function specOf(job: CronJobDefinition): JobSpecFields {
   const { name, agentId, cronExpr, at, timezone, input, sessionMode, delivery, webhookUrl, webhookHeaders } = job;
   const { slackChannel, emailRecipients, policy, heartbeat, maxConcurrent, maxRetries, agentPinJwt } = job;
-  const { jitterSeconds, catchup, overlap } = job;
+  const { jitterSeconds, catchup, overlap, historyRetentionDays, historyRetentionRuns } = job;
   return {
     name, agentId, cronExpr, at, timezone, input, sessionMode, delivery, webhookUrl, webhookHeaders,
     slackChannel, emailRecipients, policy, heartbeat, maxConcurrent, maxRetries, agentPinJwt,
-    jitterSeconds, catchup, overlap,
+    jitterSeconds, catchup, overlap, historyRetentionDays, historyRetentionRuns,
   };
 }
 
@@ -145,6 +146,8 @@ function normalizeSpec(spec: JobSpec): JobSpecFields {
     jitterSeconds: spec.jitterSeconds == null ? null : integer(spec.jitterSeconds, 'jitter', 0, 86_400),
     catchup: oneOf(spec.catchup ?? 'once', CATCHUP_POLICIES, 'catchup'),
     overlap: oneOf(spec.overlap ?? 'skip', OVERLAP_POLICIES, 'overlap'),
+    historyRetentionDays: spec.historyRetentionDays == null ? null : integer(spec.historyRetentionDays, 'history_retention_days', 1, MAX_RETENTION_DAYS),
+    historyRetentionRuns: spec.historyRetentionRuns == null ? null : integer(spec.historyRetentionRuns, 'history_retention_runs', 1, MAX_RETENTION_RUNS),
   };
 }
 

@@ -48,6 +48,8 @@ export interface MetricsSnapshot {
   clockSteps: { forward: number; backward: number };
   /** Missed fires left out by the catch-up cap, by job name. */
   catchupDropped: { jobName: string; count: number }[];
+  /** Finished runs deleted by history pruning. */
+  prunedRuns: number;
 }
 
 /**
@@ -61,6 +63,7 @@ export class SchedulerMetrics {
   #inFlight = 0;
   #clockSteps = { forward: 0, backward: 0 };
   #catchupDropped = new Map<string, number>();
+  #prunedRuns = 0;
   #totalMs = 0;
   #timed = 0;
 
@@ -93,6 +96,11 @@ export class SchedulerMetrics {
   /** Counts missed fires a `catchup: all` plan left out beyond its cap. */
   recordCatchupDropped(jobName: string, count: number): void {
     this.#catchupDropped.set(jobName, (this.#catchupDropped.get(jobName) ?? 0) + count);
+  }
+
+  /** Counts finished runs deleted by history pruning. */
+  recordPruned(count: number): void {
+    this.#prunedRuns += count;
   }
 
   /** Marks a run as started (+1) or ended (−1). */
@@ -140,6 +148,7 @@ export class SchedulerMetrics {
       inFlight: this.#inFlight,
       clockSteps: { ...this.#clockSteps },
       catchupDropped: [...this.#catchupDropped].map(([jobName, count]) => ({ jobName, count })),
+      prunedRuns: this.#prunedRuns,
     };
   }
 
@@ -171,6 +180,9 @@ export class SchedulerMetrics {
       '# HELP symbiont_cron_catchup_dropped_total Missed fires left out by the catch-up cap.',
       '# TYPE symbiont_cron_catchup_dropped_total counter',
       ...snap.catchupDropped.map((d) => `symbiont_cron_catchup_dropped_total{job_name="${label(d.jobName)}"} ${d.count}`),
+      '# HELP symbiont_cron_runs_pruned_total Finished runs deleted from the history by retention.',
+      '# TYPE symbiont_cron_runs_pruned_total counter',
+      `symbiont_cron_runs_pruned_total ${snap.prunedRuns}`,
     ];
     return `${lines.join('\n')}\n`;
   }

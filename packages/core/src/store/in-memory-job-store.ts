@@ -11,6 +11,7 @@ import type {
   JobFilter,
   JobStore,
   LeaseRenewal,
+  PruneRequest,
   RecoverRequest,
   RunFilter,
   RunGuard,
@@ -23,6 +24,7 @@ import { jobRecord, runRecord } from './record-shapes.js';
 import { claimedRun, claimTerms, hasFreeSlot, hasLiveLease, loadShare, type ClaimTerms } from '../lifecycle/claim.js';
 import { decideFire, decideFinish, finishRule, interruption, recoveryRule, type FinishWrites, type FireWrites } from '../lifecycle/transitions.js';
 import { checkCount } from './query-limits.js';
+import { checkPruneRequest, prunableRuns } from '../lifecycle/retention.js';
 
 const DEFAULT_PAGE = 100;
 
@@ -461,6 +463,25 @@ export class InMemoryJobStore implements JobStore {
     if (jobId !== undefined) return this.#runtimes.get(jobId)?.runs ?? [];
     if (statuses === null || statuses.some((status) => TERMINAL_RUN_STATUSES.includes(status))) return this.#runs.keys();
     return statuses.flatMap((status) => [...(this.#runIdsInFlight.get(status) ?? [])]);
+  }
+
+  /** Deletes at most `limit` runs that core's retention rule selects, oldest first (see {@link JobStore.pruneHistory}). */
+  async pruneHistory(request: PruneRequest): Promise<number> {
+    const { jobs, statuses, limit, dryRun } = checkPruneRequest(request);
+    let count = 0;
+    for (const terms of jobs) {
+      const runs = [...(this.#runtimes.get(terms.jobId)?.runs ?? [])].map((id) => this.#runs.get(id) as JobRunRecord);
+      for (const run of prunableRuns(runs, terms, statuses)) {
+        if (dryRun) {
+          count += 1;
+          continue;
+        }
+        if (count >= limit) return count;
+        this.#replaceRun(run, null);
+        count += 1;
+      }
+    }
+    return count;
   }
 
   /** Claims finished runs with a pending delivery and no held lease, oldest `completedAt` first. */

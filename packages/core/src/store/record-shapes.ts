@@ -21,7 +21,8 @@ const RUN_FIELDS = everyFieldOf<JobRunRecord>()([
 const JOB_FIELDS = everyFieldOf<CronJobDefinition>()([
   'id', 'name', 'agentId', 'cronExpr', 'at', 'timezone', 'input', 'sessionMode', 'delivery', 'webhookUrl', 'webhookHeaders', 'slackChannel',
   'emailRecipients', 'policy', 'heartbeat', 'maxConcurrent', 'maxRetries', 'agentPinJwt', 'jitterSeconds', 'catchup', 'overlap', 'status',
-  'nextRun', 'lastRun', 'runCount', 'failureCount', 'consecutiveFailures', 'createdAt', 'updatedAt', 'version',
+  'historyRetentionDays', 'historyRetentionRuns', 'nextRun', 'lastRun', 'runCount', 'failureCount', 'consecutiveFailures', 'createdAt', 'updatedAt',
+  'version',
 ]);
 
 /**

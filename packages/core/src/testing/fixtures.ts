@@ -42,6 +42,8 @@ export function makeJob(overrides: Partial<CronJobDefinition> = {}): CronJobDefi
     jitterSeconds: null,
     catchup: 'once',
     overlap: 'skip',
+    historyRetentionDays: null,
+    historyRetentionRuns: null,
     status: 'active',
     nextRun: new Date(FIXTURE_EPOCH.getTime() + 1000),
     lastRun: null,

@@ -11,6 +11,7 @@ import { planFire } from '../lifecycle/fire-planner.js';
 import { releaseClaim } from '../lifecycle/manual-transitions.js';
 import { resolveSchedulerConfig } from '../scheduler/config.js';
 import { FIXTURE_EPOCH, makeJob } from './fixtures.js';
+import { registerPruneConformance } from './prune-conformance.js';
 
 /** How the conformance suite gets stores to test. */
 export interface JobStoreConformanceFactory {
@@ -382,6 +383,8 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
           jitterSeconds: 30,
           catchup: 'all',
           overlap: 'cancel_other',
+          historyRetentionDays: 30,
+          historyRetentionRuns: 1000,
           status: 'failed',
           nextRun: new Date('2026-02-15T14:30:00.250Z'),
           lastRun: new Date('2026-02-14T14:30:00.999Z'),
@@ -1812,6 +1815,8 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
         }
       });
     });
+
+    registerPruneConformance({ store: () => store, test });
 
     it('skip list names only tests of the suite', () => {
       // Read when it runs: nested suites register their tests after this body returns.
