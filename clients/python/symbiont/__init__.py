@@ -15,7 +15,7 @@ from .errors import (
     UnauthorizedError,
     ValidationFailedError,
 )
-from .models import AuditEvent, Job, NextRun, Run, SchedulerHealth, WireObject
+from .models import AuditEvent, Job, NextRun, PruneResult, Run, SchedulerHealth, WireObject
 
 __all__ = [
     "AuditEvent",
@@ -23,6 +23,7 @@ __all__ = [
     "Job",
     "NextRun",
     "NotFoundError",
+    "PruneResult",
     "Run",
     "ScheduleApi",
     "SchedulerHealth",

@@ -6,7 +6,7 @@ import urllib.parse
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Sequence, Union
 
-from .models import AuditEvent, Job, NextRun, Run, SchedulerHealth, wrap
+from .models import AuditEvent, Job, NextRun, PruneResult, Run, SchedulerHealth, wrap
 from .transport import Transport
 
 Since = Union[datetime, str, None]
@@ -81,6 +81,11 @@ class ScheduleApi:
         """Runs of every job, newest first, optionally only one job's (id or name) or one agent's."""
         query = {"job_id": job_id, "agent_id": agent_id, "status": status, "limit": limit, "since": since}
         return wrap(self._http.request("GET", "/api/v1/runs", query=query), Run)
+
+    def prune_runs(self, dry_run: bool = False) -> PruneResult:
+        """Deletes finished runs past their retention (``history_retention_days`` / ``_runs``, each
+        job's own first); needs an operator key. With ``dry_run``, only counts what would go."""
+        return wrap(self._http.request("POST", "/api/v1/runs/prune", body={"dry_run": dry_run}), PruneResult)
 
     def next_run(self, job_id: str) -> NextRun:
         """A job's next fire time."""

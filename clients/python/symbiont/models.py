@@ -46,6 +46,10 @@ class NextRun(WireObject):
     """A job's next fire time: ``job_id`` and ``next_run``."""
 
 
+class PruneResult(WireObject):
+    """What a history prune did: ``deleted`` (or would delete, with ``dry_run``), ``dry_run``, ``supported``."""
+
+
 T = TypeVar("T", bound=WireObject)
 
 

@@ -67,6 +67,20 @@ class LiveServerTest(unittest.TestCase):
             schedule.get(job.id)
         self.assertEqual(caught.exception.code, "JOB_NOT_FOUND")
 
+    def test_prune_runs(self):
+        schedule = self.client.schedule
+        job = schedule.create(name="py prune", agent_id="ok", cron_expr="0 0 9 * * *", history_retention_runs=1)
+        self.assertEqual(job.history_retention_runs, 1)
+        first = settled(self.client, schedule.run_now(job.id).id)
+        second = settled(self.client, schedule.run_now(job.id).id)
+        counted = schedule.prune_runs(dry_run=True)
+        self.assertEqual((counted.deleted, counted.dry_run, counted.supported), (1, True, True))
+        self.assertEqual(len(schedule.get_history(job.id)), 2)
+        self.assertEqual(schedule.prune_runs().deleted, 1)
+        self.assertEqual([r.id for r in schedule.get_history(job.id)], [second.id])
+        self.assertNotEqual(first.id, second.id)
+        schedule.delete(job.id)
+
     def test_failed_runs_dead_letter_and_reset(self):
         schedule = self.client.schedule
         job = schedule.create({"name": "py-flaky", "agent_id": "broken", "cron_expr": "@hourly", "max_retries": 1})
