@@ -56,7 +56,7 @@ describe('symbi shell reading commands from standard input', () => {
     expect(await shell('/cron frobnicate disk-check\n')).toMatchObject({
       code: 2,
       stdout: '',
-      stderr: 'error: /cron frobnicate needs one of: list, status, history, run, pause, resume, reset, approve, deny (e.g. /cron list)\n',
+      stderr: 'error: /cron frobnicate needs one of: list, status, history, run, pause, resume, reset, approve, deny, prune (e.g. /cron list)\n',
     });
     expect(await shell('cron list\n')).toMatchObject({ code: 2, stderr: 'error: unknown command: cron (commands start with /: /audit, /cron, /health, /help, /quit)\n' });
     expect(await shell("/cron status 'disk-check\n")).toMatchObject({ code: 2, stderr: "error: unclosed ' in: /cron status 'disk-check (close it, or escape it as \\')\n" });

@@ -13,6 +13,7 @@ describe('the lines of symbi shell', () => {
       argv: ['cron', 'run', 'daily-report', '--input', 'Check production "db"'],
     });
     expect(readShellLine("/cron approve 0193 --note 'change window'")).toEqual({ kind: 'run', argv: ['cron', 'approve', '0193', '--note', 'change window'] });
+    expect(readShellLine('/cron prune --dry-run')).toEqual({ kind: 'run', argv: ['cron', 'prune', '--dry-run'] });
     expect(readShellLine('/health --format json')).toEqual({ kind: 'run', argv: ['health', '--format', 'json'] });
     expect(readShellLine('/help cron')).toEqual({ kind: 'run', argv: ['cron', '--help'] });
     expect(readShellLine('/help audit')).toEqual({ kind: 'run', argv: ['audit', 'query', '--help'] });

@@ -3,7 +3,7 @@ import { SECURITY_EVENT_TYPES } from '@symbi/core';
 import { UsageError } from '../errors.js';
 
 /** The `symbi cron` commands the shell offers (`add` and `remove` stay on the command line). */
-const CRON_SUBCOMMANDS = ['list', 'status', 'history', 'run', 'pause', 'resume', 'reset', 'approve', 'deny'] as const;
+const CRON_SUBCOMMANDS = ['list', 'status', 'history', 'run', 'pause', 'resume', 'reset', 'approve', 'deny', 'prune'] as const;
 
 /** `cron` commands whose first argument is a job. */
 const TAKES_JOB: readonly string[] = ['status', 'history', 'run', 'pause', 'resume', 'reset'];
