@@ -74,7 +74,7 @@ describe('symbi shell reading commands from standard input', () => {
   it('lists its commands with /help, and shows a command\'s own help with /help cron history', async () => {
     const result = await shell('/help\n/help cron history\n');
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^Commands:\n {2}\/audit \[EventType\] \[--since 1d\].*\n {2}\/cron list\|status\|history\|run\|pause\|resume\|reset\|approve\|deny …\s+jobs and runs/);
+    expect(result.stdout).toMatch(/^Commands:\n {2}\/audit \[EventType\] \[--since 1d\].*\n {2}\/cron list\|status\|history\|run\|pause\|resume\|reset\|approve\|deny\|prune …\s+jobs and runs/);
     expect(result.stdout).toContain('Usage: symbi cron history [options] <job>');
   });
 
