@@ -93,9 +93,10 @@ describe('OpenTelemetry tracing of a run', () => {
     await dying.start();
     await dying.add({ name: 'outbox', agentId: 'monitor', at: '2026-03-02T09:00:01Z', delivery: ['webhook'], webhookUrl: recorder.url() });
     await clock.advance('2s');
-    // The process "dies" with the delivery unacknowledged: its run span never ends.
+    // The process "dies" with the delivery unacknowledged: the run's span ended with the run (its
+    // deliveries wait in their own queue), the hanging delivery's span never ends.
     await dying.stop();
-    expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(['symbi.policy', 'symbi.policy', 'symbi.agent']);
+    expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(['symbi.policy', 'symbi.policy', 'symbi.agent', 'symbi.run']);
     exporter.reset();
 
     scheduler = new CronScheduler({ store, executor, router: new ChannelRouter({ clock, config: { allowHosts: ['127.0.0.1'] } }), clock, config: { leaseMs: 10_000 } });

@@ -104,14 +104,14 @@ describePostgres('PostgresJobStore migrations', () => {
     expect(await instances[5]!.getJob(job.id)).toEqual(job);
   });
 
-  it('upgrades a schema of version 1: its jobs keep their data and gain the retention columns (null)', async () => {
+  it('upgrades a schema of version 2 (before retention): its jobs keep their data and gain the retention columns (null)', async () => {
     const schema = fresh();
     const before = open(schema);
     await before.init();
     const job = await before.createJob(makeJob({ name: 'from-v1' }));
     await before.close();
     await query(`ALTER TABLE "${schema}".jobs DROP COLUMN history_retention_days, DROP COLUMN history_retention_runs;
-      DELETE FROM "${schema}".schema_migrations WHERE version = 2`);
+      DELETE FROM "${schema}".schema_migrations WHERE version = 3`);
     const store = open(schema);
     await store.init();
     expect(await store.getJob(job.id)).toEqual(job);
