@@ -14,6 +14,8 @@ export interface TableWrites {
   /** PostgreSQL: updates that wrote no index entry (HOT); SQLite: not known, 0. */
   hotUpdated: number;
   deleted: number;
+  /** Index entries written (see {@link WritesPerRun.indexEntriesPerRun}). */
+  indexEntries: number;
 }
 
 /** What running `runs` no-op runs wrote, in total and per table. */
@@ -23,17 +25,18 @@ export interface WritesPerRun {
   /** Row versions written per run (inserts + updates + deletes). */
   rowsPerRun: number;
   /**
-   * Index entries written per run: every index of the table for each insert and each non-HOT
-   * update (PostgreSQL writes a new entry in every index for those), none for a delete (entries are
-   * removed later by vacuum). On SQLite an update touches only the indexes of changed columns, so
-   * its figure is an upper bound.
+   * Index entries written per run, none for a delete. PostgreSQL: every index of the table for
+   * each insert and each non-HOT update (an upper bound: a partial index takes only rows meeting
+   * its condition). SQLite: counted, for each index, on every insert and every update that assigns
+   * one of the columns it names (key, expression or condition), which is when SQLite rewrites its
+   * entry, if the new row meets the index's condition.
    */
   indexEntriesPerRun: number;
   tables: TableWrites[];
 }
 
-/** Counters of row writes by table, read before and after the measured runs. */
-type Counts = Map<string, Omit<TableWrites, 'table'>>;
+/** Counters of row writes by table, read before and after the measured runs; `indexEntries` where counted. */
+type Counts = Map<string, Omit<TableWrites, 'table' | 'indexEntries'> & { indexEntries?: number }>;
 
 /**
  * Runs `runs` due one-shot jobs with a no-op agent through one scheduler and counts the rows its
@@ -66,7 +69,9 @@ function summarise(store: WritesPerRun['store'], runs: number, before: Counts, a
   for (const [table, end] of after) {
     const start = before.get(table);
     const delta = (field: 'inserted' | 'updated' | 'hotUpdated' | 'deleted') => end[field] - (start?.[field] ?? 0);
-    const row = { table, indexes: end.indexes, inserted: delta('inserted'), updated: delta('updated'), hotUpdated: delta('hotUpdated'), deleted: delta('deleted') };
+    const written = { inserted: delta('inserted'), updated: delta('updated'), hotUpdated: delta('hotUpdated'), deleted: delta('deleted') };
+    const indexEntries = end.indexEntries === undefined ? end.indexes * (written.inserted + written.updated - written.hotUpdated) : end.indexEntries - (start?.indexEntries ?? 0);
+    const row = { table, indexes: end.indexes, ...written, indexEntries };
     if (row.inserted + row.updated + row.deleted > 0) tables.push(row);
   }
   tables.sort((a, b) => a.table.localeCompare(b.table));
@@ -75,7 +80,7 @@ function summarise(store: WritesPerRun['store'], runs: number, before: Counts, a
     store,
     runs,
     rowsPerRun: sum((t) => t.inserted + t.updated + t.deleted) / runs,
-    indexEntriesPerRun: sum((t) => t.indexes * (t.inserted + t.updated - t.hotUpdated)) / runs,
+    indexEntriesPerRun: sum((t) => t.indexEntries) / runs,
     tables,
   };
 }
@@ -112,37 +117,75 @@ function postgresCounter(location: StoreLocation): WriteCounter {
   };
 }
 
-/** Adds counting triggers to every table of the location's SQLite file, and reads their counts. */
+/** An index of a table of the SQLite file, as its counting triggers need it. */
+interface SqliteIndex {
+  name: string;
+  table: string;
+  /** The table's columns it names: key, expression or condition. */
+  columns: string[];
+  /** Its condition (partial index) with columns as `NEW."column"`, or null. */
+  when: string | null;
+}
+
+/** The indexes of the given tables, from `sqlite_master` (automatic indexes have no SQL). */
+function sqliteIndexes(db: Database.Database, tables: string[]): SqliteIndex[] {
+  const rows = db.prepare<[], { name: string; tbl: string; sql: string | null }>("SELECT name, tbl_name AS tbl, sql FROM sqlite_master WHERE type = 'index'").all();
+  return rows
+    .filter((row) => tables.includes(row.tbl))
+    .map((row) => {
+      const tableColumns = db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${row.tbl}')`).all().map((c) => c.name);
+      const keyColumns = db.prepare<[], { name: string | null }>(`SELECT name FROM pragma_index_info('${row.name}')`).all().map((c) => c.name);
+      // Outside string literals, the SQL names a column as a word, quoted or not.
+      const code = (row.sql ?? '').split("'").filter((_, i) => i % 2 === 0).join(' ');
+      const named = tableColumns.filter((column) => keyColumns.includes(column) || new RegExp(`(^|[^\\w])"?${column}"?([^\\w]|$)`).test(code));
+      const where = /\swhere\s([\s\S]*)$/i.exec(row.sql ?? '')?.[1] ?? null;
+      const onNew = (text: string) =>
+        text
+          .split("'")
+          .map((part, i) => (i % 2 === 1 ? `'${part}'` : part.replace(/"?(\w+)"?/g, (word, name: string) => (tableColumns.includes(name) ? `NEW."${name}"` : word))))
+          .join('');
+      return { name: row.name, table: row.tbl, columns: named, when: where === null ? null : onNew(where) };
+    });
+}
+
+/**
+ * Adds counting triggers to every table of the location's SQLite file (its row writes) and to
+ * every index (the entries SQLite writes into it), and reads their counts.
+ */
 function sqliteCounter(location: StoreLocation): WriteCounter {
   const db = new Database(location.path!);
   const tables = db
     .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
     .all()
     .map((r) => r.name);
+  const indexes = sqliteIndexes(db, tables);
   db.exec('CREATE TABLE bench_writes (tbl TEXT NOT NULL, op TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (tbl, op))');
+  const count = (name: string, op: string) => `INSERT INTO bench_writes (tbl, op, n) VALUES ('${name}', '${op}', 1) ON CONFLICT (tbl, op) DO UPDATE SET n = n + 1;`;
   for (const table of tables) {
     for (const op of ['INSERT', 'UPDATE', 'DELETE']) {
-      const name = `bench_count_${table}_${op}`.toLowerCase();
-      db.exec(
-        `CREATE TRIGGER "${name}" AFTER ${op} ON "${table}" BEGIN
-           INSERT INTO bench_writes (tbl, op, n) VALUES ('${table}', '${op}', 1) ON CONFLICT (tbl, op) DO UPDATE SET n = n + 1;
-         END`,
-      );
+      db.exec(`CREATE TRIGGER "bench_count_${table}_${op}" AFTER ${op} ON "${table}" BEGIN ${count(table, op)} END`);
     }
   }
-  const indexes = new Map(
-    db
-      .prepare<[], { tbl: string; n: number }>("SELECT tbl_name AS tbl, count(*) AS n FROM sqlite_master WHERE type = 'index' GROUP BY tbl_name")
-      .all()
-      .map((r) => [r.tbl, r.n]),
-  );
+  for (const index of indexes) {
+    const when = index.when === null ? '' : ` WHEN ${index.when}`;
+    const updateOf = index.columns.map((column) => `"${column}"`).join(', ');
+    db.exec(`CREATE TRIGGER "bench_entry_${index.name}_i" AFTER INSERT ON "${index.table}"${when} BEGIN ${count(index.name, 'ENTRY')} END`);
+    if (updateOf !== '') db.exec(`CREATE TRIGGER "bench_entry_${index.name}_u" AFTER UPDATE OF ${updateOf} ON "${index.table}"${when} BEGIN ${count(index.name, 'ENTRY')} END`);
+  }
+  const tableOf = new Map(indexes.map((index) => [index.name, index.table]));
   db.close();
   return {
     async read() {
       const reader = new Database(location.path!, { readonly: true });
       try {
-        const counts: Counts = new Map(tables.map((t) => [t, { indexes: indexes.get(t) ?? 0, inserted: 0, updated: 0, hotUpdated: 0, deleted: 0 }]));
+        const counts: Counts = new Map(
+          tables.map((t) => [t, { indexes: indexes.filter((i) => i.table === t).length, inserted: 0, updated: 0, hotUpdated: 0, deleted: 0, indexEntries: 0 }]),
+        );
         for (const { tbl, op, n } of reader.prepare<[], { tbl: string; op: string; n: number }>('SELECT tbl, op, n FROM bench_writes').all()) {
+          if (op === 'ENTRY') {
+            counts.get(tableOf.get(tbl)!)!.indexEntries! += n;
+            continue;
+          }
           const entry = counts.get(tbl)!;
           if (op === 'INSERT') entry.inserted = n;
           else if (op === 'UPDATE') entry.updated = n;

@@ -7,8 +7,8 @@ import type { Database } from './schema.js';
 interface Migration {
   version: number;
   name: string;
-  /** The step's DDL, for kysely on the store's schema. */
-  statements(db: Kysely<Database>): Compilable<unknown>[];
+  /** The step's DDL, for kysely on the store's schema (named `schema`, for what kysely cannot build). */
+  statements(db: Kysely<Database>, schema: string): Compilable<unknown>[];
 }
 
 /**
@@ -21,6 +21,14 @@ const requiredByCodePoint = (column: ColumnDefinitionBuilder) => byCodePoint(col
 
 /** Job and session rows leave room on their pages so that counter and summary updates stay HOT (no index writes). */
 const ROOM_FOR_UPDATES = sql`WITH (fillfactor = 70)`;
+
+/**
+ * Sets a table's fillfactor (for pages written from now on): kysely has no builder for storage
+ * parameters, and its schema plugin does not qualify raw SQL, so the table is named in full.
+ */
+function fillfactor(db: Kysely<Database>, schema: string, table: keyof Database, percent: number): Compilable<unknown> {
+  return { compile: () => sql`ALTER TABLE ${sql.id(schema, table)} SET (fillfactor = ${sql.lit(percent)})`.compile(db) };
+}
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -192,6 +200,22 @@ const MIGRATIONS: readonly Migration[] = [
       db.schema.alterTable('jobs').addColumn('history_retention_runs', 'integer'),
     ],
   },
+  {
+    version: 4,
+    name: 'job updates that finish a run touch no index',
+    // A job's row is written twice per run: the fire advances `next_run` (an index write), the
+    // finish stores counters and, for a one-shot job, `completed`. With no index on `status` the
+    // finish is a HOT update, given room on the page for both new versions (fillfactor 50, for
+    // pages written from now on). `listJobs` by status walks `jobs_name_key` in name order instead,
+    // and the due walk finds the active jobs among those with a next fire (pausing or completing a
+    // job clears `next_run`; the queries still test `status`).
+    statements: (db, schema) => [
+      fillfactor(db, schema, 'jobs', 50),
+      db.schema.dropIndex('jobs_status_idx'),
+      db.schema.dropIndex('jobs_due_idx'),
+      db.schema.createIndex('jobs_due_idx').on('jobs').column('next_run').where(sql<SqlBool>`next_run IS NOT NULL`),
+    ],
+  },
 ];
 
 /** The schema version this package writes and reads. */
@@ -232,7 +256,7 @@ export async function migrate(tx: Transaction, db: Kysely<Database>, schema: str
   }
   for (const migration of MIGRATIONS) {
     if (applied.has(migration.version)) continue;
-    await tx.script(migration.statements(db));
+    await tx.script(migration.statements(db, schema));
     await tx.query(statement(db.insertInto('schema_migrations').values({ version: migration.version, name: migration.name })));
   }
 }

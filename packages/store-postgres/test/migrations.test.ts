@@ -42,7 +42,7 @@ describePostgres('PostgresJobStore migrations', () => {
     const tables = await query(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY 1`);
     expect(tables.map((row) => row.table_name)).toEqual(['audit_events', 'instances', 'jobs', 'runs', 'schema_migrations', 'sessions']);
     const versions = await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`);
-    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
   });
 
   it('creates the indexes the claims and listings rely on, partial where the queue is', async () => {
@@ -58,10 +58,9 @@ describePostgres('PostgresJobStore migrations', () => {
       audit_events_type_idx: '(type, at DESC, seq DESC)',
       instances_pkey: '(id)',
       jobs_agent_idx: '(agent_id)',
-      jobs_due_idx: "(next_run) WHERE (status = 'active'::text)",
+      jobs_due_idx: '(next_run) WHERE (next_run IS NOT NULL)',
       jobs_name_key: '(name)',
       jobs_pkey: '(id)',
-      jobs_status_idx: '(status)',
       runs_fire_key_key: '(fire_key)',
       runs_in_flight_idx: "(job_id) WHERE (status = ANY (ARRAY['scheduled'::text, 'awaiting_approval'::text, 'running'::text]))",
       runs_job_history_idx: '(job_id, scheduled_for DESC, id DESC)',
@@ -99,22 +98,35 @@ describePostgres('PostgresJobStore migrations', () => {
     const schema = fresh();
     const instances = Array.from({ length: 6 }, () => open(schema));
     await Promise.all(instances.map((store) => store.init()));
-    expect(await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     const job = await instances[0]!.createJob(makeJob());
     expect(await instances[5]!.getJob(job.id)).toEqual(job);
   });
 
-  it('upgrades a schema of version 2 (before retention): its jobs keep their data and gain the retention columns (null)', async () => {
+  it('upgrades a schema of version 2: its jobs keep their data, gain the retention columns (null) and lose the status index', async () => {
     const schema = fresh();
     const before = open(schema);
     await before.init();
-    const job = await before.createJob(makeJob({ name: 'from-v1' }));
+    const job = await before.createJob(makeJob({ name: 'from-v2' }));
     await before.close();
     await query(`ALTER TABLE "${schema}".jobs DROP COLUMN history_retention_days, DROP COLUMN history_retention_runs;
-      DELETE FROM "${schema}".schema_migrations WHERE version = 3`);
+      DROP INDEX "${schema}".jobs_due_idx;
+      CREATE INDEX jobs_due_idx ON "${schema}".jobs (next_run) WHERE status = 'active';
+      CREATE INDEX jobs_status_idx ON "${schema}".jobs (status);
+      ALTER TABLE "${schema}".jobs SET (fillfactor = 70);
+      DELETE FROM "${schema}".schema_migrations WHERE version >= 3`);
     const store = open(schema);
     await store.init();
     expect(await store.getJob(job.id)).toEqual(job);
+    const jobIndexes = await query(`SELECT indexname, regexp_replace(indexdef, '^.* USING btree ', '') AS def FROM pg_indexes
+      WHERE schemaname = '${schema}' AND tablename = 'jobs' ORDER BY 1`);
+    expect(jobIndexes.map((row) => `${row.indexname} ${row.def}`)).toEqual([
+      'jobs_agent_idx (agent_id)',
+      'jobs_due_idx (next_run) WHERE (next_run IS NOT NULL)',
+      'jobs_name_key (name)',
+      'jobs_pkey (id)',
+    ]);
+    expect(await query(`SELECT reloptions FROM pg_class WHERE oid = '"${schema}".jobs'::regclass`)).toEqual([{ reloptions: ['fillfactor=50'] }]);
     await store.saveJob({ ...job, historyRetentionDays: 7, historyRetentionRuns: 50 });
     expect(await store.getJob(job.id)).toMatchObject({ historyRetentionDays: 7, historyRetentionRuns: 50 });
   });

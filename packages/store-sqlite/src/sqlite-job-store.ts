@@ -44,7 +44,7 @@ import {
   type StoreCapabilities,
 } from '@symbi/core';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql, type ExpressionBuilder } from 'kysely';
+import { Kysely, SqliteDialect, sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely';
 import * as instanceRows from './instance-rows.js';
 import { pruneJobHistory } from './history-pruning.js';
 import { IN_FLIGHT_RUN_STATUSES, LEASED_RUN_STATUSES, migrate, OUTBOX_ORDER } from './migrations.js';
@@ -142,6 +142,24 @@ const NO_GUARD = { shape: 'none', values: {}, where: (eb: RunsExpression) => eb.
 /** A run is free to claim when nobody holds a lease on it that is still live at `now`. */
 function hasNoLiveLease(eb: RunsExpression, now: number) {
   return eb.or([eb('owner', 'is', null), eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]);
+}
+
+/**
+ * The queued runs a claim may take: due by its horizon, with no live lease at its `now`, of its
+ * agents (slots `horizon`, `now`, `agents`).
+ */
+function claimableRuns<O>(query: SelectQueryBuilder<StoreDatabase, 'runs', O>, p: Param): SelectQueryBuilder<StoreDatabase, 'runs', O> {
+  return query
+    .where('status', '=', SCHEDULED)
+    .where('due_at', '<=', p('horizon'))
+    .where((eb) => hasNoLiveLease(eb, p('now')))
+    .where(ofAgents('agent_id', p('agents')));
+}
+
+/** Claimed runs in the order a claim takes them: by `dueAt`, then id. */
+function byDueTime(claimed: ClaimedRun[]): ClaimedRun[] {
+  const key = ({ run }: ClaimedRun) => run.dueAt.getTime();
+  return claimed.sort((a, b) => key(a) - key(b) || (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0));
 }
 
 /** A claimer's agents as one statement parameter: a JSON array, or null for every agent. */
@@ -456,8 +474,14 @@ export class SqliteJobStore implements JobStore {
         const loads = this.#loads(runner, db, due.map((row) => row.id));
         // Jobs as they stand after their fire, handed out with the runs claimed below.
         const jobs = new ClaimedJobs((id) => this.#job(runner, db, id));
-        for (const row of due) jobs.set(row.id, this.#fire(runner, db, row, loads.get(row.id) ?? { active: 0, waiting: 0 }, request));
-        return this.#claimQueued(runner, db, terms, jobs);
+        const planned: JobRunRecord[] = [];
+        for (const row of due) {
+          const fired = this.#fire(runner, db, row, loads.get(row.id) ?? { active: 0, waiting: 0 }, request);
+          jobs.set(row.id, fired.job);
+          planned.push(...fired.runs);
+        }
+        const owned = this.#insertPlanned(runner, db, planned, terms, jobs);
+        return owned.length === 0 ? this.#claimQueued(runner, db, terms, jobs) : byDueTime([...owned, ...this.#claimQueued(runner, db, terms, jobs)]);
       });
     });
   }
@@ -922,13 +946,12 @@ export class SqliteJobStore implements JobStore {
   }
 
   /**
-   * Decides one due job's fire (core's `decideFire`) and persists it: new runs, next fire time,
-   * status, cancellations. Returns the job as it now stands: decoded afresh, so it shares nothing
-   * with the job `plan` saw.
+   * Decides one due job's fire (core's `decideFire`) and persists it but for its new runs, which
+   * it returns for {@link #insertPlanned}: next fire time, status, cancellations. Returns the job as
+   * it now stands: decoded afresh, so it shares nothing with the job `plan` saw.
    */
-  #fire(runner: SqliteRunner, db: Db, row: JobRow, load: JobLoad, request: ClaimRequest): CronJobDefinition {
+  #fire(runner: SqliteRunner, db: Db, row: JobRow, load: JobLoad, request: ClaimRequest): { job: CronJobDefinition; runs: JobRunRecord[] } {
     const fire = decideFire(rowToJob(row), load, request);
-    for (const run of fire.runs) this.#insertUnlessFired(runner, db, run);
     const { id, nextRun, status, version, updatedAt } = fire.jobPatch;
     const advanced = { next_run: nextRun === null ? null : toMs(nextRun), status, version, updated_at: toMs(updatedAt) };
     runner
@@ -946,7 +969,48 @@ export class SqliteJobStore implements JobStore {
         )
         .run({ jobId: id });
     }
-    return rowToJob({ ...row, ...advanced });
+    return { job: rowToJob({ ...row, ...advanced }), runs: fire.runs };
+  }
+
+  /**
+   * Inserts the runs a claim's fires planned (unless their fire has a run already) and answers the
+   * ones it claimed on insertion. When the claim is sure to take every planned run it may take
+   * (the queued runs it may take, planned ones included, are no more than its limit), those not
+   * waiting for a slot are inserted owned, as {@link #lease} would leave them: one row write each
+   * instead of an insert and an update. Runs waiting for a slot are claimed, or not, by
+   * {@link #claimQueued} as ever.
+   */
+  #insertPlanned(runner: SqliteRunner, db: Db, planned: JobRunRecord[], terms: ClaimTerms, jobs: ClaimedJobs): ClaimedRun[] {
+    const horizon = terms.horizon.getTime();
+    const claimable = planned.filter(
+      (run) => run.status === 'scheduled' && run.dueAt.getTime() <= horizon && run.owner === null && (terms.agents === null || terms.agents.includes(run.agentId)),
+    );
+    const takesAll = claimable.length > 0 && claimable.length + this.#countClaimable(runner, db, terms) <= terms.limit;
+    const owned = new Set(takesAll ? claimable.filter((run) => !run.waitForSlot) : []);
+    const claimed: ClaimedRun[] = [];
+    for (const run of planned) {
+      if (!owned.has(run)) {
+        this.#insertUnlessFired(runner, db, run);
+        continue;
+      }
+      const row = runToRow(claimedRun(run, terms));
+      const inserted = runner
+        .query('runs.insertClaimed', (p) => db.insertInto('runs').values(slotsOf(row, p)).onConflict((oc) => oc.doNothing()).returningAll())
+        .get(row);
+      const job = jobs.get(run.jobId);
+      if (inserted !== undefined && job !== null) claimed.push({ run: rowToRun(inserted as RunRow), job: jobs.handOut(job) });
+    }
+    return claimed;
+  }
+
+  /** How many queued runs a claim on `terms` may take now, counted up to its limit and one more. */
+  #countClaimable(runner: SqliteRunner, db: Db, terms: ClaimTerms): number {
+    const count = runner.query('claim.countQueued', (p) =>
+      db
+        .selectFrom((eb) => claimableRuns(eb.selectFrom('runs'), p).select('id').limit(p('limit')).as('c'))
+        .select((eb) => eb.fn.countAll<number>().as('count')),
+    );
+    return count.get({ horizon: toMs(terms.horizon), now: toMs(terms.now), limit: terms.limit + 1, agents: agentsParam(terms.agents) })?.count ?? 0;
   }
 
   /**
@@ -957,13 +1021,8 @@ export class SqliteJobStore implements JobStore {
    */
   #claimQueued(runner: SqliteRunner, db: Db, terms: ClaimTerms, jobs: ClaimedJobs): ClaimedRun[] {
     const page = runner.query('claim.queued', (p) =>
-      db
-        .selectFrom('runs')
+      claimableRuns(db.selectFrom('runs'), p)
         .selectAll()
-        .where('status', '=', SCHEDULED)
-        .where('due_at', '<=', p('horizon'))
-        .where((eb) => hasNoLiveLease(eb, p('now')))
-        .where(ofAgents('agent_id', p('agents')))
         .orderBy('due_at')
         .orderBy('id')
         .limit(p('limit'))

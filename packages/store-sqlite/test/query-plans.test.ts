@@ -73,6 +73,7 @@ describe('query plans of the hot paths', () => {
     await step('recoverExpired', () => store.recoverExpired({ now: at(30), limit: 10, plan: () => ({}) }));
     await step('claimPendingDeliveries', () => store.claimPendingDeliveries({ now: at(30), owner: 'b', leaseMs: 1000, limit: 10 }));
     await step('listRuns by job', () => store.listRuns({ jobId: first!.job.id }));
+    await step('listJobs by status', () => store.listJobs({ status: 'paused', limit: 10 }));
 
     for (const [name, steps] of plans) {
       for (const plan of steps) expect(plan, `${name}: ${plan}`).not.toMatch(/SCAN (runs|jobs)(?! USING)/);
@@ -89,6 +90,8 @@ describe('query plans of the hot paths', () => {
     expect(all('nextWakeAt for agents')).toMatch(/jobs USING INDEX jobs_due/);
     expect(all('claimDue')).toMatch(/INDEX runs_job_active/);
     expect(all('listRuns by job')).toMatch(/INDEX runs_job_history/);
+    // No index on status (every fire and finish sets it): the name's unique index gives the order.
+    expect(all('listJobs by status')).toMatch(/jobs USING INDEX sqlite_autoindex_jobs_2/);
   });
 
   it('prune one job\'s history through its history index, never by scanning the runs', async () => {

@@ -183,6 +183,51 @@ describe('SqliteJobStore: claimed jobs', () => {
   });
 });
 
+describe('SqliteJobStore: runs a claim fires', () => {
+  /** A store with a queued manual run due at(1) and a job due at(2) whose fire plans two runs. */
+  async function fireOfTwo() {
+    const store = await openStore();
+    const other = await store.createJob(makeJob());
+    const queued = await store.insertRun(newRun(other, { scheduledFor: at(1), trigger: 'manual' }));
+    await store.createJob(makeJob({ maxConcurrent: 5, nextRun: at(2) }));
+    const claim = (owner: string, limit: number) =>
+      store.claimDue({
+        now: at(2),
+        owner,
+        leaseMs: 1000,
+        limit,
+        plan: (due) => {
+          const fire = (key: string) => ({ ...newRun(due, { scheduledFor: at(2), trigger: 'schedule' }), fireKey: key });
+          return { runs: [fire('first'), fire('second')], nextRun: null };
+        },
+      });
+    return { store, queued, claim };
+  }
+
+  it('are claimed with the queued ones, lowest due time first, each stored as its claimer holds it', async () => {
+    const { store, queued, claim } = await fireOfTwo();
+    const claimed = await claim('a', 10);
+    expect(claimed.map(({ run }) => run.dueAt)).toEqual([at(1), at(2), at(2)]);
+    expect(claimed[0]!.run.id).toBe(queued.id);
+    for (const { run } of claimed) {
+      expect(run).toMatchObject({ owner: 'a', leaseExpiresAt: at(3), waitForSlot: false, status: 'scheduled' });
+      expect(await store.getRun(run.id)).toEqual(run);
+    }
+    expect(await claim('b', 10)).toEqual([]);
+  });
+
+  it('beyond the claim\'s limit stay queued, unowned, for the next claimer', async () => {
+    const { store, queued, claim } = await fireOfTwo();
+    const claimed = await claim('a', 2);
+    expect(claimed.map(({ run }) => run.id)[0]).toBe(queued.id);
+    expect(claimed).toHaveLength(2);
+    const left = (await store.listRuns()).filter((run) => !claimed.some((c) => c.run.id === run.id));
+    expect(left).toHaveLength(1);
+    expect(left[0]).toMatchObject({ owner: null, leaseExpiresAt: null, status: 'scheduled' });
+    expect((await claim('b', 10)).map(({ run }) => [run.id, run.owner])).toEqual([[left[0]!.id, 'b']]);
+  });
+});
+
 describe('SqliteJobStore: errors', () => {
   it('maps a taken name to ConflictError, and a run or session of an unknown job to JobNotFoundError', async () => {
     const store = await openStore();
