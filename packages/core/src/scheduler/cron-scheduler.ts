@@ -891,22 +891,22 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       this.#runFlights += 1;
       this.metrics.adjustInFlight(1);
     }
-    const done = (isRun ? this.#limit : this.#deliveryLimit)(() => work(claimed, controller.signal))
-      .catch((error: unknown) => {
-        this.#logger.error({ run: claimed.run.id, error: messageOf(error) }, 'run failed in the pipeline');
-        this.emit('scheduler:error', { error, during: `run ${claimed.run.id}` });
-      })
-      .finally(() => {
-        // A run's deliveries, queued as it finished, may have taken its place already.
-        if (this.#inFlight.get(claimed.run.id) === flight) this.#inFlight.delete(claimed.run.id);
-        if (isRun) {
-          this.#runFlights -= 1;
-          this.metrics.adjustInFlight(-1);
-        }
-        this.#wakeIfUseful();
-        // The newer fire that cancelled it waits for its slot, maybe on another instance.
-        if (flight.cancelled) void this.store.notify?.({ kind: 'run', id: claimed.run.id }).catch(() => undefined);
-      });
+    const ended = () => {
+      // A run's deliveries, queued as it finished, may have taken its place already.
+      if (this.#inFlight.get(claimed.run.id) === flight) this.#inFlight.delete(claimed.run.id);
+      if (isRun) {
+        this.#runFlights -= 1;
+        this.metrics.adjustInFlight(-1);
+      }
+      this.#wakeIfUseful();
+      // The newer fire that cancelled it waits for its slot, maybe on another instance.
+      if (flight.cancelled) void this.store.notify?.({ kind: 'run', id: claimed.run.id }).catch(() => undefined);
+    };
+    const done = (isRun ? this.#limit : this.#deliveryLimit)(() => work(claimed, controller.signal)).then(ended, (error: unknown) => {
+      this.#logger.error({ run: claimed.run.id, error: messageOf(error) }, 'run failed in the pipeline');
+      this.emit('scheduler:error', { error, during: `run ${claimed.run.id}` });
+      ended();
+    });
     const flight: InFlight = { controller, done, kind, jobId: claimed.run.jobId, started, cancelled: false };
     this.#inFlight.set(claimed.run.id, flight);
     return done;
