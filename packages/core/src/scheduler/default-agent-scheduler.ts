@@ -225,24 +225,19 @@ export class DefaultAgentScheduler {
     signal.throwIfAborted();
     const request = { agentId: job.agentId, job, run, input: run.input, context, ...(traceparent === null ? {} : { traceparent }) };
     const execution = this.#deps.executor.execute(request, { signal });
-    // An executor that ignores its signal must not hold the run past max_runtime or shutdown: the
-    // first of its answer and the abort settles the call.
-    const result = await new Promise<AgentExecutionResult>((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
+    // An executor that ignores its signal must not hold the run past max_runtime or shutdown.
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
-      // a heartbeat calls this once per iteration on the same signal: listeners must not pile up
-      execution.then(
-        (answer) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(answer);
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      );
     });
-    return storable(result, this.#deps.redactor);
+    execution.catch(() => undefined);
+    try {
+      return storable(await Promise.race([execution, aborted]), this.#deps.redactor);
+    } finally {
+      // a heartbeat calls this once per iteration on the same signal: listeners must not pile up
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
   async #evaluateGates(job: CronJobDefinition, context: AgentContext, span: TraceSpan): Promise<SchedulePolicyDecision> {
