@@ -145,6 +145,14 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
   #wakeRequested = false;
+  /**
+   * While the loop sleeps: the wall instant it wakes at, and whether it waits for room (every slot
+   * taken), when only a run's end can help it; null while it works or backs off after a failure.
+   */
+  #asleep: { until: number; forRoom: boolean } | null = null;
+  /** A look at the store's next wake after a run ended is under way; `#lookAgain` asks for one more. */
+  #looking = false;
+  #lookAgain = false;
   #renewTimer: ClockTimer | null = null;
   /** A lease renewal is in flight (its end schedules the next one while leases are held). */
   #renewing = false;
@@ -883,22 +891,22 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       this.#runFlights += 1;
       this.metrics.adjustInFlight(1);
     }
-    const done = (isRun ? this.#limit : this.#deliveryLimit)(() => work(claimed, controller.signal))
-      .catch((error: unknown) => {
-        this.#logger.error({ run: claimed.run.id, error: messageOf(error) }, 'run failed in the pipeline');
-        this.emit('scheduler:error', { error, during: `run ${claimed.run.id}` });
-      })
-      .finally(() => {
-        // A run's deliveries, queued as it finished, may have taken its place already.
-        if (this.#inFlight.get(claimed.run.id) === flight) this.#inFlight.delete(claimed.run.id);
-        if (isRun) {
-          this.#runFlights -= 1;
-          this.metrics.adjustInFlight(-1);
-        }
-        this.#poke();
-        // The newer fire that cancelled it waits for its slot, maybe on another instance.
-        if (flight.cancelled) void this.store.notify?.({ kind: 'run', id: claimed.run.id }).catch(() => undefined);
-      });
+    const ended = () => {
+      // A run's deliveries, queued as it finished, may have taken its place already.
+      if (this.#inFlight.get(claimed.run.id) === flight) this.#inFlight.delete(claimed.run.id);
+      if (isRun) {
+        this.#runFlights -= 1;
+        this.metrics.adjustInFlight(-1);
+      }
+      this.#wakeIfUseful();
+      // The newer fire that cancelled it waits for its slot, maybe on another instance.
+      if (flight.cancelled) void this.store.notify?.({ kind: 'run', id: claimed.run.id }).catch(() => undefined);
+    };
+    const done = (isRun ? this.#limit : this.#deliveryLimit)(() => work(claimed, controller.signal)).then(ended, (error: unknown) => {
+      this.#logger.error({ run: claimed.run.id, error: messageOf(error) }, 'run failed in the pipeline');
+      this.emit('scheduler:error', { error, during: `run ${claimed.run.id}` });
+      ended();
+    });
     const flight: InFlight = { controller, done, kind, jobId: claimed.run.jobId, started, cancelled: false };
     this.#inFlight.set(claimed.run.id, flight);
     return done;
@@ -971,6 +979,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       this.#wakeRequested = false;
       return;
     }
+    // Backing off after a failed cycle, any run's end wakes the loop, as any change does.
+    this.#asleep = backOff ? null : { until: now + delay, forRoom: saturated };
     await new Promise<void>((resolve) => {
       const timer = this.#clock.setTimeout(() => {
         this.#wake = null;
@@ -982,7 +992,46 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         resolve();
       };
     });
+    this.#asleep = null;
     this.#wakeRequested = false;
+  }
+
+  /**
+   * A run (or a run's deliveries) ended: wakes the loop only when that may let it claim before it
+   * would wake anyway. A loop waiting for room wakes once there is room to claim into; a loop
+   * sleeping until its next due work wakes when the store now reports work due sooner (a retry,
+   * a run that waited for this run's slot); a loop at work is asked for one more cycle, as before.
+   * So a run ending with nothing new costs one look at the store's next wake, not a claim.
+   */
+  #wakeIfUseful(): void {
+    const asleep = this.#asleep;
+    if (asleep === null) this.#poke();
+    else if (asleep.forRoom) {
+      if (this.#claimRoom() > 0) this.#poke();
+    } else if (this.#looking) this.#lookAgain = true;
+    else void this.#lookForSoonerWake();
+  }
+
+  /** Wakes the loop when the store's next wake comes before the loop would wake (see {@link #wakeIfUseful}). */
+  async #lookForSoonerWake(): Promise<void> {
+    this.#looking = true;
+    try {
+      do {
+        this.#lookAgain = false;
+        const wakeAt = await this.store.nextWakeAt(this.#claimableAgents().agents);
+        const asleep = this.#asleep;
+        // Awake, the loop reads the store again before it sleeps.
+        if (asleep === null) return;
+        if (wakeAt !== null && wakeAt.getTime() - this.config.claimAheadMs < asleep.until) {
+          this.#poke();
+          return;
+        }
+      } while (this.#lookAgain);
+    } catch {
+      this.#poke();
+    } finally {
+      this.#looking = false;
+    }
   }
 
   /** The agents this instance claims work for, when its executor can tell (see `AgentExecutor.agents`). */

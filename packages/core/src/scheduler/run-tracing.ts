@@ -114,9 +114,12 @@ const FAILED: readonly string[] = ['failed', 'timed_out', 'interrupted'];
  * instance's to finish; the span then has no status.
  */
 export async function traceRun(claimed: ClaimedRun, work: (span: TraceSpan) => Promise<JobRunRecord | null>): Promise<JobRunRecord | null> {
+  const root = loaded ?? (await prepareTracing());
+  // Without a tracer nothing is recorded: the run goes straight to its work.
+  if (root === NOOP_SPAN) return work(NOOP_SPAN);
   const { run, job } = claimed;
   const attributes = { 'symbi.job': job.name, 'symbi.job_id': job.id, 'symbi.run_id': run.id, 'symbi.agent': job.agentId, 'symbi.trigger': run.trigger, 'symbi.attempt': run.attempt };
-  return (loaded ?? (await prepareTracing())).child('symbi.run', attributes, async (span) => {
+  return root.child('symbi.run', attributes, async (span) => {
     const finished = await work(span);
     if (finished) span.set({ 'symbi.status': finished.status });
     if (finished && FAILED.includes(finished.status)) span.fail(finished.error ?? finished.status);

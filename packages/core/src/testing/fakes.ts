@@ -11,10 +11,16 @@ export type FakeAgent = (
   call: number,
 ) => string | AgentExecutionResult | Promise<string | AgentExecutionResult>;
 
+/** What a {@link FakeExecutorCall} keeps of the request's job: enough to tell jobs apart. */
+export type FakeCallJob = Pick<CronJobDefinition, 'id' | 'name' | 'agentId'>;
+
 /** One call a {@link FakeExecutor} received. */
 export interface FakeExecutorCall {
-  /** The request, as received. */
-  request: AgentExecutionRequest;
+  /**
+   * The request as received, but for its job, of which only the id, name and agent are kept: a
+   * whole job definition per call would weigh on a test that runs thousands of virtual fires.
+   */
+  request: Omit<AgentExecutionRequest, 'job'> & { job: FakeCallJob };
   /** Clock time when the call started. */
   startedAt: number;
 }
@@ -63,7 +69,8 @@ export class FakeExecutor implements AgentExecutor {
   async execute(request: AgentExecutionRequest, { signal }: { signal: AbortSignal }): Promise<AgentExecutionResult> {
     const call = (this.#callCounts.get(request.agentId) ?? 0) + 1;
     this.#callCounts.set(request.agentId, call);
-    this.calls.push({ request, startedAt: this.clock.now() });
+    const { id, name, agentId } = request.job;
+    this.calls.push({ request: { ...request, job: { id, name, agentId } }, startedAt: this.clock.now() });
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);
     try {

@@ -13,6 +13,7 @@ export {
   RecordingRouter,
   failingAgent,
   type FakeAgent,
+  type FakeCallJob,
   type FakeExecutorCall,
   type RecordedDelivery,
 } from './fakes.js';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
-import { CronScheduler, InMemoryJobStore, type AgentExecutionRequest } from '@symbi/core';
-import { VirtualClock } from '@symbi/core/testing';
+import { CronScheduler, InMemoryJobStore } from '@symbi/core';
+import { VirtualClock, type FakeExecutorCall } from '@symbi/core/testing';
 import { startHarness } from './harness.js';
 
-const contexts = (calls: { request: AgentExecutionRequest }[]) => calls.map((c) => c.request.context);
+const contexts = (calls: FakeExecutorCall[]) => calls.map((c) => c.request.context);
 
 describe('CronScheduler: session isolation across runs', () => {
   it('ephemeral_with_summary hands each run the previous run summary', async () => {
