@@ -651,9 +651,9 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       const limit = this.#claimRoom();
       if (limit === 0 || !this.#running) return upkeep;
       const cycleCtx = this.#planContext();
-      const skipped: { job: CronJobDefinition; run: JobRunRecord }[] = [];
-      const dropped: { job: CronJobDefinition; dropped: NonNullable<FirePlan['dropped']> }[] = [];
-      const cancelling = new Set<string>();
+      // By job: a store that replays its claim transaction (a deadlock, a lost connection) plans a
+      // job again, and only the plan of the attempt that committed may be acted on.
+      const plans = new Map<string, { job: CronJobDefinition; plan: FirePlan }>();
       const claimed = await this.store.claimDue({
         now: cycleCtx.now,
         horizon: new Date(cycleCtx.now.getTime() + this.config.claimAheadMs),
@@ -663,16 +663,20 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         ...this.#claimableAgents(),
         plan: (job, load) => {
           const plan = planFire(job, load, cycleCtx);
-          for (const run of plan.runs) if (run.status === 'skipped') skipped.push({ job, run });
-          if (plan.dropped) dropped.push({ job, dropped: plan.dropped });
-          if (plan.cancelActive) cancelling.add(job.id);
-          if (plan.deferredUntil) this.#deferredUntil = Math.min(this.#deferredUntil ?? Infinity, plan.deferredUntil.getTime());
+          plans.set(job.id, { job, plan });
           return plan;
         },
       });
+      const cancelling = new Set<string>();
+      for (const { job, plan } of plans.values()) {
+        if (plan.cancelActive) cancelling.add(job.id);
+        if (plan.deferredUntil) this.#deferredUntil = Math.min(this.#deferredUntil ?? Infinity, plan.deferredUntil.getTime());
+        if (plan.dropped) this.#reportDropped(job, plan.dropped);
+      }
       await this.#cancelRuns(cancelling);
-      for (const { job, dropped: d } of dropped) this.#reportDropped(job, d);
-      for (const { job, run } of skipped) await this.#pipeline.afterFinish(job, run, null);
+      for (const { job, plan } of plans.values()) {
+        for (const run of plan.runs) if (run.status === 'skipped') await this.#pipeline.afterFinish(job, run, null);
+      }
       for (const item of claimed) void this.#launch(item, (c, signal) => this.#startWhenDue(c, signal));
       this.#backlog = claimed.length === limit;
       if (!this.#backlog) return upkeep;

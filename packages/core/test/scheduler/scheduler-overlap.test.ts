@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InMemoryJobStore } from '@symbi/core/testing';
 import { startHarness } from './harness.js';
 
 describe('CronScheduler: per-job concurrency and overlap policies', () => {
@@ -11,6 +12,30 @@ describe('CronScheduler: per-job concurrency and overlap policies', () => {
     expect(runs.map((r) => r.status).reverse()).toEqual(['succeeded', 'skipped', 'skipped', 'running']);
     expect(runs[1]!.error).toContain('max_concurrent 1');
     expect(executor.maxActive).toBe(1);
+    await scheduler.stop();
+  });
+
+  it('reports each skipped fire once when the store replays its claim transaction (plan called again)', async () => {
+    const store = new InMemoryJobStore();
+    const claimDue = store.claimDue.bind(store);
+    // As a SQL store replaying a transaction after a deadlock: every job is planned twice, the second plan committed.
+    store.claimDue = (request) =>
+      claimDue({
+        ...request,
+        plan: (job, load) => {
+          request.plan(job, load);
+          return request.plan(job, load);
+        },
+      });
+    const { clock, scheduler } = await startHarness({ durationMs: 2500, store });
+    const skipped: string[] = [];
+    scheduler.on('run:skipped', ({ run }) => skipped.push(run.id));
+    await scheduler.add({ name: 'sync', agentId: 'a', cronExpr: '* * * * * *' });
+    await clock.advance('4s');
+    const stored = (await scheduler.history('sync')).filter((r) => r.status === 'skipped').map((r) => r.id);
+    expect(stored).toHaveLength(2);
+    expect(skipped.sort()).toEqual(stored.sort());
+    expect(scheduler.metrics.toPrometheus()).toContain('symbiont_cron_runs_total{job_name="sync",status="skipped"} 2');
     await scheduler.stop();
   });
 
