@@ -181,6 +181,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   #counts: Record<JobStatus, number> | null = null;
   /** This instance's registration in a store shared with others (see `lifecycle/liveness.ts`); null without. */
   #presence: InstancePresence | null = null;
+  /** Callers of {@link CronScheduler.idle} waiting for the scheduler to have nothing in hand. */
+  #idleWaiters: (() => void)[] = [];
 
   constructor(options: CronSchedulerOptions) {
     super();
@@ -294,6 +296,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     this.#releaseLoopLeases = null;
     await this.#presence?.stop().catch((error: unknown) => this.emit('scheduler:error', { error, during: 'deregistration' }));
     this.#presence = null;
+    this.#noteIdle();
     this.emit('scheduler:stopped', { instanceId: this.config.instanceId, interrupted });
     this.#logger.info({ instance: this.config.instanceId, interrupted }, 'scheduler stopped');
   }
@@ -520,6 +523,31 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
    * loop's last cycle failed; the job counts are then the last ones read, so the answer comes at
    * once (within that wait) even while the store does not.
    */
+  /**
+   * Resolves once the scheduler has nothing in hand: its loop sleeps until its next due work (or
+   * it is stopped), no run or delivery is in flight, and no look at the store, pruning pass or
+   * lease renewal is under way. At once when that holds already. A run whose agent is still at
+   * work keeps it busy, so test harnesses use it to move virtual time on as soon as the work a
+   * timer started has ended (see `VirtualClock.settledBy`).
+   */
+  idle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #isIdle(): boolean {
+    if (!this.#running) return this.#inFlight.size === 0;
+    return this.#asleep !== null && !this.#wakeRequested && this.#inFlight.size === 0 && !this.#looking && this.#pruning === null && !this.#renewing;
+  }
+
+  /** Answers the {@link CronScheduler.idle} callers when the scheduler just became idle. */
+  #noteIdle(): void {
+    if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
   async health(): Promise<SchedulerHealth> {
     let trouble = this.store.trouble?.() ?? null;
     if (trouble === null) trouble = await this.#countJobsWithin(HEALTH_STORE_WAIT_MS);
@@ -849,6 +877,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       })
       .finally(() => {
         this.#pruning = null;
+        this.#noteIdle();
       });
   }
 
@@ -903,6 +932,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         this.metrics.adjustInFlight(-1);
       }
       this.#wakeIfUseful();
+      this.#noteIdle();
       // The newer fire that cancelled it waits for its slot, maybe on another instance.
       if (flight.cancelled) void this.store.notify?.({ kind: 'run', id: claimed.run.id }).catch(() => undefined);
     };
@@ -943,6 +973,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       void this.#renewLeases().finally(() => {
         this.#renewing = false;
         if (this.#leaseHolders > 0 && this.#renewTimer === null) this.#scheduleRenewal();
+        this.#noteIdle();
       });
     }, every);
   }
@@ -985,17 +1016,22 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     }
     // Backing off after a failed cycle, any run's end wakes the loop, as any change does.
     this.#asleep = backOff ? null : { until: now + delay, forRoom: saturated };
-    await new Promise<void>((resolve) => {
+    const woken = new Promise<void>((resolve) => {
+      // Awake from here on (not idle), though the loop resumes a microtask later.
       const timer = this.#clock.setTimeout(() => {
         this.#wake = null;
+        this.#asleep = null;
         resolve();
       }, delay);
       this.#wake = () => {
         this.#clock.clearTimeout(timer);
         this.#wake = null;
+        this.#asleep = null;
         resolve();
       };
     });
+    this.#noteIdle();
+    await woken;
     this.#asleep = null;
     this.#wakeRequested = false;
   }
@@ -1035,6 +1071,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       this.#poke();
     } finally {
       this.#looking = false;
+      this.#noteIdle();
     }
   }
 

@@ -64,12 +64,15 @@ export interface TestScheduler {
  */
 export async function createTestScheduler(options: TestSchedulerOptions = {}): Promise<TestScheduler> {
   const { start, clock = new VirtualClock(start), agents, store = new InMemoryJobStore(), executor, router, config, ...rest } = options;
-  const fakeExecutor = executor ? null : new FakeExecutor(clock, agents);
+  // The scheduler and its fake agents use a view of the clock whose timers settle when the
+  // scheduler is idle, not after a whole event-loop turn each.
+  const schedulerClock = clock.settledBy(() => scheduler.idle());
+  const fakeExecutor = executor ? null : new FakeExecutor(schedulerClock, agents);
   const recordingRouter = router === undefined ? new RecordingRouter() : null;
   const scheduler = new CronScheduler({
     ...rest,
     store,
-    clock,
+    clock: schedulerClock,
     executor: executor ?? (fakeExecutor as FakeExecutor),
     router: router === undefined ? recordingRouter : router,
     config: { ...TEST_SCHEDULER_CONFIG, ...config },

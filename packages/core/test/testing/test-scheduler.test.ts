@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTestScheduler } from '@symbi/core/testing';
+import { createTestScheduler, VirtualClock } from '@symbi/core/testing';
 
 describe('createTestScheduler', () => {
   it('runs a virtual day of a minutely job, every fire once, in order', async () => {
@@ -54,6 +54,24 @@ describe('createTestScheduler', () => {
     expect(router!.delivered.map((d) => [d.channel, d.output, d.run.scheduledFor.toISOString()])).toEqual(
       ['02', '03', '04', '05', '06'].map((day) => ['team', 'digest of alerts', `2026-03-${day}T09:00:00.000Z`]),
     );
+    await stop();
+  });
+
+  it('says when the scheduler is idle: not while a run executes, at once after', async () => {
+    const clock = new VirtualClock('2026-04-01T00:00:00Z');
+    const { scheduler, stop } = await createTestScheduler({
+      clock,
+      agents: { slow: () => new Promise<string>((resolve) => clock.setTimeout(() => resolve('done'), 30_000)) },
+    });
+    await scheduler.add({ name: 'slow', agentId: 'slow', cronExpr: '0 * * * * *' });
+    await clock.advance('60s');
+    let idle = false;
+    void scheduler.idle().then(() => (idle = true));
+    await clock.advance('10s');
+    expect(idle).toBe(false);
+    await clock.advance('21s');
+    expect(idle).toBe(true);
+    expect((await scheduler.history('slow')).map((run) => run.status)).toEqual(['succeeded']);
     await stop();
   });
 
