@@ -32,7 +32,7 @@ export function interpolateEnv(
   env: Record<string, string | undefined> = process.env,
   field = 'value',
 ): string {
-  return text.replace(TOKEN, (match, name: string | undefined, fallback: string | undefined) => {
+  return text.replace(TOKEN, (_match, name: string | undefined, fallback: string | undefined) => {
     if (name === undefined) return '${';
     const value = env[name];
     if (value !== undefined) return value;

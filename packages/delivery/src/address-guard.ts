@@ -271,7 +271,7 @@ function classifyIpv4([a, b]: number[]): AddressKind {
 /** An IPv4-mapped IPv6 address as its IPv4 text; any other address as given. */
 function unmapped(address: string): string {
   const groups = parseIpv6(address.replace(/%.*$/, ''));
-  const embedded = groups && groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff ? embeddedIpv4(groups) : null;
+  const embedded = groups?.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff ? embeddedIpv4(groups) : null;
   return embedded ? embedded.join('.') : address.toLowerCase();
 }
 

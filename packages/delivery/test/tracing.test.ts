@@ -52,8 +52,10 @@ describe('OpenTelemetry tracing of a run', () => {
     await scheduler.start();
     await scheduler.add({ name: 'system-monitor', agentId: 'monitor', cronExpr: '0 0 0 1 1 *', delivery: ['webhook'], webhookUrl: recorder.url(), maxRetries: 0, ...spec });
     await scheduler.runNow('system-monitor');
-    // The run span ends after its deliveries, so once it is exported the whole tree is.
-    await vi.waitFor(() => expect(exporter.getFinishedSpans().map((span) => span.name)).toContain('symbi.run'), { timeout: 10_000 });
+    // Deliveries are queued as the run ends, so the delivery span (a child of the run's) ends last.
+    await vi.waitFor(() => expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(expect.arrayContaining(['symbi.run', 'symbi.delivery'])), {
+      timeout: 10_000,
+    });
     return { executor, spans: exporter.getFinishedSpans() };
   }
 

@@ -92,7 +92,7 @@ function compileTemplate(path: string): Segment[] {
   return path
     .split('/')
     .slice(1)
-    .filter((part, i, all) => !(all.length === 1 && part === ''))
+    .filter((part, _i, all) => !(all.length === 1 && part === ''))
     .map((part) => {
       const param = /^\{([a-z_]+)\}$/.exec(part);
       return param ? { param: param[1]! } : { literal: part };

@@ -4,6 +4,7 @@ import { FakeExecutor, RecordingRouter, type FakeAgent } from '@symbi/core/testi
 import { startServer, type RunningServer, type StartServerOptions } from '@symbi/server';
 
 /** A fetch response whose JSON is untyped, as tests read fields of it freely. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read any field of the API's answers; the wire types are checked in wire-schema tests.
 export type ApiResponse = Omit<Response, 'json'> & { json(): Promise<any> };
 
 /** `fetch`, typed to return an {@link ApiResponse}. */
