@@ -35,6 +35,8 @@ export interface BenchPlan {
   precision: { jobs: number; seconds: number };
   scale: { sizes: number[]; samples: number; batchSamples: number; batch: number };
   soak: { iterations: number; historyLimit: number; samples: number };
+  /** The test kit: virtual days of a minutely job skipped per sample, and samples. */
+  testKit: { days: number; samples: number };
 }
 
 const OUR_CONFIGS: OurThroughputConfig[] = [
@@ -101,6 +103,7 @@ export function benchPlan(mode: BenchMode): BenchPlan {
         precision: { jobs: 1000, seconds: 60 },
         scale: { sizes: [10_000, 100_000, 1_000_000], samples: 200, batchSamples: 30, batch: 10 },
         soak: { iterations: 10_000, historyLimit: 50, samples: 10 },
+        testKit: { days: 30, samples: 5 },
       };
     case 'quick':
       return {
@@ -109,6 +112,7 @@ export function benchPlan(mode: BenchMode): BenchPlan {
         precision: { jobs: 1000, seconds: 20 },
         scale: { sizes: [10_000, 100_000], samples: 100, batchSamples: 20, batch: 10 },
         soak: { iterations: 10_000, historyLimit: 50, samples: 10 },
+        testKit: { days: 30, samples: 3 },
       };
     case 'smoke':
       return {
@@ -117,6 +121,7 @@ export function benchPlan(mode: BenchMode): BenchPlan {
         precision: { jobs: 20, seconds: 2 },
         scale: { sizes: [200, 400], samples: 5, batchSamples: 2, batch: 3 },
         soak: { iterations: 200, historyLimit: 10, samples: 4 },
+        testKit: { days: 1, samples: 1 },
       };
   }
 }

@@ -254,6 +254,29 @@ function profileSection(profiles: ProfileReport[]): string {
 }
 
 /** The sizes of a plan, in words. */
+function testKitSection(results: BenchResults): string {
+  const result = results.testKit;
+  if (result === undefined) return '';
+  const intro = [
+    '## Test kit',
+    '',
+    'How fast a host\'s unit test skips virtual time: `createTestScheduler()` of `@symbi/core/testing` with its',
+    'defaults (in-memory store, fake agents, recording router), one job firing every minute, and',
+    '`clock.advance()` over the days below, in real time; each sample on a fresh scheduler after a',
+    'warm-up day. Every fire runs the whole pipeline (claim, gates, agent, finish, audit, events).',
+    '',
+  ];
+  if ('error' in result) return [...intro, `failed: ${result.error}`, ''].join('\n');
+  return [
+    ...intro,
+    table(
+      ['Virtual days', 'fires', 'real time (median)', 'per fire', 'samples'],
+      [[num(result.days), num(result.fires), `${num(result.medianMs)} ms`, `${num((result.medianMs * 1000) / result.fires, 1)} µs`, result.samplesMs.map((ms) => `${num(ms)} ms`).join(', ')]],
+    ),
+    '',
+  ].join('\n');
+}
+
 function sizes(plan: BenchPlan): string {
   const n = (x: number) => x.toLocaleString('en-US');
   return `${n(plan.throughput.jobs)}-job throughput, ${plan.precision.seconds} s precision, up to ${n(plan.scale.sizes[plan.scale.sizes.length - 1]!)} stored jobs`;
@@ -318,6 +341,7 @@ export function renderReport(results: BenchResults, findings: string): string {
     scaleSection(results),
     soakSection(results),
     '',
+    testKitSection(results),
     profileSection(results.profiles),
     results.errors.length > 0 ? ['## Errors', '', ...results.errors.map((e) => `- ${e}`), ''].join('\n') : '',
   ].join('\n');

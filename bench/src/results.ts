@@ -6,6 +6,7 @@ import type { ScaleProbeResult } from './scale.js';
 import type { SoakResult } from './soak.js';
 import type { MethodTiming } from './store-views.js';
 import type { ThroughputSample } from './throughput.js';
+import type { TestKitResult } from './test-kit.js';
 import type { WritesPerRun } from './writes-per-run.js';
 
 /** Throughput of one contender: the tuning pass and the measured runs at its best setting. */
@@ -76,6 +77,8 @@ export interface BenchResults {
   precision: { jobs: number; seconds: number; results: Record<string, PrecisionResult | { error: string }> };
   scale: { sizes: number[]; stores: Record<string, ScaleStep[] | { error: string }> };
   soak: { iterations: number; historyLimit: number; results: Record<string, SoakResult | { error: string }> };
+  /** Real time the test kit takes to skip virtual days of a minutely job (absent in results of older runs). */
+  testKit?: TestKitResult | { error: string };
   targets: TargetVerdict[];
   profiles: ProfileReport[];
   /** Failures of whole parts (a peer that could not run, …). */

@@ -12,6 +12,7 @@ import type { ScaleProbeResult } from './scale.js';
 import type { SoakResult } from './soak.js';
 import { median } from './stats.js';
 import type { MethodTiming } from './store-views.js';
+import type { TestKitResult } from './test-kit.js';
 import type { ThroughputSample } from './throughput.js';
 import { BUSY_SUFFIX, evaluateTargets } from './targets.js';
 import type { WritesPerRun } from './writes-per-run.js';
@@ -109,6 +110,15 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchResults> 
     }
   }
 
+  let testKit: BenchResults['testKit'];
+  log(`test kit: createTestScheduler, a minutely job over ${plan.testKit.days} virtual day(s), ${plan.testKit.samples} sample(s)`);
+  try {
+    testKit = await task<TestKitResult>('test-kit', plan.testKit, 600_000);
+  } catch (error) {
+    testKit = { error: messageOf(error) };
+    errors.push(`test kit: ${messageOf(error)}`);
+  }
+
   const results: BenchResults = {
     mode: plan.mode,
     command: options.command,
@@ -121,6 +131,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchResults> 
     precision: { ...plan.precision, results: precisionResults },
     scale: { sizes: plan.scale.sizes, stores: scaleStores },
     soak: { iterations: plan.soak.iterations, historyLimit: plan.soak.historyLimit, results: soakResults },
+    testKit,
     targets: [],
     profiles: [],
     errors,

@@ -21,6 +21,10 @@ export const LATENESS_P99_MS = 20;
 export const TICK_GROWTH = 2;
 /** RSS with 1M stored jobs must stay under this. */
 export const RSS_LIMIT_BYTES = 200 * 2 ** 20;
+/** Real time the test kit may take to skip {@link TEST_KIT_DAYS} virtual days of a minutely job. */
+export const TEST_KIT_LIMIT_MS = 1_000;
+/** The virtual days the test-kit target speaks of. */
+export const TEST_KIT_DAYS = 30;
 /** The size the scale targets speak of. */
 export const TARGET_SIZE = 1_000_000;
 
@@ -57,9 +61,10 @@ export function evaluateTargets(results: BenchResults): TargetVerdict[] {
   ratioVerdict('postgres-throughput', `throughput on PostgreSQL (one scheduler) ≥ ${POSTGRES_VS_BEST_PEER}× the best of graphile-worker and pg-boss`, pgOne, bestPeer, POSTGRES_VS_BEST_PEER);
   ratioVerdict('postgres-throughput-x3', `throughput on PostgreSQL (three scheduler processes) ≥ ${POSTGRES_X3_VS_X1}× one process`, outcome(results, 'symbi-postgres-x3'), pgOne, POSTGRES_X3_VS_X1);
   const memory = outcome(results, 'symbi-memory');
-  verdicts.push(atLeastVerdict('memory-throughput', 'in-memory store', memory, MEMORY_RUNS_PER_SECOND));
+  verdicts.push(atLeastVerdict('memory-throughput', 'the in-memory store', memory, MEMORY_RUNS_PER_SECOND));
   ratioVerdict('memory-vs-bullmq', `throughput in memory ≥ ${MEMORY_VS_BULLMQ}× BullMQ's`, memory, outcome(results, 'bullmq'), MEMORY_VS_BULLMQ);
   verdicts.push(atLeastVerdict('sqlite-throughput', 'SQLite', outcome(results, 'symbi-sqlite'), SQLITE_RUNS_PER_SECOND));
+  verdicts.push(testKitVerdict(results.testKit));
   for (const suffix of ['', BUSY_SUFFIX]) {
     const croner = precision(results, `croner${suffix}`);
     const busy = suffix === BUSY_SUFFIX;
@@ -113,12 +118,20 @@ export function evaluateTargets(results: BenchResults): TargetVerdict[] {
   return verdicts;
 }
 
-/** The verdict "`ours` reaches at least `least` runs/s" for the store named `where`. */
+/** The verdict "`ours` reaches at least `least` runs/s" on `where` (e.g. `SQLite`, `the in-memory store`). */
 function atLeastVerdict(id: string, where: string, ours: ThroughputOutcome | undefined, least: number): TargetVerdict {
   return {
     id,
-    target: `throughput on ${where === 'SQLite' ? 'SQLite' : `the ${where}`} ≥ ${fmt(least)} runs/s`,
+    target: `throughput on ${where} ≥ ${fmt(least)} runs/s`,
     measured: ours?.median == null ? 'not measured' : `${fmt(ours.median)} runs/s`,
     met: ours?.median == null ? null : ours.median >= least,
   };
+}
+
+/** The verdict on the test kit's speed: {@link TEST_KIT_DAYS} virtual days of a minutely job in under {@link TEST_KIT_LIMIT_MS}. */
+function testKitVerdict(result: BenchResults['testKit']): TargetVerdict {
+  const target = `test kit: ${TEST_KIT_DAYS} virtual days of a minutely job (${fmt(TEST_KIT_DAYS * 1440)} fires) < ${fmt(TEST_KIT_LIMIT_MS)} ms`;
+  if (result === undefined || 'error' in result) return { id: 'test-kit', target, measured: 'not measured', met: null };
+  const measured = `median ${fmt(result.medianMs)} ms for ${result.days} days (${fmt(result.fires)} fires, ${fmt((result.medianMs * 1000) / result.fires, 1)} µs a fire)`;
+  return { id: 'test-kit', target, measured, met: result.days === TEST_KIT_DAYS ? result.medianMs < TEST_KIT_LIMIT_MS : null };
 }

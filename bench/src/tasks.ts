@@ -82,5 +82,6 @@ export function taskTable(entry: string): Record<string, Task> {
     'scale:probe': async (args: Parameters<Awaited<ReturnType<typeof scale>>['scaleProbe']>[0]) => (await scale()).scaleProbe(args),
     'writes:ours': async (args: Parameters<typeof import('./writes-per-run.js').writesPerRun>[0]) => (await import('./writes-per-run.js')).writesPerRun(args),
     soak: async (args: Parameters<typeof import('./soak.js').heartbeatSoak>[0]) => (await import('./soak.js')).heartbeatSoak(args),
+    'test-kit': async (args: Parameters<typeof import('./test-kit.js').testKitSpeed>[0]) => (await import('./test-kit.js')).testKitSpeed(args),
   };
 }

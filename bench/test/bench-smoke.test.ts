@@ -156,10 +156,11 @@ describe('bench/run.mjs --smoke', () => {
     expect(Object.keys(results.writes ?? {})).toEqual(['sqlite', 'postgres']);
     expect(Object.values(results.scale.stores).every(Array.isArray)).toBe(true);
     expect(Object.keys(results.soak.results)).toEqual(['ephemeral_with_summary', 'shared_persistent']);
+    expect(results.testKit).toMatchObject({ days: 1, fires: 1440 });
     expect(results.targets.map((t) => t.id)).toEqual(
-      expect.arrayContaining(['postgres-throughput', 'postgres-throughput-x3', 'memory-throughput', 'memory-vs-bullmq', 'sqlite-throughput', 'precision-sqlite-busy']),
+      expect.arrayContaining(['postgres-throughput', 'postgres-throughput-x3', 'memory-throughput', 'memory-vs-bullmq', 'sqlite-throughput', 'precision-sqlite-busy', 'test-kit']),
     );
     const report = readFileSync(join(out, 'BENCHMARKS.md'), 'utf8');
-    for (const heading of ['## Machine', '## Targets', '## Throughput', '## Writes per run', '## Precision', '## Scale', '## Memory']) expect(report).toContain(heading);
+    for (const heading of ['## Machine', '## Targets', '## Throughput', '## Writes per run', '## Precision', '## Scale', '## Memory', '## Test kit']) expect(report).toContain(heading);
   }, 300_000);
 });
