@@ -19,7 +19,7 @@ import type {
   StoreCapabilities,
   StoreChange,
 } from '../ports/job-store.js';
-import { IndexedHeap, isLower, type HeapPriority } from './indexed-heap.js';
+import { IndexedHeap, isLower } from './indexed-heap.js';
 import { jobRecord, runRecord } from './record-shapes.js';
 import { claimedRun, claimTerms, hasFreeSlot, hasLiveLease, loadShare, type ClaimTerms } from '../lifecycle/claim.js';
 import { decideFire, decideFinish, finishRule, interruption, recoveryRule, type FinishWrites, type FireWrites } from '../lifecycle/transitions.js';
@@ -128,10 +128,11 @@ const isTerminal = (run: JobRunRecord): boolean => TERMINAL_RUN_STATUSES.include
 
 const hasPendingDelivery = (run: JobRunRecord): boolean => run.deliveries.some((d) => d.status === 'pending');
 
-const heldLease = (run: JobRunRecord): HeapPriority | null =>
-  run.owner !== null && run.leaseExpiresAt !== null ? { at: run.leaseExpiresAt.getTime(), tie: run.id } : null;
+/** When the lease held on `run` expires (epoch ms), or null when none is held. */
+const heldLease = (run: JobRunRecord): number | null => (run.owner !== null && run.leaseExpiresAt !== null ? run.leaseExpiresAt.getTime() : null);
 
-const byTime = (at: Date, tie: string): HeapPriority => ({ at: at.getTime(), tie });
+/** When a finished run joined the outbox, what orders the outbox. */
+const outboxAt = (run: JobRunRecord): number => (run.completedAt ?? run.scheduledFor).getTime();
 
 const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -198,6 +199,11 @@ export class InMemoryJobStore implements JobStore {
   #outbox = new IndexedHeap();
   /** Finished runs with a pending delivery and a lease, by lease expiry. */
   #leasedOutbox = new IndexedHeap();
+  /**
+   * The index each indexed run is in: the queue, its job's waiting queue, a lease index or an
+   * outbox, since a run is in at most one. A change of the run touches that index only.
+   */
+  #runIndexes = new Map<string, IndexedHeap>();
   /**
    * The latest `now` any claim has seen. Leases that lapsed before it are treated as released, so
    * where a run is indexed depends only on its fields and this mark, never on the order of calls.
@@ -443,7 +449,7 @@ export class InMemoryJobStore implements JobStore {
       if (statuses !== null && !statuses.includes(run.status)) continue;
       if (filter.agentId !== undefined && run.agentId !== filter.agentId) continue;
       if (since !== undefined && run.scheduledFor.getTime() < since) continue;
-      newest.set(run.id, byTime(run.scheduledFor, run.id));
+      newest.set(run.id, run.scheduledFor.getTime(), run.id);
       if (newest.size > limit) newest.delete((newest.peek() as { key: string }).key);
     }
     const page: JobRunRecord[] = [];
@@ -496,13 +502,13 @@ export class InMemoryJobStore implements JobStore {
       if (top === undefined) break;
       const run = this.#runs.get(top.key) as JobRunRecord;
       if (hasLiveLease(run, now)) {
-        this.#outbox.delete(run.id);
+        this.#moveRun(run.id, null, 0);
         stillLeased.push(run);
         continue;
       }
       claimed.push(this.#lease(run, terms));
     }
-    for (const run of stillLeased) this.#outbox.set(run.id, this.#outboxPriority(run));
+    for (const run of stillLeased) this.#moveRun(run.id, this.#outbox, outboxAt(run));
     return claimed;
   }
 
@@ -609,65 +615,84 @@ export class InMemoryJobStore implements JobStore {
     }
     this.#statusCounts[after.status] += 1;
     this.#jobs.set(after.id, after);
-    if (after.status === 'active' && after.nextRun !== null) this.#dueJobs.set(after.id, byTime(after.nextRun, after.id));
+    if (after.status === 'active' && after.nextRun !== null) this.#dueJobs.set(after.id, after.nextRun.getTime(), after.id);
     else this.#dueJobs.delete(after.id);
     this.#refreshFreeSlot(after.id);
   }
 
-  /** The one place a run is added, changed or removed, so every index and load counter follows. */
+  /**
+   * The one place a run is added, changed or removed, so every index and load counter follows.
+   * `before` and `after` are the same run (a run's id, job and `fireKey` never change).
+   */
   #replaceRun(before: JobRunRecord | null, after: JobRunRecord | null): void {
-    if (before !== null) {
-      this.#unindexRun(before);
-      if (after === null) {
-        this.#runs.delete(before.id);
-        if (before.fireKey !== null) this.#runIdsByFireKey.delete(before.fireKey);
-        this.#runtimes.get(before.jobId)?.runs.delete(before.id);
+    const run = (after ?? before) as JobRunRecord | null;
+    if (run === null) return;
+    const runtime = this.#runtime(run.jobId);
+    if (before !== null) this.#uncount(before, runtime);
+    if (after === null) {
+      this.#moveRun(run.id, null, 0);
+      this.#runs.delete(run.id);
+      if (run.fireKey !== null) this.#runIdsByFireKey.delete(run.fireKey);
+      runtime.runs.delete(run.id);
+    } else {
+      if (before === null) {
+        if (run.fireKey !== null) this.#runIdsByFireKey.set(run.fireKey, run.id);
+        runtime.runs.add(run.id);
       }
+      this.#runs.set(run.id, run);
+      this.#indexRun(run, runtime);
     }
-    if (after === null) return;
-    this.#runs.set(after.id, after);
-    if (after.fireKey !== null) this.#runIdsByFireKey.set(after.fireKey, after.id);
-    this.#runtime(after.jobId).runs.add(after.id);
-    this.#indexRun(after);
+    this.#refreshFreeSlot(run.jobId, runtime);
   }
 
-  #indexRun(run: JobRunRecord): void {
-    const runtime = this.#runtime(run.jobId);
+  /** Counts `run` in its job's load and the runs in flight, and puts it in its index. */
+  #indexRun(run: JobRunRecord, runtime: JobRuntime): void {
     if (!isTerminal(run)) this.#inFlightSet(run.status).add(run.id);
     const lease = heldLease(run);
     const share = loadShare(run);
     if (share !== null) runtime[share] += 1;
     switch (run.status) {
       case 'scheduled':
-        if (lease !== null && !this.#isReleased(lease)) this.#leasedScheduled.set(run.id, lease);
-        else this.#enqueue(run);
+        if (lease !== null && !this.#isReleased(lease)) this.#moveRun(run.id, this.#leasedScheduled, lease);
+        else this.#enqueue(run, runtime);
         break;
       case 'running':
         runtime.running.add(run.id);
-        if (lease !== null) this.#leasedRunning.set(run.id, lease);
+        this.#moveRun(run.id, lease === null ? null : this.#leasedRunning, lease ?? 0);
         break;
       case 'awaiting_approval':
-        if (lease !== null) this.#leasedAwaiting.set(run.id, lease);
+        this.#moveRun(run.id, lease === null ? null : this.#leasedAwaiting, lease ?? 0);
         break;
       default:
-        if (!hasPendingDelivery(run)) break;
-        if (lease !== null && !this.#isReleased(lease)) this.#leasedOutbox.set(run.id, lease);
-        else this.#outbox.set(run.id, this.#outboxPriority(run));
+        if (!hasPendingDelivery(run)) this.#moveRun(run.id, null, 0);
+        else if (lease !== null && !this.#isReleased(lease)) this.#moveRun(run.id, this.#leasedOutbox, lease);
+        else this.#moveRun(run.id, this.#outbox, outboxAt(run));
     }
-    this.#refreshFreeSlot(run.jobId);
   }
 
-  #unindexRun(run: JobRunRecord): void {
-    const runtime = this.#runtime(run.jobId);
-    this.#runIdsInFlight.get(run.status)?.delete(run.id);
+  /** Takes `run` out of its job's load and the runs in flight (its index entry moves in {@link #indexRun}). */
+  #uncount(run: JobRunRecord, runtime: JobRuntime): void {
+    if (!isTerminal(run)) this.#runIdsInFlight.get(run.status)?.delete(run.id);
     const share = loadShare(run);
     if (share !== null) runtime[share] -= 1;
-    runtime.running.delete(run.id);
-    runtime.waitingQueue.delete(run.id);
-    for (const heap of [this.#queue, this.#leasedScheduled, this.#leasedRunning, this.#leasedAwaiting, this.#outbox, this.#leasedOutbox]) {
-      heap.delete(run.id);
+    if (run.status === 'running') runtime.running.delete(run.id);
+  }
+
+  /**
+   * Puts run `id` in `index` at `at` (its id breaks ties), or in no index when null, taking it out
+   * of the index it was in. Staying in the same index moves the entry in place.
+   */
+  #moveRun(id: string, index: IndexedHeap | null, at: number): void {
+    const current = this.#runIndexes.get(id);
+    if (current !== index) {
+      current?.delete(id);
+      if (index === null) {
+        this.#runIndexes.delete(id);
+        return;
+      }
+      this.#runIndexes.set(id, index);
     }
-    this.#refreshFreeSlot(run.jobId);
+    index?.set(id, at, id);
   }
 
   #inFlightSet(status: RunStatus): Set<string> {
@@ -679,28 +704,17 @@ export class InMemoryJobStore implements JobStore {
     return ids;
   }
 
-  /** Puts an unleased `scheduled` run where claims look for it. */
-  #enqueue(run: JobRunRecord): void {
-    const priority = byTime(run.dueAt, run.id);
-    if (!run.waitForSlot) {
-      this.#queue.set(run.id, priority);
-      return;
-    }
-    this.#runtime(run.jobId).waitingQueue.set(run.id, priority);
-    this.#refreshFreeSlot(run.jobId);
-  }
-
-  #outboxPriority(run: JobRunRecord): HeapPriority {
-    return byTime(run.completedAt ?? run.scheduledFor, run.id);
+  /** Puts an unleased `scheduled` run where claims look for it (the caller refreshes the job's free slot). */
+  #enqueue(run: JobRunRecord, runtime: JobRuntime): void {
+    this.#moveRun(run.id, run.waitForSlot ? runtime.waitingQueue : this.#queue, run.dueAt.getTime());
   }
 
   /** Keeps {@link #jobsWithFreeSlot} true to the job's waiting runs, load and `maxConcurrent`. */
-  #refreshFreeSlot(jobId: string): void {
-    const job = this.#jobs.get(jobId);
-    const runtime = this.#runtimes.get(jobId);
+  #refreshFreeSlot(jobId: string, runtime = this.#runtimes.get(jobId)): void {
     const next = runtime?.waitingQueue.peek();
-    if (job !== undefined && runtime !== undefined && next !== undefined && hasFreeSlot(job, runtime)) {
-      this.#jobsWithFreeSlot.set(jobId, next);
+    const job = next === undefined ? undefined : this.#jobs.get(jobId);
+    if (next !== undefined && job !== undefined && runtime !== undefined && hasFreeSlot(job, runtime)) {
+      this.#jobsWithFreeSlot.set(jobId, next.at, next.tie);
     } else {
       this.#jobsWithFreeSlot.delete(jobId);
     }
@@ -712,13 +726,12 @@ export class InMemoryJobStore implements JobStore {
     for (const run of this.#runs.values()) {
       const lease = heldLease(run);
       if (lease === null || this.#isReleased(lease) || (run.status !== 'scheduled' && !hasPendingDelivery(run))) continue;
-      this.#unindexRun(run);
-      this.#indexRun(run);
+      this.#replaceRun(run, run);
     }
   }
 
-  #isReleased(lease: HeapPriority): boolean {
-    return lease.at < this.#releasedBefore;
+  #isReleased(leaseExpiresAt: number): boolean {
+    return leaseExpiresAt < this.#releasedBefore;
   }
 
   /** Moves queued and outbox runs whose lease lapsed before `now` to where claims look for them. */
@@ -726,14 +739,15 @@ export class InMemoryJobStore implements JobStore {
     if (now < this.#releasedBefore) this.#holdLiveLeasesAgain(now);
     if (now <= this.#releasedBefore) return;
     this.#releasedBefore = now;
-    for (const id of this.#leasedScheduled.lowest(Number.POSITIVE_INFINITY, (entry) => this.#isReleased(entry))) {
-      this.#leasedScheduled.delete(id);
-      this.#enqueue(this.#runs.get(id) as JobRunRecord);
-    }
-    for (const id of this.#leasedOutbox.lowest(Number.POSITIVE_INFINITY, (entry) => this.#isReleased(entry))) {
-      this.#leasedOutbox.delete(id);
+    const lapsed = (entry: { at: number }) => this.#isReleased(entry.at);
+    for (const id of this.#leasedScheduled.lowest(Number.POSITIVE_INFINITY, lapsed)) {
       const run = this.#runs.get(id) as JobRunRecord;
-      this.#outbox.set(id, this.#outboxPriority(run));
+      const runtime = this.#runtime(run.jobId);
+      this.#enqueue(run, runtime);
+      this.#refreshFreeSlot(run.jobId, runtime);
+    }
+    for (const id of this.#leasedOutbox.lowest(Number.POSITIVE_INFINITY, lapsed)) {
+      this.#moveRun(id, this.#outbox, outboxAt(this.#runs.get(id) as JobRunRecord));
     }
   }
 
@@ -748,16 +762,29 @@ export class InMemoryJobStore implements JobStore {
         this.#replaceRun(run, flagged);
       }
     }
-    const { nextRun, updatedAt } = fire.jobPatch;
-    this.#replaceJob(stored, Object.assign(jobRecord(stored), fire.jobPatch, { nextRun: copyDate(nextRun), updatedAt: new Date(updatedAt.getTime()) }));
+    const patch = fire.jobPatch;
+    const next = jobRecord(stored);
+    next.nextRun = copyDate(patch.nextRun);
+    next.status = patch.status;
+    next.version = patch.version;
+    next.updatedAt = new Date(patch.updatedAt.getTime());
+    this.#replaceJob(stored, next);
   }
 
   #persistFinish(writes: FinishWrites): void {
     const { jobPatch } = writes;
     if (jobPatch !== null) {
       const stored = this.#jobs.get(jobPatch.id) as CronJobDefinition;
-      const { lastRun, nextRun, updatedAt } = jobPatch;
-      this.#replaceJob(stored, Object.assign(jobRecord(stored), jobPatch, { lastRun: copyDate(lastRun), nextRun: copyDate(nextRun), updatedAt: new Date(updatedAt.getTime()) }));
+      const next = jobRecord(stored);
+      next.runCount = jobPatch.runCount;
+      next.failureCount = jobPatch.failureCount;
+      next.consecutiveFailures = jobPatch.consecutiveFailures;
+      next.lastRun = copyDate(jobPatch.lastRun);
+      next.status = jobPatch.status;
+      next.nextRun = copyDate(jobPatch.nextRun);
+      next.version = jobPatch.version;
+      next.updatedAt = new Date(jobPatch.updatedAt.getTime());
+      this.#replaceJob(stored, next);
     }
     this.#insertUnlessFired(writes.retry);
     for (const event of writes.audit) this.#insertAudit(event);
@@ -784,18 +811,21 @@ export class InMemoryJobStore implements JobStore {
       const slot = this.#jobsWithFreeSlot.peek();
       const pick = queued !== undefined && (slot === undefined || isLower(queued, slot)) ? queued : slot;
       if (pick === undefined || pick.at > horizon) break;
-      const runId = pick === queued ? pick.key : (this.#runtime(pick.key).waitingQueue.peek() as HeapPriority & { key: string }).key;
+      const runId = pick === queued ? pick.key : (this.#runtime(pick.key).waitingQueue.peek() as { key: string }).key;
       const run = this.#runs.get(runId) as JobRunRecord;
       if (hasLiveLease(run, now) || (known !== null && !known.has(run.agentId))) {
-        this.#queue.delete(run.id);
-        this.#runtime(run.jobId).waitingQueue.delete(run.id);
+        this.#moveRun(run.id, null, 0);
         this.#refreshFreeSlot(run.jobId);
         passedOver.push(run);
         continue;
       }
       claimed.push(this.#lease(run, terms));
     }
-    for (const run of passedOver) this.#enqueue(run);
+    for (const run of passedOver) {
+      const runtime = this.#runtime(run.jobId);
+      this.#enqueue(run, runtime);
+      this.#refreshFreeSlot(run.jobId, runtime);
+    }
     return claimed;
   }
 

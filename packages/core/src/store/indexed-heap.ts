@@ -10,13 +10,8 @@ export interface HeapPriority {
 
 interface HeapEntry extends HeapPriority {
   readonly key: string;
-  slot: number;
-}
-
-/** An entry not yet visited by an in-order walk, and its place in the heap's array. */
-interface FrontierItem {
-  readonly entry: HeapEntry;
-  readonly index: number;
+  at: number;
+  tie: string;
   slot: number;
 }
 
@@ -25,7 +20,43 @@ export function isLower(a: HeapPriority, b: HeapPriority): boolean {
   return a.at < b.at || (a.at === b.at && a.tie < b.tie);
 }
 
-const frontierOrder = (a: FrontierItem, b: FrontierItem): boolean => isLower(a.entry, b.entry);
+/** Adds `slot` to `frontier`, a min-heap of slots of `entries` ordered by their entries. */
+function pushSlot(frontier: number[], entries: readonly HeapEntry[], slot: number): void {
+  const entry = entries[slot] as HeapEntry;
+  let at = frontier.length;
+  frontier.push(slot);
+  while (at > 0) {
+    const parent = (at - 1) >> 1;
+    const parentSlot = frontier[parent] as number;
+    if (!isLower(entry, entries[parentSlot] as HeapEntry)) break;
+    frontier[at] = parentSlot;
+    at = parent;
+  }
+  frontier[at] = slot;
+}
+
+/** Takes the slot of the lowest entry out of `frontier` (see {@link pushSlot}); -1 when empty. */
+function popSlot(frontier: number[], entries: readonly HeapEntry[]): number {
+  if (frontier.length === 0) return -1;
+  const top = frontier[0] as number;
+  const last = frontier.pop() as number;
+  if (frontier.length === 0) return top;
+  const entry = entries[last] as HeapEntry;
+  let at = 0;
+  for (;;) {
+    const left = 2 * at + 1;
+    if (left >= frontier.length) break;
+    const right = left + 1;
+    let child = left;
+    if (right < frontier.length && isLower(entries[frontier[right] as number] as HeapEntry, entries[frontier[left] as number] as HeapEntry)) child = right;
+    const childSlot = frontier[child] as number;
+    if (!isLower(entries[childSlot] as HeapEntry, entry)) break;
+    frontier[at] = childSlot;
+    at = child;
+  }
+  frontier[at] = last;
+  return top;
+}
 
 /**
  * A binary min-heap of string keys that also knows where each key sits, so a key's priority can be
@@ -47,13 +78,18 @@ export class IndexedHeap {
     return this.#byKey.has(key);
   }
 
-  /** Inserts `key`, or moves it if present, to `priority`. */
-  set(key: string, priority: HeapPriority): void {
-    const entry: HeapEntry = { key, at: priority.at, tie: priority.tie, slot: -1 };
+  /** Inserts `key`, or moves it if present, to `at`, then `tie` among equal times. */
+  set(key: string, at: number, tie: string): void {
     const held = this.#byKey.get(key);
-    this.#byKey.set(key, entry);
-    if (held === undefined) this.#heap.push(entry);
-    else this.#heap.replace(held, entry);
+    if (held === undefined) {
+      const entry: HeapEntry = { key, at, tie, slot: -1 };
+      this.#byKey.set(key, entry);
+      this.#heap.push(entry);
+    } else if (held.at !== at || held.tie !== tie) {
+      held.at = at;
+      held.tie = tie;
+      this.#heap.update(held);
+    }
   }
 
   /** Removes `key`; false when it was not held. */
@@ -100,8 +136,8 @@ export class IndexedHeap {
 
   /**
    * Visits entries lowest first while `accept` holds and `visit` returns true. The entries not yet
-   * visited whose parent was make up a small heap of their own (the frontier), so only the entries
-   * visited and their children are looked at.
+   * visited whose parent was make up a small heap of their own (the frontier, of slots), so only
+   * the entries visited and their children are looked at.
    */
   #inOrder(accept: (entry: HeapPriority) => boolean, visit: (entry: HeapEntry) => boolean): void {
     const entries = this.#heap.items;
@@ -109,17 +145,17 @@ export class IndexedHeap {
     if (root === undefined || !accept(root)) return;
     // The common case, a root that answers the question, allocates nothing.
     if (!visit(root)) return;
-    const frontier = new SlottedHeap<FrontierItem>(frontierOrder);
-    const reach = (index: number) => {
-      const entry = entries[index];
-      if (entry !== undefined && accept(entry)) frontier.push({ entry, index, slot: -1 });
+    const frontier: number[] = [];
+    const reach = (slot: number) => {
+      const entry = entries[slot];
+      if (entry !== undefined && accept(entry)) pushSlot(frontier, entries, slot);
     };
     reach(1);
     reach(2);
-    for (let next = frontier.pop(); next !== undefined; next = frontier.pop()) {
-      if (!visit(next.entry)) return;
-      reach(2 * next.index + 1);
-      reach(2 * next.index + 2);
+    for (let next = popSlot(frontier, entries); next !== -1; next = popSlot(frontier, entries)) {
+      if (!visit(entries[next] as HeapEntry)) return;
+      reach(2 * next + 1);
+      reach(2 * next + 2);
     }
   }
 }
