@@ -39,10 +39,10 @@ interface JobRuntime {
   active: number;
   /** Runs `scheduled` with `waitForSlot` (`JobLoad.waiting`). */
   waiting: number;
-  /** Runs `running`, the ones `cancelActive` flags. */
-  running: Set<string>;
-  /** Unleased `waitForSlot` runs, by `dueAt`. */
-  waitingQueue: IndexedHeap;
+  /** Runs `running`, the ones `cancelActive` flags; null until the job's first run starts. */
+  running: Set<string> | null;
+  /** Unleased `waitForSlot` runs, by `dueAt`; null until the job's first such run. */
+  waitingQueue: IndexedHeap | null;
 }
 
 /**
@@ -348,7 +348,11 @@ export class InMemoryJobStore implements JobStore {
         return decideFire(copyJob(this.#jobs.get(id) as CronJobDefinition), { active: runtime?.active ?? 0, waiting: runtime?.waiting ?? 0 }, request);
       });
     for (const fire of fires) this.#persistFire(fire);
-    return this.#claimQueued(terms, known);
+    // A fire leaves its job as stored in a copy of the caller's (its plan was given the copy it
+    // starts from), which the first run claimed of that job hands out instead of a fresh copy.
+    const fired = new Map<string, CronJobDefinition>();
+    for (const fire of fires) fired.set(fire.job.id, fire.job);
+    return this.#claimQueued(terms, known, fired);
   }
 
   /** Inserts a run. A taken id or `fireKey` throws `ConflictError`; an unknown job `JobNotFoundError`. */
@@ -579,7 +583,7 @@ export class InMemoryJobStore implements JobStore {
   #runtime(jobId: string): JobRuntime {
     let runtime = this.#runtimes.get(jobId);
     if (runtime === undefined) {
-      runtime = { runs: new Set(), active: 0, waiting: 0, running: new Set(), waitingQueue: new IndexedHeap() };
+      runtime = { runs: new Set(), active: 0, waiting: 0, running: null, waitingQueue: null };
       this.#runtimes.set(jobId, runtime);
     }
     return runtime;
@@ -657,7 +661,7 @@ export class InMemoryJobStore implements JobStore {
         else this.#enqueue(run, runtime);
         break;
       case 'running':
-        runtime.running.add(run.id);
+        (runtime.running ??= new Set()).add(run.id);
         this.#moveRun(run.id, lease === null ? null : this.#leasedRunning, lease ?? 0);
         break;
       case 'awaiting_approval':
@@ -675,7 +679,7 @@ export class InMemoryJobStore implements JobStore {
     if (!isTerminal(run)) this.#runIdsInFlight.get(run.status)?.delete(run.id);
     const share = loadShare(run);
     if (share !== null) runtime[share] -= 1;
-    if (run.status === 'running') runtime.running.delete(run.id);
+    if (run.status === 'running') runtime.running?.delete(run.id);
   }
 
   /**
@@ -706,12 +710,12 @@ export class InMemoryJobStore implements JobStore {
 
   /** Puts an unleased `scheduled` run where claims look for it (the caller refreshes the job's free slot). */
   #enqueue(run: JobRunRecord, runtime: JobRuntime): void {
-    this.#moveRun(run.id, run.waitForSlot ? runtime.waitingQueue : this.#queue, run.dueAt.getTime());
+    this.#moveRun(run.id, run.waitForSlot ? (runtime.waitingQueue ??= new IndexedHeap()) : this.#queue, run.dueAt.getTime());
   }
 
   /** Keeps {@link #jobsWithFreeSlot} true to the job's waiting runs, load and `maxConcurrent`. */
   #refreshFreeSlot(jobId: string, runtime = this.#runtimes.get(jobId)): void {
-    const next = runtime?.waitingQueue.peek();
+    const next = runtime?.waitingQueue?.peek();
     const job = next === undefined ? undefined : this.#jobs.get(jobId);
     if (next !== undefined && job !== undefined && runtime !== undefined && hasFreeSlot(job, runtime)) {
       this.#jobsWithFreeSlot.set(jobId, next.at, next.tie);
@@ -798,7 +802,7 @@ export class InMemoryJobStore implements JobStore {
   }
 
   /** Claims queued runs, lowest `dueAt` first, merging the plain queue with jobs that have a free slot. */
-  #claimQueued(terms: ClaimTerms, known: ReadonlySet<string> | null): ClaimedRun[] {
+  #claimQueued(terms: ClaimTerms, known: ReadonlySet<string> | null, fired: Map<string, CronJobDefinition>): ClaimedRun[] {
     const now = terms.now.getTime();
     const horizon = terms.horizon.getTime();
     this.#releaseLapsedLeases(now);
@@ -811,7 +815,7 @@ export class InMemoryJobStore implements JobStore {
       const slot = this.#jobsWithFreeSlot.peek();
       const pick = queued !== undefined && (slot === undefined || isLower(queued, slot)) ? queued : slot;
       if (pick === undefined || pick.at > horizon) break;
-      const runId = pick === queued ? pick.key : (this.#runtime(pick.key).waitingQueue.peek() as { key: string }).key;
+      const runId = pick === queued ? pick.key : ((this.#runtime(pick.key).waitingQueue as IndexedHeap).peek() as { key: string }).key;
       const run = this.#runs.get(runId) as JobRunRecord;
       if (hasLiveLease(run, now) || (known !== null && !known.has(run.agentId))) {
         this.#moveRun(run.id, null, 0);
@@ -819,7 +823,7 @@ export class InMemoryJobStore implements JobStore {
         passedOver.push(run);
         continue;
       }
-      claimed.push(this.#lease(run, terms));
+      claimed.push(this.#lease(run, terms, fired));
     }
     for (const run of passedOver) {
       const runtime = this.#runtime(run.jobId);
@@ -829,11 +833,17 @@ export class InMemoryJobStore implements JobStore {
     return claimed;
   }
 
-  /** Gives `run` to the claimer on the claim's terms, with its job. */
-  #lease(run: JobRunRecord, terms: ClaimTerms): ClaimedRun {
+  /**
+   * Gives `run` to the claimer on the claim's terms, with its job: the one in `fired` if there is
+   * one (taken out, so no two claimed runs share a job object), else a copy of the stored job.
+   */
+  #lease(run: JobRunRecord, terms: ClaimTerms, fired?: Map<string, CronJobDefinition>): ClaimedRun {
     const leased = claimedRun(run, terms);
     this.#replaceRun(run, leased);
-    return { run: copyRun(leased), job: copyJob(this.#jobOf(run)) };
+    const job = fired?.get(run.jobId);
+    if (job === undefined) return { run: copyRun(leased), job: copyJob(this.#jobOf(run)) };
+    fired?.delete(run.jobId);
+    return { run: copyRun(leased), job };
   }
 
   /** The job of a stored run; runs never outlive their job here, since deleting a job deletes them. */
