@@ -65,6 +65,19 @@ function clone<T>(value: T): T {
 
 const copyDate = (date: Date | null): Date | null => (date === null ? null : new Date(date.getTime()));
 
+/**
+ * The stored `kept` when `given` is the same instant (stored Dates are never handed out, so two
+ * versions of a record may share one), else a copy of `given`: the caller keeps its own Dates.
+ */
+function keptOrCopied<D extends Date | null>(kept: D, given: D): D {
+  if (kept === given || (kept !== null && given !== null && kept.getTime() === given.getTime())) return kept;
+  return copyDate(given) as D;
+}
+
+const copyIteration = (iteration: JobRunRecord['iterations'][number]) => ({ ...iteration });
+
+const copyDelivery = (delivery: JobRunRecord['deliveries'][number]) => ({ ...delivery, completedAt: copyDate(delivery.completedAt) });
+
 /** Whether `value` is plain data (primitives, Dates, arrays and plain objects), which {@link clone} copies faithfully. */
 function isPlainData(value: unknown): boolean {
   if (value === null || typeof value !== 'object') return typeof value !== 'function' && typeof value !== 'symbol';
@@ -94,8 +107,8 @@ function copyRun(run: JobRunRecord): JobRunRecord {
   copy.startedAt = copyDate(run.startedAt);
   copy.completedAt = copyDate(run.completedAt);
   copy.leaseExpiresAt = copyDate(run.leaseExpiresAt);
-  copy.iterations = run.iterations.map((iteration) => ({ ...iteration }));
-  copy.deliveries = run.deliveries.map((delivery) => ({ ...delivery, completedAt: copyDate(delivery.completedAt) }));
+  copy.iterations = run.iterations.map(copyIteration);
+  copy.deliveries = run.deliveries.map(copyDelivery);
   const { approval } = run;
   if (approval !== null) {
     copy.approval = { ...approval, requestedAt: new Date(approval.requestedAt.getTime()), expiresAt: new Date(approval.expiresAt.getTime()), decidedAt: copyDate(approval.decidedAt) };
@@ -768,10 +781,10 @@ export class InMemoryJobStore implements JobStore {
     }
     const patch = fire.jobPatch;
     const next = jobRecord(stored);
-    next.nextRun = copyDate(patch.nextRun);
+    next.nextRun = keptOrCopied(stored.nextRun, patch.nextRun);
     next.status = patch.status;
     next.version = patch.version;
-    next.updatedAt = new Date(patch.updatedAt.getTime());
+    next.updatedAt = keptOrCopied(stored.updatedAt, patch.updatedAt);
     this.#replaceJob(stored, next);
   }
 
@@ -783,11 +796,11 @@ export class InMemoryJobStore implements JobStore {
       next.runCount = jobPatch.runCount;
       next.failureCount = jobPatch.failureCount;
       next.consecutiveFailures = jobPatch.consecutiveFailures;
-      next.lastRun = copyDate(jobPatch.lastRun);
+      next.lastRun = keptOrCopied(stored.lastRun, jobPatch.lastRun);
       next.status = jobPatch.status;
-      next.nextRun = copyDate(jobPatch.nextRun);
+      next.nextRun = keptOrCopied(stored.nextRun, jobPatch.nextRun);
       next.version = jobPatch.version;
-      next.updatedAt = new Date(jobPatch.updatedAt.getTime());
+      next.updatedAt = keptOrCopied(stored.updatedAt, jobPatch.updatedAt);
       this.#replaceJob(stored, next);
     }
     this.#insertUnlessFired(writes.retry);
