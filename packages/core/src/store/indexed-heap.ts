@@ -1,23 +1,66 @@
 import { SlottedHeap } from './slotted-heap.js';
 
-/** Where an entry sits in an {@link IndexedHeap}: a time, then a string to break ties. */
-export interface HeapPriority {
-  /** Primary order, usually epoch milliseconds. */
-  readonly at: number;
-  /** Secondary order among equal times, usually an id, so iteration order is deterministic. */
-  readonly tie: string;
-}
-
-interface HeapEntry extends HeapPriority {
+/**
+ * An entry of an {@link IndexedHeap}: its key and where it sits, a time, then a string to break
+ * ties. The tie's first characters are also kept as small integers (see {@link setTie}) that order
+ * alike, so most comparisons read only the two entries, not their strings: ids made in the same
+ * millisecond share a long prefix, and many jobs fire at the same time.
+ */
+export interface HeapEntry {
   readonly key: string;
+  /** Primary order, usually epoch milliseconds. */
   at: number;
+  /** Secondary order among equal times, usually an id, so iteration order is deterministic. */
   tie: string;
+  /** The digits of `tie`'s characters 0–2, 3–5, … 15–17 (see {@link setTie}). */
+  t0: number;
+  t1: number;
+  t2: number;
+  t3: number;
+  t4: number;
+  t5: number;
   slot: number;
 }
 
-/** Whether `a` comes before `b`. */
-export function isLower(a: HeapPriority, b: HeapPriority): boolean {
-  return a.at < b.at || (a.at === b.at && a.tie < b.tie);
+/** Characters of a tie kept as digits: six groups of three, each a small integer. */
+const TIE_DIGITS = 18;
+
+/**
+ * Sets `entry`'s tie and its digits. A character's digit is its code plus one (0 past the end); a
+ * code of 255 or more gives 256 and every digit after it 0. So digits that differ order as the
+ * strings do, and equal digits leave the order to the strings themselves.
+ */
+function setTie(entry: HeapEntry, tie: string): void {
+  let end = Math.min(tie.length, TIE_DIGITS);
+  for (let i = 0; i < end; i++) {
+    if (tie.charCodeAt(i) >= 255) end = i + 1;
+  }
+  entry.tie = tie;
+  entry.t0 = tieGroup(tie, end, 0);
+  entry.t1 = tieGroup(tie, end, 3);
+  entry.t2 = tieGroup(tie, end, 6);
+  entry.t3 = tieGroup(tie, end, 9);
+  entry.t4 = tieGroup(tie, end, 12);
+  entry.t5 = tieGroup(tie, end, 15);
+}
+
+/** The digits of `tie`'s characters `from` to `from + 2` (none from `end` on), base 512. */
+function tieGroup(tie: string, end: number, from: number): number {
+  let group = 0;
+  for (let i = from; i < from + 3; i++) group = group * 512 + (i < end ? Math.min(tie.charCodeAt(i) + 1, 256) : 0);
+  return group;
+}
+
+/** Whether `a` comes before `b`: the earlier time, then the lower tie. */
+export function isLower(a: Readonly<HeapEntry>, b: Readonly<HeapEntry>): boolean {
+  if (a.at !== b.at) return a.at < b.at;
+  if (a.t0 !== b.t0) return a.t0 < b.t0;
+  if (a.t1 !== b.t1) return a.t1 < b.t1;
+  if (a.t2 !== b.t2) return a.t2 < b.t2;
+  if (a.t3 !== b.t3) return a.t3 < b.t3;
+  if (a.t4 !== b.t4) return a.t4 < b.t4;
+  if (a.t5 !== b.t5) return a.t5 < b.t5;
+  return a.tie < b.tie;
 }
 
 /** Adds `slot` to `frontier`, a min-heap of slots of `entries` ordered by their entries. */
@@ -82,12 +125,13 @@ export class IndexedHeap {
   set(key: string, at: number, tie: string): void {
     const held = this.#byKey.get(key);
     if (held === undefined) {
-      const entry: HeapEntry = { key, at, tie, slot: -1 };
+      const entry: HeapEntry = { key, at, tie, t0: 0, t1: 0, t2: 0, t3: 0, t4: 0, t5: 0, slot: -1 };
+      setTie(entry, tie);
       this.#byKey.set(key, entry);
       this.#heap.push(entry);
     } else if (held.at !== at || held.tie !== tie) {
       held.at = at;
-      held.tie = tie;
+      if (held.tie !== tie) setTie(held, tie);
       this.#heap.update(held);
     }
   }
@@ -102,7 +146,7 @@ export class IndexedHeap {
   }
 
   /** The lowest entry, or undefined when empty. */
-  peek(): (HeapPriority & { key: string }) | undefined {
+  peek(): Readonly<HeapEntry> | undefined {
     return this.#heap.peek();
   }
 
@@ -111,7 +155,7 @@ export class IndexedHeap {
    * order, e.g. `at <= now`), leaving out the keys `keep` refuses (default: none). Visits
    * O(limit · log limit) entries, and the refused ones, and changes nothing.
    */
-  lowest(limit: number, accept: (entry: HeapPriority) => boolean, keep?: (key: string) => boolean): string[] {
+  lowest(limit: number, accept: (entry: Readonly<HeapEntry>) => boolean, keep?: (key: string) => boolean): string[] {
     const found: string[] = [];
     if (limit <= 0) return found;
     this.#inOrder(accept, (entry) => {
@@ -122,7 +166,7 @@ export class IndexedHeap {
   }
 
   /** The lowest entry whose key `keep` accepts, or undefined. */
-  first(keep: (key: string) => boolean): (HeapPriority & { key: string }) | undefined {
+  first(keep: (key: string) => boolean): Readonly<HeapEntry> | undefined {
     let match: HeapEntry | undefined;
     this.#inOrder(
       () => true,
@@ -139,7 +183,7 @@ export class IndexedHeap {
    * visited whose parent was make up a small heap of their own (the frontier, of slots), so only
    * the entries visited and their children are looked at.
    */
-  #inOrder(accept: (entry: HeapPriority) => boolean, visit: (entry: HeapEntry) => boolean): void {
+  #inOrder(accept: (entry: Readonly<HeapEntry>) => boolean, visit: (entry: HeapEntry) => boolean): void {
     const entries = this.#heap.items;
     const root = entries[0];
     if (root === undefined || !accept(root)) return;
