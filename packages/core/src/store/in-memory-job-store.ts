@@ -361,8 +361,8 @@ export class InMemoryJobStore implements JobStore {
         return decideFire(copyJob(this.#jobs.get(id) as CronJobDefinition), { active: runtime?.active ?? 0, waiting: runtime?.waiting ?? 0 }, request);
       });
     for (const fire of fires) this.#persistFire(fire);
-    // A fire leaves its job as stored in a copy of the caller's (its plan was given the copy it
-    // starts from), which the first run claimed of that job hands out instead of a fresh copy.
+    // Each fire's job is the job as now stored, built on the copy its plan was given, so nothing
+    // stored shares it: the first run claimed of that job hands it out instead of a fresh copy.
     const fired = new Map<string, CronJobDefinition>();
     for (const fire of fires) fired.set(fire.job.id, fire.job);
     return this.#claimQueued(terms, known, fired);
