@@ -139,7 +139,9 @@ function copyJob(job: CronJobDefinition): CronJobDefinition {
 
 const isTerminal = (run: JobRunRecord): boolean => TERMINAL_RUN_STATUSES.includes(run.status);
 
-const hasPendingDelivery = (run: JobRunRecord): boolean => run.deliveries.some((d) => d.status === 'pending');
+const isPending = (delivery: JobRunRecord['deliveries'][number]): boolean => delivery.status === 'pending';
+
+const hasPendingDelivery = (run: JobRunRecord): boolean => run.deliveries.some(isPending);
 
 /** When the lease held on `run` expires (epoch ms), or null when none is held. */
 const heldLease = (run: JobRunRecord): number | null => (run.owner !== null && run.leaseExpiresAt !== null ? run.leaseExpiresAt.getTime() : null);
