@@ -19,7 +19,7 @@ import type {
   StoreCapabilities,
   StoreChange,
 } from '../ports/job-store.js';
-import { IndexedHeap, isLower, type HeapPriority } from './indexed-heap.js';
+import { IndexedHeap, isLower } from './indexed-heap.js';
 import { jobRecord, runRecord } from './record-shapes.js';
 import { claimedRun, claimTerms, hasFreeSlot, hasLiveLease, loadShare, type ClaimTerms } from '../lifecycle/claim.js';
 import { decideFire, decideFinish, finishRule, interruption, recoveryRule, type FinishWrites, type FireWrites } from '../lifecycle/transitions.js';
@@ -39,10 +39,10 @@ interface JobRuntime {
   active: number;
   /** Runs `scheduled` with `waitForSlot` (`JobLoad.waiting`). */
   waiting: number;
-  /** Runs `running`, the ones `cancelActive` flags. */
-  running: Set<string>;
-  /** Unleased `waitForSlot` runs, by `dueAt`. */
-  waitingQueue: IndexedHeap;
+  /** Runs `running`, the ones `cancelActive` flags; null until the job's first run starts. */
+  running: Set<string> | null;
+  /** Unleased `waitForSlot` runs, by `dueAt`; null until the job's first such run. */
+  waitingQueue: IndexedHeap | null;
 }
 
 /**
@@ -64,6 +64,19 @@ function clone<T>(value: T): T {
 }
 
 const copyDate = (date: Date | null): Date | null => (date === null ? null : new Date(date.getTime()));
+
+/**
+ * The stored `kept` when `given` is the same instant (stored Dates are never handed out, so two
+ * versions of a record may share one), else a copy of `given`: the caller keeps its own Dates.
+ */
+function keptOrCopied<D extends Date | null>(kept: D, given: D): D {
+  if (kept === given || (kept !== null && given !== null && kept.getTime() === given.getTime())) return kept;
+  return copyDate(given) as D;
+}
+
+const copyIteration = (iteration: JobRunRecord['iterations'][number]) => ({ ...iteration });
+
+const copyDelivery = (delivery: JobRunRecord['deliveries'][number]) => ({ ...delivery, completedAt: copyDate(delivery.completedAt) });
 
 /** Whether `value` is plain data (primitives, Dates, arrays and plain objects), which {@link clone} copies faithfully. */
 function isPlainData(value: unknown): boolean {
@@ -94,8 +107,8 @@ function copyRun(run: JobRunRecord): JobRunRecord {
   copy.startedAt = copyDate(run.startedAt);
   copy.completedAt = copyDate(run.completedAt);
   copy.leaseExpiresAt = copyDate(run.leaseExpiresAt);
-  copy.iterations = run.iterations.map((iteration) => ({ ...iteration }));
-  copy.deliveries = run.deliveries.map((delivery) => ({ ...delivery, completedAt: copyDate(delivery.completedAt) }));
+  copy.iterations = run.iterations.map(copyIteration);
+  copy.deliveries = run.deliveries.map(copyDelivery);
   const { approval } = run;
   if (approval !== null) {
     copy.approval = { ...approval, requestedAt: new Date(approval.requestedAt.getTime()), expiresAt: new Date(approval.expiresAt.getTime()), decidedAt: copyDate(approval.decidedAt) };
@@ -126,12 +139,15 @@ function copyJob(job: CronJobDefinition): CronJobDefinition {
 
 const isTerminal = (run: JobRunRecord): boolean => TERMINAL_RUN_STATUSES.includes(run.status);
 
-const hasPendingDelivery = (run: JobRunRecord): boolean => run.deliveries.some((d) => d.status === 'pending');
+const isPending = (delivery: JobRunRecord['deliveries'][number]): boolean => delivery.status === 'pending';
 
-const heldLease = (run: JobRunRecord): HeapPriority | null =>
-  run.owner !== null && run.leaseExpiresAt !== null ? { at: run.leaseExpiresAt.getTime(), tie: run.id } : null;
+const hasPendingDelivery = (run: JobRunRecord): boolean => run.deliveries.some(isPending);
 
-const byTime = (at: Date, tie: string): HeapPriority => ({ at: at.getTime(), tie });
+/** When the lease held on `run` expires (epoch ms), or null when none is held. */
+const heldLease = (run: JobRunRecord): number | null => (run.owner !== null && run.leaseExpiresAt !== null ? run.leaseExpiresAt.getTime() : null);
+
+/** When a finished run joined the outbox, what orders the outbox. */
+const outboxAt = (run: JobRunRecord): number => (run.completedAt ?? run.scheduledFor).getTime();
 
 const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -198,6 +214,11 @@ export class InMemoryJobStore implements JobStore {
   #outbox = new IndexedHeap();
   /** Finished runs with a pending delivery and a lease, by lease expiry. */
   #leasedOutbox = new IndexedHeap();
+  /**
+   * The index each indexed run is in: the queue, its job's waiting queue, a lease index or an
+   * outbox, since a run is in at most one. A change of the run touches that index only.
+   */
+  #runIndexes = new Map<string, IndexedHeap>();
   /**
    * The latest `now` any claim has seen. Leases that lapsed before it are treated as released, so
    * where a run is indexed depends only on its fields and this mark, never on the order of calls.
@@ -342,7 +363,11 @@ export class InMemoryJobStore implements JobStore {
         return decideFire(copyJob(this.#jobs.get(id) as CronJobDefinition), { active: runtime?.active ?? 0, waiting: runtime?.waiting ?? 0 }, request);
       });
     for (const fire of fires) this.#persistFire(fire);
-    return this.#claimQueued(terms, known);
+    // Each fire's job is the job as now stored, built on the copy its plan was given, so nothing
+    // stored shares it: the first run claimed of that job hands it out instead of a fresh copy.
+    const fired = new Map<string, CronJobDefinition>();
+    for (const fire of fires) fired.set(fire.job.id, fire.job);
+    return this.#claimQueued(terms, known, fired);
   }
 
   /** Inserts a run. A taken id or `fireKey` throws `ConflictError`; an unknown job `JobNotFoundError`. */
@@ -443,7 +468,7 @@ export class InMemoryJobStore implements JobStore {
       if (statuses !== null && !statuses.includes(run.status)) continue;
       if (filter.agentId !== undefined && run.agentId !== filter.agentId) continue;
       if (since !== undefined && run.scheduledFor.getTime() < since) continue;
-      newest.set(run.id, byTime(run.scheduledFor, run.id));
+      newest.set(run.id, run.scheduledFor.getTime(), run.id);
       if (newest.size > limit) newest.delete((newest.peek() as { key: string }).key);
     }
     const page: JobRunRecord[] = [];
@@ -496,13 +521,13 @@ export class InMemoryJobStore implements JobStore {
       if (top === undefined) break;
       const run = this.#runs.get(top.key) as JobRunRecord;
       if (hasLiveLease(run, now)) {
-        this.#outbox.delete(run.id);
+        this.#moveRun(run.id, null, 0);
         stillLeased.push(run);
         continue;
       }
       claimed.push(this.#lease(run, terms));
     }
-    for (const run of stillLeased) this.#outbox.set(run.id, this.#outboxPriority(run));
+    for (const run of stillLeased) this.#moveRun(run.id, this.#outbox, outboxAt(run));
     return claimed;
   }
 
@@ -573,7 +598,7 @@ export class InMemoryJobStore implements JobStore {
   #runtime(jobId: string): JobRuntime {
     let runtime = this.#runtimes.get(jobId);
     if (runtime === undefined) {
-      runtime = { runs: new Set(), active: 0, waiting: 0, running: new Set(), waitingQueue: new IndexedHeap() };
+      runtime = { runs: new Set(), active: 0, waiting: 0, running: null, waitingQueue: null };
       this.#runtimes.set(jobId, runtime);
     }
     return runtime;
@@ -609,65 +634,84 @@ export class InMemoryJobStore implements JobStore {
     }
     this.#statusCounts[after.status] += 1;
     this.#jobs.set(after.id, after);
-    if (after.status === 'active' && after.nextRun !== null) this.#dueJobs.set(after.id, byTime(after.nextRun, after.id));
+    if (after.status === 'active' && after.nextRun !== null) this.#dueJobs.set(after.id, after.nextRun.getTime(), after.id);
     else this.#dueJobs.delete(after.id);
     this.#refreshFreeSlot(after.id);
   }
 
-  /** The one place a run is added, changed or removed, so every index and load counter follows. */
+  /**
+   * The one place a run is added, changed or removed, so every index and load counter follows.
+   * `before` and `after` are the same run (a run's id, job and `fireKey` never change).
+   */
   #replaceRun(before: JobRunRecord | null, after: JobRunRecord | null): void {
-    if (before !== null) {
-      this.#unindexRun(before);
-      if (after === null) {
-        this.#runs.delete(before.id);
-        if (before.fireKey !== null) this.#runIdsByFireKey.delete(before.fireKey);
-        this.#runtimes.get(before.jobId)?.runs.delete(before.id);
+    const run = (after ?? before) as JobRunRecord | null;
+    if (run === null) return;
+    const runtime = this.#runtime(run.jobId);
+    if (before !== null) this.#uncount(before, runtime);
+    if (after === null) {
+      this.#moveRun(run.id, null, 0);
+      this.#runs.delete(run.id);
+      if (run.fireKey !== null) this.#runIdsByFireKey.delete(run.fireKey);
+      runtime.runs.delete(run.id);
+    } else {
+      if (before === null) {
+        if (run.fireKey !== null) this.#runIdsByFireKey.set(run.fireKey, run.id);
+        runtime.runs.add(run.id);
       }
+      this.#runs.set(run.id, run);
+      this.#indexRun(run, runtime);
     }
-    if (after === null) return;
-    this.#runs.set(after.id, after);
-    if (after.fireKey !== null) this.#runIdsByFireKey.set(after.fireKey, after.id);
-    this.#runtime(after.jobId).runs.add(after.id);
-    this.#indexRun(after);
+    this.#refreshFreeSlot(run.jobId, runtime);
   }
 
-  #indexRun(run: JobRunRecord): void {
-    const runtime = this.#runtime(run.jobId);
+  /** Counts `run` in its job's load and the runs in flight, and puts it in its index. */
+  #indexRun(run: JobRunRecord, runtime: JobRuntime): void {
     if (!isTerminal(run)) this.#inFlightSet(run.status).add(run.id);
     const lease = heldLease(run);
     const share = loadShare(run);
     if (share !== null) runtime[share] += 1;
     switch (run.status) {
       case 'scheduled':
-        if (lease !== null && !this.#isReleased(lease)) this.#leasedScheduled.set(run.id, lease);
-        else this.#enqueue(run);
+        if (lease !== null && !this.#isReleased(lease)) this.#moveRun(run.id, this.#leasedScheduled, lease);
+        else this.#enqueue(run, runtime);
         break;
       case 'running':
-        runtime.running.add(run.id);
-        if (lease !== null) this.#leasedRunning.set(run.id, lease);
+        (runtime.running ??= new Set()).add(run.id);
+        this.#moveRun(run.id, lease === null ? null : this.#leasedRunning, lease ?? 0);
         break;
       case 'awaiting_approval':
-        if (lease !== null) this.#leasedAwaiting.set(run.id, lease);
+        this.#moveRun(run.id, lease === null ? null : this.#leasedAwaiting, lease ?? 0);
         break;
       default:
-        if (!hasPendingDelivery(run)) break;
-        if (lease !== null && !this.#isReleased(lease)) this.#leasedOutbox.set(run.id, lease);
-        else this.#outbox.set(run.id, this.#outboxPriority(run));
+        if (!hasPendingDelivery(run)) this.#moveRun(run.id, null, 0);
+        else if (lease !== null && !this.#isReleased(lease)) this.#moveRun(run.id, this.#leasedOutbox, lease);
+        else this.#moveRun(run.id, this.#outbox, outboxAt(run));
     }
-    this.#refreshFreeSlot(run.jobId);
   }
 
-  #unindexRun(run: JobRunRecord): void {
-    const runtime = this.#runtime(run.jobId);
-    this.#runIdsInFlight.get(run.status)?.delete(run.id);
+  /** Takes `run` out of its job's load and the runs in flight (its index entry moves in {@link #indexRun}). */
+  #uncount(run: JobRunRecord, runtime: JobRuntime): void {
+    if (!isTerminal(run)) this.#runIdsInFlight.get(run.status)?.delete(run.id);
     const share = loadShare(run);
     if (share !== null) runtime[share] -= 1;
-    runtime.running.delete(run.id);
-    runtime.waitingQueue.delete(run.id);
-    for (const heap of [this.#queue, this.#leasedScheduled, this.#leasedRunning, this.#leasedAwaiting, this.#outbox, this.#leasedOutbox]) {
-      heap.delete(run.id);
+    if (run.status === 'running') runtime.running?.delete(run.id);
+  }
+
+  /**
+   * Puts run `id` in `index` at `at` (its id breaks ties), or in no index when null, taking it out
+   * of the index it was in. Staying in the same index moves the entry in place.
+   */
+  #moveRun(id: string, index: IndexedHeap | null, at: number): void {
+    const current = this.#runIndexes.get(id);
+    if (current !== index) {
+      current?.delete(id);
+      if (index === null) {
+        this.#runIndexes.delete(id);
+        return;
+      }
+      this.#runIndexes.set(id, index);
     }
-    this.#refreshFreeSlot(run.jobId);
+    index?.set(id, at, id);
   }
 
   #inFlightSet(status: RunStatus): Set<string> {
@@ -679,28 +723,17 @@ export class InMemoryJobStore implements JobStore {
     return ids;
   }
 
-  /** Puts an unleased `scheduled` run where claims look for it. */
-  #enqueue(run: JobRunRecord): void {
-    const priority = byTime(run.dueAt, run.id);
-    if (!run.waitForSlot) {
-      this.#queue.set(run.id, priority);
-      return;
-    }
-    this.#runtime(run.jobId).waitingQueue.set(run.id, priority);
-    this.#refreshFreeSlot(run.jobId);
-  }
-
-  #outboxPriority(run: JobRunRecord): HeapPriority {
-    return byTime(run.completedAt ?? run.scheduledFor, run.id);
+  /** Puts an unleased `scheduled` run where claims look for it (the caller refreshes the job's free slot). */
+  #enqueue(run: JobRunRecord, runtime: JobRuntime): void {
+    this.#moveRun(run.id, run.waitForSlot ? (runtime.waitingQueue ??= new IndexedHeap()) : this.#queue, run.dueAt.getTime());
   }
 
   /** Keeps {@link #jobsWithFreeSlot} true to the job's waiting runs, load and `maxConcurrent`. */
-  #refreshFreeSlot(jobId: string): void {
-    const job = this.#jobs.get(jobId);
-    const runtime = this.#runtimes.get(jobId);
-    const next = runtime?.waitingQueue.peek();
-    if (job !== undefined && runtime !== undefined && next !== undefined && hasFreeSlot(job, runtime)) {
-      this.#jobsWithFreeSlot.set(jobId, next);
+  #refreshFreeSlot(jobId: string, runtime = this.#runtimes.get(jobId)): void {
+    const next = runtime?.waitingQueue?.peek();
+    const job = next === undefined ? undefined : this.#jobs.get(jobId);
+    if (next !== undefined && job !== undefined && runtime !== undefined && hasFreeSlot(job, runtime)) {
+      this.#jobsWithFreeSlot.set(jobId, next.at, next.tie);
     } else {
       this.#jobsWithFreeSlot.delete(jobId);
     }
@@ -712,13 +745,12 @@ export class InMemoryJobStore implements JobStore {
     for (const run of this.#runs.values()) {
       const lease = heldLease(run);
       if (lease === null || this.#isReleased(lease) || (run.status !== 'scheduled' && !hasPendingDelivery(run))) continue;
-      this.#unindexRun(run);
-      this.#indexRun(run);
+      this.#replaceRun(run, run);
     }
   }
 
-  #isReleased(lease: HeapPriority): boolean {
-    return lease.at < this.#releasedBefore;
+  #isReleased(leaseExpiresAt: number): boolean {
+    return leaseExpiresAt < this.#releasedBefore;
   }
 
   /** Moves queued and outbox runs whose lease lapsed before `now` to where claims look for them. */
@@ -726,14 +758,15 @@ export class InMemoryJobStore implements JobStore {
     if (now < this.#releasedBefore) this.#holdLiveLeasesAgain(now);
     if (now <= this.#releasedBefore) return;
     this.#releasedBefore = now;
-    for (const id of this.#leasedScheduled.lowest(Number.POSITIVE_INFINITY, (entry) => this.#isReleased(entry))) {
-      this.#leasedScheduled.delete(id);
-      this.#enqueue(this.#runs.get(id) as JobRunRecord);
-    }
-    for (const id of this.#leasedOutbox.lowest(Number.POSITIVE_INFINITY, (entry) => this.#isReleased(entry))) {
-      this.#leasedOutbox.delete(id);
+    const lapsed = (entry: { at: number }) => this.#isReleased(entry.at);
+    for (const id of this.#leasedScheduled.lowest(Number.POSITIVE_INFINITY, lapsed)) {
       const run = this.#runs.get(id) as JobRunRecord;
-      this.#outbox.set(id, this.#outboxPriority(run));
+      const runtime = this.#runtime(run.jobId);
+      this.#enqueue(run, runtime);
+      this.#refreshFreeSlot(run.jobId, runtime);
+    }
+    for (const id of this.#leasedOutbox.lowest(Number.POSITIVE_INFINITY, lapsed)) {
+      this.#moveRun(id, this.#outbox, outboxAt(this.#runs.get(id) as JobRunRecord));
     }
   }
 
@@ -748,16 +781,29 @@ export class InMemoryJobStore implements JobStore {
         this.#replaceRun(run, flagged);
       }
     }
-    const { nextRun, updatedAt } = fire.jobPatch;
-    this.#replaceJob(stored, Object.assign(jobRecord(stored), fire.jobPatch, { nextRun: copyDate(nextRun), updatedAt: new Date(updatedAt.getTime()) }));
+    const patch = fire.jobPatch;
+    const next = jobRecord(stored);
+    next.nextRun = keptOrCopied(stored.nextRun, patch.nextRun);
+    next.status = patch.status;
+    next.version = patch.version;
+    next.updatedAt = keptOrCopied(stored.updatedAt, patch.updatedAt);
+    this.#replaceJob(stored, next);
   }
 
   #persistFinish(writes: FinishWrites): void {
     const { jobPatch } = writes;
     if (jobPatch !== null) {
       const stored = this.#jobs.get(jobPatch.id) as CronJobDefinition;
-      const { lastRun, nextRun, updatedAt } = jobPatch;
-      this.#replaceJob(stored, Object.assign(jobRecord(stored), jobPatch, { lastRun: copyDate(lastRun), nextRun: copyDate(nextRun), updatedAt: new Date(updatedAt.getTime()) }));
+      const next = jobRecord(stored);
+      next.runCount = jobPatch.runCount;
+      next.failureCount = jobPatch.failureCount;
+      next.consecutiveFailures = jobPatch.consecutiveFailures;
+      next.lastRun = keptOrCopied(stored.lastRun, jobPatch.lastRun);
+      next.status = jobPatch.status;
+      next.nextRun = keptOrCopied(stored.nextRun, jobPatch.nextRun);
+      next.version = jobPatch.version;
+      next.updatedAt = keptOrCopied(stored.updatedAt, jobPatch.updatedAt);
+      this.#replaceJob(stored, next);
     }
     this.#insertUnlessFired(writes.retry);
     for (const event of writes.audit) this.#insertAudit(event);
@@ -771,7 +817,7 @@ export class InMemoryJobStore implements JobStore {
   }
 
   /** Claims queued runs, lowest `dueAt` first, merging the plain queue with jobs that have a free slot. */
-  #claimQueued(terms: ClaimTerms, known: ReadonlySet<string> | null): ClaimedRun[] {
+  #claimQueued(terms: ClaimTerms, known: ReadonlySet<string> | null, fired: Map<string, CronJobDefinition>): ClaimedRun[] {
     const now = terms.now.getTime();
     const horizon = terms.horizon.getTime();
     this.#releaseLapsedLeases(now);
@@ -784,26 +830,35 @@ export class InMemoryJobStore implements JobStore {
       const slot = this.#jobsWithFreeSlot.peek();
       const pick = queued !== undefined && (slot === undefined || isLower(queued, slot)) ? queued : slot;
       if (pick === undefined || pick.at > horizon) break;
-      const runId = pick === queued ? pick.key : (this.#runtime(pick.key).waitingQueue.peek() as HeapPriority & { key: string }).key;
+      const runId = pick === queued ? pick.key : ((this.#runtime(pick.key).waitingQueue as IndexedHeap).peek() as { key: string }).key;
       const run = this.#runs.get(runId) as JobRunRecord;
       if (hasLiveLease(run, now) || (known !== null && !known.has(run.agentId))) {
-        this.#queue.delete(run.id);
-        this.#runtime(run.jobId).waitingQueue.delete(run.id);
+        this.#moveRun(run.id, null, 0);
         this.#refreshFreeSlot(run.jobId);
         passedOver.push(run);
         continue;
       }
-      claimed.push(this.#lease(run, terms));
+      claimed.push(this.#lease(run, terms, fired));
     }
-    for (const run of passedOver) this.#enqueue(run);
+    for (const run of passedOver) {
+      const runtime = this.#runtime(run.jobId);
+      this.#enqueue(run, runtime);
+      this.#refreshFreeSlot(run.jobId, runtime);
+    }
     return claimed;
   }
 
-  /** Gives `run` to the claimer on the claim's terms, with its job. */
-  #lease(run: JobRunRecord, terms: ClaimTerms): ClaimedRun {
+  /**
+   * Gives `run` to the claimer on the claim's terms, with its job: the one in `fired` if there is
+   * one (taken out, so no two claimed runs share a job object), else a copy of the stored job.
+   */
+  #lease(run: JobRunRecord, terms: ClaimTerms, fired?: Map<string, CronJobDefinition>): ClaimedRun {
     const leased = claimedRun(run, terms);
     this.#replaceRun(run, leased);
-    return { run: copyRun(leased), job: copyJob(this.#jobOf(run)) };
+    const job = fired?.get(run.jobId);
+    if (job === undefined) return { run: copyRun(leased), job: copyJob(this.#jobOf(run)) };
+    fired?.delete(run.jobId);
+    return { run: copyRun(leased), job };
   }
 
   /** The job of a stored run; runs never outlive their job here, since deleting a job deletes them. */

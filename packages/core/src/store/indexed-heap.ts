@@ -1,31 +1,105 @@
 import { SlottedHeap } from './slotted-heap.js';
 
-/** Where an entry sits in an {@link IndexedHeap}: a time, then a string to break ties. */
-export interface HeapPriority {
-  /** Primary order, usually epoch milliseconds. */
-  readonly at: number;
-  /** Secondary order among equal times, usually an id, so iteration order is deterministic. */
-  readonly tie: string;
-}
-
-interface HeapEntry extends HeapPriority {
+/**
+ * An entry of an {@link IndexedHeap}: its key and where it sits, a time, then a string to break
+ * ties. The tie's first characters are also kept as small integers (see {@link setTie}) that order
+ * alike, so most comparisons read only the two entries, not their strings: ids made in the same
+ * millisecond share a long prefix, and many jobs fire at the same time.
+ */
+export interface HeapEntry {
   readonly key: string;
+  /** Primary order, usually epoch milliseconds. */
+  at: number;
+  /** Secondary order among equal times, usually an id, so iteration order is deterministic. */
+  tie: string;
+  /** The digits of `tie`'s characters 0–2, 3–5, … 15–17 (see {@link setTie}). */
+  t0: number;
+  t1: number;
+  t2: number;
+  t3: number;
+  t4: number;
+  t5: number;
   slot: number;
 }
 
-/** An entry not yet visited by an in-order walk, and its place in the heap's array. */
-interface FrontierItem {
-  readonly entry: HeapEntry;
-  readonly index: number;
-  slot: number;
+/** Characters of a tie kept as digits: six groups of three, each a small integer. */
+const TIE_DIGITS = 18;
+
+/**
+ * Sets `entry`'s tie and its digits. A character's digit is its code plus one (0 past the end); a
+ * code of 255 or more gives 256 and every digit after it 0. So digits that differ order as the
+ * strings do, and equal digits leave the order to the strings themselves.
+ */
+function setTie(entry: HeapEntry, tie: string): void {
+  let end = Math.min(tie.length, TIE_DIGITS);
+  for (let i = 0; i < end; i++) {
+    if (tie.charCodeAt(i) >= 255) end = i + 1;
+  }
+  entry.tie = tie;
+  entry.t0 = tieGroup(tie, end, 0);
+  entry.t1 = tieGroup(tie, end, 3);
+  entry.t2 = tieGroup(tie, end, 6);
+  entry.t3 = tieGroup(tie, end, 9);
+  entry.t4 = tieGroup(tie, end, 12);
+  entry.t5 = tieGroup(tie, end, 15);
 }
 
-/** Whether `a` comes before `b`. */
-export function isLower(a: HeapPriority, b: HeapPriority): boolean {
-  return a.at < b.at || (a.at === b.at && a.tie < b.tie);
+/** The digits of `tie`'s characters `from` to `from + 2` (none from `end` on), base 512. */
+function tieGroup(tie: string, end: number, from: number): number {
+  let group = 0;
+  for (let i = from; i < from + 3; i++) group = group * 512 + (i < end ? Math.min(tie.charCodeAt(i) + 1, 256) : 0);
+  return group;
 }
 
-const frontierOrder = (a: FrontierItem, b: FrontierItem): boolean => isLower(a.entry, b.entry);
+/** Whether `a` comes before `b`: the earlier time, then the lower tie. */
+export function isLower(a: Readonly<HeapEntry>, b: Readonly<HeapEntry>): boolean {
+  if (a.at !== b.at) return a.at < b.at;
+  if (a.t0 !== b.t0) return a.t0 < b.t0;
+  if (a.t1 !== b.t1) return a.t1 < b.t1;
+  if (a.t2 !== b.t2) return a.t2 < b.t2;
+  if (a.t3 !== b.t3) return a.t3 < b.t3;
+  if (a.t4 !== b.t4) return a.t4 < b.t4;
+  if (a.t5 !== b.t5) return a.t5 < b.t5;
+  return a.tie < b.tie;
+}
+
+/** Adds `slot` to `frontier`, a min-heap of slots of `entries` ordered by their entries. */
+function pushSlot(frontier: number[], entries: readonly HeapEntry[], slot: number): void {
+  const entry = entries[slot] as HeapEntry;
+  let at = frontier.length;
+  frontier.push(slot);
+  while (at > 0) {
+    const parent = (at - 1) >> 1;
+    const parentSlot = frontier[parent] as number;
+    if (!isLower(entry, entries[parentSlot] as HeapEntry)) break;
+    frontier[at] = parentSlot;
+    at = parent;
+  }
+  frontier[at] = slot;
+}
+
+/** Takes the slot of the lowest entry out of `frontier` (see {@link pushSlot}); -1 when empty. */
+function popSlot(frontier: number[], entries: readonly HeapEntry[]): number {
+  if (frontier.length === 0) return -1;
+  const top = frontier[0] as number;
+  const last = frontier.pop() as number;
+  if (frontier.length === 0) return top;
+  const entry = entries[last] as HeapEntry;
+  let at = 0;
+  for (;;) {
+    const left = 2 * at + 1;
+    if (left >= frontier.length) break;
+    const right = left + 1;
+    let child = left;
+    if (right < frontier.length && isLower(entries[frontier[right] as number] as HeapEntry, entries[frontier[left] as number] as HeapEntry)) child = right;
+    const childSlot = frontier[child] as number;
+    if (!isLower(entries[childSlot] as HeapEntry, entry)) break;
+    frontier[at] = childSlot;
+    at = child;
+  }
+  frontier[at] = last;
+  return top;
+}
 
 /**
  * A binary min-heap of string keys that also knows where each key sits, so a key's priority can be
@@ -47,13 +121,19 @@ export class IndexedHeap {
     return this.#byKey.has(key);
   }
 
-  /** Inserts `key`, or moves it if present, to `priority`. */
-  set(key: string, priority: HeapPriority): void {
-    const entry: HeapEntry = { key, at: priority.at, tie: priority.tie, slot: -1 };
+  /** Inserts `key`, or moves it if present, to `at`, then `tie` among equal times. */
+  set(key: string, at: number, tie: string): void {
     const held = this.#byKey.get(key);
-    this.#byKey.set(key, entry);
-    if (held === undefined) this.#heap.push(entry);
-    else this.#heap.replace(held, entry);
+    if (held === undefined) {
+      const entry: HeapEntry = { key, at, tie, t0: 0, t1: 0, t2: 0, t3: 0, t4: 0, t5: 0, slot: -1 };
+      setTie(entry, tie);
+      this.#byKey.set(key, entry);
+      this.#heap.push(entry);
+    } else if (held.at !== at || held.tie !== tie) {
+      held.at = at;
+      if (held.tie !== tie) setTie(held, tie);
+      this.#heap.update(held);
+    }
   }
 
   /** Removes `key`; false when it was not held. */
@@ -66,7 +146,7 @@ export class IndexedHeap {
   }
 
   /** The lowest entry, or undefined when empty. */
-  peek(): (HeapPriority & { key: string }) | undefined {
+  peek(): Readonly<HeapEntry> | undefined {
     return this.#heap.peek();
   }
 
@@ -75,7 +155,7 @@ export class IndexedHeap {
    * order, e.g. `at <= now`), leaving out the keys `keep` refuses (default: none). Visits
    * O(limit · log limit) entries, and the refused ones, and changes nothing.
    */
-  lowest(limit: number, accept: (entry: HeapPriority) => boolean, keep?: (key: string) => boolean): string[] {
+  lowest(limit: number, accept: (entry: Readonly<HeapEntry>) => boolean, keep?: (key: string) => boolean): string[] {
     const found: string[] = [];
     if (limit <= 0) return found;
     this.#inOrder(accept, (entry) => {
@@ -86,7 +166,7 @@ export class IndexedHeap {
   }
 
   /** The lowest entry whose key `keep` accepts, or undefined. */
-  first(keep: (key: string) => boolean): (HeapPriority & { key: string }) | undefined {
+  first(keep: (key: string) => boolean): Readonly<HeapEntry> | undefined {
     let match: HeapEntry | undefined;
     this.#inOrder(
       () => true,
@@ -100,26 +180,26 @@ export class IndexedHeap {
 
   /**
    * Visits entries lowest first while `accept` holds and `visit` returns true. The entries not yet
-   * visited whose parent was make up a small heap of their own (the frontier), so only the entries
-   * visited and their children are looked at.
+   * visited whose parent was make up a small heap of their own (the frontier, of slots), so only
+   * the entries visited and their children are looked at.
    */
-  #inOrder(accept: (entry: HeapPriority) => boolean, visit: (entry: HeapEntry) => boolean): void {
+  #inOrder(accept: (entry: Readonly<HeapEntry>) => boolean, visit: (entry: HeapEntry) => boolean): void {
     const entries = this.#heap.items;
     const root = entries[0];
     if (root === undefined || !accept(root)) return;
     // The common case, a root that answers the question, allocates nothing.
     if (!visit(root)) return;
-    const frontier = new SlottedHeap<FrontierItem>(frontierOrder);
-    const reach = (index: number) => {
-      const entry = entries[index];
-      if (entry !== undefined && accept(entry)) frontier.push({ entry, index, slot: -1 });
+    const frontier: number[] = [];
+    const reach = (slot: number) => {
+      const entry = entries[slot];
+      if (entry !== undefined && accept(entry)) pushSlot(frontier, entries, slot);
     };
     reach(1);
     reach(2);
-    for (let next = frontier.pop(); next !== undefined; next = frontier.pop()) {
-      if (!visit(next.entry)) return;
-      reach(2 * next.index + 1);
-      reach(2 * next.index + 2);
+    for (let next = popSlot(frontier, entries); next !== -1; next = popSlot(frontier, entries)) {
+      if (!visit(entries[next] as HeapEntry)) return;
+      reach(2 * next + 1);
+      reach(2 * next + 2);
     }
   }
 }

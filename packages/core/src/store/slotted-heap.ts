@@ -44,11 +44,8 @@ export class SlottedHeap<T extends Slotted> {
     this.#up(item.slot);
   }
 
-  /** Puts `item` in the place of `held`, which must be held (the same thing at a new priority). */
-  replace(held: T, item: T): void {
-    item.slot = held.slot;
-    held.slot = -1;
-    this.#items[item.slot] = item;
+  /** Moves `item`, which must be held, to where its priority now puts it (call after changing it). */
+  update(item: T): void {
     this.#down(this.#up(item.slot));
   }
 

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { IndexedHeap } from '../../src/store/indexed-heap.js';
+
+/** Characters around the edges of the heap's tie digits: ASCII, 254, 255, 256 and the highest code unit. */
+const ALPHABET = ['a', 'b', '\u00fe', '\u00ff', '\u0100', '\uffff'];
+
+/** Every string of up to three characters of the alphabet, and long ones that differ only late or by length. */
+function ties(): string[] {
+  const found = [''];
+  let level = [''];
+  for (let length = 1; length <= 3; length += 1) {
+    level = level.flatMap((prefix) => ALPHABET.map((char) => prefix + char));
+    found.push(...level);
+  }
+  const prefix = '0190c2d4-8e1f-7';
+  for (const tail of ['', 'a', 'b', '000', '001', '010', '\u00ff', '\u0100', '00\u00ff', '00\u0100', '000a', '000b', '0000000']) found.push(prefix + tail);
+  for (const [position, char] of [...ALPHABET.entries()]) found.push(`${'x'.repeat(12 + position)}${char}y`, `${'x'.repeat(12 + position)}${char}`);
+  return found;
+}
+
+/** The order the heap must keep: the time, then the tie as JavaScript compares strings. */
+const byTimeThenTie = (a: { at: number; tie: string }, b: { at: number; tie: string }): number =>
+  a.at - b.at || (a.tie < b.tie ? -1 : a.tie > b.tie ? 1 : 0);
+
+/** Takes every key out of `heap`, lowest first. */
+function drain(heap: IndexedHeap): { at: number; tie: string }[] {
+  const order: { at: number; tie: string }[] = [];
+  for (let top = heap.peek(); top !== undefined; top = heap.peek()) {
+    order.push({ at: top.at, tie: top.tie });
+    heap.delete(top.key);
+  }
+  return order;
+}
+
+describe('IndexedHeap', () => {
+  const all = ties();
+  // Inserted in a scrambled but fixed order, at one of three times.
+  const entries = all.map((_, i) => {
+    const tie = all[(i * 7919) % all.length] as string;
+    return { key: `k${i}`, at: 1000 * (i % 3), tie };
+  });
+
+  it('orders by time, then by tie as strings compare, whatever characters the ties hold', () => {
+    const heap = new IndexedHeap();
+    for (const { key, at, tie } of entries) heap.set(key, at, tie);
+    expect(heap.size).toBe(entries.length);
+    expect(drain(heap)).toEqual(entries.map(({ at, tie }) => ({ at, tie })).sort(byTimeThenTie));
+  });
+
+  it('keeps the order when keys move to a new time or tie, and walks it in order without changing it', () => {
+    const heap = new IndexedHeap();
+    for (const { key, at, tie } of entries) heap.set(key, at, tie);
+    const moved = entries.map(({ key, at, tie }, i) => (i % 2 === 0 ? { key, at, tie: all[(i * 31) % all.length] as string } : { key, at: at + (i % 5) * 500, tie }));
+    for (const { key, at, tie } of moved) heap.set(key, at, tie);
+    const expected = moved.map(({ at, tie }) => ({ at, tie })).sort(byTimeThenTie);
+    const byKey = new Map(moved.map(({ key, at, tie }) => [key, { at, tie }]));
+    const walked = heap.lowest(40, (entry) => entry.at <= 1500).map((key) => byKey.get(key));
+    expect(walked).toEqual(expected.filter((entry) => entry.at <= 1500).slice(0, 40));
+    expect(heap.size).toBe(moved.length);
+    expect(drain(heap)).toEqual(expected);
+  });
+});
