@@ -27,6 +27,7 @@ import { applyJobUpdate, createJobDefinition, specOf } from './job-definition.js
 import { SchedulerMetrics, type SchedulerHealth } from './metrics.js';
 import { HistoryPruner, type PruneOutcome } from './history-pruner.js';
 import { prepareTracing, type TraceSpan } from './run-tracing.js';
+import { RunSignal } from './run-signal.js';
 import { approveRun, changeJobStatus, denyRun, releaseClaim, type JobStatusChange } from '../lifecycle/manual-transitions.js';
 
 /** Everything a {@link CronScheduler} is built from; only `store` and `executor` are required. */
@@ -86,7 +87,8 @@ function withResolvers(): { promise: Promise<void>; resolve: () => void } {
 
 /** A run this process claimed: its work, and whether it has begun. */
 interface InFlight {
-  controller: AbortController;
+  /** Aborts the run (or stops its deliveries). */
+  signal: RunSignal;
   done: Promise<unknown>;
   /** A run to execute, or the deliveries of a finished run. */
   kind: 'run' | 'delivery';
@@ -217,15 +219,13 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       await this.#audit('AgentPinVerificationFailed', { job, details: { reason: error.reason, message: error.message } });
     };
     if (options) return new AgentPinGate({ ...options, onFailure });
-    return {
-      name: 'agentpin',
-      evaluate: async (job) => {
-        if (!job.policy.requireAgentPin) return SchedulePolicyDecision.allow();
-        const error = new AgentPinError('not_configured', 'the job requires AgentPin but the scheduler has no AgentPin verifier configured');
-        await onFailure(job, error);
-        return SchedulePolicyDecision.deny(`AgentPin verification failed (${error.reason}): ${error.message}`);
-      },
+    const notConfigured = async (job: CronJobDefinition) => {
+      const error = new AgentPinError('not_configured', 'the job requires AgentPin but the scheduler has no AgentPin verifier configured');
+      await onFailure(job, error);
+      return SchedulePolicyDecision.deny(`AgentPin verification failed (${error.reason}): ${error.message}`);
     };
+    // A job that does not require AgentPin is allowed at once, without a promise.
+    return { name: 'agentpin', evaluate: (job) => (job.policy.requireAgentPin ? notConfigured(job) : SchedulePolicyDecision.allow()) };
   }
 
   /** Whether the loop is running. */
@@ -283,7 +283,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       if (outcome === 'timeout' && this.#inFlight.size > 0) {
         interrupted = this.#runFlights;
         for (const flight of this.#inFlight.values()) {
-          flight.controller.abort(new RunAbort('interrupted', 'failure', 'interrupted: the scheduler shut down'));
+          flight.signal.abort(new RunAbort('interrupted', 'failure', 'interrupted: the scheduler shut down'));
         }
         // Aborted runs record themselves promptly; work that ignores its signal (a hanging
         // delivery) is abandoned: its lease lapses and another instance or the next start takes it.
@@ -429,7 +429,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     this.emit('run:queued', { run: inserted });
     const releaseLeases = this.#holdLeases();
     const { signal } = options;
-    const interrupt = () => this.#inFlight.get(inserted.id)?.controller.abort(new RunAbort('interrupted', 'failure', `interrupted: ${messageOf(signal?.reason)}`));
+    const interrupt = () => this.#inFlight.get(inserted.id)?.signal.abort(new RunAbort('interrupted', 'failure', `interrupted: ${messageOf(signal?.reason)}`));
     try {
       const done = this.#launch({ run: inserted, job }, (claimed, runSignal) => this.#pipeline.execute(claimed, runSignal), { kind: 'run', started: true });
       signal?.addEventListener('abort', interrupt, { once: true });
@@ -677,7 +677,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       for (const { job, plan } of plans.values()) {
         for (const run of plan.runs) if (run.status === 'skipped') await this.#pipeline.afterFinish(job, run, null);
       }
-      for (const item of claimed) void this.#launch(item, (c, signal) => this.#startWhenDue(c, signal));
+      for (const item of claimed) void this.#launch(item, this.#startRun);
       this.#backlog = claimed.length === limit;
       if (!this.#backlog) return upkeep;
     }
@@ -748,7 +748,14 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
    * the scheduler stops (or loses the run) before the run starts, the claim is released so the run
    * is taken again, here or elsewhere.
    */
-  async #startWhenDue(claimed: ClaimedRun, signal: AbortSignal): Promise<JobRunRecord | null> {
+  #startWhenDue(claimed: ClaimedRun, signal: RunSignal): Promise<JobRunRecord | null> {
+    // A run claimed when due (most are) starts at once.
+    if (signal.aborted || !this.#running || claimed.run.dueAt.getTime() > this.#clock.now()) return this.#waitUntilDue(claimed, signal);
+    return this.#begin(claimed, signal);
+  }
+
+  /** {@link #startWhenDue} for a run not yet due (or one to hand back). */
+  async #waitUntilDue(claimed: ClaimedRun, signal: RunSignal): Promise<JobRunRecord | null> {
     const dueAt = claimed.run.dueAt.getTime();
     for (;;) {
       if (signal.aborted || !this.#running) {
@@ -758,10 +765,18 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       if (dueAt <= this.#clock.now()) break;
       await this.#dueAt(dueAt);
     }
+    return this.#begin(claimed, signal);
+  }
+
+  /** Hands a due run to the pipeline. */
+  #begin(claimed: ClaimedRun, signal: RunSignal): Promise<JobRunRecord | null> {
     const flight = this.#inFlight.get(claimed.run.id);
     if (flight) flight.started = true;
     return this.#pipeline.execute(claimed, signal);
   }
+
+  /** {@link #startWhenDue} as the work of a claimed run (one function for them all). */
+  readonly #startRun = (claimed: ClaimedRun, signal: RunSignal): Promise<JobRunRecord | null> => this.#startWhenDue(claimed, signal);
 
   /** Hands back this instance's claim on a run it has not started (the queue takes it again); true when it did. */
   async #release(runId: string): Promise<boolean> {
@@ -797,7 +812,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   /** Aborts a run a newer fire of its job cancelled; once it has ended, the other instances are told its slot is free. */
   #cancel(flight: InFlight): void {
     flight.cancelled = true;
-    flight.controller.abort(new RunAbort('interrupted', 'neutral', 'interrupted: cancelled by a newer fire (overlap cancel_other)'));
+    flight.signal.abort(new RunAbort('interrupted', 'neutral', 'interrupted: cancelled by a newer fire (overlap cancel_other)'));
   }
 
   /** Whether `flight` is a run of one of `jobIds` that this instance has started. */
@@ -886,10 +901,10 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
    */
   #launch(
     claimed: ClaimedRun,
-    work: (claimed: ClaimedRun, signal: AbortSignal) => Promise<unknown>,
+    work: (claimed: ClaimedRun, signal: RunSignal) => Promise<unknown>,
     { kind, started }: Pick<InFlight, 'kind' | 'started'> = { kind: 'run', started: false },
   ): Promise<unknown> {
-    const controller = new AbortController();
+    const signal = new RunSignal();
     const isRun = kind === 'run';
     if (isRun) {
       this.#runFlights += 1;
@@ -906,12 +921,12 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       // The newer fire that cancelled it waits for its slot, maybe on another instance.
       if (flight.cancelled) void this.store.notify?.({ kind: 'run', id: claimed.run.id }).catch(() => undefined);
     };
-    const done = (isRun ? this.#limit : this.#deliveryLimit)(() => work(claimed, controller.signal)).then(ended, (error: unknown) => {
+    const done = (isRun ? this.#limit : this.#deliveryLimit)(() => work(claimed, signal)).then(ended, (error: unknown) => {
       this.#logger.error({ run: claimed.run.id, error: messageOf(error) }, 'run failed in the pipeline');
       this.emit('scheduler:error', { error, during: `run ${claimed.run.id}` });
       ended();
     });
-    const flight: InFlight = { controller, done, kind, jobId: claimed.run.jobId, started, cancelled: false };
+    const flight: InFlight = { signal, done, kind, jobId: claimed.run.jobId, started, cancelled: false };
     this.#inFlight.set(claimed.run.id, flight);
     return done;
   }
@@ -957,7 +972,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         if (flight && !flight.cancelled) this.#cancel(flight);
       }
       for (const id of renewal.lost) {
-        this.#inFlight.get(id)?.controller.abort(new RunAbort('interrupted', 'failure', 'interrupted: this scheduler lost the run lease'));
+        this.#inFlight.get(id)?.signal.abort(new RunAbort('interrupted', 'failure', 'interrupted: this scheduler lost the run lease'));
       }
     } catch (error) {
       this.emit('scheduler:error', { error, during: 'lease renewal' });
