@@ -116,7 +116,8 @@ export class DefaultAgentScheduler {
     if (patch.status === 'succeeded' && this.#sessions.keeps(job)) await this.#sessions.save(job, session, this.#now());
     const deliver = this.#deps.router !== null && job.delivery.length > 0 && patch.status !== 'interrupted';
     if (deliver) patch.deliveries = job.delivery.map((channel) => pendingDelivery(channel));
-    const finished = await this.#finish(job, running, { ...patch, executionTimeMs: Math.round(this.#deps.clock.monotonic() - startedMono) }, outcome);
+    patch.executionTimeMs = Math.round(this.#deps.clock.monotonic() - startedMono);
+    const finished = await this.#finish(job, running, patch, outcome);
     if (finished && deliver) this.#deps.deliverLater({ run: finished, job }, span);
     return finished;
   }
@@ -162,7 +163,9 @@ export class DefaultAgentScheduler {
     outer: RunSignal,
     span: TraceSpan,
   ): Promise<{ patch: RunPatch; outcome: RunOutcome; session: Carryover }> {
-    const { signal, dispose } = runtimeSignal(outer, job.policy.maxRuntimeMs, this.#deps.clock);
+    const maxRuntimeMs = job.policy.maxRuntimeMs;
+    const timed = maxRuntimeMs === null ? null : runtimeSignal(outer, maxRuntimeMs, this.#deps.clock);
+    const signal = timed === null ? outer : timed.signal;
     // Results are folded as they come (never kept), so a long heartbeat runs in flat memory.
     let last: AgentExecutionResult | null = null;
     let session = seed;
@@ -174,8 +177,9 @@ export class DefaultAgentScheduler {
       let carry = seed;
       for (let index = 1; ; index++) {
         const started = this.#deps.clock.monotonic();
-        const call = (parent: TraceSpan) => this.#callAgent(job, run, this.#context(job, mode, carry, index), signal, parent);
-        const result = heartbeat ? await span.child('symbi.heartbeat.iteration', { 'symbi.iteration': index }, call) : await call(span);
+        const result = heartbeat
+          ? await span.child('symbi.heartbeat.iteration', { 'symbi.iteration': index }, (parent) => this.#callAgent(job, run, this.#context(job, mode, carry, index), signal, parent))
+          : await this.#callAgent(job, run, this.#context(job, mode, carry, index), signal, span);
         last = result;
         session = carryForward(job.sessionMode, session, run.input, result, this.#now(), this.#deps.config.sessionHistoryLimit);
         if (!heartbeat) break;
@@ -207,7 +211,7 @@ export class DefaultAgentScheduler {
       const { status, outcome } = failureOf(reason);
       return { patch: { status, error: messageOf(reason), iterations, output: last?.output ?? null }, outcome, session };
     } finally {
-      dispose();
+      timed?.dispose();
     }
   }
 
@@ -301,19 +305,22 @@ export class DefaultAgentScheduler {
 
   /**
    * Finishes a run and its job in one store transaction that also writes the run's audit events,
-   * then records metrics and emits events.
+   * then records metrics and emits events. `patch` is the pipeline's own: it is completed in place.
    */
   async #finish(job: CronJobDefinition, run: JobRunRecord, patch: RunPatch, outcome: RunOutcome): Promise<JobRunRecord | null> {
     const status = patch.status!;
     const ctx = this.#deps.planContext();
     let recorded: AuditEvent[] = [];
     const { redactor } = this.#deps;
+    if (patch.error != null) patch.error = redactor.text(patch.error);
+    patch.completedAt = ctx.now;
     const result = await this.#deps.store.finishRun({
       runId: run.id,
       owner: this.#deps.config.instanceId,
-      patch: { ...patch, ...(patch.error != null && { error: redactor.text(patch.error) }), completedAt: ctx.now },
+      patch,
       outcome,
-      plan: (updated) => planFinish(updated, { ...run, status }, outcome, ctx),
+      // The plan of a success reads nothing of the run: it is spared a copy.
+      plan: (updated) => planFinish(updated, outcome === 'success' ? run : { ...run, status }, outcome, ctx),
       audit: (finished, updated) => {
         recorded = finishAudits(job, finished, updated).map(({ type, fields }) => auditEvent(type, fields, ctx.now, redactor));
         return recorded;
@@ -376,11 +383,10 @@ export class DefaultAgentScheduler {
 }
 
 /**
- * The signal a run executes under: `outer` (shutdown, lost lease, cancel) and, when the job has a
- * `max_runtime`, a timeout of its own; `dispose` clears the timer and the listener.
+ * The signal a run of a job with a `max_runtime` executes under: `outer` (shutdown, lost lease,
+ * cancel) and a timeout of its own; `dispose` clears the timer and the listener.
  */
-function runtimeSignal(outer: RunSignal, maxRuntimeMs: number | null, clock: Clock): { signal: RunSignal; dispose: () => void } {
-  if (maxRuntimeMs === null) return { signal: outer, dispose: NOTHING };
+function runtimeSignal(outer: RunSignal, maxRuntimeMs: number, clock: Clock): { signal: RunSignal; dispose: () => void } {
   const inner = new RunSignal();
   const abort = (reason: unknown) => inner.abort(reason);
   outer.onAbort(abort);
@@ -395,8 +401,6 @@ function runtimeSignal(outer: RunSignal, maxRuntimeMs: number | null, clock: Clo
   };
 }
 
-/** Nothing to undo. */
-const NOTHING = (): void => {};
 
 /**
  * What of an agent's result may be stored: secrets masked, and NUL characters (which PostgreSQL
