@@ -1,5 +1,4 @@
 import { EventEmitter } from 'eventemitter3';
-import pLimit, { type LimitFunction } from 'p-limit';
 import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
 import type { CronJobDefinition, JobSpec, JobStatus, JobUpdate } from '../domain/job.js';
 import { TERMINAL_RUN_STATUSES, type JobRunRecord, type RunStatus } from '../domain/run.js';
@@ -28,6 +27,7 @@ import { SchedulerMetrics, type SchedulerHealth } from './metrics.js';
 import { HistoryPruner, type PruneOutcome } from './history-pruner.js';
 import { prepareTracing, type TraceSpan } from './run-tracing.js';
 import { RunSignal } from './run-signal.js';
+import { TaskSlots } from './task-slots.js';
 import { approveRun, changeJobStatus, denyRun, releaseClaim, type JobStatusChange } from '../lifecycle/manual-transitions.js';
 
 /** Everything a {@link CronScheduler} is built from; only `store` and `executor` are required. */
@@ -99,6 +99,14 @@ interface InFlight {
   cancelled: boolean;
 }
 
+/** The claim filter of an executor that runs any agent. */
+const ANY_AGENT: { agents?: readonly string[] } = Object.freeze({});
+
+/** Whether a planned run was made `skipped` (its overlap rule left it out). */
+function isSkipped(run: JobRunRecord): boolean {
+  return run.status === 'skipped';
+}
+
 /** Resolves after a few event-loop turns: time for aborted work to record its end. */
 function settleSoon(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 50));
@@ -133,9 +141,9 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   readonly #random: () => number;
   readonly #redactor: Redactor;
   readonly #pipeline: DefaultAgentScheduler;
-  readonly #limit: LimitFunction;
+  readonly #limit: TaskSlots;
   /** The delivery queue: deliveries are sent at most `maxConcurrentDeliveries` at once, outside the execution slots. */
-  readonly #deliveryLimit: LimitFunction;
+  readonly #deliveryLimit: TaskSlots;
   /** Runs (not deliveries) in {@link #inFlight}: what takes room among the runs this process may hold. */
   #runFlights = 0;
   readonly #inFlight = new Map<string, InFlight>();
@@ -193,8 +201,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     this.#logger = options.logger ?? silentLogger;
     this.#random = options.random ?? Math.random;
     this.#redactor = options.redactor ?? new Redactor();
-    this.#limit = pLimit(this.config.maxConcurrentJobs);
-    this.#deliveryLimit = pLimit(this.config.maxConcurrentDeliveries);
+    this.#limit = new TaskSlots(this.config.maxConcurrentJobs);
+    this.#deliveryLimit = new TaskSlots(this.config.maxConcurrentDeliveries);
     this.#executor = options.executor;
     this.#pipeline = new DefaultAgentScheduler({
       store: this.store,
@@ -667,15 +675,19 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
           return plan;
         },
       });
-      const cancelling = new Set<string>();
+      let cancelling: Set<string> | null = null;
+      let skipping = false;
       for (const { job, plan } of plans.values()) {
-        if (plan.cancelActive) cancelling.add(job.id);
+        if (plan.cancelActive) (cancelling ??= new Set()).add(job.id);
         if (plan.deferredUntil) this.#deferredUntil = Math.min(this.#deferredUntil ?? Infinity, plan.deferredUntil.getTime());
         if (plan.dropped) this.#reportDropped(job, plan.dropped);
+        skipping ||= plan.runs.some(isSkipped);
       }
-      await this.#cancelRuns(cancelling);
-      for (const { job, plan } of plans.values()) {
-        for (const run of plan.runs) if (run.status === 'skipped') await this.#pipeline.afterFinish(job, run, null);
+      if (cancelling !== null) await this.#cancelRuns(cancelling);
+      if (skipping) {
+        for (const { job, plan } of plans.values()) {
+          for (const run of plan.runs) if (isSkipped(run)) await this.#pipeline.afterFinish(job, run, null);
+        }
       }
       for (const item of claimed) void this.#launch(item, this.#startRun);
       this.#backlog = claimed.length === limit;
@@ -921,7 +933,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       // The newer fire that cancelled it waits for its slot, maybe on another instance.
       if (flight.cancelled) void this.store.notify?.({ kind: 'run', id: claimed.run.id }).catch(() => undefined);
     };
-    const done = (isRun ? this.#limit : this.#deliveryLimit)(() => work(claimed, signal)).then(ended, (error: unknown) => {
+    const done = (isRun ? this.#limit : this.#deliveryLimit).run(() => work(claimed, signal)).then(ended, (error: unknown) => {
       this.#logger.error({ run: claimed.run.id, error: messageOf(error) }, 'run failed in the pipeline');
       this.emit('scheduler:error', { error, during: `run ${claimed.run.id}` });
       ended();
@@ -1056,7 +1068,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   /** The agents this instance claims work for, when its executor can tell (see `AgentExecutor.agents`). */
   #claimableAgents(): { agents?: readonly string[] } {
     const agents = this.#executor.agents?.();
-    return agents === undefined ? {} : { agents };
+    return agents === undefined ? ANY_AGENT : { agents };
   }
 
   /** Wakes the loop now (a change was made here or elsewhere). */
