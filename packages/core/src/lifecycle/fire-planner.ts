@@ -161,22 +161,23 @@ function withOverlap(job: CronJobDefinition, load: JobLoad, run: JobRunRecord, n
   return { runs: [{ ...run, status: 'skipped', completedAt: now, error }], nextRun: null };
 }
 
-/** Most one-shot schedules {@link scheduleOf} keeps compiled. */
-const MAX_CACHED_INSTANTS = 1024;
-/** One-shot schedules by their `at` text (an instant with its offset: the zone does not move it). */
-const instants = new Map<string, Schedule>();
+/** Most schedules {@link scheduleOf} keeps compiled. */
+const MAX_CACHED_SCHEDULES = 1024;
+/** Compiled schedules by their expression (`cronExpr` or `at` as written), with the zone they were compiled in. */
+const schedules = new Map<string, { timezone: string; schedule: Schedule }>();
 
 /**
- * The job's compiled schedule. Cron schedules are cached where they are compiled; one-shot ones
- * here, so a claim of many one-shot jobs does not parse each instant again.
+ * The job's compiled schedule, kept for the next fire: compiling again (checking the zone, parsing
+ * a one-shot's instant, building the cache key) cost each fire more than planning it.
  */
 function scheduleOf(job: CronJobDefinition): Schedule {
-  if (job.at === null) return compileSchedule(job);
-  const hit = instants.get(job.at);
-  if (hit !== undefined) return hit;
+  const expression = job.at ?? job.cronExpr;
+  if (expression === null) return compileSchedule(job);
+  const hit = schedules.get(expression);
+  if (hit !== undefined && hit.timezone === job.timezone) return hit.schedule;
   const schedule = compileSchedule(job);
-  if (instants.size >= MAX_CACHED_INSTANTS) instants.delete(instants.keys().next().value as string);
-  instants.set(job.at, schedule);
+  if (hit === undefined && schedules.size >= MAX_CACHED_SCHEDULES) schedules.delete(schedules.keys().next().value as string);
+  schedules.set(expression, { timezone: job.timezone, schedule });
   return schedule;
 }
 

@@ -407,14 +407,16 @@ function runtimeSignal(outer: RunSignal, maxRuntimeMs: number, clock: Clock): { 
  * text cannot hold) replaced, so every store keeps the same output.
  */
 function storable(result: AgentExecutionResult, redactor: Redactor): AgentExecutionResult {
-  const clean = (text: string) => redactor.text(text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text);
-  return {
-    ...result,
-    output: clean(result.output),
-    ...(result.summary != null && { summary: clean(result.summary) }),
-    ...(result.stderr != null && { stderr: clean(result.stderr) }),
-    ...(result.messages && { messages: result.messages.map((m) => ({ ...m, content: clean(m.content) })) }),
-  };
+  const stored: AgentExecutionResult = { ...result, output: clean(result.output, redactor) };
+  if (result.summary != null) stored.summary = clean(result.summary, redactor);
+  if (result.stderr != null) stored.stderr = clean(result.stderr, redactor);
+  if (result.messages) stored.messages = result.messages.map((m) => ({ ...m, content: clean(m.content, redactor) }));
+  return stored;
+}
+
+/** `text` masked, with NUL characters replaced. */
+function clean(text: string, redactor: Redactor): string {
+  return redactor.text(text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text);
 }
 
 /** True when this finish moved the job to `dead_letter`. */

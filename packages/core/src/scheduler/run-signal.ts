@@ -5,6 +5,22 @@ export interface ExecutionOptions {
 }
 
 /**
+ * Execution options whose `signal` is a getter on the prototype: an object literal with a getter
+ * costs a new closure and a slow object per run, a class instance does not.
+ */
+class LazyOptions implements ExecutionOptions {
+  readonly #owner: RunSignal;
+
+  constructor(owner: RunSignal) {
+    this.#owner = owner;
+  }
+
+  get signal(): AbortSignal {
+    return this.#owner.signal;
+  }
+}
+
+/**
  * How a run in flight is aborted from outside (a shutdown, a lost lease, a newer fire's cancel,
  * `max_runtime`), at the cost of a plain object until someone looks at its `AbortSignal`: the
  * signal (an `EventTarget`, dear to make) is made the first time it is read, already aborted when
@@ -37,18 +53,11 @@ export class RunSignal {
   }
 
   /**
-   * The options an executor is given: their `signal` is {@link signal}, read only when the
+   * The options an executor is given: their `signal` is {@link signal}, made only when the
    * executor reads it (one that never looks at it costs no `AbortSignal`).
    */
   get options(): ExecutionOptions {
-    if (this.#options === null) {
-      const owner = this;
-      this.#options = {
-        get signal() {
-          return owner.signal;
-        },
-      };
-    }
+    this.#options ??= new LazyOptions(this);
     return this.#options;
   }
 
