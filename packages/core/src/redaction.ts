@@ -100,10 +100,22 @@ export class Redactor {
   value<T>(value: T): T {
     if (typeof value === 'string') return this.text(value) as T;
     if (Array.isArray(value)) return value.map((item: unknown) => this.value(item)) as T;
-    if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, this.value(item)])) as T;
-    }
+    if (value !== null && typeof value === 'object' && !(value instanceof Date)) return this.copyInto({}, value as Record<string, unknown>) as T;
     return value;
+  }
+
+  /**
+   * Copies the own enumerable string-keyed properties of `source` into `target`, each masked as by
+   * {@link value} (a key `target` has already keeps its place and takes the new value); returns `target`.
+   */
+  copyInto(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown> {
+    for (const key of Object.keys(source)) {
+      const item = this.value(source[key]);
+      // A plain assignment to `__proto__` would set the prototype rather than add a property.
+      if (key === '__proto__') Object.defineProperty(target, key, { value: item, enumerable: true, writable: true, configurable: true });
+      else target[key] = item;
+    }
+    return target;
   }
 }
 

@@ -4,6 +4,9 @@ import type { JobRunRecord, RunTrigger } from './run.js';
 
 let lastMs = 0;
 let sequence = 0;
+/** The id prefix of `lastMs` (its 48 bits as `xxxxxxxx-xxxx-7`): one millisecond's ids share it. */
+let prefixMs = -1;
+let prefix = '';
 
 /**
  * A UUID version 7: time-ordered, so sorting by id sorts by creation (run history lists retries of
@@ -18,15 +21,28 @@ export function timeOrderedId(): string {
     sequence = (sequence + 1) & 0xfff;
     if (sequence === 0) lastMs++;
   }
+  if (prefixMs !== lastMs) {
+    const time = lastMs.toString(16).padStart(12, '0');
+    prefix = `${time.slice(0, 8)}-${time.slice(8)}-7`;
+    prefixMs = lastMs;
+  }
   // The variant and 62 random bits come from a v4 UUID, whose last two groups have exactly that
   // layout (Node draws them from a cached pool of entropy, far cheaper than `randomBytes` per id).
-  const time = lastMs.toString(16).padStart(12, '0');
-  return `${time.slice(0, 8)}-${time.slice(8)}-7${sequence.toString(16).padStart(3, '0')}-${randomUUID().slice(19)}`;
+  return `${prefix}${sequence.toString(16).padStart(3, '0')}-${randomUUID().slice(19)}`;
 }
+
+/** The last instant {@link fireKey} wrote, as epoch ms and ISO text: the runs of one claim often share their fire time. */
+let isoMs = Number.NaN;
+let iso = '';
 
 /** The identity of a fire for exactly-once: the same job, scheduled time and attempt. */
 export function fireKey(jobId: string, scheduledFor: Date, attempt: number): string {
-  return `${jobId}@${scheduledFor.toISOString()}#${attempt}`;
+  const ms = scheduledFor.getTime();
+  if (ms !== isoMs) {
+    iso = scheduledFor.toISOString();
+    isoMs = ms;
+  }
+  return `${jobId}@${iso}#${attempt}`;
 }
 
 /** Fields a caller chooses when creating a run; everything else starts empty. */

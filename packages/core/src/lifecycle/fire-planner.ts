@@ -59,13 +59,14 @@ export function firstFire(job: Pick<CronJobDefinition, 'cronExpr' | 'at' | 'time
  */
 export function planFire(job: CronJobDefinition, load: JobLoad, ctx: PlanContext): FirePlan {
   const scheduledFor = job.nextRun ?? ctx.now;
-  const schedule = compileSchedule(job);
+  const schedule = scheduleOf(job);
   const late = ctx.now.getTime() - scheduledFor.getTime() > ctx.config.misfireThresholdMs || jumpedOver(ctx.steppedOver, scheduledFor);
   if (!late) {
-    const planned = withOverlap(job, load, [fire(job, scheduledFor, 'schedule', ctx)], ctx.now);
-    const blocked = planned.cancelActive === true || planned.runs.some((run) => run.status === 'skipped');
+    const planned = withOverlap(job, load, fire(job, scheduledFor, 'schedule', ctx), ctx.now);
+    const blocked = planned.cancelActive === true || planned.runs[0]!.status === 'skipped';
     if (blocked && scheduledFor.getTime() > ctx.now.getTime()) return { runs: [], nextRun: scheduledFor, deferredUntil: scheduledFor };
-    return { ...planned, nextRun: schedule.next(scheduledFor) };
+    planned.nextRun = schedule.next(scheduledFor);
+    return planned;
   }
   const nextRun = schedule.next(ctx.now);
   const oneShotDone: { status?: JobStatus } = job.at !== null ? { status: 'completed' } : {};
@@ -147,34 +148,37 @@ function fire(job: CronJobDefinition, scheduledFor: Date, trigger: RunTrigger, c
 }
 
 /**
- * Applies the job's overlap policy to the runs a fire makes, given what is already in flight: runs
+ * Applies the job's overlap policy to the run a fire makes, given what is already in flight: runs
  * waiting for a slot (missed fires queued by catch-up, a buffered fire) take their place before a
- * new fire, so it finds the slot taken.
+ * new fire, so it finds the slot taken. The plan's `nextRun` is left for the caller to set.
  */
-function withOverlap(job: CronJobDefinition, load: JobLoad, runs: JobRunRecord[], now: Date): Pick<FirePlan, 'runs' | 'cancelActive'> {
-  let { active, waiting } = load;
-  let cancelActive = false;
-  const planned = runs.map((run) => {
-    if (job.overlap === 'allow_all' || active + waiting < job.maxConcurrent) {
-      active++;
-      return run;
-    }
-    if (job.overlap === 'cancel_other') {
-      cancelActive = true;
-      return { ...run, waitForSlot: true };
-    }
-    if (job.overlap === 'buffer_one' && waiting === 0) {
-      waiting++;
-      return { ...run, waitForSlot: true };
-    }
-    return {
-      ...run,
-      status: 'skipped' as const,
-      completedAt: now,
-      error: `skipped: ${active + waiting} run(s) already in flight (max_concurrent ${job.maxConcurrent}, overlap ${job.overlap})`,
-    };
-  });
-  return cancelActive ? { runs: planned, cancelActive } : { runs: planned };
+function withOverlap(job: CronJobDefinition, load: JobLoad, run: JobRunRecord, now: Date): FirePlan {
+  const { active, waiting } = load;
+  if (job.overlap === 'allow_all' || active + waiting < job.maxConcurrent) return { runs: [run], nextRun: null };
+  if (job.overlap === 'cancel_other') return { runs: [{ ...run, waitForSlot: true }], nextRun: null, cancelActive: true };
+  if (job.overlap === 'buffer_one' && waiting === 0) return { runs: [{ ...run, waitForSlot: true }], nextRun: null };
+  const error = `skipped: ${active + waiting} run(s) already in flight (max_concurrent ${job.maxConcurrent}, overlap ${job.overlap})`;
+  return { runs: [{ ...run, status: 'skipped', completedAt: now, error }], nextRun: null };
+}
+
+/** Most schedules {@link scheduleOf} keeps compiled. */
+const MAX_CACHED_SCHEDULES = 1024;
+/** Compiled schedules by their expression (`cronExpr` or `at` as written), with the zone they were compiled in. */
+const schedules = new Map<string, { timezone: string; schedule: Schedule }>();
+
+/**
+ * The job's compiled schedule, kept for the next fire: compiling again (checking the zone, parsing
+ * a one-shot's instant, building the cache key) cost each fire more than planning it.
+ */
+function scheduleOf(job: CronJobDefinition): Schedule {
+  const expression = job.at ?? job.cronExpr;
+  if (expression === null) return compileSchedule(job);
+  const hit = schedules.get(expression);
+  if (hit !== undefined && hit.timezone === job.timezone) return hit.schedule;
+  const schedule = compileSchedule(job);
+  if (hit === undefined && schedules.size >= MAX_CACHED_SCHEDULES) schedules.delete(schedules.keys().next().value as string);
+  schedules.set(expression, { timezone: job.timezone, schedule });
+  return schedule;
 }
 
 /**

@@ -89,7 +89,7 @@ export function decideFinish(job: CronJobDefinition | null, run: JobRunRecord, r
   const counted = countOutcome(job, run, rule.outcome);
   const plan = rule.plan(counted, run);
   const retry = plan.retry ?? null;
-  checkPlannedRuns(job, retry === null ? [] : [retry]);
+  if (retry !== null) checkPlannedRuns(job, [retry]);
   const next = withStatus(counted, plan.status, run.completedAt ?? run.startedAt ?? run.scheduledFor);
   return {
     job: next,

@@ -21,13 +21,19 @@ export interface AuditFields {
  * `redactor` masks secrets in its details.
  */
 export function auditEvent(type: SecurityEventType, fields: AuditFields, at: Date, redactor: Redactor): AuditEvent {
+  const { job, run } = fields;
+  const details: Record<string, unknown> = {};
+  const jobName = job ? job.name : run ? run.jobName : undefined;
+  if (jobName !== undefined) details.job_name = redactor.text(jobName);
+  // Each detail masked as it is copied: one object built, not a merge and then a masked copy.
+  if (fields.details) redactor.copyInto(details, fields.details);
   return {
     id: randomUUID(),
     type,
     at,
-    jobId: fields.job?.id ?? fields.run?.jobId ?? null,
-    runId: fields.run?.id ?? null,
-    actor: fields.actor ?? (fields.run && !fields.job ? 'api' : 'scheduler'),
-    details: redactor.value({ ...(fields.job ? { job_name: fields.job.name } : fields.run ? { job_name: fields.run.jobName } : {}), ...fields.details }),
+    jobId: job?.id ?? run?.jobId ?? null,
+    runId: run?.id ?? null,
+    actor: fields.actor ?? (run && !job ? 'api' : 'scheduler'),
+    details,
   };
 }

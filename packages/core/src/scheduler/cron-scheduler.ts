@@ -1,5 +1,4 @@
 import { EventEmitter } from 'eventemitter3';
-import pLimit, { type LimitFunction } from 'p-limit';
 import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
 import type { CronJobDefinition, JobSpec, JobStatus, JobUpdate } from '../domain/job.js';
 import { TERMINAL_RUN_STATUSES, type JobRunRecord, type RunStatus } from '../domain/run.js';
@@ -27,6 +26,8 @@ import { applyJobUpdate, createJobDefinition, specOf } from './job-definition.js
 import { SchedulerMetrics, type SchedulerHealth } from './metrics.js';
 import { HistoryPruner, type PruneOutcome } from './history-pruner.js';
 import { prepareTracing, type TraceSpan } from './run-tracing.js';
+import { RunSignal } from './run-signal.js';
+import { TaskSlots } from './task-slots.js';
 import { approveRun, changeJobStatus, denyRun, releaseClaim, type JobStatusChange } from '../lifecycle/manual-transitions.js';
 
 /** Everything a {@link CronScheduler} is built from; only `store` and `executor` are required. */
@@ -86,7 +87,8 @@ function withResolvers(): { promise: Promise<void>; resolve: () => void } {
 
 /** A run this process claimed: its work, and whether it has begun. */
 interface InFlight {
-  controller: AbortController;
+  /** Aborts the run (or stops its deliveries). */
+  signal: RunSignal;
   done: Promise<unknown>;
   /** A run to execute, or the deliveries of a finished run. */
   kind: 'run' | 'delivery';
@@ -95,6 +97,14 @@ interface InFlight {
   started: boolean;
   /** Aborted because a newer fire of its job cancelled it (overlap `cancel_other`). */
   cancelled: boolean;
+}
+
+/** The claim filter of an executor that runs any agent. */
+const ANY_AGENT: { agents?: readonly string[] } = Object.freeze({});
+
+/** Whether a planned run was made `skipped` (its overlap rule left it out). */
+function isSkipped(run: JobRunRecord): boolean {
+  return run.status === 'skipped';
 }
 
 /** Resolves after a few event-loop turns: time for aborted work to record its end. */
@@ -131,9 +141,9 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   readonly #random: () => number;
   readonly #redactor: Redactor;
   readonly #pipeline: DefaultAgentScheduler;
-  readonly #limit: LimitFunction;
+  readonly #limit: TaskSlots;
   /** The delivery queue: deliveries are sent at most `maxConcurrentDeliveries` at once, outside the execution slots. */
-  readonly #deliveryLimit: LimitFunction;
+  readonly #deliveryLimit: TaskSlots;
   /** Runs (not deliveries) in {@link #inFlight}: what takes room among the runs this process may hold. */
   #runFlights = 0;
   readonly #inFlight = new Map<string, InFlight>();
@@ -193,8 +203,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     this.#logger = options.logger ?? silentLogger;
     this.#random = options.random ?? Math.random;
     this.#redactor = options.redactor ?? new Redactor();
-    this.#limit = pLimit(this.config.maxConcurrentJobs);
-    this.#deliveryLimit = pLimit(this.config.maxConcurrentDeliveries);
+    this.#limit = new TaskSlots(this.config.maxConcurrentJobs);
+    this.#deliveryLimit = new TaskSlots(this.config.maxConcurrentDeliveries);
     this.#executor = options.executor;
     this.#pipeline = new DefaultAgentScheduler({
       store: this.store,
@@ -219,15 +229,13 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       await this.#audit('AgentPinVerificationFailed', { job, details: { reason: error.reason, message: error.message } });
     };
     if (options) return new AgentPinGate({ ...options, onFailure });
-    return {
-      name: 'agentpin',
-      evaluate: async (job) => {
-        if (!job.policy.requireAgentPin) return SchedulePolicyDecision.allow();
-        const error = new AgentPinError('not_configured', 'the job requires AgentPin but the scheduler has no AgentPin verifier configured');
-        await onFailure(job, error);
-        return SchedulePolicyDecision.deny(`AgentPin verification failed (${error.reason}): ${error.message}`);
-      },
+    const notConfigured = async (job: CronJobDefinition) => {
+      const error = new AgentPinError('not_configured', 'the job requires AgentPin but the scheduler has no AgentPin verifier configured');
+      await onFailure(job, error);
+      return SchedulePolicyDecision.deny(`AgentPin verification failed (${error.reason}): ${error.message}`);
     };
+    // A job that does not require AgentPin is allowed at once, without a promise.
+    return { name: 'agentpin', evaluate: (job) => (job.policy.requireAgentPin ? notConfigured(job) : SchedulePolicyDecision.allow()) };
   }
 
   /** Whether the loop is running. */
@@ -285,7 +293,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       if (outcome === 'timeout' && this.#inFlight.size > 0) {
         interrupted = this.#runFlights;
         for (const flight of this.#inFlight.values()) {
-          flight.controller.abort(new RunAbort('interrupted', 'failure', 'interrupted: the scheduler shut down'));
+          flight.signal.abort(new RunAbort('interrupted', 'failure', 'interrupted: the scheduler shut down'));
         }
         // Aborted runs record themselves promptly; work that ignores its signal (a hanging
         // delivery) is abandoned: its lease lapses and another instance or the next start takes it.
@@ -432,7 +440,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     this.emit('run:queued', { run: inserted });
     const releaseLeases = this.#holdLeases();
     const { signal } = options;
-    const interrupt = () => this.#inFlight.get(inserted.id)?.controller.abort(new RunAbort('interrupted', 'failure', `interrupted: ${messageOf(signal?.reason)}`));
+    const interrupt = () => this.#inFlight.get(inserted.id)?.signal.abort(new RunAbort('interrupted', 'failure', `interrupted: ${messageOf(signal?.reason)}`));
     try {
       const done = this.#launch({ run: inserted, job }, (claimed, runSignal) => this.#pipeline.execute(claimed, runSignal), { kind: 'run', started: true });
       signal?.addEventListener('abort', interrupt, { once: true });
@@ -695,17 +703,21 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
           return plan;
         },
       });
-      const cancelling = new Set<string>();
+      let cancelling: Set<string> | null = null;
+      let skipping = false;
       for (const { job, plan } of plans.values()) {
-        if (plan.cancelActive) cancelling.add(job.id);
+        if (plan.cancelActive) (cancelling ??= new Set()).add(job.id);
         if (plan.deferredUntil) this.#deferredUntil = Math.min(this.#deferredUntil ?? Infinity, plan.deferredUntil.getTime());
         if (plan.dropped) this.#reportDropped(job, plan.dropped);
+        skipping ||= plan.runs.some(isSkipped);
       }
-      await this.#cancelRuns(cancelling);
-      for (const { job, plan } of plans.values()) {
-        for (const run of plan.runs) if (run.status === 'skipped') await this.#pipeline.afterFinish(job, run, null);
+      if (cancelling !== null) await this.#cancelRuns(cancelling);
+      if (skipping) {
+        for (const { job, plan } of plans.values()) {
+          for (const run of plan.runs) if (isSkipped(run)) await this.#pipeline.afterFinish(job, run, null);
+        }
       }
-      for (const item of claimed) void this.#launch(item, (c, signal) => this.#startWhenDue(c, signal));
+      for (const item of claimed) void this.#launch(item, this.#startRun);
       this.#backlog = claimed.length === limit;
       if (!this.#backlog) return upkeep;
     }
@@ -776,7 +788,14 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
    * the scheduler stops (or loses the run) before the run starts, the claim is released so the run
    * is taken again, here or elsewhere.
    */
-  async #startWhenDue(claimed: ClaimedRun, signal: AbortSignal): Promise<JobRunRecord | null> {
+  #startWhenDue(claimed: ClaimedRun, signal: RunSignal): Promise<JobRunRecord | null> {
+    // A run claimed when due (most are) starts at once.
+    if (signal.aborted || !this.#running || claimed.run.dueAt.getTime() > this.#clock.now()) return this.#waitUntilDue(claimed, signal);
+    return this.#begin(claimed, signal);
+  }
+
+  /** {@link #startWhenDue} for a run not yet due (or one to hand back). */
+  async #waitUntilDue(claimed: ClaimedRun, signal: RunSignal): Promise<JobRunRecord | null> {
     const dueAt = claimed.run.dueAt.getTime();
     for (;;) {
       if (signal.aborted || !this.#running) {
@@ -786,10 +805,18 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       if (dueAt <= this.#clock.now()) break;
       await this.#dueAt(dueAt);
     }
+    return this.#begin(claimed, signal);
+  }
+
+  /** Hands a due run to the pipeline. */
+  #begin(claimed: ClaimedRun, signal: RunSignal): Promise<JobRunRecord | null> {
     const flight = this.#inFlight.get(claimed.run.id);
     if (flight) flight.started = true;
     return this.#pipeline.execute(claimed, signal);
   }
+
+  /** {@link #startWhenDue} as the work of a claimed run (one function for them all). */
+  readonly #startRun = (claimed: ClaimedRun, signal: RunSignal): Promise<JobRunRecord | null> => this.#startWhenDue(claimed, signal);
 
   /** Hands back this instance's claim on a run it has not started (the queue takes it again); true when it did. */
   async #release(runId: string): Promise<boolean> {
@@ -825,7 +852,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   /** Aborts a run a newer fire of its job cancelled; once it has ended, the other instances are told its slot is free. */
   #cancel(flight: InFlight): void {
     flight.cancelled = true;
-    flight.controller.abort(new RunAbort('interrupted', 'neutral', 'interrupted: cancelled by a newer fire (overlap cancel_other)'));
+    flight.signal.abort(new RunAbort('interrupted', 'neutral', 'interrupted: cancelled by a newer fire (overlap cancel_other)'));
   }
 
   /** Whether `flight` is a run of one of `jobIds` that this instance has started. */
@@ -915,10 +942,10 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
    */
   #launch(
     claimed: ClaimedRun,
-    work: (claimed: ClaimedRun, signal: AbortSignal) => Promise<unknown>,
+    work: (claimed: ClaimedRun, signal: RunSignal) => Promise<unknown>,
     { kind, started }: Pick<InFlight, 'kind' | 'started'> = { kind: 'run', started: false },
   ): Promise<unknown> {
-    const controller = new AbortController();
+    const signal = new RunSignal();
     const isRun = kind === 'run';
     if (isRun) {
       this.#runFlights += 1;
@@ -936,12 +963,12 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       // The newer fire that cancelled it waits for its slot, maybe on another instance.
       if (flight.cancelled) void this.store.notify?.({ kind: 'run', id: claimed.run.id }).catch(() => undefined);
     };
-    const done = (isRun ? this.#limit : this.#deliveryLimit)(() => work(claimed, controller.signal)).then(ended, (error: unknown) => {
+    const done = (isRun ? this.#limit : this.#deliveryLimit).run(() => work(claimed, signal)).then(ended, (error: unknown) => {
       this.#logger.error({ run: claimed.run.id, error: messageOf(error) }, 'run failed in the pipeline');
       this.emit('scheduler:error', { error, during: `run ${claimed.run.id}` });
       ended();
     });
-    const flight: InFlight = { controller, done, kind, jobId: claimed.run.jobId, started, cancelled: false };
+    const flight: InFlight = { signal, done, kind, jobId: claimed.run.jobId, started, cancelled: false };
     this.#inFlight.set(claimed.run.id, flight);
     return done;
   }
@@ -988,7 +1015,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         if (flight && !flight.cancelled) this.#cancel(flight);
       }
       for (const id of renewal.lost) {
-        this.#inFlight.get(id)?.controller.abort(new RunAbort('interrupted', 'failure', 'interrupted: this scheduler lost the run lease'));
+        this.#inFlight.get(id)?.signal.abort(new RunAbort('interrupted', 'failure', 'interrupted: this scheduler lost the run lease'));
       }
     } catch (error) {
       this.emit('scheduler:error', { error, during: 'lease renewal' });
@@ -1078,7 +1105,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   /** The agents this instance claims work for, when its executor can tell (see `AgentExecutor.agents`). */
   #claimableAgents(): { agents?: readonly string[] } {
     const agents = this.#executor.agents?.();
-    return agents === undefined ? {} : { agents };
+    return agents === undefined ? ANY_AGENT : { agents };
   }
 
   /** Wakes the loop now (a change was made here or elsewhere). */

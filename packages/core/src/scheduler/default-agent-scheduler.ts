@@ -4,7 +4,7 @@ import type { CronJobDefinition } from '../domain/job.js';
 import type { DeliveryOutcome, HeartbeatIteration, JobRunRecord, RunStatus } from '../domain/run.js';
 import type { AgentContext } from '../domain/session.js';
 import { DeliveryError, RunTimeoutError, SchedulerError } from '../errors.js';
-import type { AgentExecutionResult, AgentExecutor } from '../ports/agent-executor.js';
+import type { AgentExecutionRequest, AgentExecutionResult, AgentExecutor } from '../ports/agent-executor.js';
 import type { Clock } from '../ports/clock.js';
 import type { DeliveryRouter } from '../ports/delivery-router.js';
 import type { ClaimedRun, JobStore, RunOutcome, RunPatch } from '../ports/job-store.js';
@@ -19,7 +19,8 @@ import { heartbeatAction } from './heartbeat.js';
 import type { SchedulerMetrics } from './metrics.js';
 import { outcomeOf, statusesBefore } from '../lifecycle/run-state.js';
 import { deliveryRoot, traceRun, type TraceSpan } from './run-tracing.js';
-import { carryForward, SessionKeeper, type Carryover } from './session-context.js';
+import { RunSignal } from './run-signal.js';
+import { carryForward, EMPTY_CARRYOVER, SessionKeeper, type Carryover } from './session-context.js';
 
 /** Statuses a run may start from: the guard of the update that starts it. */
 const STARTABLE = statusesBefore('running');
@@ -81,11 +82,11 @@ export class DefaultAgentScheduler {
    * Runs one claimed run to its end (or to `awaiting_approval`); `signal` aborts it from outside.
    * The run is a `symbi.run` span when OpenTelemetry is present.
    */
-  execute(claimed: ClaimedRun, signal: AbortSignal): Promise<JobRunRecord | null> {
+  execute(claimed: ClaimedRun, signal: RunSignal): Promise<JobRunRecord | null> {
     return traceRun(claimed, (span) => this.#execute(claimed, signal, span));
   }
 
-  async #execute({ run, job }: ClaimedRun, signal: AbortSignal, span: TraceSpan): Promise<JobRunRecord | null> {
+  async #execute({ run, job }: ClaimedRun, signal: RunSignal, span: TraceSpan): Promise<JobRunRecord | null> {
     const { store, config } = this.#deps;
     const owner = config.instanceId;
     const approved = run.approval?.decision === 'approved';
@@ -94,10 +95,11 @@ export class DefaultAgentScheduler {
     }
     const missed = approved ? null : missedAtStart(job, run, this.#now(), config);
     if (missed !== null) return this.#finish(job, run, { status: 'skipped', error: missed }, 'neutral');
-    const carry = await this.#sessions.load(job);
+    const carry = this.#sessions.keeps(job) ? await this.#sessions.load(job) : EMPTY_CARRYOVER;
     const context = this.#context(job, job.sessionMode, carry, 1);
     if (!approved) {
-      const decision = await this.#evaluateGates(job, context, span);
+      const gated = this.#evaluateGates(job, context, span, 0);
+      const decision = isThenable(gated) ? await gated : gated;
       if (decision.kind === 'Deny') {
         const denied = await this.#finish(job, run, { status: 'denied', error: decision.reason }, 'neutral');
         if (denied) this.#deps.events.emit('run:denied', { job, run: denied, reason: decision.reason });
@@ -111,10 +113,11 @@ export class DefaultAgentScheduler {
     if (!running) return null;
     this.#deps.events.emit('run:started', { job, run: running });
     const { patch, outcome, session } = await this.#run(job, running, carry, signal, span);
-    if (patch.status === 'succeeded') await this.#sessions.save(job, session, this.#now());
+    if (patch.status === 'succeeded' && this.#sessions.keeps(job)) await this.#sessions.save(job, session, this.#now());
     const deliver = this.#deps.router !== null && job.delivery.length > 0 && patch.status !== 'interrupted';
     if (deliver) patch.deliveries = job.delivery.map((channel) => pendingDelivery(channel));
-    const finished = await this.#finish(job, running, { ...patch, executionTimeMs: Math.round(this.#deps.clock.monotonic() - startedMono) }, outcome);
+    patch.executionTimeMs = Math.round(this.#deps.clock.monotonic() - startedMono);
+    const finished = await this.#finish(job, running, patch, outcome);
     if (finished && deliver) this.#deps.deliverLater({ run: finished, job }, span);
     return finished;
   }
@@ -125,7 +128,7 @@ export class DefaultAgentScheduler {
    * Once `signal` aborts (the scheduler stops), no further channel is started: the rest stay
    * pending in the outbox, for the next start or another instance.
    */
-  async deliver({ run, job }: ClaimedRun, span?: TraceSpan, signal?: AbortSignal): Promise<void> {
+  async deliver({ run, job }: ClaimedRun, span?: TraceSpan, signal?: RunSignal): Promise<void> {
     const router = this.#deps.router;
     if (!router) return;
     const parent = span ?? (await deliveryRoot());
@@ -157,10 +160,12 @@ export class DefaultAgentScheduler {
     job: CronJobDefinition,
     run: JobRunRecord,
     seed: Carryover,
-    outer: AbortSignal,
+    outer: RunSignal,
     span: TraceSpan,
   ): Promise<{ patch: RunPatch; outcome: RunOutcome; session: Carryover }> {
-    const { signal, dispose } = runtimeSignal(outer, job.policy.maxRuntimeMs, this.#deps.clock);
+    const maxRuntimeMs = job.policy.maxRuntimeMs;
+    const timed = maxRuntimeMs === null ? null : runtimeSignal(outer, maxRuntimeMs, this.#deps.clock);
+    const signal = timed === null ? outer : timed.signal;
     // Results are folded as they come (never kept), so a long heartbeat runs in flat memory.
     let last: AgentExecutionResult | null = null;
     let session = seed;
@@ -172,8 +177,9 @@ export class DefaultAgentScheduler {
       let carry = seed;
       for (let index = 1; ; index++) {
         const started = this.#deps.clock.monotonic();
-        const call = (parent: TraceSpan) => this.#callAgent(job, run, this.#context(job, mode, carry, index), signal, parent);
-        const result = heartbeat ? await span.child('symbi.heartbeat.iteration', { 'symbi.iteration': index }, call) : await call(span);
+        const result = heartbeat
+          ? await span.child('symbi.heartbeat.iteration', { 'symbi.iteration': index }, (parent) => this.#callAgent(job, run, this.#context(job, mode, carry, index), signal, parent))
+          : await this.#callAgent(job, run, this.#context(job, mode, carry, index), signal, span);
         last = result;
         session = carryForward(job.sessionMode, session, run.input, result, this.#now(), this.#deps.config.sessionHistoryLimit);
         if (!heartbeat) break;
@@ -205,7 +211,7 @@ export class DefaultAgentScheduler {
       const { status, outcome } = failureOf(reason);
       return { patch: { status, error: messageOf(reason), iterations, output: last?.output ?? null }, outcome, session };
     } finally {
-      dispose();
+      timed?.dispose();
     }
   }
 
@@ -213,7 +219,8 @@ export class DefaultAgentScheduler {
    * One call of the agent, in a `symbi.agent` span whose `traceparent` the executor may pass on.
    * In a heartbeat, `span` is the iteration's, and also records what the agent asked for next.
    */
-  #callAgent(job: CronJobDefinition, run: JobRunRecord, context: AgentContext, signal: AbortSignal, span: TraceSpan): Promise<AgentExecutionResult> {
+  #callAgent(job: CronJobDefinition, run: JobRunRecord, context: AgentContext, signal: RunSignal, span: TraceSpan): Promise<AgentExecutionResult> {
+    if (!span.recording) return this.#executeOnce(job, run, context, signal, null);
     return span.child('symbi.agent', { 'symbi.agent': job.agentId }, async (call) => {
       const result = await this.#executeOnce(job, run, context, signal, call.traceparent);
       if (job.heartbeat?.enabled) span.set({ 'symbi.action': heartbeatAction(result) });
@@ -221,35 +228,42 @@ export class DefaultAgentScheduler {
     });
   }
 
-  async #executeOnce(job: CronJobDefinition, run: JobRunRecord, context: AgentContext, signal: AbortSignal, traceparent: string | null): Promise<AgentExecutionResult> {
+  async #executeOnce(job: CronJobDefinition, run: JobRunRecord, context: AgentContext, signal: RunSignal, traceparent: string | null): Promise<AgentExecutionResult> {
     signal.throwIfAborted();
-    const request = { agentId: job.agentId, job, run, input: run.input, context, ...(traceparent === null ? {} : { traceparent }) };
-    const execution = this.#deps.executor.execute(request, { signal });
+    const request: AgentExecutionRequest = { agentId: job.agentId, job, run, input: run.input, context };
+    if (traceparent !== null) request.traceparent = traceparent;
+    const execution = this.#deps.executor.execute(request, signal.options);
     // An executor that ignores its signal must not hold the run past max_runtime or shutdown.
-    let onAbort = () => {};
+    let onAbort: (reason: unknown) => void = () => {};
     const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
+      onAbort = reject;
+      signal.onAbort(reject);
     });
     execution.catch(() => undefined);
     try {
       return storable(await Promise.race([execution, aborted]), this.#deps.redactor);
     } finally {
       // a heartbeat calls this once per iteration on the same signal: listeners must not pile up
-      signal.removeEventListener('abort', onAbort);
+      signal.offAbort(onAbort);
     }
   }
 
-  async #evaluateGates(job: CronJobDefinition, context: AgentContext, span: TraceSpan): Promise<SchedulePolicyDecision> {
-    for (const gate of this.#deps.gates) {
-      const decision = await span.child('symbi.policy', { 'symbi.gate': gate.name }, async (gateSpan) => {
-        const verdict = await gate.evaluate(job, context);
-        gateSpan.set({ 'symbi.decision': verdict.kind });
-        return verdict;
-      });
-      if (decision.kind !== 'Allow') return decision;
+  /**
+   * The first decision of the gates from the `from`-th on that is not Allow, else Allow. Answers
+   * synchronously while the gates do (and nothing is traced), so a run that every gate allows at
+   * once waits on no promise.
+   */
+  #evaluateGates(job: CronJobDefinition, context: AgentContext, span: TraceSpan, from: number): SchedulePolicyDecision | Promise<SchedulePolicyDecision> {
+    const gates = this.#deps.gates;
+    for (let i = from; i < gates.length; i++) {
+      const gate = gates[i]!;
+      const verdict = span.recording ? tracedGate(gate, job, context, span) : gate.evaluate(job, context);
+      if (isThenable(verdict)) {
+        return Promise.resolve(verdict).then((decision) => (decision.kind === 'Allow' ? this.#evaluateGates(job, context, span, i + 1) : decision));
+      }
+      if (verdict.kind !== 'Allow') return verdict;
     }
-    return { kind: 'Allow' };
+    return ALLOW;
   }
 
   async #holdForApproval(
@@ -291,26 +305,29 @@ export class DefaultAgentScheduler {
 
   /**
    * Finishes a run and its job in one store transaction that also writes the run's audit events,
-   * then records metrics and emits events.
+   * then records metrics and emits events. `patch` is the pipeline's own: it is completed in place.
    */
   async #finish(job: CronJobDefinition, run: JobRunRecord, patch: RunPatch, outcome: RunOutcome): Promise<JobRunRecord | null> {
     const status = patch.status!;
     const ctx = this.#deps.planContext();
     let recorded: AuditEvent[] = [];
     const { redactor } = this.#deps;
+    if (patch.error != null) patch.error = redactor.text(patch.error);
+    patch.completedAt = ctx.now;
     const result = await this.#deps.store.finishRun({
       runId: run.id,
       owner: this.#deps.config.instanceId,
-      patch: { ...patch, ...(patch.error != null && { error: redactor.text(patch.error) }), completedAt: ctx.now },
+      patch,
       outcome,
-      plan: (updated) => planFinish(updated, { ...run, status }, outcome, ctx),
+      // The plan of a success reads nothing of the run: it is spared a copy.
+      plan: (updated) => planFinish(updated, outcome === 'success' ? run : { ...run, status }, outcome, ctx),
       audit: (finished, updated) => {
         recorded = finishAudits(job, finished, updated).map(({ type, fields }) => auditEvent(type, fields, ctx.now, redactor));
         return recorded;
       },
     });
     if (!result) return null;
-    await this.afterFinish(job, result.run, result.job, recorded);
+    this.#announce(job, result.run, result.job, recorded);
     return result.run;
   }
 
@@ -320,10 +337,22 @@ export class DefaultAgentScheduler {
    * without it they are written here.
    */
   async afterFinish(job: CronJobDefinition, run: JobRunRecord, updated: CronJobDefinition | null, recorded?: AuditEvent[]): Promise<void> {
+    if (recorded) return this.#announce(job, run, updated, recorded);
+    if (this.#deps.config.enableMetrics) this.#deps.metrics.recordRun(job.name, run.status, run.executionTimeMs);
+    for (const { type, fields } of finishAudits(job, run, updated)) await this.#deps.audit(type, fields);
+    this.#emitFinished(job, run, updated);
+  }
+
+  /** {@link afterFinish} for a run whose audit events the finish transaction wrote already: nothing to wait for. */
+  #announce(job: CronJobDefinition, run: JobRunRecord, updated: CronJobDefinition | null, recorded: AuditEvent[]): void {
+    if (this.#deps.config.enableMetrics) this.#deps.metrics.recordRun(job.name, run.status, run.executionTimeMs);
+    for (const event of recorded) this.#deps.events.emit('audit:recorded', { event });
+    this.#emitFinished(job, run, updated);
+  }
+
+  /** The typed events (and the dead-letter count) of a run that reached a terminal status. */
+  #emitFinished(job: CronJobDefinition, run: JobRunRecord, updated: CronJobDefinition | null): void {
     const { metrics, events } = this.#deps;
-    if (this.#deps.config.enableMetrics) metrics.recordRun(job.name, run.status, run.executionTimeMs);
-    if (recorded) for (const event of recorded) events.emit('audit:recorded', { event });
-    else for (const { type, fields } of finishAudits(job, run, updated)) await this.#deps.audit(type, fields);
     const status: RunStatus = run.status;
     if (status === 'succeeded') events.emit('run:succeeded', { job, run });
     else if (status === 'failed' || status === 'timed_out') events.emit('run:failed', { job, run });
@@ -354,38 +383,40 @@ export class DefaultAgentScheduler {
 }
 
 /**
- * The signal a run executes under: `outer` (shutdown, lost lease, cancel) and, when the job has a
- * `max_runtime`, a timeout of its own; `dispose` clears the timer and the listener.
+ * The signal a run of a job with a `max_runtime` executes under: `outer` (shutdown, lost lease,
+ * cancel) and a timeout of its own; `dispose` clears the timer and the listener.
  */
-function runtimeSignal(outer: AbortSignal, maxRuntimeMs: number | null, clock: Clock): { signal: AbortSignal; dispose: () => void } {
-  if (maxRuntimeMs === null) return { signal: outer, dispose: () => {} };
-  const controller = new AbortController();
-  const abort = () => controller.abort(outer.reason);
-  outer.addEventListener('abort', abort, { once: true });
-  if (outer.aborted) abort();
-  const timer = clock.setTimeout(() => controller.abort(new RunTimeoutError(maxRuntimeMs)), maxRuntimeMs);
+function runtimeSignal(outer: RunSignal, maxRuntimeMs: number, clock: Clock): { signal: RunSignal; dispose: () => void } {
+  const inner = new RunSignal();
+  const abort = (reason: unknown) => inner.abort(reason);
+  outer.onAbort(abort);
+  if (outer.aborted) abort(outer.reason);
+  const timer = clock.setTimeout(() => inner.abort(new RunTimeoutError(maxRuntimeMs)), maxRuntimeMs);
   return {
-    signal: controller.signal,
+    signal: inner,
     dispose: () => {
       clock.clearTimeout(timer);
-      outer.removeEventListener('abort', abort);
+      outer.offAbort(abort);
     },
   };
 }
+
 
 /**
  * What of an agent's result may be stored: secrets masked, and NUL characters (which PostgreSQL
  * text cannot hold) replaced, so every store keeps the same output.
  */
 function storable(result: AgentExecutionResult, redactor: Redactor): AgentExecutionResult {
-  const clean = (text: string) => redactor.text(text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text);
-  return {
-    ...result,
-    output: clean(result.output),
-    ...(result.summary != null && { summary: clean(result.summary) }),
-    ...(result.stderr != null && { stderr: clean(result.stderr) }),
-    ...(result.messages && { messages: result.messages.map((m) => ({ ...m, content: clean(m.content) })) }),
-  };
+  const stored: AgentExecutionResult = { ...result, output: clean(result.output, redactor) };
+  if (result.summary != null) stored.summary = clean(result.summary, redactor);
+  if (result.stderr != null) stored.stderr = clean(result.stderr, redactor);
+  if (result.messages) stored.messages = result.messages.map((m) => ({ ...m, content: clean(m.content, redactor) }));
+  return stored;
+}
+
+/** `text` masked, with NUL characters replaced. */
+function clean(text: string, redactor: Redactor): string {
+  return redactor.text(text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text);
 }
 
 /** True when this finish moved the job to `dead_letter`. */
@@ -423,6 +454,23 @@ function finishAudits(
     });
   }
   return audits;
+}
+
+/** The decision of gates that all allow a run. */
+const ALLOW: SchedulePolicyDecision = { kind: 'Allow' };
+
+/** Whether a gate answered with a promise (or any thenable) rather than a decision. */
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** A gate's decision in a `symbi.policy` span below `span`. */
+function tracedGate(gate: PolicyGate, job: CronJobDefinition, context: AgentContext, span: TraceSpan): Promise<SchedulePolicyDecision> {
+  return span.child('symbi.policy', { 'symbi.gate': gate.name }, async (gateSpan) => {
+    const verdict = await gate.evaluate(job, context);
+    gateSpan.set({ 'symbi.decision': verdict.kind });
+    return verdict;
+  });
 }
 
 function pendingDelivery(channel: string): DeliveryOutcome {

@@ -69,16 +69,16 @@ export class SchedulerMetrics {
 
   /** Counts a finished run and its execution time. */
   recordRun(jobName: string, status: RunStatus, executionTimeMs: number | null): void {
-    const byStatus = this.#runs.get(jobName) ?? new Map<RunStatus, number>();
+    let byStatus = this.#runs.get(jobName);
+    if (byStatus === undefined) this.#runs.set(jobName, (byStatus = new Map<RunStatus, number>()));
     byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
-    this.#runs.set(jobName, byStatus);
     if (executionTimeMs === null) return;
     const seconds = executionTimeMs / 1000;
-    const histogram = this.#durations.get(jobName) ?? { buckets: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 };
+    let histogram = this.#durations.get(jobName);
+    if (histogram === undefined) this.#durations.set(jobName, (histogram = { buckets: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 }));
     for (let i = DURATION_BUCKETS.length - 1; i >= 0 && seconds <= DURATION_BUCKETS[i]!; i--) histogram.buckets[i]!++;
     histogram.sum += seconds;
     histogram.count++;
-    this.#durations.set(jobName, histogram);
     this.#totalMs += executionTimeMs;
     this.#timed++;
   }

@@ -58,6 +58,11 @@ export class SessionKeeper {
     private readonly historyLimit: number,
   ) {}
 
+  /** Whether the job keeps a session across runs (a `fully_ephemeral` one does not: it starts from {@link EMPTY_CARRYOVER}). */
+  keeps(job: CronJobDefinition): boolean {
+    return job.sessionMode !== 'fully_ephemeral';
+  }
+
   /** What the job's previous runs left for this one. */
   async load(job: CronJobDefinition): Promise<Carryover> {
     if (job.sessionMode === 'fully_ephemeral') return EMPTY_CARRYOVER;

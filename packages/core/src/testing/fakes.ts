@@ -66,7 +66,7 @@ export class FakeExecutor implements AgentExecutor {
     return this.calls.filter((c) => c.request.agentId === agentId);
   }
 
-  async execute(request: AgentExecutionRequest, { signal }: { signal: AbortSignal }): Promise<AgentExecutionResult> {
+  async execute(request: AgentExecutionRequest, options: { signal: AbortSignal }): Promise<AgentExecutionResult> {
     const call = (this.#callCounts.get(request.agentId) ?? 0) + 1;
     this.#callCounts.set(request.agentId, call);
     const { id, name, agentId } = request.job;
@@ -75,8 +75,11 @@ export class FakeExecutor implements AgentExecutor {
     this.maxActive = Math.max(this.maxActive, this.active);
     try {
       const duration = typeof this.options.durationMs === 'function' ? this.options.durationMs(request) : this.options.durationMs ?? 0;
-      if (duration > 0) await sleep(this.clock, duration, signal);
-      signal.throwIfAborted();
+      // Without a duration nothing is awaited before the agent answers, so no abort can come in between.
+      if (duration > 0) {
+        await sleep(this.clock, duration, options.signal);
+        options.signal.throwIfAborted();
+      }
       const agent = this.#agents.get(request.agentId);
       const answer = agent ? await agent(request, call) : `ok:${request.agentId}`;
       return typeof answer === 'string' ? { output: answer } : answer;
