@@ -27,6 +27,7 @@ import { SchedulerMetrics, type SchedulerHealth } from './metrics.js';
 import { HistoryPruner, type PruneOutcome } from './history-pruner.js';
 import { prepareTracing, type TraceSpan } from './run-tracing.js';
 import { RunSignal } from './run-signal.js';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { TaskSlots } from './task-slots.js';
 import { approveRun, changeJobStatus, denyRun, releaseClaim, type JobStatusChange } from '../lifecycle/manual-transitions.js';
 
@@ -141,9 +142,10 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   readonly #random: () => number;
   readonly #redactor: Redactor;
   readonly #pipeline: DefaultAgentScheduler;
-  readonly #limit: TaskSlots;
+  /** The execution slots: runs execute at most `maxConcurrentJobs` at once (the hot path, so a lean limiter). */
+  readonly #slots: TaskSlots;
   /** The delivery queue: deliveries are sent at most `maxConcurrentDeliveries` at once, outside the execution slots. */
-  readonly #deliveryLimit: TaskSlots;
+  readonly #deliveryLimit: LimitFunction;
   /** Runs (not deliveries) in {@link #inFlight}: what takes room among the runs this process may hold. */
   #runFlights = 0;
   readonly #inFlight = new Map<string, InFlight>();
@@ -203,8 +205,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     this.#logger = options.logger ?? silentLogger;
     this.#random = options.random ?? Math.random;
     this.#redactor = options.redactor ?? new Redactor();
-    this.#limit = new TaskSlots(this.config.maxConcurrentJobs);
-    this.#deliveryLimit = new TaskSlots(this.config.maxConcurrentDeliveries);
+    this.#slots = new TaskSlots(this.config.maxConcurrentJobs);
+    this.#deliveryLimit = pLimit(this.config.maxConcurrentDeliveries);
     this.#executor = options.executor;
     this.#pipeline = new DefaultAgentScheduler({
       store: this.store,
@@ -963,7 +965,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       // The newer fire that cancelled it waits for its slot, maybe on another instance.
       if (flight.cancelled) void this.store.notify?.({ kind: 'run', id: claimed.run.id }).catch(() => undefined);
     };
-    const done = (isRun ? this.#limit : this.#deliveryLimit).run(() => work(claimed, signal)).then(ended, (error: unknown) => {
+    const task = () => work(claimed, signal);
+    const done = (isRun ? this.#slots.run(task) : this.#deliveryLimit(task)).then(ended, (error: unknown) => {
       this.#logger.error({ run: claimed.run.id, error: messageOf(error) }, 'run failed in the pipeline');
       this.emit('scheduler:error', { error, during: `run ${claimed.run.id}` });
       ended();

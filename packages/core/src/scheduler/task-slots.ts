@@ -1,8 +1,8 @@
 /**
  * Runs tasks at most `concurrency` at once, in the order they were given, each started a microtask
- * after it was given (never within the caller's turn): the scheduler's execution slots and its
- * delivery queue. A task that starts at once costs a promise or two, not the half dozen of a
- * general-purpose limiter, which every run used to pay.
+ * after it was given (never within the caller's turn): the scheduler's execution slots, which
+ * every run passes through. A task that starts at once costs a promise or two, not the half dozen
+ * of p-limit, which the delivery queue (a few deliveries per run at most, each network-bound) uses.
  */
 export class TaskSlots {
   readonly #concurrency: number;
