@@ -224,8 +224,8 @@ class ClaimedJobs {
  *
  * The writes a scheduler makes per run (`insertRun`, `updateRun`, `finishRun`, `saveSession`,
  * `appendAudit`) are group-committed (see {@link WriteBatch}): those asked for in the same
- * event-loop turn commit together at its end, each in a savepoint of its own, so each stays atomic
- * and fails alone, and its promise settles once it is committed. Every other call first commits the
+ * event-loop turn commit together at its end, each atomic and failing alone, and its promise
+ * settles once it is committed. Every other call first commits the
  * writes queued before it, so it never sees older state than its caller already asked to write.
  *
  * Where the contract leaves room it decides as the core's in-memory reference store does: claiming
@@ -481,7 +481,9 @@ export class SqliteJobStore implements JobStore {
           planned.push(...fired.runs);
         }
         const owned = this.#insertPlanned(runner, db, planned, terms, jobs);
-        return owned.length === 0 ? this.#claimQueued(runner, db, terms, jobs) : byDueTime([...owned, ...this.#claimQueued(runner, db, terms, jobs)]);
+        if (owned.exhausted) return byDueTime(owned.claimed);
+        const queued = this.#claimQueued(runner, db, terms, jobs);
+        return owned.claimed.length === 0 ? queued : byDueTime([...owned.claimed, ...queued]);
       });
     });
   }
@@ -491,8 +493,8 @@ export class SqliteJobStore implements JobStore {
     return this.#write(
       (runner, db) => {
         const row = runToRow(run);
-        const inserted = runner.query('runs.insert', (p) => db.insertInto('runs').values(slotsOf(row, p)).returningAll()).get(row);
-        return rowToRun(inserted as RunRow);
+        runner.query('runs.insert', (p) => db.insertInto('runs').values(slotsOf(row, p))).run(row);
+        return rowToRun(row);
       },
       {
         'runs.id': () => new ConflictError(`a run with id ${run.id} exists already`),
@@ -522,7 +524,7 @@ export class SqliteJobStore implements JobStore {
 
   /**
    * Finishes a run, updates its job's counters and status and appends its audit events atomically
-   * (in its own savepoint of the batch's transaction).
+   * (one write of the batch: it commits or fails as a whole).
    */
   finishRun(request: FinishRunRequest): Promise<{ run: JobRunRecord; job: CronJobDefinition | null } | null> {
     return this.#write(
@@ -878,8 +880,8 @@ export class SqliteJobStore implements JobStore {
       database.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
       // Deleting a job cascades to its runs and session only while foreign keys are enforced.
       database.pragma('foreign_keys = ON');
-      // Each group-committed write runs in a savepoint, and SQLite keeps the pages a savepoint or a
-      // statement may have to restore in a sub-journal: a temporary file past 64 KiB, so several
+      // A batch run again after a failed write runs each write in a savepoint, and SQLite keeps the
+      // pages a savepoint or a statement may have to restore in a sub-journal: a temporary file past 64 KiB, so several
       // `pwrite`s per write. In memory they cost a copy each; the store's own temporary tables and
       // sorts are small.
       database.pragma('temp_store = MEMORY');
@@ -978,14 +980,22 @@ export class SqliteJobStore implements JobStore {
    * (the queued runs it may take, planned ones included, are no more than its limit), those not
    * waiting for a slot are inserted owned, as {@link #lease} would leave them: one row write each
    * instead of an insert and an update. Runs waiting for a slot are claimed, or not, by
-   * {@link #claimQueued} as ever.
+   * {@link #claimQueued} as ever. `exhausted`: no queued run is left for {@link #claimQueued} to
+   * take (none was queued before, and every planned one it could take is claimed already).
    */
-  #insertPlanned(runner: SqliteRunner, db: Db, planned: JobRunRecord[], terms: ClaimTerms, jobs: ClaimedJobs): ClaimedRun[] {
+  #insertPlanned(
+    runner: SqliteRunner,
+    db: Db,
+    planned: JobRunRecord[],
+    terms: ClaimTerms,
+    jobs: ClaimedJobs,
+  ): { claimed: ClaimedRun[]; exhausted: boolean } {
     const horizon = terms.horizon.getTime();
     const claimable = planned.filter(
       (run) => run.status === 'scheduled' && run.dueAt.getTime() <= horizon && run.owner === null && (terms.agents === null || terms.agents.includes(run.agentId)),
     );
-    const takesAll = claimable.length > 0 && claimable.length + this.#countClaimable(runner, db, terms) <= terms.limit;
+    const queued = claimable.length > 0 ? this.#countClaimable(runner, db, terms) : null;
+    const takesAll = queued !== null && claimable.length + queued <= terms.limit;
     const owned = new Set(takesAll ? claimable.filter((run) => !run.waitForSlot) : []);
     const claimed: ClaimedRun[] = [];
     for (const run of planned) {
@@ -994,13 +1004,12 @@ export class SqliteJobStore implements JobStore {
         continue;
       }
       const row = runToRow(claimedRun(run, terms));
-      const inserted = runner
-        .query('runs.insertClaimed', (p) => db.insertInto('runs').values(slotsOf(row, p)).onConflict((oc) => oc.doNothing()).returningAll())
-        .get(row);
+      // Inserted, the row reads back as written: decoding it spares reading it back.
+      const inserted = runner.query('runs.insertClaimed', (p) => db.insertInto('runs').values(slotsOf(row, p)).onConflict((oc) => oc.doNothing())).run(row) > 0;
       const job = jobs.get(run.jobId);
-      if (inserted !== undefined && job !== null) claimed.push({ run: rowToRun(inserted as RunRow), job: jobs.handOut(job) });
+      if (inserted && job !== null) claimed.push({ run: rowToRun(row), job: jobs.handOut(job) });
     }
-    return claimed;
+    return { claimed, exhausted: takesAll && queued === 0 && owned.size === claimable.length };
   }
 
   /** How many queued runs a claim on `terms` may take now, counted up to its limit and one more. */

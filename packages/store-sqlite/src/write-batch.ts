@@ -14,6 +14,13 @@ interface QueuedWrite {
 /** How a queued write ended inside its batch, reported to its caller once the batch is over. */
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** A write of a batch's first attempt threw, with the transaction still open: `error` is its own. */
+class WriteFailed extends Error {
+  constructor(readonly error: unknown) {
+    super('a write of the batch failed');
+  }
+}
+
 /**
  * Group commit: writes asked for in the same event-loop turn are applied together at the end of the
  * turn (`setImmediate`), in ONE `BEGIN IMMEDIATE … COMMIT`, instead of a commit each. A commit is
@@ -21,9 +28,13 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * one instead of hundreds.
  *
  * Each write still stands alone:
- * - It runs in a `SAVEPOINT` of its own inside the batch's transaction, so one that throws (a
- *   constraint, a throwing callback) undoes only its own changes and rejects only its own promise,
- *   with its own error mapping; the others commit.
+ * - One that throws (a constraint, a throwing callback) undoes only its own changes and rejects
+ *   only its own promise, with its own error mapping; the others commit. A batch first runs its
+ *   writes one after another, with nothing between them: a savepoint per write costs more than a
+ *   small write itself. Should one throw, that attempt is rolled back and the batch runs again in a
+ *   new transaction, each write in a `SAVEPOINT` of its own. A write must therefore be safe to run
+ *   twice: a function of the database and its arguments only (its callbacks too), as every store
+ *   write is. A batch of one write needs no second attempt: its transaction is its savepoint.
  * - Its promise settles only after the batch's transaction ended, with the write's result once it
  *   is committed, or with the error that kept it from committing.
  * - If the transaction as a whole fails (the write lock is not free within the busy timeout,
@@ -54,8 +65,8 @@ export class WriteBatch {
   }
 
   /**
-   * Queues `work` (synchronous; it runs inside the batch's transaction and its own savepoint) and
-   * answers its result once committed. A throw rejects the promise with `mapError(error)`.
+   * Queues `work` (synchronous; it runs inside the batch's transaction, possibly twice: see the
+   * class) and answers its result once committed. A throw rejects the promise with `mapError(error)`.
    */
   enqueue<T>(work: () => T, mapError: (error: unknown) => unknown): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -82,9 +93,7 @@ export class WriteBatch {
     this.#flushing = true;
     let outcomes: Outcome[];
     try {
-      outcomes = this.#runner.immediate(() => writes.map((write) => this.#apply(write)));
-    } catch (error) {
-      outcomes = writes.map(() => ({ ok: false, error }));
+      outcomes = this.#attempt(writes);
     } finally {
       this.#flushing = false;
     }
@@ -95,6 +104,36 @@ export class WriteBatch {
     });
     // Writes queued by a callback during this batch wait for a batch of their own.
     if (this.#queue.length > 0) this.#timer ??= setImmediate(() => this.flush());
+  }
+
+  /**
+   * Runs the batch's writes back to back in one transaction. If one throws, the attempt is rolled
+   * back and, for a batch of several writes, made again with a savepoint per write (see the class).
+   */
+  #attempt(writes: QueuedWrite[]): Outcome[] {
+    let failed: WriteFailed;
+    try {
+      return this.#runner.immediate(() => writes.map((write) => this.#applyPlain(write)));
+    } catch (error) {
+      if (!(error instanceof WriteFailed)) return writes.map(() => ({ ok: false, error }));
+      failed = error;
+    }
+    if (writes.length === 1) return [{ ok: false, error: failed.error }];
+    try {
+      return this.#runner.immediate(() => writes.map((write) => this.#apply(write)));
+    } catch (error) {
+      return writes.map(() => ({ ok: false, error }));
+    }
+  }
+
+  /** Runs one write with no savepoint: a throw ends the attempt (see {@link WriteFailed}). */
+  #applyPlain(write: QueuedWrite): Outcome {
+    try {
+      return { ok: true, value: write.work() };
+    } catch (error) {
+      // A throw that ended the whole transaction fails the batch; any other, only its write.
+      throw this.#runner.inTransaction ? new WriteFailed(error) : error;
+    }
   }
 
   /** Runs one write in its savepoint; a throw that ended the whole transaction fails the batch. */

@@ -216,6 +216,42 @@ describe('WriteBatch', () => {
     expect(rows(database)).toEqual([{ v: 'd' }]);
   });
 
+  it('undoes every change of a write that throws halfway, and commits each other write once', async () => {
+    const { batch, database, insert } = batchOnMemory();
+    const calls: string[] = [];
+    const counted = (v: string) => () => {
+      calls.push(v);
+      return insert(v)();
+    };
+    const results = await Promise.allSettled([
+      batch.enqueue(counted('a'), same),
+      batch.enqueue(() => {
+        insert('half')();
+        throw new Error('callback exploded');
+      }, same),
+      batch.enqueue(counted('b'), same),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(rows(database)).toEqual([{ v: 'a' }, { v: 'b' }]);
+    // The first attempt ran 'a' and stopped at the throw; the second ran all three, in savepoints.
+    expect(calls).toEqual(['a', 'a', 'b']);
+    expect(database.inTransaction).toBe(false);
+  });
+
+  it('undoes a lone write that throws halfway, running it once', async () => {
+    const { batch, database, insert } = batchOnMemory();
+    let calls = 0;
+    const result = batch.enqueue(() => {
+      calls += 1;
+      insert('half')();
+      throw new Error('callback exploded');
+    }, same);
+    await expect(result).rejects.toThrow('callback exploded');
+    expect(calls).toBe(1);
+    expect(rows(database)).toEqual([]);
+    expect(database.inTransaction).toBe(false);
+  });
+
   it('gives a write queued by another write while its batch runs a batch of its own', async () => {
     const { batch, database, insert } = batchOnMemory();
     let inner: Promise<number> | undefined;
