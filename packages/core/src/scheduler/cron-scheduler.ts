@@ -630,7 +630,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       outcome: 'neutral',
       plan: (job) => planFinish(job, { ...run, status: 'denied' }, 'neutral', ctx),
     });
-    if (!result || result.run.status !== 'denied') throw new InvalidStateError(`run ${run.id} is no longer awaiting approval`);
+    if (result?.run.status !== 'denied') throw new InvalidStateError(`run ${run.id} is no longer awaiting approval`);
     await this.#audit(decision === 'expired' ? 'ApprovalExpired' : 'ApprovalDenied', {
       run: result.run,
       actor,
