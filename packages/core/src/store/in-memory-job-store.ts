@@ -329,21 +329,21 @@ export class InMemoryJobStore implements JobStore {
    * expiry on a run that is not finished.
    */
   async nextWakeAt(agents?: readonly string[]): Promise<Date | null> {
+    // Called as the loop goes to sleep and as runs end: without an agent filter it only peeks.
     const known = agents === undefined ? null : new Set(agents);
-    const ofJob = (id: string) => known === null || known.has(this.#jobs.get(id)?.agentId ?? '');
-    const ofRun = (id: string) => known === null || known.has(this.#runs.get(id)?.agentId ?? '');
+    const ofJob = known === null ? undefined : (id: string) => known.has(this.#jobs.get(id)?.agentId ?? '');
+    const ofRun = known === null ? undefined : (id: string) => known.has(this.#runs.get(id)?.agentId ?? '');
+    const top = (index: IndexedHeap, keep: ((id: string) => boolean) | undefined) => (keep === undefined ? index.peek() : index.first(keep))?.at ?? Infinity;
     // Leases of runs in flight lapse for every instance to recover, whatever their agent.
-    const tops = [
-      this.#dueJobs.first(ofJob),
-      this.#queue.first(ofRun),
-      this.#jobsWithFreeSlot.first(ofJob),
-      this.#leasedScheduled.first(ofRun),
-      this.#leasedRunning.peek(),
-      this.#leasedAwaiting.peek(),
-    ];
-    let earliest: number | null = null;
-    for (const top of tops) if (top !== undefined && (earliest === null || top.at < earliest)) earliest = top.at;
-    return earliest === null ? null : new Date(earliest);
+    const earliest = Math.min(
+      top(this.#dueJobs, ofJob),
+      top(this.#queue, ofRun),
+      top(this.#jobsWithFreeSlot, ofJob),
+      top(this.#leasedScheduled, ofRun),
+      top(this.#leasedRunning, undefined),
+      top(this.#leasedAwaiting, undefined),
+    );
+    return earliest === Infinity ? null : new Date(earliest);
   }
 
   /** Plans every due job, then claims queued runs, lowest `dueAt` first (see {@link JobStore.claimDue}). */
