@@ -67,10 +67,25 @@ describe('a scheduler on a SQLite file, killed with -9 and restarted a second la
     const skips = records.filter((run) => run.status === 'skipped');
     expect(skips.filter((run) => (run.completedAt?.getTime() ?? 0) <= releasedAt)).toEqual([]);
     expect(skips.filter((run) => run.scheduledFor.getTime() > readyAt + 3_000)).toEqual([]);
-    const skipped = new Map(jobs.map((job) => [job.id, skips.filter((run) => run.jobId === job.id).length]));
+    // Each skipped fire met a run of its job in flight when it was decided. When that run is the
+    // retry of a run the kill interrupted, the skip is overlap `skip` doing its work (the retry's
+    // back-off is random, and on a busy machine it may still run at a fire's instant), not a slot
+    // held by the dead: those are the skips the target bounds.
+    const blockerOf = (skip: (typeof records)[number]) => {
+      const decidedAt = skip.completedAt?.getTime() ?? 0;
+      return records.find(
+        (run) =>
+          run.jobId === skip.jobId &&
+          run.status !== 'skipped' &&
+          (run.startedAt?.getTime() ?? run.dueAt.getTime()) <= decidedAt &&
+          (run.completedAt?.getTime() ?? Infinity) >= decidedAt,
+      );
+    };
+    for (const skip of skips) expect(blockerOf(skip), `the run in flight when fire ${skip.scheduledFor.toISOString()} was skipped`).toBeDefined();
+    const skipped = new Map(jobs.map((job) => [job.id, skips.filter((run) => run.jobId === job.id && blockerOf(run)?.trigger !== 'retry').length]));
     const expected = firesEvery(1, firstReadyAt + EDGE_MS, until);
     for (const job of jobs) {
-      expect(skipped.get(job.id), `fires of ${job.name} recorded skipped`).toBeLessThanOrEqual(1);
+      expect(skipped.get(job.id), `fires of ${job.name} recorded skipped (besides those meeting a retry)`).toBeLessThanOrEqual(1);
       expect(missingFires(runs, job.id, expected), `fires of ${job.name} without a run`).toEqual([]);
     }
     const audit = auditRuns({ runs, executions, killed: new Set([first.instance]) });
@@ -80,7 +95,8 @@ describe('a scheduler on a SQLite file, killed with -9 and restarted a second la
     const total = [...skipped.values()].reduce((a, b) => a + b, 0);
     console.info(
       `[processes] sqlite restart: killed with ${orphans.length} runs in flight, restarted ${((readyAt - killedAt) / 1000).toFixed(1)} s later; ` +
-        `its runs released ${releasedAt - killedAt} ms after the kill; ${total} fires skipped over ${JOBS} jobs (most per job: ${Math.max(...skipped.values())}), ${audit.fires} fires, 0 duplicates`,
+        `its runs released ${releasedAt - killedAt} ms after the kill; ${total} fires skipped over ${JOBS} jobs (most per job: ${Math.max(...skipped.values())}) ` +
+        `and ${skips.length - total} more that met a retry of an interrupted run, ${audit.fires} fires, 0 duplicates`,
     );
   }, 90_000);
 });
