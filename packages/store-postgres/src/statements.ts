@@ -66,6 +66,17 @@ const textArray = (values: string[]): RawBuilder<readonly string[]> => sql`${val
 const ofAgents = (column: string, agents: readonly string[] | null): RawBuilder<boolean> =>
   sql<boolean>`(${agents}::text[] is null or ${sql.ref(column)} = any(${agents}::text[]))`;
 
+/** The earliest due time of the queued runs `r` (not waiting for a slot) that meet `unleased`, of `agents`. */
+const firstUnleasedQueued = (unleased: Expression<SqlBool>, agents: readonly string[] | null) =>
+  scope
+    .selectFrom('runs as r')
+    .select((e) => e.fn.min('r.due_at').as('at'))
+    .where((e) => e.ref('r.live'))
+    .where(unleased)
+    .where('r.status', '=', SCHEDULED)
+    .where((e) => e.not(e.ref('r.wait_for_slot')))
+    .where(ofAgents('r.agent_id', agents));
+
 /** An empty text array. */
 const NONE: RawBuilder<readonly string[]> = sql`'{}'::text[]`;
 
@@ -241,23 +252,8 @@ export class Statements {
           .fn<Date | null>('least', [
             eb.selectFrom('jobs').select((e) => e.fn.min('next_run').as('at')).where('status', '=', ACTIVE).where(ofAgents('agent_id', s.agents)),
             // Queued runs that hold no lease: unowned (the queue), or owned without an expiry (the lease index).
-            eb
-              .selectFrom('runs as r')
-              .select((e) => e.fn.min('r.due_at').as('at'))
-              .where((e) => e.ref('r.live'))
-              .where('r.owner', 'is', null)
-              .where('r.status', '=', SCHEDULED)
-              .where((e) => e.not(e.ref('r.wait_for_slot')))
-              .where(ofAgents('r.agent_id', s.agents)),
-            eb
-              .selectFrom('runs as r')
-              .select((e) => e.fn.min('r.due_at').as('at'))
-              .where((e) => e.ref('r.live'))
-              .where('r.owner', 'is not', null)
-              .where('r.lease_expires_at', 'is', null)
-              .where('r.status', '=', SCHEDULED)
-              .where((e) => e.not(e.ref('r.wait_for_slot')))
-              .where(ofAgents('r.agent_id', s.agents)),
+            firstUnleasedQueued(scope('r.owner', 'is', null), s.agents),
+            firstUnleasedQueued(scope.and([scope('r.owner', 'is not', null), scope('r.lease_expires_at', 'is', null)]), s.agents),
             eb
               .selectFrom('runs as r')
               .select((e) => e.fn.min('r.due_at').as('at'))
@@ -381,6 +377,19 @@ export class Statements {
             noLiveLease(s.now),
             ofAgents('r.agent_id', s.agents),
           ]);
+        /** The first due queued runs of the table (not waiting for a slot) that meet `owned`, locked or skipped. */
+        const takeQueued = (qc: QueryCreator<Database>, owned: Expression<SqlBool>) =>
+          qc
+            .selectFrom('runs as r')
+            .select(['r.id', 'r.due_at', sql.lit(false).as('fresh')])
+            .where((eb) => eb.ref('r.live'))
+            .where(owned)
+            .where(queued(false))
+            .orderBy('r.due_at')
+            .orderBy('r.id')
+            .limit(s.limit)
+            .forNoKeyUpdate('r')
+            .skipLocked();
         return this.withTheirJobs(
           db
             .with('advanced', (qc) =>
@@ -412,32 +421,13 @@ export class Statements {
                 .groupBy('a.job_id'),
             )
             // The queue holds the runs nobody owns; runs whose owner's lease lapsed come from the lease index.
-            .with('plain', (qc) =>
-              qc
-                .selectFrom('runs as r')
-                .select(['r.id', 'r.due_at', sql.lit(false).as('fresh')])
-                .where((eb) => eb.ref('r.live'))
-                .where('r.owner', 'is', null)
-                .where(queued(false))
-                .orderBy('r.due_at')
-                .orderBy('r.id')
-                .limit(s.limit)
-                .forNoKeyUpdate('r')
-                .skipLocked(),
-            )
+            // (QueryCreator is invariant in its tables; the walks read only `runs`.)
+            .with('plain', (qc) => takeQueued(qc as unknown as QueryCreator<Database>, scope('r.owner', 'is', null)))
             .with('lapsed', (qc) =>
-              qc
-                .selectFrom('runs as r')
-                .select(['r.id', 'r.due_at', sql.lit(false).as('fresh')])
-                .where((eb) => eb.ref('r.live'))
-                .where('r.owner', 'is not', null)
-                .where((eb) => eb.or([eb('r.lease_expires_at', 'is', null), eb('r.lease_expires_at', '<', s.now)]))
-                .where(queued(false))
-                .orderBy('r.due_at')
-                .orderBy('r.id')
-                .limit(s.limit)
-                .forNoKeyUpdate('r')
-                .skipLocked(),
+              takeQueued(
+                qc as unknown as QueryCreator<Database>,
+                scope.and([scope('r.owner', 'is not', null), scope.or([scope('r.lease_expires_at', 'is', null), scope('r.lease_expires_at', '<', s.now)])]),
+              ),
             )
             .with('waiting', (qc) =>
               qc
