@@ -400,7 +400,7 @@ export class PostgresJobStore implements JobStore {
         .selectAll()
         .where('owner', '=', (eb) => eb.fn.any(sql<readonly string[]>`${[...reasons.keys()]}::text[]`))
         // Runs in flight by the lease index, unfinished deliveries by the outbox index.
-        .where(sql<boolean>`(owner IS NOT NULL AND status IN ('scheduled', 'awaiting_approval', 'running')) OR delivery_pending`)
+        .where(sql<boolean>`(owner IS NOT NULL AND live) OR delivery_pending`)
         .orderBy('id')
         .limit(limit)
         .forNoKeyUpdate();
@@ -511,9 +511,11 @@ export class PostgresJobStore implements JobStore {
     return rows.map(() => undefined);
   }
 
+  /** In a transaction (one round trip when pipelined) for its settings: the runs are found by key (see the runner's `TRANSACTION_SETTINGS`). */
   private async updateRuns(requests: UpdateRequest[]): Promise<(JobRunRecord | null)[]> {
     const input = JSON.stringify(requests.map((request) => request.input));
-    const { rows } = await this.runner.query('update runs', this.statements.updateRuns.bind({ ids: requests.map((request) => request.runId), input }));
+    const update = this.statements.updateRuns.bind({ ids: requests.map((request) => request.runId), input });
+    const { rows } = await this.runner.transaction('update runs', async (tx) => (await Promise.all([tx.query(update), tx.commit()]))[0]);
     const updated = new Map(rows.map((row) => [row.id, rowToRun(row)]));
     return requests.map((request) => updated.get(request.runId) ?? null);
   }

@@ -333,8 +333,26 @@ function sender(client: PoolClient): (text: string | Statement<unknown>) => Prom
   };
 }
 
-/** Opens a transaction with the {@link SESSION_SETTINGS}. */
-const BEGIN = ['BEGIN', ...SESSION_SETTINGS.map(([name, value]) => `SET LOCAL ${name} = ${value}`)].join('; ');
+/**
+ * Settings every transaction adds to the {@link SESSION_SETTINGS}: neither a sequential scan nor a
+ * sort where an index can serve. The transactions find rows by key or walk an index in its order,
+ * and their generic plans must do so whatever the sizes:
+ * - A statement's generic plan is made at its first run on a connection, often while `runs` still
+ *   fits in a few pages, where reading the whole table looks cheapest, and is kept as the table
+ *   grows (until the connection closes or the table is analyzed): a batch of key lookups would then
+ *   read the whole history, every time.
+ * - A claim takes the first due rows `FOR NO KEY UPDATE SKIP LOCKED` with a `LIMIT`; the row
+ *   locking sits between the limit and a sort, so a sort cannot stop early: a plan that fetches
+ *   every due row and sorts it (which the planner prefers for a backlog) costs the whole backlog
+ *   per claim, where walking the index in order stops after `limit` rows.
+ */
+const TRANSACTION_SETTINGS: readonly (readonly [string, string])[] = [
+  ['enable_seqscan', 'off'],
+  ['random_page_cost', '1.1'],
+];
+
+/** Opens a transaction with the {@link SESSION_SETTINGS} and the {@link TRANSACTION_SETTINGS}. */
+const BEGIN = ['BEGIN', ...[...SESSION_SETTINGS, ...TRANSACTION_SETTINGS].map(([name, value]) => `SET LOCAL ${name} = ${value}`)].join('; ');
 
 /** The text of a statement that takes no parameters, for a script. */
 function scriptText(statement: Compilable<unknown>): string {

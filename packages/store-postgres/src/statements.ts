@@ -1,4 +1,4 @@
-import { TERMINAL_RUN_STATUSES } from '@symbi/core';
+import { RUN_STATUSES, TERMINAL_RUN_STATUSES } from '@symbi/core';
 import type { AuditFilter, JobFilter, JobStatus, RunFilter, RunStatus } from '@symbi/core';
 import { expressionBuilder, sql, type Expression, type ExpressionBuilder, type Kysely, type QueryCreator, type RawBuilder, type SqlBool } from 'kysely';
 import { prepare } from './postgres-runner.js';
@@ -6,14 +6,17 @@ import { JOB_COLUMNS, RUN_COLUMNS, RUN_PATCH_COLUMNS } from './row-mapping.js';
 import type { Database, JobsTable, RunRow, RunsTable } from './schema.js';
 
 /*
- * Statuses are written into the SQL as literals, never bound as parameters: a prepared statement can
- * only use a partial index (`WHERE status = 'scheduled'`) when its condition matches it as written.
+ * Statuses are written into the SQL as literals, never bound as parameters, so that the planner can
+ * compare them with index conditions. The indexes of `runs` name no `status` (so that starting a run
+ * is a HOT update) but the columns the database derives from it, `live` and `listed_status` (see
+ * migration 5): queries on runs in flight say `live` as well, so that their generic plans use them.
  */
 const ACTIVE = sql.lit<JobStatus>('active');
 const SCHEDULED = sql.lit<RunStatus>('scheduled');
 const RUNNING = sql.lit<RunStatus>('running');
-const IN_FLIGHT = [SCHEDULED, sql.lit<RunStatus>('awaiting_approval'), RUNNING];
 const TERMINAL = TERMINAL_RUN_STATUSES.map((status) => sql.lit<RunStatus>(status));
+/** The statuses `listed_status` holds (see migration 5): all but the busy ones. */
+const LISTED_STATUSES: readonly RunStatus[] = RUN_STATUSES.filter((status) => !['scheduled', 'running', 'succeeded'].includes(status));
 
 /** Runtime columns of a job that finishing a run changes (counters and, through the plan, status). */
 const FINISH_JOB_COLUMNS = ['run_count', 'failure_count', 'consecutive_failures', 'last_run', 'status', 'next_run', 'version', 'updated_at'] as const;
@@ -44,6 +47,7 @@ const activeRunsOf = scope
   .selectFrom('runs as a')
   .select((eb) => eb.fn.countAll<number>().as('active'))
   .whereRef('a.job_id', '=', 'r.job_id')
+  .where((eb) => eb.ref('a.live'))
   .where(occupiesSlot);
 
 /** The job of run `r` has a free concurrency slot. */
@@ -61,6 +65,17 @@ const textArray = (values: string[]): RawBuilder<readonly string[]> => sql`${val
  */
 const ofAgents = (column: string, agents: readonly string[] | null): RawBuilder<boolean> =>
   sql<boolean>`(${agents}::text[] is null or ${sql.ref(column)} = any(${agents}::text[]))`;
+
+/** The earliest due time of the queued runs `r` (not waiting for a slot) that meet `unleased`, of `agents`. */
+const firstUnleasedQueued = (unleased: Expression<SqlBool>, agents: readonly string[] | null) =>
+  scope
+    .selectFrom('runs as r')
+    .select((e) => e.fn.min('r.due_at').as('at'))
+    .where((e) => e.ref('r.live'))
+    .where(unleased)
+    .where('r.status', '=', SCHEDULED)
+    .where((e) => e.not(e.ref('r.wait_for_slot')))
+    .where(ofAgents('r.agent_id', agents));
 
 /** An empty text array. */
 const NONE: RawBuilder<readonly string[]> = sql`'{}'::text[]`;
@@ -236,16 +251,13 @@ export class Statements {
         eb
           .fn<Date | null>('least', [
             eb.selectFrom('jobs').select((e) => e.fn.min('next_run').as('at')).where('status', '=', ACTIVE).where(ofAgents('agent_id', s.agents)),
+            // Queued runs that hold no lease: unowned (the queue), or owned without an expiry (the lease index).
+            firstUnleasedQueued(scope('r.owner', 'is', null), s.agents),
+            firstUnleasedQueued(scope.and([scope('r.owner', 'is not', null), scope('r.lease_expires_at', 'is', null)]), s.agents),
             eb
               .selectFrom('runs as r')
               .select((e) => e.fn.min('r.due_at').as('at'))
-              .where('r.status', '=', SCHEDULED)
-              .where((e) => e.not(e.ref('r.wait_for_slot')))
-              .where(unleased)
-              .where(ofAgents('r.agent_id', s.agents)),
-            eb
-              .selectFrom('runs as r')
-              .select((e) => e.fn.min('r.due_at').as('at'))
+              .where((e) => e.ref('r.live'))
               .where('r.status', '=', SCHEDULED)
               .where((eb) => eb.ref('r.wait_for_slot'))
               .where(unleased)
@@ -255,7 +267,7 @@ export class Statements {
               .selectFrom('runs')
               .select((e) => e.fn.min('lease_expires_at').as('at'))
               .where('owner', 'is not', null)
-              .where('status', 'in', IN_FLIGHT)
+              .where((e) => e.ref('live'))
               // A lapsed lease on a run in flight is recovered by any instance; a queued one only by a claimer of its agent.
               .where((e) => e.or([e('status', '<>', SCHEDULED), ofAgents('agent_id', s.agents)])),
           ])
@@ -292,6 +304,7 @@ export class Statements {
               eb
                 .selectFrom('runs as r')
                 .select('r.job_id')
+                .where((eb) => eb.ref('r.live'))
                 .where('r.status', '=', SCHEDULED)
                 .where((eb) => eb.ref('r.wait_for_slot'))
                 .where('r.due_at', '<=', s.horizon)
@@ -320,6 +333,7 @@ export class Statements {
                     .as('waiting'),
                 ])
                 .whereRef('a.job_id', '=', 'd.id')
+                .where((e) => e.ref('a.live'))
                 .where('a.status', 'in', [SCHEDULED, RUNNING])
                 .as('l'),
             )
@@ -363,6 +377,19 @@ export class Statements {
             noLiveLease(s.now),
             ofAgents('r.agent_id', s.agents),
           ]);
+        /** The first due queued runs of the table (not waiting for a slot) that meet `owned`, locked or skipped. */
+        const takeQueued = (qc: QueryCreator<Database>, owned: Expression<SqlBool>) =>
+          qc
+            .selectFrom('runs as r')
+            .select(['r.id', 'r.due_at', sql.lit(false).as('fresh')])
+            .where((eb) => eb.ref('r.live'))
+            .where(owned)
+            .where(queued(false))
+            .orderBy('r.due_at')
+            .orderBy('r.id')
+            .limit(s.limit)
+            .forNoKeyUpdate('r')
+            .skipLocked();
         return this.withTheirJobs(
           db
             .with('advanced', (qc) =>
@@ -378,6 +405,7 @@ export class Statements {
                 .updateTable('runs')
                 .set({ cancel_requested: sql.lit(true) })
                 .where('job_id', '=', (eb) => eb.fn.any(textArray(s.cancelJobs)))
+                .where((eb) => eb.ref('live'))
                 .where('status', '=', RUNNING),
             )
             .with('planned', (qc) =>
@@ -392,22 +420,21 @@ export class Statements {
                 .where(occupiesSlot)
                 .groupBy('a.job_id'),
             )
-            .with('plain', (qc) =>
-              qc
-                .selectFrom('runs as r')
-                .select(['r.id', 'r.due_at', sql.lit(false).as('fresh')])
-                .where(queued(false))
-                .orderBy('r.due_at')
-                .orderBy('r.id')
-                .limit(s.limit)
-                .forNoKeyUpdate('r')
-                .skipLocked(),
+            // The queue holds the runs nobody owns; runs whose owner's lease lapsed come from the lease index.
+            // (QueryCreator is invariant in its tables; the walks read only `runs`.)
+            .with('plain', (qc) => takeQueued(qc as unknown as QueryCreator<Database>, scope('r.owner', 'is', null)))
+            .with('lapsed', (qc) =>
+              takeQueued(
+                qc as unknown as QueryCreator<Database>,
+                scope.and([scope('r.owner', 'is not', null), scope.or([scope('r.lease_expires_at', 'is', null), scope('r.lease_expires_at', '<', s.now)])]),
+              ),
             )
             .with('waiting', (qc) =>
               qc
                 .selectFrom('runs as r')
                 .select(['r.id', 'r.job_id', 'r.due_at', sql.lit(false).as('fresh'), activeRunsOf.as('active')])
                 .where('r.job_id', '=', (eb) => eb.fn.any(textArray(s.slotJobs)))
+                .where((eb) => eb.ref('r.live'))
                 .where(queued(true))
                 .where(hasFreeSlot)
                 .orderBy('r.due_at')
@@ -454,6 +481,7 @@ export class Statements {
               qc
                 .selectFrom('plain')
                 .select(['plain.id', 'plain.due_at', 'plain.fresh'])
+                .unionAll(qc.selectFrom('lapsed').select(['lapsed.id', 'lapsed.due_at', 'lapsed.fresh']))
                 .unionAll(qc.selectFrom('planned as r').select(['r.id', 'r.due_at', sql.lit(true).as('fresh')]).where(queued(false)))
                 .unionAll(qc.selectFrom('admitted').select(['admitted.id', 'admitted.due_at', 'admitted.fresh']))
                 .orderBy('due_at')
@@ -569,6 +597,7 @@ export class Statements {
       db
         .selectFrom('runs')
         .selectAll()
+        .where((eb) => eb.ref('live'))
         .where('status', '=', RUNNING)
         .where('owner', 'is not', null)
         .where('lease_expires_at', '<', s.now)
@@ -643,12 +672,17 @@ export class Statements {
 
   /**
    * Runs matching `filter`, newest first. The statuses, checked by the caller, are written as
-   * literals so that the planner can match the partial status index to them.
+   * literals; when each is one the status index holds, they are tested on `listed_status` too, so
+   * that the planner can walk that index.
    */
   listRuns(filter: Pick<RunFilter, 'jobId' | 'agentId' | 'since'> & { statuses?: readonly RunStatus[] }, limit: number) {
     let query = this.db.selectFrom('runs').selectAll().orderBy('scheduled_for', 'desc').orderBy('id', 'desc').limit(limit);
     if (filter.jobId !== undefined) query = query.where('job_id', '=', filter.jobId);
-    if (filter.statuses !== undefined) query = query.where('status', 'in', filter.statuses.map((status) => sql.lit(status)));
+    if (filter.statuses !== undefined) {
+      const statuses = filter.statuses.map((status) => sql.lit(status));
+      query = query.where('status', 'in', statuses);
+      if (filter.statuses.every((status) => LISTED_STATUSES.includes(status))) query = query.where('listed_status', 'in', statuses);
+    }
     if (filter.agentId !== undefined) query = query.where('agent_id', '=', filter.agentId);
     if (filter.since !== undefined) query = query.where('scheduled_for', '>=', filter.since);
     return query;

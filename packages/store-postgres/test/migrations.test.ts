@@ -1,4 +1,4 @@
-import { StoreError, ValidationError } from '@symbi/core';
+import { StoreError, ValidationError, newRun } from '@symbi/core';
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { PostgresJobStore } from '@symbi/store-postgres';
@@ -42,7 +42,7 @@ describePostgres('PostgresJobStore migrations', () => {
     const tables = await query(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY 1`);
     expect(tables.map((row) => row.table_name)).toEqual(['audit_events', 'instances', 'jobs', 'runs', 'schema_migrations', 'sessions']);
     const versions = await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`);
-    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
   });
 
   it('creates the indexes the claims and listings rely on, partial where the queue is', async () => {
@@ -62,15 +62,14 @@ describePostgres('PostgresJobStore migrations', () => {
       jobs_name_key: '(name)',
       jobs_pkey: '(id)',
       runs_fire_key_key: '(fire_key)',
-      runs_in_flight_idx: "(job_id) WHERE (status = ANY (ARRAY['scheduled'::text, 'awaiting_approval'::text, 'running'::text]))",
+      runs_in_flight_idx: '(job_id) WHERE live',
       runs_job_history_idx: '(job_id, scheduled_for DESC, id DESC)',
-      runs_lease_idx:
-        "(lease_expires_at) WHERE ((owner IS NOT NULL) AND (status = ANY (ARRAY['scheduled'::text, 'awaiting_approval'::text, 'running'::text])))",
+      runs_lease_idx: '(lease_expires_at) WHERE (live AND (owner IS NOT NULL))',
       runs_outbox_idx: '(COALESCE(completed_at, scheduled_for), id) WHERE delivery_pending',
       runs_pkey: '(id)',
-      runs_queue_idx: "(due_at, id) WHERE ((status = 'scheduled'::text) AND (NOT wait_for_slot))",
-      runs_status_idx: "(status, scheduled_for DESC, id DESC) WHERE (status <> ALL (ARRAY['scheduled'::text, 'running'::text, 'succeeded'::text]))",
-      runs_waiting_idx: "(due_at, id) WHERE ((status = 'scheduled'::text) AND wait_for_slot)",
+      runs_queue_idx: '(due_at, id) WHERE (live AND (owner IS NULL) AND (NOT wait_for_slot))',
+      runs_status_idx: '(listed_status, scheduled_for DESC, id DESC) WHERE (listed_status IS NOT NULL)',
+      runs_waiting_idx: '(due_at, id) WHERE (live AND wait_for_slot)',
       schema_migrations_pkey: '(version)',
       sessions_pkey: '(job_id)',
     });
@@ -98,7 +97,7 @@ describePostgres('PostgresJobStore migrations', () => {
     const schema = fresh();
     const instances = Array.from({ length: 6 }, () => open(schema));
     await Promise.all(instances.map((store) => store.init()));
-    expect(await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+    expect(await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
     const job = await instances[0]!.createJob(makeJob());
     expect(await instances[5]!.getJob(job.id)).toEqual(job);
   });
@@ -114,7 +113,7 @@ describePostgres('PostgresJobStore migrations', () => {
       CREATE INDEX jobs_due_idx ON "${schema}".jobs (next_run) WHERE status = 'active';
       CREATE INDEX jobs_status_idx ON "${schema}".jobs (status);
       ALTER TABLE "${schema}".jobs SET (fillfactor = 70);
-      DELETE FROM "${schema}".schema_migrations WHERE version >= 3`);
+      DELETE FROM "${schema}".schema_migrations WHERE version IN (3, 4)`);
     const store = open(schema);
     await store.init();
     expect(await store.getJob(job.id)).toEqual(job);
@@ -129,6 +128,46 @@ describePostgres('PostgresJobStore migrations', () => {
     expect(await query(`SELECT reloptions FROM pg_class WHERE oid = '"${schema}".jobs'::regclass`)).toEqual([{ reloptions: ['fillfactor=50'] }]);
     await store.saveJob({ ...job, historyRetentionDays: 7, historyRetentionRuns: 50 });
     expect(await store.getJob(job.id)).toMatchObject({ historyRetentionDays: 7, historyRetentionRuns: 50 });
+  });
+
+  it('upgrades a schema of version 4: its runs keep their data, and their indexes name no status, so a start is a HOT update', async () => {
+    const schema = fresh();
+    const before = open(schema);
+    await before.init();
+    const job = await before.createJob(makeJob({ name: 'from-v4', status: 'paused', nextRun: null }));
+    const at = new Date('2026-01-01T00:00:00.000Z');
+    const runs = [];
+    for (const [i, status] of (['scheduled', 'running', 'awaiting_approval', 'succeeded', 'failed'] as const).entries()) {
+      runs.push(await before.insertRun({ ...newRun(job, { scheduledFor: new Date(at.getTime() + i), trigger: 'manual' }), status }));
+    }
+    await before.close();
+    await query(`ALTER TABLE "${schema}".runs DROP COLUMN live, DROP COLUMN listed_status, RESET (fillfactor);
+      CREATE INDEX runs_queue_idx ON "${schema}".runs (due_at, id) WHERE status = 'scheduled' AND NOT wait_for_slot;
+      CREATE INDEX runs_waiting_idx ON "${schema}".runs (due_at, id) WHERE status = 'scheduled' AND wait_for_slot;
+      CREATE INDEX runs_in_flight_idx ON "${schema}".runs (job_id) WHERE status IN ('scheduled', 'awaiting_approval', 'running');
+      CREATE INDEX runs_lease_idx ON "${schema}".runs (lease_expires_at) WHERE owner IS NOT NULL AND status IN ('scheduled', 'awaiting_approval', 'running');
+      CREATE INDEX runs_status_idx ON "${schema}".runs (status, scheduled_for DESC, id DESC) WHERE status NOT IN ('scheduled', 'running', 'succeeded');
+      DELETE FROM "${schema}".schema_migrations WHERE version = 5`);
+    const store = open(schema);
+    await store.init();
+    for (const run of runs) expect(await store.getRun(run.id)).toEqual(run);
+    expect(await query(`SELECT status, live, listed_status FROM "${schema}".runs ORDER BY scheduled_for`)).toEqual([
+      { status: 'scheduled', live: true, listed_status: null },
+      { status: 'running', live: true, listed_status: null },
+      { status: 'awaiting_approval', live: true, listed_status: 'awaiting_approval' },
+      { status: 'succeeded', live: false, listed_status: null },
+      { status: 'failed', live: false, listed_status: 'failed' },
+    ]);
+    expect((await store.listRuns({ status: 'failed' })).map((run) => run.id)).toEqual([runs[4]!.id]);
+    expect(await query(`SELECT reloptions FROM pg_class WHERE oid = '"${schema}".runs'::regclass`)).toEqual([{ reloptions: ['fillfactor=50'] }]);
+    const indexes = await query(`SELECT indexdef FROM pg_indexes WHERE schemaname = '${schema}' AND tablename = 'runs'`);
+    expect(indexes.filter((row) => /\bstatus\b/.test(row.indexdef.replace(/listed_status/g, '')))).toEqual([]);
+    // The queued run is unowned: a claim takes it from the rebuilt queue.
+    const plan = () => {
+      throw new Error('no job is due');
+    };
+    const claimed = await store.claimDue({ now: new Date(at.getTime() + 60_000), limit: 10, owner: 'me', leaseMs: 60_000, plan });
+    expect(claimed.map((c) => c.run.id)).toEqual([runs[0]!.id]);
   });
 
   it('refuses a schema migrated by a newer version of the package', async () => {
