@@ -48,8 +48,9 @@ export interface TestScheduler {
  * A {@link CronScheduler} on a {@link VirtualClock} with an in-memory store, a {@link FakeExecutor}
  * and a {@link RecordingRouter}, already started. Works under any test runner: it imports none.
  * Idle virtual time costs next to nothing; each run that executes costs the real time of the whole
- * pipeline, about a tenth of a millisecond (30 virtual days of a job firing every minute, 43,200
- * runs, take a few seconds).
+ * pipeline, about 40 µs (30 virtual days of a job firing every minute, 43,200 runs, take under 2 s).
+ * The scheduler and the fake agents see the clock through `clock.settledBy(() => scheduler.idle())`,
+ * so a fire settles as soon as the scheduler is idle rather than after an event-loop turn.
  *
  * @example
  * ```ts
