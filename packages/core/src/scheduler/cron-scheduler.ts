@@ -1,4 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
 import type { CronJobDefinition, JobSpec, JobStatus, JobUpdate } from '../domain/job.js';
 import { TERMINAL_RUN_STATUSES, type JobRunRecord, type RunStatus } from '../domain/run.js';
@@ -27,7 +28,6 @@ import { SchedulerMetrics, type SchedulerHealth } from './metrics.js';
 import { HistoryPruner, type PruneOutcome } from './history-pruner.js';
 import { prepareTracing, type TraceSpan } from './run-tracing.js';
 import { RunSignal } from './run-signal.js';
-import pLimit, { type LimitFunction } from 'p-limit';
 import { TaskSlots } from './task-slots.js';
 import { approveRun, changeJobStatus, denyRun, releaseClaim, type JobStatusChange } from '../lifecycle/manual-transitions.js';
 
@@ -528,12 +528,6 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /**
-   * The spec's health JSON. `degraded`, with a `reason`, while the store reports trouble (it cannot
-   * be reached, its writes fail), does not answer within {@link HEALTH_STORE_WAIT_MS}, or the
-   * loop's last cycle failed; the job counts are then the last ones read, so the answer comes at
-   * once (within that wait) even while the store does not.
-   */
-  /**
    * Resolves once the scheduler has nothing in hand: its loop sleeps until its next due work (or
    * it is stopped), no run or delivery is in flight, and no look at the store, pruning pass or
    * lease renewal is under way. At once when that holds already. A run whose agent is still at
@@ -558,6 +552,12 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     for (const resolve of waiters) resolve();
   }
 
+  /**
+   * The spec's health JSON. `degraded`, with a `reason`, while the store reports trouble (it cannot
+   * be reached, its writes fail), does not answer within {@link HEALTH_STORE_WAIT_MS}, or the
+   * loop's last cycle failed; the job counts are then the last ones read, so the answer comes at
+   * once (within that wait) even while the store does not.
+   */
   async health(): Promise<SchedulerHealth> {
     let trouble = this.store.trouble?.() ?? null;
     if (trouble === null) trouble = await this.#countJobsWithin(HEALTH_STORE_WAIT_MS);
@@ -1062,7 +1062,6 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     });
     this.#noteIdle();
     await woken;
-    this.#asleep = null;
     this.#wakeRequested = false;
   }
 
