@@ -1,35 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { CronJobDefinition } from './job.js';
 import type { JobRunRecord, RunTrigger } from './run.js';
-
-let lastMs = 0;
-let sequence = 0;
-/** The id prefix of `lastMs` (its 48 bits as `xxxxxxxx-xxxx-7`): one millisecond's ids share it. */
-let prefixMs = -1;
-let prefix = '';
-
-/**
- * A UUID version 7: time-ordered, so sorting by id sorts by creation (run history lists retries of
- * one fire in the order they were made), and unique across processes thanks to 62 random bits.
- */
-export function timeOrderedId(): string {
-  const now = Date.now();
-  if (now > lastMs) {
-    lastMs = now;
-    sequence = 0;
-  } else {
-    sequence = (sequence + 1) & 0xfff;
-    if (sequence === 0) lastMs++;
-  }
-  if (prefixMs !== lastMs) {
-    const time = lastMs.toString(16).padStart(12, '0');
-    prefix = `${time.slice(0, 8)}-${time.slice(8)}-7`;
-    prefixMs = lastMs;
-  }
-  // The variant and 62 random bits come from a v4 UUID, whose last two groups have exactly that
-  // layout (Node draws them from a cached pool of entropy, far cheaper than `randomBytes` per id).
-  return `${prefix}${sequence.toString(16).padStart(3, '0')}-${randomUUID().slice(19)}`;
-}
+import { timeOrderedId } from './uuid.js';
 
 /** The last instant {@link fireKey} wrote, as epoch ms and ISO text: the runs of one claim often share their fire time. */
 let isoMs = Number.NaN;

@@ -123,22 +123,23 @@ function inOrder(job: CronJobDefinition, load: JobLoad, runs: JobRunRecord[]): J
  * disabled) it is dropped; under `once` it is dropped when a newer fire of the job is due by now
  * (that one is the newest missed fire, which the planner runs) and runs otherwise; under `all` it
  * runs (it is the oldest of the missed fires). Runs of a job that queues for its slot (overlap
- * `buffer_one`, `cancel_other`) may have waited for the slot and always start.
+ * `buffer_one`, `cancel_other`) may have waited for the slot and always start. `nowMs` is the
+ * current time, epoch ms.
  */
 export function missedAtStart(
   job: Pick<CronJobDefinition, 'overlap' | 'catchup' | 'cronExpr' | 'at' | 'timezone'>,
   run: Pick<JobRunRecord, 'trigger' | 'dueAt' | 'scheduledFor'>,
-  now: Date,
+  nowMs: number,
   config: Pick<CronSchedulerConfig, 'misfireThresholdMs' | 'enableMissedRunCatchup'>,
 ): string | null {
   if (run.trigger !== 'schedule' || job.overlap === 'buffer_one' || job.overlap === 'cancel_other') return null;
-  const lateMs = now.getTime() - run.dueAt.getTime();
+  const lateMs = nowMs - run.dueAt.getTime();
   const policy = config.enableMissedRunCatchup ? job.catchup : 'skip';
   if (lateMs <= config.misfireThresholdMs || policy === 'all') return null;
   const late = `skipped: missed fire, ${Math.round(lateMs / 1000)} s late when it could start`;
   if (policy === 'skip') return `${late} (catchup skip)`;
   const newer = nextFireAfter(job, run.scheduledFor);
-  if (newer === null || newer.getTime() > now.getTime()) return null;
+  if (newer === null || newer.getTime() > nowMs) return null;
   return `${late}; a newer fire (${newer.toISOString()}) is due, and only the newest missed fire runs (catchup once)`;
 }
 

@@ -29,17 +29,19 @@ export function countOutcome(job: CronJobDefinition, run: JobRunRecord, outcome:
 }
 
 /**
- * `job` with the status a plan chose (`FirePlan.status`, `FinishPlan.status`); `undefined` or the
- * current status leaves it unchanged and returns `job` itself. A status change is a change of the
- * job, so it bumps `version` and sets `updatedAt` to `at`: an edit saved with a stale
- * `expectedVersion` cannot silently undo a dead-letter. A job that is no longer `active` (dead
- * letter, one-shot completed or failed) has no next fire: its `nextRun` becomes null, and a reset
- * or resume plans it again from then.
+ * Gives `job` the status a plan chose (`FirePlan.status`, `FinishPlan.status`); `undefined` or the
+ * current status changes nothing. `job` is a copy the transition made and owns (one copy per
+ * transition, not one more for the status). A status change is a change of the job, so it bumps
+ * `version` and sets `updatedAt` to `at`: an edit saved with a stale `expectedVersion` cannot
+ * silently undo a dead-letter. A job that is no longer `active` (dead letter, one-shot completed or
+ * failed) has no next fire: its `nextRun` becomes null, and a reset or resume plans it again from then.
  */
-export function withStatus(job: CronJobDefinition, status: JobStatus | undefined, at: Date): CronJobDefinition {
-  if (status === undefined || status === job.status) return job;
-  const nextRun = status === 'active' ? job.nextRun : null;
-  return { ...job, status, nextRun, version: job.version + 1, updatedAt: new Date(at.getTime()) };
+export function applyStatus(job: CronJobDefinition, status: JobStatus | undefined, at: Date): void {
+  if (status === undefined || status === job.status) return;
+  job.status = status;
+  if (status !== 'active') job.nextRun = null;
+  job.version += 1;
+  job.updatedAt = new Date(at.getTime());
 }
 
 /**
@@ -48,6 +50,10 @@ export function withStatus(job: CronJobDefinition, status: JobStatus | undefined
  * before anything is written, so a stray run changes nothing.
  */
 export function checkPlannedRuns(job: CronJobDefinition, runs: readonly JobRunRecord[]): void {
-  const stray = runs.find((run) => run.jobId !== job.id);
-  if (stray !== undefined) throw new StoreError(`a plan for job ${job.id} returned run ${stray.id} of job ${stray.jobId}`);
+  for (const run of runs) checkPlannedRun(job, run);
+}
+
+/** {@link checkPlannedRuns} for one run. */
+export function checkPlannedRun(job: CronJobDefinition, run: JobRunRecord): void {
+  if (run.jobId !== job.id) throw new StoreError(`a plan for job ${job.id} returned run ${run.id} of job ${run.jobId}`);
 }

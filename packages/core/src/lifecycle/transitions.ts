@@ -9,7 +9,7 @@ import type { AuditEvent } from '../domain/audit.js';
 import type { CronJobDefinition } from '../domain/job.js';
 import type { JobRunRecord } from '../domain/run.js';
 import type { ClaimRequest, FinishPlan, FinishRunRequest, JobLoad, RecoverRequest, RunOutcome, RunPatch } from '../ports/job-store.js';
-import { checkPlannedRuns, countOutcome, withStatus } from './job-accounting.js';
+import { applyStatus, checkPlannedRun, checkPlannedRuns, countOutcome } from './job-accounting.js';
 
 /** The fields of a job a fire changes. */
 export type FiredJobPatch = Pick<CronJobDefinition, 'id' | 'nextRun' | 'status' | 'version' | 'updatedAt'>;
@@ -67,7 +67,8 @@ export function decideFire(job: CronJobDefinition, load: JobLoad, request: Pick<
   const plan = request.plan(job, load);
   checkPlannedRuns(job, plan.runs);
   const nextRun = plan.nextRun === null ? null : new Date(plan.nextRun.getTime());
-  const next = withStatus({ ...job, nextRun }, plan.status, request.now);
+  const next = { ...job, nextRun };
+  applyStatus(next, plan.status, request.now);
   return {
     job: next,
     jobPatch: { id: next.id, nextRun: next.nextRun, status: next.status, version: next.version, updatedAt: next.updatedAt },
@@ -86,11 +87,11 @@ export function decideFire(job: CronJobDefinition, load: JobLoad, request: Pick<
  */
 export function decideFinish(job: CronJobDefinition | null, run: JobRunRecord, rule: FinishRule): FinishWrites {
   if (job === null) return { job: null, jobPatch: null, retry: null, audit: rule.audit?.(run, null) ?? [] };
-  const counted = countOutcome(job, run, rule.outcome);
-  const plan = rule.plan(counted, run);
+  const next = countOutcome(job, run, rule.outcome);
+  const plan = rule.plan(next, run);
   const retry = plan.retry ?? null;
-  if (retry !== null) checkPlannedRuns(job, [retry]);
-  const next = withStatus(counted, plan.status, run.completedAt ?? run.startedAt ?? run.scheduledFor);
+  if (retry !== null) checkPlannedRun(job, retry);
+  applyStatus(next, plan.status, run.completedAt ?? run.startedAt ?? run.scheduledFor);
   return {
     job: next,
     jobPatch: {

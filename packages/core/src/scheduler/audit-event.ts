@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
 import type { CronJobDefinition } from '../domain/job.js';
 import type { JobRunRecord } from '../domain/run.js';
+import { randomUuid } from '../domain/uuid.js';
 import type { Redactor } from '../redaction.js';
 
 /** What an audit event is about: its job and run, who acted, and extra facts. */
@@ -28,7 +28,7 @@ export function auditEvent(type: SecurityEventType, fields: AuditFields, at: Dat
   // Each detail masked as it is copied: one object built, not a merge and then a masked copy.
   if (fields.details) redactor.copyInto(details, fields.details);
   return {
-    id: randomUUID(),
+    id: randomUuid(),
     type,
     at,
     jobId: job?.id ?? run?.jobId ?? null,

@@ -93,7 +93,7 @@ export class DefaultAgentScheduler {
     if (job.status !== 'active' && run.trigger !== 'manual' && !approved) {
       return this.#finish(job, run, { status: 'skipped', error: `skipped: job is ${job.status}` }, 'neutral');
     }
-    const missed = approved ? null : missedAtStart(job, run, this.#now(), config);
+    const missed = approved ? null : missedAtStart(job, run, this.#deps.clock.now(), config);
     if (missed !== null) return this.#finish(job, run, { status: 'skipped', error: missed }, 'neutral');
     const carry = this.#sessions.keeps(job) ? await this.#sessions.load(job) : EMPTY_CARRYOVER;
     const context = this.#context(job, job.sessionMode, carry, 1);
@@ -181,7 +181,7 @@ export class DefaultAgentScheduler {
           ? await span.child('symbi.heartbeat.iteration', { 'symbi.iteration': index }, (parent) => this.#callAgent(job, run, this.#context(job, mode, carry, index), signal, parent))
           : await this.#callAgent(job, run, this.#context(job, mode, carry, index), signal, span);
         last = result;
-        session = carryForward(job.sessionMode, session, run.input, result, this.#now(), this.#deps.config.sessionHistoryLimit);
+        session = carryForward(job.sessionMode, session, run.input, result, this.#deps.clock.now(), this.#deps.config.sessionHistoryLimit);
         if (!heartbeat) break;
         const iteration: HeartbeatIteration = {
           index,
@@ -193,7 +193,7 @@ export class DefaultAgentScheduler {
         iterations.push(iteration);
         if (iterations.length > MAX_RECORDED_ITERATIONS) iterations.shift();
         this.#deps.events.emit('run:iteration', { job, run, iteration });
-        carry = carryForward(mode, carry, run.input, result, this.#now(), this.#deps.config.sessionHistoryLimit);
+        carry = carryForward(mode, carry, run.input, result, this.#deps.clock.now(), this.#deps.config.sessionHistoryLimit);
         if (iteration.action === 'sleep') break;
         if (index >= heartbeat.maxIterations) {
           note = `heartbeat reached max_iterations (${heartbeat.maxIterations}) without the agent asking to sleep`;
@@ -228,25 +228,21 @@ export class DefaultAgentScheduler {
     });
   }
 
-  async #executeOnce(job: CronJobDefinition, run: JobRunRecord, context: AgentContext, signal: RunSignal, traceparent: string | null): Promise<AgentExecutionResult> {
-    signal.throwIfAborted();
+  #executeOnce(job: CronJobDefinition, run: JobRunRecord, context: AgentContext, signal: RunSignal, traceparent: string | null): Promise<AgentExecutionResult> {
+    if (signal.aborted) return Promise.reject(signal.reason);
     const request: AgentExecutionRequest = { agentId: job.agentId, job, run, input: run.input, context };
     if (traceparent !== null) request.traceparent = traceparent;
-    const execution = this.#deps.executor.execute(request, signal.options);
-    // An executor that ignores its signal must not hold the run past max_runtime or shutdown.
-    let onAbort: (reason: unknown) => void = () => {};
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = reject;
-      signal.onAbort(reject);
-    });
-    execution.catch(() => undefined);
+    let execution: Promise<AgentExecutionResult>;
     try {
-      return storable(await Promise.race([execution, aborted]), this.#deps.redactor);
-    } finally {
-      // a heartbeat calls this once per iteration on the same signal: listeners must not pile up
-      signal.offAbort(onAbort);
+      execution = this.#deps.executor.execute(request, signal.options);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    return signal.race(execution).then(this.#storable);
   }
+
+  /** {@link storable} with this pipeline's redactor: one function for every run. */
+  readonly #storable = (result: AgentExecutionResult): AgentExecutionResult => storable(result, this.#deps.redactor);
 
   /**
    * The first decision of the gates from the `from`-th on that is not Allow, else Allow. Answers
@@ -407,9 +403,14 @@ function runtimeSignal(outer: RunSignal, maxRuntimeMs: number, clock: Clock): { 
  * text cannot hold) replaced, so every store keeps the same output.
  */
 function storable(result: AgentExecutionResult, redactor: Redactor): AgentExecutionResult {
-  const stored: AgentExecutionResult = { ...result, output: clean(result.output, redactor) };
-  if (result.summary != null) stored.summary = clean(result.summary, redactor);
-  if (result.stderr != null) stored.stderr = clean(result.stderr, redactor);
+  const output = clean(result.output, redactor);
+  const summary = result.summary == null ? result.summary : clean(result.summary, redactor);
+  const stderr = result.stderr == null ? result.stderr : clean(result.stderr, redactor);
+  // Most results hold nothing to mask: they are kept as they are, not copied.
+  if (output === result.output && summary === result.summary && stderr === result.stderr && !result.messages) return result;
+  const stored: AgentExecutionResult = { ...result, output };
+  if (summary != null) stored.summary = summary;
+  if (stderr != null) stored.stderr = stderr;
   if (result.messages) stored.messages = result.messages.map((m) => ({ ...m, content: clean(m.content, redactor) }));
   return stored;
 }

@@ -87,6 +87,28 @@ export class RunSignal {
     this.#listeners.push(listener);
   }
 
+  /**
+   * Settles as `work` does, or rejects with the reason once the run aborts first (a rejection of
+   * `work` after that is handled, and ignored): an executor that ignores its signal must not hold
+   * the run past `max_runtime` or shutdown. One promise, and a listener removed as `work` settles
+   * (a heartbeat races each iteration on the same signal: listeners must not pile up).
+   */
+  race<T>(work: PromiseLike<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.onAbort(reject);
+      work.then(
+        (value) => {
+          this.offAbort(reject);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.offAbort(reject);
+          reject(error);
+        },
+      );
+    });
+  }
+
   /** Removes a listener {@link onAbort} added. */
   offAbort(listener: (reason: unknown) => void): void {
     const listeners = this.#listeners;

@@ -27,20 +27,20 @@ export function summaryOf(result: AgentExecutionResult): string | null {
 
 /**
  * Folds one result into the carryover per `mode`: a fresh summary for `ephemeral_with_summary`,
- * history grown (and trimmed to `historyLimit`, oldest dropped) for `shared_persistent`, nothing
- * for `fully_ephemeral`.
+ * history grown (and trimmed to `historyLimit`, oldest dropped) for `shared_persistent`, its
+ * messages dated `nowMs` (epoch ms), nothing for `fully_ephemeral`.
  */
 export function carryForward(
   mode: SessionIsolationMode,
   carry: Carryover,
   input: string | null,
   result: AgentExecutionResult,
-  now: Date,
+  nowMs: number,
   historyLimit: number,
 ): Carryover {
   if (mode === 'fully_ephemeral') return EMPTY_CARRYOVER;
   if (mode === 'ephemeral_with_summary') return { summary: summaryOf(result), history: [] };
-  const at = now.toISOString();
+  const at = new Date(nowMs).toISOString();
   const messages = result.messages ?? [
     ...(input ? [{ role: 'user' as const, content: input, at }] : []),
     { role: 'assistant' as const, content: result.output, at },

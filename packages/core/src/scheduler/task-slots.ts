@@ -1,3 +1,6 @@
+/** Settled once for all: each task starts from it, a microtask after it was given, at the cost of one promise. */
+const RESOLVED = Promise.resolve();
+
 /**
  * Runs tasks at most `concurrency` at once, in the order they were given, each started a microtask
  * after it was given (never within the caller's turn): the scheduler's execution slots, which
@@ -31,7 +34,7 @@ export class TaskSlots {
   }
 
   #start<T>(task: () => Promise<T>): Promise<T> {
-    const result = Promise.resolve().then(task);
+    const result = RESOLVED.then(task);
     result.then(this.#release, this.#release);
     return result;
   }

@@ -96,7 +96,7 @@ describe('missedAtStart: a claimed schedule run found due long after its time', 
   ] as const)('%s', (_label, job, run, cfg, expected) => {
     const base = { overlap: 'skip', catchup: 'skip', cronExpr: '*/10 * * * * *', at: null, timezone: 'UTC', ...job } as const;
     const stale = { trigger: 'schedule', dueAt: at('2026-03-02T09:00:00Z'), scheduledFor: at('2026-03-02T09:00:00Z'), ...run } as const;
-    expect(missedAtStart(base, stale, now, cfg)).toBe(expected);
+    expect(missedAtStart(base, stale, now.getTime(), cfg)).toBe(expected);
   });
 });
 
