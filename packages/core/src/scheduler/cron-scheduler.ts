@@ -108,6 +108,19 @@ function isSkipped(run: JobRunRecord): boolean {
   return run.status === 'skipped';
 }
 
+/**
+ * Whether a fire's plan calls for more than the store's writes: cancelling runs in flight, a claim
+ * again at a deferred fire's due time, a report of dropped fires, or the end of a skipped run.
+ */
+function callsForMore(plan: FirePlan): boolean {
+  return plan.cancelActive === true || plan.deferredUntil != null || plan.dropped != null || plan.runs.some(isSkipped);
+}
+
+/** No wake known: what the loop assumes when the store cannot tell (it wakes at the next tick). */
+function noWake(): null {
+  return null;
+}
+
 /** Resolves after a few event-loop turns: time for aborted work to record its end. */
 function settleSoon(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 50));
@@ -155,7 +168,10 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   /** Ends the loop's hold on lease renewal (set while the loop runs). */
   #releaseLoopLeases: (() => void) | null = null;
   #loop: Promise<void> | null = null;
+  /** Resolves the loop's sleep (set while it sleeps); {@link #endSleep} wakes it. */
   #wake: (() => void) | null = null;
+  /** The timer that ends the loop's sleep. */
+  #wakeTimer: ClockTimer | null = null;
   #wakeRequested = false;
   /**
    * While the loop sleeps: the wall instant it wakes at, and whether it waits for room (every slot
@@ -690,7 +706,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       if (limit === 0 || !this.#running) return upkeep;
       const cycleCtx = this.#planContext();
       // By job: a store that replays its claim transaction (a deadlock, a lost connection) plans a
-      // job again, and only the plan of the attempt that committed may be acted on.
+      // job again, and only the plan of the attempt that committed may be acted on. Only plans
+      // that call for more than their writes are kept (most fires just run).
       const plans = new Map<string, { job: CronJobDefinition; plan: FirePlan }>();
       const claimed = await this.store.claimDue({
         now: cycleCtx.now,
@@ -701,7 +718,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         ...this.#claimableAgents(),
         plan: (job, load) => {
           const plan = planFire(job, load, cycleCtx);
-          plans.set(job.id, { job, plan });
+          if (callsForMore(plan)) plans.set(job.id, { job, plan });
+          else plans.delete(job.id);
           return plan;
         },
       });
@@ -1032,7 +1050,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     }
     // With every slot taken, due work must wait for a run to end (which pokes the loop), not spin.
     const saturated = this.#claimRoom() === 0;
-    const wakeAt = saturated || backOff ? null : await this.store.nextWakeAt(this.#claimableAgents().agents).catch(() => null);
+    const wakeAt = saturated || backOff ? null : await this.store.nextWakeAt(this.#claimableAgents().agents).catch(noWake);
     const now = this.#clock.now();
     let claimAt = wakeAt ? wakeAt.getTime() - this.config.claimAheadMs : Infinity;
     // A fire left undecided until its due time is due within the claim-ahead window: the wake the
@@ -1046,20 +1064,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     }
     // Backing off after a failed cycle, any run's end wakes the loop, as any change does.
     this.#asleep = backOff ? null : { until: now + delay, forRoom: saturated };
-    const woken = new Promise<void>((resolve) => {
-      // Awake from here on (not idle), though the loop resumes a microtask later.
-      const timer = this.#clock.setTimeout(() => {
-        this.#wake = null;
-        this.#asleep = null;
-        resolve();
-      }, delay);
-      this.#wake = () => {
-        this.#clock.clearTimeout(timer);
-        this.#wake = null;
-        this.#asleep = null;
-        resolve();
-      };
-    });
+    const woken = new Promise<void>((resolve) => (this.#wake = resolve));
+    this.#wakeTimer = this.#clock.setTimeout(this.#timeToWake, delay);
     this.#noteIdle();
     await woken;
     this.#wakeRequested = false;
@@ -1112,8 +1118,25 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
 
   /** Wakes the loop now (a change was made here or elsewhere). */
   #poke(): void {
-    if (this.#wake) this.#wake();
+    if (this.#wake) this.#endSleep();
     else this.#wakeRequested = true;
+  }
+
+  /** The timer of the loop's sleep fired (one function for every sleep). */
+  readonly #timeToWake = (): void => {
+    this.#wakeTimer = null;
+    this.#endSleep();
+  };
+
+  /** Ends the loop's sleep: awake from here on (not idle), though the loop resumes a microtask later. */
+  #endSleep(): void {
+    const resolve = this.#wake;
+    if (resolve === null) return;
+    if (this.#wakeTimer !== null) this.#clock.clearTimeout(this.#wakeTimer);
+    this.#wakeTimer = null;
+    this.#wake = null;
+    this.#asleep = null;
+    resolve();
   }
 
   async #changed(kind: 'job' | 'run', id: string): Promise<void> {

@@ -111,7 +111,8 @@ export class DefaultAgentScheduler {
     const startedMono = this.#deps.clock.monotonic();
     const running = await store.updateRun(run.id, { status: 'running', startedAt }, { owner, statusIn: STARTABLE });
     if (!running) return null;
-    this.#deps.events.emit('run:started', { job, run: running });
+    // Payloads nobody listens to are not built (here and for every event a run emits).
+    if (this.#deps.events.listenerCount('run:started') !== 0) this.#deps.events.emit('run:started', { job, run: running });
     const { patch, outcome, session } = await this.#run(job, running, carry, signal, span);
     if (patch.status === 'succeeded' && this.#sessions.keeps(job)) await this.#sessions.save(job, session, this.#now());
     const deliver = this.#deps.router !== null && job.delivery.length > 0 && patch.status !== 'interrupted';
@@ -238,7 +239,7 @@ export class DefaultAgentScheduler {
     } catch (error) {
       return Promise.reject(error);
     }
-    return signal.race(execution).then(this.#storable);
+    return signal.race(execution, this.#storable);
   }
 
   /** {@link storable} with this pipeline's redactor: one function for every run. */
@@ -342,7 +343,8 @@ export class DefaultAgentScheduler {
   /** {@link afterFinish} for a run whose audit events the finish transaction wrote already: nothing to wait for. */
   #announce(job: CronJobDefinition, run: JobRunRecord, updated: CronJobDefinition | null, recorded: AuditEvent[]): void {
     if (this.#deps.config.enableMetrics) this.#deps.metrics.recordRun(job.name, run.status, run.executionTimeMs);
-    for (const event of recorded) this.#deps.events.emit('audit:recorded', { event });
+    const { events } = this.#deps;
+    if (events.listenerCount('audit:recorded') !== 0) for (const event of recorded) events.emit('audit:recorded', { event });
     this.#emitFinished(job, run, updated);
   }
 
@@ -350,10 +352,11 @@ export class DefaultAgentScheduler {
   #emitFinished(job: CronJobDefinition, run: JobRunRecord, updated: CronJobDefinition | null): void {
     const { metrics, events } = this.#deps;
     const status: RunStatus = run.status;
-    if (status === 'succeeded') events.emit('run:succeeded', { job, run });
-    else if (status === 'failed' || status === 'timed_out') events.emit('run:failed', { job, run });
-    else if (status === 'interrupted') events.emit('run:interrupted', { run });
-    else if (status === 'skipped') events.emit('run:skipped', { job, run });
+    const name = finishedEvent(status);
+    if (name !== null && events.listenerCount(name) !== 0) {
+      if (name === 'run:interrupted') events.emit(name, { run });
+      else events.emit(name, { job, run });
+    }
     if (deadLettered(job, updated)) {
       metrics.recordDeadLetter(job.name);
       events.emit('job:dead_lettered', { job: updated, run });
@@ -418,6 +421,14 @@ function storable(result: AgentExecutionResult, redactor: Redactor): AgentExecut
 /** `text` masked, with NUL characters replaced. */
 function clean(text: string, redactor: Redactor): string {
   return redactor.text(text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text);
+}
+
+/** The event announcing a run that ended with `status`, if any (a denied run's is emitted where it is denied). */
+function finishedEvent(status: RunStatus): 'run:succeeded' | 'run:failed' | 'run:interrupted' | 'run:skipped' | null {
+  if (status === 'succeeded') return 'run:succeeded';
+  if (status === 'failed' || status === 'timed_out') return 'run:failed';
+  if (status === 'interrupted') return 'run:interrupted';
+  return status === 'skipped' ? 'run:skipped' : null;
 }
 
 /** True when this finish moved the job to `dead_letter`. */

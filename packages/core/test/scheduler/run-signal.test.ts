@@ -48,4 +48,29 @@ describe('RunSignal', () => {
     expect((run.reason as DOMException).name).toBe('AbortError');
     expect(run.signal.reason).toBe(run.reason);
   });
+
+  it('races work against the abort: the first to settle wins, and no listener stays behind', async () => {
+    const done = new RunSignal();
+    await expect(done.race(Promise.resolve(2), (n) => n * 10)).resolves.toBe(20);
+    await expect(done.race(Promise.reject(new Error('agent failed')))).rejects.toThrow('agent failed');
+    await expect(done.race(Promise.resolve(1), () => { throw new Error('bad result'); })).rejects.toThrow('bad result');
+
+    const aborted = new RunSignal();
+    let fail = (_error: Error) => {};
+    const hanging = new Promise<number>((_, reject) => (fail = reject));
+    const raced = aborted.race(hanging);
+    aborted.abort('shutdown');
+    await expect(raced).rejects.toBe('shutdown');
+    // The work rejecting later is handled: no unhandled rejection.
+    fail(new Error('late'));
+    await hanging.catch(() => undefined);
+
+    const heartbeat = new RunSignal();
+    for (let i = 0; i < 3; i++) await heartbeat.race(Promise.resolve(i));
+    const seen: unknown[] = [];
+    heartbeat.onAbort((reason) => seen.push(reason));
+    heartbeat.abort('stop');
+    expect(seen).toEqual(['stop']);
+  });
 });
+
