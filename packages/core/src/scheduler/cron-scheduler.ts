@@ -253,7 +253,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       return SchedulePolicyDecision.deny(`AgentPin verification failed (${error.reason}): ${error.message}`);
     };
     // A job that does not require AgentPin is allowed at once, without a promise.
-    return { name: 'agentpin', evaluate: (job) => (job.policy.requireAgentPin ? notConfigured(job) : SchedulePolicyDecision.allow()) };
+    const allow = SchedulePolicyDecision.allow();
+    return { name: 'agentpin', evaluate: (job) => (job.policy.requireAgentPin ? notConfigured(job) : allow) };
   }
 
   /** Whether the loop is running. */
