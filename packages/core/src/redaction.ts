@@ -37,6 +37,11 @@ const KEY_SHAPES: readonly { pattern: RegExp; keep?: (match: string, ...groups: 
  */
 const ANY_KEY_SHAPE = new RegExp(KEY_SHAPES.map(({ pattern }) => `(?:${pattern.source})`).join('|'), 'i');
 
+/** Longest text {@link Redactor} remembers as clean. */
+const MAX_REMEMBERED_LENGTH = 128;
+/** Most clean texts a {@link Redactor} remembers (it forgets them all beyond). */
+const MAX_REMEMBERED_TEXTS = 1024;
+
 /** Names of environment variables whose values are treated as secrets. */
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE|AUTH|JWT|COOKIE|DSN|DATABASE_URL|^SYMBI_DB$)/i;
 /**
@@ -60,6 +65,12 @@ const MIN_ENV_SECRET_LENGTH = 8;
  */
 export class Redactor {
   readonly #fragments: readonly string[];
+  /**
+   * Short texts found to hold nothing to mask (job names, statuses, empty output): every run's
+   * audit event and result pass through {@link text}, mostly with the same few texts. Only clean
+   * texts are kept, never one that held a secret.
+   */
+  #clean = new Set<string>();
 
   /** A redactor for `secrets` (empty and very short values are ignored) and the common key shapes. */
   constructor(secrets: Iterable<string | null | undefined> = []) {
@@ -82,6 +93,18 @@ export class Redactor {
 
   /** `text` with every secret and key shape masked. */
   text(text: string): string {
+    const short = text.length <= MAX_REMEMBERED_LENGTH;
+    if (short && this.#clean.has(text)) return text;
+    const result = this.#mask(text);
+    if (short && result === text) {
+      if (this.#clean.size >= MAX_REMEMBERED_TEXTS) this.#clean = new Set();
+      this.#clean.add(text);
+    }
+    return result;
+  }
+
+  /** {@link text}, without remembering. */
+  #mask(text: string): string {
     let result = text;
     for (const fragment of this.#fragments) if (result.includes(fragment)) result = result.split(fragment).join(REDACTION_MASK);
     if (!ANY_KEY_SHAPE.test(result)) return result;

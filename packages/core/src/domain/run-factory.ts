@@ -1,16 +1,17 @@
 import type { CronJobDefinition } from './job.js';
 import type { JobRunRecord, RunTrigger } from './run.js';
+import { isoText } from '../time/instant.js';
 import { timeOrderedId } from './uuid.js';
 
 /** The last instant {@link fireKey} wrote, as epoch ms and ISO text: the runs of one claim often share their fire time. */
 let isoMs = Number.NaN;
 let iso = '';
 
-/** The identity of a fire for exactly-once: the same job, scheduled time and attempt. */
+/** The identity of a fire for exactly-once: the same job, scheduled time (as `toISOString` writes it) and attempt. */
 export function fireKey(jobId: string, scheduledFor: Date, attempt: number): string {
   const ms = scheduledFor.getTime();
   if (ms !== isoMs) {
-    iso = scheduledFor.toISOString();
+    iso = isoText(ms);
     isoMs = ms;
   }
   return `${jobId}@${iso}#${attempt}`;

@@ -57,3 +57,42 @@ export function epochMs(date: Date, field: string): number {
   if (Number.isNaN(time)) throw new ValidationError(field, 'is not a valid date', date);
   return time;
 }
+
+/** Last instant {@link isoText} formats itself: beyond it (and before 1970), `toISOString` does. */
+const LAST_FOUR_DIGIT_YEAR_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const DAY_MS = 86_400_000;
+
+/**
+ * `new Date(ms).toISOString()`, the same text, without a `Date` and several times faster: fire
+ * keys format one instant per fire. Instants from 1970 to 9999 are formatted here (by the
+ * civil-from-days algorithm), others by `toISOString`.
+ */
+export function isoText(ms: number): string {
+  if (!(ms >= 0 && ms <= LAST_FOUR_DIGIT_YEAR_MS) || !Number.isInteger(ms)) return new Date(ms).toISOString();
+  const days = Math.floor(ms / DAY_MS);
+  let rest = ms - days * DAY_MS;
+  // Days since 0000-03-01, in 400-year eras: March-first years put the leap day last.
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const monthFromMarch = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * monthFromMarch + 2) / 5) + 1;
+  const month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  const hour = Math.floor(rest / 3_600_000);
+  rest -= hour * 3_600_000;
+  const minute = Math.floor(rest / 60_000);
+  rest -= minute * 60_000;
+  const second = Math.floor(rest / 1000);
+  const milli = rest - second * 1000;
+  const millis = milli < 10 ? `00${milli}` : milli < 100 ? `0${milli}` : `${milli}`;
+  return `${year}-${two(month)}-${two(day)}T${two(hour)}:${two(minute)}:${two(second)}.${millis}Z`;
+}
+
+/** `n` (0-99) in two digits. */
+function two(n: number): string {
+  return n < 10 ? `0${n}` : `${n}`;
+}
+
