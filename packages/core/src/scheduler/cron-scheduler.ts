@@ -681,26 +681,29 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     const step = this.#lastLook ? clockStep(this.#lastLook, look) : null;
     this.#lastLook = look;
     if (step) await this.#afterStep(step);
-    const ctx = this.#planContext();
     const mono = this.#clock.monotonic();
     // Runs ending poke the loop hundreds of times a second under load; upkeep that looks for
     // dead owners and expired approvals runs at most once a tick, claims every time.
     const upkeep = mono - this.#upkeepAt >= this.config.tickIntervalMs;
-    if (upkeep) {
-      this.#upkeepAt = mono;
-      if (mono >= this.#recoverFrom) {
-        const plan = (job: CronJobDefinition, run: JobRunRecord) => planFinish(job, run, 'failure', ctx);
-        // A dead instance's runs are freed at once; a lapsed lease is the backstop.
-        await this.#presence?.sweep(ctx.now, this.config.claimBatchSize, plan);
-        await this.store.recoverExpired({ now: ctx.now, limit: this.config.claimBatchSize, plan });
-      }
-      await this.#expireApprovals(ctx.now);
-      this.#pruneWhenDue(mono);
-    }
     // Deliveries left pending by a dead process become claimable when its lease lapses.
-    if (mono - this.#outboxCheckedAt >= this.config.leaseMs) {
-      this.#outboxCheckedAt = mono;
-      await this.#drainOutbox(ctx.now);
+    const drain = mono - this.#outboxCheckedAt >= this.config.leaseMs;
+    if (upkeep || drain) {
+      const ctx = this.#planContext();
+      if (upkeep) {
+        this.#upkeepAt = mono;
+        if (mono >= this.#recoverFrom) {
+          const plan = (job: CronJobDefinition, run: JobRunRecord) => planFinish(job, run, 'failure', ctx);
+          // A dead instance's runs are freed at once; a lapsed lease is the backstop.
+          await this.#presence?.sweep(ctx.now, this.config.claimBatchSize, plan);
+          await this.store.recoverExpired({ now: ctx.now, limit: this.config.claimBatchSize, plan });
+        }
+        await this.#expireApprovals(ctx.now);
+        this.#pruneWhenDue(mono);
+      }
+      if (drain) {
+        this.#outboxCheckedAt = mono;
+        await this.#drainOutbox(ctx.now);
+      }
     }
     for (;;) {
       const limit = this.#claimRoom();
@@ -709,7 +712,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       // By job: a store that replays its claim transaction (a deadlock, a lost connection) plans a
       // job again, and only the plan of the attempt that committed may be acted on. Only plans
       // that call for more than their writes are kept (most fires just run).
-      const plans = new Map<string, { job: CronJobDefinition; plan: FirePlan }>();
+      let plans = null as Map<string, { job: CronJobDefinition; plan: FirePlan }> | null;
       const claimed = await this.store.claimDue({
         now: cycleCtx.now,
         horizon: new Date(cycleCtx.now.getTime() + this.config.claimAheadMs),
@@ -719,23 +722,25 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
         ...this.#claimableAgents(),
         plan: (job, load) => {
           const plan = planFire(job, load, cycleCtx);
-          if (callsForMore(plan)) plans.set(job.id, { job, plan });
-          else plans.delete(job.id);
+          if (callsForMore(plan)) (plans ??= new Map()).set(job.id, { job, plan });
+          else plans?.delete(job.id);
           return plan;
         },
       });
-      let cancelling: Set<string> | null = null;
-      let skipping = false;
-      for (const { job, plan } of plans.values()) {
-        if (plan.cancelActive) (cancelling ??= new Set()).add(job.id);
-        if (plan.deferredUntil) this.#deferredUntil = Math.min(this.#deferredUntil ?? Infinity, plan.deferredUntil.getTime());
-        if (plan.dropped) this.#reportDropped(job, plan.dropped);
-        skipping ||= plan.runs.some(isSkipped);
-      }
-      if (cancelling !== null) await this.#cancelRuns(cancelling);
-      if (skipping) {
+      if (plans !== null) {
+        let cancelling: Set<string> | null = null;
+        let skipping = false;
         for (const { job, plan } of plans.values()) {
-          for (const run of plan.runs) if (isSkipped(run)) await this.#pipeline.afterFinish(job, run, null);
+          if (plan.cancelActive) (cancelling ??= new Set()).add(job.id);
+          if (plan.deferredUntil) this.#deferredUntil = Math.min(this.#deferredUntil ?? Infinity, plan.deferredUntil.getTime());
+          if (plan.dropped) this.#reportDropped(job, plan.dropped);
+          skipping ||= plan.runs.some(isSkipped);
+        }
+        if (cancelling !== null) await this.#cancelRuns(cancelling);
+        if (skipping) {
+          for (const { job, plan } of plans.values()) {
+            for (const run of plan.runs) if (isSkipped(run)) await this.#pipeline.afterFinish(job, run, null);
+          }
         }
       }
       for (const item of claimed) void this.#launch(item, this.#startRun);
@@ -743,6 +748,9 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       if (!this.#backlog) return upkeep;
     }
   }
+
+
+
 
   /**
    * Applies the clock-step rule (`lifecycle/clock-step.ts`): this process renews its leases at the
