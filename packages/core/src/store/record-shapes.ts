@@ -1,4 +1,4 @@
-import type { CronJobDefinition } from '../domain/job.js';
+import type { CronJobDefinition, SchedulePolicy } from '../domain/job.js';
 import type { JobRunRecord } from '../domain/run.js';
 
 /**
@@ -40,3 +40,12 @@ export const runRecord: (run: JobRunRecord) => JobRunRecord = shapeCopier(RUN_FI
 
 /** A shallow copy of a job in the one shape every job the in-memory store holds has. */
 export const jobRecord: (job: CronJobDefinition) => CronJobDefinition = shapeCopier(JOB_FIELDS);
+
+/** Every field of a job's policy, in the order the in-memory store's copies hold them. */
+const POLICY_FIELDS = everyFieldOf<SchedulePolicy>()([
+  'requireApproval', 'approver', 'approvalTimeoutMs', 'maxRuntimeMs', 'requireCapabilities', 'allowedHours', 'allowedEnvironments', 'requireAgentPin',
+  'audit',
+]);
+
+/** A shallow copy of a job's policy, in one shape (see {@link jobRecord}). */
+export const policyRecord: (policy: SchedulePolicy) => SchedulePolicy = shapeCopier(POLICY_FIELDS);
