@@ -21,7 +21,7 @@ import type {
 } from '../ports/job-store.js';
 import { EntryHeap, heapEntry, IndexedHeap, isLower, type HeapEntry } from './indexed-heap.js';
 import { jobRecord, runRecord } from './record-shapes.js';
-import { clone, copyAudit, copyJob, copyRun, keptOrCopied, patched, storedRun } from './record-copies.js';
+import { clone, copyAudit, copyJob, copyRun, keptOrCopied, patched, storedAudit, storedDate, storedJob, storedRun } from './record-copies.js';
 import { claimedRun, claimTerms, hasFreeSlot, hasLiveLease, loadShare, type ClaimTerms } from '../lifecycle/claim.js';
 import { decideFire, decideFinish, finishRule, interruption, recoveryRule, type FinishWrites, type FireWrites } from '../lifecycle/transitions.js';
 import { checkCount } from './query-limits.js';
@@ -145,7 +145,7 @@ export class InMemoryJobStore implements JobStore {
   async createJob(job: CronJobDefinition): Promise<CronJobDefinition> {
     if (this.#jobs.has(job.id)) throw new ConflictError(`a job with id ${job.id} exists already`);
     if (this.#jobIdsByName.has(job.name)) throw new ConflictError(`a job named ${job.name} exists already`);
-    const stored = copyJob(job);
+    const stored = storedJob(job);
     this.#replaceJob(null, stored);
     return copyJob(stored);
   }
@@ -168,7 +168,7 @@ export class InMemoryJobStore implements JobStore {
     }
     const holder = this.#jobIdsByName.get(job.name);
     if (holder !== undefined && holder !== job.id) throw new ConflictError(`a job named ${job.name} exists already`);
-    const next = Object.assign(copyJob(job), {
+    const next = Object.assign(storedJob(job), {
       createdAt: stored.createdAt,
       runCount: stored.runCount,
       failureCount: stored.failureCount,
@@ -330,7 +330,7 @@ export class InMemoryJobStore implements JobStore {
         continue;
       }
       const renewed = runRecord(run);
-      renewed.leaseExpiresAt = new Date(until.getTime());
+      renewed.leaseExpiresAt = storedDate(until.getTime());
       this.#replaceRun(run, renewed);
       renewal.renewed.push(id);
       if (run.cancelRequested) renewal.cancelRequested.push(id);
@@ -466,8 +466,8 @@ export class InMemoryJobStore implements JobStore {
     let position = this.#audit.length;
     // Events nearly always arrive in time order, so the walk from the end is short.
     while (position > 0 && (this.#audit[position - 1] as AuditEvent).at.getTime() > at) position -= 1;
-    if (position === this.#audit.length) this.#audit.push(copyAudit(event));
-    else this.#audit.splice(position, 0, copyAudit(event));
+    if (position === this.#audit.length) this.#audit.push(storedAudit(event));
+    else this.#audit.splice(position, 0, storedAudit(event));
   }
 
   /** Audit events matching the filter, newest first. */

@@ -28,15 +28,44 @@ export function clone<T>(value: T): T {
   return copy as T;
 }
 
+/**
+ * `text`, flattened. V8 keeps a string built by concatenation as a tree of its pieces, about 20
+ * bytes a piece, until a character is read: reading one joins it in place, and the collector then
+ * drops the tree. A `randomUUID()` is such a tree of 17 pieces (about 490 bytes held instead of
+ * 60), so strings the store keeps for good (ids, outputs) are flattened as they come in.
+ */
+export function flat<T extends string | null>(text: T): T {
+  if (text !== null) text.charCodeAt(0);
+  return text;
+}
+
 const copyDate = (date: Date | null): Date | null => (date === null ? null : new Date(date.getTime()));
 
+/** The two Dates the store made last for records it keeps (see {@link storedDate}), the latest first. */
+let lastStored = new Date(0);
+let lastButOneStored = new Date(0);
+
 /**
- * The stored `kept` when `given` is the same instant (stored Dates are never handed out, so two
- * versions of a record may share one), else a copy of `given`: the caller keeps its own Dates.
+ * A Date of `time` for a record the store keeps. Stored Dates are never handed out nor changed, so
+ * records may share them: the two made last are reused for their instants (a fire stores its time
+ * and its job's next one), so a run's fire, start and finish, its audit event and its job's last
+ * run, all at one virtual instant, hold one Date.
+ */
+export function storedDate(time: number): Date {
+  if (lastStored.getTime() === time) return lastStored;
+  const date = lastButOneStored.getTime() === time ? lastButOneStored : new Date(time);
+  lastButOneStored = lastStored;
+  lastStored = date;
+  return date;
+}
+
+/**
+ * The stored `kept` when `given` is the same instant (two versions of a record may share a stored
+ * Date), else a {@link storedDate} of `given`: the caller keeps its own Dates.
  */
 export function keptOrCopied<D extends Date | null>(kept: D, given: D): D {
   if (kept === given || (kept !== null && given !== null && kept.getTime() === given.getTime())) return kept;
-  return copyDate(given) as D;
+  return (given === null ? null : storedDate(given.getTime())) as D;
 }
 
 /**
@@ -92,13 +121,15 @@ function instantOf(run: JobRunRecord, time: number): Date | null {
 function storedInstant<D extends Date | null>(run: JobRunRecord, given: D): D {
   if (given === null) return given;
   const time = given.getTime();
-  return (instantOf(run, time) ?? new Date(time)) as D;
+  return (instantOf(run, time) ?? storedDate(time)) as D;
 }
 
 /** A copy of a run to store: it shares nothing with the caller's, and shares Dates and empty lists within the store. */
 export function storedRun(run: JobRunRecord): JobRunRecord {
   const copy = runRecord(run);
-  copy.scheduledFor = new Date(run.scheduledFor.getTime());
+  copy.id = flat(run.id);
+  copy.fireKey = flat(run.fireKey);
+  copy.scheduledFor = storedDate(run.scheduledFor.getTime());
   // Every instant refers to a stored Date (or none) before the next one is matched against them.
   copy.dueAt = copy.scheduledFor;
   copy.startedAt = copy.completedAt = copy.leaseExpiresAt = null;
@@ -119,7 +150,9 @@ export function patched(run: JobRunRecord, patch: RunPatch): JobRunRecord {
   for (const field in patch) {
     const value = patch[field as keyof RunPatch];
     if (value === undefined) continue;
-    fields[field] = value instanceof Date ? storedInstant(next, value) : Array.isArray(value) && value.length === 0 ? NONE : clone(value);
+    if (typeof value === 'string') fields[field] = flat(value);
+    else if (value instanceof Date) fields[field] = storedInstant(next, value);
+    else fields[field] = Array.isArray(value) && value.length === 0 ? NONE : clone(value);
   }
   return next;
 }
@@ -143,6 +176,13 @@ export function copyJob(job: CronJobDefinition): CronJobDefinition {
   return copy;
 }
 
+/** A copy of a job to store: {@link copyJob}, its id flattened (see {@link flat}). */
+export function storedJob(job: CronJobDefinition): CronJobDefinition {
+  const copy = copyJob(job);
+  copy.id = flat(job.id);
+  return copy;
+}
+
 /** Whether `value` is plain data (primitives, Dates, arrays and plain objects), which {@link clone} copies faithfully. */
 function isPlainData(value: unknown): boolean {
   if (value === null || typeof value !== 'object') return typeof value !== 'function' && typeof value !== 'symbol';
@@ -155,11 +195,19 @@ function isPlainData(value: unknown): boolean {
 }
 
 /**
- * A copy of an audit event. Its `details` may hold anything: plain data (what the scheduler writes)
- * is copied by {@link clone}, anything else by `structuredClone`, which also refuses what cannot
- * be stored (a function).
+ * A copy of an audit event, for the caller. Its `details` may hold anything: plain data (what the
+ * scheduler writes) is copied by {@link clone}, anything else by `structuredClone`, which also
+ * refuses what cannot be stored (a function).
  */
 export function copyAudit(event: AuditEvent): AuditEvent {
   const { details } = event;
   return { ...event, at: new Date(event.at.getTime()), details: isPlainData(details) ? clone(details) : structuredClone(details) };
+}
+
+/** A copy of an audit event to store: {@link copyAudit}, with its id flattened and a {@link storedDate}. */
+export function storedAudit(event: AuditEvent): AuditEvent {
+  const copy = copyAudit(event);
+  copy.id = flat(event.id);
+  copy.at = storedDate(event.at.getTime());
+  return copy;
 }
