@@ -101,8 +101,13 @@ export class InMemoryJobStore implements JobStore {
 
   #runs = new Map<string, JobRunRecord>();
   #runIdsByFireKey = new Map<string, string>();
-  /** Ids of the runs not yet terminal, by status (few, unlike the history). */
-  #runIdsInFlight = new Map<RunStatus, Set<string>>();
+  /**
+   * Ids of the runs `scheduled` or `running` (few, unlike the history): one set, so a run that
+   * starts stays where it is (see {@link #inFlightSet}).
+   */
+  #runIdsActive = new Set<string>();
+  /** Ids of the runs `awaiting_approval`, which the scheduler lists every tick. */
+  #runIdsAwaiting = new Set<string>();
   /** `scheduled` runs without `waitForSlot` and without a held lease, by `dueAt`. */
   #queue = new EntryHeap();
   /** Jobs with a free slot and an unleased `waitForSlot` run, by that run's `dueAt`. */
@@ -399,7 +404,7 @@ export class InMemoryJobStore implements JobStore {
   #runCandidates(jobId: string | undefined, statuses: RunStatus[] | null): Iterable<string> {
     if (jobId !== undefined) return this.#runtimes.get(jobId)?.runs ?? [];
     if (statuses === null || statuses.some((status) => TERMINAL_RUN_STATUSES.includes(status))) return this.#runs.keys();
-    return statuses.flatMap((status) => [...(this.#runIdsInFlight.get(status) ?? [])]);
+    return [...new Set(statuses.map((status) => this.#inFlightSet(status)))].flatMap((ids) => [...(ids ?? [])]);
   }
 
   /** Deletes at most `limit` runs that core's retention rule selects, oldest first (see {@link JobStore.pruneHistory}). */
@@ -559,6 +564,12 @@ export class InMemoryJobStore implements JobStore {
     const run = (after ?? before) as JobRunRecord | null;
     if (run === null) return;
     const runtime = this.#runtime(run.jobId);
+    const wasInFlight = before === null ? null : this.#inFlightSet(before.status);
+    const inFlight = after === null ? null : this.#inFlightSet(after.status);
+    if (wasInFlight !== inFlight) {
+      wasInFlight?.delete(run.id);
+      inFlight?.add(run.id);
+    }
     if (before !== null) this.#uncount(before, runtime);
     if (after === null) {
       this.#moveRun(run.id, null, 0);
@@ -576,9 +587,8 @@ export class InMemoryJobStore implements JobStore {
     this.#refreshFreeSlot(run.jobId, runtime);
   }
 
-  /** Counts `run` in its job's load and the runs in flight, and puts it in its index. */
+  /** Counts `run` in its job's load and puts it in its index. */
   #indexRun(run: JobRunRecord, runtime: JobRuntime): void {
-    if (!isTerminal(run)) this.#inFlightSet(run.status).add(run.id);
     const lease = heldLease(run);
     const share = loadShare(run);
     if (share !== null) runtime[share] += 1;
@@ -600,9 +610,8 @@ export class InMemoryJobStore implements JobStore {
     }
   }
 
-  /** Takes `run` out of its job's load and the runs in flight (its index entry moves in {@link #indexRun}). */
+  /** Takes `run` out of its job's load (its index entry moves in {@link #indexRun}). */
   #uncount(run: JobRunRecord, runtime: JobRuntime): void {
-    if (!isTerminal(run)) this.#runIdsInFlight.get(run.status)?.delete(run.id);
     const share = loadShare(run);
     if (share !== null) runtime[share] -= 1;
   }
@@ -632,13 +641,10 @@ export class InMemoryJobStore implements JobStore {
     }
   }
 
-  #inFlightSet(status: RunStatus): Set<string> {
-    let ids = this.#runIdsInFlight.get(status);
-    if (ids === undefined) {
-      ids = new Set();
-      this.#runIdsInFlight.set(status, ids);
-    }
-    return ids;
+  /** The ids of the runs in flight with `status` and others (the caller filters); null for a terminal status. */
+  #inFlightSet(status: RunStatus): Set<string> | null {
+    if (status === 'awaiting_approval') return this.#runIdsAwaiting;
+    return status === 'scheduled' || status === 'running' ? this.#runIdsActive : null;
   }
 
   /** Puts an unleased `scheduled` run where claims look for it (the caller refreshes the job's free slot). */
@@ -700,9 +706,9 @@ export class InMemoryJobStore implements JobStore {
     for (const run of fire.runs) this.#insertUnlessFired(run);
     if (fire.cancelRunning) {
       // Rare (overlap `cancel_other`), so the runs in flight are looked through rather than kept by job.
-      for (const id of [...(this.#runIdsInFlight.get('running') ?? [])]) {
+      for (const id of [...this.#runIdsActive]) {
         const run = this.#runs.get(id) as JobRunRecord;
-        if (run.jobId !== stored.id) continue;
+        if (run.jobId !== stored.id || run.status !== 'running') continue;
         const flagged = runRecord(run);
         flagged.cancelRequested = true;
         this.#replaceRun(run, flagged);

@@ -194,20 +194,20 @@ function isPlainData(value: unknown): boolean {
   return true;
 }
 
+/** A copy of an audit event's details (see {@link copyAudit}). */
+const copyDetails = (details: AuditEvent['details']): AuditEvent['details'] => (isPlainData(details) ? clone(details) : structuredClone(details));
+
 /**
  * A copy of an audit event, for the caller. Its `details` may hold anything: plain data (what the
  * scheduler writes) is copied by {@link clone}, anything else by `structuredClone`, which also
  * refuses what cannot be stored (a function).
  */
 export function copyAudit(event: AuditEvent): AuditEvent {
-  const { details } = event;
-  return { ...event, at: new Date(event.at.getTime()), details: isPlainData(details) ? clone(details) : structuredClone(details) };
+  return { ...event, at: new Date(event.at.getTime()), details: copyDetails(event.details) };
 }
 
-/** A copy of an audit event to store: {@link copyAudit}, with its id flattened and a {@link storedDate}. */
+/** A copy of an audit event to store: its id flattened (see {@link flat}), its time a {@link storedDate}. */
 export function storedAudit(event: AuditEvent): AuditEvent {
-  const copy = copyAudit(event);
-  copy.id = flat(event.id);
-  copy.at = storedDate(event.at.getTime());
-  return copy;
+  return { ...event, id: flat(event.id), at: storedDate(event.at.getTime()), details: copyDetails(event.details) };
 }
+
