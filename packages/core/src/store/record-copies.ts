@@ -34,7 +34,7 @@ export function clone<T>(value: T): T {
  * drops the tree. A `randomUUID()` is such a tree of 17 pieces (about 490 bytes held instead of
  * 60), so strings the store keeps for good (ids, outputs) are flattened as they come in.
  */
-export function flat<T extends string | null>(text: T): T {
+function flat<T extends string | null>(text: T): T {
   if (text !== null) text.charCodeAt(0);
   return text;
 }
