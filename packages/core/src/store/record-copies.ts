@@ -2,7 +2,7 @@ import type { AuditEvent } from '../domain/audit.js';
 import type { CronJobDefinition } from '../domain/job.js';
 import type { JobRunRecord } from '../domain/run.js';
 import type { RunPatch } from '../ports/job-store.js';
-import { jobRecord, policyRecord, runRecord } from './record-shapes.js';
+import { jobRecord, jobRecordFrom, policyRecord, policyRecordFrom, runRecord, runRecordFrom } from './record-shapes.js';
 
 /**
  * How the in-memory store copies records in and out. What it hands out is a deep copy the caller
@@ -126,7 +126,7 @@ function storedInstant<D extends Date | null>(run: JobRunRecord, given: D): D {
 
 /** A copy of a run to store: it shares nothing with the caller's, and shares Dates and empty lists within the store. */
 export function storedRun(run: JobRunRecord): JobRunRecord {
-  const copy = runRecord(run);
+  const copy = runRecordFrom(run);
   copy.id = flat(run.id);
   copy.fireKey = flat(run.fireKey);
   copy.scheduledFor = storedDate(run.scheduledFor.getTime());
@@ -157,10 +157,11 @@ export function patched(run: JobRunRecord, patch: RunPatch): JobRunRecord {
   return next;
 }
 
-/** A deep copy of a job (see {@link jobRecord}). */
-export function copyJob(job: CronJobDefinition): CronJobDefinition {
-  const copy = jobRecord(job);
-  const policy = policyRecord(job.policy);
+/** A deep copy of a stored job, for the caller (see {@link jobRecord}). */
+export const copyJob = (job: CronJobDefinition): CronJobDefinition => withOwnParts(jobRecord(job), policyRecord(job.policy), job);
+
+/** `copy`, a shallow copy of `job`, given `policy` and copies of the other parts of `job` it may not share. */
+function withOwnParts(copy: CronJobDefinition, policy: CronJobDefinition['policy'], job: CronJobDefinition): CronJobDefinition {
   policy.requireCapabilities = [...policy.requireCapabilities];
   policy.allowedHours = policy.allowedHours === null ? null : { ...policy.allowedHours };
   policy.allowedEnvironments = [...policy.allowedEnvironments];
@@ -176,9 +177,9 @@ export function copyJob(job: CronJobDefinition): CronJobDefinition {
   return copy;
 }
 
-/** A copy of a job to store: {@link copyJob}, its id flattened (see {@link flat}). */
+/** A deep copy of a caller's job to store, its id flattened (see {@link flat}). */
 export function storedJob(job: CronJobDefinition): CronJobDefinition {
-  const copy = copyJob(job);
+  const copy = withOwnParts(jobRecordFrom(job), policyRecordFrom(job.policy), job);
   copy.id = flat(job.id);
   return copy;
 }
