@@ -788,8 +788,6 @@ export class InMemoryJobStore implements JobStore {
    */
   #lease(run: JobRunRecord, terms: ClaimTerms): ClaimedRun {
     const leased = claimedRun(run, terms);
-    // The runs of one claim share their lease's Date.
-    leased.leaseExpiresAt = storedDate(terms.leaseExpiresAt.getTime());
     this.#replaceRun(run, leased);
     const runtime = this.#runtime(run.jobId);
     const job = runtime.fired ?? copyJob(this.#jobOf(run));
