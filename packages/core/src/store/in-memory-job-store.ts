@@ -19,8 +19,9 @@ import type {
   StoreCapabilities,
   StoreChange,
 } from '../ports/job-store.js';
-import { IndexedHeap, isLower } from './indexed-heap.js';
+import { EntryHeap, heapEntry, IndexedHeap, isLower, type HeapEntry } from './indexed-heap.js';
 import { jobRecord, runRecord } from './record-shapes.js';
+import { clone, copyAudit, copyJob, copyRun, keptOrCopied, patched, storedAudit, storedDate, storedJob, storedRun } from './record-copies.js';
 import { claimedRun, claimTerms, hasFreeSlot, hasLiveLease, loadShare, type ClaimTerms } from '../lifecycle/claim.js';
 import { decideFire, decideFinish, finishRule, interruption, recoveryRule, type FinishWrites, type FireWrites } from '../lifecycle/transitions.js';
 import { checkCount } from './query-limits.js';
@@ -39,102 +40,10 @@ interface JobRuntime {
   active: number;
   /** Runs `scheduled` with `waitForSlot` (`JobLoad.waiting`). */
   waiting: number;
-  /** Runs `running`, the ones `cancelActive` flags; null until the job's first run starts. */
-  running: Set<string> | null;
   /** Unleased `waitForSlot` runs, by `dueAt`; null until the job's first such run. */
-  waitingQueue: IndexedHeap | null;
-}
-
-/**
- * A deep copy of plain data: objects, arrays, Dates and primitives, which is all jobs, runs and
- * sessions hold. Spreading keeps V8's compact object shapes, so copies are about twice as fast as
- * `structuredClone` and smaller, which matters with a million jobs (see {@link copyAudit} for
- * audit details, which may hold anything).
- */
-function clone<T>(value: T): T {
-  if (value === null || typeof value !== 'object') return value;
-  if (value instanceof Date) return new Date(value.getTime()) as T;
-  if (Array.isArray(value)) return value.map(clone) as T;
-  const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
-  for (const key in copy) {
-    const field = copy[key];
-    if (field !== null && typeof field === 'object') copy[key] = clone(field);
-  }
-  return copy as T;
-}
-
-const copyDate = (date: Date | null): Date | null => (date === null ? null : new Date(date.getTime()));
-
-/**
- * The stored `kept` when `given` is the same instant (stored Dates are never handed out, so two
- * versions of a record may share one), else a copy of `given`: the caller keeps its own Dates.
- */
-function keptOrCopied<D extends Date | null>(kept: D, given: D): D {
-  if (kept === given || (kept !== null && given !== null && kept.getTime() === given.getTime())) return kept;
-  return copyDate(given) as D;
-}
-
-const copyIteration = (iteration: JobRunRecord['iterations'][number]) => ({ ...iteration });
-
-const copyDelivery = (delivery: JobRunRecord['deliveries'][number]) => ({ ...delivery, completedAt: copyDate(delivery.completedAt) });
-
-/** Whether `value` is plain data (primitives, Dates, arrays and plain objects), which {@link clone} copies faithfully. */
-function isPlainData(value: unknown): boolean {
-  if (value === null || typeof value !== 'object') return typeof value !== 'function' && typeof value !== 'symbol';
-  if (value instanceof Date) return true;
-  if (Array.isArray(value)) return value.every(isPlainData);
-  const prototype = Object.getPrototypeOf(value) as unknown;
-  if (prototype !== Object.prototype && prototype !== null) return false;
-  for (const key in value) if (!isPlainData((value as Record<string, unknown>)[key])) return false;
-  return true;
-}
-
-/**
- * A copy of an audit event. Its `details` may hold anything: plain data (what the scheduler writes)
- * is copied by {@link clone}, anything else by `structuredClone`, which also refuses what cannot
- * be stored (a function).
- */
-function copyAudit(event: AuditEvent): AuditEvent {
-  const { details } = event;
-  return { ...event, at: new Date(event.at.getTime()), details: isPlainData(details) ? clone(details) : structuredClone(details) };
-}
-
-/** A deep copy of a run (see {@link runRecord}): claims, starts and finishes copy every run they touch. */
-function copyRun(run: JobRunRecord): JobRunRecord {
-  const copy = runRecord(run);
-  copy.scheduledFor = new Date(run.scheduledFor.getTime());
-  copy.dueAt = new Date(run.dueAt.getTime());
-  copy.startedAt = copyDate(run.startedAt);
-  copy.completedAt = copyDate(run.completedAt);
-  copy.leaseExpiresAt = copyDate(run.leaseExpiresAt);
-  copy.iterations = run.iterations.map(copyIteration);
-  copy.deliveries = run.deliveries.map(copyDelivery);
-  const { approval } = run;
-  if (approval !== null) {
-    copy.approval = { ...approval, requestedAt: new Date(approval.requestedAt.getTime()), expiresAt: new Date(approval.expiresAt.getTime()), decidedAt: copyDate(approval.decidedAt) };
-  }
-  return copy;
-}
-
-/** A deep copy of a job (see {@link jobRecord}). */
-function copyJob(job: CronJobDefinition): CronJobDefinition {
-  const copy = jobRecord(job);
-  const { policy } = job;
-  copy.delivery = [...job.delivery];
-  copy.webhookHeaders = { ...job.webhookHeaders };
-  copy.emailRecipients = [...job.emailRecipients];
-  copy.policy = {
-    ...policy,
-    requireCapabilities: [...policy.requireCapabilities],
-    allowedHours: policy.allowedHours === null ? null : { ...policy.allowedHours },
-    allowedEnvironments: [...policy.allowedEnvironments],
-  };
-  copy.heartbeat = job.heartbeat === null ? null : { ...job.heartbeat };
-  copy.nextRun = copyDate(job.nextRun);
-  copy.lastRun = copyDate(job.lastRun);
-  copy.createdAt = new Date(job.createdAt.getTime());
-  copy.updatedAt = new Date(job.updatedAt.getTime());
-  return copy;
+  waitingQueue: EntryHeap | null;
+  /** The job as a fire of the claim under way left it, to hand out with its first run claimed (see {@link InMemoryJobStore.claimDue}). */
+  fired: CronJobDefinition | null;
 }
 
 const isTerminal = (run: JobRunRecord): boolean => TERMINAL_RUN_STATUSES.includes(run.status);
@@ -149,17 +58,11 @@ const heldLease = (run: JobRunRecord): number | null => (run.owner !== null && r
 /** When a finished run joined the outbox, what orders the outbox. */
 const outboxAt = (run: JobRunRecord): number => (run.completedAt ?? run.scheduledFor).getTime();
 
-const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/** The earliest time in `index` of a key `keep` accepts (default: any), or Infinity. */
+const earliestIn = (index: EntryHeap, keep: ((key: string) => boolean) | undefined): number =>
+  (keep === undefined ? index.peek() : index.first(keep))?.at ?? Number.POSITIVE_INFINITY;
 
-/** Copies the defined fields of `patch` onto a copy of `run`. */
-function patched(run: JobRunRecord, patch: RunPatch): JobRunRecord {
-  const next = runRecord(run);
-  for (const field in patch) {
-    const value = patch[field as keyof RunPatch];
-    if (value !== undefined) (next as unknown as Record<string, unknown>)[field] = clone(value);
-  }
-  return next;
-}
+const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * The reference {@link JobStore}: everything in this process's memory, nothing survives a restart.
@@ -198,27 +101,32 @@ export class InMemoryJobStore implements JobStore {
 
   #runs = new Map<string, JobRunRecord>();
   #runIdsByFireKey = new Map<string, string>();
-  /** Ids of the runs not yet terminal, by status (few, unlike the history). */
-  #runIdsInFlight = new Map<RunStatus, Set<string>>();
+  /**
+   * Ids of the runs `scheduled` or `running` (few, unlike the history): one set, so a run that
+   * starts stays where it is (see {@link #inFlightSet}).
+   */
+  #runIdsActive = new Set<string>();
+  /** Ids of the runs `awaiting_approval`, which the scheduler lists every tick. */
+  #runIdsAwaiting = new Set<string>();
   /** `scheduled` runs without `waitForSlot` and without a held lease, by `dueAt`. */
-  #queue = new IndexedHeap();
+  #queue = new EntryHeap();
   /** Jobs with a free slot and an unleased `waitForSlot` run, by that run's `dueAt`. */
   #jobsWithFreeSlot = new IndexedHeap();
   /** `scheduled` runs with a lease, by lease expiry; they return to the queue once it lapses. */
-  #leasedScheduled = new IndexedHeap();
+  #leasedScheduled = new EntryHeap();
   /** `running` runs with a lease, by lease expiry (what {@link recoverExpired} looks at). */
-  #leasedRunning = new IndexedHeap();
+  #leasedRunning = new EntryHeap();
   /** `awaiting_approval` runs with a lease, by lease expiry. */
-  #leasedAwaiting = new IndexedHeap();
+  #leasedAwaiting = new EntryHeap();
   /** Finished runs with a pending delivery and no held lease, by `completedAt`. */
-  #outbox = new IndexedHeap();
+  #outbox = new EntryHeap();
   /** Finished runs with a pending delivery and a lease, by lease expiry. */
-  #leasedOutbox = new IndexedHeap();
+  #leasedOutbox = new EntryHeap();
   /**
-   * The index each indexed run is in: the queue, its job's waiting queue, a lease index or an
-   * outbox, since a run is in at most one. A change of the run touches that index only.
+   * The entry of each indexed run in the index it is in: the queue, its job's waiting queue, a lease
+   * index or an outbox, since a run is in at most one. A change of the run moves that one entry.
    */
-  #runIndexes = new Map<string, IndexedHeap>();
+  #runEntries = new Map<string, HeapEntry>();
   /**
    * The latest `now` any claim has seen. Leases that lapsed before it are treated as released, so
    * where a run is indexed depends only on its fields and this mark, never on the order of calls.
@@ -242,7 +150,7 @@ export class InMemoryJobStore implements JobStore {
   async createJob(job: CronJobDefinition): Promise<CronJobDefinition> {
     if (this.#jobs.has(job.id)) throw new ConflictError(`a job with id ${job.id} exists already`);
     if (this.#jobIdsByName.has(job.name)) throw new ConflictError(`a job named ${job.name} exists already`);
-    const stored = copyJob(job);
+    const stored = storedJob(job);
     this.#replaceJob(null, stored);
     return copyJob(stored);
   }
@@ -265,7 +173,7 @@ export class InMemoryJobStore implements JobStore {
     }
     const holder = this.#jobIdsByName.get(job.name);
     if (holder !== undefined && holder !== job.id) throw new ConflictError(`a job named ${job.name} exists already`);
-    const next = Object.assign(copyJob(job), {
+    const next = Object.assign(storedJob(job), {
       createdAt: stored.createdAt,
       runCount: stored.runCount,
       failureCount: stored.failureCount,
@@ -333,17 +241,16 @@ export class InMemoryJobStore implements JobStore {
     const known = agents === undefined ? null : new Set(agents);
     const ofJob = known === null ? undefined : (id: string) => known.has(this.#jobs.get(id)?.agentId ?? '');
     const ofRun = known === null ? undefined : (id: string) => known.has(this.#runs.get(id)?.agentId ?? '');
-    const top = (index: IndexedHeap, keep: ((id: string) => boolean) | undefined) => (keep === undefined ? index.peek() : index.first(keep))?.at ?? Infinity;
     // Leases of runs in flight lapse for every instance to recover, whatever their agent.
     const earliest = Math.min(
-      top(this.#dueJobs, ofJob),
-      top(this.#queue, ofRun),
-      top(this.#jobsWithFreeSlot, ofJob),
-      top(this.#leasedScheduled, ofRun),
-      top(this.#leasedRunning, undefined),
-      top(this.#leasedAwaiting, undefined),
+      earliestIn(this.#dueJobs, ofJob),
+      earliestIn(this.#queue, ofRun),
+      earliestIn(this.#jobsWithFreeSlot, ofJob),
+      earliestIn(this.#leasedScheduled, ofRun),
+      earliestIn(this.#leasedRunning, undefined),
+      earliestIn(this.#leasedAwaiting, undefined),
     );
-    return earliest === Infinity ? null : new Date(earliest);
+    return earliest === Number.POSITIVE_INFINITY ? null : new Date(earliest);
   }
 
   /** Plans every due job, then claims queued runs, lowest `dueAt` first (see {@link JobStore.claimDue}). */
@@ -362,12 +269,22 @@ export class InMemoryJobStore implements JobStore {
         const runtime = this.#runtimes.get(id);
         return decideFire(copyJob(this.#jobs.get(id) as CronJobDefinition), { active: runtime?.active ?? 0, waiting: runtime?.waiting ?? 0 }, request);
       });
-    for (const fire of fires) this.#persistFire(fire);
     // Each fire's job is the job as now stored, built on the copy its plan was given, so nothing
     // stored shares it: the first run claimed of that job hands it out instead of a fresh copy.
-    const fired = new Map<string, CronJobDefinition>();
-    for (const fire of fires) fired.set(fire.job.id, fire.job);
-    return this.#claimQueued(terms, known, fired);
+    // (A job without runtime has no run to claim.)
+    for (const fire of fires) {
+      this.#persistFire(fire);
+      const runtime = this.#runtimes.get(fire.job.id);
+      if (runtime !== undefined) runtime.fired = fire.job;
+    }
+    try {
+      return this.#claimQueued(terms, known);
+    } finally {
+      for (const fire of fires) {
+        const runtime = this.#runtimes.get(fire.job.id);
+        if (runtime !== undefined) runtime.fired = null;
+      }
+    }
   }
 
   /** Inserts a run. A taken id or `fireKey` throws `ConflictError`; an unknown job `JobNotFoundError`. */
@@ -377,7 +294,7 @@ export class InMemoryJobStore implements JobStore {
     if (run.fireKey !== null && this.#runIdsByFireKey.has(run.fireKey)) {
       throw new ConflictError(`fire ${run.fireKey} has a run already`);
     }
-    const stored = copyRun(run);
+    const stored = storedRun(run);
     this.#replaceRun(null, stored);
     return copyRun(stored);
   }
@@ -418,7 +335,7 @@ export class InMemoryJobStore implements JobStore {
         continue;
       }
       const renewed = runRecord(run);
-      renewed.leaseExpiresAt = new Date(until.getTime());
+      renewed.leaseExpiresAt = storedDate(until.getTime());
       this.#replaceRun(run, renewed);
       renewal.renewed.push(id);
       if (run.cancelRequested) renewal.cancelRequested.push(id);
@@ -487,7 +404,7 @@ export class InMemoryJobStore implements JobStore {
   #runCandidates(jobId: string | undefined, statuses: RunStatus[] | null): Iterable<string> {
     if (jobId !== undefined) return this.#runtimes.get(jobId)?.runs ?? [];
     if (statuses === null || statuses.some((status) => TERMINAL_RUN_STATUSES.includes(status))) return this.#runs.keys();
-    return statuses.flatMap((status) => [...(this.#runIdsInFlight.get(status) ?? [])]);
+    return [...new Set(statuses.map((status) => this.#inFlightSet(status)))].flatMap((ids) => [...(ids ?? [])]);
   }
 
   /** Deletes at most `limit` runs that core's retention rule selects, oldest first (see {@link JobStore.pruneHistory}). */
@@ -554,8 +471,8 @@ export class InMemoryJobStore implements JobStore {
     let position = this.#audit.length;
     // Events nearly always arrive in time order, so the walk from the end is short.
     while (position > 0 && (this.#audit[position - 1] as AuditEvent).at.getTime() > at) position -= 1;
-    if (position === this.#audit.length) this.#audit.push(copyAudit(event));
-    else this.#audit.splice(position, 0, copyAudit(event));
+    if (position === this.#audit.length) this.#audit.push(storedAudit(event));
+    else this.#audit.splice(position, 0, storedAudit(event));
   }
 
   /** Audit events matching the filter, newest first. */
@@ -598,7 +515,7 @@ export class InMemoryJobStore implements JobStore {
   #runtime(jobId: string): JobRuntime {
     let runtime = this.#runtimes.get(jobId);
     if (runtime === undefined) {
-      runtime = { runs: new Set(), active: 0, waiting: 0, running: null, waitingQueue: null };
+      runtime = { runs: new Set(), active: 0, waiting: 0, waitingQueue: null, fired: null };
       this.#runtimes.set(jobId, runtime);
     }
     return runtime;
@@ -647,6 +564,12 @@ export class InMemoryJobStore implements JobStore {
     const run = (after ?? before) as JobRunRecord | null;
     if (run === null) return;
     const runtime = this.#runtime(run.jobId);
+    const wasInFlight = before === null ? null : this.#inFlightSet(before.status);
+    const inFlight = after === null ? null : this.#inFlightSet(after.status);
+    if (wasInFlight !== inFlight) {
+      wasInFlight?.delete(run.id);
+      inFlight?.add(run.id);
+    }
     if (before !== null) this.#uncount(before, runtime);
     if (after === null) {
       this.#moveRun(run.id, null, 0);
@@ -664,9 +587,8 @@ export class InMemoryJobStore implements JobStore {
     this.#refreshFreeSlot(run.jobId, runtime);
   }
 
-  /** Counts `run` in its job's load and the runs in flight, and puts it in its index. */
+  /** Counts `run` in its job's load and puts it in its index. */
   #indexRun(run: JobRunRecord, runtime: JobRuntime): void {
-    if (!isTerminal(run)) this.#inFlightSet(run.status).add(run.id);
     const lease = heldLease(run);
     const share = loadShare(run);
     if (share !== null) runtime[share] += 1;
@@ -676,7 +598,6 @@ export class InMemoryJobStore implements JobStore {
         else this.#enqueue(run, runtime);
         break;
       case 'running':
-        (runtime.running ??= new Set()).add(run.id);
         this.#moveRun(run.id, lease === null ? null : this.#leasedRunning, lease ?? 0);
         break;
       case 'awaiting_approval':
@@ -689,43 +610,46 @@ export class InMemoryJobStore implements JobStore {
     }
   }
 
-  /** Takes `run` out of its job's load and the runs in flight (its index entry moves in {@link #indexRun}). */
+  /** Takes `run` out of its job's load (its index entry moves in {@link #indexRun}). */
   #uncount(run: JobRunRecord, runtime: JobRuntime): void {
-    if (!isTerminal(run)) this.#runIdsInFlight.get(run.status)?.delete(run.id);
     const share = loadShare(run);
     if (share !== null) runtime[share] -= 1;
-    if (run.status === 'running') runtime.running?.delete(run.id);
   }
 
   /**
    * Puts run `id` in `index` at `at` (its id breaks ties), or in no index when null, taking it out
-   * of the index it was in. Staying in the same index moves the entry in place.
+   * of the index it was in. The run keeps one entry from index to index, made when it joins the first.
    */
-  #moveRun(id: string, index: IndexedHeap | null, at: number): void {
-    const current = this.#runIndexes.get(id);
-    if (current !== index) {
-      current?.delete(id);
-      if (index === null) {
-        this.#runIndexes.delete(id);
-        return;
-      }
-      this.#runIndexes.set(id, index);
+  #moveRun(id: string, index: EntryHeap | null, at: number): void {
+    const entry = this.#runEntries.get(id);
+    if (entry === undefined) {
+      if (index === null) return;
+      const added = heapEntry(id, at, id);
+      this.#runEntries.set(id, added);
+      index.insert(added);
+    } else if (index === null) {
+      entry.holder?.remove(entry);
+      this.#runEntries.delete(id);
+    } else if (entry.holder === index) {
+      if (entry.at === at) return;
+      entry.at = at;
+      index.update(entry);
+    } else {
+      entry.holder?.remove(entry);
+      entry.at = at;
+      index.insert(entry);
     }
-    index?.set(id, at, id);
   }
 
-  #inFlightSet(status: RunStatus): Set<string> {
-    let ids = this.#runIdsInFlight.get(status);
-    if (ids === undefined) {
-      ids = new Set();
-      this.#runIdsInFlight.set(status, ids);
-    }
-    return ids;
+  /** The ids of the runs in flight with `status` and others (the caller filters); null for a terminal status. */
+  #inFlightSet(status: RunStatus): Set<string> | null {
+    if (status === 'awaiting_approval') return this.#runIdsAwaiting;
+    return status === 'scheduled' || status === 'running' ? this.#runIdsActive : null;
   }
 
   /** Puts an unleased `scheduled` run where claims look for it (the caller refreshes the job's free slot). */
   #enqueue(run: JobRunRecord, runtime: JobRuntime): void {
-    this.#moveRun(run.id, run.waitForSlot ? (runtime.waitingQueue ??= new IndexedHeap()) : this.#queue, run.dueAt.getTime());
+    this.#moveRun(run.id, run.waitForSlot ? (runtime.waitingQueue ??= new EntryHeap()) : this.#queue, run.dueAt.getTime());
   }
 
   /** Keeps {@link #jobsWithFreeSlot} true to the job's waiting runs, load and `maxConcurrent`. */
@@ -749,6 +673,12 @@ export class InMemoryJobStore implements JobStore {
     }
   }
 
+  /** Whether the earliest lease in `index` lapsed (most claims find none, and need not look further). */
+  #hasLapsed(index: EntryHeap): boolean {
+    const top = index.peek();
+    return top !== undefined && this.#isReleased(top.at);
+  }
+
   #isReleased(leaseExpiresAt: number): boolean {
     return leaseExpiresAt < this.#releasedBefore;
   }
@@ -758,6 +688,7 @@ export class InMemoryJobStore implements JobStore {
     if (now < this.#releasedBefore) this.#holdLiveLeasesAgain(now);
     if (now <= this.#releasedBefore) return;
     this.#releasedBefore = now;
+    if (!this.#hasLapsed(this.#leasedScheduled) && !this.#hasLapsed(this.#leasedOutbox)) return;
     const lapsed = (entry: { at: number }) => this.#isReleased(entry.at);
     for (const id of this.#leasedScheduled.lowest(Number.POSITIVE_INFINITY, lapsed)) {
       const run = this.#runs.get(id) as JobRunRecord;
@@ -774,8 +705,10 @@ export class InMemoryJobStore implements JobStore {
     const stored = this.#jobs.get(fire.job.id) as CronJobDefinition;
     for (const run of fire.runs) this.#insertUnlessFired(run);
     if (fire.cancelRunning) {
-      for (const id of [...(this.#runtimes.get(stored.id)?.running ?? [])]) {
+      // Rare (overlap `cancel_other`), so the runs in flight are looked through rather than kept by job.
+      for (const id of [...this.#runIdsActive]) {
         const run = this.#runs.get(id) as JobRunRecord;
+        if (run.jobId !== stored.id || run.status !== 'running') continue;
         const flagged = runRecord(run);
         flagged.cancelRequested = true;
         this.#replaceRun(run, flagged);
@@ -813,11 +746,11 @@ export class InMemoryJobStore implements JobStore {
   #insertUnlessFired(run: JobRunRecord | null): void {
     if (run === null || this.#runs.has(run.id)) return;
     if (run.fireKey !== null && this.#runIdsByFireKey.has(run.fireKey)) return;
-    this.#replaceRun(null, copyRun(run));
+    this.#replaceRun(null, storedRun(run));
   }
 
   /** Claims queued runs, lowest `dueAt` first, merging the plain queue with jobs that have a free slot. */
-  #claimQueued(terms: ClaimTerms, known: ReadonlySet<string> | null, fired: Map<string, CronJobDefinition>): ClaimedRun[] {
+  #claimQueued(terms: ClaimTerms, known: ReadonlySet<string> | null): ClaimedRun[] {
     const now = terms.now.getTime();
     const horizon = terms.horizon.getTime();
     this.#releaseLapsedLeases(now);
@@ -830,7 +763,7 @@ export class InMemoryJobStore implements JobStore {
       const slot = this.#jobsWithFreeSlot.peek();
       const pick = queued !== undefined && (slot === undefined || isLower(queued, slot)) ? queued : slot;
       if (pick === undefined || pick.at > horizon) break;
-      const runId = pick === queued ? pick.key : ((this.#runtime(pick.key).waitingQueue as IndexedHeap).peek() as { key: string }).key;
+      const runId = pick === queued ? pick.key : ((this.#runtime(pick.key).waitingQueue as EntryHeap).peek() as { key: string }).key;
       const run = this.#runs.get(runId) as JobRunRecord;
       if (hasLiveLease(run, now) || (known !== null && !known.has(run.agentId))) {
         this.#moveRun(run.id, null, 0);
@@ -838,7 +771,7 @@ export class InMemoryJobStore implements JobStore {
         passedOver.push(run);
         continue;
       }
-      claimed.push(this.#lease(run, terms, fired));
+      claimed.push(this.#lease(run, terms));
     }
     for (const run of passedOver) {
       const runtime = this.#runtime(run.jobId);
@@ -849,15 +782,16 @@ export class InMemoryJobStore implements JobStore {
   }
 
   /**
-   * Gives `run` to the claimer on the claim's terms, with its job: the one in `fired` if there is
-   * one (taken out, so no two claimed runs share a job object), else a copy of the stored job.
+   * Gives `run` to the claimer on the claim's terms, with its job: the one a fire of this claim
+   * left, if there is one (taken, so no two claimed runs share a job object), else a copy of the
+   * stored job.
    */
-  #lease(run: JobRunRecord, terms: ClaimTerms, fired?: Map<string, CronJobDefinition>): ClaimedRun {
+  #lease(run: JobRunRecord, terms: ClaimTerms): ClaimedRun {
     const leased = claimedRun(run, terms);
     this.#replaceRun(run, leased);
-    const job = fired?.get(run.jobId);
-    if (job === undefined) return { run: copyRun(leased), job: copyJob(this.#jobOf(run)) };
-    fired?.delete(run.jobId);
+    const runtime = this.#runtime(run.jobId);
+    const job = runtime.fired ?? copyJob(this.#jobOf(run));
+    runtime.fired = null;
     return { run: copyRun(leased), job };
   }
 

@@ -20,6 +20,8 @@ export interface HeapEntry {
   t4: number;
   t5: number;
   slot: number;
+  /** The heap that holds the entry, or null. */
+  holder: EntryHeap | null;
 }
 
 /** Characters of a tie kept as digits: six groups of three, each a small integer. */
@@ -101,48 +103,42 @@ function popSlot(frontier: number[], entries: readonly HeapEntry[]): number {
   return top;
 }
 
-/**
- * A binary min-heap of string keys that also knows where each key sits, so a key's priority can be
- * changed or the key removed in O(log n). The in-memory store keeps its "what is due next" indexes
- * in these, so finding due work never scans every job or run.
- */
-export class IndexedHeap {
-  readonly #heap = new SlottedHeap<HeapEntry>(isLower);
-  /** Each key's entry, which knows its own slot: a move updates the entry, not this map. */
-  readonly #byKey = new Map<string, HeapEntry>();
+/** A new entry for `key` at `at`, then `tie` among equal times, in no heap yet. */
+export function heapEntry(key: string, at: number, tie: string): HeapEntry {
+  const entry: HeapEntry = { key, at, tie, t0: 0, t1: 0, t2: 0, t3: 0, t4: 0, t5: 0, slot: -1, holder: null };
+  setTie(entry, tie);
+  return entry;
+}
 
-  /** Number of keys held. */
+/**
+ * A binary min-heap of entries that the caller keeps (see {@link heapEntry}), so an entry is moved
+ * or taken out in O(log n) without a lookup, and one entry can move from heap to heap: the
+ * in-memory store keeps each run's entry while the run is in one of its indexes, however often it
+ * changes index, rather than a key map per index.
+ */
+export class EntryHeap {
+  readonly #heap = new SlottedHeap<HeapEntry>(isLower);
+
+  /** Number of entries held. */
   get size(): number {
     return this.#heap.size;
   }
 
-  /** Whether `key` is held. */
-  has(key: string): boolean {
-    return this.#byKey.has(key);
+  /** Adds `entry`, which no heap holds. */
+  insert(entry: HeapEntry): void {
+    entry.holder = this;
+    this.#heap.push(entry);
   }
 
-  /** Inserts `key`, or moves it if present, to `at`, then `tie` among equal times. */
-  set(key: string, at: number, tie: string): void {
-    const held = this.#byKey.get(key);
-    if (held === undefined) {
-      const entry: HeapEntry = { key, at, tie, t0: 0, t1: 0, t2: 0, t3: 0, t4: 0, t5: 0, slot: -1 };
-      setTie(entry, tie);
-      this.#byKey.set(key, entry);
-      this.#heap.push(entry);
-    } else if (held.at !== at || held.tie !== tie) {
-      held.at = at;
-      if (held.tie !== tie) setTie(held, tie);
-      this.#heap.update(held);
-    }
+  /** Puts `entry`, which this heap holds, where its time and tie now put it (call after changing them). */
+  update(entry: HeapEntry): void {
+    this.#heap.update(entry);
   }
 
-  /** Removes `key`; false when it was not held. */
-  delete(key: string): boolean {
-    const entry = this.#byKey.get(key);
-    if (entry === undefined) return false;
-    this.#byKey.delete(key);
+  /** Takes out `entry`, which this heap holds. */
+  remove(entry: HeapEntry): void {
     this.#heap.remove(entry);
-    return true;
+    entry.holder = null;
   }
 
   /** The lowest entry, or undefined when empty. */
@@ -151,8 +147,8 @@ export class IndexedHeap {
   }
 
   /**
-   * Up to `limit` lowest entries, in order, while `accept` holds (it must hold for a prefix of the
-   * order, e.g. `at <= now`), leaving out the keys `keep` refuses (default: none). Visits
+   * Up to `limit` lowest entries' keys, in order, while `accept` holds (it must hold for a prefix of
+   * the order, e.g. `at <= now`), leaving out the keys `keep` refuses (default: none). Visits
    * O(limit · log limit) entries, and the refused ones, and changes nothing.
    */
   lowest(limit: number, accept: (entry: Readonly<HeapEntry>) => boolean, keep?: (key: string) => boolean): string[] {
@@ -201,5 +197,43 @@ export class IndexedHeap {
       reach(2 * next + 1);
       reach(2 * next + 2);
     }
+  }
+}
+
+/**
+ * An {@link EntryHeap} of string keys that also knows each key's entry, so a key's priority can be
+ * changed or the key removed in O(log n). The in-memory store keeps its "what is due next" indexes
+ * of jobs in these, so finding due work never scans every job.
+ */
+export class IndexedHeap extends EntryHeap {
+  /** Each key's entry, which knows its own slot: a move updates the entry, not this map. */
+  readonly #byKey = new Map<string, HeapEntry>();
+
+  /** Whether `key` is held. */
+  has(key: string): boolean {
+    return this.#byKey.has(key);
+  }
+
+  /** Inserts `key`, or moves it if present, to `at`, then `tie` among equal times. */
+  set(key: string, at: number, tie: string): void {
+    const held = this.#byKey.get(key);
+    if (held === undefined) {
+      const entry = heapEntry(key, at, tie);
+      this.#byKey.set(key, entry);
+      this.insert(entry);
+    } else if (held.at !== at || held.tie !== tie) {
+      held.at = at;
+      if (held.tie !== tie) setTie(held, tie);
+      this.update(held);
+    }
+  }
+
+  /** Removes `key`; false when it was not held. */
+  delete(key: string): boolean {
+    const entry = this.#byKey.get(key);
+    if (entry === undefined) return false;
+    this.#byKey.delete(key);
+    this.remove(entry);
+    return true;
   }
 }

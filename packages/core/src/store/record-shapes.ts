@@ -1,4 +1,4 @@
-import type { CronJobDefinition } from '../domain/job.js';
+import type { CronJobDefinition, SchedulePolicy } from '../domain/job.js';
 import type { JobRunRecord } from '../domain/run.js';
 
 /**
@@ -35,8 +35,30 @@ function shapeCopier<T>(fields: readonly (keyof T & string)[]): (record: T) => T
   return new Function('record', `return { ${fields.map((field) => `${field}: record.${field}`).join(', ')} };`) as (record: T) => T;
 }
 
-/** A shallow copy of a run in the one shape every run the in-memory store holds has. */
+/**
+ * A shallow copy of a run the in-memory store holds, in the one shape all of them have. Each copier
+ * below reads one kind of source: fed only stored records it reads one shape, which V8 does in a few
+ * nanoseconds, while a copier fed callers' records of many shapes too is about ten times slower.
+ */
 export const runRecord: (run: JobRunRecord) => JobRunRecord = shapeCopier(RUN_FIELDS);
 
-/** A shallow copy of a job in the one shape every job the in-memory store holds has. */
+/** A shallow copy of a caller's run, of any shape, in the shape of {@link runRecord}. */
+export const runRecordFrom: (run: JobRunRecord) => JobRunRecord = shapeCopier(RUN_FIELDS);
+
+/** A shallow copy of a job the in-memory store holds, in the one shape all of them have (see {@link runRecord}). */
 export const jobRecord: (job: CronJobDefinition) => CronJobDefinition = shapeCopier(JOB_FIELDS);
+
+/** A shallow copy of a caller's job, of any shape, in the shape of {@link jobRecord}. */
+export const jobRecordFrom: (job: CronJobDefinition) => CronJobDefinition = shapeCopier(JOB_FIELDS);
+
+/** Every field of a job's policy, in the order the in-memory store's copies hold them. */
+const POLICY_FIELDS = everyFieldOf<SchedulePolicy>()([
+  'requireApproval', 'approver', 'approvalTimeoutMs', 'maxRuntimeMs', 'requireCapabilities', 'allowedHours', 'allowedEnvironments', 'requireAgentPin',
+  'audit',
+]);
+
+/** A shallow copy of a stored job's policy, in one shape (see {@link runRecord}). */
+export const policyRecord: (policy: SchedulePolicy) => SchedulePolicy = shapeCopier(POLICY_FIELDS);
+
+/** A shallow copy of a caller's policy, of any shape, in the shape of {@link policyRecord}. */
+export const policyRecordFrom: (policy: SchedulePolicy) => SchedulePolicy = shapeCopier(POLICY_FIELDS);

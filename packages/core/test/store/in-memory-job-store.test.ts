@@ -72,6 +72,32 @@ describe('InMemoryJobStore', () => {
     expect((await store.queryAudit())[0]?.details).toEqual({ nested: { list: [1, 2] } });
   });
 
+  it('shares Dates and empty lists between stored records, never with a caller', async () => {
+    const store = new InMemoryJobStore();
+    const job = await store.createJob(makeJob({ nextRun: sec(1) }));
+    let attempt = 0;
+    const plan = (fired: CronJobDefinition) => ({ runs: [newRun(fired, { scheduledFor: sec(1), trigger: 'schedule', attempt: ++attempt })], nextRun: sec(1) });
+    const claimed = await store.claimDue({ now: sec(1), owner: 'a', leaseMs: 1000, limit: 1, plan });
+    const second = await store.claimDue({ now: sec(1), owner: 'a', leaseMs: 1000, limit: 1, plan });
+    const [first, other] = [claimed[0]!.run, second[0]!.run];
+    const started = (await store.updateRun(first.id, { status: 'running', startedAt: sec(1) }))!;
+    const result = await store.finishRun({ runId: first.id, outcome: 'success', patch: { status: 'succeeded', completedAt: sec(1) }, plan: () => ({}) });
+    const finished = result!.run;
+    // Every instant of the first run is the one instant of the second's fire: none of their Dates
+    // may reach another record, nor an empty list another run.
+    for (const date of [first.scheduledFor, first.dueAt, started.startedAt!, finished.completedAt!, finished.leaseExpiresAt!, result!.job!.lastRun!]) {
+      date.setTime(0);
+    }
+    finished.iterations.push({ index: 0, output: 'x', summary: null, action: 'sleep', durationMs: 1 });
+    finished.deliveries.push({ channel: 'x', status: 'pending', attempts: 0, error: null, completedAt: null });
+    const [reread, otherReread] = [(await store.getRun(first.id))!, (await store.getRun(other.id))!];
+    expect([reread.scheduledFor, reread.dueAt, reread.startedAt, reread.completedAt]).toEqual([sec(1), sec(1), sec(1), sec(1)]);
+    expect(reread.leaseExpiresAt).toEqual(sec(2));
+    expect([otherReread.scheduledFor, otherReread.dueAt, otherReread.leaseExpiresAt]).toEqual([sec(1), sec(1), sec(2)]);
+    expect([reread.iterations, reread.deliveries, otherReread.iterations, otherReread.deliveries]).toEqual([[], [], [], []]);
+    expect((await store.getJob(job.id))?.lastRun).toEqual(sec(1));
+  });
+
   it('tells every in-process subscriber about a change, until it unsubscribes', async () => {
     const store = new InMemoryJobStore();
     const first: StoreChange[] = [];

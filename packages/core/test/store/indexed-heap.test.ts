@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IndexedHeap } from '../../src/store/indexed-heap.js';
+import { EntryHeap, heapEntry, IndexedHeap } from '../../src/store/indexed-heap.js';
 
 /** Characters around the edges of the heap's tie digits: ASCII, 254, 255, 256 and the highest code unit. */
 const ALPHABET = ['a', 'b', '\u00fe', '\u00ff', '\u0100', '\uffff'];
@@ -58,5 +58,30 @@ describe('IndexedHeap', () => {
     expect(walked).toEqual(expected.filter((entry) => entry.at <= 1500).slice(0, 40));
     expect(heap.size).toBe(moved.length);
     expect(drain(heap)).toEqual(expected);
+  });
+});
+
+describe('EntryHeap', () => {
+  it('moves an entry from heap to heap, each keeping its order, and knows which holds it', () => {
+    const [first, second] = [new EntryHeap(), new EntryHeap()];
+    const entries = Array.from({ length: 60 }, (_, i) => heapEntry(`k${i}`, (i * 37) % 11, `k${i}`));
+    for (const entry of entries) first.insert(entry);
+    for (const [i, entry] of entries.entries()) {
+      if (i % 3 !== 0) continue;
+      first.remove(entry);
+      entry.at = 100 - i;
+      second.insert(entry);
+    }
+    expect(entries.every((entry, i) => entry.holder === (i % 3 === 0 ? second : first))).toBe(true);
+    const order = (heap: EntryHeap) => heap.lowest(Number.POSITIVE_INFINITY, () => true);
+    const expected = (keep: (i: number) => boolean) =>
+      entries
+        .filter((_, i) => keep(i))
+        .sort((a, b) => a.at - b.at || (a.tie < b.tie ? -1 : a.tie > b.tie ? 1 : 0))
+        .map((entry) => entry.key);
+    expect(order(first)).toEqual(expected((i) => i % 3 !== 0));
+    expect(order(second)).toEqual(expected((i) => i % 3 === 0));
+    second.remove(entries[0]!);
+    expect([entries[0]!.holder, second.size]).toEqual([null, 19]);
   });
 });
