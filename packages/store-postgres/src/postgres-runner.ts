@@ -184,7 +184,7 @@ export class PostgresRunner {
 
   /** Runs one statement in its own implicit transaction, replaying it after a deadlock. */
   async query<Row>(what: string, statement: Statement<Row>): Promise<Result<Row>> {
-    return this.#reconnecting(what, this.reconnectWindowMs, async () => {
+    return this.#reconnecting(this.reconnectWindowMs, async () => {
       for (let attempt = 1; ; attempt++) {
         try {
           return resultOf<Row>(await this.pool.query(statement));
@@ -205,7 +205,7 @@ export class PostgresRunner {
    * @param windowMs - how long to keep trying to reach the database (default the runner's window).
    */
   async transaction<T>(what: string, work: (tx: Transaction) => Promise<T>, windowMs = this.reconnectWindowMs): Promise<T> {
-    return this.#reconnecting(what, windowMs, async () => {
+    return this.#reconnecting(windowMs, async () => {
       for (let attempt = 1; ; attempt++) {
         try {
           return await this.#transactionOnce(what, work);
@@ -218,7 +218,7 @@ export class PostgresRunner {
   }
 
   /** Runs `once` again on a fresh connection after a connection failure, for up to `windowMs`. */
-  async #reconnecting<T>(what: string, windowMs: number, once: () => Promise<T>): Promise<T> {
+  async #reconnecting<T>(windowMs: number, once: () => Promise<T>): Promise<T> {
     const started = Date.now();
     for (let delay = FIRST_RECONNECT_DELAY_MS; ; delay = Math.min(delay * 2, MAX_RECONNECT_DELAY_MS)) {
       try {
