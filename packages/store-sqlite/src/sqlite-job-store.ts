@@ -136,8 +136,18 @@ function slotsOf<T extends object>(row: T, p: Param): T {
   return Object.fromEntries(Object.keys(row).map((column) => [column, p(column)])) as T;
 }
 
+/**
+ * The condition a run update holds to: `shape` names its form (each form is compiled once),
+ * `values` fills its slots, `where` builds it.
+ */
+interface RunGuardShape {
+  shape: string;
+  values: Record<string, unknown>;
+  where: (eb: RunsExpression, p: Param) => ReturnType<RunsExpression['and']>;
+}
+
 /** The guard of an update that always applies (e.g. an interruption, under the caller's lock). */
-const NO_GUARD = { shape: 'none', values: {}, where: (eb: RunsExpression) => eb.and([]) };
+const NO_GUARD: RunGuardShape = { shape: 'none', values: {}, where: (eb: RunsExpression) => eb.and([]) };
 
 /** A run is free to claim when nobody holds a lease on it that is still live at `now`. */
 function hasNoLiveLease(eb: RunsExpression, now: number) {
@@ -504,7 +514,7 @@ export class SqliteJobStore implements JobStore {
     );
   }
 
-  /** Applies `patch` if `guard` holds, in one statement; null if the run is absent or the guard fails. */
+  /** Applies `patch` if `guard` holds, in one statement, and reads the run back; null if the run is absent or the guard fails. */
   updateRun(runId: string, patch: RunPatch, guard: RunGuard = {}): Promise<JobRunRecord | null> {
     return this.#write((runner, db) => {
       if (guard.statusIn !== undefined && guard.statusIn.length === 0) return null;
@@ -671,7 +681,7 @@ export class SqliteJobStore implements JobStore {
   /** A run by id, or null. */
   getRun(id: string): Promise<JobRunRecord | null> {
     return this.#op((runner, db) => {
-      const row = runner.query('runs.byId', (p) => db.selectFrom('runs').selectAll().where('id', '=', p('id'))).get({ id });
+      const row = this.#run(runner, db, id);
       return row === undefined ? null : rowToRun(row);
     });
   }
@@ -1089,32 +1099,38 @@ export class SqliteJobStore implements JobStore {
   /**
    * Applies a run patch where the guard holds and returns the new row (for an empty patch, the row
    * if the guard holds). `shape` names the guard's form so each form is compiled once.
+   *
+   * The row is read back by a second statement rather than `RETURNING *`: SQLite gathers returned
+   * rows in a temporary table first, which made the update cost more than the update and a read by
+   * id together. Every caller runs inside a transaction, so the read sees the row as updated.
    */
-  #patchRun(
-    runner: SqliteRunner,
-    db: Db,
-    runId: string,
-    patch: RunPatch,
-    guard: { shape: string; values: Record<string, unknown>; where: (eb: RunsExpression, p: Param) => ReturnType<RunsExpression['and']> },
-  ): RunRow | undefined {
-    const changes = runPatchToRow(patch);
+  #patchRun(runner: SqliteRunner, db: Db, runId: string, patch: RunPatch, guard: RunGuardShape): RunRow | undefined {
+    const changes: Record<string, unknown> = runPatchToRow(patch);
     const columns = Object.keys(changes).sort();
-    const values = { ...guard.values, ...changes, runId };
     if (columns.length === 0) {
+      const values: Record<string, unknown> = { ...guard.values, runId };
       return runner
         .query(`runs.guard:${guard.shape}`, (p) => db.selectFrom('runs').selectAll().where('id', '=', p('runId')).where((eb) => guard.where(eb, p)))
         .get(values);
     }
-    return runner
+    // The patch's own object takes the guard's values and the id: one object, no copy.
+    Object.assign(changes, guard.values);
+    changes.runId = runId;
+    const updated = runner
       .query(`runs.patch:${columns.join(',')}:${guard.shape}`, (p) =>
         db
           .updateTable('runs')
           .set(Object.fromEntries(columns.map((column) => [column, p(column)])))
           .where('id', '=', p('runId'))
-          .where((eb) => guard.where(eb, p))
-          .returningAll(),
+          .where((eb) => guard.where(eb, p)),
       )
-      .get(values);
+      .run(changes);
+    return updated === 0 ? undefined : this.#run(runner, db, runId);
+  }
+
+  /** The row of run `id`, if any. */
+  #run(runner: SqliteRunner, db: Db, id: string): RunRow | undefined {
+    return runner.query('runs.byId', (p) => db.selectFrom('runs').selectAll().where('id', '=', p('id'))).get({ id });
   }
 
   /** Persists what core decided a finished run writes beside itself: its job, a retry, audit events. */

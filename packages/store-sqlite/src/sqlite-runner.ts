@@ -38,21 +38,24 @@ function rowFactory(columns: readonly string[]): RowFactory {
 /** A query compiled by kysely once and prepared by SQLite once, run with fresh slot values. */
 export class PreparedQuery<R> {
   readonly #statement: Statement<unknown[], unknown>;
-  /** Each compiled parameter: a slot name to fill, or a constant kysely inlined as a parameter. */
-  readonly #parameters: readonly (Slot | { value: unknown })[];
+  /** Each compiled parameter's slot name, or null for a constant kysely inlined as a parameter. */
+  readonly #slots: readonly (string | null)[];
+  /** The compiled parameters as bound: constants in place, slots filled by {@link #bind}. */
+  readonly #constants: readonly unknown[];
   /** For a statement that returns rows: makes each row's object from its values. */
   readonly #row: RowFactory | null;
 
   constructor(statement: Statement<unknown[], unknown>, parameters: readonly unknown[]) {
     this.#statement = statement;
-    this.#parameters = parameters.map((p) => (p instanceof Slot ? p : { value: p }));
+    this.#slots = parameters.map((p) => (p instanceof Slot ? p.name : null));
+    this.#constants = parameters.map((p) => (p instanceof Slot ? undefined : p));
     // Rows come back as arrays of values; #row makes the objects (see rowFactory).
     this.#row = statement.reader ? rowFactory(statement.raw(true).columns().map((column) => column.name)) : null;
   }
 
   /** Every row. */
   all(values: SlotValues = {}): R[] {
-    const rows = this.#statement.all(...this.#bind(values)) as unknown[][];
+    const rows = this.#statement.all(this.#bind(values)) as unknown[][];
     const row = this.#row;
     return (row === null ? rows : rows.map((r) => row(r))) as R[];
   }
@@ -64,22 +67,27 @@ export class PreparedQuery<R> {
    */
   get(values: SlotValues = {}): R | undefined {
     const bound = this.#bind(values);
-    const row = (this.#statement.readonly ? this.#statement.get(...bound) : this.#statement.all(...bound)[0]) as unknown[] | undefined;
+    const row = (this.#statement.readonly ? this.#statement.get(bound) : this.#statement.all(bound)[0]) as unknown[] | undefined;
     return (row === undefined || this.#row === null ? row : this.#row(row)) as R | undefined;
   }
 
   /** Runs a statement that returns no rows; answers how many rows it changed. */
   run(values: SlotValues = {}): number {
-    return this.#statement.run(...this.#bind(values)).changes;
+    return this.#statement.run(this.#bind(values)).changes;
   }
 
+  /** The statement's parameters, as one array (better-sqlite3 binds an array's items in order). */
   #bind(values: SlotValues): unknown[] {
-    return this.#parameters.map((p) => {
-      if (!(p instanceof Slot)) return p.value;
-      const value = (values as Record<string, unknown>)[p.name];
-      if (value === undefined) throw new TypeError(`no value for query slot "${p.name}"`);
-      return value;
-    });
+    const slots = this.#slots;
+    const bound = this.#constants.slice();
+    for (let i = 0; i < slots.length; i++) {
+      const name = slots[i];
+      if (name === null) continue;
+      const value = (values as Record<string, unknown>)[name as string];
+      if (value === undefined) throw new TypeError(`no value for query slot "${name}"`);
+      bound[i] = value;
+    }
+    return bound;
   }
 }
 
