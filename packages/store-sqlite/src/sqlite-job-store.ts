@@ -47,7 +47,7 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely';
 import * as instanceRows from './instance-rows.js';
 import { pruneJobHistory } from './history-pruning.js';
-import { IN_FLIGHT_RUN_STATUSES, LEASED_RUN_STATUSES, migrate, OUTBOX_ORDER } from './migrations.js';
+import { IN_FLIGHT_RUN_STATUSES, LEASED_RUN, migrate, OUTBOX_ORDER } from './migrations.js';
 import {
   auditToRow,
   jobToRow,
@@ -96,6 +96,16 @@ const EVER = sql.lit(Number.MIN_SAFE_INTEGER);
  * choosing the general `runs_status` index over the much smaller partial one.
  */
 const TERMINAL_STATUS_LIST = sql`(${sql.join(TERMINAL_RUN_STATUSES.map((status) => sql.lit(status)))})`;
+
+/**
+ * A run is not finished yet, as equalities rather than `not in` {@link TERMINAL_STATUS_LIST}: a run's
+ * finish checks it once per run, and SQLite evaluates a list of three or more constants through a
+ * lookup table it builds afresh for each statement run (see `LEASED_RUN`).
+ */
+const UNFINISHED = sql<boolean>`not (${sql.join(
+  TERMINAL_RUN_STATUSES.map((status) => sql`status = ${sql.lit(status)}`),
+  sql` or `,
+)})`;
 
 /** Options of {@link SqliteJobStore}. */
 export interface SqliteJobStoreOptions {
@@ -445,7 +455,7 @@ export class SqliteJobStore implements JobStore {
         db
           .selectFrom('runs')
           .select('lease_expires_at as at')
-          .where(sql<boolean>`owner is not null and status in ${LEASED_RUN_STATUSES}`)
+          .where(sql<boolean>`${LEASED_RUN}`)
           .$if(mine, (q) => q.where((eb) => eb.or([eb('status', '<>', SCHEDULED), ofAgents('agent_id', p('agents'))])))
           .where('lease_expires_at', 'is not', null)
           .orderBy('lease_expires_at')
@@ -544,7 +554,7 @@ export class SqliteJobStore implements JobStore {
           values: { guardOwner: request.owner },
           where: (eb, p) =>
             eb.and([
-              eb(sql.ref('status'), 'not in', TERMINAL_STATUS_LIST),
+              UNFINISHED,
               ...(request.owner === undefined ? [] : [eb('owner', '=', p('guardOwner'))]),
             ]),
         });
@@ -590,7 +600,7 @@ export class SqliteJobStore implements JobStore {
           .selectFrom('runs')
           .selectAll()
           // The lease index's own condition, then `running` kept out of index choice.
-          .where(sql<boolean>`owner is not null and status in ${LEASED_RUN_STATUSES}`)
+          .where(sql<boolean>`${LEASED_RUN}`)
           .where(sql<boolean>`+status = 'running'`)
           .where('lease_expires_at', '<', p('now'))
           .orderBy('lease_expires_at')
@@ -648,7 +658,7 @@ export class SqliteJobStore implements JobStore {
         db
           .selectFrom('runs')
           .selectAll()
-          .where(sql<boolean>`owner is not null and status in ${LEASED_RUN_STATUSES}`)
+          .where(sql<boolean>`${LEASED_RUN}`)
           .where(owners(p))
           .limit(p('limit')),
       );
