@@ -62,6 +62,7 @@ import {
 } from './row-codec.js';
 import type { JobRow, RunRow, StoreDatabase } from './schema.js';
 import { mapSqliteError, type ConstraintErrors } from './sqlite-errors.js';
+import { RunRowCache } from './run-row-cache.js';
 import { SqliteRunner, type Param } from './sqlite-runner.js';
 import { WriteBatch } from './write-batch.js';
 
@@ -268,6 +269,7 @@ export class SqliteJobStore implements JobStore {
   #runner: SqliteRunner | null = null;
   #db: Db | null = null;
   #batch: WriteBatch | null = null;
+  #cache: RunRowCache | null = null;
   #closed = false;
   #writeTrouble: string | null = null;
 
@@ -304,6 +306,7 @@ export class SqliteJobStore implements JobStore {
     this.#runner = null;
     this.#db = null;
     this.#batch = null;
+    this.#cache = null;
   }
 
   /** Inserts a job. Throws `ConflictError` if the id or name is taken. */
@@ -348,7 +351,11 @@ export class SqliteJobStore implements JobStore {
 
   /** Deletes a job; its runs and session go with it (foreign-key cascade), audit events stay. */
   deleteJob(id: string): Promise<boolean> {
-    return this.#commit((runner, db) => runner.query('jobs.delete', (p) => db.deleteFrom('jobs').where('id', '=', p('id'))).run({ id }) > 0);
+    return this.#commit((runner, db) => {
+      // Its runs go with it (foreign-key cascade).
+      this.#rows.clear();
+      return runner.query('jobs.delete', (p) => db.deleteFrom('jobs').where('id', '=', p('id'))).run({ id }) > 0;
+    });
   }
 
   /** A job by id, or null. */
@@ -582,6 +589,7 @@ export class SqliteJobStore implements JobStore {
             .returning(['id', 'cancel_requested']),
         )
         .all({ owner, until: toMs(until), ids: JSON.stringify(runIds) }));
+      this.#rows.forget(runIds);
       const renewed = new Map(rows.map((row) => [row.id, row.cancel_requested === 1]));
       return {
         renewed: runIds.filter((id) => renewed.has(id)),
@@ -729,6 +737,7 @@ export class SqliteJobStore implements JobStore {
     const { jobs, statuses, limit, dryRun } = checkPruneRequest(request);
     if (dryRun) return this.#op((runner, db) => jobs.reduce((count, terms) => count + pruneJobHistory(runner, db, terms, statuses, null), 0));
     return this.#commit((runner, db) => {
+      this.#rows.clear();
       let count = 0;
       for (const terms of jobs) {
         if (count >= limit) break;
@@ -876,7 +885,9 @@ export class SqliteJobStore implements JobStore {
     if (this.#runner !== null && this.#db !== null && this.#batch !== null) return { runner: this.#runner, db: this.#db, batch: this.#batch };
     const database = this.#database ?? this.#open();
     this.#database = database;
-    const runner = new SqliteRunner(database);
+    // Rows are kept only on a connection the store alone writes through (see RunRowCache).
+    const cache = new RunRowCache(database, this.#options.database === undefined);
+    const runner = new SqliteRunner(database, { begin: () => cache.begin(), rollback: () => cache.clear() });
     // The dialect gives kysely SQLite's SQL; queries run through the runner, never kysely's driver.
     const db = new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database }) });
     migrate(runner, db);
@@ -884,6 +895,7 @@ export class SqliteJobStore implements JobStore {
     this.#runner = runner;
     this.#db = db;
     this.#batch = batch;
+    this.#cache = cache;
     return { runner, db, batch };
   }
 
@@ -990,6 +1002,7 @@ export class SqliteJobStore implements JobStore {
           db.updateTable('runs').set({ cancel_requested: sql.lit(1) }).where('job_id', '=', p('jobId')).where('status', '=', sql.lit('running')),
         )
         .run({ jobId: id });
+      this.#rows.clear();
     }
     return { job: rowToJob({ ...row, ...advanced }), runs: fire.runs };
   }
@@ -1026,6 +1039,7 @@ export class SqliteJobStore implements JobStore {
       const row = runToRow(claimedRun(run, terms));
       // Inserted, the row reads back as written: decoding it spares reading it back.
       const inserted = runner.query('runs.insertClaimed', (p) => db.insertInto('runs').values(slotsOf(row, p)).onConflict((oc) => oc.doNothing())).run(row) > 0;
+      if (inserted) this.#rows.keep(row);
       const job = jobs.get(run.jobId);
       if (inserted && job !== null) claimed.push({ run: rowToRun(row), job: jobs.handOut(job) });
     }
@@ -1099,6 +1113,7 @@ export class SqliteJobStore implements JobStore {
       .run({ owner: terms.owner, until: toMs(terms.leaseExpiresAt), ids: JSON.stringify(rows.map((row) => row.id)) });
     const claimed: ClaimedRun[] = [];
     for (const row of rows) {
+      this.#rows.keep({ ...row, owner: terms.owner, lease_expires_at: toMs(terms.leaseExpiresAt), wait_for_slot: 0 });
       const job = jobs.get(row.job_id);
       // Runs never outlive their job (foreign-key cascade); the check keeps the types honest.
       if (job) claimed.push({ run: claimedRun(rowToRun(row), terms), job: jobs.handOut(job) });
@@ -1110,22 +1125,22 @@ export class SqliteJobStore implements JobStore {
    * Applies a run patch where the guard holds and returns the new row (for an empty patch, the row
    * if the guard holds). `shape` names the guard's form so each form is compiled once.
    *
-   * The row is read back by a second statement rather than `RETURNING *`: SQLite gathers returned
-   * rows in a temporary table first, which made the update cost more than the update and a read by
-   * id together. Every caller runs inside a transaction, so the read sees the row as updated.
+   * The new row is the kept one (see {@link RunRowCache}) with the patch applied, or else read
+   * back by id; not `RETURNING *`: SQLite gathers returned rows in a temporary table first, which
+   * made the update cost more than the update and a read by id together. Every caller runs inside
+   * a transaction, so the read sees the row as updated.
    */
   #patchRun(runner: SqliteRunner, db: Db, runId: string, patch: RunPatch, guard: RunGuardShape): RunRow | undefined {
-    const changes: Record<string, unknown> = runPatchToRow(patch);
+    const changes = runPatchToRow(patch);
     const columns = Object.keys(changes).sort();
+    const values: Record<string, unknown> = { ...changes, runId };
+    Object.assign(values, guard.values);
     if (columns.length === 0) {
-      const values: Record<string, unknown> = { ...guard.values, runId };
       return runner
         .query(`runs.guard:${guard.shape}`, (p) => db.selectFrom('runs').selectAll().where('id', '=', p('runId')).where((eb) => guard.where(eb, p)))
         .get(values);
     }
-    // The patch's own object takes the guard's values and the id: one object, no copy.
-    Object.assign(changes, guard.values);
-    changes.runId = runId;
+    const kept = this.#rows.get(runId);
     const updated = runner
       .query(`runs.patch:${columns.join(',')}:${guard.shape}`, (p) =>
         db
@@ -1134,8 +1149,20 @@ export class SqliteJobStore implements JobStore {
           .where('id', '=', p('runId'))
           .where((eb) => guard.where(eb, p)),
       )
-      .run(changes);
-    return updated === 0 ? undefined : this.#run(runner, db, runId);
+      .run(values);
+    if (updated === 0) {
+      this.#rows.forget([runId]);
+      return undefined;
+    }
+    const row = kept === undefined ? this.#run(runner, db, runId) : { ...kept, ...changes };
+    if (row !== undefined) this.#rows.keep(row);
+    return row;
+  }
+
+  /** The rows kept of runs this connection wrote; only set while the store is connected. */
+  get #rows(): RunRowCache {
+    if (this.#cache === null) throw new StoreError('the sqlite job store is not connected');
+    return this.#cache;
   }
 
   /** The row of run `id`, if any. */

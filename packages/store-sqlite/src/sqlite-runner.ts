@@ -44,6 +44,8 @@ export class PreparedQuery<R> {
   readonly #constants: readonly unknown[];
   /** For a statement that returns rows: makes each row's object from its values. */
   readonly #row: RowFactory | null;
+  /** Whether the statement only reads (better-sqlite3 answers through a native getter on each call). */
+  readonly #readonly: boolean;
 
   constructor(statement: Statement<unknown[], unknown>, parameters: readonly unknown[]) {
     this.#statement = statement;
@@ -51,6 +53,7 @@ export class PreparedQuery<R> {
     this.#constants = parameters.map((p) => (p instanceof Slot ? undefined : p));
     // Rows come back as arrays of values; #row makes the objects (see rowFactory).
     this.#row = statement.reader ? rowFactory(statement.raw(true).columns().map((column) => column.name)) : null;
+    this.#readonly = statement.readonly;
   }
 
   /** Every row. */
@@ -67,7 +70,7 @@ export class PreparedQuery<R> {
    */
   get(values: SlotValues = {}): R | undefined {
     const bound = this.#bind(values);
-    const row = (this.#statement.readonly ? this.#statement.get(bound) : this.#statement.all(bound)[0]) as unknown[] | undefined;
+    const row = (this.#readonly ? this.#statement.get(bound) : this.#statement.all(bound)[0]) as unknown[] | undefined;
     return (row === undefined || this.#row === null ? row : this.#row(row)) as R | undefined;
   }
 
@@ -91,6 +94,14 @@ export class PreparedQuery<R> {
   }
 }
 
+/** Told of a runner's transactions: as each `BEGIN IMMEDIATE` transaction starts, and after any rollback (of a transaction or a savepoint). */
+export interface TransactionHooks {
+  /** The transaction has just begun; nothing ran in it yet. */
+  begin(): void;
+  /** A transaction or savepoint was rolled back: writes made in it are undone. */
+  rollback(): void;
+}
+
 /**
  * Runs kysely-built queries synchronously through better-sqlite3.
  *
@@ -104,10 +115,13 @@ export class SqliteRunner {
   readonly #db: Database;
   readonly #queries = new Map<string, PreparedQuery<unknown>>();
   readonly #transaction: Transaction<(body: () => unknown) => unknown>;
+  readonly #hooks: TransactionHooks | undefined;
 
-  constructor(db: Database) {
+  /** Runs queries on `db`; `hooks` hear of each transaction's start and of every rollback. */
+  constructor(db: Database, hooks?: TransactionHooks) {
     this.#db = db;
     this.#transaction = db.transaction((body: () => unknown) => body());
+    this.#hooks = hooks;
   }
 
   /**
@@ -136,7 +150,17 @@ export class SqliteRunner {
    * connections never both read a due job and then both plan it. Rolls back if `body` throws.
    */
   immediate<T>(body: () => T): T {
-    return this.#transaction.immediate(body) as T;
+    const hooks = this.#hooks;
+    if (hooks === undefined) return this.#transaction.immediate(body) as T;
+    try {
+      return this.#transaction.immediate(() => {
+        hooks.begin();
+        return body();
+      }) as T;
+    } catch (error) {
+      hooks.rollback();
+      throw error;
+    }
   }
 
   /**
@@ -145,7 +169,12 @@ export class SqliteRunner {
    */
   savepoint<T>(body: () => T): T {
     if (!this.#db.inTransaction) throw new Error('a savepoint needs an open transaction');
-    return this.#transaction(body) as T;
+    try {
+      return this.#transaction(body) as T;
+    } catch (error) {
+      this.#hooks?.rollback();
+      throw error;
+    }
   }
 
   /** Whether a transaction is open on the connection (SQLite ends one itself on some errors, e.g. a full disk). */
