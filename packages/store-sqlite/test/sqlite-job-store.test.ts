@@ -307,7 +307,7 @@ describe('SqliteJobStore: a run\'s row as the store last wrote it', () => {
     const started = await store.updateRun(run.id, { status: 'running', startedAt: at(2) }, { owner: 'a', statusIn: ['scheduled'] });
     expect(started).toMatchObject({ status: 'running', input: 'changed elsewhere', cancelRequested: true });
     await other.updateRun(run.id, { summary: 'from the other' });
-    const finished = await store.finishRun({ runId: run.id, owner: 'a', patch: { status: 'succeeded', completedAt: at(3) }, plan: () => ({}) });
+    const finished = await store.finishRun({ runId: run.id, owner: 'a', patch: { status: 'succeeded', completedAt: at(3) }, outcome: 'success', plan: () => ({}) });
     expect(finished?.run).toEqual(await other.getRun(run.id));
     expect(finished?.run).toMatchObject({ status: 'succeeded', summary: 'from the other', input: 'changed elsewhere' });
   });
@@ -321,7 +321,7 @@ describe('SqliteJobStore: a run\'s row as the store last wrote it', () => {
     ]);
     expect(started).toMatchObject({ status: 'fulfilled', value: { status: 'running' } });
     expect(duplicate).toMatchObject({ status: 'rejected' });
-    const finished = await store.finishRun({ runId: run.id, owner: 'a', patch: { status: 'failed', error: 'x', completedAt: at(3) }, plan: () => ({}) });
+    const finished = await store.finishRun({ runId: run.id, owner: 'a', patch: { status: 'failed', error: 'x', completedAt: at(3) }, outcome: 'failure', plan: () => ({}) });
     expect(finished?.run).toEqual(await store.getRun(run.id));
     expect(finished?.run).toMatchObject({ status: 'failed', startedAt: at(2), owner: 'a' });
   });
