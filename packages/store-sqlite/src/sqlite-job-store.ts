@@ -62,7 +62,7 @@ import {
 } from './row-codec.js';
 import type { JobRow, RunRow, StoreDatabase } from './schema.js';
 import { mapSqliteError, type ConstraintErrors } from './sqlite-errors.js';
-import { RunRowCache } from './run-row-cache.js';
+import { RowCache } from './row-cache.js';
 import { SqliteRunner, type Param } from './sqlite-runner.js';
 import { WriteBatch } from './write-batch.js';
 
@@ -155,6 +155,15 @@ interface RunGuardShape {
   shape: string;
   values: Record<string, unknown>;
   where: (eb: RunsExpression, p: Param) => ReturnType<RunsExpression['and']>;
+}
+
+/**
+ * Rows the store keeps as its connection last wrote them (see {@link RowCache}): unfinished runs,
+ * and jobs from their fire to the finish of a run of theirs.
+ */
+interface KeptRows {
+  runs: RowCache<RunRow>;
+  jobs: RowCache<JobRow>;
 }
 
 /** The guard of an update that always applies (e.g. an interruption, under the caller's lock). */
@@ -269,7 +278,7 @@ export class SqliteJobStore implements JobStore {
   #runner: SqliteRunner | null = null;
   #db: Db | null = null;
   #batch: WriteBatch | null = null;
-  #cache: RunRowCache | null = null;
+  #cache: KeptRows | null = null;
   #closed = false;
   #writeTrouble: string | null = null;
 
@@ -343,6 +352,7 @@ export class SqliteJobStore implements JobStore {
         const row = runner
           .query('jobs.save', (p) => db.updateTable('jobs').set(slotsOf(changes, p)).where('id', '=', p('id')).returningAll())
           .get({ ...changes, id });
+        this.#rows.jobs.forget([id]);
         return rowToJob(row as JobRow);
       },
       { 'jobs.name': () => new ConflictError(`a job named ${job.name} exists already`) },
@@ -353,7 +363,8 @@ export class SqliteJobStore implements JobStore {
   deleteJob(id: string): Promise<boolean> {
     return this.#commit((runner, db) => {
       // Its runs go with it (foreign-key cascade).
-      this.#rows.clear();
+      this.#rows.runs.clear();
+      this.#rows.jobs.forget([id]);
       return runner.query('jobs.delete', (p) => db.deleteFrom('jobs').where('id', '=', p('id'))).run({ id }) > 0;
     });
   }
@@ -567,7 +578,7 @@ export class SqliteJobStore implements JobStore {
         });
         if (row === undefined) return null;
         const run = rowToRun(row);
-        const writes = decideFinish(this.#job(runner, db, run.jobId), run, finishRule(request));
+        const writes = decideFinish(this.#jobOfFinish(runner, db, run.jobId), run, finishRule(request));
         this.#persistFinish(runner, db, writes);
         return { run, job: writes.job };
       },
@@ -589,7 +600,7 @@ export class SqliteJobStore implements JobStore {
             .returning(['id', 'cancel_requested']),
         )
         .all({ owner, until: toMs(until), ids: JSON.stringify(runIds) }));
-      this.#rows.forget(runIds);
+      this.#rows.runs.forget(runIds);
       const renewed = new Map(rows.map((row) => [row.id, row.cancel_requested === 1]));
       return {
         renewed: runIds.filter((id) => renewed.has(id)),
@@ -737,7 +748,7 @@ export class SqliteJobStore implements JobStore {
     const { jobs, statuses, limit, dryRun } = checkPruneRequest(request);
     if (dryRun) return this.#op((runner, db) => jobs.reduce((count, terms) => count + pruneJobHistory(runner, db, terms, statuses, null), 0));
     return this.#commit((runner, db) => {
-      this.#rows.clear();
+      this.#rows.runs.clear();
       let count = 0;
       for (const terms of jobs) {
         if (count >= limit) break;
@@ -885,9 +896,22 @@ export class SqliteJobStore implements JobStore {
     if (this.#runner !== null && this.#db !== null && this.#batch !== null) return { runner: this.#runner, db: this.#db, batch: this.#batch };
     const database = this.#database ?? this.#open();
     this.#database = database;
-    // Rows are kept only on a connection the store alone writes through (see RunRowCache).
-    const cache = new RunRowCache(database, this.#options.database === undefined);
-    const runner = new SqliteRunner(database, { begin: () => cache.begin(), rollback: () => cache.clear() });
+    // Rows are kept only on a connection the store alone writes through (see RowCache).
+    const owned = this.#options.database === undefined;
+    const cache: KeptRows = {
+      runs: new RowCache<RunRow>(database, owned, (row) => !TERMINAL_RUN_STATUSES.includes(row.status as JobRunRecord['status'])),
+      jobs: new RowCache<JobRow>(database, owned),
+    };
+    const runner = new SqliteRunner(database, {
+      begin: () => {
+        cache.runs.begin();
+        cache.jobs.begin();
+      },
+      rollback: () => {
+        cache.runs.clear();
+        cache.jobs.clear();
+      },
+    });
     // The dialect gives kysely SQLite's SQL; queries run through the runner, never kysely's driver.
     const db = new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database }) });
     migrate(runner, db);
@@ -1002,9 +1026,12 @@ export class SqliteJobStore implements JobStore {
           db.updateTable('runs').set({ cancel_requested: sql.lit(1) }).where('job_id', '=', p('jobId')).where('status', '=', sql.lit('running')),
         )
         .run({ jobId: id });
-      this.#rows.clear();
+      this.#rows.runs.clear();
     }
-    return { job: rowToJob({ ...row, ...advanced }), runs: fire.runs };
+    const fired = { ...row, ...advanced };
+    // Kept for the finish of the run this fire starts (see #jobOfFinish).
+    this.#rows.jobs.keep(fired);
+    return { job: rowToJob(fired), runs: fire.runs };
   }
 
   /**
@@ -1039,7 +1066,7 @@ export class SqliteJobStore implements JobStore {
       const row = runToRow(claimedRun(run, terms));
       // Inserted, the row reads back as written: decoding it spares reading it back.
       const inserted = runner.query('runs.insertClaimed', (p) => db.insertInto('runs').values(slotsOf(row, p)).onConflict((oc) => oc.doNothing())).run(row) > 0;
-      if (inserted) this.#rows.keep(row);
+      if (inserted) this.#rows.runs.keep(row);
       const job = jobs.get(run.jobId);
       if (inserted && job !== null) claimed.push({ run: rowToRun(row), job: jobs.handOut(job) });
     }
@@ -1113,7 +1140,7 @@ export class SqliteJobStore implements JobStore {
       .run({ owner: terms.owner, until: toMs(terms.leaseExpiresAt), ids: JSON.stringify(rows.map((row) => row.id)) });
     const claimed: ClaimedRun[] = [];
     for (const row of rows) {
-      this.#rows.keep({ ...row, owner: terms.owner, lease_expires_at: toMs(terms.leaseExpiresAt), wait_for_slot: 0 });
+      this.#rows.runs.keep({ ...row, owner: terms.owner, lease_expires_at: toMs(terms.leaseExpiresAt), wait_for_slot: 0 });
       const job = jobs.get(row.job_id);
       // Runs never outlive their job (foreign-key cascade); the check keeps the types honest.
       if (job) claimed.push({ run: claimedRun(rowToRun(row), terms), job: jobs.handOut(job) });
@@ -1125,7 +1152,7 @@ export class SqliteJobStore implements JobStore {
    * Applies a run patch where the guard holds and returns the new row (for an empty patch, the row
    * if the guard holds). `shape` names the guard's form so each form is compiled once.
    *
-   * The new row is the kept one (see {@link RunRowCache}) with the patch applied, or else read
+   * The new row is the kept one (see {@link RowCache}) with the patch applied, or else read
    * back by id; not `RETURNING *`: SQLite gathers returned rows in a temporary table first, which
    * made the update cost more than the update and a read by id together. Every caller runs inside
    * a transaction, so the read sees the row as updated.
@@ -1140,7 +1167,7 @@ export class SqliteJobStore implements JobStore {
         .query(`runs.guard:${guard.shape}`, (p) => db.selectFrom('runs').selectAll().where('id', '=', p('runId')).where((eb) => guard.where(eb, p)))
         .get(values);
     }
-    const kept = this.#rows.get(runId);
+    const kept = this.#rows.runs.get(runId);
     const updated = runner
       .query(`runs.patch:${columns.join(',')}:${guard.shape}`, (p) =>
         db
@@ -1151,16 +1178,16 @@ export class SqliteJobStore implements JobStore {
       )
       .run(values);
     if (updated === 0) {
-      this.#rows.forget([runId]);
+      this.#rows.runs.forget([runId]);
       return undefined;
     }
     const row = kept === undefined ? this.#run(runner, db, runId) : { ...kept, ...changes };
-    if (row !== undefined) this.#rows.keep(row);
+    if (row !== undefined) this.#rows.runs.keep(row);
     return row;
   }
 
-  /** The rows kept of runs this connection wrote; only set while the store is connected. */
-  get #rows(): RunRowCache {
+  /** The rows kept of runs and jobs this connection wrote; only set while the store is connected. */
+  get #rows(): KeptRows {
     if (this.#cache === null) throw new StoreError('the sqlite job store is not connected');
     return this.#cache;
   }
@@ -1168,6 +1195,12 @@ export class SqliteJobStore implements JobStore {
   /** The row of run `id`, if any. */
   #run(runner: SqliteRunner, db: Db, id: string): RunRow | undefined {
     return runner.query('runs.byId', (p) => db.selectFrom('runs').selectAll().where('id', '=', p('id'))).get({ id });
+  }
+
+  /** The job of a run being finished: as its fire left it, if this connection kept it since, else read. */
+  #jobOfFinish(runner: SqliteRunner, db: Db, id: string): CronJobDefinition | null {
+    const kept = this.#rows.jobs.get(id);
+    return kept === undefined ? this.#job(runner, db, id) : rowToJob(kept);
   }
 
   /** Persists what core decided a finished run writes beside itself: its job, a retry, audit events. */
@@ -1196,6 +1229,8 @@ export class SqliteJobStore implements JobStore {
           nextRun: jobPatch.nextRun === null ? null : toMs(jobPatch.nextRun),
           updatedAt: toMs(jobPatch.updatedAt),
         });
+      // Its fire kept it for this finish; the next fire keeps it again.
+      this.#rows.jobs.forget([jobPatch.id]);
     }
     if (writes.retry !== null) this.#insertUnlessFired(runner, db, writes.retry);
     for (const event of writes.audit) this.#insertAudit(runner, db, event);

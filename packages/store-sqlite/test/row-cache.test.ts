@@ -3,7 +3,8 @@ import { makeJob } from '@symbi/core/testing';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { runToRow } from '../src/row-codec.js';
-import { RunRowCache } from '../src/run-row-cache.js';
+import { RowCache } from '../src/row-cache.js';
+import type { RunRow } from '../src/schema.js';
 import { SqliteRunner } from '../src/sqlite-runner.js';
 import { onCleanup, tempDbPath } from './temp-files.js';
 
@@ -18,12 +19,12 @@ function open(path: string): Database.Database {
 
 const row = (status: 'scheduled' | 'running' | 'succeeded' = 'scheduled') => ({ ...runToRow(newRun(makeJob(), { scheduledFor: new Date(0), trigger: 'manual' })), status });
 
-describe('RunRowCache', () => {
+describe('RowCache', () => {
   it('forgets every row when another connection committed since the last transaction, not after its own commits', () => {
     const path = tempDbPath();
     const mine = open(path);
     const other = open(path);
-    const cache = new RunRowCache(mine, true);
+    const cache = new RowCache<RunRow>(mine, true);
     const runner = new SqliteRunner(mine, { begin: () => cache.begin(), rollback: () => cache.clear() });
     const kept = row();
     runner.immediate(() => cache.keep(kept));
@@ -37,7 +38,7 @@ describe('RunRowCache', () => {
 
   it('forgets every row when a transaction or a savepoint rolls back', () => {
     const raw = open(tempDbPath());
-    const cache = new RunRowCache(raw, true);
+    const cache = new RowCache<RunRow>(raw, true);
     const runner = new SqliteRunner(raw, { begin: () => cache.begin(), rollback: () => cache.clear() });
     /** A write that keeps a row, then fails. */
     const keepThenFail = (kept: ReturnType<typeof row>) => () => {
@@ -54,14 +55,14 @@ describe('RunRowCache', () => {
     });
   });
 
-  it('keeps no finished run, and nothing at all when disabled', () => {
+  it('keeps only the rows it is told to, and nothing at all when disabled', () => {
     const raw = open(tempDbPath());
-    const cache = new RunRowCache(raw, true);
+    const cache = new RowCache<RunRow>(raw, true, (kept) => kept.status !== 'succeeded');
     const running = row('running');
     cache.keep(running);
     cache.keep({ ...running, status: 'succeeded' });
     expect(cache.get(running.id)).toBeUndefined();
-    const disabled = new RunRowCache(raw, false);
+    const disabled = new RowCache<RunRow>(raw, false);
     disabled.keep(running);
     expect(disabled.get(running.id)).toBeUndefined();
   });
