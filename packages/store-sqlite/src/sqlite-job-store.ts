@@ -258,6 +258,11 @@ class ClaimedJobs {
  * settles once it is committed. Every other call first commits the
  * writes queued before it, so it never sees older state than its caller already asked to write.
  *
+ * A run's start and finish, and its job's finish, take the rows as this connection last wrote
+ * them (at the claim, the fire, the start) instead of reading them back, as long as no other
+ * connection committed since (see {@link RowCache}): per run, the claim inserts it and advances its
+ * job, the start updates it, the finish updates it and its job and appends its audit event.
+ *
  * Where the contract leaves room it decides as the core's in-memory reference store does: claiming
  * a run clears `waitForSlot` (the run now holds a slot), `finishRun` refuses a run already
  * terminal, a run ended `interrupted` loses its owner and lease, and a plan that changes a job's
@@ -542,7 +547,7 @@ export class SqliteJobStore implements JobStore {
     );
   }
 
-  /** Applies `patch` if `guard` holds, in one statement, and reads the run back; null if the run is absent or the guard fails. */
+  /** Applies `patch` if `guard` holds, in one update (see {@link #patchRun}); null if the run is absent or the guard fails. */
   updateRun(runId: string, patch: RunPatch, guard: RunGuard = {}): Promise<JobRunRecord | null> {
     return this.#write((runner, db) => {
       if (guard.statusIn !== undefined && guard.statusIn.length === 0) return null;
