@@ -13,11 +13,19 @@ export interface Migration {
   statements(db: Kysely<StoreDatabase>): Compilable[];
 }
 
+/** The `in (…)` list of run statuses that hold a lease, as version 1 wrote `runs_lease`'s condition. */
+const LEASED_RUN_STATUSES = sql`('scheduled', 'awaiting_approval', 'running')`;
+
 /**
- * The `in (…)` list of run statuses that hold a lease. Queries repeat it word for word so SQLite
- * recognises the partial index `runs_lease` as usable.
+ * A run holds a lease: the condition of the partial index `runs_lease` since version 5. Queries
+ * repeat it word for word so SQLite recognises the index as usable.
+ *
+ * The statuses are equalities joined by `or`, not an `in (…)` list: SQLite evaluates a list of
+ * three or more constants through a lookup table it builds afresh for each statement run, and it
+ * evaluates this condition on every write that sets a run's `status` (its claim's insert, its
+ * start, its finish). The list cost about 8 µs of CPU per run, an eighth of the store's SQL.
  */
-export const LEASED_RUN_STATUSES = sql`('scheduled', 'awaiting_approval', 'running')`;
+export const LEASED_RUN = sql`owner is not null and (status = 'scheduled' or status = 'awaiting_approval' or status = 'running')`;
 
 /**
  * The `in (…)` list of run statuses that take a concurrency slot or wait for one; queries repeat
@@ -232,6 +240,20 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: (db) => [
       db.schema.dropIndex('jobs_status'),
       withStatistics(db).deleteFrom('sqlite_stat1').where('idx', '=', 'jobs_status'),
+      raw(db, sql`analyze sqlite_schema`),
+    ],
+  },
+  {
+    version: 5,
+    name: 'lease index condition without an in list',
+    // The same index, its condition written as `LEASED_RUN` (see there). Dropping the index drops
+    // its planner statistics, which are written again.
+    statements: (db) => [
+      db.schema.dropIndex('runs_lease'),
+      db.schema.createIndex('runs_lease').on('runs').column('lease_expires_at').where(sql<boolean>`${LEASED_RUN}`),
+      withStatistics(db)
+        .insertInto('sqlite_stat1')
+        .values(PLANNER_STATISTICS.filter((row) => row.idx === 'runs_lease')),
       raw(db, sql`analyze sqlite_schema`),
     ],
   },

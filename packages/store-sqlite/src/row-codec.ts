@@ -10,9 +10,9 @@ import type {
 } from '@symbi/core';
 import type { AuditEventsTable, JobRow, RunRow, SessionsTable } from './schema.js';
 
-/** Parses stored JSON; the empty list, by far the most common value, skips the parser. */
+/** Parses stored JSON; the empty list and the empty object, by far the most common values, skip the parser. */
 function parseJson<T>(text: string): T {
-  return (text === '[]' ? [] : JSON.parse(text)) as T;
+  return (text === '[]' ? [] : text === '{}' ? {} : JSON.parse(text)) as T;
 }
 
 /** Epoch milliseconds of a date. */

@@ -47,7 +47,7 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely';
 import * as instanceRows from './instance-rows.js';
 import { pruneJobHistory } from './history-pruning.js';
-import { IN_FLIGHT_RUN_STATUSES, LEASED_RUN_STATUSES, migrate, OUTBOX_ORDER } from './migrations.js';
+import { IN_FLIGHT_RUN_STATUSES, LEASED_RUN, migrate, OUTBOX_ORDER } from './migrations.js';
 import {
   auditToRow,
   jobToRow,
@@ -62,6 +62,7 @@ import {
 } from './row-codec.js';
 import type { JobRow, RunRow, StoreDatabase } from './schema.js';
 import { mapSqliteError, type ConstraintErrors } from './sqlite-errors.js';
+import { RowCache } from './row-cache.js';
 import { SqliteRunner, type Param } from './sqlite-runner.js';
 import { WriteBatch } from './write-batch.js';
 
@@ -96,6 +97,16 @@ const EVER = sql.lit(Number.MIN_SAFE_INTEGER);
  * choosing the general `runs_status` index over the much smaller partial one.
  */
 const TERMINAL_STATUS_LIST = sql`(${sql.join(TERMINAL_RUN_STATUSES.map((status) => sql.lit(status)))})`;
+
+/**
+ * A run is not finished yet, as equalities rather than `not in` {@link TERMINAL_STATUS_LIST}: a run's
+ * finish checks it once per run, and SQLite evaluates a list of three or more constants through a
+ * lookup table it builds afresh for each statement run (see `LEASED_RUN`).
+ */
+const UNFINISHED = sql<boolean>`not (${sql.join(
+  TERMINAL_RUN_STATUSES.map((status) => sql`status = ${sql.lit(status)}`),
+  sql` or `,
+)})`;
 
 /** Options of {@link SqliteJobStore}. */
 export interface SqliteJobStoreOptions {
@@ -136,8 +147,27 @@ function slotsOf<T extends object>(row: T, p: Param): T {
   return Object.fromEntries(Object.keys(row).map((column) => [column, p(column)])) as T;
 }
 
+/**
+ * The condition a run update holds to: `shape` names its form (each form is compiled once),
+ * `values` fills its slots, `where` builds it.
+ */
+interface RunGuardShape {
+  shape: string;
+  values: Record<string, unknown>;
+  where: (eb: RunsExpression, p: Param) => ReturnType<RunsExpression['and']>;
+}
+
+/**
+ * Rows the store keeps as its connection last wrote them (see {@link RowCache}): unfinished runs,
+ * and jobs from their fire to the finish of a run of theirs.
+ */
+interface KeptRows {
+  runs: RowCache<RunRow>;
+  jobs: RowCache<JobRow>;
+}
+
 /** The guard of an update that always applies (e.g. an interruption, under the caller's lock). */
-const NO_GUARD = { shape: 'none', values: {}, where: (eb: RunsExpression) => eb.and([]) };
+const NO_GUARD: RunGuardShape = { shape: 'none', values: {}, where: (eb: RunsExpression) => eb.and([]) };
 
 /** A run is free to claim when nobody holds a lease on it that is still live at `now`. */
 function hasNoLiveLease(eb: RunsExpression, now: number) {
@@ -228,6 +258,11 @@ class ClaimedJobs {
  * settles once it is committed. Every other call first commits the
  * writes queued before it, so it never sees older state than its caller already asked to write.
  *
+ * A run's start and finish, and its job's finish, take the rows as this connection last wrote
+ * them (at the claim, the fire, the start) instead of reading them back, as long as no other
+ * connection committed since (see {@link RowCache}): per run, the claim inserts it and advances its
+ * job, the start updates it, the finish updates it and its job and appends its audit event.
+ *
  * Where the contract leaves room it decides as the core's in-memory reference store does: claiming
  * a run clears `waitForSlot` (the run now holds a slot), `finishRun` refuses a run already
  * terminal, a run ended `interrupted` loses its owner and lease, and a plan that changes a job's
@@ -248,6 +283,7 @@ export class SqliteJobStore implements JobStore {
   #runner: SqliteRunner | null = null;
   #db: Db | null = null;
   #batch: WriteBatch | null = null;
+  #cache: KeptRows | null = null;
   #closed = false;
   #writeTrouble: string | null = null;
 
@@ -284,6 +320,7 @@ export class SqliteJobStore implements JobStore {
     this.#runner = null;
     this.#db = null;
     this.#batch = null;
+    this.#cache = null;
   }
 
   /** Inserts a job. Throws `ConflictError` if the id or name is taken. */
@@ -320,6 +357,7 @@ export class SqliteJobStore implements JobStore {
         const row = runner
           .query('jobs.save', (p) => db.updateTable('jobs').set(slotsOf(changes, p)).where('id', '=', p('id')).returningAll())
           .get({ ...changes, id });
+        this.#rows.jobs.forget([id]);
         return rowToJob(row as JobRow);
       },
       { 'jobs.name': () => new ConflictError(`a job named ${job.name} exists already`) },
@@ -328,7 +366,12 @@ export class SqliteJobStore implements JobStore {
 
   /** Deletes a job; its runs and session go with it (foreign-key cascade), audit events stay. */
   deleteJob(id: string): Promise<boolean> {
-    return this.#commit((runner, db) => runner.query('jobs.delete', (p) => db.deleteFrom('jobs').where('id', '=', p('id'))).run({ id }) > 0);
+    return this.#commit((runner, db) => {
+      // Its runs go with it (foreign-key cascade).
+      this.#rows.runs.clear();
+      this.#rows.jobs.forget([id]);
+      return runner.query('jobs.delete', (p) => db.deleteFrom('jobs').where('id', '=', p('id'))).run({ id }) > 0;
+    });
   }
 
   /** A job by id, or null. */
@@ -435,7 +478,7 @@ export class SqliteJobStore implements JobStore {
         db
           .selectFrom('runs')
           .select('lease_expires_at as at')
-          .where(sql<boolean>`owner is not null and status in ${LEASED_RUN_STATUSES}`)
+          .where(sql<boolean>`${LEASED_RUN}`)
           .$if(mine, (q) => q.where((eb) => eb.or([eb('status', '<>', SCHEDULED), ofAgents('agent_id', p('agents'))])))
           .where('lease_expires_at', 'is not', null)
           .orderBy('lease_expires_at')
@@ -504,7 +547,7 @@ export class SqliteJobStore implements JobStore {
     );
   }
 
-  /** Applies `patch` if `guard` holds, in one statement; null if the run is absent or the guard fails. */
+  /** Applies `patch` if `guard` holds, in one update (see {@link #patchRun}); null if the run is absent or the guard fails. */
   updateRun(runId: string, patch: RunPatch, guard: RunGuard = {}): Promise<JobRunRecord | null> {
     return this.#write((runner, db) => {
       if (guard.statusIn !== undefined && guard.statusIn.length === 0) return null;
@@ -534,13 +577,13 @@ export class SqliteJobStore implements JobStore {
           values: { guardOwner: request.owner },
           where: (eb, p) =>
             eb.and([
-              eb(sql.ref('status'), 'not in', TERMINAL_STATUS_LIST),
+              UNFINISHED,
               ...(request.owner === undefined ? [] : [eb('owner', '=', p('guardOwner'))]),
             ]),
         });
         if (row === undefined) return null;
         const run = rowToRun(row);
-        const writes = decideFinish(this.#job(runner, db, run.jobId), run, finishRule(request));
+        const writes = decideFinish(this.#jobOfFinish(runner, db, run.jobId), run, finishRule(request));
         this.#persistFinish(runner, db, writes);
         return { run, job: writes.job };
       },
@@ -562,6 +605,7 @@ export class SqliteJobStore implements JobStore {
             .returning(['id', 'cancel_requested']),
         )
         .all({ owner, until: toMs(until), ids: JSON.stringify(runIds) }));
+      this.#rows.runs.forget(runIds);
       const renewed = new Map(rows.map((row) => [row.id, row.cancel_requested === 1]));
       return {
         renewed: runIds.filter((id) => renewed.has(id)),
@@ -580,7 +624,7 @@ export class SqliteJobStore implements JobStore {
           .selectFrom('runs')
           .selectAll()
           // The lease index's own condition, then `running` kept out of index choice.
-          .where(sql<boolean>`owner is not null and status in ${LEASED_RUN_STATUSES}`)
+          .where(sql<boolean>`${LEASED_RUN}`)
           .where(sql<boolean>`+status = 'running'`)
           .where('lease_expires_at', '<', p('now'))
           .orderBy('lease_expires_at')
@@ -638,7 +682,7 @@ export class SqliteJobStore implements JobStore {
         db
           .selectFrom('runs')
           .selectAll()
-          .where(sql<boolean>`owner is not null and status in ${LEASED_RUN_STATUSES}`)
+          .where(sql<boolean>`${LEASED_RUN}`)
           .where(owners(p))
           .limit(p('limit')),
       );
@@ -671,7 +715,7 @@ export class SqliteJobStore implements JobStore {
   /** A run by id, or null. */
   getRun(id: string): Promise<JobRunRecord | null> {
     return this.#op((runner, db) => {
-      const row = runner.query('runs.byId', (p) => db.selectFrom('runs').selectAll().where('id', '=', p('id'))).get({ id });
+      const row = this.#run(runner, db, id);
       return row === undefined ? null : rowToRun(row);
     });
   }
@@ -709,6 +753,7 @@ export class SqliteJobStore implements JobStore {
     const { jobs, statuses, limit, dryRun } = checkPruneRequest(request);
     if (dryRun) return this.#op((runner, db) => jobs.reduce((count, terms) => count + pruneJobHistory(runner, db, terms, statuses, null), 0));
     return this.#commit((runner, db) => {
+      this.#rows.runs.clear();
       let count = 0;
       for (const terms of jobs) {
         if (count >= limit) break;
@@ -856,7 +901,22 @@ export class SqliteJobStore implements JobStore {
     if (this.#runner !== null && this.#db !== null && this.#batch !== null) return { runner: this.#runner, db: this.#db, batch: this.#batch };
     const database = this.#database ?? this.#open();
     this.#database = database;
-    const runner = new SqliteRunner(database);
+    // Rows are kept only on a connection the store alone writes through (see RowCache).
+    const owned = this.#options.database === undefined;
+    const cache: KeptRows = {
+      runs: new RowCache<RunRow>(database, owned, (row) => !TERMINAL_RUN_STATUSES.includes(row.status as JobRunRecord['status'])),
+      jobs: new RowCache<JobRow>(database, owned),
+    };
+    const runner = new SqliteRunner(database, {
+      begin: () => {
+        cache.runs.begin();
+        cache.jobs.begin();
+      },
+      rollback: () => {
+        cache.runs.clear();
+        cache.jobs.clear();
+      },
+    });
     // The dialect gives kysely SQLite's SQL; queries run through the runner, never kysely's driver.
     const db = new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database }) });
     migrate(runner, db);
@@ -864,6 +924,7 @@ export class SqliteJobStore implements JobStore {
     this.#runner = runner;
     this.#db = db;
     this.#batch = batch;
+    this.#cache = cache;
     return { runner, db, batch };
   }
 
@@ -970,8 +1031,12 @@ export class SqliteJobStore implements JobStore {
           db.updateTable('runs').set({ cancel_requested: sql.lit(1) }).where('job_id', '=', p('jobId')).where('status', '=', sql.lit('running')),
         )
         .run({ jobId: id });
+      this.#rows.runs.clear();
     }
-    return { job: rowToJob({ ...row, ...advanced }), runs: fire.runs };
+    const fired = { ...row, ...advanced };
+    // Kept for the finish of the run this fire starts (see #jobOfFinish).
+    this.#rows.jobs.keep(fired);
+    return { job: rowToJob(fired), runs: fire.runs };
   }
 
   /**
@@ -1006,6 +1071,7 @@ export class SqliteJobStore implements JobStore {
       const row = runToRow(claimedRun(run, terms));
       // Inserted, the row reads back as written: decoding it spares reading it back.
       const inserted = runner.query('runs.insertClaimed', (p) => db.insertInto('runs').values(slotsOf(row, p)).onConflict((oc) => oc.doNothing())).run(row) > 0;
+      if (inserted) this.#rows.runs.keep(row);
       const job = jobs.get(run.jobId);
       if (inserted && job !== null) claimed.push({ run: rowToRun(row), job: jobs.handOut(job) });
     }
@@ -1079,6 +1145,7 @@ export class SqliteJobStore implements JobStore {
       .run({ owner: terms.owner, until: toMs(terms.leaseExpiresAt), ids: JSON.stringify(rows.map((row) => row.id)) });
     const claimed: ClaimedRun[] = [];
     for (const row of rows) {
+      this.#rows.runs.keep({ ...row, owner: terms.owner, lease_expires_at: toMs(terms.leaseExpiresAt), wait_for_slot: 0 });
       const job = jobs.get(row.job_id);
       // Runs never outlive their job (foreign-key cascade); the check keeps the types honest.
       if (job) claimed.push({ run: claimedRun(rowToRun(row), terms), job: jobs.handOut(job) });
@@ -1089,32 +1156,56 @@ export class SqliteJobStore implements JobStore {
   /**
    * Applies a run patch where the guard holds and returns the new row (for an empty patch, the row
    * if the guard holds). `shape` names the guard's form so each form is compiled once.
+   *
+   * The new row is the kept one (see {@link RowCache}) with the patch applied, or else read
+   * back by id; not `RETURNING *`: SQLite gathers returned rows in a temporary table first, which
+   * made the update cost more than the update and a read by id together. Every caller runs inside
+   * a transaction, so the read sees the row as updated.
    */
-  #patchRun(
-    runner: SqliteRunner,
-    db: Db,
-    runId: string,
-    patch: RunPatch,
-    guard: { shape: string; values: Record<string, unknown>; where: (eb: RunsExpression, p: Param) => ReturnType<RunsExpression['and']> },
-  ): RunRow | undefined {
+  #patchRun(runner: SqliteRunner, db: Db, runId: string, patch: RunPatch, guard: RunGuardShape): RunRow | undefined {
     const changes = runPatchToRow(patch);
     const columns = Object.keys(changes).sort();
-    const values = { ...guard.values, ...changes, runId };
+    const values: Record<string, unknown> = { ...changes, runId };
+    Object.assign(values, guard.values);
     if (columns.length === 0) {
       return runner
         .query(`runs.guard:${guard.shape}`, (p) => db.selectFrom('runs').selectAll().where('id', '=', p('runId')).where((eb) => guard.where(eb, p)))
         .get(values);
     }
-    return runner
+    const kept = this.#rows.runs.get(runId);
+    const updated = runner
       .query(`runs.patch:${columns.join(',')}:${guard.shape}`, (p) =>
         db
           .updateTable('runs')
           .set(Object.fromEntries(columns.map((column) => [column, p(column)])))
           .where('id', '=', p('runId'))
-          .where((eb) => guard.where(eb, p))
-          .returningAll(),
+          .where((eb) => guard.where(eb, p)),
       )
-      .get(values);
+      .run(values);
+    if (updated === 0) {
+      this.#rows.runs.forget([runId]);
+      return undefined;
+    }
+    const row = kept === undefined ? this.#run(runner, db, runId) : { ...kept, ...changes };
+    if (row !== undefined) this.#rows.runs.keep(row);
+    return row;
+  }
+
+  /** The rows kept of runs and jobs this connection wrote; only set while the store is connected. */
+  get #rows(): KeptRows {
+    if (this.#cache === null) throw new StoreError('the sqlite job store is not connected');
+    return this.#cache;
+  }
+
+  /** The row of run `id`, if any. */
+  #run(runner: SqliteRunner, db: Db, id: string): RunRow | undefined {
+    return runner.query('runs.byId', (p) => db.selectFrom('runs').selectAll().where('id', '=', p('id'))).get({ id });
+  }
+
+  /** The job of a run being finished: as its fire left it, if this connection kept it since, else read. */
+  #jobOfFinish(runner: SqliteRunner, db: Db, id: string): CronJobDefinition | null {
+    const kept = this.#rows.jobs.get(id);
+    return kept === undefined ? this.#job(runner, db, id) : rowToJob(kept);
   }
 
   /** Persists what core decided a finished run writes beside itself: its job, a retry, audit events. */
@@ -1143,6 +1234,8 @@ export class SqliteJobStore implements JobStore {
           nextRun: jobPatch.nextRun === null ? null : toMs(jobPatch.nextRun),
           updatedAt: toMs(jobPatch.updatedAt),
         });
+      // Its fire kept it for this finish; the next fire keeps it again.
+      this.#rows.jobs.forget([jobPatch.id]);
     }
     if (writes.retry !== null) this.#insertUnlessFired(runner, db, writes.retry);
     for (const event of writes.audit) this.#insertAudit(runner, db, event);

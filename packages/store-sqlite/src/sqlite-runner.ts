@@ -38,21 +38,27 @@ function rowFactory(columns: readonly string[]): RowFactory {
 /** A query compiled by kysely once and prepared by SQLite once, run with fresh slot values. */
 export class PreparedQuery<R> {
   readonly #statement: Statement<unknown[], unknown>;
-  /** Each compiled parameter: a slot name to fill, or a constant kysely inlined as a parameter. */
-  readonly #parameters: readonly (Slot | { value: unknown })[];
+  /** Each compiled parameter's slot name, or null for a constant kysely inlined as a parameter. */
+  readonly #slots: readonly (string | null)[];
+  /** The compiled parameters as bound: constants in place, slots filled by {@link #bind}. */
+  readonly #constants: readonly unknown[];
   /** For a statement that returns rows: makes each row's object from its values. */
   readonly #row: RowFactory | null;
+  /** Whether the statement only reads (better-sqlite3 answers through a native getter on each call). */
+  readonly #readonly: boolean;
 
   constructor(statement: Statement<unknown[], unknown>, parameters: readonly unknown[]) {
     this.#statement = statement;
-    this.#parameters = parameters.map((p) => (p instanceof Slot ? p : { value: p }));
+    this.#slots = parameters.map((p) => (p instanceof Slot ? p.name : null));
+    this.#constants = parameters.map((p) => (p instanceof Slot ? undefined : p));
     // Rows come back as arrays of values; #row makes the objects (see rowFactory).
     this.#row = statement.reader ? rowFactory(statement.raw(true).columns().map((column) => column.name)) : null;
+    this.#readonly = statement.readonly;
   }
 
   /** Every row. */
   all(values: SlotValues = {}): R[] {
-    const rows = this.#statement.all(...this.#bind(values)) as unknown[][];
+    const rows = this.#statement.all(this.#bind(values)) as unknown[][];
     const row = this.#row;
     return (row === null ? rows : rows.map((r) => row(r))) as R[];
   }
@@ -64,23 +70,36 @@ export class PreparedQuery<R> {
    */
   get(values: SlotValues = {}): R | undefined {
     const bound = this.#bind(values);
-    const row = (this.#statement.readonly ? this.#statement.get(...bound) : this.#statement.all(...bound)[0]) as unknown[] | undefined;
+    const row = (this.#readonly ? this.#statement.get(bound) : this.#statement.all(bound)[0]) as unknown[] | undefined;
     return (row === undefined || this.#row === null ? row : this.#row(row)) as R | undefined;
   }
 
   /** Runs a statement that returns no rows; answers how many rows it changed. */
   run(values: SlotValues = {}): number {
-    return this.#statement.run(...this.#bind(values)).changes;
+    return this.#statement.run(this.#bind(values)).changes;
   }
 
+  /** The statement's parameters, as one array (better-sqlite3 binds an array's items in order). */
   #bind(values: SlotValues): unknown[] {
-    return this.#parameters.map((p) => {
-      if (!(p instanceof Slot)) return p.value;
-      const value = (values as Record<string, unknown>)[p.name];
-      if (value === undefined) throw new TypeError(`no value for query slot "${p.name}"`);
-      return value;
-    });
+    const slots = this.#slots;
+    const bound = this.#constants.slice();
+    for (let i = 0; i < slots.length; i++) {
+      const name = slots[i];
+      if (name === null) continue;
+      const value = (values as Record<string, unknown>)[name as string];
+      if (value === undefined) throw new TypeError(`no value for query slot "${name}"`);
+      bound[i] = value;
+    }
+    return bound;
   }
+}
+
+/** Told of a runner's transactions: as each `BEGIN IMMEDIATE` transaction starts, and after any rollback (of a transaction or a savepoint). */
+export interface TransactionHooks {
+  /** The transaction has just begun; nothing ran in it yet. */
+  begin(): void;
+  /** A transaction or savepoint was rolled back: writes made in it are undone. */
+  rollback(): void;
 }
 
 /**
@@ -96,10 +115,13 @@ export class SqliteRunner {
   readonly #db: Database;
   readonly #queries = new Map<string, PreparedQuery<unknown>>();
   readonly #transaction: Transaction<(body: () => unknown) => unknown>;
+  readonly #hooks: TransactionHooks | undefined;
 
-  constructor(db: Database) {
+  /** Runs queries on `db`; `hooks` hear of each transaction's start and of every rollback. */
+  constructor(db: Database, hooks?: TransactionHooks) {
     this.#db = db;
     this.#transaction = db.transaction((body: () => unknown) => body());
+    this.#hooks = hooks;
   }
 
   /**
@@ -128,7 +150,17 @@ export class SqliteRunner {
    * connections never both read a due job and then both plan it. Rolls back if `body` throws.
    */
   immediate<T>(body: () => T): T {
-    return this.#transaction.immediate(body) as T;
+    const hooks = this.#hooks;
+    if (hooks === undefined) return this.#transaction.immediate(body) as T;
+    try {
+      return this.#transaction.immediate(() => {
+        hooks.begin();
+        return body();
+      }) as T;
+    } catch (error) {
+      hooks.rollback();
+      throw error;
+    }
   }
 
   /**
@@ -137,7 +169,12 @@ export class SqliteRunner {
    */
   savepoint<T>(body: () => T): T {
     if (!this.#db.inTransaction) throw new Error('a savepoint needs an open transaction');
-    return this.#transaction(body) as T;
+    try {
+      return this.#transaction(body) as T;
+    } catch (error) {
+      this.#hooks?.rollback();
+      throw error;
+    }
   }
 
   /** Whether a transaction is open on the connection (SQLite ends one itself on some errors, e.g. a full disk). */

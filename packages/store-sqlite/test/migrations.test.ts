@@ -1,9 +1,9 @@
-import { StoreError } from '@symbi/core';
+import { newRun, StoreError, type JobRunRecord } from '@symbi/core';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, type Kysely as KyselyType } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate, type Migration } from '../src/migrations.js';
-import { jobToRow } from '../src/row-codec.js';
+import { jobToRow, runToRow } from '../src/row-codec.js';
 import type { JobRow, StoreDatabase } from '../src/schema.js';
 import { SqliteRunner } from '../src/sqlite-runner.js';
 import { makeJob } from '@symbi/core/testing';
@@ -62,6 +62,32 @@ describe('migrations', () => {
     expect(await store.getJob(job.id)).toEqual(job);
     const saved = await store.saveJob({ ...job, historyRetentionDays: 7, historyRetentionRuns: 50 });
     expect(await store.getJob(job.id)).toMatchObject({ historyRetentionDays: 7, historyRetentionRuns: 50, version: saved.version });
+  });
+
+  it('upgrade a file of version 4: the lease index is rebuilt over its runs, and leases lapse and wake as before', async () => {
+    const path = tempDbPath();
+    const { raw, runner, db } = connect(path);
+    migrate(runner, db, MIGRATIONS.slice(0, 4));
+    const job = makeJob({ name: 'from-v4', nextRun: null });
+    await db.insertInto('jobs').values(jobToRow(job)).execute();
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+    const run = (s: number, fields: Partial<JobRunRecord>): JobRunRecord => ({ ...newRun(job, { scheduledFor: at(s), trigger: 'manual' }), ...fields });
+    const lapsed = run(1, { status: 'running', owner: 'gone', leaseExpiresAt: at(10), startedAt: at(1) });
+    const queued = run(2, { status: 'scheduled', owner: 'alive', leaseExpiresAt: at(20) });
+    const awaiting = run(3, { status: 'awaiting_approval', owner: 'alive', leaseExpiresAt: at(30) });
+    const finished = run(4, { status: 'succeeded', owner: 'alive', leaseExpiresAt: at(5), completedAt: at(4) });
+    for (const r of [lapsed, queued, awaiting, finished]) await db.insertInto('runs').values(runToRow(r)).execute();
+
+    const store = await openStore({ path });
+    expect(applied(raw).map((m) => (m as { version: number }).version)).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
+    const indexed = raw.prepare('select id from runs indexed by runs_lease where lease_expires_at is not null and owner is not null and (status = \'scheduled\' or status = \'awaiting_approval\' or status = \'running\') order by lease_expires_at').all();
+    expect(indexed).toEqual([lapsed, queued, awaiting].map((r) => ({ id: r.id })));
+    // The earliest live lease wakes the scheduler; the finished run's earlier one does not.
+    expect(await store.nextWakeAt()).toEqual(at(10));
+    const recovered = await store.recoverExpired({ now: at(15), limit: 10, plan: () => ({}) });
+    expect(recovered.map((r) => [r.id, r.status])).toEqual([[lapsed.id, 'interrupted']]);
+    expect(await store.nextWakeAt()).toEqual(at(20));
   });
 
   it('roll back a migration that fails, leaving the version unrecorded', () => {

@@ -4,7 +4,7 @@ import { ConflictError, JobNotFoundError, SchedulerError, StoreError, newRun, ty
 import { FIXTURE_EPOCH, makeJob } from '@symbi/core/testing';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SQLITE_PATH, SqliteJobStore } from '../src/index.js';
+import { DEFAULT_SQLITE_PATH, SqliteJobStore, type SqliteJobStoreOptions } from '../src/index.js';
 import { onCleanup, openStore, tempDbPath, tempDir } from './temp-files.js';
 
 const at = (seconds: number): Date => new Date(FIXTURE_EPOCH.getTime() + seconds * 1000);
@@ -281,5 +281,92 @@ describe('SqliteJobStore: errors', () => {
     await expect(store.listRuns({ limit: -1 })).rejects.toMatchObject({ code: 'VALIDATION', field: 'limit' });
     await expect(store.listJobs({ offset: 1.5 })).rejects.toMatchObject({ code: 'VALIDATION', field: 'offset' });
     await expect(store.listJobs({ offset: 1.5 })).rejects.toBeInstanceOf(SchedulerError);
+  });
+});
+
+describe('SqliteJobStore: a run\'s row as the store last wrote it', () => {
+  /** A store opened with `options`, one job due at(1), and the `count` runs of its fire as claimed by owner `a`. */
+  async function claimedRuns(options: SqliteJobStoreOptions, count = 1) {
+    const store = await openStore(options);
+    const job = await store.createJob(makeJob({ maxConcurrent: count, nextRun: at(1) }));
+    const claimed = await store.claimDue({
+      now: at(1),
+      owner: 'a',
+      leaseMs: 60_000,
+      limit: count,
+      plan: (due) => ({
+        runs: Array.from({ length: count }, (_, i) => ({ ...newRun(due, { scheduledFor: at(1), trigger: 'schedule' }), fireKey: `${due.id}:${i}` })),
+        nextRun: null,
+      }),
+    });
+    return { store, job, runs: claimed.map(({ run }) => run) };
+  }
+
+  /** {@link claimedRuns} of one run. */
+  async function claimedRun(options: SqliteJobStoreOptions) {
+    const { runs, ...rest } = await claimedRuns(options);
+    return { ...rest, run: runs[0] as ClaimedRun['run'] };
+  }
+
+  it('answers a start and a finish with what another connection wrote to the run in between', async () => {
+    const path = tempDbPath();
+    const { store, run } = await claimedRun({ path });
+    const other = await openStore({ path });
+    await other.updateRun(run.id, { input: 'changed elsewhere', cancelRequested: true });
+    const started = await store.updateRun(run.id, { status: 'running', startedAt: at(2) }, { owner: 'a', statusIn: ['scheduled'] });
+    expect(started).toMatchObject({ status: 'running', input: 'changed elsewhere', cancelRequested: true });
+    await other.updateRun(run.id, { summary: 'from the other' });
+    const finished = await store.finishRun({ runId: run.id, owner: 'a', patch: { status: 'succeeded', completedAt: at(3) }, outcome: 'success', plan: () => ({}) });
+    expect(finished?.run).toEqual(await other.getRun(run.id));
+    expect(finished?.run).toMatchObject({ status: 'succeeded', summary: 'from the other', input: 'changed elsewhere' });
+  });
+
+  it('finishes a run on its job as the file holds it, changed since the fire by another connection or by a save', async () => {
+    const path = tempDbPath();
+    const { store, job, run } = await claimedRun({ path });
+    const other = await openStore({ path });
+    await other.saveJob({ ...(await other.getJob(job.id))!, name: 'renamed elsewhere', maxRetries: 3 });
+    await store.updateRun(run.id, { status: 'running', startedAt: at(2) }, { owner: 'a' });
+    const finished = await store.finishRun({ runId: run.id, owner: 'a', patch: { status: 'succeeded', completedAt: at(3) }, outcome: 'success', plan: () => ({}) });
+    expect(finished?.job).toMatchObject({ name: 'renamed elsewhere', maxRetries: 3, runCount: 1 });
+    expect(finished?.job).toEqual(await other.getJob(job.id));
+
+    const again = await claimedRun({ path: tempDbPath() });
+    await again.store.saveJob({ ...(await again.store.getJob(again.job.id))!, name: 'renamed here' });
+    const done = await again.store.finishRun({ runId: again.run.id, owner: 'a', patch: { status: 'failed', completedAt: at(3) }, outcome: 'failure', plan: () => ({}) });
+    expect(done?.job).toMatchObject({ name: 'renamed here', failureCount: 1 });
+    expect(done?.job).toEqual(await again.store.getJob(again.job.id));
+  });
+
+  it('counts every finished run of one fire on its job', async () => {
+    const { store, job, runs } = await claimedRuns({ path: tempDbPath() }, 2);
+    const finish = (run: ClaimedRun['run']) =>
+      store.finishRun({ runId: run.id, owner: 'a', patch: { status: 'succeeded', completedAt: at(2) }, outcome: 'success', plan: () => ({}) });
+    expect(runs).toHaveLength(2);
+    expect((await finish(runs[0]!))?.job).toMatchObject({ runCount: 1 });
+    expect((await finish(runs[1]!))?.job).toMatchObject({ runCount: 2 });
+    expect(await store.getJob(job.id)).toMatchObject({ runCount: 2 });
+  });
+
+  it('answers what the file holds after a batch whose write failed was rolled back', async () => {
+    const { store, job, run } = await claimedRun({ path: tempDbPath() });
+    // One batch: the start, then an insert that fails (taken id); the batch runs again with a savepoint each.
+    const [started, duplicate] = await Promise.allSettled([
+      store.updateRun(run.id, { status: 'running', startedAt: at(2) }, { owner: 'a' }),
+      store.insertRun({ ...newRun(job, { scheduledFor: at(2), trigger: 'manual' }), id: run.id }),
+    ]);
+    expect(started).toMatchObject({ status: 'fulfilled', value: { status: 'running' } });
+    expect(duplicate).toMatchObject({ status: 'rejected' });
+    const finished = await store.finishRun({ runId: run.id, owner: 'a', patch: { status: 'failed', error: 'x', completedAt: at(3) }, outcome: 'failure', plan: () => ({}) });
+    expect(finished?.run).toEqual(await store.getRun(run.id));
+    expect(finished?.run).toMatchObject({ status: 'failed', startedAt: at(2), owner: 'a' });
+  });
+
+  it('keeps nothing on a connection handed in, which others may write through', async () => {
+    const raw = new Database(tempDbPath());
+    onCleanup(() => raw.close());
+    const { store, run } = await claimedRun({ database: raw });
+    raw.prepare("update runs set input = 'written on the same connection' where id = ?").run(run.id);
+    expect(await store.updateRun(run.id, { status: 'running', startedAt: at(2) }, { owner: 'a' })).toMatchObject({ input: 'written on the same connection' });
   });
 });
