@@ -470,7 +470,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     const { signal } = options;
     const interrupt = () => this.#inFlight.get(inserted.id)?.signal.abort(new RunAbort('interrupted', 'failure', `interrupted: ${messageOf(signal?.reason)}`));
     try {
-      const done = this.#launch({ run: inserted, job }, (claimed, runSignal) => this.#pipeline.execute(claimed, runSignal), { kind: 'run', started: true });
+      const done = this.#launch({ run: inserted, job }, (claimed, runSignal) => this.#pipeline.execute(claimed, runSignal), 'run', true);
       signal?.addEventListener('abort', interrupt, { once: true });
       if (signal?.aborted) interrupt();
       await done;
@@ -997,7 +997,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
    * leaves those not yet started pending in the outbox.
    */
   #launchDelivery(claimed: ClaimedRun, span?: TraceSpan): Promise<unknown> {
-    return this.#launch(claimed, (c, signal) => this.#pipeline.deliver(c, span, signal), { kind: 'delivery', started: true });
+    return this.#launch(claimed, (c, signal) => this.#pipeline.deliver(c, span, signal), 'delivery', true);
   }
 
   /**
@@ -1007,7 +1007,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   #launch(
     claimed: ClaimedRun,
     work: (claimed: ClaimedRun, signal: RunSignal) => Promise<unknown>,
-    { kind, started }: Pick<InFlight, 'kind' | 'started'> = { kind: 'run', started: false },
+    kind: InFlight['kind'] = 'run',
+    started = false,
   ): Promise<unknown> {
     const signal = new RunSignal();
     const isRun = kind === 'run';
@@ -1171,7 +1172,10 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     // Awake, the loop reads the store again before it sleeps.
     if (until !== null) {
       if (wakeAt !== null && wakeAt.getTime() - this.config.claimAheadMs < until) this.#poke();
-      else if (this.#lookAgain) return this.#lookForSoonerWake();
+      else if (this.#lookAgain) {
+        this.#lookForSoonerWake();
+        return;
+      }
     }
     this.#endLook();
   };

@@ -7,7 +7,7 @@ import { DeliveryError, RunTimeoutError, SchedulerError } from '../errors.js';
 import type { AgentExecutionRequest, AgentExecutionResult, AgentExecutor } from '../ports/agent-executor.js';
 import type { Clock } from '../ports/clock.js';
 import type { DeliveryRouter } from '../ports/delivery-router.js';
-import type { ClaimedRun, JobStore, RunOutcome, RunPatch } from '../ports/job-store.js';
+import type { ClaimedRun, JobStore, RunGuard, RunOutcome, RunPatch } from '../ports/job-store.js';
 import type { Logger } from '../ports/logger.js';
 import type { PolicyGate, SchedulePolicyDecision } from '../ports/policy-gate.js';
 import type { Redactor } from '../redaction.js';
@@ -72,10 +72,13 @@ export interface PipelineDeps {
 export class DefaultAgentScheduler {
   readonly #deps: PipelineDeps;
   readonly #sessions: SessionKeeper;
+  /** The guard of the update that starts a run: this instance's, from a startable status (one object for every run). */
+  readonly #startGuard: RunGuard;
 
   constructor(deps: PipelineDeps) {
     this.#deps = deps;
     this.#sessions = new SessionKeeper(deps.store, deps.config.sessionHistoryLimit);
+    this.#startGuard = Object.freeze({ owner: deps.config.instanceId, statusIn: STARTABLE });
   }
 
   /**
@@ -91,7 +94,6 @@ export class DefaultAgentScheduler {
 
   async #execute({ run, job }: ClaimedRun, signal: RunSignal, span: TraceSpan): Promise<JobRunRecord | null> {
     const { store, config, clock } = this.#deps;
-    const owner = config.instanceId;
     const approved = run.approval?.decision === 'approved';
     if (job.status !== 'active' && run.trigger !== 'manual' && !approved) {
       return this.#finish(job, run, { status: 'skipped', error: `skipped: job is ${job.status}` }, 'neutral');
@@ -113,7 +115,7 @@ export class DefaultAgentScheduler {
     }
     const startedAt = this.#now();
     const startedMono = clock.monotonic();
-    const running = await store.updateRun(run.id, { status: 'running', startedAt }, { owner, statusIn: STARTABLE });
+    const running = await store.updateRun(run.id, { status: 'running', startedAt }, this.#startGuard);
     if (!running) return null;
     // Payloads nobody listens to are not built (here and for every event a run emits).
     if (this.#deps.events.listenerCount('run:started') !== 0) this.#deps.events.emit('run:started', { job, run: running });
@@ -321,29 +323,33 @@ export class DefaultAgentScheduler {
    * Finishes a run and its job in one store transaction that also writes the run's audit events,
    * then records metrics and emits events. `patch` is the pipeline's own: it is completed in place.
    */
-  async #finish(job: CronJobDefinition, run: JobRunRecord, patch: RunPatch, outcome: RunOutcome): Promise<JobRunRecord | null> {
+  #finish(job: CronJobDefinition, run: JobRunRecord, patch: RunPatch, outcome: RunOutcome): Promise<JobRunRecord | null> {
     const status = patch.status!;
     const ctx = this.#deps.planContext();
     let recorded: AuditEvent[] = NO_AUDITS;
     const { redactor } = this.#deps;
     if (patch.error != null) patch.error = redactor.text(patch.error);
     patch.completedAt = ctx.now;
-    const result = await this.#deps.store.finishRun({
-      runId: run.id,
-      owner: this.#deps.config.instanceId,
-      patch,
-      outcome,
-      // The plan of a success reads nothing of the run: it is spared a copy.
-      plan: (updated) => planFinish(updated, outcome === 'success' ? run : { ...run, status }, outcome, ctx),
-      audit: (finished, updated) => {
-        const audits = finishAudits(job, finished, updated);
-        recorded = audits === NO_AUDIT_SPECS ? NO_AUDITS : audits.map(({ type, fields }) => auditEvent(type, fields, ctx.now, redactor));
-        return recorded;
-      },
-    });
-    if (!result) return null;
-    this.#announce(job, result.run, result.job, recorded);
-    return result.run;
+    // Its end is a callback on the store's promise, not an async frame awaiting it.
+    return this.#deps.store
+      .finishRun({
+        runId: run.id,
+        owner: this.#deps.config.instanceId,
+        patch,
+        outcome,
+        // The plan of a success reads nothing of the run: it is spared a copy.
+        plan: (updated) => planFinish(updated, outcome === 'success' ? run : { ...run, status }, outcome, ctx),
+        audit: (finished, updated) => {
+          const audits = finishAudits(job, finished, updated);
+          recorded = audits === NO_AUDIT_SPECS ? NO_AUDITS : audits.map(({ type, fields }) => auditEvent(type, fields, ctx.now, redactor));
+          return recorded;
+        },
+      })
+      .then((result) => {
+        if (!result) return null;
+        this.#announce(job, result.run, result.job, recorded);
+        return result.run;
+      });
   }
 
   /**
