@@ -708,20 +708,29 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     const look: ClockReading = { wall: this.#clock.now(), monotonic: this.#clock.monotonic() };
     const step = this.#lastLook ? clockStep(this.#lastLook, look) : null;
     this.#lastLook = look;
-    const mono = look.monotonic;
-    // Runs ending poke the loop hundreds of times a second under load; upkeep that looks for
-    // dead owners and expired approvals runs at most once a tick, claims every time.
-    const upkeep = mono - this.#upkeepAt >= this.config.tickIntervalMs;
-    // Deliveries left pending by a dead process become claimable when its lease lapses.
-    const drain = mono - this.#outboxCheckedAt >= this.config.leaseMs;
-    if (step === null && !upkeep && !drain) return false;
-    return this.#upkeep(step, upkeep, drain);
+    if (step === null && !this.#upkeepDue(look.monotonic) && !this.#drainDue(look.monotonic)) return false;
+    return this.#upkeep(step);
   }
 
-  /** What {@link #startCycle} found due: the clock-step rule, upkeep, the outbox; resolves whether upkeep ran. */
-  async #upkeep(step: ClockStep | null, upkeep: boolean, drain: boolean): Promise<boolean> {
+  /**
+   * Runs ending poke the loop hundreds of times a second under load; upkeep that looks for dead
+   * owners and expired approvals runs at most once a tick (monotonic), claims every time.
+   */
+  #upkeepDue(mono: number): boolean {
+    return mono - this.#upkeepAt >= this.config.tickIntervalMs;
+  }
+
+  /** Deliveries left pending by a dead process become claimable when its lease lapses: the outbox is drained once a lease period. */
+  #drainDue(mono: number): boolean {
+    return mono - this.#outboxCheckedAt >= this.config.leaseMs;
+  }
+
+  /** What {@link #startCycle} found due: the clock-step rule, then upkeep and the outbox when due; resolves whether upkeep ran. */
+  async #upkeep(step: ClockStep | null): Promise<boolean> {
     if (step) await this.#afterStep(step);
     const mono = this.#clock.monotonic();
+    const upkeep = this.#upkeepDue(mono);
+    const drain = this.#drainDue(mono);
     if (!upkeep && !drain) return false;
     const ctx = this.#planContext();
     if (upkeep) {
