@@ -9,7 +9,7 @@ import { AgentPinError, ConflictError, InvalidStateError, JobNotFoundError, RunN
 import type { AgentExecutor } from '../ports/agent-executor.js';
 import { systemClock, type Clock, type ClockTimer } from '../ports/clock.js';
 import type { DeliveryRouter } from '../ports/delivery-router.js';
-import type { AuditFilter, ClaimedRun, FirePlan, JobFilter, JobStore, RunFilter, StoreChange } from '../ports/job-store.js';
+import type { AuditFilter, ClaimedRun, ClaimRequest, FirePlan, JobFilter, JobLoad, JobStore, RunFilter, StoreChange } from '../ports/job-store.js';
 import { silentLogger, type Logger } from '../ports/logger.js';
 import { SchedulePolicyDecision, type PolicyGate } from '../ports/policy-gate.js';
 import { AgentPinGate, type AgentPinGateOptions } from '../agentpin/index.js';
@@ -100,9 +100,6 @@ interface InFlight {
   cancelled: boolean;
 }
 
-/** The claim filter of an executor that runs any agent. */
-const ANY_AGENT: { agents?: readonly string[] } = Object.freeze({});
-
 /** Whether a planned run was made `skipped` (its overlap rule left it out). */
 function isSkipped(run: JobRunRecord): boolean {
   return run.status === 'skipped';
@@ -173,11 +170,15 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   /** The timer that ends the loop's sleep. */
   #wakeTimer: ClockTimer | null = null;
   #wakeRequested = false;
+  /** Counts the loop's sleeps: a look at the store answering for an earlier sleep arms nothing. */
+  #sleeps = 0;
   /**
-   * While the loop sleeps: the wall instant it wakes at, and whether it waits for room (every slot
-   * taken), when only a run's end can help it; null while it works or backs off after a failure.
+   * While the loop sleeps: the wall instant it wakes at; null while it works, looks at the store
+   * before sleeping, or backs off after a failure.
    */
-  #asleep: { until: number; forRoom: boolean } | null = null;
+  #asleepUntil: number | null = null;
+  /** While the loop sleeps: whether it waits for room (every slot taken), when only a run's end can help it. */
+  #asleepForRoom = false;
   /** A look at the store's next wake after a run ended is under way; `#lookAgain` asks for one more. */
   #looking = false;
   #lookAgain = false;
@@ -196,6 +197,14 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   #upkeepAt = -Infinity;
   /** The clocks as the previous cycle read them, to notice a wall-clock step. */
   #lastLook: ClockReading | null = null;
+  /** The plan context of the claim under way (see {@link #planClaimed}). */
+  #claimCtx: PlanContext | null = null;
+  /**
+   * The fire plans of the claim under way that call for more than the store's writes, by job: a
+   * store that replays its claim transaction (a deadlock, a lost connection) plans a job again, and
+   * only the plan of the attempt that committed may be acted on. Most fires just run: null then.
+   */
+  #claimPlans: Map<string, { job: CronJobDefinition; plan: FirePlan }> | null = null;
   /** The wall time the latest forward step jumped over (its fires were missed). */
   #steppedOver: ClockStep | null = null;
   /** Monotonic time before which no lease is judged lapsed: after a forward step, owners renew first. */
@@ -461,7 +470,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     const { signal } = options;
     const interrupt = () => this.#inFlight.get(inserted.id)?.signal.abort(new RunAbort('interrupted', 'failure', `interrupted: ${messageOf(signal?.reason)}`));
     try {
-      const done = this.#launch({ run: inserted, job }, (claimed, runSignal) => this.#pipeline.execute(claimed, runSignal), { kind: 'run', started: true });
+      const done = this.#launch({ run: inserted, job }, (claimed, runSignal) => this.#pipeline.execute(claimed, runSignal), 'run', true);
       signal?.addEventListener('abort', interrupt, { once: true });
       if (signal?.aborted) interrupt();
       await done;
@@ -558,7 +567,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
 
   #isIdle(): boolean {
     if (!this.#running) return this.#inFlight.size === 0;
-    return this.#asleep !== null && !this.#wakeRequested && this.#inFlight.size === 0 && !this.#looking && this.#pruning === null && !this.#renewing;
+    return this.#asleepUntil !== null && !this.#wakeRequested && this.#inFlight.size === 0 && !this.#looking && this.#pruning === null && !this.#renewing;
   }
 
   /** Answers the {@link CronScheduler.idle} callers when the scheduler just became idle. */
@@ -661,8 +670,19 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   async #runLoop(): Promise<void> {
     while (this.#running) {
       try {
+        // A clock step, upkeep or the outbox first (rarely: most cycles only claim).
+        const started = this.#startCycle();
+        const upkept = started !== false && (await started);
+        // The claims are made here, not in a function of their own: one async frame less per cycle.
+        for (let limit = this.#claimRoom(); limit > 0 && this.#running; ) {
+          const claimed = await this.store.claimDue(this.#claimRequest(limit));
+          if (this.#claimPlans !== null) await this.#actOnPlans(this.#claimPlans);
+          for (const item of claimed) void this.#launch(item, this.#startRun);
+          this.#backlog = claimed.length === limit;
+          limit = this.#backlog ? this.#claimRoom() : 0;
+        }
         // Only a cycle that did everything (upkeep too) shows the store is healthy again.
-        if (await this.#cycle()) this.#lastError = null;
+        if (upkept) this.#lastError = null;
       } catch (error) {
         this.#lastError = error;
         this.#logger.error({ error: messageOf(error) }, 'scheduler cycle failed');
@@ -670,87 +690,111 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       }
       if (!this.#running) break;
       // After a failed cycle due work is still due: wait a whole tick rather than spin on it.
-      await this.#sleepUntilWake(this.#lastError !== null);
+      const sleep = this.#sleepUntilWake(this.#lastError !== null);
+      if (sleep !== null) {
+        await sleep;
+        this.#wakeRequested = false;
+      }
     }
   }
 
-  /** One pass of the loop: a look for clock steps, upkeep (at most once a tick), the outbox, then claims. True when upkeep ran. */
-  async #cycle(): Promise<boolean> {
+  /**
+   * The start of a loop cycle: a look for clock steps, then upkeep (at most once a tick) and the
+   * outbox when due. False when none of them is due (most cycles), else a promise of whether
+   * upkeep ran.
+   */
+  #startCycle(): Promise<boolean> | false {
     this.#deferredUntil = null;
     const look: ClockReading = { wall: this.#clock.now(), monotonic: this.#clock.monotonic() };
     const step = this.#lastLook ? clockStep(this.#lastLook, look) : null;
     this.#lastLook = look;
-    if (step) await this.#afterStep(step);
-    const mono = this.#clock.monotonic();
-    // Runs ending poke the loop hundreds of times a second under load; upkeep that looks for
-    // dead owners and expired approvals runs at most once a tick, claims every time.
-    const upkeep = mono - this.#upkeepAt >= this.config.tickIntervalMs;
-    // Deliveries left pending by a dead process become claimable when its lease lapses.
-    const drain = mono - this.#outboxCheckedAt >= this.config.leaseMs;
-    if (upkeep || drain) {
-      const ctx = this.#planContext();
-      if (upkeep) {
-        this.#upkeepAt = mono;
-        if (mono >= this.#recoverFrom) {
-          const plan = (job: CronJobDefinition, run: JobRunRecord) => planFinish(job, run, 'failure', ctx);
-          // A dead instance's runs are freed at once; a lapsed lease is the backstop.
-          await this.#presence?.sweep(ctx.now, this.config.claimBatchSize, plan);
-          await this.store.recoverExpired({ now: ctx.now, limit: this.config.claimBatchSize, plan });
-        }
-        await this.#expireApprovals(ctx.now);
-        this.#pruneWhenDue(mono);
-      }
-      if (drain) {
-        this.#outboxCheckedAt = mono;
-        await this.#drainOutbox(ctx.now);
-      }
-    }
-    for (;;) {
-      const limit = this.#claimRoom();
-      if (limit === 0 || !this.#running) return upkeep;
-      const cycleCtx = this.#planContext();
-      // By job: a store that replays its claim transaction (a deadlock, a lost connection) plans a
-      // job again, and only the plan of the attempt that committed may be acted on. Only plans
-      // that call for more than their writes are kept (most fires just run).
-      let plans = null as Map<string, { job: CronJobDefinition; plan: FirePlan }> | null;
-      const claimed = await this.store.claimDue({
-        now: cycleCtx.now,
-        horizon: new Date(cycleCtx.now.getTime() + this.config.claimAheadMs),
-        owner: this.config.instanceId,
-        leaseMs: this.config.leaseMs,
-        limit,
-        ...this.#claimableAgents(),
-        plan: (job, load) => {
-          const plan = planFire(job, load, cycleCtx);
-          if (callsForMore(plan)) (plans ??= new Map()).set(job.id, { job, plan });
-          else plans?.delete(job.id);
-          return plan;
-        },
-      });
-      if (plans !== null) {
-        let cancelling: Set<string> | null = null;
-        let skipping = false;
-        for (const { job, plan } of plans.values()) {
-          if (plan.cancelActive) (cancelling ??= new Set()).add(job.id);
-          if (plan.deferredUntil) this.#deferredUntil = Math.min(this.#deferredUntil ?? Infinity, plan.deferredUntil.getTime());
-          if (plan.dropped) this.#reportDropped(job, plan.dropped);
-          skipping ||= plan.runs.some(isSkipped);
-        }
-        if (cancelling !== null) await this.#cancelRuns(cancelling);
-        if (skipping) {
-          for (const { job, plan } of plans.values()) {
-            for (const run of plan.runs) if (isSkipped(run)) await this.#pipeline.afterFinish(job, run, null);
-          }
-        }
-      }
-      for (const item of claimed) void this.#launch(item, this.#startRun);
-      this.#backlog = claimed.length === limit;
-      if (!this.#backlog) return upkeep;
-    }
+    if (step === null && !this.#upkeepDue(look.monotonic) && !this.#drainDue(look.monotonic)) return false;
+    return this.#upkeep(step);
   }
 
+  /**
+   * Runs ending poke the loop hundreds of times a second under load; upkeep that looks for dead
+   * owners and expired approvals runs at most once a tick (monotonic), claims every time.
+   */
+  #upkeepDue(mono: number): boolean {
+    return mono - this.#upkeepAt >= this.config.tickIntervalMs;
+  }
 
+  /** Deliveries left pending by a dead process become claimable when its lease lapses: the outbox is drained once a lease period. */
+  #drainDue(mono: number): boolean {
+    return mono - this.#outboxCheckedAt >= this.config.leaseMs;
+  }
 
+  /** What {@link #startCycle} found due: the clock-step rule, then upkeep and the outbox when due; resolves whether upkeep ran. */
+  async #upkeep(step: ClockStep | null): Promise<boolean> {
+    if (step) await this.#afterStep(step);
+    const mono = this.#clock.monotonic();
+    const upkeep = this.#upkeepDue(mono);
+    const drain = this.#drainDue(mono);
+    if (!upkeep && !drain) return false;
+    const ctx = this.#planContext();
+    if (upkeep) {
+      this.#upkeepAt = mono;
+      if (mono >= this.#recoverFrom) {
+        const plan = (job: CronJobDefinition, run: JobRunRecord) => planFinish(job, run, 'failure', ctx);
+        // A dead instance's runs are freed at once; a lapsed lease is the backstop.
+        await this.#presence?.sweep(ctx.now, this.config.claimBatchSize, plan);
+        await this.store.recoverExpired({ now: ctx.now, limit: this.config.claimBatchSize, plan });
+      }
+      await this.#expireApprovals(ctx.now);
+      this.#pruneWhenDue(mono);
+    }
+    if (drain) {
+      this.#outboxCheckedAt = mono;
+      await this.#drainOutbox(ctx.now);
+    }
+    return upkeep;
+  }
+
+  /** The request of one claim of up to `limit` runs, planning each due fire with {@link #planClaimed}. */
+  #claimRequest(limit: number): ClaimRequest {
+    const ctx = this.#planContext();
+    this.#claimCtx = ctx;
+    this.#claimPlans = null;
+    const aheadMs = this.config.claimAheadMs;
+    const request: ClaimRequest = {
+      now: ctx.now,
+      horizon: aheadMs === 0 ? ctx.now : new Date(ctx.now.getTime() + aheadMs),
+      owner: this.config.instanceId,
+      leaseMs: this.config.leaseMs,
+      limit,
+      plan: this.#planClaimed,
+    };
+    const agents = this.#executor.agents?.();
+    if (agents !== undefined) request.agents = agents;
+    return request;
+  }
+
+  /** Plans a due job's fire for the claim under way, keeping the plans that call for more (one function for every claim). */
+  readonly #planClaimed = (job: CronJobDefinition, load: JobLoad): FirePlan => {
+    const plan = planFire(job, load, this.#claimCtx!);
+    if (callsForMore(plan)) (this.#claimPlans ??= new Map()).set(job.id, { job, plan });
+    else this.#claimPlans?.delete(job.id);
+    return plan;
+  };
+
+  /** Acts on the fire plans of a claim that call for more than its writes: cancels, deferred fires, dropped fires, skipped runs. */
+  async #actOnPlans(plans: Map<string, { job: CronJobDefinition; plan: FirePlan }>): Promise<void> {
+    let cancelling: Set<string> | null = null;
+    let skipping = false;
+    for (const { job, plan } of plans.values()) {
+      if (plan.cancelActive) (cancelling ??= new Set()).add(job.id);
+      if (plan.deferredUntil) this.#deferredUntil = Math.min(this.#deferredUntil ?? Infinity, plan.deferredUntil.getTime());
+      if (plan.dropped) this.#reportDropped(job, plan.dropped);
+      skipping ||= plan.runs.some(isSkipped);
+    }
+    if (cancelling !== null) await this.#cancelRuns(cancelling);
+    if (skipping) {
+      for (const { job, plan } of plans.values()) {
+        for (const run of plan.runs) if (isSkipped(run)) await this.#pipeline.afterFinish(job, run, null);
+      }
+    }
+  }
 
   /**
    * Applies the clock-step rule (`lifecycle/clock-step.ts`): this process renews its leases at the
@@ -962,7 +1006,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
    * leaves those not yet started pending in the outbox.
    */
   #launchDelivery(claimed: ClaimedRun, span?: TraceSpan): Promise<unknown> {
-    return this.#launch(claimed, (c, signal) => this.#pipeline.deliver(c, span, signal), { kind: 'delivery', started: true });
+    return this.#launch(claimed, (c, signal) => this.#pipeline.deliver(c, span, signal), 'delivery', true);
   }
 
   /**
@@ -972,7 +1016,8 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
   #launch(
     claimed: ClaimedRun,
     work: (claimed: ClaimedRun, signal: RunSignal) => Promise<unknown>,
-    { kind, started }: Pick<InFlight, 'kind' | 'started'> = { kind: 'run', started: false },
+    kind: InFlight['kind'] = 'run',
+    started = false,
   ): Promise<unknown> {
     const signal = new RunSignal();
     const isRun = kind === 'run';
@@ -1052,14 +1097,46 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     }
   }
 
-  async #sleepUntilWake(backOff: boolean): Promise<void> {
+  /**
+   * Puts the loop to sleep until its next due work (at most a tick), a change or, when every slot
+   * is taken, a run's end; returns the promise its sleep ends with, or null when a wake was asked
+   * for meanwhile. The store is asked for its next wake first; a wake asked for while it answers
+   * ends the sleep at once.
+   */
+  #sleepUntilWake(backOff: boolean): Promise<void> | null {
     if (this.#wakeRequested && !backOff) {
       this.#wakeRequested = false;
-      return;
+      return null;
     }
+    const sleep = ++this.#sleeps;
+    const woken = new Promise<void>((resolve) => (this.#wake = resolve));
     // With every slot taken, due work must wait for a run to end (which pokes the loop), not spin.
     const saturated = this.#claimRoom() === 0;
-    const wakeAt = saturated || backOff ? null : await this.store.nextWakeAt(this.#claimableAgents().agents).catch(noWake);
+    if (saturated || backOff) this.#fallAsleep(sleep, null, saturated, backOff);
+    else {
+      this.#nextWake().then(
+        (wakeAt) => this.#fallAsleep(sleep, wakeAt, false, false),
+        () => this.#fallAsleep(sleep, noWake(), false, false),
+      );
+    }
+    return woken;
+  }
+
+  /** The store's next wake for the agents this instance claims work for (a store that throws rejects). */
+  #nextWake(): Promise<Date | null> {
+    try {
+      return this.store.nextWakeAt(this.#executor.agents?.());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Arms the timer of sleep number `sleep`, unless it ended already (a wake was asked for while
+   * the store answered), to wake at the store's next wake `wakeAt` less the claim-ahead window.
+   */
+  #fallAsleep(sleep: number, wakeAt: Date | null, saturated: boolean, backOff: boolean): void {
+    if (sleep !== this.#sleeps || this.#wake === null) return;
     const now = this.#clock.now();
     let claimAt = wakeAt ? wakeAt.getTime() - this.config.claimAheadMs : Infinity;
     // A fire left undecided until its due time is due within the claim-ahead window: the wake the
@@ -1067,17 +1144,13 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     // was claimed by the last claim, which reached as far).
     if (this.#deferredUntil !== null && claimAt < this.#deferredUntil) claimAt = this.#deferredUntil;
     const delay = Math.max(0, Math.min(this.config.tickIntervalMs, claimAt - now));
-    if (this.#wakeRequested && !backOff) {
-      this.#wakeRequested = false;
-      return;
-    }
     // Backing off after a failed cycle, any run's end wakes the loop, as any change does.
-    this.#asleep = backOff ? null : { until: now + delay, forRoom: saturated };
-    const woken = new Promise<void>((resolve) => (this.#wake = resolve));
+    if (!backOff) {
+      this.#asleepUntil = now + delay;
+      this.#asleepForRoom = saturated;
+    }
     this.#wakeTimer = this.#clock.setTimeout(this.#timeToWake, delay);
     this.#noteIdle();
-    await woken;
-    this.#wakeRequested = false;
   }
 
   /**
@@ -1088,41 +1161,43 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
    * So a run ending with nothing new costs one look at the store's next wake, not a claim.
    */
   #wakeIfUseful(): void {
-    const asleep = this.#asleep;
-    if (asleep === null) this.#poke();
-    else if (asleep.forRoom) {
+    if (this.#asleepUntil === null) this.#poke();
+    else if (this.#asleepForRoom) {
       if (this.#claimRoom() > 0) this.#poke();
     } else if (this.#looking) this.#lookAgain = true;
-    else void this.#lookForSoonerWake();
+    else this.#lookForSoonerWake();
   }
 
   /** Wakes the loop when the store's next wake comes before the loop would wake (see {@link #wakeIfUseful}). */
-  async #lookForSoonerWake(): Promise<void> {
+  #lookForSoonerWake(): void {
     this.#looking = true;
-    try {
-      do {
-        this.#lookAgain = false;
-        const wakeAt = await this.store.nextWakeAt(this.#claimableAgents().agents);
-        const asleep = this.#asleep;
-        // Awake, the loop reads the store again before it sleeps.
-        if (asleep === null) return;
-        if (wakeAt !== null && wakeAt.getTime() - this.config.claimAheadMs < asleep.until) {
-          this.#poke();
-          return;
-        }
-      } while (this.#lookAgain);
-    } catch {
-      this.#poke();
-    } finally {
-      this.#looking = false;
-      this.#noteIdle();
-    }
+    this.#lookAgain = false;
+    this.#nextWake().then(this.#sawWake, this.#lookFailed);
   }
 
-  /** The agents this instance claims work for, when its executor can tell (see `AgentExecutor.agents`). */
-  #claimableAgents(): { agents?: readonly string[] } {
-    const agents = this.#executor.agents?.();
-    return agents === undefined ? ANY_AGENT : { agents };
+  /** The store's next wake after a run ended: wakes the loop if it comes sooner, or looks again when asked to meanwhile. */
+  readonly #sawWake = (wakeAt: Date | null): void => {
+    const until = this.#asleepUntil;
+    // Awake, the loop reads the store again before it sleeps.
+    if (until !== null) {
+      if (wakeAt !== null && wakeAt.getTime() - this.config.claimAheadMs < until) this.#poke();
+      else if (this.#lookAgain) {
+        this.#lookForSoonerWake();
+        return;
+      }
+    }
+    this.#endLook();
+  };
+
+  /** The look after a run ended failed: the loop wakes and reads the store itself. */
+  readonly #lookFailed = (): void => {
+    this.#poke();
+    this.#endLook();
+  };
+
+  #endLook(): void {
+    this.#looking = false;
+    this.#noteIdle();
   }
 
   /** Wakes the loop now (a change was made here or elsewhere). */
@@ -1144,7 +1219,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     if (this.#wakeTimer !== null) this.#clock.clearTimeout(this.#wakeTimer);
     this.#wakeTimer = null;
     this.#wake = null;
-    this.#asleep = null;
+    this.#asleepUntil = null;
     resolve();
   }
 

@@ -7,7 +7,7 @@ import { DeliveryError, RunTimeoutError, SchedulerError } from '../errors.js';
 import type { AgentExecutionRequest, AgentExecutionResult, AgentExecutor } from '../ports/agent-executor.js';
 import type { Clock } from '../ports/clock.js';
 import type { DeliveryRouter } from '../ports/delivery-router.js';
-import type { ClaimedRun, JobStore, RunOutcome, RunPatch } from '../ports/job-store.js';
+import type { ClaimedRun, JobStore, RunGuard, RunOutcome, RunPatch } from '../ports/job-store.js';
 import type { Logger } from '../ports/logger.js';
 import type { PolicyGate, SchedulePolicyDecision } from '../ports/policy-gate.js';
 import type { Redactor } from '../redaction.js';
@@ -72,10 +72,13 @@ export interface PipelineDeps {
 export class DefaultAgentScheduler {
   readonly #deps: PipelineDeps;
   readonly #sessions: SessionKeeper;
+  /** The guard of the update that starts a run: this instance's, from a startable status (one object for every run). */
+  readonly #startGuard: RunGuard;
 
   constructor(deps: PipelineDeps) {
     this.#deps = deps;
     this.#sessions = new SessionKeeper(deps.store, deps.config.sessionHistoryLimit);
+    this.#startGuard = Object.freeze({ owner: deps.config.instanceId, statusIn: STARTABLE });
   }
 
   /**
@@ -83,19 +86,22 @@ export class DefaultAgentScheduler {
    * The run is a `symbi.run` span when OpenTelemetry is present.
    */
   execute(claimed: ClaimedRun, signal: RunSignal): Promise<JobRunRecord | null> {
-    return traceRun(claimed, (span) => this.#execute(claimed, signal, span));
+    return traceRun(claimed, signal, this.#executeIn);
   }
 
+  /** {@link #execute} as the work of {@link traceRun}: one function for every run. */
+  readonly #executeIn = (claimed: ClaimedRun, signal: RunSignal, span: TraceSpan): Promise<JobRunRecord | null> => this.#execute(claimed, signal, span);
+
   async #execute({ run, job }: ClaimedRun, signal: RunSignal, span: TraceSpan): Promise<JobRunRecord | null> {
-    const { store, config } = this.#deps;
-    const owner = config.instanceId;
+    const { store, config, clock } = this.#deps;
     const approved = run.approval?.decision === 'approved';
     if (job.status !== 'active' && run.trigger !== 'manual' && !approved) {
       return this.#finish(job, run, { status: 'skipped', error: `skipped: job is ${job.status}` }, 'neutral');
     }
-    const missed = approved ? null : missedAtStart(job, run, this.#deps.clock.now(), config);
+    const missed = approved ? null : missedAtStart(job, run, clock.now(), config);
     if (missed !== null) return this.#finish(job, run, { status: 'skipped', error: missed }, 'neutral');
-    const carry = this.#sessions.keeps(job) ? await this.#sessions.load(job) : EMPTY_CARRYOVER;
+    const keeps = this.#sessions.keeps(job);
+    const carry = keeps ? this.#sessions.carryOf(job, await store.loadSession(job.id)) : EMPTY_CARRYOVER;
     const context = this.#context(job, job.sessionMode, carry, 1);
     if (!approved) {
       const gated = this.#evaluateGates(job, context, span, 0);
@@ -108,16 +114,43 @@ export class DefaultAgentScheduler {
       if (decision.kind === 'RequiresApproval') return this.#holdForApproval(job, run, decision);
     }
     const startedAt = this.#now();
-    const startedMono = this.#deps.clock.monotonic();
-    const running = await store.updateRun(run.id, { status: 'running', startedAt }, { owner, statusIn: STARTABLE });
+    const startedMono = clock.monotonic();
+    const running = await store.updateRun(run.id, { status: 'running', startedAt }, this.#startGuard);
     if (!running) return null;
     // Payloads nobody listens to are not built (here and for every event a run emits).
     if (this.#deps.events.listenerCount('run:started') !== 0) this.#deps.events.emit('run:started', { job, run: running });
-    const { patch, outcome, session } = await this.#run(job, running, carry, signal, span);
-    if (patch.status === 'succeeded' && this.#sessions.keeps(job)) await this.#sessions.save(job, session, this.#now());
+    // The agent runs here, not in a function of its own: one async frame less per run.
+    const maxRuntimeMs = job.policy.maxRuntimeMs;
+    const timed = maxRuntimeMs === null ? null : runtimeSignal(signal, maxRuntimeMs, clock);
+    const runSignal = timed === null ? signal : timed.signal;
+    const heartbeat = job.heartbeat?.enabled ? job.heartbeat : null;
+    const beats: Beats | null = heartbeat ? { iterations: [], last: null, note: null } : null;
+    let patch: RunPatch;
+    let outcome: RunOutcome = 'success';
+    let session = carry;
+    try {
+      if (heartbeat && beats) {
+        session = await this.#beat(job, running, carry, runSignal, span, heartbeat, beats);
+        patch = succeeded(beats.last!, beats.note, beats.iterations);
+      } else {
+        // The context the gates saw, unless time moved on meanwhile: the same run, iteration and carryover.
+        const callContext = context.now.getTime() === clock.now() ? context : this.#context(job, job.sessionMode, carry, 1);
+        const result = await this.#callAgent(job, running, callContext, runSignal, span);
+        session = carryForward(job.sessionMode, session, running.input, result, clock.now(), config.sessionHistoryLimit);
+        patch = succeeded(result, null, []);
+      }
+    } catch (error) {
+      const reason = runSignal.aborted ? runSignal.reason : error;
+      const failure = failureOf(reason);
+      outcome = failure.outcome;
+      patch = { status: failure.status, error: messageOf(reason), iterations: beats?.iterations ?? [], output: beats?.last?.output ?? null };
+    } finally {
+      timed?.dispose();
+    }
+    if (patch.status === 'succeeded' && keeps) await this.#sessions.save(job, session, this.#now());
     const deliver = this.#deps.router !== null && job.delivery.length > 0 && patch.status !== 'interrupted';
     if (deliver) patch.deliveries = job.delivery.map((channel) => pendingDelivery(channel));
-    patch.executionTimeMs = Math.round(this.#deps.clock.monotonic() - startedMono);
+    patch.executionTimeMs = Math.round(clock.monotonic() - startedMono);
     const finished = await this.#finish(job, running, patch, outcome);
     if (finished && deliver) this.#deps.deliverLater({ run: finished, job }, span);
     return finished;
@@ -157,62 +190,48 @@ export class DefaultAgentScheduler {
     await this.#deps.store.updateRun(run.id, { owner: null, leaseExpiresAt: null }, { owner: this.#deps.config.instanceId });
   }
 
-  async #run(
+  /**
+   * The heartbeat loop of a run: assess → act until the agent asks to sleep or `max_iterations`
+   * is reached, each iteration a `symbi.heartbeat.iteration` span. Results are folded into `beats`
+   * as they come (never kept), so a long heartbeat runs in flat memory; resolves with the session
+   * the run leaves.
+   */
+  async #beat(
     job: CronJobDefinition,
     run: JobRunRecord,
     seed: Carryover,
-    outer: RunSignal,
+    signal: RunSignal,
     span: TraceSpan,
-  ): Promise<{ patch: RunPatch; outcome: RunOutcome; session: Carryover }> {
-    const maxRuntimeMs = job.policy.maxRuntimeMs;
-    const timed = maxRuntimeMs === null ? null : runtimeSignal(outer, maxRuntimeMs, this.#deps.clock);
-    const signal = timed === null ? outer : timed.signal;
-    // Results are folded as they come (never kept), so a long heartbeat runs in flat memory.
-    let last: AgentExecutionResult | null = null;
+    heartbeat: NonNullable<CronJobDefinition['heartbeat']>,
+    beats: Beats,
+  ): Promise<Carryover> {
+    const { clock, config } = this.#deps;
+    const mode = heartbeat.contextMode;
     let session = seed;
-    const iterations: HeartbeatIteration[] = [];
-    let note: string | null = null;
-    try {
-      const heartbeat = job.heartbeat?.enabled ? job.heartbeat : null;
-      const mode = heartbeat ? heartbeat.contextMode : job.sessionMode;
-      let carry = seed;
-      for (let index = 1; ; index++) {
-        const started = this.#deps.clock.monotonic();
-        const result = heartbeat
-          ? await span.child('symbi.heartbeat.iteration', { 'symbi.iteration': index }, (parent) => this.#callAgent(job, run, this.#context(job, mode, carry, index), signal, parent))
-          : await this.#callAgent(job, run, this.#context(job, mode, carry, index), signal, span);
-        last = result;
-        session = carryForward(job.sessionMode, session, run.input, result, this.#deps.clock.now(), this.#deps.config.sessionHistoryLimit);
-        if (!heartbeat) break;
-        const iteration: HeartbeatIteration = {
-          index,
-          output: result.output,
-          summary: result.summary ?? null,
-          action: heartbeatAction(result),
-          durationMs: Math.round(this.#deps.clock.monotonic() - started),
-        };
-        iterations.push(iteration);
-        if (iterations.length > MAX_RECORDED_ITERATIONS) iterations.shift();
-        this.#deps.events.emit('run:iteration', { job, run, iteration });
-        carry = carryForward(mode, carry, run.input, result, this.#deps.clock.now(), this.#deps.config.sessionHistoryLimit);
-        if (iteration.action === 'sleep') break;
-        if (index >= heartbeat.maxIterations) {
-          note = `heartbeat reached max_iterations (${heartbeat.maxIterations}) without the agent asking to sleep`;
-          break;
-        }
-      }
-      const final = last!;
-      return {
-        patch: { status: 'succeeded', output: final.output, summary: final.summary ?? null, stderr: final.stderr ?? null, error: note, iterations },
-        outcome: 'success',
-        session,
+    let carry = seed;
+    for (let index = 1; ; index++) {
+      const started = clock.monotonic();
+      const result = await span.child('symbi.heartbeat.iteration', { 'symbi.iteration': index }, (parent) =>
+        this.#callAgent(job, run, this.#context(job, mode, carry, index), signal, parent),
+      );
+      beats.last = result;
+      session = carryForward(job.sessionMode, session, run.input, result, clock.now(), config.sessionHistoryLimit);
+      const iteration: HeartbeatIteration = {
+        index,
+        output: result.output,
+        summary: result.summary ?? null,
+        action: heartbeatAction(result),
+        durationMs: Math.round(clock.monotonic() - started),
       };
-    } catch (error) {
-      const reason = signal.aborted ? signal.reason : error;
-      const { status, outcome } = failureOf(reason);
-      return { patch: { status, error: messageOf(reason), iterations, output: last?.output ?? null }, outcome, session };
-    } finally {
-      timed?.dispose();
+      beats.iterations.push(iteration);
+      if (beats.iterations.length > MAX_RECORDED_ITERATIONS) beats.iterations.shift();
+      this.#deps.events.emit('run:iteration', { job, run, iteration });
+      carry = carryForward(mode, carry, run.input, result, clock.now(), config.sessionHistoryLimit);
+      if (iteration.action === 'sleep') return session;
+      if (index >= heartbeat.maxIterations) {
+        beats.note = `heartbeat reached max_iterations (${heartbeat.maxIterations}) without the agent asking to sleep`;
+        return session;
+      }
     }
   }
 
@@ -304,28 +323,33 @@ export class DefaultAgentScheduler {
    * Finishes a run and its job in one store transaction that also writes the run's audit events,
    * then records metrics and emits events. `patch` is the pipeline's own: it is completed in place.
    */
-  async #finish(job: CronJobDefinition, run: JobRunRecord, patch: RunPatch, outcome: RunOutcome): Promise<JobRunRecord | null> {
+  #finish(job: CronJobDefinition, run: JobRunRecord, patch: RunPatch, outcome: RunOutcome): Promise<JobRunRecord | null> {
     const status = patch.status!;
     const ctx = this.#deps.planContext();
-    let recorded: AuditEvent[] = [];
+    let recorded: AuditEvent[] = NO_AUDITS;
     const { redactor } = this.#deps;
     if (patch.error != null) patch.error = redactor.text(patch.error);
     patch.completedAt = ctx.now;
-    const result = await this.#deps.store.finishRun({
-      runId: run.id,
-      owner: this.#deps.config.instanceId,
-      patch,
-      outcome,
-      // The plan of a success reads nothing of the run: it is spared a copy.
-      plan: (updated) => planFinish(updated, outcome === 'success' ? run : { ...run, status }, outcome, ctx),
-      audit: (finished, updated) => {
-        recorded = finishAudits(job, finished, updated).map(({ type, fields }) => auditEvent(type, fields, ctx.now, redactor));
-        return recorded;
-      },
-    });
-    if (!result) return null;
-    this.#announce(job, result.run, result.job, recorded);
-    return result.run;
+    // Its end is a callback on the store's promise, not an async frame awaiting it.
+    return this.#deps.store
+      .finishRun({
+        runId: run.id,
+        owner: this.#deps.config.instanceId,
+        patch,
+        outcome,
+        // The plan of a success reads nothing of the run: it is spared a copy.
+        plan: (updated) => planFinish(updated, outcome === 'success' ? run : { ...run, status }, outcome, ctx),
+        audit: (finished, updated) => {
+          const audits = finishAudits(job, finished, updated);
+          recorded = audits === NO_AUDIT_SPECS ? NO_AUDITS : audits.map(({ type, fields }) => auditEvent(type, fields, ctx.now, redactor));
+          return recorded;
+        },
+      })
+      .then((result) => {
+        if (!result) return null;
+        this.#announce(job, result.run, result.job, recorded);
+        return result.run;
+      });
   }
 
   /**
@@ -442,6 +466,12 @@ interface AuditSpec {
   fields: AuditFields;
 }
 
+/** No audit event to build. */
+const NO_AUDIT_SPECS: readonly AuditSpec[] = Object.freeze([]);
+
+/** No audit event written (frozen: shared by every run that writes none). */
+const NO_AUDITS = Object.freeze([]) as readonly AuditEvent[] as AuditEvent[];
+
 /**
  * The audit events a finished run calls for: its execution or failure, as far as the job's
  * `policy.audit` level asks, and the job's dead-lettering, always.
@@ -450,16 +480,21 @@ function finishAudits(
   job: CronJobDefinition,
   run: JobRunRecord,
   updated: CronJobDefinition | null,
-): AuditSpec[] {
-  const audits: AuditSpec[] = [];
+): readonly AuditSpec[] {
   const status = run.status;
   const level = job.policy.audit;
-  if (status === 'succeeded' && level === 'all_operations') {
+  const dead = deadLettered(job, updated);
+  const executed = status === 'succeeded' && level === 'all_operations';
+  const failed = (status === 'failed' || status === 'timed_out') && level !== 'none';
+  // Most runs call for none: they share one empty list.
+  if (!executed && !failed && !dead) return NO_AUDIT_SPECS;
+  const audits: AuditSpec[] = [];
+  if (executed) {
     audits.push({ type: 'CronJobExecuted', fields: { job, run, details: { status, execution_time_ms: run.executionTimeMs } } });
-  } else if ((status === 'failed' || status === 'timed_out') && level !== 'none') {
+  } else if (failed) {
     audits.push({ type: 'CronJobFailed', fields: { job, run, details: { status, error: run.error, attempt: run.attempt } } });
   }
-  if (deadLettered(job, updated)) {
+  if (dead) {
     audits.push({
       type: 'CronJobDeadLettered',
       fields: { job: updated, run, details: { consecutive_failures: updated.consecutiveFailures, last_error: run.error } },
@@ -483,6 +518,18 @@ function tracedGate(gate: PolicyGate, job: CronJobDefinition, context: AgentCont
     gateSpan.set({ 'symbi.decision': verdict.kind });
     return verdict;
   });
+}
+
+/** What a heartbeat run has gathered so far: its iterations (the most recent), last result and a note on how it ended. */
+interface Beats {
+  iterations: HeartbeatIteration[];
+  last: AgentExecutionResult | null;
+  note: string | null;
+}
+
+/** The patch of a run whose agent succeeded with `result` (the last one, for a heartbeat). */
+function succeeded(result: AgentExecutionResult, note: string | null, iterations: HeartbeatIteration[]): RunPatch {
+  return { status: 'succeeded', output: result.output, summary: result.summary ?? null, stderr: result.stderr ?? null, error: note, iterations };
 }
 
 function pendingDelivery(channel: string): DeliveryOutcome {

@@ -30,7 +30,8 @@ export class RunSignal {
   #aborted = false;
   #reason: unknown = undefined;
   #controller: AbortController | null = null;
-  #listeners: ((reason: unknown) => void)[] | null = null;
+  /** The {@link onAbort} listeners: none, one (most runs: no list), or several in order. */
+  #listeners: Listener | Listener[] | null = null;
   #options: ExecutionOptions | null = null;
 
   /** Whether the run was aborted. */
@@ -72,7 +73,8 @@ export class RunSignal {
     this.#controller?.abort(this.#reason);
     const listeners = this.#listeners;
     this.#listeners = null;
-    if (listeners !== null) for (const listener of listeners) listener(this.#reason);
+    if (typeof listeners === 'function') listeners(this.#reason);
+    else if (listeners !== null) for (const listener of listeners) listener(this.#reason);
   }
 
   /** Throws the reason of an aborted run. */
@@ -81,11 +83,13 @@ export class RunSignal {
   }
 
   /** Calls `listener` with the reason when the run aborts (never when it was aborted already). */
-  onAbort(listener: (reason: unknown) => void): void {
+  onAbort(listener: Listener): void {
     if (this.#aborted) return;
-    // Most runs have one listener at a time: a list of exactly one, not an empty one grown to seventeen.
-    if (this.#listeners === null) this.#listeners = [listener];
-    else this.#listeners.push(listener);
+    // Most runs have one listener at a time: kept as it is, not in a list.
+    const listeners = this.#listeners;
+    if (listeners === null) this.#listeners = listener;
+    else if (typeof listeners === 'function') this.#listeners = [listeners, listener];
+    else listeners.push(listener);
   }
 
   /**
@@ -116,14 +120,18 @@ export class RunSignal {
   }
 
   /** Removes a listener {@link onAbort} added. */
-  offAbort(listener: (reason: unknown) => void): void {
+  offAbort(listener: Listener): void {
     const listeners = this.#listeners;
-    const at = listeners === null ? -1 : listeners.indexOf(listener);
-    if (at < 0) return;
-    if (listeners!.length === 1) this.#listeners = null;
-    else listeners!.splice(at, 1);
+    if (listeners === listener) this.#listeners = null;
+    else if (Array.isArray(listeners)) {
+      const at = listeners.indexOf(listener);
+      if (at >= 0) listeners.splice(at, 1);
+    }
   }
 }
+
+/** A callback {@link RunSignal.onAbort} takes: called with the abort's reason. */
+type Listener = (reason: unknown) => void;
 
 /** The value itself: {@link RunSignal.race} without a `map`. */
 function identity<T>(value: T): T {

@@ -128,19 +128,24 @@ export function prepareTracing(): Promise<TraceSpan> {
 const FAILED: readonly string[] = ['failed', 'timed_out', 'interrupted'];
 
 /**
- * Runs the pipeline of one claimed run in a `symbi.run` span with the run's job, agent, trigger,
- * attempt and, once `work` resolves, its status. `work` resolves null when the run was not this
- * instance's to finish; the span then has no status.
+ * Runs the pipeline of one claimed run (`work`, given the run, `signal` and the span) in a
+ * `symbi.run` span with the run's job, agent, trigger, attempt and, once `work` resolves, its
+ * status. `work` resolves null when the run was not this instance's to finish; the span then has no
+ * status. Without a tracer, `work` is called straight away (no closure, no promise more).
  */
-export function traceRun(claimed: ClaimedRun, work: (span: TraceSpan) => Promise<JobRunRecord | null>): Promise<JobRunRecord | null> {
+export function traceRun<S>(
+  claimed: ClaimedRun,
+  signal: S,
+  work: (claimed: ClaimedRun, signal: S, span: TraceSpan) => Promise<JobRunRecord | null>,
+): Promise<JobRunRecord | null> {
   const root = loaded;
-  if (root === null) return prepareTracing().then(() => traceRun(claimed, work));
+  if (root === null) return prepareTracing().then(() => traceRun(claimed, signal, work));
   // Without a tracer nothing is recorded: the run goes straight to its work.
-  if (!root.recording) return work(NOOP_SPAN);
+  if (!root.recording) return work(claimed, signal, NOOP_SPAN);
   const { run, job } = claimed;
   const attributes = { 'symbi.job': job.name, 'symbi.job_id': job.id, 'symbi.run_id': run.id, 'symbi.agent': job.agentId, 'symbi.trigger': run.trigger, 'symbi.attempt': run.attempt };
   return root.child('symbi.run', attributes, async (span) => {
-    const finished = await work(span);
+    const finished = await work(claimed, signal, span);
     if (finished) span.set({ 'symbi.status': finished.status });
     if (finished && FAILED.includes(finished.status)) span.fail(finished.error ?? finished.status);
     return finished;

@@ -63,10 +63,8 @@ export class SessionKeeper {
     return job.sessionMode !== 'fully_ephemeral';
   }
 
-  /** What the job's previous runs left for this one. */
-  async load(job: CronJobDefinition): Promise<Carryover> {
-    if (job.sessionMode === 'fully_ephemeral') return EMPTY_CARRYOVER;
-    const state = await this.store.loadSession(job.id);
+  /** What a job's stored session (as `JobStore.loadSession` read it) carries into its next run. */
+  carryOf(job: CronJobDefinition, state: SessionState | null): Carryover {
     if (!state) return EMPTY_CARRYOVER;
     return {
       summary: state.summary,
@@ -74,10 +72,10 @@ export class SessionKeeper {
     };
   }
 
-  /** Persists what this run leaves for the next one. */
-  async save(job: CronJobDefinition, carry: Carryover, now: Date): Promise<void> {
-    if (job.sessionMode === 'fully_ephemeral') return;
+  /** Persists what this run leaves for the next one (the store's own promise: no frame more per run). */
+  save(job: CronJobDefinition, carry: Carryover, now: Date): Promise<void> {
+    if (job.sessionMode === 'fully_ephemeral') return Promise.resolve();
     const state: SessionState = { summary: carry.summary, history: carry.history.slice(-this.historyLimit), updatedAt: now };
-    await this.store.saveSession(job.id, state);
+    return this.store.saveSession(job.id, state);
   }
 }

@@ -62,6 +62,9 @@ export function epochMs(date: Date, field: string): number {
 const LAST_FOUR_DIGIT_YEAR_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 const DAY_MS = 86_400_000;
 
+/** Character codes of {@link isoText}'s text. */
+const CHAR = { zero: 48, dash: 45, colon: 58, dot: 46, t: 84, z: 90 } as const;
+
 /**
  * `new Date(ms).toISOString()`, the same text, without a `Date` and several times faster: fire
  * keys format one instant per fire. Instants from 1970 to 9999 are formatted here (by the
@@ -87,12 +90,24 @@ export function isoText(ms: number): string {
   rest -= minute * 60_000;
   const second = Math.floor(rest / 1000);
   const milli = rest - second * 1000;
-  const millis = milli < 10 ? `00${milli}` : milli < 100 ? `0${milli}` : `${milli}`;
-  return `${year}-${two(month)}-${two(day)}T${two(hour)}:${two(minute)}:${two(second)}.${millis}Z`;
+  const century = Math.floor(year / 100);
+  const { zero, dash, colon, dot } = CHAR;
+  // One flat string from its character codes: no digit strings, no concatenation.
+  // biome-ignore format: one line per part of the text
+  return String.fromCharCode(
+    tens(century), ones(century), tens(year), ones(year), dash, tens(month), ones(month), dash, tens(day), ones(day), CHAR.t,
+    tens(hour), ones(hour), colon, tens(minute), ones(minute), colon, tens(second), ones(second),
+    dot, zero + Math.floor(milli / 100), tens(milli), ones(milli), CHAR.z,
+  );
 }
 
-/** `n` (0-99) in two digits. */
-function two(n: number): string {
-  return n < 10 ? `0${n}` : `${n}`;
+/** The character code of the tens digit of `n` (its last two digits). */
+function tens(n: number): number {
+  return CHAR.zero + (Math.floor(n / 10) % 10);
+}
+
+/** The character code of the last digit of `n`. */
+function ones(n: number): number {
+  return CHAR.zero + (n % 10);
 }
 

@@ -60,4 +60,35 @@ describe('CronScheduler: what a run ending wakes', () => {
     expect(claims).toBeLessThanOrEqual(62);
     await stop();
   });
+
+  it('a change made while the loop asks the store for its next wake wakes it at once, and the late answer arms no timer', async () => {
+    const store = new InMemoryJobStore();
+    const nextWakeAt = store.nextWakeAt.bind(store);
+    let holdNext = false;
+    let release = () => {};
+    store.nextWakeAt = async (agents) => {
+      const wake = await nextWakeAt(agents);
+      if (holdNext) {
+        holdNext = false;
+        await new Promise<void>((resolve) => (release = resolve));
+      }
+      return wake;
+    };
+    const { scheduler, clock, executor, stop } = await createTestScheduler({ start: '2026-04-01T00:00:00Z', store });
+    await scheduler.add({ name: 'hourly', agentId: 'pinger', cronExpr: '0 0 * * * *' });
+    await clock.advance('1s');
+    // The loop's next look (after the manual run is claimed) hangs; the run's end wakes the loop meanwhile.
+    holdNext = true;
+    await scheduler.runNow('hourly');
+    await clock.advance(0);
+    expect(executor!.calls).toHaveLength(1);
+    const timers = clock.pendingTimers;
+    release();
+    await clock.advance(0);
+    // The answer of the look the loop no longer waits for arms nothing.
+    expect(clock.pendingTimers).toBe(timers);
+    await clock.advance('1h');
+    expect(startTimes(executor!)).toEqual(['2026-04-01T00:00:01.000Z', '2026-04-01T01:00:00.000Z']);
+    await stop();
+  });
 });
