@@ -90,6 +90,37 @@ describe('migrations', () => {
     expect(await store.nextWakeAt()).toEqual(at(20));
   });
 
+  it('upgrade a file of version 5: the status index keeps only the rarely listed statuses, and runs list by status as before', async () => {
+    const path = tempDbPath();
+    const { raw, runner, db } = connect(path);
+    migrate(runner, db, MIGRATIONS.slice(0, 5));
+    const job = makeJob({ name: 'from-v5', nextRun: null });
+    await db.insertInto('jobs').values(jobToRow(job)).execute();
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+    const statuses: JobRunRecord['status'][] = ['scheduled', 'running', 'awaiting_approval', 'succeeded', 'failed', 'interrupted', 'succeeded', 'failed', 'denied'];
+    const runs = statuses.map((status, s) => ({ ...newRun(job, { scheduledFor: at(s), trigger: 'manual' }), status }));
+    for (const r of runs) await db.insertInto('runs').values(runToRow(r)).execute();
+
+    const store = await openStore({ path });
+    expect(applied(raw).map((m) => (m as { version: number }).version)).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
+    const indexes = raw.prepare("select name from sqlite_schema where type = 'index' and tbl_name = 'runs' and name like 'runs_%'").pluck().all();
+    expect(indexes).not.toContain('runs_status');
+    expect(indexes).toEqual(expect.arrayContaining(['runs_listed', 'runs_recent']));
+    // A literal status: SQLite uses a partial index only for a condition it can check when preparing.
+    const listed = raw.prepare("select status, id from runs indexed by runs_listed where status = 'failed' order by scheduled_for");
+    expect(listed.all()).toEqual(runs.filter((r) => r.status === 'failed').map((r) => ({ status: 'failed', id: r.id })));
+    const newestFirst = (wanted: readonly string[]) => runs.filter((r) => wanted.includes(r.status)).map((r) => r.id).reverse();
+    for (const wanted of [['failed'], ['failed', 'denied'], ['awaiting_approval'], ['scheduled'], ['running'], ['succeeded'], ['succeeded', 'interrupted']] as const) {
+      expect((await store.listRuns({ status: [...wanted] })).map((r) => r.id), wanted.join()).toEqual(newestFirst(wanted));
+    }
+    expect((await store.listRuns()).map((r) => r.id)).toEqual(runs.map((r) => r.id).reverse());
+    // A run finished after the upgrade enters the status index only if its status is listed there.
+    const started = runs[1] as JobRunRecord;
+    await store.updateRun(started.id, { status: 'failed', completedAt: at(20) });
+    expect(listed.all().map((row) => (row as { id: string }).id)).toContain(started.id);
+  });
+
   it('roll back a migration that fails, leaving the version unrecorded', () => {
     const { raw, runner, db } = connect(tempDbPath());
     migrate(runner, db);
