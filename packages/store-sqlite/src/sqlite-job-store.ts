@@ -26,7 +26,7 @@ import {
   type ClaimTerms,
   type CronJobDefinition,
   type FinishRunRequest,
-  type FinishWrites,
+  type FinishRule,
   type InstanceRecord,
   type InstanceRegistration,
   type JobFilter,
@@ -613,9 +613,7 @@ export class SqliteJobStore implements JobStore {
         });
         if (row === undefined) return null;
         const run = rowToRun(row);
-        const writes = decideFinish(this.#jobOfFinish(runner, db, run.jobId), run, finishRule(request));
-        this.#persistFinish(runner, db, writes);
-        return { run, job: writes.job };
+        return { run, job: this.#finish(runner, db, this.#jobOfFinish(runner, db, run.jobId), run, finishRule(request)) };
       },
       AUDIT_ID_TAKEN,
     );
@@ -666,7 +664,7 @@ export class SqliteJobStore implements JobStore {
         lapsed.all(values).map((row) => {
           const patch = interruption(rowToRun(row), request.now);
           const run = rowToRun(this.#patchRun(runner, db, row.id, patch, NO_GUARD) as RunRow);
-          this.#persistFinish(runner, db, decideFinish(this.#job(runner, db, run.jobId), run, rule));
+          this.#finish(runner, db, this.#job(runner, db, run.jobId), run, rule);
           return run;
         }),
       );
@@ -735,7 +733,7 @@ export class SqliteJobStore implements JobStore {
           const abandoned = abandonment(rowToRun(row), request.now, reasons.get(row.owner as string) ?? `owner ${row.owner} is gone`);
           if (abandoned === null) return [];
           const run = rowToRun(this.#patchRun(runner, db, row.id, abandoned.patch, NO_GUARD) as RunRow);
-          if (abandoned.interrupted) this.#persistFinish(runner, db, decideFinish(this.#job(runner, db, run.jobId), run, rule));
+          if (abandoned.interrupted) this.#finish(runner, db, this.#job(runner, db, run.jobId), run, rule);
           return [run];
         }),
       );
@@ -1237,12 +1235,21 @@ export class SqliteJobStore implements JobStore {
     return kept === undefined ? this.#job(runner, db, id) : rowToJob(kept);
   }
 
-  /** Persists what core decided a finished run writes beside itself: its job, a retry, audit events. */
-  #persistFinish(runner: SqliteRunner, db: Db, writes: FinishWrites): void {
+  /**
+   * Persists what core decides a finished run writes beside itself (its job, a retry, audit
+   * events), given its job as stored; returns the job as it stands after.
+   *
+   * The job's `status` and `next_run` are written only when they change: they are the key and
+   * condition of `jobs_due`, so setting them, even to the same values, rewrites the job's entry
+   * there; a cron job's finish usually changes neither (its fire moved `next_run`).
+   */
+  #finish(runner: SqliteRunner, db: Db, job: CronJobDefinition | null, run: JobRunRecord, rule: FinishRule): CronJobDefinition | null {
+    const writes = decideFinish(job, run, rule);
     const { jobPatch } = writes;
     if (jobPatch !== null) {
+      const moves = job === null || job.status !== jobPatch.status || job.nextRun?.getTime() !== jobPatch.nextRun?.getTime();
       runner
-        .query('finish.account', (p) =>
+        .query(moves ? 'finish.account' : 'finish.count', (p) =>
           db
             .updateTable('jobs')
             .set({
@@ -1250,8 +1257,7 @@ export class SqliteJobStore implements JobStore {
               failure_count: p('failureCount'),
               consecutive_failures: p('consecutiveFailures'),
               last_run: p('lastRun'),
-              status: p('status'),
-              next_run: p('nextRun'),
+              ...(moves ? { status: p('status'), next_run: p('nextRun') } : {}),
               version: p('version'),
               updated_at: p('updatedAt'),
             })
@@ -1268,6 +1274,7 @@ export class SqliteJobStore implements JobStore {
     }
     if (writes.retry !== null) this.#insertUnlessFired(runner, db, writes.retry);
     for (const event of writes.audit) this.#insertAudit(runner, db, event);
+    return writes.job;
   }
 
   /** Inserts a planned run unless its id or fire already has one (exactly-once per fire). */
