@@ -17,6 +17,7 @@ import {
   StorageFullError,
   StoreError,
   recoveryRule,
+  RUN_STATUSES,
   TERMINAL_RUN_STATUSES,
   type AuditEvent,
   type AuditFilter,
@@ -25,7 +26,7 @@ import {
   type ClaimTerms,
   type CronJobDefinition,
   type FinishRunRequest,
-  type FinishWrites,
+  type FinishRule,
   type InstanceRecord,
   type InstanceRegistration,
   type JobFilter,
@@ -40,14 +41,15 @@ import {
   type RunFilter,
   type RunGuard,
   type RunPatch,
+  type RunStatus,
   type SessionState,
   type StoreCapabilities,
 } from '@symbi/core';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely';
+import { Kysely, SqliteDialect, sql, type ExpressionBuilder, type RawBuilder, type SelectQueryBuilder } from 'kysely';
 import * as instanceRows from './instance-rows.js';
 import { pruneJobHistory } from './history-pruning.js';
-import { IN_FLIGHT_RUN_STATUSES, LEASED_RUN, migrate, OUTBOX_ORDER } from './migrations.js';
+import { IN_FLIGHT_RUN_STATUSES, LEASED_RUN, LISTED_RUN, LISTED_RUN_STATUSES, migrate, OUTBOX_ORDER } from './migrations.js';
 import {
   auditToRow,
   jobToRow,
@@ -85,8 +87,8 @@ const ACTIVE = sql.lit('active');
 const SCHEDULED = sql.lit('scheduled');
 
 /**
- * A lower bound every time meets. Without a range on the partial index's key SQLite prefers the
- * general `runs_status` index and sorts every queued run; `due_at >= EVER` makes it walk
+ * A lower bound every time meets. Without a range on the partial index's key SQLite may prefer a
+ * general index and sort every queued run; `due_at >= EVER` makes it walk
  * `runs_claim` or `runs_waiting` in order and stop at the first match.
  */
 const EVER = sql.lit(Number.MIN_SAFE_INTEGER);
@@ -94,7 +96,7 @@ const EVER = sql.lit(Number.MIN_SAFE_INTEGER);
 /**
  * The statuses a run never leaves, as an SQL list. Where a query filters on `status` beside a
  * partial index's condition, the term is written `+status`: the unary plus keeps SQLite from
- * choosing the general `runs_status` index over the much smaller partial one.
+ * choosing a general index over the much smaller partial one.
  */
 const TERMINAL_STATUS_LIST = sql`(${sql.join(TERMINAL_RUN_STATUSES.map((status) => sql.lit(status)))})`;
 
@@ -107,6 +109,34 @@ const UNFINISHED = sql<boolean>`not (${sql.join(
   TERMINAL_RUN_STATUSES.map((status) => sql`status = ${sql.lit(status)}`),
   sql` or `,
 )})`;
+
+/**
+ * The statuses of a run filter that a run can have (a run never has another, so dropping the rest
+ * keeps the result); they are written into the statement as literals, see {@link statusIn}.
+ */
+function knownStatuses(status: RunStatus | RunStatus[]): RunStatus[] {
+  return (Array.isArray(status) ? status : [status]).filter((value) => RUN_STATUSES.includes(value));
+}
+
+/**
+ * Statuses that a partial index holds, each set with that index's condition: `runs_listed`'s
+ * (see migration 6) and `runs_job_active`'s, whose runs are few.
+ */
+const INDEXED_STATUSES: readonly { statuses: readonly string[]; condition: RawBuilder<unknown> }[] = [
+  { statuses: LISTED_RUN_STATUSES, condition: LISTED_RUN },
+  { statuses: ['scheduled', 'running'], condition: sql`status in ${IN_FLIGHT_RUN_STATUSES}` },
+];
+
+/**
+ * A run has one of `statuses` (known ones, non-empty), as literals. When a partial index holds
+ * each of them, its condition is repeated word for word so that SQLite can use it; otherwise (the
+ * busy `succeeded` among them) SQLite walks `runs_recent`, newest first.
+ */
+function statusIn(statuses: readonly RunStatus[]) {
+  const literals = sql<boolean>`status in (${sql.join(statuses.map((status) => sql.lit(status)))})`;
+  const index = INDEXED_STATUSES.find((set) => statuses.every((status) => set.statuses.includes(status)));
+  return index === undefined ? literals : sql<boolean>`${literals} and ${index.condition}`;
+}
 
 /** Options of {@link SqliteJobStore}. */
 export interface SqliteJobStoreOptions {
@@ -583,9 +613,7 @@ export class SqliteJobStore implements JobStore {
         });
         if (row === undefined) return null;
         const run = rowToRun(row);
-        const writes = decideFinish(this.#jobOfFinish(runner, db, run.jobId), run, finishRule(request));
-        this.#persistFinish(runner, db, writes);
-        return { run, job: writes.job };
+        return { run, job: this.#finish(runner, db, this.#jobOfFinish(runner, db, run.jobId), run, finishRule(request)) };
       },
       AUDIT_ID_TAKEN,
     );
@@ -636,7 +664,7 @@ export class SqliteJobStore implements JobStore {
         lapsed.all(values).map((row) => {
           const patch = interruption(rowToRun(row), request.now);
           const run = rowToRun(this.#patchRun(runner, db, row.id, patch, NO_GUARD) as RunRow);
-          this.#persistFinish(runner, db, decideFinish(this.#job(runner, db, run.jobId), run, rule));
+          this.#finish(runner, db, this.#job(runner, db, run.jobId), run, rule);
           return run;
         }),
       );
@@ -705,7 +733,7 @@ export class SqliteJobStore implements JobStore {
           const abandoned = abandonment(rowToRun(row), request.now, reasons.get(row.owner as string) ?? `owner ${row.owner} is gone`);
           if (abandoned === null) return [];
           const run = rowToRun(this.#patchRun(runner, db, row.id, abandoned.patch, NO_GUARD) as RunRow);
-          if (abandoned.interrupted) this.#persistFinish(runner, db, decideFinish(this.#job(runner, db, run.jobId), run, rule));
+          if (abandoned.interrupted) this.#finish(runner, db, this.#job(runner, db, run.jobId), run, rule);
           return [run];
         }),
       );
@@ -723,20 +751,19 @@ export class SqliteJobStore implements JobStore {
   /** Runs matching the filter, newest first (by `scheduledFor`, then `id`). */
   listRuns(filter: RunFilter = {}): Promise<JobRunRecord[]> {
     return this.#op((runner, db) => {
-      const statuses = filter.status === undefined ? [] : Array.isArray(filter.status) ? filter.status : [filter.status];
-      if (filter.status !== undefined && statuses.length === 0) return [];
+      const statuses = filter.status === undefined ? undefined : knownStatuses(filter.status);
+      if (statuses?.length === 0) return [];
       const values = {
         jobId: filter.jobId,
         agentId: filter.agentId,
         since: filter.since === undefined ? undefined : toMs(filter.since),
         limit: pageSize(filter.limit, 'limit', DEFAULT_PAGE),
-        ...Object.fromEntries(statuses.map((status, i) => [`status${i}`, status])),
       };
-      const shape = `runs.list:${values.jobId !== undefined}:${statuses.length}:${values.agentId !== undefined}:${values.since !== undefined}`;
+      const shape = `runs.list:${values.jobId !== undefined}:${statuses?.join(',')}:${values.agentId !== undefined}:${values.since !== undefined}`;
       const query = runner.query(shape, (p) => {
         let q = db.selectFrom('runs').selectAll().orderBy('scheduled_for', 'desc').orderBy('id', 'desc').limit(p('limit'));
         if (values.jobId !== undefined) q = q.where('job_id', '=', p('jobId'));
-        if (statuses.length > 0) q = q.where('status', 'in', statuses.map((_, i) => p(`status${i}`)));
+        if (statuses !== undefined) q = q.where(statusIn(statuses));
         if (values.agentId !== undefined) q = q.where('agent_id', '=', p('agentId'));
         if (values.since !== undefined) q = q.where('scheduled_for', '>=', p('since'));
         return q;
@@ -1208,12 +1235,21 @@ export class SqliteJobStore implements JobStore {
     return kept === undefined ? this.#job(runner, db, id) : rowToJob(kept);
   }
 
-  /** Persists what core decided a finished run writes beside itself: its job, a retry, audit events. */
-  #persistFinish(runner: SqliteRunner, db: Db, writes: FinishWrites): void {
+  /**
+   * Persists what core decides a finished run writes beside itself (its job, a retry, audit
+   * events), given its job as stored; returns the job as it stands after.
+   *
+   * The job's `status` and `next_run` are written only when they change: they are the key and
+   * condition of `jobs_due`, so setting them, even to the same values, rewrites the job's entry
+   * there; a cron job's finish usually changes neither (its fire moved `next_run`).
+   */
+  #finish(runner: SqliteRunner, db: Db, job: CronJobDefinition | null, run: JobRunRecord, rule: FinishRule): CronJobDefinition | null {
+    const writes = decideFinish(job, run, rule);
     const { jobPatch } = writes;
     if (jobPatch !== null) {
+      const moves = job === null || job.status !== jobPatch.status || job.nextRun?.getTime() !== jobPatch.nextRun?.getTime();
       runner
-        .query('finish.account', (p) =>
+        .query(moves ? 'finish.account' : 'finish.count', (p) =>
           db
             .updateTable('jobs')
             .set({
@@ -1221,8 +1257,7 @@ export class SqliteJobStore implements JobStore {
               failure_count: p('failureCount'),
               consecutive_failures: p('consecutiveFailures'),
               last_run: p('lastRun'),
-              status: p('status'),
-              next_run: p('nextRun'),
+              ...(moves ? { status: p('status'), next_run: p('nextRun') } : {}),
               version: p('version'),
               updated_at: p('updatedAt'),
             })
@@ -1239,6 +1274,7 @@ export class SqliteJobStore implements JobStore {
     }
     if (writes.retry !== null) this.#insertUnlessFired(runner, db, writes.retry);
     for (const event of writes.audit) this.#insertAudit(runner, db, event);
+    return writes.job;
   }
 
   /** Inserts a planned run unless its id or fire already has one (exactly-once per fire). */

@@ -2,7 +2,7 @@ import { newRun, StoreError, type JobRunRecord } from '@symbi/core';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, type Kysely as KyselyType } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { MIGRATIONS, migrate, type Migration } from '../src/migrations.js';
+import { LISTED_RUN, MIGRATIONS, migrate, type Migration } from '../src/migrations.js';
 import { jobToRow, runToRow } from '../src/row-codec.js';
 import type { JobRow, StoreDatabase } from '../src/schema.js';
 import { SqliteRunner } from '../src/sqlite-runner.js';
@@ -14,6 +14,24 @@ function connect(path: string): { raw: Database.Database; runner: SqliteRunner; 
   const raw = new Database(path);
   onCleanup(() => raw.close());
   return { raw, runner: new SqliteRunner(raw), db: new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database: raw }) }) };
+}
+
+const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+
+/**
+ * A file at schema `version` holding one job and `runs` of it (each scheduled at second `s` with
+ * the given fields), written as that version's rows; `path` to open a store on it, `raw` and `db`
+ * on it already.
+ */
+async function fileOfVersion(version: number, runs: readonly [s: number, fields: Partial<JobRunRecord>][]) {
+  const path = tempDbPath();
+  const { raw, runner, db } = connect(path);
+  migrate(runner, db, MIGRATIONS.slice(0, version));
+  const job = makeJob({ name: `from-v${version}`, nextRun: null });
+  await db.insertInto('jobs').values(jobToRow(job)).execute();
+  const written = runs.map(([s, fields]): JobRunRecord => ({ ...newRun(job, { scheduledFor: at(s), trigger: 'manual' }), ...fields }));
+  for (const r of written) await db.insertInto('runs').values(runToRow(r)).execute();
+  return { path, raw, db, runs: written };
 }
 
 const applied = (raw: Database.Database) => raw.prepare('select version, name from schema_migrations order by version').all();
@@ -65,18 +83,13 @@ describe('migrations', () => {
   });
 
   it('upgrade a file of version 4: the lease index is rebuilt over its runs, and leases lapse and wake as before', async () => {
-    const path = tempDbPath();
-    const { raw, runner, db } = connect(path);
-    migrate(runner, db, MIGRATIONS.slice(0, 4));
-    const job = makeJob({ name: 'from-v4', nextRun: null });
-    await db.insertInto('jobs').values(jobToRow(job)).execute();
-    const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
-    const run = (s: number, fields: Partial<JobRunRecord>): JobRunRecord => ({ ...newRun(job, { scheduledFor: at(s), trigger: 'manual' }), ...fields });
-    const lapsed = run(1, { status: 'running', owner: 'gone', leaseExpiresAt: at(10), startedAt: at(1) });
-    const queued = run(2, { status: 'scheduled', owner: 'alive', leaseExpiresAt: at(20) });
-    const awaiting = run(3, { status: 'awaiting_approval', owner: 'alive', leaseExpiresAt: at(30) });
-    const finished = run(4, { status: 'succeeded', owner: 'alive', leaseExpiresAt: at(5), completedAt: at(4) });
-    for (const r of [lapsed, queued, awaiting, finished]) await db.insertInto('runs').values(runToRow(r)).execute();
+    const { path, raw, runs } = await fileOfVersion(4, [
+      [1, { status: 'running', owner: 'gone', leaseExpiresAt: at(10), startedAt: at(1) }],
+      [2, { status: 'scheduled', owner: 'alive', leaseExpiresAt: at(20) }],
+      [3, { status: 'awaiting_approval', owner: 'alive', leaseExpiresAt: at(30) }],
+      [4, { status: 'succeeded', owner: 'alive', leaseExpiresAt: at(5), completedAt: at(4) }],
+    ]);
+    const [lapsed, queued, awaiting] = runs as [JobRunRecord, JobRunRecord, JobRunRecord];
 
     const store = await openStore({ path });
     expect(applied(raw).map((m) => (m as { version: number }).version)).toEqual(MIGRATIONS.map((m) => m.version));
@@ -88,6 +101,32 @@ describe('migrations', () => {
     const recovered = await store.recoverExpired({ now: at(15), limit: 10, plan: () => ({}) });
     expect(recovered.map((r) => [r.id, r.status])).toEqual([[lapsed.id, 'interrupted']]);
     expect(await store.nextWakeAt()).toEqual(at(20));
+  });
+
+  it('upgrade a file of version 5: the status index keeps only the rarely listed statuses, and runs list by status as before', async () => {
+    const statuses: JobRunRecord['status'][] = ['scheduled', 'running', 'awaiting_approval', 'succeeded', 'failed', 'interrupted', 'succeeded', 'failed', 'denied'];
+    const { path, raw, db, runs } = await fileOfVersion(5, statuses.map((status, s) => [s, { status }]));
+
+    const store = await openStore({ path });
+    expect(applied(raw).map((m) => (m as { version: number }).version)).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
+    const indexes = raw.prepare("select name from sqlite_schema where type = 'index' and tbl_name = 'runs' and name like 'runs_%'").pluck().all();
+    expect(indexes).not.toContain('runs_status');
+    expect(indexes).toEqual(expect.arrayContaining(['runs_listed', 'runs_recent']));
+    // Only the 5 runs of a listed status have an entry (runs_listed's condition is `LISTED_RUN`).
+    expect(raw.prepare(`select count(*) from runs indexed by runs_listed where ${LISTED_RUN.compile(db).sql}`).pluck().get()).toBe(5);
+    // A literal status: SQLite uses a partial index only for a condition it can check when preparing.
+    const listed = raw.prepare("select status, id from runs indexed by runs_listed where status = 'failed' order by scheduled_for");
+    expect(listed.all()).toEqual(runs.filter((r) => r.status === 'failed').map((r) => ({ status: 'failed', id: r.id })));
+    const newestFirst = (wanted: readonly string[]) => runs.filter((r) => wanted.includes(r.status)).map((r) => r.id).reverse();
+    for (const wanted of [['failed'], ['failed', 'denied'], ['awaiting_approval'], ['scheduled'], ['running'], ['succeeded'], ['succeeded', 'interrupted']] as const) {
+      expect((await store.listRuns({ status: [...wanted] })).map((r) => r.id), wanted.join()).toEqual(newestFirst(wanted));
+    }
+    expect((await store.listRuns()).map((r) => r.id)).toEqual(runs.map((r) => r.id).reverse());
+    // A run finished after the upgrade enters the status index only if its status is listed there.
+    const started = runs[1] as JobRunRecord;
+    await store.updateRun(started.id, { status: 'failed', completedAt: at(20) });
+    expect(listed.all().map((row) => (row as { id: string }).id)).toContain(started.id);
   });
 
   it('roll back a migration that fails, leaving the version unrecorded', () => {

@@ -74,6 +74,13 @@ describe('query plans of the hot paths', () => {
     await step('claimPendingDeliveries', () => store.claimPendingDeliveries({ now: at(30), owner: 'b', leaseMs: 1000, limit: 10 }));
     await step('listRuns by job', () => store.listRuns({ jobId: first!.job.id }));
     await step('listJobs by status', () => store.listJobs({ status: 'paused', limit: 10 }));
+    await step('listRuns', () => store.listRuns());
+    await step('listRuns by agent', () => store.listRuns({ agentId: 'test-agent' }));
+    await step('listRuns failed', () => store.listRuns({ status: 'failed' }));
+    await step('listRuns failed or interrupted', () => store.listRuns({ status: ['failed', 'interrupted'] }));
+    for (const status of ['scheduled', 'running', 'succeeded'] as const) await step(`listRuns ${status}`, () => store.listRuns({ status }));
+    await step('listRuns running or failed', () => store.listRuns({ status: ['running', 'failed'] }));
+    await step('listRuns succeeded or failed', () => store.listRuns({ status: ['succeeded', 'failed'] }));
 
     for (const [name, steps] of plans) {
       for (const plan of steps) expect(plan, `${name}: ${plan}`).not.toMatch(/SCAN (runs|jobs)(?! USING)/);
@@ -90,6 +97,17 @@ describe('query plans of the hot paths', () => {
     expect(all('nextWakeAt for agents')).toMatch(/jobs USING INDEX jobs_due/);
     expect(all('claimDue')).toMatch(/INDEX runs_job_active/);
     expect(all('listRuns by job')).toMatch(/INDEX runs_job_history/);
+    expect(all('listRuns')).toMatch(/INDEX runs_recent/);
+    expect(all('listRuns by agent')).toMatch(/INDEX runs_agent/);
+    // The rarely listed statuses and the runs in flight have a partial index; the succeeded are found walking the newest runs.
+    expect(all('listRuns failed')).toMatch(/INDEX runs_listed/);
+    expect(all('listRuns failed or interrupted')).toMatch(/INDEX runs_listed/);
+    expect(all('listRuns scheduled')).toMatch(/INDEX runs_(claim|job_active)/);
+    expect(all('listRuns running')).toMatch(/INDEX runs_job_active/);
+    expect(all('listRuns succeeded')).toMatch(/INDEX runs_recent/);
+    expect(all('listRuns succeeded or failed')).toMatch(/INDEX runs_recent/);
+    // Statuses of two partial indexes: SQLite's `or` plans do not use partial indexes, so it walks the newest runs.
+    expect(all('listRuns running or failed')).toMatch(/INDEX runs_recent/);
     // No index on status (every fire and finish sets it): the name's unique index gives the order.
     expect(all('listJobs by status')).toMatch(/jobs USING INDEX sqlite_autoindex_jobs_2/);
   });

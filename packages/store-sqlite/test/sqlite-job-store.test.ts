@@ -338,6 +338,39 @@ describe('SqliteJobStore: a run\'s row as the store last wrote it', () => {
     expect(done?.job).toEqual(await again.store.getJob(again.job.id));
   });
 
+  it('writes the job\'s status and next fire at a finish only when they change (they key its due index)', async () => {
+    const database = new Database(tempDbPath());
+    onCleanup(() => database.close());
+    const updates: string[] = [];
+    const prepare = database.prepare.bind(database);
+    database.prepare = ((source: string) => {
+      if (/^update "jobs"/.test(source)) updates.push(source);
+      return prepare(source);
+    }) as typeof database.prepare;
+    const finish = (store: SqliteJobStore, run: ClaimedRun['run'], status?: 'paused') =>
+      store.finishRun({ runId: run.id, owner: 'a', patch: { status: 'succeeded', completedAt: at(3) }, outcome: 'success', plan: () => (status ? { status } : {}) });
+
+    const kept = await claimedRun({ database });
+    updates.length = 0;
+    const same = await finish(kept.store, kept.run);
+    expect(updates).toHaveLength(1);
+    expect(updates[0]).not.toMatch(/"status"|"next_run"/);
+    expect(same?.job).toEqual(await kept.store.getJob(kept.job.id));
+
+    const paused = await claimedRun({ path: tempDbPath() });
+    const changed = await finish(paused.store, paused.run, 'paused');
+    expect(changed?.job).toMatchObject({ status: 'paused', runCount: 1 });
+    expect(changed?.job).toEqual(await paused.store.getJob(paused.job.id));
+
+    // Paused by another connection since the fire: the finish reads the job as the file holds it and keeps the pause.
+    const path = tempDbPath();
+    const elsewhere = await claimedRun({ path });
+    const other = await openStore({ path });
+    await other.saveJob({ ...(await other.getJob(elsewhere.job.id))!, status: 'paused' });
+    expect((await finish(elsewhere.store, elsewhere.run))?.job).toMatchObject({ status: 'paused', runCount: 1 });
+    expect(await other.getJob(elsewhere.job.id)).toMatchObject({ status: 'paused', runCount: 1 });
+  });
+
   it('counts every finished run of one fire on its job', async () => {
     const { store, job, runs } = await claimedRuns({ path: tempDbPath() }, 2);
     const finish = (run: ClaimedRun['run']) =>
