@@ -64,7 +64,7 @@ describe('IndexedHeap', () => {
 describe('EntryHeap', () => {
   it('moves an entry from heap to heap, each keeping its order, and knows which holds it', () => {
     const [first, second] = [new EntryHeap(), new EntryHeap()];
-    const entries = Array.from({ length: 60 }, (_, i) => heapEntry(`k${i}`, (i * 37) % 11, `k${i}`));
+    const entries = Array.from({ length: 60 }, (_, i) => heapEntry(`k${i}`, null, (i * 37) % 11, `k${i}`));
     for (const entry of entries) first.insert(entry);
     for (const [i, entry] of entries.entries()) {
       if (i % 3 !== 0) continue;
