@@ -56,7 +56,9 @@ interface RunSlot {
   run: JobRunRecord;
   /** Its entry in the one index it is in (the queue, its job's waiting queue, a lease index or an outbox), or null. */
   entry: HeapEntry<RunSlot> | null;
-  /** Its position in its job's {@link JobRuntime.runs}, so it leaves that list in O(1). */
+  /** Its job's bookkeeping, found without a lookup. */
+  runtime: JobRuntime;
+  /** Its position in `runtime.runs`, so it leaves that list in O(1). */
   place: number;
 }
 
@@ -289,24 +291,26 @@ export class InMemoryJobStore implements JobStore {
         (id) => known === null || known.has((this.#jobs.get(id) as CronJobDefinition).agentId),
       )
       .map((id) => {
+        const stored = this.#jobs.get(id) as CronJobDefinition;
         const runtime = this.#runtimes.get(id);
-        return decideFire(copyJob(this.#jobs.get(id) as CronJobDefinition), { active: runtime?.active ?? 0, waiting: runtime?.waiting ?? 0 }, request);
+        const fire = decideFire(copyJob(stored), { active: runtime?.active ?? 0, waiting: runtime?.waiting ?? 0 }, request);
+        return { stored, runtime, fire };
       });
     // Each fire's job is the job as now stored, built on the copy its plan was given, so nothing
     // stored shares it: the first run claimed of that job hands it out instead of a fresh copy.
     // (A job without runtime has no run to claim.)
-    for (const fire of fires) {
-      this.#persistFire(fire);
-      const runtime = this.#runtimes.get(fire.job.id);
-      if (runtime !== undefined) runtime.fired = fire.job;
+    const primed: JobRuntime[] = [];
+    for (const { stored, runtime, fire } of fires) {
+      this.#persistFire(stored, fire);
+      const held = runtime ?? this.#runtimes.get(stored.id);
+      if (held === undefined) continue;
+      held.fired = fire.job;
+      primed.push(held);
     }
     try {
       return this.#claimQueued(terms, known);
     } finally {
-      for (const fire of fires) {
-        const runtime = this.#runtimes.get(fire.job.id);
-        if (runtime !== undefined) runtime.fired = null;
-      }
+      for (const runtime of primed) runtime.fired = null;
     }
   }
 
@@ -342,9 +346,10 @@ export class InMemoryJobStore implements JobStore {
     // Decided on copies before anything changes, so a throwing plan or audit callback leaves the
     // store as it was; the caller gets the copies the (pure) callbacks saw.
     const result = copyRun(finished);
-    const writes = decideFinish(copyJob(this.#jobOf(run)), result, finishRule(request));
+    const job = this.#jobOf(run);
+    const writes = decideFinish(copyJob(job), result, finishRule(request));
     this.#replaceRun(slot, finished);
-    this.#persistFinish(writes);
+    this.#persistFinish(writes, job);
     return { run: result, job: writes.job };
   }
 
@@ -586,12 +591,12 @@ export class InMemoryJobStore implements JobStore {
   /** Stores a new run, whose id and `fireKey` (see {@link #takeFireKey}) are free, and indexes and counts it. */
   #addRun(run: JobRunRecord): void {
     const runtime = this.#runtime(run.jobId);
-    const slot: RunSlot = { run, entry: null, place: runtime.runs.length };
+    const slot: RunSlot = { run, entry: null, runtime, place: runtime.runs.length };
     runtime.runs.push(slot);
     this.#runs.set(run.id, slot);
     if (run.id > this.#highestRunId) this.#highestRunId = run.id;
     this.#inFlightSet(run.status)?.add(run.id);
-    this.#indexRun(slot, runtime);
+    this.#indexRun(slot);
     this.#refreshFreeSlot(run.jobId, runtime);
   }
 
@@ -601,8 +606,7 @@ export class InMemoryJobStore implements JobStore {
    * or the run is deleted when it is null.
    */
   #replaceRun(slot: RunSlot, after: JobRunRecord | null): void {
-    const before = slot.run;
-    const runtime = this.#runtime(before.jobId);
+    const { run: before, runtime } = slot;
     const wasInFlight = this.#inFlightSet(before.status);
     const inFlight = after === null ? null : this.#inFlightSet(after.status);
     if (wasInFlight !== inFlight) {
@@ -617,7 +621,7 @@ export class InMemoryJobStore implements JobStore {
       removeSlot(runtime.runs, slot);
     } else {
       slot.run = after;
-      this.#indexRun(slot, runtime);
+      this.#indexRun(slot);
     }
     this.#refreshFreeSlot(before.jobId, runtime);
   }
@@ -638,15 +642,15 @@ export class InMemoryJobStore implements JobStore {
   }
 
   /** Counts the slot's run in its job's load and puts it in its index. */
-  #indexRun(slot: RunSlot, runtime: JobRuntime): void {
-    const { run } = slot;
+  #indexRun(slot: RunSlot): void {
+    const { run, runtime } = slot;
     const lease = heldLease(run);
     const share = loadShare(run);
     if (share !== null) runtime[share] += 1;
     switch (run.status) {
       case 'scheduled':
         if (lease !== null && !this.#isReleased(lease)) this.#moveRun(slot, this.#leasedScheduled, lease);
-        else this.#enqueue(slot, runtime);
+        else this.#enqueue(slot);
         break;
       case 'running':
         this.#moveRun(slot, lease === null ? null : this.#leasedRunning, lease ?? 0);
@@ -699,8 +703,8 @@ export class InMemoryJobStore implements JobStore {
   }
 
   /** Puts the slot's unleased `scheduled` run where claims look for it (the caller refreshes the job's free slot). */
-  #enqueue(slot: RunSlot, runtime: JobRuntime): void {
-    const { run } = slot;
+  #enqueue(slot: RunSlot): void {
+    const { run, runtime } = slot;
     this.#moveRun(slot, run.waitForSlot ? (runtime.waitingQueue ??= new EntryHeap()) : this.#queue, run.dueAt.getTime());
   }
 
@@ -752,8 +756,8 @@ export class InMemoryJobStore implements JobStore {
     }
   }
 
-  #persistFire(fire: FireWrites): void {
-    const stored = this.#jobs.get(fire.job.id) as CronJobDefinition;
+  /** Stores what a fire of the `stored` job decided. */
+  #persistFire(stored: CronJobDefinition, fire: FireWrites): void {
     for (const run of fire.runs) this.#insertUnlessFired(run);
     if (fire.cancelRunning) {
       // Rare (overlap `cancel_other`), so the runs in flight are looked through rather than kept by job.
@@ -775,10 +779,11 @@ export class InMemoryJobStore implements JobStore {
     this.#replaceJob(stored, next);
   }
 
-  #persistFinish(writes: FinishWrites): void {
+  /** Stores what a finish decided; `job` is its job as stored, when the caller has it at hand. */
+  #persistFinish(writes: FinishWrites, job?: CronJobDefinition): void {
     const { jobPatch } = writes;
     if (jobPatch !== null) {
-      const stored = this.#jobs.get(jobPatch.id) as CronJobDefinition;
+      const stored = job ?? (this.#jobs.get(jobPatch.id) as CronJobDefinition);
       const next = jobRecord(stored);
       next.runCount = jobPatch.runCount;
       next.failureCount = jobPatch.failureCount;
@@ -819,7 +824,7 @@ export class InMemoryJobStore implements JobStore {
       const { run } = slot;
       if (hasLiveLease(run, now) || (known !== null && !known.has(run.agentId))) {
         this.#moveRun(slot, null, 0);
-        this.#refreshFreeSlot(run.jobId);
+        this.#refreshFreeSlot(run.jobId, slot.runtime);
         passedOver.push(slot);
         continue;
       }
@@ -831,10 +836,8 @@ export class InMemoryJobStore implements JobStore {
 
   /** Puts the slot's unleased `scheduled` run back where claims look for it, refreshing its job's free slot. */
   #requeue(slot: RunSlot): void {
-    const { jobId } = slot.run;
-    const runtime = this.#runtime(jobId);
-    this.#enqueue(slot, runtime);
-    this.#refreshFreeSlot(jobId, runtime);
+    this.#enqueue(slot);
+    this.#refreshFreeSlot(slot.run.jobId, slot.runtime);
   }
 
   /**
@@ -846,7 +849,7 @@ export class InMemoryJobStore implements JobStore {
     const { run } = slot;
     const leased = claimedRun(run, terms);
     this.#replaceRun(slot, leased);
-    const runtime = this.#runtime(run.jobId);
+    const { runtime } = slot;
     const job = runtime.fired ?? copyJob(this.#jobOf(run));
     runtime.fired = null;
     return { run: copyRun(leased), job };
