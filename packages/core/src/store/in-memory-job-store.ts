@@ -21,7 +21,7 @@ import type {
 } from '../ports/job-store.js';
 import { EntryHeap, heapEntry, IndexedHeap, isLower, type HeapEntry } from './indexed-heap.js';
 import { jobRecord, runRecord } from './record-shapes.js';
-import { clone, copyAudit, copyJob, copyRun, keptOrCopied, patched, storedAudit, storedDate, storedJob, storedRun } from './record-copies.js';
+import { copyAudit, copyJob, copyRun, copySession, keptOrCopied, patched, storedAudit, storedDate, storedJob, storedRun, storedSession } from './record-copies.js';
 import { claimedRun, claimTerms, hasFreeSlot, hasLiveLease, loadShare, type ClaimTerms } from '../lifecycle/claim.js';
 import { decideFire, decideFinish, finishRule, interruption, recoveryRule, type FinishWrites, type FireWrites } from '../lifecycle/transitions.js';
 import { checkCount } from './query-limits.js';
@@ -483,13 +483,13 @@ export class InMemoryJobStore implements JobStore {
   /** The stored session of a job, or null. */
   async loadSession(jobId: string): Promise<SessionState | null> {
     const session = this.#sessions.get(jobId);
-    return session === undefined ? null : clone(session);
+    return session === undefined ? null : copySession(session);
   }
 
   /** Stores (replaces) the session of a job; throws `JobNotFoundError` for an unknown job. */
   async saveSession(jobId: string, state: SessionState): Promise<void> {
     if (!this.#jobs.has(jobId)) throw new JobNotFoundError(jobId);
-    this.#sessions.set(jobId, clone(state));
+    this.#sessions.set(jobId, storedSession(state));
   }
 
   /** Appends an audit event. */
