@@ -592,7 +592,10 @@ export class InMemoryJobStore implements JobStore {
   #addRun(run: JobRunRecord): void {
     const runtime = this.#runtime(run.jobId);
     const slot: RunSlot = { run, entry: null, runtime, place: runtime.runs.length };
-    runtime.runs.push(slot);
+    // A list of one is made to size, where the first push into an empty list reserves 17 places:
+    // most jobs that run once (one-shot jobs) never get a second run.
+    if (slot.place === 0) runtime.runs = [slot];
+    else runtime.runs.push(slot);
     this.#runs.set(run.id, slot);
     if (run.id > this.#highestRunId) this.#highestRunId = run.id;
     this.#inFlightSet(run.status)?.add(run.id);
@@ -820,7 +823,7 @@ export class InMemoryJobStore implements JobStore {
       const freeSlot = this.#jobsWithFreeSlot.peek();
       const pick = queued !== undefined && (freeSlot === undefined || isLower(queued, freeSlot)) ? queued : freeSlot;
       if (pick === undefined || pick.at > horizon) break;
-      const slot = pick === queued ? queued.item : (((this.#runtime(pick.key).waitingQueue as RunIndex).peek() as HeapEntry<RunSlot>).item);
+      const slot = pick === queued ? queued.item : (((this.#runtimes.get(pick.key)?.waitingQueue as RunIndex).peek() as HeapEntry<RunSlot>).item);
       const { run } = slot;
       if (hasLiveLease(run, now) || (known !== null && !known.has(run.agentId))) {
         this.#moveRun(slot, null, 0);
