@@ -823,7 +823,7 @@ export class InMemoryJobStore implements JobStore {
       const freeSlot = this.#jobsWithFreeSlot.peek();
       const pick = queued !== undefined && (freeSlot === undefined || isLower(queued, freeSlot)) ? queued : freeSlot;
       if (pick === undefined || pick.at > horizon) break;
-      const slot = pick === queued ? queued.item : (((this.#runtimes.get(pick.key)?.waitingQueue as RunIndex).peek() as HeapEntry<RunSlot>).item);
+      const slot = pick === queued ? queued.item : this.#firstWaiting(pick.key);
       const { run } = slot;
       if (hasLiveLease(run, now) || (known !== null && !known.has(run.agentId))) {
         this.#moveRun(slot, null, 0);
@@ -835,6 +835,12 @@ export class InMemoryJobStore implements JobStore {
     }
     for (const slot of passedOver) this.#requeue(slot);
     return claimed;
+  }
+
+  /** The slot of the earliest unleased `waitForSlot` run of a job in {@link #jobsWithFreeSlot} (which has one). */
+  #firstWaiting(jobId: string): RunSlot {
+    const waiting = (this.#runtimes.get(jobId) as JobRuntime).waitingQueue as RunIndex;
+    return (waiting.peek() as HeapEntry<RunSlot>).item;
   }
 
   /** Puts the slot's unleased `scheduled` run back where claims look for it, refreshing its job's free slot. */
