@@ -21,7 +21,7 @@ import type {
 } from '../ports/job-store.js';
 import { EntryHeap, heapEntry, IndexedHeap, isLower, type HeapEntry } from './indexed-heap.js';
 import { jobRecord, runRecord } from './record-shapes.js';
-import { clone, copyAudit, copyJob, copyRun, keptOrCopied, patched, storedAudit, storedDate, storedJob, storedRun } from './record-copies.js';
+import { copyAudit, copyJob, copyRun, copySession, keptOrCopied, patched, storedAudit, storedDate, storedJob, storedRun, storedSession } from './record-copies.js';
 import { claimedRun, claimTerms, hasFreeSlot, hasLiveLease, loadShare, type ClaimTerms } from '../lifecycle/claim.js';
 import { decideFire, decideFinish, finishRule, interruption, recoveryRule, type FinishWrites, type FireWrites } from '../lifecycle/transitions.js';
 import { checkCount } from './query-limits.js';
@@ -34,17 +34,44 @@ const DEFAULT_PAGE = 100;
  * the job's first run is stored, so a million jobs that never ran cost no more than their records.
  */
 interface JobRuntime {
-  /** Every run of the job, for cascading deletes and per-job listings. */
-  runs: Set<string>;
+  /** Every run of the job, in no order, for cascading deletes and per-job listings (see {@link RunSlot.place}). */
+  runs: RunSlot[];
   /** Runs `running`, or `scheduled` without `waitForSlot` (`JobLoad.active`). */
   active: number;
   /** Runs `scheduled` with `waitForSlot` (`JobLoad.waiting`). */
   waiting: number;
   /** Unleased `waitForSlot` runs, by `dueAt`; null until the job's first such run. */
-  waitingQueue: EntryHeap | null;
+  waitingQueue: RunIndex | null;
   /** The job as a fire of the claim under way left it, to hand out with its first run claimed (see {@link InMemoryJobStore.claimDue}). */
   fired: CronJobDefinition | null;
 }
+
+/**
+ * Where the store keeps a run: its stored version, replaced by each change, with what indexes it.
+ * A call looks a run up once and passes its slot along, and a change stores the new version in the
+ * slot rather than in the map of runs.
+ */
+interface RunSlot {
+  /** The run as stored now. */
+  run: JobRunRecord;
+  /** Its entry in the one index it is in (the queue, its job's waiting queue, a lease index or an outbox), or null. */
+  entry: HeapEntry<RunSlot> | null;
+  /** Its job's bookkeeping, found without a lookup. */
+  runtime: JobRuntime;
+  /** Its position in `runtime.runs`, so it leaves that list in O(1). */
+  place: number;
+}
+
+/** Takes `slot` out of `runs` (its job's list) by moving the last slot into its place. */
+function removeSlot(runs: RunSlot[], slot: RunSlot): void {
+  const last = runs.pop() as RunSlot;
+  if (last === slot) return;
+  last.place = slot.place;
+  runs[slot.place] = last;
+}
+
+/** An index of runs: its entries stand for the runs' slots. */
+type RunIndex = EntryHeap<RunSlot>;
 
 const isTerminal = (run: JobRunRecord): boolean => TERMINAL_RUN_STATUSES.includes(run.status);
 
@@ -59,7 +86,7 @@ const heldLease = (run: JobRunRecord): number | null => (run.owner !== null && r
 const outboxAt = (run: JobRunRecord): number => (run.completedAt ?? run.scheduledFor).getTime();
 
 /** The earliest time in `index` of a key `keep` accepts (default: any), or Infinity. */
-const earliestIn = (index: EntryHeap, keep: ((key: string) => boolean) | undefined): number =>
+const earliestIn = <T>(index: EntryHeap<T>, keep: ((key: string) => boolean) | undefined): number =>
   (keep === undefined ? index.peek() : index.first(keep))?.at ?? Number.POSITIVE_INFINITY;
 
 const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -99,8 +126,11 @@ export class InMemoryJobStore implements JobStore {
   /** Active jobs with a `nextRun`, by `nextRun`. */
   #dueJobs = new IndexedHeap();
 
-  #runs = new Map<string, JobRunRecord>();
-  #runIdsByFireKey = new Map<string, string>();
+  #runs = new Map<string, RunSlot>();
+  /** The highest id of any run stored so far (see {@link #isFreeRunId}). */
+  #highestRunId = '';
+  /** The `fireKey` of every run that has one (see {@link #takeFireKey}). */
+  #fireKeys = new Set<string>();
   /**
    * Ids of the runs `scheduled` or `running` (few, unlike the history): one set, so a run that
    * starts stays where it is (see {@link #inFlightSet}).
@@ -109,24 +139,19 @@ export class InMemoryJobStore implements JobStore {
   /** Ids of the runs `awaiting_approval`, which the scheduler lists every tick. */
   #runIdsAwaiting = new Set<string>();
   /** `scheduled` runs without `waitForSlot` and without a held lease, by `dueAt`. */
-  #queue = new EntryHeap();
+  #queue: RunIndex = new EntryHeap();
   /** Jobs with a free slot and an unleased `waitForSlot` run, by that run's `dueAt`. */
   #jobsWithFreeSlot = new IndexedHeap();
   /** `scheduled` runs with a lease, by lease expiry; they return to the queue once it lapses. */
-  #leasedScheduled = new EntryHeap();
+  #leasedScheduled: RunIndex = new EntryHeap();
   /** `running` runs with a lease, by lease expiry (what {@link recoverExpired} looks at). */
-  #leasedRunning = new EntryHeap();
+  #leasedRunning: RunIndex = new EntryHeap();
   /** `awaiting_approval` runs with a lease, by lease expiry. */
-  #leasedAwaiting = new EntryHeap();
+  #leasedAwaiting: RunIndex = new EntryHeap();
   /** Finished runs with a pending delivery and no held lease, by `completedAt`. */
-  #outbox = new EntryHeap();
+  #outbox: RunIndex = new EntryHeap();
   /** Finished runs with a pending delivery and a lease, by lease expiry. */
-  #leasedOutbox = new EntryHeap();
-  /**
-   * The entry of each indexed run in the index it is in: the queue, its job's waiting queue, a lease
-   * index or an outbox, since a run is in at most one. A change of the run moves that one entry.
-   */
-  #runEntries = new Map<string, HeapEntry>();
+  #leasedOutbox: RunIndex = new EntryHeap();
   /**
    * The latest `now` any claim has seen. Leases that lapsed before it are treated as released, so
    * where a run is indexed depends only on its fields and this mark, never on the order of calls.
@@ -188,7 +213,7 @@ export class InMemoryJobStore implements JobStore {
   async deleteJob(id: string): Promise<boolean> {
     const job = this.#jobs.get(id);
     if (job === undefined) return false;
-    for (const runId of [...(this.#runtimes.get(id)?.runs ?? [])]) this.#replaceRun(this.#runs.get(runId) ?? null, null);
+    for (const slot of [...(this.#runtimes.get(id)?.runs ?? [])]) this.#replaceRun(slot, null);
     this.#sessions.delete(id);
     this.#replaceJob(job, null);
     return true;
@@ -240,7 +265,7 @@ export class InMemoryJobStore implements JobStore {
     // Called as the loop goes to sleep and as runs end: without an agent filter it only peeks.
     const known = agents === undefined ? null : new Set(agents);
     const ofJob = known === null ? undefined : (id: string) => known.has(this.#jobs.get(id)?.agentId ?? '');
-    const ofRun = known === null ? undefined : (id: string) => known.has(this.#runs.get(id)?.agentId ?? '');
+    const ofRun = known === null ? undefined : (id: string) => known.has(this.#runs.get(id)?.run.agentId ?? '');
     // Leases of runs in flight lapse for every instance to recover, whatever their agent.
     const earliest = Math.min(
       earliestIn(this.#dueJobs, ofJob),
@@ -266,62 +291,65 @@ export class InMemoryJobStore implements JobStore {
         (id) => known === null || known.has((this.#jobs.get(id) as CronJobDefinition).agentId),
       )
       .map((id) => {
+        const stored = this.#jobs.get(id) as CronJobDefinition;
         const runtime = this.#runtimes.get(id);
-        return decideFire(copyJob(this.#jobs.get(id) as CronJobDefinition), { active: runtime?.active ?? 0, waiting: runtime?.waiting ?? 0 }, request);
+        const fire = decideFire(copyJob(stored), { active: runtime?.active ?? 0, waiting: runtime?.waiting ?? 0 }, request);
+        return { stored, runtime, fire };
       });
     // Each fire's job is the job as now stored, built on the copy its plan was given, so nothing
     // stored shares it: the first run claimed of that job hands it out instead of a fresh copy.
     // (A job without runtime has no run to claim.)
-    for (const fire of fires) {
-      this.#persistFire(fire);
-      const runtime = this.#runtimes.get(fire.job.id);
-      if (runtime !== undefined) runtime.fired = fire.job;
+    const primed: JobRuntime[] = [];
+    for (const { stored, runtime, fire } of fires) {
+      this.#persistFire(stored, fire);
+      const held = runtime ?? this.#runtimes.get(stored.id);
+      if (held === undefined) continue;
+      held.fired = fire.job;
+      primed.push(held);
     }
     try {
       return this.#claimQueued(terms, known);
     } finally {
-      for (const fire of fires) {
-        const runtime = this.#runtimes.get(fire.job.id);
-        if (runtime !== undefined) runtime.fired = null;
-      }
+      for (const runtime of primed) runtime.fired = null;
     }
   }
 
   /** Inserts a run. A taken id or `fireKey` throws `ConflictError`; an unknown job `JobNotFoundError`. */
   async insertRun(run: JobRunRecord): Promise<JobRunRecord> {
     if (!this.#jobs.has(run.jobId)) throw new JobNotFoundError(run.jobId);
-    if (this.#runs.has(run.id)) throw new ConflictError(`a run with id ${run.id} exists already`);
-    if (run.fireKey !== null && this.#runIdsByFireKey.has(run.fireKey)) {
-      throw new ConflictError(`fire ${run.fireKey} has a run already`);
-    }
+    if (!this.#isFreeRunId(run.id)) throw new ConflictError(`a run with id ${run.id} exists already`);
     const stored = storedRun(run);
-    this.#replaceRun(null, stored);
+    if (!this.#takeFireKey(stored.fireKey)) throw new ConflictError(`fire ${run.fireKey} has a run already`);
+    this.#addRun(stored);
     return copyRun(stored);
   }
 
   /** Applies `patch` if `guard` holds; null if the run is absent or the guard fails. */
   async updateRun(runId: string, patch: RunPatch, guard: RunGuard = {}): Promise<JobRunRecord | null> {
-    const run = this.#runs.get(runId);
-    if (run === undefined) return null;
+    const slot = this.#runs.get(runId);
+    if (slot === undefined) return null;
+    const { run } = slot;
     if (guard.owner !== undefined && run.owner !== guard.owner) return null;
     if (guard.statusIn !== undefined && !guard.statusIn.includes(run.status)) return null;
     const next = patched(run, patch);
-    this.#replaceRun(run, next);
+    this.#replaceRun(slot, next);
     return copyRun(next);
   }
 
   /** Finishes a run and updates its job's counters and status in one step. */
   async finishRun(request: FinishRunRequest): Promise<{ run: JobRunRecord; job: CronJobDefinition | null } | null> {
-    const run = this.#runs.get(request.runId);
-    if (run === undefined || isTerminal(run)) return null;
+    const slot = this.#runs.get(request.runId);
+    if (slot === undefined || isTerminal(slot.run)) return null;
+    const { run } = slot;
     if (request.owner !== undefined && run.owner !== request.owner) return null;
     const finished = patched(run, request.patch);
     // Decided on copies before anything changes, so a throwing plan or audit callback leaves the
     // store as it was; the caller gets the copies the (pure) callbacks saw.
     const result = copyRun(finished);
-    const writes = decideFinish(copyJob(this.#jobOf(run)), result, finishRule(request));
-    this.#replaceRun(run, finished);
-    this.#persistFinish(writes);
+    const job = this.#jobOf(run);
+    const writes = decideFinish(copyJob(job), result, finishRule(request));
+    this.#replaceRun(slot, finished);
+    this.#persistFinish(writes, job);
     return { run: result, job: writes.job };
   }
 
@@ -329,14 +357,15 @@ export class InMemoryJobStore implements JobStore {
   async renewLeases(owner: string, runIds: string[], until: Date): Promise<LeaseRenewal> {
     const renewal: LeaseRenewal = { renewed: [], cancelRequested: [], lost: [] };
     for (const id of runIds) {
-      const run = this.#runs.get(id);
-      if (run === undefined || run.owner !== owner) {
+      const slot = this.#runs.get(id);
+      if (slot === undefined || slot.run.owner !== owner) {
         renewal.lost.push(id);
         continue;
       }
+      const { run } = slot;
       const renewed = runRecord(run);
       renewed.leaseExpiresAt = storedDate(until.getTime());
-      this.#replaceRun(run, renewed);
+      this.#replaceRun(slot, renewed);
       renewal.renewed.push(id);
       if (run.cancelRequested) renewal.cancelRequested.push(id);
     }
@@ -349,27 +378,30 @@ export class InMemoryJobStore implements JobStore {
     const limit = checkCount('limit', request.limit) as number;
     const rule = recoveryRule(request);
     const ended: JobRunRecord[] = [];
+    const slots: RunSlot[] = [];
     const decided: FinishWrites[] = [];
     // Jobs as the earlier interruptions of this call left them, so two runs of one job count twice.
     const jobs = new Map<string, CronJobDefinition>();
     // Decided first and persisted after every plan answered, so a throwing plan changes nothing.
     for (const id of this.#leasedRunning.lowest(limit, (entry) => entry.at < now)) {
-      const run = this.#runs.get(id) as JobRunRecord;
+      const slot = this.#runs.get(id) as RunSlot;
+      const { run } = slot;
       const interrupted = patched(run, interruption(run, request.now));
       const writes = decideFinish(copyJob(jobs.get(run.jobId) ?? this.#jobOf(run)), copyRun(interrupted), rule);
       if (writes.job !== null) jobs.set(run.jobId, writes.job);
       ended.push(interrupted);
+      slots.push(slot);
       decided.push(writes);
     }
-    for (const run of ended) this.#replaceRun(this.#runs.get(run.id) as JobRunRecord, run);
+    ended.forEach((run, i) => this.#replaceRun(slots[i] as RunSlot, run));
     for (const writes of decided) this.#persistFinish(writes);
     return ended.map(copyRun);
   }
 
   /** A run by id, or null. */
   async getRun(id: string): Promise<JobRunRecord | null> {
-    const run = this.#runs.get(id);
-    return run === undefined ? null : copyRun(run);
+    const slot = this.#runs.get(id);
+    return slot === undefined ? null : copyRun(slot.run);
   }
 
   /** Runs matching the filter, newest first (by `scheduledFor`, then `id`). */
@@ -380,8 +412,7 @@ export class InMemoryJobStore implements JobStore {
     const limit = checkCount('limit', filter.limit) ?? DEFAULT_PAGE;
     // Keeps only the newest `limit` matches while scanning, so a page of a long history sorts little.
     const newest = new IndexedHeap();
-    for (const id of candidates) {
-      const run = this.#runs.get(id) as JobRunRecord;
+    for (const { run } of candidates) {
       if (statuses !== null && !statuses.includes(run.status)) continue;
       if (filter.agentId !== undefined && run.agentId !== filter.agentId) continue;
       if (since !== undefined && run.scheduledFor.getTime() < since) continue;
@@ -391,20 +422,21 @@ export class InMemoryJobStore implements JobStore {
     const page: JobRunRecord[] = [];
     for (let top = newest.peek(); top !== undefined; top = newest.peek()) {
       newest.delete(top.key);
-      page.push(copyRun(this.#runs.get(top.key) as JobRunRecord));
+      page.push(copyRun((this.#runs.get(top.key) as RunSlot).run));
     }
     return page.reverse();
   }
 
   /**
-   * Ids of the runs a listing must look at: a job's runs, or the runs in flight when only
-   * non-terminal statuses are asked for (the scheduler asks for `awaiting_approval` every tick, and
-   * must not scan the whole history for it), or else every run.
+   * The runs a listing must look at: a job's runs, or the runs in flight when only non-terminal
+   * statuses are asked for (the scheduler asks for `awaiting_approval` every tick, and must not
+   * scan the whole history for it), or else every run.
    */
-  #runCandidates(jobId: string | undefined, statuses: RunStatus[] | null): Iterable<string> {
+  #runCandidates(jobId: string | undefined, statuses: RunStatus[] | null): Iterable<RunSlot> {
     if (jobId !== undefined) return this.#runtimes.get(jobId)?.runs ?? [];
-    if (statuses === null || statuses.some((status) => TERMINAL_RUN_STATUSES.includes(status))) return this.#runs.keys();
-    return [...new Set(statuses.map((status) => this.#inFlightSet(status)))].flatMap((ids) => [...(ids ?? [])]);
+    if (statuses === null || statuses.some((status) => TERMINAL_RUN_STATUSES.includes(status))) return this.#runs.values();
+    const ids = [...new Set(statuses.map((status) => this.#inFlightSet(status)))].flatMap((set) => [...(set ?? [])]);
+    return ids.map((id) => this.#runs.get(id) as RunSlot);
   }
 
   /** Deletes at most `limit` runs that core's retention rule selects, oldest first (see {@link JobStore.pruneHistory}). */
@@ -412,14 +444,14 @@ export class InMemoryJobStore implements JobStore {
     const { jobs, statuses, limit, dryRun } = checkPruneRequest(request);
     let count = 0;
     for (const terms of jobs) {
-      const runs = [...(this.#runtimes.get(terms.jobId)?.runs ?? [])].map((id) => this.#runs.get(id) as JobRunRecord);
+      const runs = (this.#runtimes.get(terms.jobId)?.runs ?? []).map((slot) => slot.run);
       for (const run of prunableRuns(runs, terms, statuses)) {
         if (dryRun) {
           count += 1;
           continue;
         }
         if (count >= limit) return count;
-        this.#replaceRun(run, null);
+        this.#replaceRun(this.#runs.get(run.id) as RunSlot, null);
         count += 1;
       }
     }
@@ -432,32 +464,32 @@ export class InMemoryJobStore implements JobStore {
     const now = request.now.getTime();
     this.#releaseLapsedLeases(now);
     const claimed: ClaimedRun[] = [];
-    const stillLeased: JobRunRecord[] = [];
+    const stillLeased: RunSlot[] = [];
     while (claimed.length < terms.limit) {
       const top = this.#outbox.peek();
       if (top === undefined) break;
-      const run = this.#runs.get(top.key) as JobRunRecord;
-      if (hasLiveLease(run, now)) {
-        this.#moveRun(run.id, null, 0);
-        stillLeased.push(run);
+      const slot = top.item;
+      if (hasLiveLease(slot.run, now)) {
+        this.#moveRun(slot, null, 0);
+        stillLeased.push(slot);
         continue;
       }
-      claimed.push(this.#lease(run, terms));
+      claimed.push(this.#lease(slot, terms));
     }
-    for (const run of stillLeased) this.#moveRun(run.id, this.#outbox, outboxAt(run));
+    for (const slot of stillLeased) this.#moveRun(slot, this.#outbox, outboxAt(slot.run));
     return claimed;
   }
 
   /** The stored session of a job, or null. */
   async loadSession(jobId: string): Promise<SessionState | null> {
     const session = this.#sessions.get(jobId);
-    return session === undefined ? null : clone(session);
+    return session === undefined ? null : copySession(session);
   }
 
   /** Stores (replaces) the session of a job; throws `JobNotFoundError` for an unknown job. */
   async saveSession(jobId: string, state: SessionState): Promise<void> {
     if (!this.#jobs.has(jobId)) throw new JobNotFoundError(jobId);
-    this.#sessions.set(jobId, clone(state));
+    this.#sessions.set(jobId, storedSession(state));
   }
 
   /** Appends an audit event. */
@@ -515,7 +547,7 @@ export class InMemoryJobStore implements JobStore {
   #runtime(jobId: string): JobRuntime {
     let runtime = this.#runtimes.get(jobId);
     if (runtime === undefined) {
-      runtime = { runs: new Set(), active: 0, waiting: 0, waitingQueue: null, fired: null };
+      runtime = { runs: [], active: 0, waiting: 0, waitingQueue: null, fired: null };
       this.#runtimes.set(jobId, runtime);
     }
     return runtime;
@@ -556,57 +588,83 @@ export class InMemoryJobStore implements JobStore {
     this.#refreshFreeSlot(after.id);
   }
 
-  /**
-   * The one place a run is added, changed or removed, so every index and load counter follows.
-   * `before` and `after` are the same run (a run's id, job and `fireKey` never change).
-   */
-  #replaceRun(before: JobRunRecord | null, after: JobRunRecord | null): void {
-    const run = (after ?? before) as JobRunRecord | null;
-    if (run === null) return;
+  /** Stores a new run, whose id and `fireKey` (see {@link #takeFireKey}) are free, and indexes and counts it. */
+  #addRun(run: JobRunRecord): void {
     const runtime = this.#runtime(run.jobId);
-    const wasInFlight = before === null ? null : this.#inFlightSet(before.status);
-    const inFlight = after === null ? null : this.#inFlightSet(after.status);
-    if (wasInFlight !== inFlight) {
-      wasInFlight?.delete(run.id);
-      inFlight?.add(run.id);
-    }
-    if (before !== null) this.#uncount(before, runtime);
-    if (after === null) {
-      this.#moveRun(run.id, null, 0);
-      this.#runs.delete(run.id);
-      if (run.fireKey !== null) this.#runIdsByFireKey.delete(run.fireKey);
-      runtime.runs.delete(run.id);
-    } else {
-      if (before === null) {
-        if (run.fireKey !== null) this.#runIdsByFireKey.set(run.fireKey, run.id);
-        runtime.runs.add(run.id);
-      }
-      this.#runs.set(run.id, run);
-      this.#indexRun(run, runtime);
-    }
+    const slot: RunSlot = { run, entry: null, runtime, place: runtime.runs.length };
+    // A list of one is made to size, where the first push into an empty list reserves 17 places:
+    // most jobs that run once (one-shot jobs) never get a second run.
+    if (slot.place === 0) runtime.runs = [slot];
+    else runtime.runs.push(slot);
+    this.#runs.set(run.id, slot);
+    if (run.id > this.#highestRunId) this.#highestRunId = run.id;
+    this.#inFlightSet(run.status)?.add(run.id);
+    this.#indexRun(slot);
     this.#refreshFreeSlot(run.jobId, runtime);
   }
 
-  /** Counts `run` in its job's load and puts it in its index. */
-  #indexRun(run: JobRunRecord, runtime: JobRuntime): void {
+  /**
+   * The one place a stored run changes or goes, so every index and load counter follows: `after`
+   * (the same run: a run's id, job and `fireKey` never change) takes the place of the slot's run,
+   * or the run is deleted when it is null.
+   */
+  #replaceRun(slot: RunSlot, after: JobRunRecord | null): void {
+    const { run: before, runtime } = slot;
+    const wasInFlight = this.#inFlightSet(before.status);
+    const inFlight = after === null ? null : this.#inFlightSet(after.status);
+    if (wasInFlight !== inFlight) {
+      wasInFlight?.delete(before.id);
+      inFlight?.add(before.id);
+    }
+    this.#uncount(before, runtime);
+    if (after === null) {
+      this.#moveRun(slot, null, 0);
+      this.#runs.delete(before.id);
+      if (before.fireKey !== null) this.#fireKeys.delete(before.fireKey);
+      removeSlot(runtime.runs, slot);
+    } else {
+      slot.run = after;
+      this.#indexRun(slot);
+    }
+    this.#refreshFreeSlot(before.jobId, runtime);
+  }
+
+  /**
+   * Whether no stored run has `id`. The ids the scheduler makes rise (they are time-ordered), so a
+   * new one is above every id stored and needs no lookup; any other id is looked up.
+   */
+  #isFreeRunId(id: string): boolean {
+    return id > this.#highestRunId || !this.#runs.has(id);
+  }
+
+  /** Whether `fireKey` was free (a run without one always is); if so it is now taken, in one lookup. */
+  #takeFireKey(fireKey: string | null): boolean {
+    if (fireKey === null) return true;
+    const before = this.#fireKeys.size;
+    return this.#fireKeys.add(fireKey).size > before;
+  }
+
+  /** Counts the slot's run in its job's load and puts it in its index. */
+  #indexRun(slot: RunSlot): void {
+    const { run, runtime } = slot;
     const lease = heldLease(run);
     const share = loadShare(run);
     if (share !== null) runtime[share] += 1;
     switch (run.status) {
       case 'scheduled':
-        if (lease !== null && !this.#isReleased(lease)) this.#moveRun(run.id, this.#leasedScheduled, lease);
-        else this.#enqueue(run, runtime);
+        if (lease !== null && !this.#isReleased(lease)) this.#moveRun(slot, this.#leasedScheduled, lease);
+        else this.#enqueue(slot);
         break;
       case 'running':
-        this.#moveRun(run.id, lease === null ? null : this.#leasedRunning, lease ?? 0);
+        this.#moveRun(slot, lease === null ? null : this.#leasedRunning, lease ?? 0);
         break;
       case 'awaiting_approval':
-        this.#moveRun(run.id, lease === null ? null : this.#leasedAwaiting, lease ?? 0);
+        this.#moveRun(slot, lease === null ? null : this.#leasedAwaiting, lease ?? 0);
         break;
       default:
-        if (!hasPendingDelivery(run)) this.#moveRun(run.id, null, 0);
-        else if (lease !== null && !this.#isReleased(lease)) this.#moveRun(run.id, this.#leasedOutbox, lease);
-        else this.#moveRun(run.id, this.#outbox, outboxAt(run));
+        if (!hasPendingDelivery(run)) this.#moveRun(slot, null, 0);
+        else if (lease !== null && !this.#isReleased(lease)) this.#moveRun(slot, this.#leasedOutbox, lease);
+        else this.#moveRun(slot, this.#outbox, outboxAt(run));
     }
   }
 
@@ -617,19 +675,19 @@ export class InMemoryJobStore implements JobStore {
   }
 
   /**
-   * Puts run `id` in `index` at `at` (its id breaks ties), or in no index when null, taking it out
-   * of the index it was in. The run keeps one entry from index to index, made when it joins the first.
+   * Puts the slot's run in `index` at `at` (its id breaks ties), or in no index when null, taking it
+   * out of the index it was in. The run keeps one entry from index to index, made when it joins the first.
    */
-  #moveRun(id: string, index: EntryHeap | null, at: number): void {
-    const entry = this.#runEntries.get(id);
-    if (entry === undefined) {
+  #moveRun(slot: RunSlot, index: RunIndex | null, at: number): void {
+    const { entry } = slot;
+    if (entry === null) {
       if (index === null) return;
-      const added = heapEntry(id, at, id);
-      this.#runEntries.set(id, added);
-      index.insert(added);
+      const { id } = slot.run;
+      slot.entry = heapEntry(id, slot, at, id);
+      index.insert(slot.entry);
     } else if (index === null) {
       entry.holder?.remove(entry);
-      this.#runEntries.delete(id);
+      slot.entry = null;
     } else if (entry.holder === index) {
       if (entry.at === at) return;
       entry.at = at;
@@ -647,9 +705,10 @@ export class InMemoryJobStore implements JobStore {
     return status === 'scheduled' || status === 'running' ? this.#runIdsActive : null;
   }
 
-  /** Puts an unleased `scheduled` run where claims look for it (the caller refreshes the job's free slot). */
-  #enqueue(run: JobRunRecord, runtime: JobRuntime): void {
-    this.#moveRun(run.id, run.waitForSlot ? (runtime.waitingQueue ??= new EntryHeap()) : this.#queue, run.dueAt.getTime());
+  /** Puts the slot's unleased `scheduled` run where claims look for it (the caller refreshes the job's free slot). */
+  #enqueue(slot: RunSlot): void {
+    const { run, runtime } = slot;
+    this.#moveRun(slot, run.waitForSlot ? (runtime.waitingQueue ??= new EntryHeap()) : this.#queue, run.dueAt.getTime());
   }
 
   /** Keeps {@link #jobsWithFreeSlot} true to the job's waiting runs, load and `maxConcurrent`. */
@@ -666,15 +725,16 @@ export class InMemoryJobStore implements JobStore {
   /** The wall clock stepped back to `now`: leases treated as lapsed at the later time are live again. */
   #holdLiveLeasesAgain(now: number): void {
     this.#releasedBefore = now;
-    for (const run of this.#runs.values()) {
+    for (const slot of this.#runs.values()) {
+      const { run } = slot;
       const lease = heldLease(run);
       if (lease === null || this.#isReleased(lease) || (run.status !== 'scheduled' && !hasPendingDelivery(run))) continue;
-      this.#replaceRun(run, run);
+      this.#replaceRun(slot, run);
     }
   }
 
   /** Whether the earliest lease in `index` lapsed (most claims find none, and need not look further). */
-  #hasLapsed(index: EntryHeap): boolean {
+  #hasLapsed(index: RunIndex): boolean {
     const top = index.peek();
     return top !== undefined && this.#isReleased(top.at);
   }
@@ -691,27 +751,26 @@ export class InMemoryJobStore implements JobStore {
     if (!this.#hasLapsed(this.#leasedScheduled) && !this.#hasLapsed(this.#leasedOutbox)) return;
     const lapsed = (entry: { at: number }) => this.#isReleased(entry.at);
     for (const id of this.#leasedScheduled.lowest(Number.POSITIVE_INFINITY, lapsed)) {
-      const run = this.#runs.get(id) as JobRunRecord;
-      const runtime = this.#runtime(run.jobId);
-      this.#enqueue(run, runtime);
-      this.#refreshFreeSlot(run.jobId, runtime);
+      this.#requeue(this.#runs.get(id) as RunSlot);
     }
     for (const id of this.#leasedOutbox.lowest(Number.POSITIVE_INFINITY, lapsed)) {
-      this.#moveRun(id, this.#outbox, outboxAt(this.#runs.get(id) as JobRunRecord));
+      const slot = this.#runs.get(id) as RunSlot;
+      this.#moveRun(slot, this.#outbox, outboxAt(slot.run));
     }
   }
 
-  #persistFire(fire: FireWrites): void {
-    const stored = this.#jobs.get(fire.job.id) as CronJobDefinition;
+  /** Stores what a fire of the `stored` job decided. */
+  #persistFire(stored: CronJobDefinition, fire: FireWrites): void {
     for (const run of fire.runs) this.#insertUnlessFired(run);
     if (fire.cancelRunning) {
       // Rare (overlap `cancel_other`), so the runs in flight are looked through rather than kept by job.
       for (const id of [...this.#runIdsActive]) {
-        const run = this.#runs.get(id) as JobRunRecord;
+        const slot = this.#runs.get(id) as RunSlot;
+        const { run } = slot;
         if (run.jobId !== stored.id || run.status !== 'running') continue;
         const flagged = runRecord(run);
         flagged.cancelRequested = true;
-        this.#replaceRun(run, flagged);
+        this.#replaceRun(slot, flagged);
       }
     }
     const patch = fire.jobPatch;
@@ -723,10 +782,11 @@ export class InMemoryJobStore implements JobStore {
     this.#replaceJob(stored, next);
   }
 
-  #persistFinish(writes: FinishWrites): void {
+  /** Stores what a finish decided; `job` is its job as stored, when the caller has it at hand. */
+  #persistFinish(writes: FinishWrites, job?: CronJobDefinition): void {
     const { jobPatch } = writes;
     if (jobPatch !== null) {
-      const stored = this.#jobs.get(jobPatch.id) as CronJobDefinition;
+      const stored = job ?? (this.#jobs.get(jobPatch.id) as CronJobDefinition);
       const next = jobRecord(stored);
       next.runCount = jobPatch.runCount;
       next.failureCount = jobPatch.failureCount;
@@ -744,9 +804,9 @@ export class InMemoryJobStore implements JobStore {
 
   /** Inserts a run planned by the scheduler unless its fire already has one (exactly-once). */
   #insertUnlessFired(run: JobRunRecord | null): void {
-    if (run === null || this.#runs.has(run.id)) return;
-    if (run.fireKey !== null && this.#runIdsByFireKey.has(run.fireKey)) return;
-    this.#replaceRun(null, storedRun(run));
+    if (run === null || !this.#isFreeRunId(run.id)) return;
+    const stored = storedRun(run);
+    if (this.#takeFireKey(stored.fireKey)) this.#addRun(stored);
   }
 
   /** Claims queued runs, lowest `dueAt` first, merging the plain queue with jobs that have a free slot. */
@@ -757,39 +817,48 @@ export class InMemoryJobStore implements JobStore {
     const claimed: ClaimedRun[] = [];
     // Runs passed over: leased still as `now` sees it (released by a claimer whose clock ran ahead),
     // or of an agent this claimer cannot run. They go back to the queue afterwards.
-    const passedOver: JobRunRecord[] = [];
+    const passedOver: RunSlot[] = [];
     while (claimed.length < terms.limit) {
       const queued = this.#queue.peek();
-      const slot = this.#jobsWithFreeSlot.peek();
-      const pick = queued !== undefined && (slot === undefined || isLower(queued, slot)) ? queued : slot;
+      const freeSlot = this.#jobsWithFreeSlot.peek();
+      const pick = queued !== undefined && (freeSlot === undefined || isLower(queued, freeSlot)) ? queued : freeSlot;
       if (pick === undefined || pick.at > horizon) break;
-      const runId = pick === queued ? pick.key : ((this.#runtime(pick.key).waitingQueue as EntryHeap).peek() as { key: string }).key;
-      const run = this.#runs.get(runId) as JobRunRecord;
+      const slot = pick === queued ? queued.item : this.#firstWaiting(pick.key);
+      const { run } = slot;
       if (hasLiveLease(run, now) || (known !== null && !known.has(run.agentId))) {
-        this.#moveRun(run.id, null, 0);
-        this.#refreshFreeSlot(run.jobId);
-        passedOver.push(run);
+        this.#moveRun(slot, null, 0);
+        this.#refreshFreeSlot(run.jobId, slot.runtime);
+        passedOver.push(slot);
         continue;
       }
-      claimed.push(this.#lease(run, terms));
+      claimed.push(this.#lease(slot, terms));
     }
-    for (const run of passedOver) {
-      const runtime = this.#runtime(run.jobId);
-      this.#enqueue(run, runtime);
-      this.#refreshFreeSlot(run.jobId, runtime);
-    }
+    for (const slot of passedOver) this.#requeue(slot);
     return claimed;
   }
 
+  /** The slot of the earliest unleased `waitForSlot` run of a job in {@link #jobsWithFreeSlot} (which has one). */
+  #firstWaiting(jobId: string): RunSlot {
+    const waiting = (this.#runtimes.get(jobId) as JobRuntime).waitingQueue as RunIndex;
+    return (waiting.peek() as HeapEntry<RunSlot>).item;
+  }
+
+  /** Puts the slot's unleased `scheduled` run back where claims look for it, refreshing its job's free slot. */
+  #requeue(slot: RunSlot): void {
+    this.#enqueue(slot);
+    this.#refreshFreeSlot(slot.run.jobId, slot.runtime);
+  }
+
   /**
-   * Gives `run` to the claimer on the claim's terms, with its job: the one a fire of this claim
+   * Gives the slot's run to the claimer on the claim's terms, with its job: the one a fire of this claim
    * left, if there is one (taken, so no two claimed runs share a job object), else a copy of the
    * stored job.
    */
-  #lease(run: JobRunRecord, terms: ClaimTerms): ClaimedRun {
+  #lease(slot: RunSlot, terms: ClaimTerms): ClaimedRun {
+    const { run } = slot;
     const leased = claimedRun(run, terms);
-    this.#replaceRun(run, leased);
-    const runtime = this.#runtime(run.jobId);
+    this.#replaceRun(slot, leased);
+    const { runtime } = slot;
     const job = runtime.fired ?? copyJob(this.#jobOf(run));
     runtime.fired = null;
     return { run: copyRun(leased), job };

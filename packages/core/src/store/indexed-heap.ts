@@ -4,10 +4,13 @@ import { SlottedHeap } from './slotted-heap.js';
  * An entry of an {@link IndexedHeap}: its key and where it sits, a time, then a string to break
  * ties. The tie's first characters are also kept as small integers (see {@link setTie}) that order
  * alike, so most comparisons read only the two entries, not their strings: ids made in the same
- * millisecond share a long prefix, and many jobs fire at the same time.
+ * millisecond share a long prefix, and many jobs fire at the same time. `item` is what the entry
+ * stands for, so a caller that finds an entry needs no lookup of its key (null when the key is enough).
  */
-export interface HeapEntry {
+export interface HeapEntry<T = unknown> {
   readonly key: string;
+  /** What the entry stands for (see {@link heapEntry}). */
+  readonly item: T;
   /** Primary order, usually epoch milliseconds. */
   at: number;
   /** Secondary order among equal times, usually an id, so iteration order is deterministic. */
@@ -21,8 +24,11 @@ export interface HeapEntry {
   t5: number;
   slot: number;
   /** The heap that holds the entry, or null. */
-  holder: EntryHeap | null;
+  holder: EntryHeap<T> | null;
 }
+
+/** The fields of an entry that order it (see {@link isLower}), whatever it stands for. */
+export type EntryOrder = Pick<HeapEntry, 'at' | 'tie' | 't0' | 't1' | 't2' | 't3' | 't4' | 't5'>;
 
 /** Characters of a tie kept as digits: six groups of three, each a small integer. */
 const TIE_DIGITS = 18;
@@ -32,7 +38,7 @@ const TIE_DIGITS = 18;
  * code of 255 or more gives 256 and every digit after it 0. So digits that differ order as the
  * strings do, and equal digits leave the order to the strings themselves.
  */
-function setTie(entry: HeapEntry, tie: string): void {
+function setTie(entry: EntryOrder, tie: string): void {
   let end = Math.min(tie.length, TIE_DIGITS);
   for (let i = 0; i < end; i++) {
     if (tie.charCodeAt(i) >= 255) end = i + 1;
@@ -54,7 +60,7 @@ function tieGroup(tie: string, end: number, from: number): number {
 }
 
 /** Whether `a` comes before `b`: the earlier time, then the lower tie. */
-export function isLower(a: Readonly<HeapEntry>, b: Readonly<HeapEntry>): boolean {
+export function isLower(a: Readonly<EntryOrder>, b: Readonly<EntryOrder>): boolean {
   if (a.at !== b.at) return a.at < b.at;
   if (a.t0 !== b.t0) return a.t0 < b.t0;
   if (a.t1 !== b.t1) return a.t1 < b.t1;
@@ -66,14 +72,14 @@ export function isLower(a: Readonly<HeapEntry>, b: Readonly<HeapEntry>): boolean
 }
 
 /** Adds `slot` to `frontier`, a min-heap of slots of `entries` ordered by their entries. */
-function pushSlot(frontier: number[], entries: readonly HeapEntry[], slot: number): void {
-  const entry = entries[slot] as HeapEntry;
+function pushSlot(frontier: number[], entries: readonly EntryOrder[], slot: number): void {
+  const entry = entries[slot] as EntryOrder;
   let at = frontier.length;
   frontier.push(slot);
   while (at > 0) {
     const parent = (at - 1) >> 1;
     const parentSlot = frontier[parent] as number;
-    if (!isLower(entry, entries[parentSlot] as HeapEntry)) break;
+    if (!isLower(entry, entries[parentSlot] as EntryOrder)) break;
     frontier[at] = parentSlot;
     at = parent;
   }
@@ -81,19 +87,19 @@ function pushSlot(frontier: number[], entries: readonly HeapEntry[], slot: numbe
 }
 
 /** Takes the slot of the lowest entry out of `frontier` (see {@link pushSlot}); -1 when empty. */
-function popSlot(frontier: number[], entries: readonly HeapEntry[]): number {
+function popSlot(frontier: number[], entries: readonly EntryOrder[]): number {
   if (frontier.length === 0) return -1;
   const top = frontier[0] as number;
   const last = frontier.pop() as number;
   if (frontier.length === 0) return top;
-  const entry = entries[last] as HeapEntry;
+  const entry = entries[last] as EntryOrder;
   let at = 0;
   for (;;) {
     const left = 2 * at + 1;
     if (left >= frontier.length) break;
     const right = left + 1;
     let child = left;
-    if (right < frontier.length && isLower(entries[frontier[right] as number] as HeapEntry, entries[frontier[left] as number] as HeapEntry)) child = right;
+    if (right < frontier.length && isLower(entries[frontier[right] as number] as EntryOrder, entries[frontier[left] as number] as EntryOrder)) child = right;
     const childSlot = frontier[child] as number;
     if (!isLower(entries[childSlot] as HeapEntry, entry)) break;
     frontier[at] = childSlot;
@@ -103,9 +109,9 @@ function popSlot(frontier: number[], entries: readonly HeapEntry[]): number {
   return top;
 }
 
-/** A new entry for `key` at `at`, then `tie` among equal times, in no heap yet. */
-export function heapEntry(key: string, at: number, tie: string): HeapEntry {
-  const entry: HeapEntry = { key, at, tie, t0: 0, t1: 0, t2: 0, t3: 0, t4: 0, t5: 0, slot: -1, holder: null };
+/** A new entry for `key` (standing for `item`) at `at`, then `tie` among equal times, in no heap yet. */
+export function heapEntry<T>(key: string, item: T, at: number, tie: string): HeapEntry<T> {
+  const entry: HeapEntry<T> = { key, item, at, tie, t0: 0, t1: 0, t2: 0, t3: 0, t4: 0, t5: 0, slot: -1, holder: null };
   setTie(entry, tie);
   return entry;
 }
@@ -116,8 +122,8 @@ export function heapEntry(key: string, at: number, tie: string): HeapEntry {
  * in-memory store keeps each run's entry while the run is in one of its indexes, however often it
  * changes index, rather than a key map per index.
  */
-export class EntryHeap {
-  readonly #heap = new SlottedHeap<HeapEntry>(isLower);
+export class EntryHeap<T = unknown> {
+  readonly #heap = new SlottedHeap<HeapEntry<T>>(isLower);
 
   /** Number of entries held. */
   get size(): number {
@@ -125,24 +131,24 @@ export class EntryHeap {
   }
 
   /** Adds `entry`, which no heap holds. */
-  insert(entry: HeapEntry): void {
+  insert(entry: HeapEntry<T>): void {
     entry.holder = this;
     this.#heap.push(entry);
   }
 
   /** Puts `entry`, which this heap holds, where its time and tie now put it (call after changing them). */
-  update(entry: HeapEntry): void {
+  update(entry: HeapEntry<T>): void {
     this.#heap.update(entry);
   }
 
   /** Takes out `entry`, which this heap holds. */
-  remove(entry: HeapEntry): void {
+  remove(entry: HeapEntry<T>): void {
     this.#heap.remove(entry);
     entry.holder = null;
   }
 
   /** The lowest entry, or undefined when empty. */
-  peek(): Readonly<HeapEntry> | undefined {
+  peek(): Readonly<HeapEntry<T>> | undefined {
     return this.#heap.peek();
   }
 
@@ -151,7 +157,7 @@ export class EntryHeap {
    * the order, e.g. `at <= now`), leaving out the keys `keep` refuses (default: none). Visits
    * O(limit · log limit) entries, and the refused ones, and changes nothing.
    */
-  lowest(limit: number, accept: (entry: Readonly<HeapEntry>) => boolean, keep?: (key: string) => boolean): string[] {
+  lowest(limit: number, accept: (entry: Readonly<HeapEntry<T>>) => boolean, keep?: (key: string) => boolean): string[] {
     const found: string[] = [];
     if (limit <= 0) return found;
     this.#inOrder(accept, (entry) => {
@@ -162,8 +168,8 @@ export class EntryHeap {
   }
 
   /** The lowest entry whose key `keep` accepts, or undefined. */
-  first(keep: (key: string) => boolean): Readonly<HeapEntry> | undefined {
-    let match: HeapEntry | undefined;
+  first(keep: (key: string) => boolean): Readonly<HeapEntry<T>> | undefined {
+    let match: HeapEntry<T> | undefined;
     this.#inOrder(
       () => true,
       (entry) => {
@@ -179,7 +185,7 @@ export class EntryHeap {
    * visited whose parent was make up a small heap of their own (the frontier, of slots), so only
    * the entries visited and their children are looked at.
    */
-  #inOrder(accept: (entry: Readonly<HeapEntry>) => boolean, visit: (entry: HeapEntry) => boolean): void {
+  #inOrder(accept: (entry: Readonly<HeapEntry<T>>) => boolean, visit: (entry: HeapEntry<T>) => boolean): void {
     const entries = this.#heap.items;
     const root = entries[0];
     if (root === undefined || !accept(root)) return;
@@ -193,7 +199,7 @@ export class EntryHeap {
     reach(1);
     reach(2);
     for (let next = popSlot(frontier, entries); next !== -1; next = popSlot(frontier, entries)) {
-      if (!visit(entries[next] as HeapEntry)) return;
+      if (!visit(entries[next] as HeapEntry<T>)) return;
       reach(2 * next + 1);
       reach(2 * next + 2);
     }
@@ -205,9 +211,9 @@ export class EntryHeap {
  * changed or the key removed in O(log n). The in-memory store keeps its "what is due next" indexes
  * of jobs in these, so finding due work never scans every job.
  */
-export class IndexedHeap extends EntryHeap {
+export class IndexedHeap extends EntryHeap<null> {
   /** Each key's entry, which knows its own slot: a move updates the entry, not this map. */
-  readonly #byKey = new Map<string, HeapEntry>();
+  readonly #byKey = new Map<string, HeapEntry<null>>();
 
   /** Whether `key` is held. */
   has(key: string): boolean {
@@ -218,7 +224,7 @@ export class IndexedHeap extends EntryHeap {
   set(key: string, at: number, tie: string): void {
     const held = this.#byKey.get(key);
     if (held === undefined) {
-      const entry = heapEntry(key, at, tie);
+      const entry = heapEntry(key, null, at, tie);
       this.#byKey.set(key, entry);
       this.insert(entry);
     } else if (held.at !== at || held.tie !== tie) {

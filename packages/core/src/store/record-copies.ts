@@ -1,6 +1,7 @@
 import type { AuditEvent } from '../domain/audit.js';
 import type { CronJobDefinition } from '../domain/job.js';
 import type { JobRunRecord } from '../domain/run.js';
+import type { ContextMessage, SessionState } from '../domain/session.js';
 import type { RunPatch } from '../ports/job-store.js';
 import { jobRecord, jobRecordFrom, policyRecord, policyRecordFrom, runRecord, runRecordFrom } from './record-shapes.js';
 
@@ -16,7 +17,7 @@ import { jobRecord, jobRecordFrom, policyRecord, policyRecordFrom, runRecord, ru
  * `structuredClone` and smaller, which matters with a million jobs (see {@link copyAudit} for
  * audit details, which may hold anything).
  */
-export function clone<T>(value: T): T {
+function clone<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   if (value instanceof Date) return new Date(value.getTime()) as T;
   if (Array.isArray(value)) return value.map(clone) as T;
@@ -212,3 +213,15 @@ export function storedAudit(event: AuditEvent): AuditEvent {
   return { ...event, id: flat(event.id), at: storedDate(event.at.getTime()), details: copyDetails(event.details) };
 }
 
+
+const copyMessage = (message: ContextMessage): ContextMessage => ({ role: message.role, content: message.content, at: message.at });
+
+/** A copy of a stored session, for the caller: its history and time its own. */
+export function copySession(session: SessionState): SessionState {
+  return { summary: session.summary, history: ownList(session.history, copyMessage), updatedAt: new Date(session.updatedAt.getTime()) };
+}
+
+/** A copy of a caller's session to store: its summary flattened (see {@link flat}), its time a {@link storedDate}, an empty history {@link NONE}. */
+export function storedSession(session: SessionState): SessionState {
+  return { summary: flat(session.summary), history: storedList(session.history, copyMessage), updatedAt: storedDate(session.updatedAt.getTime()) };
+}

@@ -45,6 +45,8 @@ export class FakeExecutor implements AgentExecutor {
   readonly #agents: Map<string, FakeAgent>;
   readonly #capabilities = new Map<string, string[]>();
   readonly #callCounts = new Map<string, number>();
+  /** The answer `ok:<agent>` of each unknown agent, made once: every run of the agent keeps it as its output. */
+  readonly #defaultAnswers = new Map<string, string>();
 
   constructor(
     private readonly clock: Clock,
@@ -81,11 +83,20 @@ export class FakeExecutor implements AgentExecutor {
         options.signal.throwIfAborted();
       }
       const agent = this.#agents.get(request.agentId);
-      const answer = agent ? await agent(request, call) : `ok:${request.agentId}`;
+      const answer = agent ? await agent(request, call) : this.#defaultAnswer(request.agentId);
       return typeof answer === 'string' ? { output: answer } : answer;
     } finally {
       this.active--;
     }
+  }
+
+  #defaultAnswer(agentId: string): string {
+    let answer = this.#defaultAnswers.get(agentId);
+    if (answer === undefined) {
+      answer = `ok:${agentId}`;
+      this.#defaultAnswers.set(agentId, answer);
+    }
+    return answer;
   }
 
   describe(agentId: string): AgentDescriptor | undefined {

@@ -63,8 +63,8 @@ describe('IndexedHeap', () => {
 
 describe('EntryHeap', () => {
   it('moves an entry from heap to heap, each keeping its order, and knows which holds it', () => {
-    const [first, second] = [new EntryHeap(), new EntryHeap()];
-    const entries = Array.from({ length: 60 }, (_, i) => heapEntry(`k${i}`, (i * 37) % 11, `k${i}`));
+    const [first, second] = [new EntryHeap<null>(), new EntryHeap<null>()];
+    const entries = Array.from({ length: 60 }, (_, i) => heapEntry(`k${i}`, null, (i * 37) % 11, `k${i}`));
     for (const entry of entries) first.insert(entry);
     for (const [i, entry] of entries.entries()) {
       if (i % 3 !== 0) continue;
@@ -73,7 +73,7 @@ describe('EntryHeap', () => {
       second.insert(entry);
     }
     expect(entries.every((entry, i) => entry.holder === (i % 3 === 0 ? second : first))).toBe(true);
-    const order = (heap: EntryHeap) => heap.lowest(Number.POSITIVE_INFINITY, () => true);
+    const order = (heap: EntryHeap<null>) => heap.lowest(Number.POSITIVE_INFINITY, () => true);
     const expected = (keep: (i: number) => boolean) =>
       entries
         .filter((_, i) => keep(i))
