@@ -151,7 +151,7 @@ export {
   type FiredJobPatch,
   type FireWrites,
 } from './lifecycle/transitions.js';
-export { claimedRun, claimHorizon, claimTerms, hasFreeSlot, hasLiveLease, loadShare, type ClaimTerms } from './lifecycle/claim.js';
+export { claimedRun, claimHorizon, claimTerms, hasFreeSlot, hasLiveLease, isDueRetry, loadShare, type ClaimTerms } from './lifecycle/claim.js';
 export {
   abandonment,
   deadInstances,

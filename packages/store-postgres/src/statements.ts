@@ -326,8 +326,12 @@ export class Statements {
                   e.cast<number>(e.fn.countAll().filterWhere(occupiesSlot), 'integer').as('active'),
                   e
                     .cast<number>(
-                      // See core's loadShare: a retry waiting for a slot is not load.
-                      e.fn.countAll().filterWhere((f) => f.and([f('a.status', '=', SCHEDULED), f.ref('a.wait_for_slot'), f('a.trigger', '<>', 'retry')])),
+                      // See core's loadShare and isDueRetry: a retry waiting for a slot is load once it is due.
+                      e.fn
+                        .countAll()
+                        .filterWhere((f) =>
+                          f.and([f('a.status', '=', SCHEDULED), f.ref('a.wait_for_slot'), f.or([f('a.trigger', '<>', 'retry'), f('a.due_at', '<=', s.horizon)])]),
+                        ),
                       'integer',
                     )
                     .as('waiting'),

@@ -544,7 +544,7 @@ export class SqliteJobStore implements JobStore {
       );
       return runner.immediate(() => {
         const due = dueJobs.all({ horizon, limit, agents: agentsParam(terms.agents) });
-        const loads = this.#loads(runner, db, due.map((row) => row.id));
+        const loads = this.#loads(runner, db, due.map((row) => row.id), horizon);
         // Jobs as they stand after their fire, handed out with the runs claimed below.
         const jobs = new ClaimedJobs((id) => this.#job(runner, db, id));
         const planned: JobRunRecord[] = [];
@@ -1014,8 +1014,8 @@ export class SqliteJobStore implements JobStore {
     return row === undefined ? null : rowToJob(row);
   }
 
-  /** How many runs of each job are in flight, as {@link ClaimRequest.plan} sees it; absent when none. */
-  #loads(runner: SqliteRunner, db: Db, jobIds: string[]): Map<string, JobLoad> {
+  /** How many runs of each job are in flight, as {@link ClaimRequest.plan} sees it by `horizon` (epoch ms); absent when none. */
+  #loads(runner: SqliteRunner, db: Db, jobIds: string[], horizon: number): Map<string, JobLoad> {
     if (jobIds.length === 0) return new Map();
     const rows = runner
       .query('claim.loads', (p) =>
@@ -1024,14 +1024,14 @@ export class SqliteJobStore implements JobStore {
           .select((eb) => [
             'job_id',
             eb.fn.sum<number>(sql<number>`status = 'running' or wait_for_slot = 0`).as('active'),
-            // See core's loadShare: a retry waiting for a slot is not load.
-            eb.fn.sum<number>(sql<number>`status = 'scheduled' and wait_for_slot = 1 and "trigger" <> 'retry'`).as('waiting'),
+            // See core's loadShare and isDueRetry: a retry waiting for a slot is load once it is due.
+            eb.fn.sum<number>(sql<number>`status = 'scheduled' and wait_for_slot = 1 and ("trigger" <> 'retry' or due_at <= ${p('horizon')})`).as('waiting'),
           ])
           .where('job_id', 'in', sql<string>`(select value from json_each(${p('jobIds')}))`)
           .where(sql<boolean>`status in ${IN_FLIGHT_RUN_STATUSES}`)
           .groupBy('job_id'),
       )
-      .all({ jobIds: JSON.stringify(jobIds) });
+      .all({ jobIds: JSON.stringify(jobIds), horizon });
     return new Map(rows.map((row) => [row.job_id, { active: row.active, waiting: row.waiting }]));
   }
 
@@ -1144,7 +1144,7 @@ export class SqliteJobStore implements JobStore {
           // Leases taken so far in this page must count, so they are written before the load is read.
           claimed.push(...this.#lease(runner, db, taken, terms, jobs));
           taken = [];
-          const load = this.#loads(runner, db, [row.job_id]).get(row.job_id) ?? { active: 0, waiting: 0 };
+          const load = this.#loads(runner, db, [row.job_id], horizon).get(row.job_id) ?? { active: 0, waiting: 0 };
           const job = jobs.get(row.job_id);
           if (job === null || !hasFreeSlot(job, load)) {
             passedOver += 1;

@@ -60,13 +60,25 @@ export function claimedRun(run: JobRunRecord, terms: Pick<ClaimTerms, 'owner' | 
  * What a run adds to its job's {@link JobLoad}: a `running` run, or a `scheduled` one not waiting
  * for a slot, is `active`; a `scheduled` run waiting for a slot (a buffered or catch-up fire, a
  * newer fire waiting for `cancel_other`) is `waiting`; a retry waiting for a slot (it waits out its
- * back-off there) and any other run add nothing, so the job's fires meanwhile still run.
+ * back-off there) and any other run add nothing, so the job's fires meanwhile still run. A fire
+ * counts the retries already due as waiting too (see {@link isDueRetry}).
  */
 export function loadShare(run: Pick<JobRunRecord, 'status' | 'waitForSlot' | 'trigger'>): keyof JobLoad | null {
   if (run.status === 'running') return 'active';
   if (run.status !== 'scheduled') return null;
   if (!run.waitForSlot) return 'active';
   return run.trigger === 'retry' ? null : 'waiting';
+}
+
+/**
+ * Whether `run` is a retry waiting for a slot whose back-off is over by `horizonMs` (epoch ms). A
+ * fire is planned with such a retry counted as `waiting` in its job's load (though
+ * {@link loadShare} leaves it out while it waits out its back-off), so the retry takes its job's
+ * next free slot before a newer fire, which the job's overlap rule then skips, buffers or queues:
+ * otherwise fires claimed ahead could take every free slot and the retry would wait for ever.
+ */
+export function isDueRetry(run: Pick<JobRunRecord, 'status' | 'waitForSlot' | 'trigger' | 'dueAt'>, horizonMs: number): boolean {
+  return run.status === 'scheduled' && run.waitForSlot && run.trigger === 'retry' && run.dueAt.getTime() <= horizonMs;
 }
 
 /**

@@ -9,6 +9,7 @@ import type {
   ClaimRequest,
   FinishRunRequest,
   JobFilter,
+  JobLoad,
   JobStore,
   LeaseRenewal,
   PruneRequest,
@@ -22,7 +23,7 @@ import type {
 import { EntryHeap, heapEntry, IndexedHeap, isLower, type HeapEntry } from './indexed-heap.js';
 import { jobRecord, runRecord } from './record-shapes.js';
 import { copyAudit, copyJob, copyRun, copySession, keptOrCopied, patched, storedAudit, storedDate, storedJob, storedRun, storedSession } from './record-copies.js';
-import { claimedRun, claimTerms, hasFreeSlot, hasLiveLease, loadShare, type ClaimTerms } from '../lifecycle/claim.js';
+import { claimedRun, claimTerms, hasFreeSlot, hasLiveLease, isDueRetry, loadShare, type ClaimTerms } from '../lifecycle/claim.js';
 import { decideFire, decideFinish, finishRule, interruption, recoveryRule, type FinishWrites, type FireWrites } from '../lifecycle/transitions.js';
 import { checkCount } from './query-limits.js';
 import { checkPruneRequest, prunableRuns } from '../lifecycle/retention.js';
@@ -293,7 +294,7 @@ export class InMemoryJobStore implements JobStore {
       .map((id) => {
         const stored = this.#jobs.get(id) as CronJobDefinition;
         const runtime = this.#runtimes.get(id);
-        const fire = decideFire(copyJob(stored), { active: runtime?.active ?? 0, waiting: runtime?.waiting ?? 0 }, request);
+        const fire = decideFire(copyJob(stored), this.#loadOf(runtime, horizon), request);
         return { stored, runtime, fire };
       });
     // Each fire's job is the job as now stored, built on the copy its plan was given, so nothing
@@ -666,6 +667,18 @@ export class InMemoryJobStore implements JobStore {
         else if (lease !== null && !this.#isReleased(lease)) this.#moveRun(slot, this.#leasedOutbox, lease);
         else this.#moveRun(slot, this.#outbox, outboxAt(run));
     }
+  }
+
+  /** A job's load as a fire planned by `horizon` (epoch ms) sees it: its counts, plus its retries due by then (see `isDueRetry`). */
+  #loadOf(runtime: JobRuntime | undefined, horizon: number): JobLoad {
+    if (runtime === undefined) return { active: 0, waiting: 0 };
+    let waiting = runtime.waiting;
+    const queue = runtime.waitingQueue;
+    const first = queue?.peek();
+    if (queue && first !== undefined && first.at <= horizon) {
+      for (const id of queue.lowest(queue.size, (entry) => entry.at <= horizon)) if (isDueRetry((this.#runs.get(id) as RunSlot).run, horizon)) waiting += 1;
+    }
+    return { active: runtime.active, waiting };
   }
 
   /** Takes `run` out of its job's load (its index entry moves in {@link #indexRun}). */

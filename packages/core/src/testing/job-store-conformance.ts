@@ -1448,6 +1448,18 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
         await claim(store, sec(10), { plan: (j, load) => (loads.push(load), fireEverySecond(j)) });
         expect(loads[0]).toEqual({ active: 0, waiting: 0 });
       });
+
+      test('a retry waiting for a slot is load once it is due by the horizon, so it takes the slot before a newer fire', async () => {
+        const backingOff = await store.createJob(makeJob({ name: 'backing-off', nextRun: sec(10), maxConcurrent: 1 }));
+        const due = await store.createJob(makeJob({ name: 'due-retry', nextRun: sec(10), maxConcurrent: 1 }));
+        await store.insertRun(makeRun(backingOff, { trigger: 'retry', attempt: 2, scheduledFor: sec(8), dueAt: sec(30), waitForSlot: true }));
+        const retry = await store.insertRun(makeRun(due, { trigger: 'retry', attempt: 2, scheduledFor: sec(8), dueAt: sec(9.9), waitForSlot: true }));
+        const loads = new Map<string, JobLoad>();
+        const claimed = await claim(store, sec(9.8), { horizon: sec(10), plan: (j, load) => (loads.set(j.id, load), { runs: [], nextRun: sec(11) }) });
+        expect(loads.get(backingOff.id)).toEqual({ active: 0, waiting: 0 });
+        expect(loads.get(due.id)).toEqual({ active: 0, waiting: 1 });
+        expect(runIds(claimed)).toEqual([retry.id]);
+      });
     });
 
     describe('leases', () => {
