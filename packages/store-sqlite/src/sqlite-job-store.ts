@@ -64,7 +64,7 @@ import {
 } from './row-codec.js';
 import type { JobRow, RunRow, StoreDatabase } from './schema.js';
 import { mapSqliteError, type ConstraintErrors } from './sqlite-errors.js';
-import { RowCache } from './row-cache.js';
+import { dataVersionReader, RowCache } from './row-cache.js';
 import { SqliteRunner, type Param } from './sqlite-runner.js';
 import { WriteBatch } from './write-batch.js';
 
@@ -931,13 +931,17 @@ export class SqliteJobStore implements JobStore {
     // Rows are kept only on a connection the store alone writes through (see RowCache).
     const owned = this.#options.database === undefined;
     const cache: KeptRows = {
-      runs: new RowCache<RunRow>(database, owned, (row) => !TERMINAL_RUN_STATUSES.includes(row.status as JobRunRecord['status'])),
-      jobs: new RowCache<JobRow>(database, owned),
+      runs: new RowCache<RunRow>(owned, (row) => !TERMINAL_RUN_STATUSES.includes(row.status as JobRunRecord['status'])),
+      jobs: new RowCache<JobRow>(owned),
     };
+    const dataVersion = owned ? dataVersionReader(database) : null;
     const runner = new SqliteRunner(database, {
       begin: () => {
-        cache.runs.begin();
-        cache.jobs.begin();
+        if (dataVersion === null) return;
+        // One read for both caches.
+        const version = dataVersion();
+        cache.runs.begin(version);
+        cache.jobs.begin(version);
       },
       rollback: () => {
         cache.runs.clear();
