@@ -1218,7 +1218,9 @@ export class SqliteJobStore implements JobStore {
   #patchRun(runner: SqliteRunner, db: Db, runId: string, patch: RunPatch, guard: RunGuardShape, guardValues: object): RunRow | undefined {
     const changes = runPatchToRow(patch);
     const columns = Object.keys(changes);
-    const values = { ...changes, ...guardValues, runId };
+    // The statement's values: the patch's own object (made for this call), with the guard's and the id.
+    const values: Record<string, unknown> = Object.assign(changes, guardValues);
+    values.runId = runId;
     if (columns.length === 0) {
       return runner
         .query(`runs.guard:${guard.shape}`, (p) => db.selectFrom('runs').selectAll().where('id', '=', p('runId')).where((eb) => guard.where(eb, p)))
@@ -1238,10 +1240,15 @@ export class SqliteJobStore implements JobStore {
       this.#rows.runs.forget([runId]);
       return undefined;
     }
+    if (kept === undefined) {
+      const row = this.#run(runner, db, runId);
+      if (row !== undefined) this.#rows.runs.keep(row);
+      return row;
+    }
     // A kept row is the cache's own object (rows leave the store decoded), so it takes the patch in place.
-    const row = kept === undefined ? this.#run(runner, db, runId) : Object.assign(kept, changes);
-    if (row !== undefined) this.#rows.runs.keep(row);
-    return row;
+    for (const column of columns) (kept as unknown as Record<string, unknown>)[column] = values[column];
+    this.#rows.runs.keep(kept);
+    return kept;
   }
 
   /** The rows kept of runs and jobs this connection wrote; only set while the store is connected. */
