@@ -4,14 +4,24 @@ import type { Database, Statement } from 'better-sqlite3';
 const MAX_ROWS = 100_000;
 
 /**
+ * Reads SQLite's `data_version` on `database`: a number that moves on every commit by another
+ * connection, never on this one's own. Read once as each transaction begins and handed to every
+ * {@link RowCache.begin} of that transaction.
+ */
+export function dataVersionReader(database: Database): () => number {
+  const statement = database.prepare('pragma data_version').pluck() as Statement<[], number>;
+  return () => statement.get() as number;
+}
+
+/**
  * Rows as this connection last wrote them, by id, so that a write need not read back a row it
  * wrote before: a run's start and finish, its job's finish (a read by id costs about as much as
  * the update itself).
  *
  * A row is only as good as the knowledge that nothing else changed it since it was kept:
- * - another connection's commit: {@link begin}, called as each transaction starts, forgets every
- *   row when SQLite's `data_version` moved since the last transaction (it moves on every commit
- *   by another connection, never on this one's own);
+ * - another connection's commit: {@link begin}, called as each transaction starts with the
+ *   connection's `data_version` then (see {@link dataVersionReader}), forgets every row when it
+ *   moved since the last transaction;
  * - this connection's own writes: every statement of the store that changes the table either
  *   keeps the rows it wrote or calls {@link forget} / {@link clear};
  * - a rollback (of a transaction or a savepoint): {@link clear}, since rows kept by the undone
@@ -21,23 +31,24 @@ const MAX_ROWS = 100_000;
  */
 export class RowCache<Row extends { id: string }> {
   readonly #rows = new Map<string, Row>();
-  readonly #dataVersion: Statement<[], number> | null;
+  readonly #enabled: boolean;
   readonly #keeps: (row: Row) => boolean;
   #seen: number | null = null;
 
   /**
-   * Keeps rows for the store on `database` unless `enabled` is false (then every lookup misses),
-   * those for which `keeps` holds (by default every one).
+   * Keeps rows unless `enabled` is false (then every lookup misses), those for which `keeps` holds
+   * (by default every one).
    */
-  constructor(database: Database, enabled: boolean, keeps: (row: Row) => boolean = () => true) {
-    this.#dataVersion = enabled ? (database.prepare('pragma data_version').pluck() as Statement<[], number>) : null;
+  constructor(enabled: boolean, keeps: (row: Row) => boolean = () => true) {
+    this.#enabled = enabled;
     this.#keeps = keeps;
   }
 
-  /** Call as a transaction starts: forgets every row if another connection committed since the last one. */
-  begin(): void {
-    if (this.#dataVersion === null) return;
-    const version = this.#dataVersion.get() as number;
+  /**
+   * Call as a transaction starts, with the connection's `data_version` read then: forgets every
+   * row if another connection committed since the last one.
+   */
+  begin(version: number): void {
     if (version !== this.#seen) {
       this.#rows.clear();
       this.#seen = version;
@@ -51,7 +62,7 @@ export class RowCache<Row extends { id: string }> {
 
   /** Keeps `row` as the row `row.id` now stands, if `keeps` says so; else forgets that row. */
   keep(row: Row): void {
-    if (this.#dataVersion === null) return;
+    if (!this.#enabled) return;
     if (!this.#keeps(row)) {
       this.#rows.delete(row.id);
       return;

@@ -64,7 +64,7 @@ import {
 } from './row-codec.js';
 import type { JobRow, RunRow, StoreDatabase } from './schema.js';
 import { mapSqliteError, type ConstraintErrors } from './sqlite-errors.js';
-import { RowCache } from './row-cache.js';
+import { dataVersionReader, RowCache } from './row-cache.js';
 import { SqliteRunner, type Param } from './sqlite-runner.js';
 import { WriteBatch } from './write-batch.js';
 
@@ -179,13 +179,46 @@ function slotsOf<T extends object>(row: T, p: Param): T {
 
 /**
  * The condition a run update holds to: `shape` names its form (each form is compiled once),
- * `values` fills its slots, `where` builds it.
+ * `where` builds it; the caller fills its slots.
  */
 interface RunGuardShape {
   shape: string;
-  values: Record<string, unknown>;
   where: (eb: RunsExpression, p: Param) => ReturnType<RunsExpression['and']>;
 }
+
+/** Slot names of a guard's statuses, by position. */
+const guardStatusSlot = (i: number) => `guardStatus${i}`;
+
+/** The guard shapes of {@link SqliteJobStore.updateRun}, one per form (owner named or not, how many statuses). */
+const UPDATE_GUARDS = new Map<string, RunGuardShape>();
+
+/** The shape of an `updateRun` guard that names an owner or not, and `statuses` statuses (none: any). */
+function updateGuard(owned: boolean, statuses: number): RunGuardShape {
+  const shape = `owner=${owned}:statuses=${statuses}`;
+  let guard = UPDATE_GUARDS.get(shape);
+  if (guard === undefined) {
+    guard = {
+      shape,
+      where: (eb, p) =>
+        eb.and([
+          ...(owned ? [eb('owner', '=', p('guardOwner'))] : []),
+          ...(statuses === 0 ? [] : [eb('status', 'in', Array.from({ length: statuses }, (_, i) => p(guardStatusSlot(i))))]),
+        ]),
+    };
+    UPDATE_GUARDS.set(shape, guard);
+  }
+  return guard;
+}
+
+/** The guard of a finish: the run is not finished yet and, when `owned`, has the owner in slot `guardOwner`. */
+function finishGuard(owned: boolean): RunGuardShape {
+  return {
+    shape: `finish:owner=${owned}`,
+    where: (eb, p) => eb.and([UNFINISHED, ...(owned ? [eb('owner', '=', p('guardOwner'))] : [])]),
+  };
+}
+
+const FINISH_GUARDS = { owned: finishGuard(true), any: finishGuard(false) };
 
 /**
  * Rows the store keeps as its connection last wrote them (see {@link RowCache}): unfinished runs,
@@ -197,7 +230,7 @@ interface KeptRows {
 }
 
 /** The guard of an update that always applies (e.g. an interruption, under the caller's lock). */
-const NO_GUARD: RunGuardShape = { shape: 'none', values: {}, where: (eb: RunsExpression) => eb.and([]) };
+const NO_GUARD: RunGuardShape = { shape: 'none', where: (eb: RunsExpression) => eb.and([]) };
 
 /** A run is free to claim when nobody holds a lease on it that is still live at `now`. */
 function hasNoLiveLease(eb: RunsExpression, now: number) {
@@ -582,15 +615,9 @@ export class SqliteJobStore implements JobStore {
     return this.#write((runner, db) => {
       if (guard.statusIn !== undefined && guard.statusIn.length === 0) return null;
       const statuses = guard.statusIn ?? [];
-      const row = this.#patchRun(runner, db, runId, patch, {
-        shape: `owner=${guard.owner !== undefined}:statuses=${statuses.length}`,
-        values: { guardOwner: guard.owner, ...Object.fromEntries(statuses.map((status, i) => [`guardStatus${i}`, status])) },
-        where: (eb, p) =>
-          eb.and([
-            ...(guard.owner === undefined ? [] : [eb('owner', '=', p('guardOwner'))]),
-            ...(statuses.length === 0 ? [] : [eb('status', 'in', statuses.map((_, i) => p(`guardStatus${i}`)))]),
-          ]),
-      });
+      const values: Record<string, unknown> = { guardOwner: guard.owner };
+      for (let i = 0; i < statuses.length; i++) values[guardStatusSlot(i)] = statuses[i];
+      const row = this.#patchRun(runner, db, runId, patch, updateGuard(guard.owner !== undefined, statuses.length), values);
       return row === undefined ? null : rowToRun(row);
     });
   }
@@ -602,15 +629,8 @@ export class SqliteJobStore implements JobStore {
   finishRun(request: FinishRunRequest): Promise<{ run: JobRunRecord; job: CronJobDefinition | null } | null> {
     return this.#write(
       (runner, db) => {
-        const row = this.#patchRun(runner, db, request.runId, request.patch, {
-          shape: `finish:owner=${request.owner !== undefined}`,
-          values: { guardOwner: request.owner },
-          where: (eb, p) =>
-            eb.and([
-              UNFINISHED,
-              ...(request.owner === undefined ? [] : [eb('owner', '=', p('guardOwner'))]),
-            ]),
-        });
+        const guard = request.owner === undefined ? FINISH_GUARDS.any : FINISH_GUARDS.owned;
+        const row = this.#patchRun(runner, db, request.runId, request.patch, guard, { guardOwner: request.owner });
         if (row === undefined) return null;
         const run = rowToRun(row);
         return { run, job: this.#finish(runner, db, this.#jobOfFinish(runner, db, run.jobId), run, finishRule(request)) };
@@ -663,7 +683,7 @@ export class SqliteJobStore implements JobStore {
       return runner.immediate(() =>
         lapsed.all(values).map((row) => {
           const patch = interruption(rowToRun(row), request.now);
-          const run = rowToRun(this.#patchRun(runner, db, row.id, patch, NO_GUARD) as RunRow);
+          const run = rowToRun(this.#patchRun(runner, db, row.id, patch, NO_GUARD, {}) as RunRow);
           this.#finish(runner, db, this.#job(runner, db, run.jobId), run, rule);
           return run;
         }),
@@ -732,7 +752,7 @@ export class SqliteJobStore implements JobStore {
         owned().flatMap((row) => {
           const abandoned = abandonment(rowToRun(row), request.now, reasons.get(row.owner as string) ?? `owner ${row.owner} is gone`);
           if (abandoned === null) return [];
-          const run = rowToRun(this.#patchRun(runner, db, row.id, abandoned.patch, NO_GUARD) as RunRow);
+          const run = rowToRun(this.#patchRun(runner, db, row.id, abandoned.patch, NO_GUARD, {}) as RunRow);
           if (abandoned.interrupted) this.#finish(runner, db, this.#job(runner, db, run.jobId), run, rule);
           return [run];
         }),
@@ -931,13 +951,17 @@ export class SqliteJobStore implements JobStore {
     // Rows are kept only on a connection the store alone writes through (see RowCache).
     const owned = this.#options.database === undefined;
     const cache: KeptRows = {
-      runs: new RowCache<RunRow>(database, owned, (row) => !TERMINAL_RUN_STATUSES.includes(row.status as JobRunRecord['status'])),
-      jobs: new RowCache<JobRow>(database, owned),
+      runs: new RowCache<RunRow>(owned, (row) => !TERMINAL_RUN_STATUSES.includes(row.status as JobRunRecord['status'])),
+      jobs: new RowCache<JobRow>(owned),
     };
+    const dataVersion = owned ? dataVersionReader(database) : null;
     const runner = new SqliteRunner(database, {
       begin: () => {
-        cache.runs.begin();
-        cache.jobs.begin();
+        if (dataVersion === null) return;
+        // One read for both caches.
+        const version = dataVersion();
+        cache.runs.begin(version);
+        cache.jobs.begin(version);
       },
       rollback: () => {
         cache.runs.clear();
@@ -1043,7 +1067,9 @@ export class SqliteJobStore implements JobStore {
   #fire(runner: SqliteRunner, db: Db, row: JobRow, load: JobLoad, request: ClaimRequest): { job: CronJobDefinition; runs: JobRunRecord[] } {
     const fire = decideFire(rowToJob(row), load, request);
     const { id, nextRun, status, version, updatedAt } = fire.jobPatch;
-    const advanced = { next_run: nextRun === null ? null : toMs(nextRun), status, version, updated_at: toMs(updatedAt) };
+    // The row is this claim's own (read for it, decoded for `plan`): it takes the fire's changes and
+    // is then the statement's values and the row kept.
+    const fired = Object.assign(row, { next_run: nextRun === null ? null : toMs(nextRun), status, version, updated_at: toMs(updatedAt) });
     runner
       .query('claim.advance', (p) =>
         db
@@ -1051,7 +1077,7 @@ export class SqliteJobStore implements JobStore {
           .set({ next_run: p('next_run'), status: p('status'), version: p('version'), updated_at: p('updated_at') })
           .where('id', '=', p('id')),
       )
-      .run({ ...advanced, id });
+      .run(fired);
     if (fire.cancelRunning) {
       runner
         .query('claim.cancelActive', (p) =>
@@ -1060,7 +1086,6 @@ export class SqliteJobStore implements JobStore {
         .run({ jobId: id });
       this.#rows.runs.clear();
     }
-    const fired = { ...row, ...advanced };
     // Kept for the finish of the run this fire starts (see #jobOfFinish).
     this.#rows.jobs.keep(fired);
     return { job: rowToJob(fired), runs: fire.runs };
@@ -1182,18 +1207,20 @@ export class SqliteJobStore implements JobStore {
 
   /**
    * Applies a run patch where the guard holds and returns the new row (for an empty patch, the row
-   * if the guard holds). `shape` names the guard's form so each form is compiled once.
+   * if the guard holds); `guardValues` fills the guard's slots. Statements are compiled once per
+   * guard form and set of patched columns (in the order the patch names them).
    *
    * The new row is the kept one (see {@link RowCache}) with the patch applied, or else read
    * back by id; not `RETURNING *`: SQLite gathers returned rows in a temporary table first, which
    * made the update cost more than the update and a read by id together. Every caller runs inside
    * a transaction, so the read sees the row as updated.
    */
-  #patchRun(runner: SqliteRunner, db: Db, runId: string, patch: RunPatch, guard: RunGuardShape): RunRow | undefined {
+  #patchRun(runner: SqliteRunner, db: Db, runId: string, patch: RunPatch, guard: RunGuardShape, guardValues: object): RunRow | undefined {
     const changes = runPatchToRow(patch);
-    const columns = Object.keys(changes).sort();
-    const values: Record<string, unknown> = { ...changes, runId };
-    Object.assign(values, guard.values);
+    const columns = Object.keys(changes);
+    // The statement's values: the patch's own object (made for this call), with the guard's and the id.
+    const values: Record<string, unknown> = Object.assign(changes, guardValues);
+    values.runId = runId;
     if (columns.length === 0) {
       return runner
         .query(`runs.guard:${guard.shape}`, (p) => db.selectFrom('runs').selectAll().where('id', '=', p('runId')).where((eb) => guard.where(eb, p)))
@@ -1213,9 +1240,15 @@ export class SqliteJobStore implements JobStore {
       this.#rows.runs.forget([runId]);
       return undefined;
     }
-    const row = kept === undefined ? this.#run(runner, db, runId) : { ...kept, ...changes };
-    if (row !== undefined) this.#rows.runs.keep(row);
-    return row;
+    if (kept === undefined) {
+      const row = this.#run(runner, db, runId);
+      if (row !== undefined) this.#rows.runs.keep(row);
+      return row;
+    }
+    // A kept row is the cache's own object (rows leave the store decoded), so it takes the patch in place.
+    for (const column of columns) (kept as unknown as Record<string, unknown>)[column] = values[column];
+    this.#rows.runs.keep(kept);
+    return kept;
   }
 
   /** The rows kept of runs and jobs this connection wrote; only set while the store is connected. */

@@ -177,6 +177,25 @@ export class SqliteRunner {
     }
   }
 
+  /**
+   * Runs `body` with foreign keys not enforced, then enforces them again if they were. SQLite
+   * ignores the switch inside a transaction: there they stay as they were (see {@link foreignKeysEnforced}).
+   */
+  withoutForeignKeys<T>(body: () => T): T {
+    const enforced = this.foreignKeysEnforced();
+    if (enforced) this.#db.pragma('foreign_keys = OFF');
+    try {
+      return body();
+    } finally {
+      if (enforced) this.#db.pragma('foreign_keys = ON');
+    }
+  }
+
+  /** Whether the connection enforces foreign keys now. */
+  foreignKeysEnforced(): boolean {
+    return this.#db.pragma('foreign_keys', { simple: true }) === 1;
+  }
+
   /** Whether a transaction is open on the connection (SQLite ends one itself on some errors, e.g. a full disk). */
   get inTransaction(): boolean {
     return this.#db.inTransaction;

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, type Kysely as KyselyType } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { LISTED_RUN, MIGRATIONS, migrate, type Migration } from '../src/migrations.js';
-import { jobToRow, runToRow } from '../src/row-codec.js';
+import { jobToRow, rowToJob, runToRow, sessionToRow } from '../src/row-codec.js';
 import type { JobRow, StoreDatabase } from '../src/schema.js';
 import { SqliteRunner } from '../src/sqlite-runner.js';
 import { makeJob } from '@symbi/core/testing';
@@ -127,6 +127,44 @@ describe('migrations', () => {
     const started = runs[1] as JobRunRecord;
     await store.updateRun(started.id, { status: 'failed', completedAt: at(20) });
     expect(listed.all().map((row) => (row as { id: string }).id)).toContain(started.id);
+  });
+
+  it('upgrade a file of version 6: jobs are clustered by id, and keep their runs and sessions (foreign keys off while rebuilt)', async () => {
+    const { path, raw, db, runs } = await fileOfVersion(6, [
+      [1, { status: 'succeeded', completedAt: at(2) }],
+      [3, { status: 'scheduled' }],
+    ]);
+    const job = rowToJob(raw.prepare('select * from jobs').get() as JobRow);
+    const other = makeJob({ name: 'second', nextRun: at(5) });
+    await db.insertInto('jobs').values(jobToRow(other)).execute();
+    await db.insertInto('sessions').values(sessionToRow(job.id, { summary: 'kept', history: [], updatedAt: at(3) })).execute();
+    expect(raw.pragma('foreign_keys', { simple: true })).toBe(1);
+
+    const store = await openStore({ path });
+    expect(applied(raw).map((m) => (m as { version: number }).version)).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(raw.pragma('foreign_key_check')).toEqual([]);
+    expect(raw.prepare("select sql from sqlite_schema where name = 'jobs'").pluck().get()).toMatch(/without rowid$/);
+    expect(raw.prepare("select name from sqlite_schema where type = 'index' and tbl_name = 'jobs' and name like 'jobs_%'").pluck().all()).toEqual(
+      expect.arrayContaining(['jobs_due', 'jobs_agent']),
+    );
+    expect(await store.getJob(job.id)).toEqual(job);
+    expect(await store.getJob(other.id)).toEqual(other);
+    expect((await store.listRuns({ jobId: job.id })).map((r) => r.id)).toEqual(runs.map((r) => r.id).reverse());
+    expect(await store.loadSession(job.id)).toEqual({ summary: 'kept', history: [], updatedAt: at(3) });
+    // Foreign keys are enforced again: deleting a job still takes its runs and session with it.
+    expect(await store.deleteJob(job.id)).toBe(true);
+    expect(await store.listRuns({ jobId: job.id })).toEqual([]);
+    expect(await store.loadSession(job.id)).toBeNull();
+  });
+
+  it('refuse to rebuild a table inside a transaction opened by the host, where foreign keys cannot be switched off', () => {
+    const { raw, runner, db } = connect(tempDbPath());
+    migrate(runner, db, MIGRATIONS.slice(0, 6));
+    raw.exec('begin');
+    expect(() => migrate(runner, db)).toThrow(/needs foreign keys off/);
+    raw.exec('rollback');
+    expect(applied(raw)).toHaveLength(6);
   });
 
   it('roll back a migration that fails, leaving the version unrecorded', () => {

@@ -3,7 +3,7 @@ import { makeJob } from '@symbi/core/testing';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { runToRow } from '../src/row-codec.js';
-import { RowCache } from '../src/row-cache.js';
+import { dataVersionReader, RowCache } from '../src/row-cache.js';
 import type { RunRow } from '../src/schema.js';
 import { SqliteRunner } from '../src/sqlite-runner.js';
 import { onCleanup, tempDbPath } from './temp-files.js';
@@ -24,8 +24,9 @@ describe('RowCache', () => {
     const path = tempDbPath();
     const mine = open(path);
     const other = open(path);
-    const cache = new RowCache<RunRow>(mine, true);
-    const runner = new SqliteRunner(mine, { begin: () => cache.begin(), rollback: () => cache.clear() });
+    const cache = new RowCache<RunRow>(true);
+    const dataVersion = dataVersionReader(mine);
+    const runner = new SqliteRunner(mine, { begin: () => cache.begin(dataVersion()), rollback: () => cache.clear() });
     const kept = row();
     runner.immediate(() => cache.keep(kept));
     runner.immediate(() => mine.exec('insert into t values (1)'));
@@ -38,8 +39,9 @@ describe('RowCache', () => {
 
   it('forgets every row when a transaction or a savepoint rolls back', () => {
     const raw = open(tempDbPath());
-    const cache = new RowCache<RunRow>(raw, true);
-    const runner = new SqliteRunner(raw, { begin: () => cache.begin(), rollback: () => cache.clear() });
+    const cache = new RowCache<RunRow>(true);
+    const dataVersion = dataVersionReader(raw);
+    const runner = new SqliteRunner(raw, { begin: () => cache.begin(dataVersion()), rollback: () => cache.clear() });
     /** A write that keeps a row, then fails. */
     const keepThenFail = (kept: ReturnType<typeof row>) => () => {
       cache.keep(kept);
@@ -56,13 +58,12 @@ describe('RowCache', () => {
   });
 
   it('keeps only the rows it is told to, and nothing at all when disabled', () => {
-    const raw = open(tempDbPath());
-    const cache = new RowCache<RunRow>(raw, true, (kept) => kept.status !== 'succeeded');
+    const cache = new RowCache<RunRow>(true, (kept) => kept.status !== 'succeeded');
     const running = row('running');
     cache.keep(running);
     cache.keep({ ...running, status: 'succeeded' });
     expect(cache.get(running.id)).toBeUndefined();
-    const disabled = new RowCache<RunRow>(raw, false);
+    const disabled = new RowCache<RunRow>(false);
     disabled.keep(running);
     expect(disabled.get(running.id)).toBeUndefined();
   });
