@@ -396,6 +396,11 @@ function applyPending(runner: SqliteRunner, db: Kysely<StoreDatabase>, migration
         throw new StoreError(`migration ${migration.version} (${migration.name}) needs foreign keys off; is a transaction open on the connection?`);
       }
       for (const statement of migration.statements(db)) runner.execute(statement);
+      // Unchecked while foreign keys were off: a rebuild that lost a row others refer to rolls back.
+      const violations = migration.rebuildsTables ? runner.foreignKeyViolations() : 0;
+      if (violations > 0) {
+        throw new StoreError(`migration ${migration.version} (${migration.name}) left ${violations} row(s) referring to a missing row; nothing was changed`);
+      }
       record.run({ version: migration.version, name: migration.name, appliedAt: Date.now() });
       applied.push(migration.version);
     }

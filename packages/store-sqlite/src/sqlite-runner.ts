@@ -191,6 +191,11 @@ export class SqliteRunner {
     }
   }
 
+  /** How many rows refer to a row that does not exist (`pragma foreign_key_check`), whether enforced or not. */
+  foreignKeyViolations(): number {
+    return (this.#db.pragma('foreign_key_check') as unknown[]).length;
+  }
+
   /** Whether the connection enforces foreign keys now. */
   foreignKeysEnforced(): boolean {
     return this.#db.pragma('foreign_keys', { simple: true }) === 1;

@@ -167,6 +167,22 @@ describe('migrations', () => {
     expect(applied(raw)).toHaveLength(6);
   });
 
+  it('roll back a table rebuild that leaves rows referring to a missing row, losing nothing', async () => {
+    const { raw, db, runs } = await fileOfVersion(MIGRATIONS.length, [[1, { status: 'succeeded', completedAt: at(2) }]]);
+    const runner = new SqliteRunner(raw);
+    const lossy: Migration = {
+      version: MIGRATIONS.length + 1,
+      name: 'lossy rebuild',
+      rebuildsTables: true,
+      statements: (k) => [k.deleteFrom('jobs')],
+    };
+    expect(() => migrate(runner, db, [...MIGRATIONS, lossy])).toThrow(/left 1 row\(s\) referring to a missing row/);
+    expect(applied(raw)).toHaveLength(MIGRATIONS.length);
+    expect(raw.prepare('select count(*) from jobs').pluck().get()).toBe(1);
+    expect(raw.prepare('select id from runs').pluck().all()).toEqual(runs.map((r) => r.id));
+    expect(raw.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+
   it('roll back a migration that fails, leaving the version unrecorded', () => {
     const { raw, runner, db } = connect(tempDbPath());
     migrate(runner, db);
