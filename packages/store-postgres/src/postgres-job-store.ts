@@ -586,7 +586,7 @@ interface FiredJobs {
 
 /** The row a claim statement answers (see `Statements.withTheirJobs`). */
 interface ClaimedRow {
-  fresh: string[] | null;
+  fresh: string | null;
   runs: string | null;
   jobs: string | null;
 }
@@ -605,7 +605,7 @@ function toClaimedRuns(
   for (const job of parseArray<Read<JobRow>>(row?.jobs)) jobs.set(job.id, rowToJob(job));
   const runs = parseArray<Read<RunRow>>(row?.runs).map(rowToRun);
   if (fired !== undefined) {
-    for (const id of row?.fresh ?? []) runs.push(claimedCopy(fired.plannedRun(id) as JobRunRecord, fired.owner, fired.leaseUntil));
+    for (const id of parseArray<string>(row?.fresh)) runs.push(claimedCopy(fired.plannedRun(id) as JobRunRecord, fired.owner, fired.leaseUntil));
   }
   const handedOut = new Set<string>();
   // Each claimed run gets its own copy of its job, so no caller aliases another's.
