@@ -87,8 +87,8 @@ const WHOLE_RUN = sql<RunRow>`r`.as('run');
 interface ClaimScope {
   /** The runs the claim took from the table, each as a whole row. */
   claimed: { run: RunRow };
-  /** The ids of the runs the claim inserted already owned, in one row. */
-  fresh: { ids: string[] | null };
+  /** The ids of the runs the claim inserted already owned, as a JSON array (text: the driver's parsing of a long text array costs more), in one row. */
+  fresh: { ids: string | null };
 }
 
 /**
@@ -540,7 +540,7 @@ export class Statements {
             .with('fresh', (qc) =>
               qc
                 .selectFrom('inserted')
-                .select((eb) => eb.fn.agg<string[] | null>('array_agg', ['inserted.id']).as('ids'))
+                .select(sql<string | null>`json_agg(inserted.id)::text`.as('ids'))
                 .where('inserted.id', 'in', (eb) => eb.selectFrom('candidates').select('candidates.id').where('candidates.fresh', '=', sql.lit(true))),
             ),
           textArray(s.planned),
@@ -654,7 +654,7 @@ export class Statements {
               .whereRef('r.id', '=', 'candidates.id')
               .returning(WHOLE_RUN),
           )
-          .with('fresh', (qc) => qc.selectNoFrom(sql<string[] | null>`NULL::text[]`.as('ids'))),
+          .with('fresh', (qc) => qc.selectNoFrom(sql<string | null>`NULL::text`.as('ids'))),
         NONE,
       ),
     );
@@ -722,7 +722,7 @@ export class Statements {
 
   /**
    * One row describing a claim: `fresh`, the ids in CTE `fresh` (runs the claim inserted, known to
-   * the caller); `runs`, the whole rows of CTE `claimed` as a JSON array; `jobs`, their jobs as a
+   * the caller) as a JSON array; `runs`, the whole rows of CTE `claimed` as a JSON array; `jobs`, their jobs as a
    * JSON array, each once, except the jobs in `known`. JSON arrives as text, parsed by the caller
    * in one go.
    */
