@@ -726,9 +726,12 @@ export class InMemoryJobStore implements JobStore {
 
   /** Keeps {@link #jobsWithFreeSlot} true to the job's waiting runs, load and `maxConcurrent`. */
   #refreshFreeSlot(jobId: string, runtime = this.#runtimes.get(jobId)): void {
-    const next = runtime?.waitingQueue?.peek();
+    // A job joins the index only once it has a waiting queue, which then stays until the job goes
+    // (and takes its entry with it): a job without one, as most are, is not in it to take out.
+    if (runtime?.waitingQueue == null) return;
+    const next = runtime.waitingQueue.peek();
     const job = next === undefined ? undefined : this.#jobs.get(jobId);
-    if (next !== undefined && job !== undefined && runtime !== undefined && hasFreeSlot(job, runtime)) {
+    if (next !== undefined && job !== undefined && hasFreeSlot(job, runtime)) {
       this.#jobsWithFreeSlot.set(jobId, next.at, next.tie);
     } else {
       this.#jobsWithFreeSlot.delete(jobId);
