@@ -80,6 +80,9 @@ const isPending = (delivery: JobRunRecord['deliveries'][number]): boolean => del
 
 const hasPendingDelivery = (run: JobRunRecord): boolean => run.deliveries.some(isPending);
 
+/** Whether `job` is in the index of due jobs: active, with a next fire. */
+const isDue = (job: CronJobDefinition): job is CronJobDefinition & { nextRun: Date } => job.status === 'active' && job.nextRun !== null;
+
 /** When the lease held on `run` expires (epoch ms), or null when none is held. */
 const heldLease = (run: JobRunRecord): number | null => (run.owner !== null && run.leaseExpiresAt !== null ? run.leaseExpiresAt.getTime() : null);
 
@@ -572,7 +575,7 @@ export class InMemoryJobStore implements JobStore {
       if (after === null) {
         this.#jobs.delete(before.id);
         this.#runtimes.delete(before.id);
-        this.#dueJobs.delete(before.id);
+        if (isDue(before)) this.#dueJobs.delete(before.id);
         this.#jobsWithFreeSlot.delete(before.id);
         return;
       }
@@ -584,8 +587,8 @@ export class InMemoryJobStore implements JobStore {
     }
     this.#statusCounts[after.status] += 1;
     this.#jobs.set(after.id, after);
-    if (after.status === 'active' && after.nextRun !== null) this.#dueJobs.set(after.id, after.nextRun.getTime(), after.id);
-    else this.#dueJobs.delete(after.id);
+    if (isDue(after)) this.#dueJobs.set(after.id, after.nextRun.getTime(), after.id);
+    else if (before !== null && isDue(before)) this.#dueJobs.delete(after.id);
     this.#refreshFreeSlot(after.id);
   }
 
