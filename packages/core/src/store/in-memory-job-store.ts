@@ -589,7 +589,8 @@ export class InMemoryJobStore implements JobStore {
     this.#jobs.set(after.id, after);
     if (isDue(after)) this.#dueJobs.set(after.id, after.nextRun.getTime(), after.id);
     else if (before !== null && isDue(before)) this.#dueJobs.delete(after.id);
-    this.#refreshFreeSlot(after.id);
+    // Whether a waiting run of the job may be claimed depends on the job only through `maxConcurrent`.
+    if (before?.maxConcurrent !== after.maxConcurrent) this.#refreshFreeSlot(after.id);
   }
 
   /** Stores a new run, whose id and `fireKey` (see {@link #takeFireKey}) are free, and indexes and counts it. */
