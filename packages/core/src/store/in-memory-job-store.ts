@@ -676,13 +676,10 @@ export class InMemoryJobStore implements JobStore {
   /** A job's load as a fire planned by `horizon` (epoch ms) sees it: its counts, plus its retries due by then (see `isDueRetry`). */
   #loadOf(runtime: JobRuntime | undefined, horizon: number): JobLoad {
     if (runtime === undefined) return { active: 0, waiting: 0 };
-    let waiting = runtime.waiting;
     const queue = runtime.waitingQueue;
-    const first = queue?.peek();
-    if (queue && first !== undefined && first.at <= horizon) {
-      for (const id of queue.lowest(queue.size, (entry) => entry.at <= horizon)) if (isDueRetry((this.#runs.get(id) as RunSlot).run, horizon)) waiting += 1;
-    }
-    return { active: runtime.active, waiting };
+    // The queue's entries stand for the runs' slots: no run is looked up.
+    const dueRetries = queue === null ? 0 : queue.countWhile((entry) => entry.at <= horizon, (entry) => isDueRetry(entry.item.run, horizon));
+    return { active: runtime.active, waiting: runtime.waiting + dueRetries };
   }
 
   /** Takes `run` out of its job's load (its index entry moves in {@link #indexRun}). */
