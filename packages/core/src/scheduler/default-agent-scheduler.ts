@@ -98,14 +98,25 @@ export class DefaultAgentScheduler {
     if (job.status !== 'active' && run.trigger !== 'manual' && !approved) {
       return this.#finish(job, run, { status: 'skipped', error: `skipped: job is ${job.status}` }, 'neutral');
     }
-    const missed = approved ? null : missedAtStart(job, run, clock.now(), config);
+    // The clock is read again only after an await: the missed-fire check, the agent's context and
+    // the start of a run that waits on nothing share one reading (a read costs as much as a Date).
+    let nowMs = clock.now();
+    const missed = approved ? null : missedAtStart(job, run, nowMs, config);
     if (missed !== null) return this.#finish(job, run, { status: 'skipped', error: missed }, 'neutral');
     const keeps = this.#sessions.keeps(job);
-    const carry = keeps ? this.#sessions.carryOf(job, await store.loadSession(job.id)) : EMPTY_CARRYOVER;
-    const context = this.#context(job, job.sessionMode, carry, 1);
+    let carry = EMPTY_CARRYOVER;
+    if (keeps) {
+      carry = this.#sessions.carryOf(job, await store.loadSession(job.id));
+      nowMs = clock.now();
+    }
+    const context = this.#context(job, job.sessionMode, carry, 1, nowMs);
     if (!approved) {
       const gated = this.#evaluateGates(job, context, span, 0);
-      const decision = isThenable(gated) ? await gated : gated;
+      let decision: SchedulePolicyDecision;
+      if (isThenable(gated)) {
+        decision = await gated;
+        nowMs = clock.now();
+      } else decision = gated;
       if (decision.kind === 'Deny') {
         const denied = await this.#finish(job, run, { status: 'denied', error: decision.reason }, 'neutral');
         if (denied) this.#deps.events.emit('run:denied', { job, run: denied, reason: decision.reason });
@@ -113,7 +124,7 @@ export class DefaultAgentScheduler {
       }
       if (decision.kind === 'RequiresApproval') return this.#holdForApproval(job, run, decision);
     }
-    const startedAt = this.#now();
+    const startedAt = new Date(nowMs);
     const startedMono = clock.monotonic();
     const running = await store.updateRun(run.id, { status: 'running', startedAt }, this.#startGuard);
     if (!running) return null;
@@ -134,9 +145,11 @@ export class DefaultAgentScheduler {
         patch = succeeded(beats.last!, beats.note, beats.iterations);
       } else {
         // The context the gates saw, unless time moved on meanwhile: the same run, iteration and carryover.
-        const callContext = context.now.getTime() === clock.now() ? context : this.#context(job, job.sessionMode, carry, 1);
+        const callMs = clock.now();
+        const callContext = context.now.getTime() === callMs ? context : this.#context(job, job.sessionMode, carry, 1, callMs);
         const result = await this.#callAgent(job, running, callContext, runSignal, span);
-        session = carryForward(job.sessionMode, session, running.input, result, clock.now(), config.sessionHistoryLimit);
+        // A job that keeps no session carries nothing forward (nor reads the clock for it).
+        if (keeps) session = carryForward(job.sessionMode, session, running.input, result, clock.now(), config.sessionHistoryLimit);
         patch = succeeded(result, null, []);
       }
     } catch (error) {
@@ -388,7 +401,8 @@ export class DefaultAgentScheduler {
     if (updated?.status === 'completed' && job.status !== 'completed') events.emit('job:completed', { job: updated });
   }
 
-  #context(job: CronJobDefinition, mode: CronJobDefinition['sessionMode'], carry: Carryover, iteration: number): AgentContext {
+  /** The context of a call of the agent at `nowMs` (epoch ms; default: the clock's now). */
+  #context(job: CronJobDefinition, mode: CronJobDefinition['sessionMode'], carry: Carryover, iteration: number, nowMs = this.#deps.clock.now()): AgentContext {
     return {
       mode,
       previousSummary: mode === 'fully_ephemeral' ? null : carry.summary,
@@ -396,7 +410,7 @@ export class DefaultAgentScheduler {
       iteration,
       capabilities: this.#deps.executor.describe?.(job.agentId)?.capabilities ?? [],
       environment: this.#deps.config.environment,
-      now: this.#now(),
+      now: new Date(nowMs),
     };
   }
 

@@ -80,6 +80,9 @@ const isPending = (delivery: JobRunRecord['deliveries'][number]): boolean => del
 
 const hasPendingDelivery = (run: JobRunRecord): boolean => run.deliveries.some(isPending);
 
+/** Whether `job` is in the index of due jobs: active, with a next fire. */
+const isDue = (job: CronJobDefinition): job is CronJobDefinition & { nextRun: Date } => job.status === 'active' && job.nextRun !== null;
+
 /** When the lease held on `run` expires (epoch ms), or null when none is held. */
 const heldLease = (run: JobRunRecord): number | null => (run.owner !== null && run.leaseExpiresAt !== null ? run.leaseExpiresAt.getTime() : null);
 
@@ -572,7 +575,7 @@ export class InMemoryJobStore implements JobStore {
       if (after === null) {
         this.#jobs.delete(before.id);
         this.#runtimes.delete(before.id);
-        this.#dueJobs.delete(before.id);
+        if (isDue(before)) this.#dueJobs.delete(before.id);
         this.#jobsWithFreeSlot.delete(before.id);
         return;
       }
@@ -584,9 +587,10 @@ export class InMemoryJobStore implements JobStore {
     }
     this.#statusCounts[after.status] += 1;
     this.#jobs.set(after.id, after);
-    if (after.status === 'active' && after.nextRun !== null) this.#dueJobs.set(after.id, after.nextRun.getTime(), after.id);
-    else this.#dueJobs.delete(after.id);
-    this.#refreshFreeSlot(after.id);
+    if (isDue(after)) this.#dueJobs.set(after.id, after.nextRun.getTime(), after.id);
+    else if (before !== null && isDue(before)) this.#dueJobs.delete(after.id);
+    // Whether a waiting run of the job may be claimed depends on the job only through `maxConcurrent`.
+    if (before?.maxConcurrent !== after.maxConcurrent) this.#refreshFreeSlot(after.id);
   }
 
   /** Stores a new run, whose id and `fireKey` (see {@link #takeFireKey}) are free, and indexes and counts it. */
@@ -672,13 +676,10 @@ export class InMemoryJobStore implements JobStore {
   /** A job's load as a fire planned by `horizon` (epoch ms) sees it: its counts, plus its retries due by then (see `isDueRetry`). */
   #loadOf(runtime: JobRuntime | undefined, horizon: number): JobLoad {
     if (runtime === undefined) return { active: 0, waiting: 0 };
-    let waiting = runtime.waiting;
     const queue = runtime.waitingQueue;
-    const first = queue?.peek();
-    if (queue && first !== undefined && first.at <= horizon) {
-      for (const id of queue.lowest(queue.size, (entry) => entry.at <= horizon)) if (isDueRetry((this.#runs.get(id) as RunSlot).run, horizon)) waiting += 1;
-    }
-    return { active: runtime.active, waiting };
+    // The queue's entries stand for the runs' slots: no run is looked up.
+    const dueRetries = queue === null ? 0 : queue.countWhile((entry) => entry.at <= horizon, (entry) => isDueRetry(entry.item.run, horizon));
+    return { active: runtime.active, waiting: runtime.waiting + dueRetries };
   }
 
   /** Takes `run` out of its job's load (its index entry moves in {@link #indexRun}). */
@@ -726,9 +727,12 @@ export class InMemoryJobStore implements JobStore {
 
   /** Keeps {@link #jobsWithFreeSlot} true to the job's waiting runs, load and `maxConcurrent`. */
   #refreshFreeSlot(jobId: string, runtime = this.#runtimes.get(jobId)): void {
-    const next = runtime?.waitingQueue?.peek();
+    // A job joins the index only once it has a waiting queue, which then stays until the job goes
+    // (and takes its entry with it): a job without one, as most are, is not in it to take out.
+    if (runtime?.waitingQueue == null) return;
+    const next = runtime.waitingQueue.peek();
     const job = next === undefined ? undefined : this.#jobs.get(jobId);
-    if (next !== undefined && job !== undefined && runtime !== undefined && hasFreeSlot(job, runtime)) {
+    if (next !== undefined && job !== undefined && hasFreeSlot(job, runtime)) {
       this.#jobsWithFreeSlot.set(jobId, next.at, next.tie);
     } else {
       this.#jobsWithFreeSlot.delete(jobId);

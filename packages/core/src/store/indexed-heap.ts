@@ -167,6 +167,19 @@ export class EntryHeap<T = unknown> {
     return found;
   }
 
+  /**
+   * How many entries `match` accepts among the lowest while `accept` holds (as in {@link lowest}):
+   * `match` sees each entry with what it stands for, so the caller looks nothing up. Changes nothing.
+   */
+  countWhile(accept: (entry: Readonly<HeapEntry<T>>) => boolean, match: (entry: Readonly<HeapEntry<T>>) => boolean): number {
+    let count = 0;
+    this.#inOrder(accept, (entry) => {
+      if (match(entry)) count += 1;
+      return true;
+    });
+    return count;
+  }
+
   /** The lowest entry whose key `keep` accepts, or undefined. */
   first(keep: (key: string) => boolean): Readonly<HeapEntry<T>> | undefined {
     let match: HeapEntry<T> | undefined;

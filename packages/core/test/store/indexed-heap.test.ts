@@ -84,4 +84,15 @@ describe('EntryHeap', () => {
     second.remove(entries[0]!);
     expect([entries[0]!.holder, second.size]).toEqual([null, 19]);
   });
+
+  it('counts the entries a test accepts among the lowest, handing it what each stands for', () => {
+    const heap = new EntryHeap<{ even: boolean }>();
+    for (let i = 0; i < 50; i++) heap.insert(heapEntry(`k${i}`, { even: i % 2 === 0 }, (i * 13) % 17, `k${i}`));
+    const early = (entry: { at: number }) => entry.at <= 8;
+    const expected = heap.lowest(Number.POSITIVE_INFINITY, early).filter((key) => Number(key.slice(1)) % 2 === 0).length;
+    expect(heap.countWhile(early, (entry) => entry.item.even)).toBe(expected);
+    expect(expected).toBeGreaterThan(0);
+    expect(heap.countWhile(() => false, () => true)).toBe(0);
+    expect(heap.size).toBe(50);
+  });
 });
