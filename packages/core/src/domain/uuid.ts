@@ -1,10 +1,10 @@
 import { randomFillSync } from 'node:crypto';
 
 /**
- * UUIDs written as text in one go. Every run and audit event gets one, and `crypto.randomUUID()`
- * builds its text from twenty short strings joined one by one: here the characters are written
- * into a buffer and read out as a single string, from a pool of random bytes filled a few
- * kilobytes at a time (the same source `randomUUID` draws from).
+ * Time-ordered UUIDs written as text in one go. Every run and audit event gets one, and
+ * `crypto.randomUUID()` builds its text from twenty short strings joined one by one: here the
+ * characters are written into a buffer and read out as a single string, their random part from a
+ * pool of random bytes filled a few kilobytes at a time (the same source `randomUUID` draws from).
  */
 
 /** The two lowercase hex characters of each byte value, as character codes. */
@@ -21,7 +21,7 @@ let next = POOL.length;
 /** Where the text of each of a UUID's 16 bytes starts (the dashes sit between the groups). */
 const OFFSETS = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
 
-/** A UUID's text, dashes in place; one per kind of UUID, so a version 7 keeps its time between calls. */
+/** A UUID's text, dashes in place, kept between calls so that its time is written only when it changes. */
 function template(): Buffer {
   const text = Buffer.alloc(36, '0');
   for (const dash of [8, 13, 18, 23]) text[dash] = 0x2d;
@@ -34,29 +34,16 @@ function writeHex(text: Buffer, at: number, byte: number): void {
   text[at + 1] = HEX[2 * byte + 1]!;
 }
 
-/**
- * Writes random bytes into bytes `from` to 15 of the UUID `text` (8 at least, for the variant):
- * byte 8 carries the RFC 9562 variant, and byte 6, when written, the version `version`.
- */
-function writeRandom(text: Buffer, from: number, version: number): void {
-  if (next + 16 > POOL.length) {
+/** Writes random bytes into bytes 8 to 15 of the UUID `text`; byte 8 carries the RFC 9562 variant. */
+function writeRandomTail(text: Buffer): void {
+  if (next + 8 > POOL.length) {
     randomFillSync(POOL);
     next = 0;
   }
-  for (let i = from; i < 16; i++) {
-    let byte = POOL[next++]!;
-    if (i === 6) byte = (byte & 0x0f) | (version << 4);
-    else if (i === 8) byte = (byte & 0x3f) | 0x80;
-    writeHex(text, OFFSETS[i]!, byte);
+  for (let i = 8; i < 16; i++) {
+    const byte = POOL[next++]!;
+    writeHex(text, OFFSETS[i]!, i === 8 ? (byte & 0x3f) | 0x80 : byte);
   }
-}
-
-const v4 = template();
-
-/** A random UUID (version 4), as `crypto.randomUUID()` makes. */
-export function randomUuid(): string {
-  writeRandom(v4, 0, 4);
-  return v4.toString('latin1');
 }
 
 const v7 = template();
@@ -81,7 +68,7 @@ export function timeOrderedId(): string {
   // Byte 6 is the version (7) and the sequence's top 4 bits, byte 7 its low 8 bits.
   writeHex(v7, 14, 0x70 | (sequence >> 8));
   writeHex(v7, 16, sequence & 0xff);
-  writeRandom(v7, 8, 7);
+  writeRandomTail(v7);
   return v7.toString('latin1');
 }
 

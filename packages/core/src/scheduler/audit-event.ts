@@ -1,7 +1,7 @@
 import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
 import type { CronJobDefinition } from '../domain/job.js';
 import type { JobRunRecord } from '../domain/run.js';
-import { randomUuid } from '../domain/uuid.js';
+import { timeOrderedId } from '../domain/uuid.js';
 import type { Redactor } from '../redaction.js';
 
 /** What an audit event is about: its job and run, who acted, and extra facts. */
@@ -17,7 +17,7 @@ export interface AuditFields {
 }
 
 /**
- * The audit event of type `type` at `at`, with a fresh id: the one shape every scheduler event has.
+ * The audit event of type `type` at `at`, with a fresh time-ordered id: the one shape every scheduler event has.
  * `redactor` masks secrets in its details.
  */
 export function auditEvent(type: SecurityEventType, fields: AuditFields, at: Date, redactor: Redactor): AuditEvent {
@@ -28,7 +28,9 @@ export function auditEvent(type: SecurityEventType, fields: AuditFields, at: Dat
   // Each detail masked as it is copied: one object built, not a merge and then a masked copy.
   if (fields.details) redactor.copyInto(details, fields.details);
   return {
-    id: randomUuid(),
+    // Time-ordered, like run ids: a store's index of event ids grows at its end instead of
+    // rewriting pages all over it.
+    id: timeOrderedId(),
     type,
     at,
     jobId: job?.id ?? run?.jobId ?? null,

@@ -26,6 +26,17 @@ describe('CronScheduler: policy.audit decides which run events the audit log rec
     expect(await auditedTypes('all_operations')).toEqual(expected);
   });
 
+  it('gives each event a time-ordered id (UUID version 7), later events sorting after earlier ones', async () => {
+    const { clock, scheduler } = await startHarness();
+    await scheduler.add({ name: 'j', agentId: 'echo', cronExpr: '0 * * * * *' });
+    await clock.advance('3m');
+    await scheduler.stop();
+    const ids = (await scheduler.auditLog()).map((event) => event.id).reverse();
+    expect(ids.length).toBeGreaterThanOrEqual(4);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...ids].sort()).toEqual(ids);
+  });
+
   it('errors_only records failed runs but not successful ones', async () => {
     expect(await auditedTypes('errors_only')).toEqual(['CronJobCreated', 'CronJobFailed', 'CronJobPaused']);
   });
