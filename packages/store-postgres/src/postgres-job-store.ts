@@ -339,10 +339,14 @@ export class PostgresJobStore implements JobStore {
     const { rows } = await this.runner.query('renew leases', this.statements.renewLeases.bind({ owner, ids: runIds, until }));
     const renewed = new Set(rows.map((row) => row.id));
     const cancelRequested = new Set(rows.filter((row) => row.cancel_requested).map((row) => row.id));
+    // Runs not renewed are lost unless they were skipped as locked while still this owner's.
+    const rest = runIds.filter((id) => !renewed.has(id));
+    const held =
+      rest.length === 0 ? new Set<string>() : new Set((await this.runner.query('renew leases', this.statements.ownedRuns.bind({ owner, ids: rest }))).rows.map((row) => row.id));
     return {
       renewed: runIds.filter((id) => renewed.has(id)),
       cancelRequested: runIds.filter((id) => cancelRequested.has(id)),
-      lost: runIds.filter((id) => !renewed.has(id)),
+      lost: rest.filter((id) => !held.has(id)),
     };
   }
 

@@ -142,6 +142,8 @@ export class Statements {
   readonly finishRuns;
   readonly writeFinishedJobs;
   readonly renewLeases;
+  /** The runs of `ids` that `owner` holds as last committed, read without waiting for their locks. */
+  readonly ownedRuns;
   readonly lockExpiredRuns;
   readonly claimDeliveries;
   readonly loadSessions;
@@ -193,19 +195,6 @@ export class Statements {
         // In FROM, so that each input's record is built once, not once per column read from it.
         .crossJoinLateral(sql<RunRow>`jsonb_populate_record(NULL::${sql.id(schema, 'runs')}, ${sql.ref('e.patch')})`.as('p'))
         .select(['e.id', 'e.owner', 'e.status_in', 'e.patch', sql<RunRow>`p`.as('rec')]);
-    /**
-     * The ids of the runs of `ids`, locked in id order, for CTE `locked_runs`. Every statement that
-     * waits for locks on runs it names takes them there first, so that two of them (a batch's
-     * finish and the lease renewal of the same runs' owner, say) queue up instead of each taking a
-     * run the other needs: PostgreSQL ends such a deadlock only after a second, by failing one.
-     */
-    const lockedRuns = (ids: string[]) =>
-      db
-        .selectFrom('runs')
-        .select('id')
-        .where('id', '=', (eb) => eb.fn.any(textArray(ids)))
-        .orderBy('id')
-        .forNoKeyUpdate();
     /**
      * Assignments applying the patch of input `i` to run `r`: each column the patch has a key for
      * takes the patch's value, so one statement applies patches of any shape.
@@ -551,23 +540,20 @@ export class Statements {
     this.runById = prepare((s: { id: string }) => db.selectFrom('runs').selectAll().where('id', '=', s.id));
     this.updateRuns = prepare((s: { ids: string[]; input: string }) =>
       db
-        .with((cte) => cte('locked_runs').materialized(), () => lockedRuns(s.ids))
         .with('i', () => patchInputs(s.input))
         .updateTable('runs as r')
         .from('i')
         .set(patchAssignments)
         .whereRef('r.id', '=', 'i.id')
         .where('r.id', '=', (eb) => eb.fn.any(textArray(s.ids)))
-        .where('r.id', 'in', (eb) => eb.selectFrom('locked_runs').select('locked_runs.id'))
         .where((eb) => eb.or([eb('i.owner', 'is', null), eb('r.owner', '=', eb.ref('i.owner'))]))
         .where((eb) => eb.or([eb('i.status_in', 'is', null), eb('r.status', '=', eb.fn.any('i.status_in'))]))
         .returningAll('r'),
     );
-    // Finish, step 1: end the unfinished runs of the batch and lock their jobs, both in id order so
-    // that batches sharing jobs, and renewals of the same runs' leases, queue up instead of deadlocking.
+    // Finish, step 1: end the unfinished runs of the batch and lock their jobs, in id order so
+    // that batches sharing jobs queue up instead of deadlocking.
     this.finishRuns = prepare((s: { ids: string[]; input: string }) =>
       db
-        .with((cte) => cte('locked_runs').materialized(), () => lockedRuns(s.ids))
         .with('i', () => patchInputs(s.input))
         .with('finished', (qc) =>
           qc
@@ -576,8 +562,7 @@ export class Statements {
             .set(patchAssignments)
             .whereRef('r.id', '=', 'i.id')
             .where('r.id', '=', (eb) => eb.fn.any(textArray(s.ids)))
-            .where('r.id', 'in', (eb) => eb.selectFrom('locked_runs').select('locked_runs.id'))
-            .where((eb) => eb.or([eb('i.owner', 'is', null), eb('r.owner', '=', eb.ref('i.owner'))]))
+                .where((eb) => eb.or([eb('i.owner', 'is', null), eb('r.owner', '=', eb.ref('i.owner'))]))
             .where('r.status', 'not in', TERMINAL)
             .returningAll('r'),
         )
@@ -606,15 +591,27 @@ export class Statements {
         .whereRef('j.id', '=', 'p.id')
         .where('j.id', '=', (eb) => eb.fn.any(textArray(s.jobIds))),
     );
+    // A renewal never waits for a run's lock: the runs a start or finish batch of the owner holds
+    // are skipped (their write is under way), so the two cannot deadlock, each holding a run the
+    // other waits for, which PostgreSQL broke only after a second by failing the batch. Skipped
+    // runs are told apart from lost ones by `ownedRuns`.
     this.renewLeases = prepare((s: { owner: string; ids: string[]; until: Date }) =>
       db
-        .with((cte) => cte('locked_runs').materialized(), () => lockedRuns(s.ids))
         .updateTable('runs')
         .set({ lease_expires_at: s.until })
-        .where('id', '=', (eb) => eb.fn.any(textArray(s.ids)))
-        .where('id', 'in', (eb) => eb.selectFrom('locked_runs').select('locked_runs.id'))
-        .where('owner', '=', s.owner)
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('runs as free')
+            .select('free.id')
+            .where('free.id', '=', (e) => e.fn.any(textArray(s.ids)))
+            .where('free.owner', '=', s.owner)
+            .forNoKeyUpdate()
+            .skipLocked(),
+        )
         .returning(['id', 'cancel_requested']),
+    );
+    this.ownedRuns = prepare((s: { owner: string; ids: string[] }) =>
+      db.selectFrom('runs').select('id').where('id', '=', (eb) => eb.fn.any(textArray(s.ids))).where('owner', '=', s.owner),
     );
     this.lockExpiredRuns = prepare((s: { now: Date; limit: number }) =>
       db
