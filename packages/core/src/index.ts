@@ -186,3 +186,4 @@ export {
 // Stores: the in-memory store and the query limits every store checks alike
 export { InMemoryJobStore } from './store/in-memory-job-store.js';
 export { checkCount } from './store/query-limits.js';
+export { copyRun } from './store/record-copies.js';

@@ -3,8 +3,10 @@ import {
   abandonment,
   checkCount,
   checkPruneRequest,
+  claimedRun,
   claimTerms,
   ConflictError,
+  copyRun,
   decideFire,
   finishRule,
   interruption,
@@ -609,7 +611,7 @@ function toClaimedRuns(
   for (const job of parseArray<Read<JobRow>>(row?.jobs)) jobs.set(job.id, rowToJob(job));
   const runs = parseArray<Read<RunRow>>(row?.runs).map(rowToRun);
   if (fired !== undefined) {
-    for (const id of parseArray<string>(row?.fresh)) runs.push(claimedCopy(fired.plannedRun(id) as JobRunRecord, fired.owner, fired.leaseUntil));
+    for (const id of parseArray<string>(row?.fresh)) runs.push(claimedRun(copyRun(fired.plannedRun(id) as JobRunRecord), { owner: fired.owner, leaseExpiresAt: fired.leaseUntil }));
   }
   const handedOut = new Set<string>();
   // Each claimed run gets its own copy of its job, so no caller aliases another's.
@@ -624,32 +626,6 @@ function toClaimedRuns(
   return runs
     .sort((a, b) => orderedBy(a).getTime() - orderedBy(b).getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .map((run) => ({ run, job: jobOf(run.jobId) }));
-}
-
-/**
- * A copy of planned run `run` as the claim of `owner` until `leaseUntil` stored it, sharing nothing
- * with it. Lists and the approval, mostly empty for a planned run, are cloned only when they hold
- * something: field by field is several times faster than `structuredClone` of the whole run.
- */
-function claimedCopy(run: JobRunRecord, owner: string, leaseUntil: Date): JobRunRecord {
-  const list = <T>(items: T[]): T[] => (items.length === 0 ? [] : structuredClone(items));
-  return {
-    ...run,
-    scheduledFor: new Date(run.scheduledFor.getTime()),
-    dueAt: new Date(run.dueAt.getTime()),
-    startedAt: copyDate(run.startedAt),
-    completedAt: copyDate(run.completedAt),
-    iterations: list(run.iterations),
-    deliveries: list(run.deliveries),
-    approval: run.approval === null ? null : structuredClone(run.approval),
-    owner,
-    leaseExpiresAt: new Date(leaseUntil.getTime()),
-    waitForSlot: false,
-  };
-}
-
-function copyDate(date: Date | null): Date | null {
-  return date === null ? null : new Date(date.getTime());
 }
 
 /** The elements of a JSON array the database sent as text; none for null. */

@@ -90,7 +90,10 @@ function copyApproval(approval: JobRunRecord['approval']): JobRunRecord['approva
   return { ...approval, requestedAt: new Date(approval.requestedAt.getTime()), expiresAt: new Date(approval.expiresAt.getTime()), decidedAt: copyDate(approval.decidedAt) };
 }
 
-/** A deep copy of a run (see {@link runRecord}), for the caller: claims, starts and finishes hand out one of every run they touch. */
+/**
+ * A deep copy of a run, sharing nothing with it (no Date, list or object), for the caller: a store's
+ * claims, starts and finishes hand out one of every run they touch.
+ */
 export function copyRun(run: JobRunRecord): JobRunRecord {
   const copy = runRecord(run);
   copy.scheduledFor = new Date(run.scheduledFor.getTime());
