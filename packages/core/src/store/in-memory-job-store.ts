@@ -24,7 +24,7 @@ import { EntryHeap, heapEntry, IndexedHeap, isLower, type HeapEntry } from './in
 import { jobRecord, runRecord } from './record-shapes.js';
 import { copyAudit, copyJob, copyRun, copySession, keptOrCopied, patched, storedAudit, storedDate, storedJob, storedRun, storedSession } from './record-copies.js';
 import { claimedRun, claimTerms, hasFreeSlot, hasLiveLease, isDueRetry, loadShare, type ClaimTerms } from '../lifecycle/claim.js';
-import { decideFire, decideFinish, finishRule, interruption, recoveryRule, type FinishWrites, type FireWrites } from '../lifecycle/transitions.js';
+import { decideFire, decideFinishOfCopy, finishRule, interruption, recoveryRule, type FinishWrites, type FireWrites } from '../lifecycle/transitions.js';
 import { checkCount } from './query-limits.js';
 import { checkPruneRequest, prunableRuns } from '../lifecycle/retention.js';
 
@@ -351,7 +351,7 @@ export class InMemoryJobStore implements JobStore {
     // store as it was; the caller gets the copies the (pure) callbacks saw.
     const result = copyRun(finished);
     const job = this.#jobOf(run);
-    const writes = decideFinish(copyJob(job), result, finishRule(request));
+    const writes = decideFinishOfCopy(copyJob(job), result, finishRule(request));
     this.#replaceRun(slot, finished);
     this.#persistFinish(writes, job);
     return { run: result, job: writes.job };
@@ -391,7 +391,7 @@ export class InMemoryJobStore implements JobStore {
       const slot = this.#runs.get(id) as RunSlot;
       const { run } = slot;
       const interrupted = patched(run, interruption(run, request.now));
-      const writes = decideFinish(copyJob(jobs.get(run.jobId) ?? this.#jobOf(run)), copyRun(interrupted), rule);
+      const writes = decideFinishOfCopy(copyJob(jobs.get(run.jobId) ?? this.#jobOf(run)), copyRun(interrupted), rule);
       if (writes.job !== null) jobs.set(run.jobId, writes.job);
       ended.push(interrupted);
       slots.push(slot);
@@ -874,6 +874,8 @@ export class InMemoryJobStore implements JobStore {
   #lease(slot: RunSlot, terms: ClaimTerms): ClaimedRun {
     const { run } = slot;
     const leased = claimedRun(run, terms);
+    // The runs of one claim share one stored Date for their lease (see `storedDate`).
+    leased.leaseExpiresAt = storedDate(terms.leaseExpiresAt.getTime());
     this.#replaceRun(slot, leased);
     const { runtime } = slot;
     const job = runtime.fired ?? copyJob(this.#jobOf(run));
