@@ -21,7 +21,7 @@ import type {
   StoreChange,
 } from '../ports/job-store.js';
 import { EntryHeap, heapEntry, IndexedHeap, isLower, type HeapEntry } from './indexed-heap.js';
-import { jobRecord, runRecord } from './record-shapes.js';
+import { runRecord } from './record-shapes.js';
 import { copyAudit, copyJob, copyRun, copySession, keptOrCopied, patched, storedAudit, storedDate, storedJob, storedRun, storedSession } from './record-copies.js';
 import { claimedRun, claimTerms, hasFreeSlot, hasLiveLease, isDueRetry, loadShare, type ClaimTerms } from '../lifecycle/claim.js';
 import { decideFire, decideFinishOfCopy, finishRule, interruption, recoveryRule, type FinishWrites, type FireWrites } from '../lifecycle/transitions.js';
@@ -593,6 +593,24 @@ export class InMemoryJobStore implements JobStore {
     if (before?.maxConcurrent !== after.maxConcurrent) this.#refreshFreeSlot(after.id);
   }
 
+  /**
+   * Gives the stored `job` the status, next fire, version and update time of a fire's or finish's
+   * `patch` in place, keeping the status counts and the index of due jobs true. A fire or finish
+   * changes neither the name nor `maxConcurrent`, the job's other indexed fields, so the job keeps
+   * its place in the map: no new version of 32 fields is made for each (see `record-copies.ts`).
+   */
+  #restate(job: CronJobDefinition, patch: Pick<CronJobDefinition, 'status' | 'nextRun' | 'version' | 'updatedAt'>): void {
+    const wasDue = isDue(job);
+    this.#statusCounts[job.status] -= 1;
+    this.#statusCounts[patch.status] += 1;
+    job.status = patch.status;
+    job.nextRun = keptOrCopied(job.nextRun, patch.nextRun);
+    job.version = patch.version;
+    job.updatedAt = keptOrCopied(job.updatedAt, patch.updatedAt);
+    if (isDue(job)) this.#dueJobs.set(job.id, job.nextRun.getTime(), job.id);
+    else if (wasDue) this.#dueJobs.delete(job.id);
+  }
+
   /** Stores a new run, whose id and `fireKey` (see {@link #takeFireKey}) are free, and indexes and counts it. */
   #addRun(run: JobRunRecord): void {
     const runtime = this.#runtime(run.jobId);
@@ -790,13 +808,7 @@ export class InMemoryJobStore implements JobStore {
         this.#replaceRun(slot, flagged);
       }
     }
-    const patch = fire.jobPatch;
-    const next = jobRecord(stored);
-    next.nextRun = keptOrCopied(stored.nextRun, patch.nextRun);
-    next.status = patch.status;
-    next.version = patch.version;
-    next.updatedAt = keptOrCopied(stored.updatedAt, patch.updatedAt);
-    this.#replaceJob(stored, next);
+    this.#restate(stored, fire.jobPatch);
   }
 
   /** Stores what a finish decided; `job` is its job as stored, when the caller has it at hand. */
@@ -804,16 +816,11 @@ export class InMemoryJobStore implements JobStore {
     const { jobPatch } = writes;
     if (jobPatch !== null) {
       const stored = job ?? (this.#jobs.get(jobPatch.id) as CronJobDefinition);
-      const next = jobRecord(stored);
-      next.runCount = jobPatch.runCount;
-      next.failureCount = jobPatch.failureCount;
-      next.consecutiveFailures = jobPatch.consecutiveFailures;
-      next.lastRun = keptOrCopied(stored.lastRun, jobPatch.lastRun);
-      next.status = jobPatch.status;
-      next.nextRun = keptOrCopied(stored.nextRun, jobPatch.nextRun);
-      next.version = jobPatch.version;
-      next.updatedAt = keptOrCopied(stored.updatedAt, jobPatch.updatedAt);
-      this.#replaceJob(stored, next);
+      stored.runCount = jobPatch.runCount;
+      stored.failureCount = jobPatch.failureCount;
+      stored.consecutiveFailures = jobPatch.consecutiveFailures;
+      stored.lastRun = keptOrCopied(stored.lastRun, jobPatch.lastRun);
+      this.#restate(stored, jobPatch);
     }
     this.#insertUnlessFired(writes.retry);
     for (const event of writes.audit) this.#insertAudit(event);

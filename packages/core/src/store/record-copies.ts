@@ -7,8 +7,9 @@ import { jobRecord, jobRecordFrom, policyRecord, policyRecordFrom, runRecord, ru
 
 /**
  * How the in-memory store copies records in and out. What it hands out is a deep copy the caller
- * may change at will; what it stores is never handed out nor changed in place (a change stores a
- * new version), so stored records may share parts: the Dates of one instant and the empty lists.
+ * may change at will; what it stores is never handed out, and its parts are never changed in place
+ * (a change of a run stores a new version; a fire or finish sets a stored job's own fields, never
+ * its Dates or lists), so stored records may share parts: the Dates of one instant and the empty lists.
  */
 
 /**
