@@ -22,8 +22,8 @@ import type {
 } from '../ports/job-store.js';
 import { EntryHeap, heapEntry, IndexedHeap, isLower, type HeapEntry } from './indexed-heap.js';
 import { runRecord } from './record-shapes.js';
-import { copyAudit, copyJob, copyRun, copySession, keptOrCopied, patched, storedAudit, storedDate, storedJob, storedRun, storedSession } from './record-copies.js';
-import { claimedRun, claimTerms, hasFreeSlot, hasLiveLease, isDueRetry, loadShare, type ClaimTerms } from '../lifecycle/claim.js';
+import { copyAudit, copyJob, copyRun, copySession, keptOrCopied, patched, patchInto, storedAudit, storedDate, storedJob, storedRun, storedSession } from './record-copies.js';
+import { claimTerms, hasFreeSlot, hasLiveLease, isDueRetry, leaseRun, loadShare, type ClaimTerms } from '../lifecycle/claim.js';
 import { decideFire, decideFinishOfCopy, finishRule, interruption, recoveryRule, type FinishWrites, type FireWrites } from '../lifecycle/transitions.js';
 import { checkCount } from './query-limits.js';
 import { checkPruneRequest, prunableRuns } from '../lifecycle/retention.js';
@@ -48,9 +48,9 @@ interface JobRuntime {
 }
 
 /**
- * Where the store keeps a run: its stored version, replaced by each change, with what indexes it.
- * A call looks a run up once and passes its slot along, and a change stores the new version in the
- * slot rather than in the map of runs.
+ * Where the store keeps a run: its stored version, changed in place or replaced by each change, with
+ * what indexes it. A call looks a run up once and passes its slot along, and a new version goes in
+ * the slot rather than in the map of runs.
  */
 interface RunSlot {
   /** The run as stored now. */
@@ -335,9 +335,11 @@ export class InMemoryJobStore implements JobStore {
     const { run } = slot;
     if (guard.owner !== undefined && run.owner !== guard.owner) return null;
     if (guard.statusIn !== undefined && !guard.statusIn.includes(run.status)) return null;
-    const next = patched(run, patch);
-    this.#replaceRun(slot, next);
-    return copyRun(next);
+    // Changed in place: nothing but the slot holds the stored run (see `record-copies.ts`).
+    const wasInFlight = this.#unsettle(slot);
+    patchInto(run, patch);
+    this.#settle(slot, wasInFlight);
+    return copyRun(run);
   }
 
   /** Finishes a run and updates its job's counters and status in one step. */
@@ -627,29 +629,47 @@ export class InMemoryJobStore implements JobStore {
   }
 
   /**
-   * The one place a stored run changes or goes, so every index and load counter follows: `after`
+   * The one place a stored run is replaced or goes, so every index and load counter follows: `after`
    * (the same run: a run's id, job and `fireKey` never change) takes the place of the slot's run,
-   * or the run is deleted when it is null.
+   * or the run is deleted when it is null. A run changed in place goes through {@link #unsettle}
+   * and {@link #settle} instead.
    */
   #replaceRun(slot: RunSlot, after: JobRunRecord | null): void {
+    const wasInFlight = this.#unsettle(slot);
     const { run: before, runtime } = slot;
-    const wasInFlight = this.#inFlightSet(before.status);
-    const inFlight = after === null ? null : this.#inFlightSet(after.status);
-    if (wasInFlight !== inFlight) {
-      wasInFlight?.delete(before.id);
-      inFlight?.add(before.id);
-    }
-    this.#uncount(before, runtime);
     if (after === null) {
+      wasInFlight?.delete(before.id);
       this.#moveRun(slot, null, 0);
       this.#runs.delete(before.id);
       if (before.fireKey !== null) this.#fireKeys.delete(before.fireKey);
       removeSlot(runtime.runs, slot);
-    } else {
-      slot.run = after;
-      this.#indexRun(slot);
+      this.#refreshFreeSlot(before.jobId, runtime);
+      return;
     }
-    this.#refreshFreeSlot(before.jobId, runtime);
+    slot.run = after;
+    this.#settle(slot, wasInFlight);
+  }
+
+  /**
+   * Takes the slot's run out of its job's load before it changes (then {@link #settle} counts and
+   * indexes it as it is); returns the set of runs in flight it is in.
+   */
+  #unsettle(slot: RunSlot): Set<string> | null {
+    const { run, runtime } = slot;
+    this.#uncount(run, runtime);
+    return this.#inFlightSet(run.status);
+  }
+
+  /** Counts and indexes the slot's run as it now is, after {@link #unsettle} found it in `wasInFlight`. */
+  #settle(slot: RunSlot, wasInFlight: Set<string> | null): void {
+    const { run, runtime } = slot;
+    const inFlight = this.#inFlightSet(run.status);
+    if (wasInFlight !== inFlight) {
+      wasInFlight?.delete(run.id);
+      inFlight?.add(run.id);
+    }
+    this.#indexRun(slot);
+    this.#refreshFreeSlot(run.jobId, runtime);
   }
 
   /**
@@ -879,15 +899,14 @@ export class InMemoryJobStore implements JobStore {
    * stored job.
    */
   #lease(slot: RunSlot, terms: ClaimTerms): ClaimedRun {
-    const { run } = slot;
-    const leased = claimedRun(run, terms);
-    // The runs of one claim share one stored Date for their lease (see `storedDate`).
-    leased.leaseExpiresAt = storedDate(terms.leaseExpiresAt.getTime());
-    this.#replaceRun(slot, leased);
-    const { runtime } = slot;
+    const { run, runtime } = slot;
+    // Leased in place, the runs of one claim sharing one stored Date for their lease (see `storedDate`).
+    const wasInFlight = this.#unsettle(slot);
+    leaseRun(run, terms.owner, storedDate(terms.leaseExpiresAt.getTime()));
+    this.#settle(slot, wasInFlight);
     const job = runtime.fired ?? copyJob(this.#jobOf(run));
     runtime.fired = null;
-    return { run: copyRun(leased), job };
+    return { run: copyRun(run), job };
   }
 
   /** The job of a stored run; runs never outlive their job here, since deleting a job deletes them. */
