@@ -305,8 +305,7 @@ export class InMemoryJobStore implements JobStore {
     // (A job without runtime has no run to claim.)
     const primed: JobRuntime[] = [];
     for (const { stored, runtime, fire } of fires) {
-      this.#persistFire(stored, fire);
-      const held = runtime ?? this.#runtimes.get(stored.id);
+      const held = this.#persistFire(stored, fire, runtime);
       if (held === undefined) continue;
       held.fired = fire.job;
       primed.push(held);
@@ -324,7 +323,7 @@ export class InMemoryJobStore implements JobStore {
     if (!this.#isFreeRunId(run.id)) throw new ConflictError(`a run with id ${run.id} exists already`);
     const stored = storedRun(run);
     if (!this.#takeFireKey(stored.fireKey)) throw new ConflictError(`fire ${run.fireKey} has a run already`);
-    this.#addRun(stored);
+    this.#addRun(stored, this.#runtimes.get(run.jobId) ?? this.#newRuntime(run.jobId));
     return copyRun(stored);
   }
 
@@ -355,7 +354,7 @@ export class InMemoryJobStore implements JobStore {
     const job = this.#jobOf(run);
     const writes = decideFinishOfCopy(copyJob(job), result, finishRule(request));
     this.#replaceRun(slot, finished);
-    this.#persistFinish(writes, job);
+    this.#persistFinish(writes, slot.runtime, job);
     return { run: result, job: writes.job };
   }
 
@@ -400,7 +399,7 @@ export class InMemoryJobStore implements JobStore {
       decided.push(writes);
     }
     ended.forEach((run, i) => this.#replaceRun(slots[i] as RunSlot, run));
-    for (const writes of decided) this.#persistFinish(writes);
+    decided.forEach((writes, i) => this.#persistFinish(writes, (slots[i] as RunSlot).runtime));
     return ended.map(copyRun);
   }
 
@@ -549,13 +548,10 @@ export class InMemoryJobStore implements JobStore {
     return () => this.#listeners.delete(entry);
   }
 
-  /** The bookkeeping of a job that has runs, made on first use. */
-  #runtime(jobId: string): JobRuntime {
-    let runtime = this.#runtimes.get(jobId);
-    if (runtime === undefined) {
-      runtime = { runs: [], active: 0, waiting: 0, waitingQueue: null, fired: null };
-      this.#runtimes.set(jobId, runtime);
-    }
+  /** The bookkeeping of a job that has none yet, made as its first run is stored. */
+  #newRuntime(jobId: string): JobRuntime {
+    const runtime: JobRuntime = { runs: [], active: 0, waiting: 0, waitingQueue: null, fired: null };
+    this.#runtimes.set(jobId, runtime);
     return runtime;
   }
 
@@ -613,9 +609,11 @@ export class InMemoryJobStore implements JobStore {
     else if (wasDue) this.#dueJobs.delete(job.id);
   }
 
-  /** Stores a new run, whose id and `fireKey` (see {@link #takeFireKey}) are free, and indexes and counts it. */
-  #addRun(run: JobRunRecord): void {
-    const runtime = this.#runtime(run.jobId);
+  /**
+   * Stores a new run, whose id and `fireKey` (see {@link #takeFireKey}) are free, and indexes and
+   * counts it in `runtime`, its job's bookkeeping.
+   */
+  #addRun(run: JobRunRecord, runtime: JobRuntime): void {
     const slot: RunSlot = { run, entry: null, runtime, place: runtime.runs.length };
     // A list of one is made to size, where the first push into an empty list reserves 17 places:
     // most jobs that run once (one-shot jobs) never get a second run.
@@ -814,9 +812,13 @@ export class InMemoryJobStore implements JobStore {
     }
   }
 
-  /** Stores what a fire of the `stored` job decided. */
-  #persistFire(stored: CronJobDefinition, fire: FireWrites): void {
-    for (const run of fire.runs) this.#insertUnlessFired(run);
+  /**
+   * Stores what a fire of the `stored` job decided; `runtime` is the job's bookkeeping as the claim
+   * found it (none yet: undefined). Returns the job's bookkeeping now.
+   */
+  #persistFire(stored: CronJobDefinition, fire: FireWrites, runtime: JobRuntime | undefined): JobRuntime | undefined {
+    let held = runtime;
+    for (const run of fire.runs) held = this.#insertUnlessFired(run, held);
     if (fire.cancelRunning) {
       // Rare (overlap `cancel_other`), so the runs in flight are looked through rather than kept by job.
       for (const id of [...this.#runIdsActive]) {
@@ -829,10 +831,11 @@ export class InMemoryJobStore implements JobStore {
       }
     }
     this.#restate(stored, fire.jobPatch);
+    return held;
   }
 
-  /** Stores what a finish decided; `job` is its job as stored, when the caller has it at hand. */
-  #persistFinish(writes: FinishWrites, job?: CronJobDefinition): void {
+  /** Stores what a finish of a run in `runtime` (its job's bookkeeping) decided; `job` is its job as stored, when the caller has it at hand. */
+  #persistFinish(writes: FinishWrites, runtime: JobRuntime, job?: CronJobDefinition): void {
     const { jobPatch } = writes;
     if (jobPatch !== null) {
       const stored = job ?? (this.#jobs.get(jobPatch.id) as CronJobDefinition);
@@ -842,15 +845,21 @@ export class InMemoryJobStore implements JobStore {
       stored.lastRun = keptOrCopied(stored.lastRun, jobPatch.lastRun);
       this.#restate(stored, jobPatch);
     }
-    this.#insertUnlessFired(writes.retry);
+    this.#insertUnlessFired(writes.retry, runtime);
     for (const event of writes.audit) this.#insertAudit(event);
   }
 
-  /** Inserts a run planned by the scheduler unless its fire already has one (exactly-once). */
-  #insertUnlessFired(run: JobRunRecord | null): void {
-    if (run === null || !this.#isFreeRunId(run.id)) return;
+  /**
+   * Inserts a run planned by the scheduler unless its fire already has one (exactly-once), given its
+   * job's bookkeeping (none yet: undefined); returns the job's bookkeeping now.
+   */
+  #insertUnlessFired(run: JobRunRecord | null, runtime: JobRuntime | undefined): JobRuntime | undefined {
+    if (run === null || !this.#isFreeRunId(run.id)) return runtime;
     const stored = storedRun(run);
-    if (this.#takeFireKey(stored.fireKey)) this.#addRun(stored);
+    if (!this.#takeFireKey(stored.fireKey)) return runtime;
+    const held = runtime ?? this.#newRuntime(stored.jobId);
+    this.#addRun(stored, held);
+    return held;
   }
 
   /** Claims queued runs, lowest `dueAt` first, merging the plain queue with jobs that have a free slot. */
