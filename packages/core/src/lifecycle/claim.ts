@@ -53,7 +53,15 @@ export function claimHorizon(request: Pick<ClaimRequest, 'now' | 'horizon'>): Da
  * waiting for a slot (a claimed run holds one, so a second claimer cannot fill the same slot).
  */
 export function claimedRun(run: JobRunRecord, terms: Pick<ClaimTerms, 'owner' | 'leaseExpiresAt'>): JobRunRecord {
-  return { ...run, owner: terms.owner, leaseExpiresAt: new Date(terms.leaseExpiresAt.getTime()), waitForSlot: false };
+  return leaseRun({ ...run }, terms.owner, new Date(terms.leaseExpiresAt.getTime()));
+}
+
+/** {@link claimedRun} on `run` itself: owned by `owner` until `leaseExpiresAt` (taken as it is), no longer waiting for a slot; returns it. */
+export function leaseRun(run: JobRunRecord, owner: string, leaseExpiresAt: Date): JobRunRecord {
+  run.owner = owner;
+  run.leaseExpiresAt = leaseExpiresAt;
+  run.waitForSlot = false;
+  return run;
 }
 
 /**

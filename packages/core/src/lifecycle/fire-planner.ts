@@ -145,7 +145,8 @@ export function missedAtStart(
 
 function fire(job: CronJobDefinition, scheduledFor: Date, trigger: RunTrigger, ctx: PlanContext): JobRunRecord {
   const jitterMs = Math.floor(ctx.random() * (job.jitterSeconds ?? ctx.config.maxJitterSeconds) * 1000);
-  return newRun(job, { scheduledFor, trigger, dueAt: new Date(scheduledFor.getTime() + jitterMs) });
+  // Without jitter the run is due at its scheduled time: one Date for both (a stored run shares it anyway).
+  return newRun(job, { scheduledFor, trigger, dueAt: jitterMs === 0 ? scheduledFor : new Date(scheduledFor.getTime() + jitterMs) });
 }
 
 /**

@@ -15,17 +15,21 @@ import type { RunOutcome } from '../ports/job-store.js';
  * Returns a copy; `job` is left as it was.
  */
 export function countOutcome(job: CronJobDefinition, run: JobRunRecord, outcome: RunOutcome): CronJobDefinition {
-  const next = { ...job };
-  if (outcome === 'success') next.consecutiveFailures = 0;
+  return countInto({ ...job }, run, outcome);
+}
+
+/** {@link countOutcome} on `job` itself, a copy the caller made for the transition and gives up; returns it. */
+export function countInto(job: CronJobDefinition, run: JobRunRecord, outcome: RunOutcome): CronJobDefinition {
+  if (outcome === 'success') job.consecutiveFailures = 0;
   if (outcome === 'failure') {
-    next.consecutiveFailures += 1;
-    next.failureCount += 1;
+    job.consecutiveFailures += 1;
+    job.failureCount += 1;
   }
   if (run.status !== 'skipped') {
-    next.runCount += 1;
-    next.lastRun = run.startedAt ?? run.scheduledFor;
+    job.runCount += 1;
+    job.lastRun = run.startedAt ?? run.scheduledFor;
   }
-  return next;
+  return job;
 }
 
 /**
@@ -54,6 +58,6 @@ export function checkPlannedRuns(job: CronJobDefinition, runs: readonly JobRunRe
 }
 
 /** {@link checkPlannedRuns} for one run. */
-export function checkPlannedRun(job: CronJobDefinition, run: JobRunRecord): void {
+export function checkPlannedRun(job: Pick<CronJobDefinition, 'id'>, run: JobRunRecord): void {
   if (run.jobId !== job.id) throw new StoreError(`a plan for job ${job.id} returned run ${run.id} of job ${run.jobId}`);
 }

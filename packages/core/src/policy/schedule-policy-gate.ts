@@ -38,10 +38,13 @@ export class SchedulePolicyGate implements PolicyGate {
       );
     }
 
-    const declared = new Set(context.capabilities);
-    const missing = policy.requireCapabilities.filter((capability) => !declared.has(capability));
-    if (missing.length > 0) {
-      return SchedulePolicyDecision.deny(`agent "${job.agentId}" lacks required capabilities: ${missing.join(', ')}`);
+    // Most jobs require no capability: no set of the declared ones is made for them.
+    if (policy.requireCapabilities.length > 0) {
+      const declared = new Set(context.capabilities);
+      const missing = policy.requireCapabilities.filter((capability) => !declared.has(capability));
+      if (missing.length > 0) {
+        return SchedulePolicyDecision.deny(`agent "${job.agentId}" lacks required capabilities: ${missing.join(', ')}`);
+      }
     }
 
     if (policy.requireApproval) {

@@ -150,7 +150,7 @@ export class DefaultAgentScheduler {
         const result = await this.#callAgent(job, running, callContext, runSignal, span);
         // A job that keeps no session carries nothing forward (nor reads the clock for it).
         if (keeps) session = carryForward(job.sessionMode, session, running.input, result, clock.now(), config.sessionHistoryLimit);
-        patch = succeeded(result, null, []);
+        patch = succeeded(result, null, NO_ITERATIONS);
       }
     } catch (error) {
       const reason = runSignal.aborted ? runSignal.reason : error;
@@ -482,6 +482,9 @@ interface AuditSpec {
 
 /** No audit event to build. */
 const NO_AUDIT_SPECS: readonly AuditSpec[] = Object.freeze([]);
+
+/** The iterations of a run that is no heartbeat: none (frozen: shared by every such run's patch, which stores copy). */
+const NO_ITERATIONS = Object.freeze([]) as readonly HeartbeatIteration[] as HeartbeatIteration[];
 
 /** No audit event written (frozen: shared by every run that writes none). */
 const NO_AUDITS = Object.freeze([]) as readonly AuditEvent[] as AuditEvent[];

@@ -3,9 +3,19 @@ import type { RunStatus } from '../domain/run.js';
 /** Upper bounds (seconds) of the execution-time histogram buckets. */
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 
-interface Histogram {
-  buckets: number[];
+/** What is counted of one job's finished runs. */
+interface JobCounts {
+  /** Finished runs by status, statuses in the order first seen (a plain object is far lighter than a Map). */
+  statuses: Partial<Record<RunStatus, number>>;
+  /**
+   * Timed runs by the first {@link DURATION_BUCKETS} bucket they fall in (not cumulative), as far as
+   * the highest bucket used: a job whose runs all took milliseconds keeps one number, not sixteen.
+   * Null until a timed run.
+   */
+  buckets: number[] | null;
+  /** Execution time of the timed runs, seconds. */
   sum: number;
+  /** Timed runs. */
   count: number;
 }
 
@@ -57,9 +67,8 @@ export interface MetricsSnapshot {
  * execution-time histogram per job, dead-letter transitions and in-flight runs.
  */
 export class SchedulerMetrics {
-  /** Finished runs by job name, then by status, statuses in the order first seen (a plain object is far lighter than a Map per job). */
-  #runs = new Map<string, Partial<Record<RunStatus, number>>>();
-  #durations = new Map<string, Histogram>();
+  /** Finished runs by job name: one entry a job, its status counts and execution-time histogram together. */
+  #jobs = new Map<string, JobCounts>();
   #deadLetters = new Map<string, number>();
   #inFlight = 0;
   #clockSteps = { forward: 0, backward: 0 };
@@ -70,16 +79,21 @@ export class SchedulerMetrics {
 
   /** Counts a finished run and its execution time. */
   recordRun(jobName: string, status: RunStatus, executionTimeMs: number | null): void {
-    let byStatus = this.#runs.get(jobName);
-    if (byStatus === undefined) this.#runs.set(jobName, (byStatus = {}));
-    byStatus[status] = (byStatus[status] ?? 0) + 1;
+    let counts = this.#jobs.get(jobName);
+    if (counts === undefined) this.#jobs.set(jobName, (counts = { statuses: {}, buckets: null, sum: 0, count: 0 }));
+    const { statuses } = counts;
+    statuses[status] = (statuses[status] ?? 0) + 1;
     if (executionTimeMs === null) return;
     const seconds = executionTimeMs / 1000;
-    let histogram = this.#durations.get(jobName);
-    if (histogram === undefined) this.#durations.set(jobName, (histogram = { buckets: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 }));
-    for (let i = DURATION_BUCKETS.length - 1; i >= 0 && seconds <= DURATION_BUCKETS[i]!; i--) histogram.buckets[i]!++;
-    histogram.sum += seconds;
-    histogram.count++;
+    let bucket = 0;
+    while (bucket < DURATION_BUCKETS.length && !(seconds <= DURATION_BUCKETS[bucket]!)) bucket++;
+    if (bucket < DURATION_BUCKETS.length) {
+      const buckets = (counts.buckets ??= []);
+      while (buckets.length <= bucket) buckets.push(0);
+      buckets[bucket]!++;
+    } else counts.buckets ??= [];
+    counts.sum += seconds;
+    counts.count++;
     this.#totalMs += executionTimeMs;
     this.#timed++;
   }
@@ -119,8 +133,8 @@ export class SchedulerMetrics {
     let total = 0;
     let succeeded = 0;
     let failed = 0;
-    for (const byStatus of this.#runs.values()) {
-      for (const [status, count] of statusCounts(byStatus)) {
+    for (const { statuses } of this.#jobs.values()) {
+      for (const [status, count] of statusCounts(statuses)) {
         if (status === 'skipped') continue;
         total += count;
         if (status === 'succeeded') succeeded += count;
@@ -138,13 +152,8 @@ export class SchedulerMetrics {
   /** A copy of every counter. */
   snapshot(): MetricsSnapshot {
     return {
-      runs: [...this.#runs].flatMap(([jobName, byStatus]) => statusCounts(byStatus).map(([status, count]) => ({ jobName, status, count }))),
-      durations: [...this.#durations].map(([jobName, h]) => ({
-        jobName,
-        buckets: DURATION_BUCKETS.map((le, i) => ({ le, count: h.buckets[i]! })),
-        sum: h.sum,
-        count: h.count,
-      })),
+      runs: [...this.#jobs].flatMap(([jobName, { statuses }]) => statusCounts(statuses).map(([status, count]) => ({ jobName, status, count }))),
+      durations: [...this.#jobs].flatMap(([jobName, counts]) => (counts.buckets === null ? [] : [histogramOf(jobName, counts, counts.buckets)])),
       deadLetters: [...this.#deadLetters].map(([jobName, count]) => ({ jobName, count })),
       inFlight: this.#inFlight,
       clockSteps: { ...this.#clockSteps },
@@ -187,6 +196,17 @@ export class SchedulerMetrics {
     ];
     return `${lines.join('\n')}\n`;
   }
+}
+
+/** A job's execution-time histogram as a snapshot gives it: cumulative counts for every bucket. */
+function histogramOf(jobName: string, counts: JobCounts, buckets: readonly number[]): MetricsSnapshot['durations'][number] {
+  let below = 0;
+  return {
+    jobName,
+    buckets: DURATION_BUCKETS.map((le, i) => ({ le, count: (below += buckets[i] ?? 0) })),
+    sum: counts.sum,
+    count: counts.count,
+  };
 }
 
 /** A job's run counts as `[status, count]` pairs, in the order the statuses were first counted. */

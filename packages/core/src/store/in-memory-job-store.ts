@@ -21,10 +21,10 @@ import type {
   StoreChange,
 } from '../ports/job-store.js';
 import { EntryHeap, heapEntry, IndexedHeap, isLower, type HeapEntry } from './indexed-heap.js';
-import { jobRecord, runRecord } from './record-shapes.js';
-import { copyAudit, copyJob, copyRun, copySession, keptOrCopied, patched, storedAudit, storedDate, storedJob, storedRun, storedSession } from './record-copies.js';
-import { claimedRun, claimTerms, hasFreeSlot, hasLiveLease, isDueRetry, loadShare, type ClaimTerms } from '../lifecycle/claim.js';
-import { decideFire, decideFinish, finishRule, interruption, recoveryRule, type FinishWrites, type FireWrites } from '../lifecycle/transitions.js';
+import { runRecord } from './record-shapes.js';
+import { copyAudit, copyJob, copyRun, copySession, keptOrCopied, patched, patchInto, storedAudit, storedDate, storedJob, storedRun, storedSession } from './record-copies.js';
+import { claimTerms, hasFreeSlot, hasLiveLease, isDueRetry, leaseRun, loadShare, type ClaimTerms } from '../lifecycle/claim.js';
+import { decideFire, decideFinishOfCopy, finishRule, interruption, recoveryRule, type FinishWrites, type FireWrites } from '../lifecycle/transitions.js';
 import { checkCount } from './query-limits.js';
 import { checkPruneRequest, prunableRuns } from '../lifecycle/retention.js';
 
@@ -48,9 +48,9 @@ interface JobRuntime {
 }
 
 /**
- * Where the store keeps a run: its stored version, replaced by each change, with what indexes it.
- * A call looks a run up once and passes its slot along, and a change stores the new version in the
- * slot rather than in the map of runs.
+ * Where the store keeps a run: its stored version, changed in place or replaced by each change, with
+ * what indexes it. A call looks a run up once and passes its slot along, and a new version goes in
+ * the slot rather than in the map of runs.
  */
 interface RunSlot {
   /** The run as stored now. */
@@ -305,8 +305,7 @@ export class InMemoryJobStore implements JobStore {
     // (A job without runtime has no run to claim.)
     const primed: JobRuntime[] = [];
     for (const { stored, runtime, fire } of fires) {
-      this.#persistFire(stored, fire);
-      const held = runtime ?? this.#runtimes.get(stored.id);
+      const held = this.#persistFire(stored, fire, runtime);
       if (held === undefined) continue;
       held.fired = fire.job;
       primed.push(held);
@@ -324,7 +323,7 @@ export class InMemoryJobStore implements JobStore {
     if (!this.#isFreeRunId(run.id)) throw new ConflictError(`a run with id ${run.id} exists already`);
     const stored = storedRun(run);
     if (!this.#takeFireKey(stored.fireKey)) throw new ConflictError(`fire ${run.fireKey} has a run already`);
-    this.#addRun(stored);
+    this.#addRun(stored, this.#runtimes.get(run.jobId) ?? this.#newRuntime(run.jobId));
     return copyRun(stored);
   }
 
@@ -335,9 +334,11 @@ export class InMemoryJobStore implements JobStore {
     const { run } = slot;
     if (guard.owner !== undefined && run.owner !== guard.owner) return null;
     if (guard.statusIn !== undefined && !guard.statusIn.includes(run.status)) return null;
-    const next = patched(run, patch);
-    this.#replaceRun(slot, next);
-    return copyRun(next);
+    // Changed in place: nothing but the slot holds the stored run (see `record-copies.ts`).
+    const wasInFlight = this.#unsettle(slot);
+    patchInto(run, patch);
+    this.#settle(slot, wasInFlight);
+    return copyRun(run);
   }
 
   /** Finishes a run and updates its job's counters and status in one step. */
@@ -351,9 +352,9 @@ export class InMemoryJobStore implements JobStore {
     // store as it was; the caller gets the copies the (pure) callbacks saw.
     const result = copyRun(finished);
     const job = this.#jobOf(run);
-    const writes = decideFinish(copyJob(job), result, finishRule(request));
+    const writes = decideFinishOfCopy(copyJob(job), result, finishRule(request));
     this.#replaceRun(slot, finished);
-    this.#persistFinish(writes, job);
+    this.#persistFinish(writes, slot.runtime, job);
     return { run: result, job: writes.job };
   }
 
@@ -391,14 +392,14 @@ export class InMemoryJobStore implements JobStore {
       const slot = this.#runs.get(id) as RunSlot;
       const { run } = slot;
       const interrupted = patched(run, interruption(run, request.now));
-      const writes = decideFinish(copyJob(jobs.get(run.jobId) ?? this.#jobOf(run)), copyRun(interrupted), rule);
+      const writes = decideFinishOfCopy(copyJob(jobs.get(run.jobId) ?? this.#jobOf(run)), copyRun(interrupted), rule);
       if (writes.job !== null) jobs.set(run.jobId, writes.job);
       ended.push(interrupted);
       slots.push(slot);
       decided.push(writes);
     }
     ended.forEach((run, i) => this.#replaceRun(slots[i] as RunSlot, run));
-    for (const writes of decided) this.#persistFinish(writes);
+    decided.forEach((writes, i) => this.#persistFinish(writes, (slots[i] as RunSlot).runtime));
     return ended.map(copyRun);
   }
 
@@ -547,13 +548,10 @@ export class InMemoryJobStore implements JobStore {
     return () => this.#listeners.delete(entry);
   }
 
-  /** The bookkeeping of a job that has runs, made on first use. */
-  #runtime(jobId: string): JobRuntime {
-    let runtime = this.#runtimes.get(jobId);
-    if (runtime === undefined) {
-      runtime = { runs: [], active: 0, waiting: 0, waitingQueue: null, fired: null };
-      this.#runtimes.set(jobId, runtime);
-    }
+  /** The bookkeeping of a job that has none yet, made as its first run is stored. */
+  #newRuntime(jobId: string): JobRuntime {
+    const runtime: JobRuntime = { runs: [], active: 0, waiting: 0, waitingQueue: null, fired: null };
+    this.#runtimes.set(jobId, runtime);
     return runtime;
   }
 
@@ -593,9 +591,29 @@ export class InMemoryJobStore implements JobStore {
     if (before?.maxConcurrent !== after.maxConcurrent) this.#refreshFreeSlot(after.id);
   }
 
-  /** Stores a new run, whose id and `fireKey` (see {@link #takeFireKey}) are free, and indexes and counts it. */
-  #addRun(run: JobRunRecord): void {
-    const runtime = this.#runtime(run.jobId);
+  /**
+   * Gives the stored `job` the status, next fire, version and update time of a fire's or finish's
+   * `patch` in place, keeping the status counts and the index of due jobs true. A fire or finish
+   * changes neither the name nor `maxConcurrent`, the job's other indexed fields, so the job keeps
+   * its place in the map: no new version of 32 fields is made for each (see `record-copies.ts`).
+   */
+  #restate(job: CronJobDefinition, patch: Pick<CronJobDefinition, 'status' | 'nextRun' | 'version' | 'updatedAt'>): void {
+    const wasDue = isDue(job);
+    this.#statusCounts[job.status] -= 1;
+    this.#statusCounts[patch.status] += 1;
+    job.status = patch.status;
+    job.nextRun = keptOrCopied(job.nextRun, patch.nextRun);
+    job.version = patch.version;
+    job.updatedAt = keptOrCopied(job.updatedAt, patch.updatedAt);
+    if (isDue(job)) this.#dueJobs.set(job.id, job.nextRun.getTime(), job.id);
+    else if (wasDue) this.#dueJobs.delete(job.id);
+  }
+
+  /**
+   * Stores a new run, whose id and `fireKey` (see {@link #takeFireKey}) are free, and indexes and
+   * counts it in `runtime`, its job's bookkeeping.
+   */
+  #addRun(run: JobRunRecord, runtime: JobRuntime): void {
     const slot: RunSlot = { run, entry: null, runtime, place: runtime.runs.length };
     // A list of one is made to size, where the first push into an empty list reserves 17 places:
     // most jobs that run once (one-shot jobs) never get a second run.
@@ -609,29 +627,47 @@ export class InMemoryJobStore implements JobStore {
   }
 
   /**
-   * The one place a stored run changes or goes, so every index and load counter follows: `after`
+   * The one place a stored run is replaced or goes, so every index and load counter follows: `after`
    * (the same run: a run's id, job and `fireKey` never change) takes the place of the slot's run,
-   * or the run is deleted when it is null.
+   * or the run is deleted when it is null. A run changed in place goes through {@link #unsettle}
+   * and {@link #settle} instead.
    */
   #replaceRun(slot: RunSlot, after: JobRunRecord | null): void {
+    const wasInFlight = this.#unsettle(slot);
     const { run: before, runtime } = slot;
-    const wasInFlight = this.#inFlightSet(before.status);
-    const inFlight = after === null ? null : this.#inFlightSet(after.status);
-    if (wasInFlight !== inFlight) {
-      wasInFlight?.delete(before.id);
-      inFlight?.add(before.id);
-    }
-    this.#uncount(before, runtime);
     if (after === null) {
+      wasInFlight?.delete(before.id);
       this.#moveRun(slot, null, 0);
       this.#runs.delete(before.id);
       if (before.fireKey !== null) this.#fireKeys.delete(before.fireKey);
       removeSlot(runtime.runs, slot);
-    } else {
-      slot.run = after;
-      this.#indexRun(slot);
+      this.#refreshFreeSlot(before.jobId, runtime);
+      return;
     }
-    this.#refreshFreeSlot(before.jobId, runtime);
+    slot.run = after;
+    this.#settle(slot, wasInFlight);
+  }
+
+  /**
+   * Takes the slot's run out of its job's load before it changes (then {@link #settle} counts and
+   * indexes it as it is); returns the set of runs in flight it is in.
+   */
+  #unsettle(slot: RunSlot): Set<string> | null {
+    const { run, runtime } = slot;
+    this.#uncount(run, runtime);
+    return this.#inFlightSet(run.status);
+  }
+
+  /** Counts and indexes the slot's run as it now is, after {@link #unsettle} found it in `wasInFlight`. */
+  #settle(slot: RunSlot, wasInFlight: Set<string> | null): void {
+    const { run, runtime } = slot;
+    const inFlight = this.#inFlightSet(run.status);
+    if (wasInFlight !== inFlight) {
+      wasInFlight?.delete(run.id);
+      inFlight?.add(run.id);
+    }
+    this.#indexRun(slot);
+    this.#refreshFreeSlot(run.jobId, runtime);
   }
 
   /**
@@ -776,9 +812,13 @@ export class InMemoryJobStore implements JobStore {
     }
   }
 
-  /** Stores what a fire of the `stored` job decided. */
-  #persistFire(stored: CronJobDefinition, fire: FireWrites): void {
-    for (const run of fire.runs) this.#insertUnlessFired(run);
+  /**
+   * Stores what a fire of the `stored` job decided; `runtime` is the job's bookkeeping as the claim
+   * found it (none yet: undefined). Returns the job's bookkeeping now.
+   */
+  #persistFire(stored: CronJobDefinition, fire: FireWrites, runtime: JobRuntime | undefined): JobRuntime | undefined {
+    let held = runtime;
+    for (const run of fire.runs) held = this.#insertUnlessFired(run, held);
     if (fire.cancelRunning) {
       // Rare (overlap `cancel_other`), so the runs in flight are looked through rather than kept by job.
       for (const id of [...this.#runIdsActive]) {
@@ -790,40 +830,36 @@ export class InMemoryJobStore implements JobStore {
         this.#replaceRun(slot, flagged);
       }
     }
-    const patch = fire.jobPatch;
-    const next = jobRecord(stored);
-    next.nextRun = keptOrCopied(stored.nextRun, patch.nextRun);
-    next.status = patch.status;
-    next.version = patch.version;
-    next.updatedAt = keptOrCopied(stored.updatedAt, patch.updatedAt);
-    this.#replaceJob(stored, next);
+    this.#restate(stored, fire.jobPatch);
+    return held;
   }
 
-  /** Stores what a finish decided; `job` is its job as stored, when the caller has it at hand. */
-  #persistFinish(writes: FinishWrites, job?: CronJobDefinition): void {
+  /** Stores what a finish of a run in `runtime` (its job's bookkeeping) decided; `job` is its job as stored, when the caller has it at hand. */
+  #persistFinish(writes: FinishWrites, runtime: JobRuntime, job?: CronJobDefinition): void {
     const { jobPatch } = writes;
     if (jobPatch !== null) {
       const stored = job ?? (this.#jobs.get(jobPatch.id) as CronJobDefinition);
-      const next = jobRecord(stored);
-      next.runCount = jobPatch.runCount;
-      next.failureCount = jobPatch.failureCount;
-      next.consecutiveFailures = jobPatch.consecutiveFailures;
-      next.lastRun = keptOrCopied(stored.lastRun, jobPatch.lastRun);
-      next.status = jobPatch.status;
-      next.nextRun = keptOrCopied(stored.nextRun, jobPatch.nextRun);
-      next.version = jobPatch.version;
-      next.updatedAt = keptOrCopied(stored.updatedAt, jobPatch.updatedAt);
-      this.#replaceJob(stored, next);
+      stored.runCount = jobPatch.runCount;
+      stored.failureCount = jobPatch.failureCount;
+      stored.consecutiveFailures = jobPatch.consecutiveFailures;
+      stored.lastRun = keptOrCopied(stored.lastRun, jobPatch.lastRun);
+      this.#restate(stored, jobPatch);
     }
-    this.#insertUnlessFired(writes.retry);
+    this.#insertUnlessFired(writes.retry, runtime);
     for (const event of writes.audit) this.#insertAudit(event);
   }
 
-  /** Inserts a run planned by the scheduler unless its fire already has one (exactly-once). */
-  #insertUnlessFired(run: JobRunRecord | null): void {
-    if (run === null || !this.#isFreeRunId(run.id)) return;
+  /**
+   * Inserts a run planned by the scheduler unless its fire already has one (exactly-once), given its
+   * job's bookkeeping (none yet: undefined); returns the job's bookkeeping now.
+   */
+  #insertUnlessFired(run: JobRunRecord | null, runtime: JobRuntime | undefined): JobRuntime | undefined {
+    if (run === null || !this.#isFreeRunId(run.id)) return runtime;
     const stored = storedRun(run);
-    if (this.#takeFireKey(stored.fireKey)) this.#addRun(stored);
+    if (!this.#takeFireKey(stored.fireKey)) return runtime;
+    const held = runtime ?? this.#newRuntime(stored.jobId);
+    this.#addRun(stored, held);
+    return held;
   }
 
   /** Claims queued runs, lowest `dueAt` first, merging the plain queue with jobs that have a free slot. */
@@ -872,13 +908,14 @@ export class InMemoryJobStore implements JobStore {
    * stored job.
    */
   #lease(slot: RunSlot, terms: ClaimTerms): ClaimedRun {
-    const { run } = slot;
-    const leased = claimedRun(run, terms);
-    this.#replaceRun(slot, leased);
-    const { runtime } = slot;
+    const { run, runtime } = slot;
+    // Leased in place, the runs of one claim sharing one stored Date for their lease (see `storedDate`).
+    const wasInFlight = this.#unsettle(slot);
+    leaseRun(run, terms.owner, storedDate(terms.leaseExpiresAt.getTime()));
+    this.#settle(slot, wasInFlight);
     const job = runtime.fired ?? copyJob(this.#jobOf(run));
     runtime.fired = null;
-    return { run: copyRun(leased), job };
+    return { run: copyRun(run), job };
   }
 
   /** The job of a stored run; runs never outlive their job here, since deleting a job deletes them. */

@@ -7,8 +7,9 @@ import { jobRecord, jobRecordFrom, policyRecord, policyRecordFrom, runRecord, ru
 
 /**
  * How the in-memory store copies records in and out. What it hands out is a deep copy the caller
- * may change at will; what it stores is never handed out nor changed in place (a change stores a
- * new version), so stored records may share parts: the Dates of one instant and the empty lists.
+ * may change at will; what it stores is never handed out, and its parts are never changed in place
+ * (a change sets a stored record's own fields, or stores a new version, never changing a Date or
+ * list), so stored records may share parts: the Dates of one instant and the empty lists.
  */
 
 /**
@@ -147,9 +148,11 @@ export function storedRun(run: JobRunRecord): JobRunRecord {
   return copy;
 }
 
-/** The stored `run` with the defined fields of `patch` (copied; a Date as in {@link storedInstant}), to store in its place. */
-export function patched(run: JobRunRecord, patch: RunPatch): JobRunRecord {
-  const next = runRecord(run);
+/** The stored `run` with the defined fields of `patch` (see {@link patchInto}), to store in its place. */
+export const patched = (run: JobRunRecord, patch: RunPatch): JobRunRecord => patchInto(runRecord(run), patch);
+
+/** Gives the stored `run` the defined fields of `patch` in place (copied; a Date as in {@link storedInstant}); returns it. */
+export function patchInto(next: JobRunRecord, patch: RunPatch): JobRunRecord {
   const fields = next as unknown as Record<string, unknown>;
   for (const field in patch) {
     const value = patch[field as keyof RunPatch];

@@ -46,10 +46,16 @@ export class SlottedHeap<T extends Slotted> {
 
   /** Moves `item`, which must be held, to where its priority now puts it (call after changing it). */
   update(item: T): void {
-    this.#down(this.#up(item.slot));
+    const from = item.slot;
+    if (this.#up(from) === from) this.#up(this.#sink(from));
   }
 
-  /** Takes out `item`, which must be held. */
+  /**
+   * Takes out `item`, which must be held. The last item fills its place: it sinks to a leaf along
+   * the lower children (one comparison a level, where sifting it down costs two) and rises from
+   * there, which is rarely far, since the last item is rarely low: the in-memory store takes the
+   * earliest of many due jobs out of a deep heap every fire.
+   */
   remove(item: T): void {
     const last = this.#items.pop() as T;
     const { slot } = item;
@@ -57,7 +63,7 @@ export class SlottedHeap<T extends Slotted> {
     if (last === item) return;
     this.#items[slot] = last;
     last.slot = slot;
-    this.#down(this.#up(slot));
+    this.#up(this.#sink(slot));
   }
 
   /** Removes and returns the lowest item, or undefined when empty. */
@@ -83,7 +89,11 @@ export class SlottedHeap<T extends Slotted> {
     return slot;
   }
 
-  #down(slot: number): void {
+  /**
+   * Moves the item at `slot` down to a leaf, the lower child of each slot on the way moving up in
+   * its place, whatever the item's own order (then {@link #up} puts it right); returns the leaf.
+   */
+  #sink(slot: number): number {
     const items = this.#items;
     const item = items[slot] as T;
     for (;;) {
@@ -92,12 +102,12 @@ export class SlottedHeap<T extends Slotted> {
       const right = left + 1;
       const child = right < items.length && this.#before(items[right] as T, items[left] as T) ? right : left;
       const childItem = items[child] as T;
-      if (!this.#before(childItem, item)) break;
       items[slot] = childItem;
       childItem.slot = slot;
       slot = child;
     }
     items[slot] = item;
     item.slot = slot;
+    return slot;
   }
 }

@@ -59,6 +59,16 @@ describe('IndexedHeap', () => {
     expect(heap.size).toBe(moved.length);
     expect(drain(heap)).toEqual(expected);
   });
+
+  it('keeps the order when keys anywhere in it are deleted', () => {
+    const heap = new IndexedHeap();
+    for (const { key, at, tie } of entries) heap.set(key, at, tie);
+    // Every third key, in the scrambled order: leaves, inner entries, and the last entry moving up or down.
+    const kept = entries.filter((_, i) => i % 3 !== 1);
+    for (const [i, { key }] of entries.entries()) if (i % 3 === 1) expect(heap.delete(key)).toBe(true);
+    expect(heap.size).toBe(kept.length);
+    expect(drain(heap)).toEqual(kept.map(({ at, tie }) => ({ at, tie })).sort(byTimeThenTie));
+  });
 });
 
 describe('EntryHeap', () => {
