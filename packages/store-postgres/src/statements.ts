@@ -134,7 +134,10 @@ export class Statements {
   readonly jobByName;
   readonly countJobs;
   readonly nextWakeAt;
-  readonly lockJobs;
+  /** Claim, step 1: the due jobs, locked, with their load. */
+  readonly lockDueJobs;
+  /** Claim, step 1: the ids of the jobs whose waiting runs are due, locked. */
+  readonly lockSlotJobs;
   readonly claimRuns;
   readonly insertRuns;
   readonly runById;
@@ -284,9 +287,10 @@ export class Statements {
     // claimed under its job's lock, and by a later statement, whose fresh snapshot sees every claim
     // committed before the lock was ours: two claimers can never both fill a job's last free slot.
     // NO KEY UPDATE rather than UPDATE, so inserts of runs (whose foreign key takes KEY SHARE on
-    // the job) neither block nor get skipped by these locks. Due jobs come back as JSON text, which
-    // the store parses itself (see `PostgresJobStore.claimDue`).
-    this.lockJobs = prepare((s: { now: Date; horizon: Date; limit: number; agents: readonly string[] | null }) =>
+    // the job) neither block nor get skipped by these locks. Two statements, sent together (see
+    // `PostgresJobStore.claimDue`): due jobs come back as rows, which cost both sides less than
+    // one JSON aggregate of them.
+    this.lockDueJobs = prepare((s: { horizon: Date; limit: number; agents: readonly string[] | null }) =>
       db
         .with('due', (qc) =>
           qc
@@ -300,58 +304,51 @@ export class Statements {
             .forNoKeyUpdate('j')
             .skipLocked(),
         )
-        .with('slots', (qc) =>
-          qc
-            .selectFrom('jobs as j')
-            .select('j.id')
-            .where('j.id', 'in', (eb) =>
-              eb
-                .selectFrom('runs as r')
-                .select('r.job_id')
-                .where((eb) => eb.ref('r.live'))
-                .where('r.status', '=', SCHEDULED)
-                .where((eb) => eb.ref('r.wait_for_slot'))
-                .where('r.due_at', '<=', s.horizon)
-                .where(noLiveLease(s.now))
-                .where(ofAgents('r.agent_id', s.agents)),
-            )
-            .orderBy('j.id')
-            .limit(s.limit)
-            .forNoKeyUpdate()
-            .skipLocked(),
+        .selectFrom('due as d')
+        .crossJoinLateral((eb) =>
+          eb
+            .selectFrom('runs as a')
+            .select((e) => [
+              e.cast<number>(e.fn.countAll().filterWhere(occupiesSlot), 'integer').as('active'),
+              e
+                .cast<number>(
+                  // See core's loadShare and isDueRetry: a retry waiting for a slot is load once it is due.
+                  e.fn
+                    .countAll()
+                    .filterWhere((f) =>
+                      f.and([f('a.status', '=', SCHEDULED), f.ref('a.wait_for_slot'), f.or([f('a.trigger', '<>', 'retry'), f('a.due_at', '<=', s.horizon)])]),
+                    ),
+                  'integer',
+                )
+                .as('waiting'),
+            ])
+            .whereRef('a.job_id', '=', 'd.id')
+            .where((e) => e.ref('a.live'))
+            .where('a.status', 'in', [SCHEDULED, RUNNING])
+            .as('l'),
         )
-        .with('loaded', (qc) =>
-          qc
-            .selectFrom('due as d')
-            .crossJoinLateral((eb) =>
-              eb
-                .selectFrom('runs as a')
-                .select((e) => [
-                  e.cast<number>(e.fn.countAll().filterWhere(occupiesSlot), 'integer').as('active'),
-                  e
-                    .cast<number>(
-                      // See core's loadShare and isDueRetry: a retry waiting for a slot is load once it is due.
-                      e.fn
-                        .countAll()
-                        .filterWhere((f) =>
-                          f.and([f('a.status', '=', SCHEDULED), f.ref('a.wait_for_slot'), f.or([f('a.trigger', '<>', 'retry'), f('a.due_at', '<=', s.horizon)])]),
-                        ),
-                      'integer',
-                    )
-                    .as('waiting'),
-                ])
-                .whereRef('a.job_id', '=', 'd.id')
-                .where((e) => e.ref('a.live'))
-                .where('a.status', 'in', [SCHEDULED, RUNNING])
-                .as('l'),
-            )
-            .selectAll('d')
-            .select(['l.active', 'l.waiting']),
+        .selectAll('d')
+        .select(['l.active', 'l.waiting']),
+    );
+    this.lockSlotJobs = prepare((s: { now: Date; horizon: Date; limit: number; agents: readonly string[] | null }) =>
+      db
+        .selectFrom('jobs as j')
+        .select('j.id')
+        .where('j.id', 'in', (eb) =>
+          eb
+            .selectFrom('runs as r')
+            .select('r.job_id')
+            .where((eb) => eb.ref('r.live'))
+            .where('r.status', '=', SCHEDULED)
+            .where((eb) => eb.ref('r.wait_for_slot'))
+            .where('r.due_at', '<=', s.horizon)
+            .where(noLiveLease(s.now))
+            .where(ofAgents('r.agent_id', s.agents)),
         )
-        .selectNoFrom((eb) => [
-          eb.selectFrom('loaded').select(sql<string | null>`json_agg(loaded)::text`.as('jobs')).as('due'),
-          eb.selectFrom('slots').select((e) => e.fn.agg<string[]>('array_agg', ['slots.id']).as('ids')).as('slotJobs'),
-        ]),
+        .orderBy('j.id')
+        .limit(s.limit)
+        .forNoKeyUpdate()
+        .skipLocked(),
     );
     // Claim, step 2, in one statement: apply every plan of the batch (`advanced` jobs, `planned`
     // runs, `cancelled` running runs), and own queued runs, lowest dueAt first: runs of the queue
