@@ -183,12 +183,12 @@ export class Statements {
         .columns(['id', 'type', 'at', 'job_id', 'run_id', 'actor', 'details'])
         .expression(
           db
-            .selectFrom([
-              sql<{ doc: unknown; n: number }>`json_array_elements(${json}::json) WITH ORDINALITY`.as<'e'>(sql`e(doc, n)`),
-              sql<Database['audit_events']>`json_populate_record(NULL::${sql.id(schema, 'audit_events')}, e.doc)`.as('p'),
-            ])
+            // One set-returning call for the whole array: a record built per element cost more.
+            .selectFrom(
+              sql<Database['audit_events'] & { ordinality: number }>`json_populate_recordset(NULL::${sql.id(schema, 'audit_events')}, ${json}::json) WITH ORDINALITY`.as('p'),
+            )
             .select(['p.id', 'p.type', 'p.at', 'p.job_id', 'p.run_id', 'p.actor', 'p.details'])
-            .orderBy('e.n'),
+            .orderBy('p.ordinality'),
         );
     /**
      * The input rows of batched run updates: run id, owner and status guards, and the patch both as
