@@ -288,15 +288,20 @@ export class PostgresJobStore implements JobStore {
   }
 
   /**
-   * Claims in two statements, and two round trips when the pool pipelines: BEGIN with the locking
-   * of due jobs, then (after the plans) their application and the claim with COMMIT.
+   * Claims in three statements, and two round trips when the pool pipelines: BEGIN with the locking
+   * of due jobs and of jobs with due waiting runs, then (after the plans) their application and
+   * the claim with COMMIT.
    */
   async claimDue(request: ClaimRequest): Promise<ClaimedRun[]> {
     const { now, horizon, limit, owner, leaseExpiresAt: leaseUntil, agents } = claimTerms(request);
     return this.runner.transaction('claim due runs', async (tx) => {
-      const locked = (await tx.query(this.statements.lockJobs.bind({ now, horizon, limit, agents }))).rows[0];
-      const fired = locked?.due == null ? null : planFires(locked.due, request);
-      const claim = { now, horizon, limit, owner, leaseUntil, agents, slotJobs: locked?.slotJobs ?? [], ...(fired?.values ?? NOTHING_FIRED) };
+      const [due, slots] = await Promise.all([
+        tx.query(this.statements.lockDueJobs.bind({ horizon, limit, agents })),
+        tx.query(this.statements.lockSlotJobs.bind({ now, horizon, limit, agents })),
+      ]);
+      const fired = due.rows.length === 0 ? null : planFires(due.rows, request);
+      const slotJobs = slots.rows.map((row) => row.id);
+      const claim = { now, horizon, limit, owner, leaseUntil, agents, slotJobs, ...(fired?.values ?? NOTHING_FIRED) };
       const [claimed] = await Promise.all([tx.query(this.statements.claimRuns.bind(claim)), tx.commit()]);
       return toClaimedRuns(claimed.rows[0], (run) => run.dueAt, fired === null ? undefined : { ...fired, owner, leaseUntil });
     });
@@ -537,14 +542,13 @@ function first<Row>(rows: Row[]): Row {
 
 
 /**
- * Asks the plan of every due job (`dueJson`, the JSON array of their rows with their load): the
+ * Asks the plan of every due job (`dueRows`, their rows with their load): the
  * values of the statement that applies them all, and what the claim that follows does not send
  * back: each planned job as it will be stored (the plan's own result, built on a job parsed for it
  * alone, as the in-memory store hands it out), and the planned runs, to be handed out as copies
  * (see {@link toClaimedRuns}).
  */
-function planFires(dueJson: string, request: ClaimRequest): FiredJobs & { values: FirePlanValues } {
-  const dueRows = JSON.parse(dueJson) as Read<JobRow & JobLoad>[];
+function planFires(dueRows: readonly Read<JobRow & JobLoad>[], request: ClaimRequest): FiredJobs & { values: FirePlanValues } {
   const advanced: Pick<JobRow, 'id' | 'next_run' | 'status' | 'version' | 'updated_at'>[] = [];
   const runs: NewRunRow[] = [];
   const cancelJobs: string[] = [];

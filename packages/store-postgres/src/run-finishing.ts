@@ -25,17 +25,22 @@ export function patchInput(runId: string, owner: string | null, patch: Partial<N
 }
 
 /**
- * Finishes runs inside the caller's transaction in two statements whatever their number: the first
- * ends every unfinished run and locks their jobs, then core decides each item's writes in order (so
+ * Finishes runs inside the caller's transaction in three statements whatever their number, in two
+ * round trips when pipelined: the first two, sent together, end every unfinished run and lock the
+ * jobs of the batch's runs (in that order), then core decides each item's writes in order (so
  * two runs of one job see each other's counts, as if finished one by one), and the second persists
  * the jobs as the decisions left them, with the retries and every item's audit events, and is sent
  * with the COMMIT (one round trip when pipelined): nothing may follow it in `tx`.
  */
 export async function finishRuns(tx: Transaction, statements: Statements, items: FinishItem[]): Promise<FinishResult[]> {
   const input = items.map((item) => patchInput(item.runId, item.owner, item.patch));
-  const { rows } = await tx.query(statements.finishRuns.bind({ ids: items.map((item) => item.runId), input: JSON.stringify(input) }));
-  const runs = new Map((rows[0]?.runs ?? []).map((row) => [row.id, rowToRun(row)]));
-  const jobs = new Map((rows[0]?.jobs ?? []).map((row) => [row.id, rowToJob(row)]));
+  const ids = items.map((item) => item.runId);
+  const [finished, locked] = await Promise.all([
+    tx.query(statements.finishRuns.bind({ ids, input: JSON.stringify(input) })),
+    tx.query(statements.lockJobsOfRuns.bind({ ids })),
+  ]);
+  const runs = new Map(finished.rows.map((row) => [row.id, rowToRun(row)]));
+  const jobs = new Map(locked.rows.map((row) => [row.id, rowToJob(row)]));
   if (runs.size === 0) return items.map(() => null);
 
   const retries: JobRunRecord[] = [];
