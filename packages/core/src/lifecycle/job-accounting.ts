@@ -9,17 +9,12 @@ import { StoreError } from '../errors.js';
 import type { RunOutcome } from '../ports/job-store.js';
 
 /**
- * The job's counters after `run` finished with `outcome` (see `FinishRunRequest.outcome`): a
- * success clears the consecutive failures, a failure adds to both failure counts, and every run but
- * a `skipped` one counts as a run and becomes the job's `lastRun` (its start, else its fire time).
- * Returns a copy; `job` is left as it was.
+ * Counts `run`, finished with `outcome` (see `FinishRunRequest.outcome`), on `job` itself, a copy
+ * the caller made for the transition: a success clears the consecutive failures, a failure adds to
+ * both failure counts, and every run but a `skipped` one counts as a run and becomes the job's
+ * `lastRun` (its start, else its fire time). Returns `job`.
  */
 export function countOutcome(job: CronJobDefinition, run: JobRunRecord, outcome: RunOutcome): CronJobDefinition {
-  return countInto({ ...job }, run, outcome);
-}
-
-/** {@link countOutcome} on `job` itself, a copy the caller made for the transition and gives up; returns it. */
-export function countInto(job: CronJobDefinition, run: JobRunRecord, outcome: RunOutcome): CronJobDefinition {
   if (outcome === 'success') job.consecutiveFailures = 0;
   if (outcome === 'failure') {
     job.consecutiveFailures += 1;

@@ -9,7 +9,7 @@ import type { AuditEvent } from '../domain/audit.js';
 import type { CronJobDefinition } from '../domain/job.js';
 import type { JobRunRecord } from '../domain/run.js';
 import type { ClaimRequest, FinishPlan, FinishRunRequest, JobLoad, RecoverRequest, RunOutcome, RunPatch } from '../ports/job-store.js';
-import { applyStatus, checkPlannedRun, checkPlannedRuns, countInto, countOutcome } from './job-accounting.js';
+import { applyStatus, checkPlannedRun, checkPlannedRuns, countOutcome } from './job-accounting.js';
 
 /** The fields of a job a fire changes. */
 export type FiredJobPatch = Pick<CronJobDefinition, 'id' | 'nextRun' | 'status' | 'version' | 'updatedAt'>;
@@ -87,7 +87,7 @@ export function decideFire(job: CronJobDefinition, load: JobLoad, request: Pick<
  */
 export function decideFinish(job: CronJobDefinition | null, run: JobRunRecord, rule: FinishRule): FinishWrites {
   if (job === null) return { job: null, jobPatch: null, retry: null, audit: rule.audit?.(run, null) ?? [] };
-  return decideFinishOf(countOutcome(job, run, rule.outcome), run, rule);
+  return decideFinishOfCopy({ ...job }, run, rule);
 }
 
 /**
@@ -96,11 +96,7 @@ export function decideFinish(job: CronJobDefinition | null, run: JobRunRecord, r
  * holds. A store that copies the job it hands out anyway is spared a second copy.
  */
 export function decideFinishOfCopy(copy: CronJobDefinition, run: JobRunRecord, rule: FinishRule): FinishWrites {
-  return decideFinishOf(countInto(copy, run, rule.outcome), run, rule);
-}
-
-/** {@link decideFinish} for `next`, the job with its counters updated (a copy of its own). */
-function decideFinishOf(next: CronJobDefinition, run: JobRunRecord, rule: FinishRule): FinishWrites {
+  const next = countOutcome(copy, run, rule.outcome);
   const plan = rule.plan(next, run);
   const retry = plan.retry ?? null;
   if (retry !== null) checkPlannedRun(next, retry);
