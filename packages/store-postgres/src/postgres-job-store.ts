@@ -290,11 +290,13 @@ export class PostgresJobStore implements JobStore {
   /**
    * Claims in three statements, and two round trips when the pool pipelines: BEGIN with the locking
    * of due jobs and of jobs with due waiting runs, then (after the plans) their application and
-   * the claim with COMMIT.
+   * the claim with COMMIT. Plans that cancel their job's running runs (overlap `cancel_other`) ask
+   * for it after the COMMIT, holding no job (see `Statements.requestCancel`); a crash between the two
+   * loses the request, and the older run ends on its own.
    */
   async claimDue(request: ClaimRequest): Promise<ClaimedRun[]> {
     const { now, horizon, limit, owner, leaseExpiresAt: leaseUntil, agents } = claimTerms(request);
-    return this.runner.transaction('claim due runs', async (tx) => {
+    const { claimed, cancelJobs } = await this.runner.transaction('claim due runs', async (tx) => {
       const [due, slots] = await Promise.all([
         tx.query(this.statements.lockDueJobs.bind({ horizon, limit, agents })),
         tx.query(this.statements.lockSlotJobs.bind({ now, horizon, limit, agents })),
@@ -302,9 +304,12 @@ export class PostgresJobStore implements JobStore {
       const fired = due.rows.length === 0 ? null : planFires(due.rows, request);
       const slotJobs = slots.rows.map((row) => row.id);
       const claim = { now, horizon, limit, owner, leaseUntil, agents, slotJobs, ...(fired?.values ?? NOTHING_FIRED) };
-      const [claimed] = await Promise.all([tx.query(this.statements.claimRuns.bind(claim)), tx.commit()]);
-      return toClaimedRuns(claimed.rows[0], (run) => run.dueAt, fired === null ? undefined : { ...fired, owner, leaseUntil });
+      const [answer] = await Promise.all([tx.query(this.statements.claimRuns.bind(claim)), tx.commit()]);
+      const claimed = toClaimedRuns(answer.rows[0], (run) => run.dueAt, fired === null ? undefined : { ...fired, owner, leaseUntil });
+      return { claimed, cancelJobs: fired?.cancelJobs ?? [] };
     });
+    if (cancelJobs.length > 0) await this.runner.query('request cancellation', this.statements.requestCancel.bind({ jobIds: cancelJobs }));
+    return claimed;
   }
 
   async insertRun(run: JobRunRecord): Promise<JobRunRecord> {
@@ -567,8 +572,8 @@ function planFires(dueRows: readonly Read<JobRow & JobLoad>[], request: ClaimReq
     }
     if (fire.cancelRunning) cancelJobs.push(id);
   }
-  const values = { planned: advanced.map((row) => row.id), advanced: JSON.stringify(advanced), runs: JSON.stringify(runs), cancelJobs };
-  return { jobs, plannedRun: (id) => planned.get(id), values };
+  const values = { planned: advanced.map((row) => row.id), advanced: JSON.stringify(advanced), runs: JSON.stringify(runs) };
+  return { jobs, plannedRun: (id) => planned.get(id), cancelJobs, values };
 }
 
 /** The fire plans of a claim as the claim statement takes them (see `Statements.claimRuns`). */
@@ -579,12 +584,10 @@ interface FirePlanValues {
   advanced: string;
   /** JSON array of the planned runs. */
   runs: string;
-  /** Jobs whose running runs are asked to cancel. */
-  cancelJobs: string[];
 }
 
 /** The values of a claim with no due job. */
-const NOTHING_FIRED: FirePlanValues = { planned: [], advanced: '[]', runs: '[]', cancelJobs: [] };
+const NOTHING_FIRED: FirePlanValues = { planned: [], advanced: '[]', runs: '[]' };
 
 /** What a claim's fire plans write, as known before it is written (see {@link planFires}). */
 interface FiredJobs {
@@ -592,6 +595,8 @@ interface FiredJobs {
   jobs: Map<string, CronJobDefinition>;
   /** A planned run, by id, as its plan made it (before it is claimed); the plan's own record, not to be handed out. */
   plannedRun(id: string): JobRunRecord | undefined;
+  /** Jobs whose running runs the plans ask to cancel, once the claim has committed. */
+  cancelJobs: string[];
 }
 
 /** The row a claim statement answers (see `Statements.withTheirJobs`). */

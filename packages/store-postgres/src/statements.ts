@@ -139,6 +139,8 @@ export class Statements {
   /** Claim, step 1: the ids of the jobs whose waiting runs are due, locked. */
   readonly lockSlotJobs;
   readonly claimRuns;
+  /** Claim, step 3: requests interruption of the running runs of the jobs of `jobIds`. */
+  readonly requestCancel;
   readonly insertRuns;
   readonly runById;
   readonly updateRuns;
@@ -351,7 +353,7 @@ export class Statements {
         .skipLocked(),
     );
     // Claim, step 2, in one statement: apply every plan of the batch (`advanced` jobs, `planned`
-    // runs, `cancelled` running runs), and own queued runs, lowest dueAt first: runs of the queue
+    // runs), and own queued runs, lowest dueAt first: runs of the queue
     // and planned runs due by the horizon, and runs waiting for a slot. Those come from their own
     // small index, only of the jobs locked in step 1 (`slotJobs`), and only while their job has a
     // free slot, counting its planned runs that hold one and the waiting runs admitted before them;
@@ -370,7 +372,6 @@ export class Statements {
         planned: string[];
         advanced: string;
         runs: string;
-        cancelJobs: string[];
         agents: readonly string[] | null;
       }) => {
         /** Queued runs `r` the claim may take, by the horizon and judging leases by now. */
@@ -404,14 +405,6 @@ export class Statements {
                 .set(copiedFromP(['next_run', 'status', 'version', 'updated_at'] as const))
                 .whereRef('j.id', '=', 'p.id')
                 .where('j.id', '=', (eb) => eb.fn.any(textArray(s.planned))),
-            )
-            .with('cancelled', (qc) =>
-              qc
-                .updateTable('runs')
-                .set({ cancel_requested: sql.lit(true) })
-                .where('job_id', '=', (eb) => eb.fn.any(textArray(s.cancelJobs)))
-                .where((eb) => eb.ref('live'))
-                .where('status', '=', RUNNING),
             )
             .with('planned', (qc) =>
               qc
@@ -534,6 +527,17 @@ export class Statements {
           textArray(s.planned),
         );
       },
+    );
+    // Claim, step 3, after its COMMIT and only for plans that cancel (overlap `cancel_other`): ask
+    // the jobs' running runs to stop. Outside the claim, which holds the jobs it planned: a finish
+    // holds its run, then locks the run's job, so a claim waiting for that run would deadlock with it.
+    this.requestCancel = prepare((s: { jobIds: string[] }) =>
+      db
+        .updateTable('runs')
+        .set({ cancel_requested: sql.lit(true) })
+        .where('job_id', '=', (eb) => eb.fn.any(textArray(s.jobIds)))
+        .where((eb) => eb.ref('live'))
+        .where('status', '=', RUNNING),
     );
     this.insertRuns = prepare((s: { runs: string }) => insertRunsFrom(s.runs).returningAll());
     this.runById = prepare((s: { id: string }) => db.selectFrom('runs').selectAll().where('id', '=', s.id));

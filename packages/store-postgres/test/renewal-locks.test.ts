@@ -103,3 +103,60 @@ describePostgres('locks on runs', () => {
     },
   );
 });
+
+describePostgres('locks on jobs and runs', () => {
+  const db = useSchema();
+  const admin = new pg.Client({ connectionString: CONNECTION_STRING });
+  beforeAll(() => admin.connect());
+  afterAll(() => admin.end());
+
+  it("claims a fire that cancels its job's running run (overlap cancel_other) without deadlocking with that run's finish", async () => {
+    // The finish holds its run and then locks the run's job; a claim holds the jobs it plans. Were
+    // the claim to wait for the run while holding the job, each would wait for the other. A long
+    // `deadlock_timeout` makes such a wait show as a hang instead of one side failing after 1 s.
+    const application = `symbi_lock_order_${randomBytes(4).toString('hex')}`;
+    const url = new URL(CONNECTION_STRING);
+    url.searchParams.set('application_name', application);
+    url.searchParams.set('options', '-c deadlock_timeout=60s');
+    const store = await db.open({ connectionString: url.toString() });
+
+    const job = await store.createJob(makeJob({ overlap: 'cancel_other', nextRun: T0 }));
+    const running = await store.insertRun({
+      ...newRun(job, { scheduledFor: new Date(T0.getTime() - 1000), trigger: 'manual' }),
+      status: 'running',
+      owner: 'me',
+      leaseExpiresAt: new Date(Date.now() + 60_000),
+    });
+
+    const blocker = new pg.Client({ connectionString: CONNECTION_STRING });
+    await blocker.connect();
+    try {
+      // The finish waits for the run first; then the claim, holding the job, asks for it too.
+      await blocker.query('BEGIN');
+      await blocker.query(`SELECT 1 FROM "${store.schema}".runs WHERE id = $1 FOR NO KEY UPDATE`, [running.id]);
+      const finished = store.finishRun({
+        runId: running.id,
+        owner: 'me',
+        outcome: 'success',
+        patch: { status: 'succeeded', completedAt: new Date() },
+        plan: () => ({}),
+      });
+      await waitersReach(admin, application, 1);
+      const claimed = store.claimDue({
+        now: T0,
+        owner: 'other',
+        leaseMs: 60_000,
+        limit: 10,
+        plan: () => ({ runs: [], nextRun: new Date(T0.getTime() + 1000), cancelActive: true }),
+      });
+      await waitersReach(admin, application, 2);
+      await blocker.query('COMMIT');
+
+      expect((await within(finished, 10_000, 'the finish'))?.run.status).toBe('succeeded');
+      expect(await within(claimed, 10_000, 'the claim')).toEqual([]);
+      expect((await store.getJob(job.id))?.nextRun).toEqual(new Date(T0.getTime() + 1000));
+    } finally {
+      await blocker.end();
+    }
+  });
+});
