@@ -68,6 +68,7 @@ import {
   type Read,
 } from './row-mapping.js';
 import { finishRuns, patchInput, type FinishItem, type FinishResult } from './run-finishing.js';
+import { STORE_TYPES } from './type-parsers.js';
 import type { Database, JobRow, NewAuditRow, NewRunRow, RunRow, SessionRow } from './schema.js';
 import { Statements, type PatchInput } from './statements.js';
 
@@ -174,6 +175,7 @@ export class PostgresJobStore implements JobStore {
       new pg.Pool({
         ...PIPELINE,
         options: SESSION_SETTINGS.map(([name, value]) => `-c ${name}=${value}`).join(' '),
+        types: STORE_TYPES,
         max: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
         connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
         ...(options.connectionString === undefined ? {} : { connectionString: options.connectionString }),
