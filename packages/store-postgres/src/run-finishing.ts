@@ -1,7 +1,7 @@
 import { decideFinish } from '@symbi/core';
 import type { CronJobDefinition, FinishedJobPatch, FinishRule, JobRunRecord } from '@symbi/core';
 import type { Transaction } from './postgres-runner.js';
-import { auditToRow, rowToJob, rowToRun, runToRow } from './row-mapping.js';
+import { auditToRow, recordsJson, rowToJob, rowToRun, runToRow } from './row-mapping.js';
 import type { NewAuditRow, NewRunRow } from './schema.js';
 import type { PatchInput, Statements } from './statements.js';
 
@@ -71,7 +71,7 @@ export async function finishRuns(tx: Transaction, statements: Statements, items:
     version: patch.version,
     updated_at: patch.updatedAt,
   }));
-  const written = { jobIds: jobRows.map((row) => row.id), jobs: JSON.stringify(jobRows), retries: JSON.stringify(retries.map(runToRow)), audits: JSON.stringify(audits) };
+  const written = { jobIds: jobRows.map((row) => row.id), jobs: recordsJson(jobRows), retries: recordsJson(retries.map(runToRow)), audits: recordsJson(audits) };
   await Promise.all([tx.query(statements.writeFinishedJobs.bind(written)), tx.commit()]);
   return results;
 }
