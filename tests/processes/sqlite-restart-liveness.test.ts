@@ -64,7 +64,9 @@ describe('a scheduler on a SQLite file, killed with -9 and restarted a second la
     const interruptedAt = records.filter((run) => run.status === 'interrupted').map((run) => run.completedAt?.getTime() ?? Infinity);
     expect(interruptedAt.length).toBeGreaterThanOrEqual(orphans.length);
     const releasedAt = Math.max(...interruptedAt);
-    const skips = records.filter((run) => run.status === 'skipped');
+    // Skips the first process decided before it was killed (a run of its own still in flight at a
+    // fire, on a starved machine) are overlap at work, not slots held by the dead.
+    const skips = records.filter((run) => run.status === 'skipped' && (run.completedAt?.getTime() ?? 0) > killedAt);
     expect(skips.filter((run) => (run.completedAt?.getTime() ?? 0) <= releasedAt)).toEqual([]);
     expect(skips.filter((run) => run.scheduledFor.getTime() > readyAt + 3_000)).toEqual([]);
     // Each skipped fire met a run of its job in flight when it was decided. When that run is the
