@@ -96,15 +96,34 @@ function copyApproval(approval: JobRunRecord['approval']): JobRunRecord['approva
  * claims, starts and finishes hand out one of every run they touch.
  */
 export function copyRun(run: JobRunRecord): JobRunRecord {
-  const copy = runRecord(run);
-  copy.scheduledFor = new Date(run.scheduledFor.getTime());
-  copy.dueAt = new Date(run.dueAt.getTime());
-  copy.startedAt = copyDate(run.startedAt);
-  copy.completedAt = copyDate(run.completedAt);
-  copy.leaseExpiresAt = copyDate(run.leaseExpiresAt);
-  copy.iterations = ownList(run.iterations, copyIteration);
-  copy.deliveries = ownList(run.deliveries, copyDelivery);
-  copy.approval = copyApproval(run.approval);
+  return withOwnRunParts(runRecord(run));
+}
+
+/**
+ * A deep copy of the stored `run` with the defined fields of `patch`, for the caller: what
+ * `copyRun(patched(run, patch))` answers, without the stored version in between (a finish decides
+ * on this copy before it patches the stored run in place). Fields that are not a run's are left out.
+ */
+export function copyPatched(run: JobRunRecord, patch: RunPatch): JobRunRecord {
+  const next = runRecord(run);
+  const fields = next as unknown as Record<string, unknown>;
+  for (const field in patch) {
+    const value = patch[field as keyof RunPatch];
+    if (value !== undefined && field in next) fields[field] = value;
+  }
+  return withOwnRunParts(next);
+}
+
+/** `copy`, a shallow copy of a run, given copies of every part of it (Date, list, object) it may not share. */
+function withOwnRunParts(copy: JobRunRecord): JobRunRecord {
+  copy.scheduledFor = new Date(copy.scheduledFor.getTime());
+  copy.dueAt = new Date(copy.dueAt.getTime());
+  copy.startedAt = copyDate(copy.startedAt);
+  copy.completedAt = copyDate(copy.completedAt);
+  copy.leaseExpiresAt = copyDate(copy.leaseExpiresAt);
+  copy.iterations = ownList(copy.iterations, copyIteration);
+  copy.deliveries = ownList(copy.deliveries, copyDelivery);
+  copy.approval = copyApproval(copy.approval);
   return copy;
 }
 
