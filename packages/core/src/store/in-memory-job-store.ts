@@ -2,7 +2,7 @@ import type { AuditEvent } from '../domain/audit.js';
 import { JOB_STATUSES, type CronJobDefinition, type JobStatus } from '../domain/job.js';
 import { TERMINAL_RUN_STATUSES, type JobRunRecord, type RunStatus } from '../domain/run.js';
 import type { SessionState } from '../domain/session.js';
-import { ConflictError, JobNotFoundError, StoreError } from '../errors.js';
+import { ConflictError, JobNotFoundError } from '../errors.js';
 import type {
   AuditFilter,
   ClaimedRun,
@@ -22,7 +22,7 @@ import type {
 } from '../ports/job-store.js';
 import { EntryHeap, heapEntry, IndexedHeap, isLower, type HeapEntry } from './indexed-heap.js';
 import { runRecord } from './record-shapes.js';
-import { copyAudit, copyJob, copyRun, copySession, keptOrCopied, patched, patchInto, storedAudit, storedDate, storedJob, storedRun, storedSession } from './record-copies.js';
+import { copyAudit, copyJob, copyPatched, copyRun, copySession, keptOrCopied, patched, patchInto, storedAudit, storedDate, storedJob, storedRun, storedSession } from './record-copies.js';
 import { claimTerms, hasFreeSlot, hasLiveLease, isDueRetry, leaseRun, loadShare, type ClaimTerms } from '../lifecycle/claim.js';
 import { decideFire, decideFinishOfCopy, finishRule, interruption, recoveryRule, type FinishWrites, type FireWrites } from '../lifecycle/transitions.js';
 import { checkCount } from './query-limits.js';
@@ -45,6 +45,21 @@ interface JobRuntime {
   waitingQueue: RunIndex | null;
   /** The job as a fire of the claim under way left it, to hand out with its first run claimed (see {@link InMemoryJobStore.claimDue}). */
   fired: CronJobDefinition | null;
+  /** The job's entry, so a run's slot leads to its job without a lookup. */
+  entry: JobEntry;
+}
+
+/**
+ * A stored job with its place in the index of due jobs and its runs' bookkeeping: one lookup of
+ * its id finds all three, and a claim, fire or finish that has one looks nothing else up.
+ */
+interface JobEntry {
+  /** The job as stored. */
+  job: CronJobDefinition;
+  /** Its entry in the index of due jobs while it is due (active, with a next fire), else null. */
+  due: HeapEntry<JobEntry> | null;
+  /** Its runs' bookkeeping; null until its first run is stored. */
+  runtime: JobRuntime | null;
 }
 
 /**
@@ -121,14 +136,13 @@ export class InMemoryJobStore implements JobStore {
   /** Single process only; changes are announced to listeners in this process. */
   readonly capabilities: StoreCapabilities = { multiInstance: false, crossProcessNotifications: false };
 
-  #jobs = new Map<string, CronJobDefinition>();
+  #jobs = new Map<string, JobEntry>();
   #jobIdsByName = new Map<string, string>();
   /** Job ids ordered by name, rebuilt lazily after a create, delete or rename. */
   #jobIdsInNameOrder: string[] | null = null;
-  #runtimes = new Map<string, JobRuntime>();
   #statusCounts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
-  /** Active jobs with a `nextRun`, by `nextRun`. */
-  #dueJobs = new IndexedHeap();
+  /** Active jobs with a `nextRun`, by `nextRun` (see {@link JobEntry.due}). */
+  #dueJobs = new EntryHeap<JobEntry>();
 
   #runs = new Map<string, RunSlot>();
   /** The highest id of any run stored so far (see {@link #isFreeRunId}). */
@@ -187,15 +201,16 @@ export class InMemoryJobStore implements JobStore {
   /** Inserts a job unless one with its name exists; answers the stored job of that name. */
   async createJobIfAbsent(job: CronJobDefinition): Promise<{ job: CronJobDefinition; created: boolean }> {
     const id = this.#jobIdsByName.get(job.name);
-    const existing = id === undefined ? undefined : this.#jobs.get(id);
+    const existing = id === undefined ? undefined : this.#jobs.get(id)?.job;
     if (existing !== undefined) return { job: copyJob(existing), created: false };
     return { job: await this.createJob(job), created: true };
   }
 
   /** Replaces a job's definition and status, keeping its id, creation time and run counters. */
   async saveJob(job: CronJobDefinition, options?: { expectedVersion?: number }): Promise<CronJobDefinition> {
-    const stored = this.#jobs.get(job.id);
-    if (stored === undefined) throw new JobNotFoundError(job.id);
+    const entry = this.#jobs.get(job.id);
+    if (entry === undefined) throw new JobNotFoundError(job.id);
+    const stored = entry.job;
     const expected = options?.expectedVersion;
     if (expected !== undefined && stored.version !== expected) {
       throw new ConflictError(`job ${job.id} is at version ${stored.version}, not ${expected}`);
@@ -209,24 +224,24 @@ export class InMemoryJobStore implements JobStore {
       lastRun: stored.lastRun,
       version: stored.version + 1,
     });
-    this.#replaceJob(stored, next);
+    this.#replaceJob(entry, next);
     return copyJob(next);
   }
 
   /** Deletes a job with its runs and session; audit events stay. */
   async deleteJob(id: string): Promise<boolean> {
-    const job = this.#jobs.get(id);
-    if (job === undefined) return false;
-    for (const slot of [...(this.#runtimes.get(id)?.runs ?? [])]) this.#replaceRun(slot, null);
+    const entry = this.#jobs.get(id);
+    if (entry === undefined) return false;
+    for (const slot of [...(entry.runtime?.runs ?? [])]) this.#replaceRun(slot, null);
     this.#sessions.delete(id);
-    this.#replaceJob(job, null);
+    this.#replaceJob(entry, null);
     return true;
   }
 
   /** A job by id, or null. */
   async getJob(id: string): Promise<CronJobDefinition | null> {
-    const job = this.#jobs.get(id);
-    return job === undefined ? null : copyJob(job);
+    const entry = this.#jobs.get(id);
+    return entry === undefined ? null : copyJob(entry.job);
   }
 
   /** A job by name, or null. */
@@ -243,7 +258,7 @@ export class InMemoryJobStore implements JobStore {
     let skipped = 0;
     for (const id of this.#jobIdsByNameOrder()) {
       if (page.length >= limit) break;
-      const job = this.#jobs.get(id) as CronJobDefinition;
+      const { job } = this.#jobs.get(id) as JobEntry;
       if (filter.status !== undefined && job.status !== filter.status) continue;
       if (filter.agentId !== undefined && job.agentId !== filter.agentId) continue;
       if (skipped < offset) {
@@ -268,7 +283,7 @@ export class InMemoryJobStore implements JobStore {
   async nextWakeAt(agents?: readonly string[]): Promise<Date | null> {
     // Called as the loop goes to sleep and as runs end: without an agent filter it only peeks.
     const known = agents === undefined ? null : new Set(agents);
-    const ofJob = known === null ? undefined : (id: string) => known.has(this.#jobs.get(id)?.agentId ?? '');
+    const ofJob = known === null ? undefined : (id: string) => known.has(this.#jobs.get(id)?.job.agentId ?? '');
     const ofRun = known === null ? undefined : (id: string) => known.has(this.#runs.get(id)?.run.agentId ?? '');
     // Leases of runs in flight lapse for every instance to recover, whatever their agent.
     const earliest = Math.min(
@@ -289,24 +304,15 @@ export class InMemoryJobStore implements JobStore {
     const known = terms.agents === null ? null : new Set(terms.agents);
     // Every fire is decided before anything changes, so a plan that throws leaves the store untouched.
     const fires = this.#dueJobs
-      .lowest(
-        terms.limit,
-        (entry) => entry.at <= horizon,
-        (id) => known === null || known.has((this.#jobs.get(id) as CronJobDefinition).agentId),
-      )
-      .map((id) => {
-        const stored = this.#jobs.get(id) as CronJobDefinition;
-        const runtime = this.#runtimes.get(id);
-        const fire = decideFire(copyJob(stored), this.#loadOf(runtime, horizon), request);
-        return { stored, runtime, fire };
-      });
+      .lowestItems(terms.limit, (due) => due.at <= horizon, known === null ? undefined : (entry) => known.has(entry.job.agentId))
+      .map((entry) => ({ entry, fire: decideFire(copyJob(entry.job), this.#loadOf(entry.runtime, horizon), request) }));
     // Each fire's job is the job as now stored, built on the copy its plan was given, so nothing
     // stored shares it: the first run claimed of that job hands it out instead of a fresh copy.
     // (A job without runtime has no run to claim.)
     const primed: JobRuntime[] = [];
-    for (const { stored, runtime, fire } of fires) {
-      const held = this.#persistFire(stored, fire, runtime);
-      if (held === undefined) continue;
+    for (const { entry, fire } of fires) {
+      const held = this.#persistFire(entry, fire);
+      if (held === null) continue;
       held.fired = fire.job;
       primed.push(held);
     }
@@ -319,11 +325,12 @@ export class InMemoryJobStore implements JobStore {
 
   /** Inserts a run. A taken id or `fireKey` throws `ConflictError`; an unknown job `JobNotFoundError`. */
   async insertRun(run: JobRunRecord): Promise<JobRunRecord> {
-    if (!this.#jobs.has(run.jobId)) throw new JobNotFoundError(run.jobId);
+    const entry = this.#jobs.get(run.jobId);
+    if (entry === undefined) throw new JobNotFoundError(run.jobId);
     if (!this.#isFreeRunId(run.id)) throw new ConflictError(`a run with id ${run.id} exists already`);
     const stored = storedRun(run);
     if (!this.#takeFireKey(stored.fireKey)) throw new ConflictError(`fire ${run.fireKey} has a run already`);
-    this.#addRun(stored, this.#runtimes.get(run.jobId) ?? this.#newRuntime(run.jobId));
+    this.#addRun(stored, entry.runtime ?? this.#newRuntime(entry));
     return copyRun(stored);
   }
 
@@ -347,14 +354,15 @@ export class InMemoryJobStore implements JobStore {
     if (slot === undefined || isTerminal(slot.run)) return null;
     const { run } = slot;
     if (request.owner !== undefined && run.owner !== request.owner) return null;
-    const finished = patched(run, request.patch);
     // Decided on copies before anything changes, so a throwing plan or audit callback leaves the
-    // store as it was; the caller gets the copies the (pure) callbacks saw.
-    const result = copyRun(finished);
-    const job = this.#jobOf(run);
-    const writes = decideFinishOfCopy(copyJob(job), result, finishRule(request));
-    this.#replaceRun(slot, finished);
-    this.#persistFinish(writes, slot.runtime, job);
+    // store as it was; the caller gets the copies the (pure) callbacks saw. Then the stored run is
+    // finished in place (see `updateRun`).
+    const result = copyPatched(run, request.patch);
+    const writes = decideFinishOfCopy(copyJob(slot.runtime.entry.job), result, finishRule(request));
+    const wasInFlight = this.#unsettle(slot);
+    patchInto(run, request.patch);
+    this.#settle(slot, wasInFlight);
+    this.#persistFinish(writes, slot.runtime);
     return { run: result, job: writes.job };
   }
 
@@ -392,7 +400,7 @@ export class InMemoryJobStore implements JobStore {
       const slot = this.#runs.get(id) as RunSlot;
       const { run } = slot;
       const interrupted = patched(run, interruption(run, request.now));
-      const writes = decideFinishOfCopy(copyJob(jobs.get(run.jobId) ?? this.#jobOf(run)), copyRun(interrupted), rule);
+      const writes = decideFinishOfCopy(copyJob(jobs.get(run.jobId) ?? slot.runtime.entry.job), copyRun(interrupted), rule);
       if (writes.job !== null) jobs.set(run.jobId, writes.job);
       ended.push(interrupted);
       slots.push(slot);
@@ -438,7 +446,7 @@ export class InMemoryJobStore implements JobStore {
    * scan the whole history for it), or else every run.
    */
   #runCandidates(jobId: string | undefined, statuses: RunStatus[] | null): Iterable<RunSlot> {
-    if (jobId !== undefined) return this.#runtimes.get(jobId)?.runs ?? [];
+    if (jobId !== undefined) return this.#jobs.get(jobId)?.runtime?.runs ?? [];
     if (statuses === null || statuses.some((status) => TERMINAL_RUN_STATUSES.includes(status))) return this.#runs.values();
     const ids = [...new Set(statuses.map((status) => this.#inFlightSet(status)))].flatMap((set) => [...(set ?? [])]);
     return ids.map((id) => this.#runs.get(id) as RunSlot);
@@ -449,7 +457,7 @@ export class InMemoryJobStore implements JobStore {
     const { jobs, statuses, limit, dryRun } = checkPruneRequest(request);
     let count = 0;
     for (const terms of jobs) {
-      const runs = (this.#runtimes.get(terms.jobId)?.runs ?? []).map((slot) => slot.run);
+      const runs = (this.#jobs.get(terms.jobId)?.runtime?.runs ?? []).map((slot) => slot.run);
       for (const run of prunableRuns(runs, terms, statuses)) {
         if (dryRun) {
           count += 1;
@@ -549,9 +557,9 @@ export class InMemoryJobStore implements JobStore {
   }
 
   /** The bookkeeping of a job that has none yet, made as its first run is stored. */
-  #newRuntime(jobId: string): JobRuntime {
-    const runtime: JobRuntime = { runs: [], active: 0, waiting: 0, waitingQueue: null, fired: null };
-    this.#runtimes.set(jobId, runtime);
+  #newRuntime(entry: JobEntry): JobRuntime {
+    const runtime: JobRuntime = { runs: [], active: 0, waiting: 0, waitingQueue: null, fired: null, entry };
+    entry.runtime = runtime;
     return runtime;
   }
 
@@ -562,33 +570,55 @@ export class InMemoryJobStore implements JobStore {
     return this.#jobIdsInNameOrder;
   }
 
-  /** The one place a job is added, changed or removed, so every index follows. */
-  #replaceJob(before: CronJobDefinition | null, after: CronJobDefinition | null): void {
+  /**
+   * The one place a job is added (no `entry` yet), changed or removed (`after` null), so every
+   * index follows.
+   */
+  #replaceJob(entry: JobEntry | null, after: CronJobDefinition | null): void {
+    const before = entry === null ? null : entry.job;
     if (before !== null) {
       this.#statusCounts[before.status] -= 1;
       if (after === null || after.name !== before.name) {
         this.#jobIdsByName.delete(before.name);
         this.#jobIdsInNameOrder = null;
       }
-      if (after === null) {
-        this.#jobs.delete(before.id);
-        this.#runtimes.delete(before.id);
-        if (isDue(before)) this.#dueJobs.delete(before.id);
-        this.#jobsWithFreeSlot.delete(before.id);
-        return;
-      }
     }
-    if (after === null) return;
+    if (after === null) {
+      if (entry === null || before === null) return;
+      this.#jobs.delete(before.id);
+      if (entry.due !== null) this.#dueJobs.remove(entry.due);
+      this.#jobsWithFreeSlot.delete(before.id);
+      return;
+    }
     if (before?.name !== after.name) {
       this.#jobIdsByName.set(after.name, after.id);
       this.#jobIdsInNameOrder = null;
     }
     this.#statusCounts[after.status] += 1;
-    this.#jobs.set(after.id, after);
-    if (isDue(after)) this.#dueJobs.set(after.id, after.nextRun.getTime(), after.id);
-    else if (before !== null && isDue(before)) this.#dueJobs.delete(after.id);
+    const held = entry ?? { job: after, due: null, runtime: null };
+    if (entry === null) this.#jobs.set(after.id, held);
+    held.job = after;
+    this.#placeDue(held);
     // Whether a waiting run of the job may be claimed depends on the job only through `maxConcurrent`.
-    if (before?.maxConcurrent !== after.maxConcurrent) this.#refreshFreeSlot(after.id);
+    if (before?.maxConcurrent !== after.maxConcurrent) this.#refreshFreeSlot(held.runtime);
+  }
+
+  /** Puts the entry's job where its `nextRun` puts it in the index of due jobs, or takes it out when it is not due. */
+  #placeDue(entry: JobEntry): void {
+    const { job, due } = entry;
+    if (isDue(job)) {
+      const at = job.nextRun.getTime();
+      if (due === null) {
+        entry.due = heapEntry(job.id, entry, at, job.id);
+        this.#dueJobs.insert(entry.due);
+      } else if (due.at !== at) {
+        due.at = at;
+        this.#dueJobs.update(due);
+      }
+    } else if (due !== null) {
+      this.#dueJobs.remove(due);
+      entry.due = null;
+    }
   }
 
   /**
@@ -597,16 +627,15 @@ export class InMemoryJobStore implements JobStore {
    * changes neither the name nor `maxConcurrent`, the job's other indexed fields, so the job keeps
    * its place in the map: no new version of 32 fields is made for each (see `record-copies.ts`).
    */
-  #restate(job: CronJobDefinition, patch: Pick<CronJobDefinition, 'status' | 'nextRun' | 'version' | 'updatedAt'>): void {
-    const wasDue = isDue(job);
+  #restate(entry: JobEntry, patch: Pick<CronJobDefinition, 'status' | 'nextRun' | 'version' | 'updatedAt'>): void {
+    const { job } = entry;
     this.#statusCounts[job.status] -= 1;
     this.#statusCounts[patch.status] += 1;
     job.status = patch.status;
     job.nextRun = keptOrCopied(job.nextRun, patch.nextRun);
     job.version = patch.version;
     job.updatedAt = keptOrCopied(job.updatedAt, patch.updatedAt);
-    if (isDue(job)) this.#dueJobs.set(job.id, job.nextRun.getTime(), job.id);
-    else if (wasDue) this.#dueJobs.delete(job.id);
+    this.#placeDue(entry);
   }
 
   /**
@@ -623,7 +652,7 @@ export class InMemoryJobStore implements JobStore {
     if (run.id > this.#highestRunId) this.#highestRunId = run.id;
     this.#inFlightSet(run.status)?.add(run.id);
     this.#indexRun(slot);
-    this.#refreshFreeSlot(run.jobId, runtime);
+    this.#refreshFreeSlot(runtime);
   }
 
   /**
@@ -641,7 +670,7 @@ export class InMemoryJobStore implements JobStore {
       this.#runs.delete(before.id);
       if (before.fireKey !== null) this.#fireKeys.delete(before.fireKey);
       removeSlot(runtime.runs, slot);
-      this.#refreshFreeSlot(before.jobId, runtime);
+      this.#refreshFreeSlot(runtime);
       return;
     }
     slot.run = after;
@@ -667,7 +696,7 @@ export class InMemoryJobStore implements JobStore {
       inFlight?.add(run.id);
     }
     this.#indexRun(slot);
-    this.#refreshFreeSlot(run.jobId, runtime);
+    this.#refreshFreeSlot(runtime);
   }
 
   /**
@@ -710,8 +739,8 @@ export class InMemoryJobStore implements JobStore {
   }
 
   /** A job's load as a fire planned by `horizon` (epoch ms) sees it: its counts, plus its retries due by then (see `isDueRetry`). */
-  #loadOf(runtime: JobRuntime | undefined, horizon: number): JobLoad {
-    if (runtime === undefined) return { active: 0, waiting: 0 };
+  #loadOf(runtime: JobRuntime | null, horizon: number): JobLoad {
+    if (runtime === null) return { active: 0, waiting: 0 };
     const queue = runtime.waitingQueue;
     // The queue's entries stand for the runs' slots: no run is looked up.
     const dueRetries = queue === null ? 0 : queue.countWhile((entry) => entry.at <= horizon, (entry) => isDueRetry(entry.item.run, horizon));
@@ -761,17 +790,17 @@ export class InMemoryJobStore implements JobStore {
     this.#moveRun(slot, run.waitForSlot ? (runtime.waitingQueue ??= new EntryHeap()) : this.#queue, run.dueAt.getTime());
   }
 
-  /** Keeps {@link #jobsWithFreeSlot} true to the job's waiting runs, load and `maxConcurrent`. */
-  #refreshFreeSlot(jobId: string, runtime = this.#runtimes.get(jobId)): void {
+  /** Keeps {@link #jobsWithFreeSlot} true to the waiting runs, load and `maxConcurrent` of the job whose bookkeeping is `runtime`. */
+  #refreshFreeSlot(runtime: JobRuntime | null): void {
     // A job joins the index only once it has a waiting queue, which then stays until the job goes
     // (and takes its entry with it): a job without one, as most are, is not in it to take out.
     if (runtime?.waitingQueue == null) return;
     const next = runtime.waitingQueue.peek();
-    const job = next === undefined ? undefined : this.#jobs.get(jobId);
-    if (next !== undefined && job !== undefined && hasFreeSlot(job, runtime)) {
-      this.#jobsWithFreeSlot.set(jobId, next.at, next.tie);
+    const { job } = runtime.entry;
+    if (next !== undefined && hasFreeSlot(job, runtime)) {
+      this.#jobsWithFreeSlot.set(job.id, next.at, next.tie);
     } else {
-      this.#jobsWithFreeSlot.delete(jobId);
+      this.#jobsWithFreeSlot.delete(job.id);
     }
   }
 
@@ -812,54 +841,46 @@ export class InMemoryJobStore implements JobStore {
     }
   }
 
-  /**
-   * Stores what a fire of the `stored` job decided; `runtime` is the job's bookkeeping as the claim
-   * found it (none yet: undefined). Returns the job's bookkeeping now.
-   */
-  #persistFire(stored: CronJobDefinition, fire: FireWrites, runtime: JobRuntime | undefined): JobRuntime | undefined {
-    let held = runtime;
-    for (const run of fire.runs) held = this.#insertUnlessFired(run, held);
+  /** Stores what a fire of the entry's job decided. Returns the job's bookkeeping now (none yet: null). */
+  #persistFire(entry: JobEntry, fire: FireWrites): JobRuntime | null {
+    for (const run of fire.runs) this.#insertUnlessFired(run, entry);
     if (fire.cancelRunning) {
       // Rare (overlap `cancel_other`), so the runs in flight are looked through rather than kept by job.
       for (const id of [...this.#runIdsActive]) {
         const slot = this.#runs.get(id) as RunSlot;
         const { run } = slot;
-        if (run.jobId !== stored.id || run.status !== 'running') continue;
+        if (run.jobId !== entry.job.id || run.status !== 'running') continue;
         const flagged = runRecord(run);
         flagged.cancelRequested = true;
         this.#replaceRun(slot, flagged);
       }
     }
-    this.#restate(stored, fire.jobPatch);
-    return held;
+    this.#restate(entry, fire.jobPatch);
+    return entry.runtime;
   }
 
-  /** Stores what a finish of a run in `runtime` (its job's bookkeeping) decided; `job` is its job as stored, when the caller has it at hand. */
-  #persistFinish(writes: FinishWrites, runtime: JobRuntime, job?: CronJobDefinition): void {
+  /** Stores what a finish of a run in `runtime` (its job's bookkeeping) decided. */
+  #persistFinish(writes: FinishWrites, runtime: JobRuntime): void {
     const { jobPatch } = writes;
+    const { entry } = runtime;
     if (jobPatch !== null) {
-      const stored = job ?? (this.#jobs.get(jobPatch.id) as CronJobDefinition);
+      const stored = entry.job;
       stored.runCount = jobPatch.runCount;
       stored.failureCount = jobPatch.failureCount;
       stored.consecutiveFailures = jobPatch.consecutiveFailures;
       stored.lastRun = keptOrCopied(stored.lastRun, jobPatch.lastRun);
-      this.#restate(stored, jobPatch);
+      this.#restate(entry, jobPatch);
     }
-    this.#insertUnlessFired(writes.retry, runtime);
+    this.#insertUnlessFired(writes.retry, entry);
     for (const event of writes.audit) this.#insertAudit(event);
   }
 
-  /**
-   * Inserts a run planned by the scheduler unless its fire already has one (exactly-once), given its
-   * job's bookkeeping (none yet: undefined); returns the job's bookkeeping now.
-   */
-  #insertUnlessFired(run: JobRunRecord | null, runtime: JobRuntime | undefined): JobRuntime | undefined {
-    if (run === null || !this.#isFreeRunId(run.id)) return runtime;
+  /** Inserts a run planned by the scheduler for the entry's job unless its fire already has one (exactly-once). */
+  #insertUnlessFired(run: JobRunRecord | null, entry: JobEntry): void {
+    if (run === null || !this.#isFreeRunId(run.id)) return;
     const stored = storedRun(run);
-    if (!this.#takeFireKey(stored.fireKey)) return runtime;
-    const held = runtime ?? this.#newRuntime(stored.jobId);
-    this.#addRun(stored, held);
-    return held;
+    if (!this.#takeFireKey(stored.fireKey)) return;
+    this.#addRun(stored, entry.runtime ?? this.#newRuntime(entry));
   }
 
   /** Claims queued runs, lowest `dueAt` first, merging the plain queue with jobs that have a free slot. */
@@ -880,7 +901,7 @@ export class InMemoryJobStore implements JobStore {
       const { run } = slot;
       if (hasLiveLease(run, now) || (known !== null && !known.has(run.agentId))) {
         this.#moveRun(slot, null, 0);
-        this.#refreshFreeSlot(run.jobId, slot.runtime);
+        this.#refreshFreeSlot(slot.runtime);
         passedOver.push(slot);
         continue;
       }
@@ -892,14 +913,14 @@ export class InMemoryJobStore implements JobStore {
 
   /** The slot of the earliest unleased `waitForSlot` run of a job in {@link #jobsWithFreeSlot} (which has one). */
   #firstWaiting(jobId: string): RunSlot {
-    const waiting = (this.#runtimes.get(jobId) as JobRuntime).waitingQueue as RunIndex;
+    const waiting = ((this.#jobs.get(jobId) as JobEntry).runtime as JobRuntime).waitingQueue as RunIndex;
     return (waiting.peek() as HeapEntry<RunSlot>).item;
   }
 
   /** Puts the slot's unleased `scheduled` run back where claims look for it, refreshing its job's free slot. */
   #requeue(slot: RunSlot): void {
     this.#enqueue(slot);
-    this.#refreshFreeSlot(slot.run.jobId, slot.runtime);
+    this.#refreshFreeSlot(slot.runtime);
   }
 
   /**
@@ -913,15 +934,8 @@ export class InMemoryJobStore implements JobStore {
     const wasInFlight = this.#unsettle(slot);
     leaseRun(run, terms.owner, storedDate(terms.leaseExpiresAt.getTime()));
     this.#settle(slot, wasInFlight);
-    const job = runtime.fired ?? copyJob(this.#jobOf(run));
+    const job = runtime.fired ?? copyJob(runtime.entry.job);
     runtime.fired = null;
     return { run: copyRun(run), job };
-  }
-
-  /** The job of a stored run; runs never outlive their job here, since deleting a job deletes them. */
-  #jobOf(run: JobRunRecord): CronJobDefinition {
-    const job = this.#jobs.get(run.jobId);
-    if (job === undefined) throw new StoreError(`internal: run ${run.id} has no job ${run.jobId}`);
-    return job;
   }
 }

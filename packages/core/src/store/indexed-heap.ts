@@ -116,6 +116,10 @@ export function heapEntry<T>(key: string, item: T, at: number, tie: string): Hea
   return entry;
 }
 
+const keyOf = <T>(entry: HeapEntry<T>): string => entry.key;
+
+const itemOf = <T>(entry: HeapEntry<T>): T => entry.item;
+
 /**
  * A binary min-heap of entries that the caller keeps (see {@link heapEntry}), so an entry is moved
  * or taken out in O(log n) without a lookup, and one entry can move from heap to heap: the
@@ -158,10 +162,23 @@ export class EntryHeap<T = unknown> {
    * O(limit · log limit) entries, and the refused ones, and changes nothing.
    */
   lowest(limit: number, accept: (entry: Readonly<HeapEntry<T>>) => boolean, keep?: (key: string) => boolean): string[] {
-    const found: string[] = [];
+    return this.#collect(limit, accept, keep === undefined ? undefined : (entry) => keep(entry.key), keyOf);
+  }
+
+  /**
+   * {@link lowest}, answering what the entries stand for rather than their keys (`keep` sees those
+   * too): a caller that keeps its items in the entries looks none up.
+   */
+  lowestItems(limit: number, accept: (entry: Readonly<HeapEntry<T>>) => boolean, keep?: (item: T) => boolean): T[] {
+    return this.#collect(limit, accept, keep === undefined ? undefined : (entry) => keep(entry.item), itemOf);
+  }
+
+  /** Up to `limit` of `pick` of the lowest entries while `accept` holds, those `keep` accepts (see {@link lowest}). */
+  #collect<R>(limit: number, accept: (entry: Readonly<HeapEntry<T>>) => boolean, keep: ((entry: HeapEntry<T>) => boolean) | undefined, pick: (entry: HeapEntry<T>) => R): R[] {
+    const found: R[] = [];
     if (limit <= 0) return found;
     this.#inOrder(accept, (entry) => {
-      if (keep === undefined || keep(entry.key)) found.push(entry.key);
+      if (keep === undefined || keep(entry)) found.push(pick(entry));
       return found.length < limit;
     });
     return found;

@@ -43,21 +43,27 @@ function flat<T extends string | null>(text: T): T {
 
 const copyDate = (date: Date | null): Date | null => (date === null ? null : new Date(date.getTime()));
 
-/** The two Dates the store made last for records it keeps (see {@link storedDate}), the latest first. */
-let lastStored = new Date(0);
-let lastButOneStored = new Date(0);
+/** How many of the Dates the store made last {@link storedDate} reuses. */
+const RECENT_STORED_DATES = 4;
+
+/** The Dates the store made last for records it keeps (see {@link storedDate}), the latest used first. */
+const recentStored: Date[] = Array.from({ length: RECENT_STORED_DATES }, () => new Date(0));
 
 /**
  * A Date of `time` for a record the store keeps. Stored Dates are never handed out nor changed, so
- * records may share them: the two made last are reused for their instants (a fire stores its time
- * and its job's next one), so a run's fire, start and finish, its audit event and its job's last
- * run, all at one virtual instant, hold one Date.
+ * records may share them: the four used last are reused for their instants. A fire stores its time,
+ * its job's next one and its run's lease, and the run's finish its job's last run: four instants, so
+ * a run's fire, start and finish, its audit event, its job's last run and the next fire's run, all
+ * at one virtual instant, hold one Date.
  */
 export function storedDate(time: number): Date {
-  if (lastStored.getTime() === time) return lastStored;
-  const date = lastButOneStored.getTime() === time ? lastButOneStored : new Date(time);
-  lastButOneStored = lastStored;
-  lastStored = date;
+  const recent = recentStored;
+  let found = 0;
+  while (found < RECENT_STORED_DATES && (recent[found] as Date).getTime() !== time) found++;
+  const date = found < RECENT_STORED_DATES ? (recent[found] as Date) : new Date(time);
+  // The Date used now goes first; those used before it move down one, the last one used drops out.
+  for (let i = Math.min(found, RECENT_STORED_DATES - 1); i > 0; i--) recent[i] = recent[i - 1] as Date;
+  recent[0] = date;
   return date;
 }
 
@@ -96,15 +102,34 @@ function copyApproval(approval: JobRunRecord['approval']): JobRunRecord['approva
  * claims, starts and finishes hand out one of every run they touch.
  */
 export function copyRun(run: JobRunRecord): JobRunRecord {
-  const copy = runRecord(run);
-  copy.scheduledFor = new Date(run.scheduledFor.getTime());
-  copy.dueAt = new Date(run.dueAt.getTime());
-  copy.startedAt = copyDate(run.startedAt);
-  copy.completedAt = copyDate(run.completedAt);
-  copy.leaseExpiresAt = copyDate(run.leaseExpiresAt);
-  copy.iterations = ownList(run.iterations, copyIteration);
-  copy.deliveries = ownList(run.deliveries, copyDelivery);
-  copy.approval = copyApproval(run.approval);
+  return withOwnRunParts(runRecord(run));
+}
+
+/**
+ * A deep copy of the stored `run` with the defined fields of `patch`, for the caller: what
+ * `copyRun(patched(run, patch))` answers, without the stored version in between (a finish decides
+ * on this copy before it patches the stored run in place). Fields that are not a run's are left out.
+ */
+export function copyPatched(run: JobRunRecord, patch: RunPatch): JobRunRecord {
+  const next = runRecord(run);
+  const fields = next as unknown as Record<string, unknown>;
+  for (const field in patch) {
+    const value = patch[field as keyof RunPatch];
+    if (value !== undefined && field in next) fields[field] = value;
+  }
+  return withOwnRunParts(next);
+}
+
+/** `copy`, a shallow copy of a run, given copies of every part of it (Date, list, object) it may not share. */
+function withOwnRunParts(copy: JobRunRecord): JobRunRecord {
+  copy.scheduledFor = new Date(copy.scheduledFor.getTime());
+  copy.dueAt = new Date(copy.dueAt.getTime());
+  copy.startedAt = copyDate(copy.startedAt);
+  copy.completedAt = copyDate(copy.completedAt);
+  copy.leaseExpiresAt = copyDate(copy.leaseExpiresAt);
+  copy.iterations = ownList(copy.iterations, copyIteration);
+  copy.deliveries = ownList(copy.deliveries, copyDelivery);
+  copy.approval = copyApproval(copy.approval);
   return copy;
 }
 

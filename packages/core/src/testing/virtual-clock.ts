@@ -24,16 +24,32 @@ const immediatePending: () => boolean =
 
 const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** The pending {@link nextTurn} shared by every wait that races one (see {@link VirtualClock.settledBy}). */
-let sharedTurn: Promise<false> | null = null;
+/**
+ * The waits told at the next event-loop turn (see {@link settle}), all on one `setImmediate`. A wait
+ * that ends first leaves the set: a whole `advance` may run within one turn, and a wait left behind
+ * by each of its fires (as a race against one shared promise of the turn leaves its reaction on it)
+ * would hold memory for every fire until the turn comes.
+ */
+const turnWaiters = new Set<() => void>();
 
-/** Resolves false at the next event-loop turn: when every promise chain pending now has run. */
-function turnPassed(): Promise<false> {
-  sharedTurn ??= nextTurn().then(() => {
-    sharedTurn = null;
-    return false as const;
-  });
-  return sharedTurn;
+/** Whether a `setImmediate` of {@link turnCame} is pending. */
+let turnAwaited = false;
+
+/** Calls every wait in {@link turnWaiters}, at the event-loop turn. */
+function turnCame(): void {
+  turnAwaited = false;
+  const waiters = [...turnWaiters];
+  turnWaiters.clear();
+  for (const waiter of waiters) waiter();
+}
+
+/** Calls `waiter` at the next event-loop turn, when every promise chain pending now has run, unless it leaves {@link turnWaiters} first. */
+function atNextTurn(waiter: () => void): void {
+  if (!turnAwaited) {
+    turnAwaited = true;
+    setImmediate(turnCame);
+  }
+  turnWaiters.add(waiter);
 }
 
 /**
@@ -41,7 +57,20 @@ function turnPassed(): Promise<false> {
  * until the event loop turns (false; the work waits on something else, e.g. I/O).
  */
 function settle(settled: () => Promise<void>): Promise<boolean> {
-  return Promise.race([settled().then(() => true), turnPassed()]);
+  return new Promise<boolean>((resolve, reject) => {
+    const turned = () => resolve(false);
+    settled().then(
+      () => {
+        turnWaiters.delete(turned);
+        resolve(true);
+      },
+      (error: unknown) => {
+        turnWaiters.delete(turned);
+        reject(error);
+      },
+    );
+    atNextTurn(turned);
+  });
 }
 
 /**
