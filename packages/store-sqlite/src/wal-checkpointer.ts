@@ -1,0 +1,115 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+/** How often the worker copies the WAL into the database file. */
+export const CHECKPOINT_INTERVAL_MS = 1000;
+
+/**
+ * WAL length (frames, 4 KiB each) past which a checkpoint the worker could not complete is finished
+ * on the store's own connection (see {@link WalCheckpointer}).
+ */
+export const WAL_LIMIT_FRAMES = 20_000;
+
+/** What the worker is given. */
+interface WorkerData {
+  /** better-sqlite3's entry point, resolved from this package: an eval worker resolves from the working directory. */
+  driver: string;
+  path: string;
+  busyTimeoutMs: number;
+  intervalMs: number;
+  limitFrames: number;
+}
+
+/**
+ * The worker, as CommonJS source: run with `eval`, it needs no file of its own, so the ESM and
+ * CommonJS builds and the TypeScript sources start it alike.
+ *
+ * A passive checkpoint copies the frames every reader is done with and waits for no one. It is
+ * complete only when no frame was appended while it copied, and only a complete one lets the next
+ * write start the WAL again from its beginning, so a round tries again while each attempt leaves
+ * frames (each copies only what the writer appended meanwhile). A round still behind with a long
+ * WAL tells the store (`behind`).
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+// better-sqlite3's errors reach the store as plain objects without their message: rethrown as Error.
+const guard = (work) => {
+  try {
+    return work();
+  } catch (error) {
+    throw new Error(String(error && error.message) + (error && error.code ? ' (' + error.code + ')' : ''));
+  }
+};
+const db = guard(() => new (require(workerData.driver))(workerData.path, { fileMustExist: true, timeout: workerData.busyTimeoutMs }));
+const checkpoint = () => guard(() => db.pragma('wal_checkpoint(PASSIVE)')[0]);
+const timer = setInterval(() => {
+  let result = checkpoint();
+  for (let i = 0; i < 3 && result.busy === 0 && result.checkpointed < result.log; i++) result = checkpoint();
+  if (result.checkpointed < result.log && result.log > workerData.limitFrames) parentPort.postMessage('behind');
+}, workerData.intervalMs);
+parentPort.on('message', () => {
+  clearInterval(timer);
+  try {
+    checkpoint();
+  } finally {
+    db.close();
+    parentPort.close();
+  }
+});
+`;
+
+/** Settings of a {@link WalCheckpointer}. */
+export interface WalCheckpointerOptions {
+  /** The database file (absolute path). */
+  path: string;
+  /** The worker connection's busy timeout (it waits only to open the file). */
+  busyTimeoutMs: number;
+  /** Called when the worker cannot checkpoint (it failed or could not start); it is not tried again. */
+  onFailure: (error: Error) => void;
+  /** Called when a WAL longer than {@link WAL_LIMIT_FRAMES} is still not copied after a round. */
+  onBehind: () => void;
+  /** Overrides {@link CHECKPOINT_INTERVAL_MS}. */
+  intervalMs?: number;
+}
+
+/**
+ * Checkpoints a WAL database from a second connection in a worker thread, so that copying the WAL
+ * into the database file, and its two fsyncs, never block the event loop of the connection that
+ * writes (whose automatic checkpoints are turned off). The worker never keeps the process alive.
+ */
+export class WalCheckpointer {
+  readonly #worker: Worker | null = null;
+  readonly #exited: Promise<void> = Promise.resolve();
+
+  /** Starts the worker; a failure to start is reported to `onFailure` too. */
+  constructor(options: WalCheckpointerOptions) {
+    const workerData: WorkerData = {
+      driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+      path: options.path,
+      busyTimeoutMs: options.busyTimeoutMs,
+      intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS,
+      limitFrames: WAL_LIMIT_FRAMES,
+    };
+    let worker: Worker;
+    try {
+      worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
+    } catch (error) {
+      options.onFailure(error as Error);
+      return;
+    }
+    worker.on('message', () => options.onBehind());
+    worker.on('error', (error) => options.onFailure(error instanceof Error ? error : new Error(String(error))));
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref();
+    this.#exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    this.#worker = worker;
+  }
+
+  /** Stops the worker after a last passive checkpoint and closes its connection; resolves once it exited. */
+  async stop(): Promise<void> {
+    // Held by the process while it stops, or a process with nothing else to do would exit before `close()` resolved.
+    this.#worker?.ref();
+    this.#worker?.postMessage('stop');
+    await this.#exited;
+  }
+}
