@@ -5,10 +5,10 @@ import { Worker } from 'node:worker_threads';
 export const CHECKPOINT_INTERVAL_MS = 1000;
 
 /**
- * WAL length (frames, 4 KiB each) past which a checkpoint the worker could not complete is finished
- * on the store's own connection (see {@link WalCheckpointer}).
+ * WAL length (frames of a page each, about 40 MB) past which the store's own connection checkpoints
+ * too, between two of its writes (see {@link WalCheckpointer}).
  */
-export const WAL_LIMIT_FRAMES = 20_000;
+export const WAL_LIMIT_FRAMES = 10_000;
 
 /** What the worker is given. */
 interface WorkerData {
@@ -27,8 +27,8 @@ interface WorkerData {
  * A passive checkpoint copies the frames every reader is done with and waits for no one. It is
  * complete only when no frame was appended while it copied, and only a complete one lets the next
  * write start the WAL again from its beginning, so a round tries again while each attempt leaves
- * frames (each copies only what the writer appended meanwhile). A round still behind with a long
- * WAL tells the store (`behind`).
+ * frames (each copies only what the writer appended meanwhile). A WAL still longer than the limit
+ * after a round (behind, or its writer began while a checkpoint ran) is reported (`behind`).
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -45,7 +45,7 @@ const checkpoint = () => guard(() => db.pragma('wal_checkpoint(PASSIVE)')[0]);
 const timer = setInterval(() => {
   let result = checkpoint();
   for (let i = 0; i < 3 && result.busy === 0 && result.checkpointed < result.log; i++) result = checkpoint();
-  if (result.checkpointed < result.log && result.log > workerData.limitFrames) parentPort.postMessage('behind');
+  if (result.log > workerData.limitFrames) parentPort.postMessage('behind');
 }, workerData.intervalMs);
 parentPort.on('message', () => {
   clearInterval(timer);
@@ -66,7 +66,7 @@ export interface WalCheckpointerOptions {
   busyTimeoutMs: number;
   /** Called when the worker cannot checkpoint (it failed or could not start); it is not tried again. */
   onFailure: (error: Error) => void;
-  /** Called when a WAL longer than {@link WAL_LIMIT_FRAMES} is still not copied after a round. */
+  /** Called when the WAL is longer than {@link WAL_LIMIT_FRAMES} after a round. */
   onBehind: () => void;
   /** Overrides {@link CHECKPOINT_INTERVAL_MS}. */
   intervalMs?: number;
@@ -76,6 +76,12 @@ export interface WalCheckpointerOptions {
  * Checkpoints a WAL database from a second connection in a worker thread, so that copying the WAL
  * into the database file, and its two fsyncs, never block the event loop of the connection that
  * writes (whose automatic checkpoints are turned off). The worker never keeps the process alive.
+ *
+ * What bounds the WAL: a worker round every {@link CHECKPOINT_INTERVAL_MS}, and past
+ * {@link WAL_LIMIT_FRAMES} a passive checkpoint on the writing connection (`onBehind`), which copies
+ * only what the worker left, and after which that connection's next write starts the WAL afresh.
+ * A reader of another connection that keeps one snapshot open stops every checkpoint (of any mode)
+ * at the frames it still reads: the WAL then grows until it lets go, as it would without the worker.
  */
 export class WalCheckpointer {
   readonly #worker: Worker | null = null;
