@@ -17,7 +17,8 @@ interface WorkerData {
   path: string;
   busyTimeoutMs: number;
   intervalMs: number;
-  limitFrames: number;
+  /** Where the worker leaves the WAL's length in frames after each round, for the store to read. */
+  walFrames: SharedArrayBuffer;
 }
 
 /**
@@ -27,8 +28,10 @@ interface WorkerData {
  * A passive checkpoint copies the frames every reader is done with and waits for no one. It is
  * complete only when no frame was appended while it copied, and only a complete one lets the next
  * write start the WAL again from its beginning, so a round tries again while each attempt leaves
- * frames (each copies only what the writer appended meanwhile). A WAL still longer than the limit
- * after a round (behind, or its writer began while a checkpoint ran) is reported (`behind`).
+ * frames (each copies only what the writer appended meanwhile). The WAL's length after a round
+ * is left in shared memory for the store's commits to read: a message or a timer would wait for
+ * the store's event loop, which a loop of awaited writes (each a chain of promise reactions) keeps
+ * from turning for as long as it runs.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -42,10 +45,11 @@ const guard = (work) => {
 };
 const db = guard(() => new (require(workerData.driver))(workerData.path, { fileMustExist: true, timeout: workerData.busyTimeoutMs }));
 const checkpoint = () => guard(() => db.pragma('wal_checkpoint(PASSIVE)')[0]);
+const walFrames = new Int32Array(workerData.walFrames);
 const timer = setInterval(() => {
   let result = checkpoint();
   for (let i = 0; i < 3 && result.busy === 0 && result.checkpointed < result.log; i++) result = checkpoint();
-  if (result.log > workerData.limitFrames) parentPort.postMessage('behind');
+  Atomics.store(walFrames, 0, result.log);
 }, workerData.intervalMs);
 parentPort.on('message', () => {
   clearInterval(timer);
@@ -66,7 +70,7 @@ export interface WalCheckpointerOptions {
   busyTimeoutMs: number;
   /** Called when the worker cannot checkpoint (it failed or could not start); it is not tried again. */
   onFailure: (error: Error) => void;
-  /** Called when the WAL is longer than {@link WAL_LIMIT_FRAMES} after a round. */
+  /** Called by {@link catchUp} when the WAL was longer than {@link WAL_LIMIT_FRAMES} after the worker's last round. */
   onBehind: () => void;
   /** Overrides {@link CHECKPOINT_INTERVAL_MS}. */
   intervalMs?: number;
@@ -78,23 +82,29 @@ export interface WalCheckpointerOptions {
  * writes (whose automatic checkpoints are turned off). The worker never keeps the process alive.
  *
  * What bounds the WAL: a worker round every {@link CHECKPOINT_INTERVAL_MS}, and past
- * {@link WAL_LIMIT_FRAMES} a passive checkpoint on the writing connection (`onBehind`), which copies
- * only what the worker left, and after which that connection's next write starts the WAL afresh.
+ * {@link WAL_LIMIT_FRAMES} a passive checkpoint on the writing connection after its next commit
+ * ({@link catchUp}), which copies
+ * only what the worker left, and after which that connection's next write starts the WAL afresh
+ * (under a steady stream of writes a frame is appended during nearly every worker checkpoint, so
+ * none of them completes in time for a write to start the WAL again).
  * A reader of another connection that keeps one snapshot open stops every checkpoint (of any mode)
  * at the frames it still reads: the WAL then grows until it lets go, as it would without the worker.
  */
 export class WalCheckpointer {
   readonly #worker: Worker | null = null;
   readonly #exited: Promise<void> = Promise.resolve();
+  readonly #walFrames = new Int32Array(new SharedArrayBuffer(4));
+  readonly #onBehind: () => void;
 
   /** Starts the worker; a failure to start is reported to `onFailure` too. */
   constructor(options: WalCheckpointerOptions) {
+    this.#onBehind = options.onBehind;
     const workerData: WorkerData = {
       driver: createRequire(import.meta.url).resolve('better-sqlite3'),
       path: options.path,
       busyTimeoutMs: options.busyTimeoutMs,
       intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS,
-      limitFrames: WAL_LIMIT_FRAMES,
+      walFrames: this.#walFrames.buffer as SharedArrayBuffer,
     };
     let worker: Worker;
     try {
@@ -103,12 +113,20 @@ export class WalCheckpointer {
       options.onFailure(error as Error);
       return;
     }
-    worker.on('message', () => options.onBehind());
     worker.on('error', (error) => options.onFailure(error instanceof Error ? error : new Error(String(error))));
-    // After the listeners: adding a 'message' listener refs the worker's port again.
     worker.unref();
     this.#exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     this.#worker = worker;
+  }
+
+  /**
+   * Called by the store after each commit (outside any transaction): calls `onBehind` once when the
+   * worker's last round left the WAL longer than {@link WAL_LIMIT_FRAMES}. One atomic read otherwise.
+   */
+  catchUp(): void {
+    if (Atomics.load(this.#walFrames, 0) <= WAL_LIMIT_FRAMES) return;
+    Atomics.store(this.#walFrames, 0, 0);
+    this.#onBehind();
   }
 
   /** Stops the worker after a last passive checkpoint and closes its connection; resolves once it exited. */
