@@ -980,6 +980,7 @@ export class SqliteJobStore implements JobStore {
         cache.runs.clear();
         cache.jobs.clear();
       },
+      committed: () => this.#checkpointer?.catchUp(),
     });
     // The dialect gives kysely SQLite's SQL; queries run through the runner, never kysely's driver.
     const db = new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database }) });
@@ -1032,8 +1033,8 @@ export class SqliteJobStore implements JobStore {
     this.#checkpointer = new WalCheckpointer({
       path,
       busyTimeoutMs,
-      // The worker's checkpoints never caught up with the writes, so the WAL could not start again
-      // from its beginning: one on this connection, between two of its writes, completes.
+      // The worker's checkpoints did not let the WAL start again from its beginning (writes came
+      // during each): one on this connection, between two of its writes, completes.
       onBehind: () => {
         try {
           if (open()) database.pragma('wal_checkpoint(PASSIVE)');
