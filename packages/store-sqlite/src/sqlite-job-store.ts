@@ -1036,10 +1036,14 @@ export class SqliteJobStore implements JobStore {
       // The worker's checkpoints did not let the WAL start again from its beginning (writes came
       // during each): one on this connection, between two of its writes, completes.
       onBehind: () => {
+        if (!open() || database.inTransaction) return false;
         try {
-          if (open()) database.pragma('wal_checkpoint(PASSIVE)');
+          const [result] = database.pragma('wal_checkpoint(PASSIVE)') as { busy: number }[];
+          // Busy: the worker is checkpointing; the next commit tries again.
+          return result?.busy === 0;
         } catch (error) {
           process.emitWarning(`checkpointing sqlite database ${path} failed: ${(error as Error).message}`);
+          return true;
         }
       },
       onFailure: (error) => {

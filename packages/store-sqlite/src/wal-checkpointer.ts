@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
-/** How often the worker copies the WAL into the database file. */
+/** How often the worker copies the WAL into the database file (ten times as often while its file grows past {@link WAL_LIMIT_FRAMES} pages). */
 export const CHECKPOINT_INTERVAL_MS = 1000;
 
 /**
@@ -17,6 +17,7 @@ interface WorkerData {
   path: string;
   busyTimeoutMs: number;
   intervalMs: number;
+  limitFrames: number;
   /** Where the worker leaves the WAL's length in frames after each round, for the store to read. */
   walFrames: SharedArrayBuffer;
 }
@@ -46,11 +47,22 @@ const guard = (work) => {
 const db = guard(() => new (require(workerData.driver))(workerData.path, { fileMustExist: true, timeout: workerData.busyTimeoutMs }));
 const checkpoint = () => guard(() => db.pragma('wal_checkpoint(PASSIVE)')[0]);
 const walFrames = new Int32Array(workerData.walFrames);
+const { statSync } = require('node:fs');
+const walSize = () => statSync(workerData.path + '-wal', { throwIfNoEntry: false })?.size ?? 0;
+let lastRound = Date.now();
+let lastSize = walSize();
+// A round every interval; sooner while the WAL file grows past the limit (a stream of writes can
+// add hundreds of MB a second), so that the store catches up before it grows much longer.
 const timer = setInterval(() => {
+  const size = walSize();
+  const growing = size > lastSize && size > workerData.limitFrames * 4096;
+  lastSize = size;
+  if (!growing && Date.now() - lastRound < workerData.intervalMs) return;
+  lastRound = Date.now();
   let result = checkpoint();
   for (let i = 0; i < 3 && result.busy === 0 && result.checkpointed < result.log; i++) result = checkpoint();
   Atomics.store(walFrames, 0, result.log);
-}, workerData.intervalMs);
+}, workerData.intervalMs / 10);
 parentPort.on('message', () => {
   clearInterval(timer);
   try {
@@ -70,8 +82,11 @@ export interface WalCheckpointerOptions {
   busyTimeoutMs: number;
   /** Called when the worker cannot checkpoint (it failed or could not start); it is not tried again. */
   onFailure: (error: Error) => void;
-  /** Called by {@link catchUp} when the WAL was longer than {@link WAL_LIMIT_FRAMES} after the worker's last round. */
-  onBehind: () => void;
+  /**
+   * Called by {@link catchUp} when the WAL was longer than {@link WAL_LIMIT_FRAMES} after the worker's
+   * last round; answers false to be called again at the next one (e.g. the worker was checkpointing).
+   */
+  onBehind: () => boolean;
   /** Overrides {@link CHECKPOINT_INTERVAL_MS}. */
   intervalMs?: number;
 }
@@ -94,7 +109,7 @@ export class WalCheckpointer {
   readonly #worker: Worker | null = null;
   readonly #exited: Promise<void> = Promise.resolve();
   readonly #walFrames = new Int32Array(new SharedArrayBuffer(4));
-  readonly #onBehind: () => void;
+  readonly #onBehind: () => boolean;
 
   /** Starts the worker; a failure to start is reported to `onFailure` too. */
   constructor(options: WalCheckpointerOptions) {
@@ -104,6 +119,7 @@ export class WalCheckpointer {
       path: options.path,
       busyTimeoutMs: options.busyTimeoutMs,
       intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS,
+      limitFrames: WAL_LIMIT_FRAMES,
       walFrames: this.#walFrames.buffer as SharedArrayBuffer,
     };
     let worker: Worker;
@@ -120,13 +136,12 @@ export class WalCheckpointer {
   }
 
   /**
-   * Called by the store after each commit (outside any transaction): calls `onBehind` once when the
-   * worker's last round left the WAL longer than {@link WAL_LIMIT_FRAMES}. One atomic read otherwise.
+   * Called by the store after each commit (outside any transaction): calls `onBehind` when the
+   * worker's last round left the WAL longer than {@link WAL_LIMIT_FRAMES}, until it succeeds (a
+   * checkpoint that found the worker checkpointing gives way at once). One atomic read otherwise.
    */
   catchUp(): void {
-    if (Atomics.load(this.#walFrames, 0) <= WAL_LIMIT_FRAMES) return;
-    Atomics.store(this.#walFrames, 0, 0);
-    this.#onBehind();
+    if (Atomics.load(this.#walFrames, 0) > WAL_LIMIT_FRAMES && this.#onBehind()) Atomics.store(this.#walFrames, 0, 0);
   }
 
   /** Stops the worker after a last passive checkpoint and closes its connection; resolves once it exited. */

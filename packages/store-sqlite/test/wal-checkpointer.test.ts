@@ -61,7 +61,7 @@ describe('checkpoints off the event loop', () => {
 
   it('reports a worker that cannot checkpoint, and stops all the same', async () => {
     const onFailure = vi.fn();
-    const checkpointer = new WalCheckpointer({ path: join(tempDir(), 'missing.db'), busyTimeoutMs: 100, onFailure, onBehind: () => undefined });
+    const checkpointer = new WalCheckpointer({ path: join(tempDir(), 'missing.db'), busyTimeoutMs: 100, onFailure, onBehind: () => true });
     await vi.waitFor(() => expect(onFailure).toHaveBeenCalledTimes(1), { timeout: 5000, interval: 20 });
     expect(onFailure.mock.calls[0]![0]).toMatchObject({ message: expect.stringContaining('SQLITE_CANTOPEN') });
     await checkpointer.stop();
