@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // The checkpoint worker resolves better-sqlite3 from `import.meta.url`, which CommonJS lacks.
+  shims: true,
 });

@@ -66,6 +66,7 @@ import type { JobRow, RunRow, StoreDatabase } from './schema.js';
 import { mapSqliteError, type ConstraintErrors } from './sqlite-errors.js';
 import { dataVersionReader, RowCache } from './row-cache.js';
 import { SqliteRunner, type Param } from './sqlite-runner.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 import { WriteBatch } from './write-batch.js';
 
 /** Where the store keeps its file when no `path` is given, relative to the working directory. */
@@ -147,7 +148,10 @@ export interface SqliteJobStoreOptions {
   path?: string;
   /**
    * An open better-sqlite3 database to use instead of opening `path`. The store sets its pragmas
-   * and migrates it, but leaves closing it to whoever opened it.
+   * and migrates it, but leaves closing it to whoever opened it. Its WAL is checkpointed by the
+   * connection itself, as a commit makes it long enough, blocking the event loop meanwhile: the
+   * store does not take that over from a connection its host goes on using after `close()`. A
+   * store that opens its file (`path`) checkpoints from a worker thread instead.
    */
   database?: Database;
   /**
@@ -347,7 +351,9 @@ export class SqliteJobStore implements JobStore {
   #db: Db | null = null;
   #batch: WriteBatch | null = null;
   #cache: KeptRows | null = null;
+  #checkpointer: WalCheckpointer | null = null;
   #closed = false;
+  #closing: Promise<void> | null = null;
   #writeTrouble: string | null = null;
 
   /** Opens nothing yet: the file is opened and migrated by {@link init} (or the first call). */
@@ -371,11 +377,16 @@ export class SqliteJobStore implements JobStore {
   }
 
   /**
-   * Commits the queued writes, then closes the connection unless the database was handed in; later
-   * calls throw `StoreError`.
+   * Commits the queued writes, then closes the connection unless the database was handed in, and
+   * stops the checkpoint worker (which copies what is left of the WAL as it goes); later calls
+   * throw `StoreError`.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#batch?.flush();
     this.#closed = true;
     if (this.#database !== null && this.#options.database === undefined) this.#database.close();
@@ -384,6 +395,8 @@ export class SqliteJobStore implements JobStore {
     this.#db = null;
     this.#batch = null;
     this.#cache = null;
+    await this.#checkpointer?.stop();
+    this.#checkpointer = null;
   }
 
   /** Inserts a job. Throws `ConflictError` if the id or name is taken. */
@@ -967,6 +980,7 @@ export class SqliteJobStore implements JobStore {
         cache.runs.clear();
         cache.jobs.clear();
       },
+      committed: () => this.#checkpointer?.catchUp(),
     });
     // The dialect gives kysely SQLite's SQL; queries run through the runner, never kysely's driver.
     const db = new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database }) });
@@ -989,6 +1003,7 @@ export class SqliteJobStore implements JobStore {
       // Each checkpoint costs two fsyncs; every finished run commits about a dozen WAL frames, mostly
       // the same hot pages again, so checkpointing every 10,000 frames (about 40 MB of WAL) rather
       // than SQLite's 1,000 cuts that cost tenfold while copying hardly more pages per checkpoint.
+      // On the store's own file a worker checkpoints instead (see #checkpointOffThread).
       database.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
       // Deleting a job cascades to its runs and session only while foreign keys are enforced.
       database.pragma('foreign_keys = ON');
@@ -1001,7 +1016,41 @@ export class SqliteJobStore implements JobStore {
       if (database !== this.#options.database) database.close();
       throw error;
     }
+    const path = this.path;
+    if (database !== this.#options.database && path !== ':memory:' && path !== '') this.#checkpointOffThread(database, path, busyTimeoutMs);
     return database;
+  }
+
+  /**
+   * Turns the connection's automatic checkpoints off and has a worker thread run them instead: a
+   * checkpoint run by the commit that crossed the threshold blocked the event loop for 100 ms and
+   * more (its fsyncs), making a due run that late. Should the worker fail, the connection
+   * checkpoints for itself again.
+   */
+  #checkpointOffThread(database: Database, path: string, busyTimeoutMs: number): void {
+    database.pragma('wal_autocheckpoint = 0');
+    const open = () => !this.#closed && this.#database === database;
+    this.#checkpointer = new WalCheckpointer({
+      path,
+      busyTimeoutMs,
+      // The worker's checkpoints did not let the WAL start again from its beginning (writes came
+      // during each): one on this connection, between two of its writes, completes.
+      onBehind: () => {
+        if (!open() || database.inTransaction) return false;
+        try {
+          const [result] = database.pragma('wal_checkpoint(PASSIVE)') as { busy: number }[];
+          // Busy: the worker is checkpointing; the next commit tries again.
+          return result?.busy === 0;
+        } catch (error) {
+          process.emitWarning(`checkpointing sqlite database ${path} failed: ${(error as Error).message}`);
+          return true;
+        }
+      },
+      onFailure: (error) => {
+        process.emitWarning(`the checkpoint worker of sqlite database ${path} failed, its store checkpoints on its own connection: ${error.message}`);
+        if (open()) database.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      },
+    });
   }
 
   #openFile(busyTimeoutMs: number): Database {

@@ -94,12 +94,14 @@ export class PreparedQuery<R> {
   }
 }
 
-/** Told of a runner's transactions: as each `BEGIN IMMEDIATE` transaction starts, and after any rollback (of a transaction or a savepoint). */
+/** Told of a runner's transactions: as each `BEGIN IMMEDIATE` transaction starts and after it committed, and after any rollback (of a transaction or a savepoint). */
 export interface TransactionHooks {
   /** The transaction has just begun; nothing ran in it yet. */
   begin(): void;
   /** A transaction or savepoint was rolled back: writes made in it are undone. */
   rollback(): void;
+  /** A `BEGIN IMMEDIATE` transaction has committed; none is open. */
+  committed?(): void;
 }
 
 /**
@@ -152,8 +154,9 @@ export class SqliteRunner {
   immediate<T>(body: () => T): T {
     const hooks = this.#hooks;
     if (hooks === undefined) return this.#transaction.immediate(body) as T;
+    let result: T;
     try {
-      return this.#transaction.immediate(() => {
+      result = this.#transaction.immediate(() => {
         hooks.begin();
         return body();
       }) as T;
@@ -161,6 +164,8 @@ export class SqliteRunner {
       hooks.rollback();
       throw error;
     }
+    hooks.committed?.();
+    return result;
   }
 
   /**
