@@ -78,6 +78,8 @@ const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 const DEFAULT_PAGE = 100;
 
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+/** The size the WAL file is cut back to when it starts again from its beginning (64 MiB). */
+const WAL_SIZE_LIMIT_BYTES = 64 * 2 ** 20;
 
 /*
  * Values a partial index's condition names are written into the SQL as literals, not bound as
@@ -1005,6 +1007,9 @@ export class SqliteJobStore implements JobStore {
       // than SQLite's 1,000 cuts that cost tenfold while copying hardly more pages per checkpoint.
       // On the store's own file a worker checkpoints instead (see #checkpointOffThread).
       database.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      // A burst of writes can outrun the checkpoints and grow the WAL file to hundreds of MB; SQLite
+      // reuses it from its start afterwards but keeps its size unless told to cut it back.
+      database.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
       // Deleting a job cascades to its runs and session only while foreign keys are enforced.
       database.pragma('foreign_keys = ON');
       // A batch run again after a failed write runs each write in a savepoint, and SQLite keeps the
