@@ -575,7 +575,7 @@ export class InMemoryJobStore implements JobStore {
    * index follows.
    */
   #replaceJob(entry: JobEntry | null, after: CronJobDefinition | null): void {
-    const before = entry === null ? null : entry.job;
+    const before = entry?.job ?? null;
     if (before !== null) {
       this.#statusCounts[before.status] -= 1;
       if (after === null || after.name !== before.name) {
@@ -584,10 +584,10 @@ export class InMemoryJobStore implements JobStore {
       }
     }
     if (after === null) {
-      if (entry === null || before === null) return;
-      this.#jobs.delete(before.id);
+      if (entry === null) return;
+      this.#jobs.delete(entry.job.id);
       if (entry.due !== null) this.#dueJobs.remove(entry.due);
-      this.#jobsWithFreeSlot.delete(before.id);
+      this.#jobsWithFreeSlot.delete(entry.job.id);
       return;
     }
     if (before?.name !== after.name) {
