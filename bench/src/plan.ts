@@ -28,8 +28,10 @@ export interface BenchPlan {
     jobs: number;
     /** Measured runs per target (the median is reported). */
     runs: number;
-    /** Due jobs per tuning run (one run per setting). */
+    /** Due jobs per tuning run. */
     tuneJobs: number;
+    /** Tuning runs per setting (round-robin across the settings; the best of each setting's runs ranks it). */
+    tuneRounds: number;
     targets: ThroughputTarget[];
   };
   precision: { jobs: number; seconds: number };
@@ -99,7 +101,7 @@ export function benchPlan(mode: BenchMode): BenchPlan {
     case 'full':
       return {
         mode,
-        throughput: { jobs: 20_000, runs: 3, tuneJobs: 5_000, targets },
+        throughput: { jobs: 20_000, runs: 3, tuneJobs: 20_000, tuneRounds: 2, targets },
         precision: { jobs: 1000, seconds: 60 },
         scale: { sizes: [10_000, 100_000, 1_000_000], samples: 200, batchSamples: 30, batch: 10 },
         soak: { iterations: 10_000, historyLimit: 50, samples: 10 },
@@ -108,7 +110,7 @@ export function benchPlan(mode: BenchMode): BenchPlan {
     case 'quick':
       return {
         mode,
-        throughput: { jobs: 3_000, runs: 3, tuneJobs: 1_000, targets },
+        throughput: { jobs: 3_000, runs: 3, tuneJobs: 3_000, tuneRounds: 1, targets },
         precision: { jobs: 1000, seconds: 20 },
         scale: { sizes: [10_000, 100_000], samples: 100, batchSamples: 20, batch: 10 },
         soak: { iterations: 10_000, historyLimit: 50, samples: 10 },
@@ -117,7 +119,7 @@ export function benchPlan(mode: BenchMode): BenchPlan {
     case 'smoke':
       return {
         mode,
-        throughput: { jobs: 200, runs: 1, tuneJobs: 100, targets: targets.map((t) => ({ ...t, configs: t.configs.slice(0, 1) })) },
+        throughput: { jobs: 200, runs: 1, tuneJobs: 100, tuneRounds: 1, targets: targets.map((t) => ({ ...t, configs: t.configs.slice(0, 1) })) },
         precision: { jobs: 20, seconds: 2 },
         scale: { sizes: [200, 400], samples: 5, batchSamples: 2, batch: 3 },
         soak: { iterations: 200, historyLimit: 10, samples: 4 },

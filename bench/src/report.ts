@@ -30,7 +30,12 @@ function throughputSection(results: BenchResults): string {
     ...peers.map((p) => (o.ours && o.median !== null && p.median !== null ? `${num(o.median / p.median, 2)}×` : '')),
   ]);
   const tuning = outcomes.flatMap((o) =>
-    o.tuning.map((t) => [o.label, settings(t.config), t.runsPerSecond === null ? `failed: ${t.error ?? ''}` : num(t.runsPerSecond)]),
+    o.tuning.map((t) => [
+      o.label,
+      settings(t.config),
+      t.runsPerSecond === null ? `failed: ${t.error ?? ''}` : num(t.runsPerSecond),
+      t.rounds.map((r) => num(r)).join(', '),
+    ]),
   );
   return [
     '## Throughput',
@@ -41,15 +46,21 @@ function throughputSection(results: BenchResults): string {
     '`completed`; graphile-worker: the jobs table empty; BullMQ: the worker\'s last `completed` event). Ours',
     'runs one-shot jobs (`at` = now, `session_mode: fully_ephemeral`, so no session state, as a queue job has',
     'none). Each measurement runs in a fresh process on a fresh schema, database queue or file. Every',
-    `contender first runs once per setting on ${num(results.throughput.tuneJobs)} jobs; the fastest setting is then`,
-    `measured ${results.throughput.runs} times (round-robin across contenders) and the median reported.`,
+    `contender first runs ${tuneRuns(results.throughput.tuneRounds)} per setting on ${num(results.throughput.tuneJobs)} jobs (round-robin across its settings);`,
+    `the setting with the fastest run is then measured ${results.throughput.runs} times (round-robin across contenders) and the`,
+    'median reported.',
     '',
     table(['Contender', 'Median runs/s', 'Runs (runs/s)', 'Setting (best of tuning)', ...peers.map((p) => `vs ${p.id}`)], rows),
     '',
-    'Tuning pass (one run per setting):',
+    `Tuning pass (${tuneRuns(results.throughput.tuneRounds)} per setting; the best ranks it):`,
     '',
-    tuning.length > 0 ? table(['Contender', 'Setting', 'runs/s'], tuning) : '(one setting per contender in this mode: no tuning pass)',
+    tuning.length > 0 ? table(['Contender', 'Setting', 'Best runs/s', 'Runs (runs/s)'], tuning) : '(one setting per contender in this mode: no tuning pass)',
   ].join('\n');
+}
+
+/** "once", "2 times", … */
+function tuneRuns(rounds: number): string {
+  return rounds === 1 ? 'once' : `${rounds} times`;
 }
 
 function distributionCells(d: Distribution): string[] {

@@ -14,8 +14,11 @@ export interface ThroughputOutcome {
   id: string;
   label: string;
   ours: boolean;
-  /** One run per setting tried, on the tuning size. */
-  tuning: { config: ThroughputSample['config']; runsPerSecond: number | null; error?: string }[];
+  /**
+   * Each setting tried, on the tuning size: the best of its runs (`rounds`, runs/s in the order
+   * run), or null when any of them failed.
+   */
+  tuning: { config: ThroughputSample['config']; runsPerSecond: number | null; rounds: number[]; error?: string }[];
   /** The setting measured. */
   best: ThroughputSample['config'] | null;
   /** Measured runs. */
@@ -71,7 +74,7 @@ export interface BenchResults {
   machine: MachineInfo;
   /** The commit of the work tree measured, and whether `packages/` had uncommitted changes. */
   code?: { commit: string; dirty: boolean };
-  throughput: { jobs: number; runs: number; tuneJobs: number; outcomes: ThroughputOutcome[] };
+  throughput: { jobs: number; runs: number; tuneJobs: number; tuneRounds: number; outcomes: ThroughputOutcome[] };
   /** Rows and index entries a run writes, by store (absent in results of older runs). */
   writes?: Record<string, WritesPerRun | { error: string }>;
   precision: { jobs: number; seconds: number; results: Record<string, PrecisionResult | { error: string }> };

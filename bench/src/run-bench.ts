@@ -126,7 +126,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchResults> 
     durationSeconds: 0,
     machine,
     code: codeVersion(),
-    throughput: { jobs: plan.throughput.jobs, runs: plan.throughput.runs, tuneJobs: plan.throughput.tuneJobs, outcomes: throughput },
+    throughput: { jobs: plan.throughput.jobs, runs: plan.throughput.runs, tuneJobs: plan.throughput.tuneJobs, tuneRounds: plan.throughput.tuneRounds, outcomes: throughput },
     writes,
     precision: { ...plan.precision, results: precisionResults },
     scale: { sizes: plan.scale.sizes, stores: scaleStores },
@@ -156,7 +156,7 @@ function codeVersion(): BenchResults['code'] {
 type TaskRunner = <T>(name: string, args: unknown, timeoutMs: number, execArgv?: string[]) => Promise<T>;
 
 async function measureThroughput(plan: BenchPlan, task: TaskRunner, log: (line: string) => void, errors: string[]): Promise<ThroughputOutcome[]> {
-  const { jobs, runs, tuneJobs, targets } = plan.throughput;
+  const { jobs, runs, tuneJobs, tuneRounds, targets } = plan.throughput;
   const outcomes = targets.map(
     (target): ThroughputOutcome => ({ id: target.id, label: target.label, ours: target.ours, tuning: [], best: null, samples: [], median: null }),
   );
@@ -168,14 +168,22 @@ async function measureThroughput(plan: BenchPlan, task: TaskRunner, log: (line: 
       outcome.best = target.configs[0]!;
       continue;
     }
-    for (const config of target.configs) {
-      log(`throughput tuning: ${target.id} ${JSON.stringify(config)} (${tuneJobs} jobs)`);
-      try {
-        outcome.tuning.push({ config, runsPerSecond: (await run(target, config, tuneJobs)).runsPerSecond });
-      } catch (error) {
-        outcome.tuning.push({ config, runsPerSecond: null, error: messageOf(error) });
+    // Round-robin, as the measured runs are, and ranked by each setting's best run: the machine's
+    // noise only ever slows a run down, and a single sample picked the slower setting in earlier runs.
+    const tried = target.configs.map((config) => ({ config, rounds: [] as number[], errors: [] as string[] }));
+    for (let r = 0; r < tuneRounds; r++) {
+      for (const setting of tried) {
+        log(`throughput tuning ${r + 1}/${tuneRounds}: ${target.id} ${JSON.stringify(setting.config)} (${tuneJobs} jobs)`);
+        try {
+          setting.rounds.push((await run(target, setting.config, tuneJobs)).runsPerSecond);
+        } catch (error) {
+          setting.errors.push(messageOf(error));
+        }
       }
     }
+    outcome.tuning = tried.map(({ config, rounds, errors }) =>
+      errors.length > 0 ? { config, runsPerSecond: null, rounds, error: errors.join('; ') } : { config, runsPerSecond: Math.max(...rounds), rounds },
+    );
     const ranked = outcome.tuning.filter((t) => t.runsPerSecond !== null).sort((a, b) => b.runsPerSecond! - a.runsPerSecond!);
     outcome.best = ranked[0]?.config ?? null;
     if (outcome.best === null) {
