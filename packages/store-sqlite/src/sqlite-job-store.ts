@@ -1034,7 +1034,9 @@ export class SqliteJobStore implements JobStore {
    */
   #checkpointOffThread(database: Database, path: string, busyTimeoutMs: number): void {
     database.pragma('wal_autocheckpoint = 0');
-    const open = () => !this.#closed && this.#database === database;
+    // Not `this.#database === database`: a worker that cannot start reports so before `#connect`
+    // assigned it. The store opened this connection, and closes it only in `close()`.
+    const open = () => !this.#closed && database.open;
     this.#checkpointer = new WalCheckpointer({
       path,
       busyTimeoutMs,
