@@ -40,8 +40,13 @@ export class PreparedQuery<R> {
   readonly #statement: Statement<unknown[], unknown>;
   /** Each compiled parameter's slot name, or null for a constant kysely inlined as a parameter. */
   readonly #slots: readonly (string | null)[];
-  /** The compiled parameters as bound: constants in place, slots filled by {@link #bind}. */
-  readonly #constants: readonly unknown[];
+  /**
+   * The compiled parameters as bound: constants in place, slots filled by {@link #bind} for each
+   * run. One array, reused: better-sqlite3 copies its items into the statement before it runs and
+   * keeps none, and no statement calls back into JavaScript while it runs. It holds the last values
+   * until the next run of the statement.
+   */
+  readonly #bound: unknown[];
   /** For a statement that returns rows: makes each row's object from its values. */
   readonly #row: RowFactory | null;
   /** Whether the statement only reads (better-sqlite3 answers through a native getter on each call). */
@@ -50,7 +55,7 @@ export class PreparedQuery<R> {
   constructor(statement: Statement<unknown[], unknown>, parameters: readonly unknown[]) {
     this.#statement = statement;
     this.#slots = parameters.map((p) => (p instanceof Slot ? p.name : null));
-    this.#constants = parameters.map((p) => (p instanceof Slot ? undefined : p));
+    this.#bound = parameters.map((p) => (p instanceof Slot ? undefined : p));
     // Rows come back as arrays of values; #row makes the objects (see rowFactory).
     this.#row = statement.reader ? rowFactory(statement.raw(true).columns().map((column) => column.name)) : null;
     this.#readonly = statement.readonly;
@@ -82,7 +87,7 @@ export class PreparedQuery<R> {
   /** The statement's parameters, as one array (better-sqlite3 binds an array's items in order). */
   #bind(values: SlotValues): unknown[] {
     const slots = this.#slots;
-    const bound = this.#constants.slice();
+    const bound = this.#bound;
     for (let i = 0; i < slots.length; i++) {
       const name = slots[i];
       if (name === null) continue;
