@@ -192,17 +192,19 @@ interface RunGuardShape {
   where: (eb: RunsExpression, p: Param) => ReturnType<RunsExpression['and']>;
 }
 
-/** Slot names of a guard's statuses, by position. */
-const guardStatusSlot = (i: number) => `guardStatus${i}`;
+/** Slot names of a guard's statuses, by position (the first few made once: nearly every update names one). */
+const GUARD_STATUS_SLOTS = Array.from({ length: 8 }, (_, i) => `guardStatus${i}`);
+const guardStatusSlot = (i: number) => GUARD_STATUS_SLOTS[i] ?? `guardStatus${i}`;
 
 /** The guard shapes of {@link SqliteJobStore.updateRun}, one per form (owner named or not, how many statuses). */
-const UPDATE_GUARDS = new Map<string, RunGuardShape>();
+const UPDATE_GUARDS: { owned: RunGuardShape[]; any: RunGuardShape[] } = { owned: [], any: [] };
 
 /** The shape of an `updateRun` guard that names an owner or not, and `statuses` statuses (none: any). */
 function updateGuard(owned: boolean, statuses: number): RunGuardShape {
-  const shape = `owner=${owned}:statuses=${statuses}`;
-  let guard = UPDATE_GUARDS.get(shape);
+  const shapes = owned ? UPDATE_GUARDS.owned : UPDATE_GUARDS.any;
+  let guard = shapes[statuses];
   if (guard === undefined) {
+    const shape = `owner=${owned}:statuses=${statuses}`;
     guard = {
       shape,
       where: (eb, p) =>
@@ -211,7 +213,7 @@ function updateGuard(owned: boolean, statuses: number): RunGuardShape {
           ...(statuses === 0 ? [] : [eb('status', 'in', Array.from({ length: statuses }, (_, i) => p(guardStatusSlot(i))))]),
         ]),
     };
-    UPDATE_GUARDS.set(shape, guard);
+    shapes[statuses] = guard;
   }
   return guard;
 }
@@ -349,9 +351,8 @@ export class SqliteJobStore implements JobStore {
 
   readonly #options: SqliteJobStoreOptions;
   #database: Database | null = null;
-  #runner: SqliteRunner | null = null;
-  #db: Db | null = null;
-  #batch: WriteBatch | null = null;
+  /** The runner, query builder and write batch on the open connection (one object: every call asks for it). */
+  #connection: { runner: SqliteRunner; db: Db; batch: WriteBatch } | null = null;
   #cache: KeptRows | null = null;
   #checkpointer: WalCheckpointer | null = null;
   #closed = false;
@@ -389,13 +390,11 @@ export class SqliteJobStore implements JobStore {
   }
 
   async #close(): Promise<void> {
-    this.#batch?.flush();
+    this.#connection?.batch.flush();
     this.#closed = true;
     if (this.#database !== null && this.#options.database === undefined) this.#database.close();
     this.#database = null;
-    this.#runner = null;
-    this.#db = null;
-    this.#batch = null;
+    this.#connection = null;
     this.#cache = null;
     await this.#checkpointer?.stop();
     this.#checkpointer = null;
@@ -919,9 +918,7 @@ export class SqliteJobStore implements JobStore {
 
   /** Runs `body` as {@link #op} does, in a `BEGIN IMMEDIATE` transaction: a write that must commit before its caller hears back. */
   async #commit<T>(body: (runner: SqliteRunner, db: Db) => T, constraints?: ConstraintErrors): Promise<T> {
-    const result = await this.#op((runner, db) => runner.immediate(() => body(runner, db)), constraints);
-    this.#writeTrouble = null;
-    return result;
+    return this.#op((runner, db) => runner.immediate(() => body(runner, db)), constraints);
   }
 
   /** Notes a failure that keeps writes from committing (see {@link trouble}); answers the error. */
@@ -947,20 +944,15 @@ export class SqliteJobStore implements JobStore {
       return Promise.reject(this.#failed(mapSqliteError(error, constraints)));
     }
     const { runner, db, batch } = connection;
-    return batch
-      .enqueue(
-        () => body(runner, db),
-        (error) => this.#failed(mapSqliteError(error, constraints)),
-      )
-      .then((result) => {
-        this.#writeTrouble = null;
-        return result;
-      });
+    return batch.enqueue(
+      () => body(runner, db),
+      (error) => this.#failed(mapSqliteError(error, constraints)),
+    );
   }
 
   #connect(): { runner: SqliteRunner; db: Db; batch: WriteBatch } {
     if (this.#closed) throw new StoreError('the sqlite job store is closed');
-    if (this.#runner !== null && this.#db !== null && this.#batch !== null) return { runner: this.#runner, db: this.#db, batch: this.#batch };
+    if (this.#connection !== null) return this.#connection;
     const database = this.#database ?? this.#open();
     this.#database = database;
     // Rows are kept only on a connection the store alone writes through (see RowCache).
@@ -982,17 +974,19 @@ export class SqliteJobStore implements JobStore {
         cache.runs.clear();
         cache.jobs.clear();
       },
-      committed: () => this.#checkpointer?.catchUp(),
+      committed: () => {
+        // A write committed: writes no longer fail (see trouble()).
+        this.#writeTrouble = null;
+        this.#checkpointer?.catchUp();
+      },
     });
     // The dialect gives kysely SQLite's SQL; queries run through the runner, never kysely's driver.
     const db = new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database }) });
     migrate(runner, db);
     const batch = new WriteBatch(runner);
-    this.#runner = runner;
-    this.#db = db;
-    this.#batch = batch;
     this.#cache = cache;
-    return { runner, db, batch };
+    this.#connection = { runner, db, batch };
+    return this.#connection;
   }
 
   #open(): Database {
@@ -1034,7 +1028,9 @@ export class SqliteJobStore implements JobStore {
    */
   #checkpointOffThread(database: Database, path: string, busyTimeoutMs: number): void {
     database.pragma('wal_autocheckpoint = 0');
-    const open = () => !this.#closed && this.#database === database;
+    // Not `this.#database === database`: a worker that cannot start reports so before `#connect`
+    // assigned it. The store opened this connection, and closes it only in `close()`.
+    const open = () => !this.#closed && database.open;
     this.#checkpointer = new WalCheckpointer({
       path,
       busyTimeoutMs,
@@ -1123,7 +1119,10 @@ export class SqliteJobStore implements JobStore {
     const { id, nextRun, status, version, updatedAt } = fire.jobPatch;
     // The row is this claim's own (read for it, decoded for `plan`): it takes the fire's changes and
     // is then the statement's values and the row kept.
-    const fired = Object.assign(row, { next_run: nextRun === null ? null : toMs(nextRun), status, version, updated_at: toMs(updatedAt) });
+    row.next_run = nextRun === null ? null : toMs(nextRun);
+    row.status = status;
+    row.version = version;
+    row.updated_at = toMs(updatedAt);
     runner
       .query('claim.advance', (p) =>
         db
@@ -1131,7 +1130,7 @@ export class SqliteJobStore implements JobStore {
           .set({ next_run: p('next_run'), status: p('status'), version: p('version'), updated_at: p('updated_at') })
           .where('id', '=', p('id')),
       )
-      .run(fired);
+      .run(row);
     if (fire.cancelRunning) {
       runner
         .query('claim.cancelActive', (p) =>
@@ -1141,8 +1140,8 @@ export class SqliteJobStore implements JobStore {
       this.#rows.runs.clear();
     }
     // Kept for the finish of the run this fire starts (see #jobOfFinish).
-    this.#rows.jobs.keep(fired);
-    return { job: rowToJob(fired), runs: fire.runs };
+    this.#rows.jobs.keep(row);
+    return { job: rowToJob(row), runs: fire.runs };
   }
 
   /**
