@@ -1,5 +1,5 @@
 import { StoreError } from '@symbi/core';
-import { sql, type ColumnDefinitionBuilder, type Compilable, type Kysely, type SqlBool } from 'kysely';
+import { sql, type ColumnDefinitionBuilder, type Compilable, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import { statement, type Transaction } from './postgres-runner.js';
 import type { Database } from './schema.js';
 
@@ -29,6 +29,12 @@ const ROOM_FOR_UPDATES = sql`WITH (fillfactor = 70)`;
 function fillfactor(db: Kysely<Database>, schema: string, table: keyof Database, percent: number): Compilable<unknown> {
   return { compile: () => sql`ALTER TABLE ${sql.id(schema, table)} SET (fillfactor = ${sql.lit(percent)})`.compile(db) };
 }
+
+/** The written columns of `runs` as migration 5 left them (frozen: a migration never changes). */
+const RUNS_V5_COLUMNS = (
+  'id job_id job_name agent_id scheduled_for due_at trigger attempt status input output summary error stderr started_at ' +
+  'completed_at execution_time_ms iterations deliveries approval owner lease_expires_at fire_key wait_for_slot cancel_requested'
+).split(' ');
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -262,6 +268,43 @@ const MIGRATIONS: readonly Migration[] = [
         .columns(['listed_status', 'scheduled_for desc', 'id desc'])
         .where(sql<SqlBool>`listed_status IS NOT NULL`),
     ],
+  },
+  {
+    version: 6,
+    name: 'runs in flight live in live_runs, finished runs in runs',
+    // `runs` was queue, outbox and history at once: a run was inserted there, started and finished
+    // in place, and its finish (which changes `live`) wrote an entry into every index. Runs in
+    // flight now live in `live_runs`, with the columns of `runs` (so a finish moves the row whole:
+    // it deletes the live row and appends the finished run to `runs` once) and only the indexes the
+    // live queries walk: the queue, waiting runs, per-job load, leases and the fire key. `runs`
+    // keeps the history's: id, fire key, per-job history, listed statuses and the delivery outbox
+    // (a finished run's pending deliveries stay on its history row). Non-terminal rows move over
+    // in this transaction; the fire key's uniqueness across both tables is the writers' (see
+    // `Statements`), under their job's row lock.
+    statements: (db, schema) => {
+      const live = sql.id(schema, 'live_runs');
+      const runs = sql.id(schema, 'runs');
+      const columns = sql.join(RUNS_V5_COLUMNS.map((column) => sql.id(column)));
+      const raw = (query: RawBuilder<unknown>): Compilable<unknown> => ({ compile: () => query.compile(db) });
+      return [
+        raw(sql`CREATE TABLE ${live} (LIKE ${runs} INCLUDING DEFAULTS INCLUDING GENERATED) WITH (fillfactor = 50)`),
+        db.schema.alterTable('live_runs').addPrimaryKeyConstraint('live_runs_pkey', ['id']),
+        db.schema.alterTable('live_runs').addUniqueConstraint('live_runs_fire_key_key', ['fire_key']),
+        db.schema.alterTable('live_runs').addForeignKeyConstraint('live_runs_job_fkey', ['job_id'], 'jobs', ['id'], (constraint) => constraint.onDelete('cascade')),
+        raw(sql`INSERT INTO ${live} (${columns}) SELECT ${columns} FROM ${runs} WHERE live`),
+        raw(sql`DELETE FROM ${runs} WHERE live`),
+        ...['runs_queue_idx', 'runs_waiting_idx', 'runs_in_flight_idx', 'runs_lease_idx'].map((index) => db.schema.dropIndex(index)),
+        // Every row here is in flight: the conditions need no `live`, nor a status a start changes.
+        db.schema
+          .createIndex('live_runs_queue_idx')
+          .on('live_runs')
+          .columns(['due_at', 'id'])
+          .where(sql<SqlBool>`owner IS NULL AND NOT wait_for_slot`),
+        db.schema.createIndex('live_runs_waiting_idx').on('live_runs').columns(['due_at', 'id']).where(sql<SqlBool>`wait_for_slot`),
+        db.schema.createIndex('live_runs_job_idx').on('live_runs').column('job_id'),
+        db.schema.createIndex('live_runs_lease_idx').on('live_runs').column('lease_expires_at').where(sql<SqlBool>`owner IS NOT NULL`),
+      ];
+    },
   },
 ];
 

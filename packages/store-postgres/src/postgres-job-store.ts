@@ -15,6 +15,7 @@ import {
   recoveryRule,
   RUN_STATUSES,
   StoreError,
+  TERMINAL_RUN_STATUSES,
   ValidationError,
 } from '@symbi/core';
 import type {
@@ -43,7 +44,7 @@ import type {
   StoreCapabilities,
   StoreChange,
 } from '@symbi/core';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { Batcher } from './batcher.js';
 import { ChangeListener, encodeChange } from './change-listener.js';
@@ -51,7 +52,7 @@ import { checkIdentifier, checkSchemaName, defaultNotifyChannel } from './identi
 import { InstanceRows } from './instances.js';
 import { pruneStatements, pruneTermsJson, type PruneStatements } from './history-pruning.js';
 import { migrate } from './migrations.js';
-import { PIPELINE, PostgresRunner, SESSION_SETTINGS, statement } from './postgres-runner.js';
+import { PIPELINE, PostgresRunner, SESSION_SETTINGS, statement, type Transaction } from './postgres-runner.js';
 import {
   auditToRow,
   jobToRow,
@@ -316,13 +317,24 @@ export class PostgresJobStore implements JobStore {
     return claimed;
   }
 
+  /**
+   * Inserts the run into `live_runs` or, finished, into `runs`, under its job's lock, which every
+   * writer that inserts or finishes a run of the job holds: a fire key finished meanwhile is seen in
+   * `runs`, so it is refused (`ConflictError`) rather than run again.
+   */
   async insertRun(run: JobRunRecord): Promise<JobRunRecord> {
-    try {
-      const { rows } = await this.runner.query('insert run', this.statements.insertRuns.bind({ runs: recordsJson([runToRow(run)]) }));
-      return rowToRun(first(rows));
-    } catch (error) {
-      throw jobMissing(error, run.jobId);
-    }
+    const inserted = await this.runner
+      .transaction('insert run', async (tx) => {
+        await tx.query(this.statements.lockJobs.bind({ ids: [run.jobId] }));
+        const [answer] = await Promise.all([tx.query(this.statements.insertRuns.bind({ runs: recordsJson([runToRow(run)]) })), tx.commit()]);
+        return answer.rows;
+      })
+      .catch((error: unknown) => {
+        throw jobMissing(error, run.jobId);
+      });
+    const row = inserted[0];
+    if (row === undefined) throw new ConflictError(`insert run: run ${run.id} or its fire key ${String(run.fireKey)} is already taken`);
+    return rowToRun(row);
   }
 
   /**
@@ -415,18 +427,9 @@ export class PostgresJobStore implements JobStore {
     const reasons = new Map(request.owners.map((owner) => [owner.id, owner.reason]));
     const rule = recoveryRule(request);
     return this.runner.transaction('release runs of dead instances', async (tx) => {
-      const owned = this.db
-        .selectFrom('runs')
-        .selectAll()
-        .where('owner', '=', (eb) => eb.fn.any(sql<readonly string[]>`${[...reasons.keys()]}::text[]`))
-        // Runs in flight by the lease index, unfinished deliveries by the outbox index.
-        .where(sql<boolean>`(owner IS NOT NULL AND live) OR delivery_pending`)
-        .orderBy('id')
-        .limit(limit)
-        .forNoKeyUpdate();
       const handedBack: PatchInput[] = [];
       const interrupted: FinishItem[] = [];
-      for (const row of (await tx.query(statement(owned))).rows) {
+      for (const row of (await tx.query(this.statements.ownedByAny.bind({ owners: [...reasons.keys()], limit }))).rows) {
         const run = rowToRun(row);
         const abandoned = abandonment(run, request.now, reasons.get(row.owner as string) ?? `owner ${row.owner} is gone`);
         if (abandoned === null) continue;
@@ -435,7 +438,7 @@ export class PostgresJobStore implements JobStore {
         else handedBack.push(patchInput(run.id, run.owner, patch));
       }
       const ids = handedBack.map((input) => input.id);
-      const released = ids.length === 0 ? [] : (await tx.query(this.statements.updateRuns.bind({ ids, input: JSON.stringify(handedBack) }))).rows;
+      const released = ids.length === 0 ? [] : await this.patchRuns(tx, ids, JSON.stringify(handedBack));
       // Finishing sends the COMMIT with its last statement: nothing may follow it.
       const finished = interrupted.length === 0 ? [] : await finishRuns(tx, this.statements, interrupted);
       return [...released.map(rowToRun), ...finished.flatMap((result) => (result === null ? [] : [result.run]))];
@@ -531,13 +534,33 @@ export class PostgresJobStore implements JobStore {
     return rows.map(() => undefined);
   }
 
-  /** In a transaction (one round trip when pipelined) for its settings: the runs are found by key (see the runner's `TRANSACTION_SETTINGS`). */
+  /** In a transaction for its settings: the runs are found by key (see the runner's `TRANSACTION_SETTINGS`). */
   private async updateRuns(requests: UpdateRequest[]): Promise<(JobRunRecord | null)[]> {
     const input = JSON.stringify(requests.map((request) => request.input));
-    const update = this.statements.updateRuns.bind({ ids: requests.map((request) => request.runId), input });
-    const { rows } = await this.runner.transaction('update runs', async (tx) => (await Promise.all([tx.query(update), tx.commit()]))[0]);
+    const ids = requests.map((request) => request.runId);
+    const rows = await this.runner.transaction('update runs', async (tx) => {
+      const patched = await this.patchRuns(tx, ids, input);
+      await tx.commit();
+      return patched;
+    });
     const updated = new Map(rows.map((row) => [row.id, rowToRun(row)]));
     return requests.map((request) => updated.get(request.runId) ?? null);
+  }
+
+  /**
+   * Patches the runs of `ids` where they are, then moves those a patch finished to `runs` and those
+   * it brought back in flight to `live_runs` (a start, the usual patch, moves none), holding their
+   * jobs' locks as every move does (see `Statements`); the patched rows.
+   */
+  private async patchRuns(tx: Transaction, ids: string[], input: string): Promise<Read<RunRow>[]> {
+    const { rows } = await tx.query(this.statements.updateRuns.bind({ ids, input }));
+    const moving = rows.filter((row) => row.misplaced);
+    if (moving.length > 0) await tx.query(this.statements.lockJobs.bind({ ids: [...new Set(moving.map((row) => row.job_id))] }));
+    for (const table of ['runs', 'live_runs'] as const) {
+      const misplaced = moving.filter((row) => TERMINAL_RUN_STATUSES.includes(row.status as RunStatus) === (table === 'runs')).map((row) => row.id);
+      if (misplaced.length > 0) await tx.query(this.statements.moveRuns[table].bind({ ids: misplaced }));
+    }
+    return rows;
   }
 }
 

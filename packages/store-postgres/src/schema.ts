@@ -62,7 +62,10 @@ export interface JobsTable {
   history_retention_runs: number | null;
 }
 
-/** A row of `runs`: the run queue, the delivery outbox and the history in one table. */
+/**
+ * A row of `runs` (finished runs: the history, and the delivery outbox on it) or of `live_runs` (runs
+ * in flight), which has the same columns.
+ */
 export interface RunsTable {
   id: string;
   job_id: string;
@@ -141,6 +144,7 @@ export interface InstancesTable {
 export interface Database {
   jobs: JobsTable;
   runs: RunsTable;
+  live_runs: RunsTable;
   sessions: SessionsTable;
   audit_events: AuditEventsTable;
   schema_migrations: SchemaMigrationsTable;

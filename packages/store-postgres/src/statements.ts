@@ -7,9 +7,17 @@ import type { Database, JobsTable, RunRow, RunsTable } from './schema.js';
 
 /*
  * Statuses are written into the SQL as literals, never bound as parameters, so that the planner can
- * compare them with index conditions. The indexes of `runs` name no `status` (so that starting a run
- * is a HOT update) but the columns the database derives from it, `live` and `listed_status` (see
- * migration 5): queries on runs in flight say `live` as well, so that their generic plans use them.
+ * compare them with index conditions. Runs in flight are rows of `live_runs`, finished runs rows of
+ * `runs` (migration 6): queries on runs in flight read `live_runs` alone, whose indexes name no
+ * `status` (so that starting a run is a HOT update); reads of any run read both. The status index
+ * of `runs` names `listed_status`, which the database derives from `status` (migration 5).
+ *
+ * A fire key is unique in each table by its constraint, and across the two by the writers: a run
+ * is inserted into one table only if the other holds neither its id nor its fire key, and every
+ * writer that inserts a run or moves one between the tables holds the run's job row lock (`FOR NO
+ * KEY UPDATE`) until it commits, taken before the statement that checks the other table. So the
+ * check's snapshot sees every move of a run of that job committed before, and no move of one can
+ * commit until the check's transaction ends.
  */
 const ACTIVE = sql.lit<JobStatus>('active');
 const SCHEDULED = sql.lit<RunStatus>('scheduled');
@@ -44,10 +52,9 @@ const noLiveLease = (now: Date) =>
 
 /** How many runs of run `r`'s job occupy a slot. */
 const activeRunsOf = scope
-  .selectFrom('runs as a')
+  .selectFrom('live_runs as a')
   .select((eb) => eb.fn.countAll<number>().as('active'))
   .whereRef('a.job_id', '=', 'r.job_id')
-  .where((eb) => eb.ref('a.live'))
   .where(occupiesSlot);
 
 /** The job of run `r` has a free concurrency slot. */
@@ -55,6 +62,9 @@ const hasFreeSlot = scope(activeRunsOf, '<', scope.selectFrom('jobs').select('ma
 
 /** The aliases of the batched run updates: run `r` and its input row `i` (see `patchInputs`). */
 const patchScope = expressionBuilder<Database & { r: RunsTable; i: PatchInput & { rec: RunRow } }, 'r' | 'i'>();
+
+/** The tables of the run updates: CTE `i` holds their input rows (see `patchInputs`). */
+type PatchScope = Database & { i: PatchInput & { rec: RunRow } };
 
 /** A text array parameter, for `= ANY(…)`. */
 const textArray = (values: string[]): RawBuilder<readonly string[]> => sql`${values}::text[]`;
@@ -69,13 +79,25 @@ const ofAgents = (column: string, agents: readonly string[] | null): RawBuilder<
 /** The earliest due time of the queued runs `r` (not waiting for a slot) that meet `unleased`, of `agents`. */
 const firstUnleasedQueued = (unleased: Expression<SqlBool>, agents: readonly string[] | null) =>
   scope
-    .selectFrom('runs as r')
+    .selectFrom('live_runs as r')
     .select((e) => e.fn.min('r.due_at').as('at'))
-    .where((e) => e.ref('r.live'))
     .where(unleased)
     .where('r.status', '=', SCHEDULED)
     .where((e) => e.not(e.ref('r.wait_for_slot')))
     .where(ofAgents('r.agent_id', agents));
+
+/** The two tables of runs: in flight, and finished (see migration 6). */
+type RunTable = 'live_runs' | 'runs';
+
+/**
+ * Column `column` of a finished run as row `e` of a finish holds it: the patch's value where the
+ * patch (`e.patch`, read through `e.rec`) has one, else the live row's (`e.run`).
+ */
+function patchedColumn(column: (typeof RUN_COLUMNS)[number]): RawBuilder<never> {
+  const patchable = (Object.values(RUN_PATCH_COLUMNS) as string[]).includes(column);
+  const kept = sql<never>`(${sql.ref('e.run')}).${sql.id(column)}`;
+  return patchable ? sql<never>`CASE WHEN ${sql.ref('e.patch')} ? ${sql.lit(column)} THEN (${sql.ref('e.rec')}).${sql.id(column)} ELSE ${kept} END` : kept;
+}
 
 /** An empty text array. */
 const NONE: RawBuilder<readonly string[]> = sql`'{}'::text[]`;
@@ -145,6 +167,10 @@ export class Statements {
   readonly runById;
   readonly updateRuns;
   readonly finishRuns;
+  /** Moves the runs of `ids` an update left in the wrong table (see `updateRuns`'s `misplaced`). */
+  readonly moveRuns;
+  /** The jobs of `ids`, locked in id order. */
+  readonly lockJobs;
   /** The jobs of the runs of `ids`, locked in id order (finish, step 1). */
   readonly lockJobsOfRuns;
   readonly writeFinishedJobs;
@@ -152,6 +178,8 @@ export class Statements {
   /** The runs of `ids` that `owner` holds as last committed, read without waiting for their locks. */
   readonly ownedRuns;
   readonly lockExpiredRuns;
+  /** Up to `limit` runs of the `owners`, in flight or with deliveries pending, locked, by id. */
+  readonly ownedByAny;
   readonly claimDeliveries;
   readonly loadSessions;
   readonly saveSessions;
@@ -172,12 +200,22 @@ export class Statements {
     /** The row of JSON object `json` as a row of `table`, under alias `p`. */
     const rowOf = <T extends keyof Database>(table: T, json: string) =>
       sql<Database[T]>`json_populate_record(NULL::${sql.id(schema, table)}, ${json}::json)`.as('p');
-    /** Inserts the runs of JSON array `json`. */
-    const insertRunsFrom = (json: string) =>
+    /** Run `p`'s id or fire key is held by a row of `table`. */
+    const heldBy = (table: RunTable) =>
+      sql<SqlBool>`(exists (select from ${sql.id(schema, table)} h where h.id = p.id) or exists (select from ${sql.id(schema, table)} h where h.fire_key = p.fire_key))`;
+    /**
+     * Run `p` goes into `table` (in flight into `live_runs`, finished into `runs`), as the other
+     * table holds neither its id nor its fire key; a conflict within `table` is its insert's.
+     */
+    const belongsIn = (table: RunTable) =>
+      sql<SqlBool>`p.status ${table === 'runs' ? sql`in` : sql`not in`} (${sql.join(TERMINAL)}) and not ${heldBy(table === 'runs' ? 'live_runs' : 'runs')}`;
+    /** Inserts the runs of JSON array `json` that belong in `table`, except those whose id or fire key is taken. */
+    const insertRunsFrom = (json: string, table: RunTable) =>
       db
-        .insertInto('runs')
+        .insertInto(table as 'runs')
         .columns(RUN_COLUMNS)
-        .expression(db.selectFrom(rowsOf('runs', json, 'p')).select(RUN_COLUMNS));
+        .expression(db.selectFrom(rowsOf('runs', json, 'p')).select(RUN_COLUMNS).where(belongsIn(table)))
+        .onConflict((oc) => oc.doNothing());
     /** Inserts the audit events of JSON array `json`, in array order, so events of equal time keep the order they were appended in. */
     const insertAuditsFrom = (json: string) =>
       db
@@ -264,19 +302,17 @@ export class Statements {
             firstUnleasedQueued(scope('r.owner', 'is', null), s.agents),
             firstUnleasedQueued(scope.and([scope('r.owner', 'is not', null), scope('r.lease_expires_at', 'is', null)]), s.agents),
             eb
-              .selectFrom('runs as r')
+              .selectFrom('live_runs as r')
               .select((e) => e.fn.min('r.due_at').as('at'))
-              .where((e) => e.ref('r.live'))
               .where('r.status', '=', SCHEDULED)
               .where((eb) => eb.ref('r.wait_for_slot'))
               .where(unleased)
               .where(ofAgents('r.agent_id', s.agents))
               .where(hasFreeSlot),
             eb
-              .selectFrom('runs')
+              .selectFrom('live_runs')
               .select((e) => e.fn.min('lease_expires_at').as('at'))
               .where('owner', 'is not', null)
-              .where((e) => e.ref('live'))
               // A lapsed lease on a run in flight is recovered by any instance; a queued one only by a claimer of its agent.
               .where((e) => e.or([e('status', '<>', SCHEDULED), ofAgents('agent_id', s.agents)])),
           ])
@@ -309,7 +345,7 @@ export class Statements {
         .selectFrom('due as d')
         .crossJoinLateral((eb) =>
           eb
-            .selectFrom('runs as a')
+            .selectFrom('live_runs as a')
             .select((e) => [
               e.cast<number>(e.fn.countAll().filterWhere(occupiesSlot), 'integer').as('active'),
               e
@@ -325,7 +361,6 @@ export class Statements {
                 .as('waiting'),
             ])
             .whereRef('a.job_id', '=', 'd.id')
-            .where((e) => e.ref('a.live'))
             .where('a.status', 'in', [SCHEDULED, RUNNING])
             .as('l'),
         )
@@ -338,9 +373,8 @@ export class Statements {
         .select('j.id')
         .where('j.id', 'in', (eb) =>
           eb
-            .selectFrom('runs as r')
+            .selectFrom('live_runs as r')
             .select('r.job_id')
-            .where((eb) => eb.ref('r.live'))
             .where('r.status', '=', SCHEDULED)
             .where((eb) => eb.ref('r.wait_for_slot'))
             .where('r.due_at', '<=', s.horizon)
@@ -386,9 +420,8 @@ export class Statements {
         /** The first due queued runs of the table (not waiting for a slot) that meet `owned`, locked or skipped. */
         const takeQueued = (qc: QueryCreator<Database>, owned: Expression<SqlBool>) =>
           qc
-            .selectFrom('runs as r')
+            .selectFrom('live_runs as r')
             .select(['r.id', 'r.due_at', sql.lit(false).as('fresh')])
-            .where((eb) => eb.ref('r.live'))
             .where(owned)
             .where(queued(false))
             .orderBy('r.due_at')
@@ -429,10 +462,9 @@ export class Statements {
             )
             .with('waiting', (qc) =>
               qc
-                .selectFrom('runs as r')
+                .selectFrom('live_runs as r')
                 .select(['r.id', 'r.job_id', 'r.due_at', sql.lit(false).as('fresh'), activeRunsOf.as('active')])
                 .where('r.job_id', '=', (eb) => eb.fn.any(textArray(s.slotJobs)))
-                .where((eb) => eb.ref('r.live'))
                 .where(queued(true))
                 .where(hasFreeSlot)
                 .orderBy('r.due_at')
@@ -488,7 +520,7 @@ export class Statements {
             )
             .with('inserted', (qc) =>
               qc
-                .insertInto('runs')
+                .insertInto('live_runs')
                 .columns(RUN_COLUMNS)
                 .expression((eb) =>
                   eb
@@ -503,15 +535,24 @@ export class Statements {
                         return e.ref(`p.${column}`).as(column);
                       }),
                     )
+                    .where(belongsIn('live_runs'))
                     // In plan order: of two planned runs with one id or fire key, the first is kept.
                     .orderBy('p.ordinality'),
                 )
                 .onConflict((oc) => oc.doNothing())
                 .returning('id'),
             )
+            // Runs planned finished (a fire skipped by its overlap rule) go straight into the history.
+            .with('recorded', (qc) =>
+              qc
+                .insertInto('runs')
+                .columns(RUN_COLUMNS)
+                .expression((eb) => eb.selectFrom('planned as p').select(RUN_COLUMNS).where(belongsIn('runs')).orderBy('p.ordinality'))
+                .onConflict((oc) => oc.doNothing()),
+            )
             .with('claimed', (qc) =>
               qc
-                .updateTable('runs as r')
+                .updateTable('live_runs as r')
                 .from('candidates')
                 .set({ owner: s.owner, lease_expires_at: s.leaseUntil, wait_for_slot: sql.lit(false) })
                 .whereRef('r.id', '=', 'candidates.id')
@@ -533,34 +574,96 @@ export class Statements {
     // holds its run, then locks the run's job, so a claim waiting for that run would deadlock with it.
     this.requestCancel = prepare((s: { jobIds: string[] }) =>
       db
-        .updateTable('runs')
+        .updateTable('live_runs')
         .set({ cancel_requested: sql.lit(true) })
         .where('job_id', '=', (eb) => eb.fn.any(textArray(s.jobIds)))
-        .where((eb) => eb.ref('live'))
         .where('status', '=', RUNNING),
     );
-    this.insertRuns = prepare((s: { runs: string }) => insertRunsFrom(s.runs).returningAll());
-    this.runById = prepare((s: { id: string }) => db.selectFrom('runs').selectAll().where('id', '=', s.id));
-    /** The runs of `ids` patched by the JSON `input`, each only where its owner matches (the status guard is the caller's). */
-    const patchRuns = (s: { ids: string[]; input: string }) =>
+    this.insertRuns = prepare((s: { runs: string }) =>
       db
-        .with('i', () => patchInputs(s.input))
-        .updateTable('runs as r')
+        .with('l', () => insertRunsFrom(s.runs, 'live_runs').returningAll())
+        .with('h', () => insertRunsFrom(s.runs, 'runs').returningAll())
+        .selectFrom('l')
+        .selectAll()
+        .unionAll((eb) => eb.selectFrom('h').selectAll()),
+    );
+    this.runById = prepare((s: { id: string }) =>
+      db
+        .selectFrom('live_runs')
+        .selectAll()
+        .where('id', '=', s.id)
+        .unionAll(db.selectFrom('runs').selectAll().where('id', '=', s.id)),
+    );
+    /** The runs of `table` among `ids` patched by the JSON `input` of CTE `i`, each where its owner and status guards hold; whether each is now `misplaced` (finished in `live_runs`, in flight in `runs`). */
+    const patchRunsIn = (qc: QueryCreator<PatchScope>, table: RunTable, ids: string[]) =>
+      qc
+        .updateTable(`${table as 'runs'} as r`)
         .from('i')
         .set(patchAssignments)
         .whereRef('r.id', '=', 'i.id')
-        .where('r.id', '=', (eb) => eb.fn.any(textArray(s.ids)))
-        .where((eb) => eb.or([eb('i.owner', 'is', null), eb('r.owner', '=', eb.ref('i.owner'))]));
-    this.updateRuns = prepare((s: { ids: string[]; input: string }) =>
-      patchRuns(s)
+        .where('r.id', '=', (eb) => eb.fn.any(textArray(ids)))
+        .where((eb) => eb.or([eb('i.owner', 'is', null), eb('r.owner', '=', eb.ref('i.owner'))]))
         .where((eb) => eb.or([eb('i.status_in', 'is', null), eb('r.status', '=', eb.fn.any('i.status_in'))]))
-        .returningAll('r'),
+        .returningAll('r')
+        .returning((eb) => eb('r.status', table === 'runs' ? 'not in' : 'in', TERMINAL).as('misplaced'));
+    // A run is patched where it is; one a patch finished or brought back is moved by `moveRuns`.
+    this.updateRuns = prepare((s: { ids: string[]; input: string }) =>
+      db
+        .with('i', () => patchInputs(s.input))
+        .with('l', (qc) => patchRunsIn(qc as unknown as QueryCreator<PatchScope>, 'live_runs', s.ids))
+        .with('h', (qc) => patchRunsIn(qc as unknown as QueryCreator<PatchScope>, 'runs', s.ids))
+        .selectFrom('l')
+        .selectAll()
+        .unionAll((eb) => eb.selectFrom('h').selectAll()),
     );
-    // Finish, step 1: end the unfinished runs of the batch, then lock the jobs of its runs in id
-    // order, so that batches sharing jobs queue up instead of deadlocking. Two statements, sent
-    // together: rows come back as rows, which cost both sides less than the JSON of a single
-    // statement's answer (measured: about 8 us less server CPU and 8 us less process CPU per run).
-    this.finishRuns = prepare((s: { ids: string[]; input: string }) => patchRuns(s).where('r.status', 'not in', TERMINAL).returningAll('r'));
+    /** Moves the runs of `ids` that belong in `table` (finished: `runs`; in flight: `live_runs`) there from the other table. */
+    const moveTo = (table: RunTable) =>
+      prepare((s: { ids: string[] }) =>
+        db
+          .with('moved', () =>
+            db
+              .deleteFrom(table === 'runs' ? 'live_runs' : 'runs')
+              .where('id', '=', (eb) => eb.fn.any(textArray(s.ids)))
+              .where('status', table === 'runs' ? 'in' : 'not in', TERMINAL)
+              .returning(RUN_COLUMNS),
+          )
+          .insertInto(table as 'runs')
+          .columns(RUN_COLUMNS)
+          .expression((eb) => eb.selectFrom('moved').select(RUN_COLUMNS)),
+      );
+    this.moveRuns = { runs: moveTo('runs'), live_runs: moveTo('live_runs') };
+    // Finish, step 1: move the unfinished runs of the batch from `live_runs` to `runs` with their
+    // patches applied (each finished run is appended to the history once), then lock the jobs of
+    // its runs in id order, so that batches sharing jobs queue up instead of deadlocking. Two
+    // statements, sent together: rows come back as rows, which cost both sides less than the JSON
+    // of a single statement's answer (measured: about 8 us less server CPU and 8 us less process
+    // CPU per run).
+    this.finishRuns = prepare((s: { ids: string[]; input: string }) =>
+      db
+        // (Typed through `sql`: kysely's types take no aliased DELETE … USING as a CTE.)
+        .with('ended', () =>
+          sql<{ run: RunRow; patch: Record<string, unknown>; rec: RunRow }>`(${db
+            .deleteFrom('live_runs as r')
+            .using(patchInputs(s.input).as('i'))
+            .whereRef('r.id', '=', 'i.id')
+            .where('r.id', '=', (eb) => eb.fn.any(textArray(s.ids)))
+            .where((eb) => eb.or([eb('i.owner', 'is', null), eb('r.owner', '=', eb.ref('i.owner'))]))
+            .where('r.status', 'not in', TERMINAL)
+            .returning([sql<RunRow>`r`.as('run'), 'i.patch', 'i.rec'])})`,
+        )
+        .insertInto('runs')
+        .columns(RUN_COLUMNS)
+        .expression((eb) => eb.selectFrom('ended as e').select(RUN_COLUMNS.map((column) => patchedColumn(column).as(column))))
+        .returningAll(),
+    );
+    this.lockJobs = prepare((s: { ids: string[] }) =>
+      db
+        .selectFrom('jobs')
+        .select('id')
+        .where('id', '=', (eb) => eb.fn.any(textArray(s.ids)))
+        .orderBy('id')
+        .forNoKeyUpdate(),
+    );
     this.lockJobsOfRuns = prepare((s: { ids: string[] }) =>
       db
         .selectFrom('jobs as j')
@@ -578,7 +681,8 @@ export class Statements {
     // the audit events of the finishes (PostgreSQL runs a data-modifying WITH even when unreferenced).
     this.writeFinishedJobs = prepare((s: { jobIds: string[]; jobs: string; retries: string; audits: string }) =>
       db
-        .with('retried', () => insertRunsFrom(s.retries).onConflict((oc) => oc.doNothing()))
+        .with('retried', () => insertRunsFrom(s.retries, 'live_runs'))
+        .with('retried_done', () => insertRunsFrom(s.retries, 'runs'))
         .with('audited', () => insertAuditsFrom(s.audits))
         .updateTable('jobs as j')
         .from(rowsOf('jobs', s.jobs, 'p'))
@@ -590,29 +694,74 @@ export class Statements {
     // are skipped (their write is under way), so the two cannot deadlock, each holding a run the
     // other waits for, which PostgreSQL broke only after a second by failing the batch. Skipped
     // runs are told apart from lost ones by `ownedRuns`.
-    this.renewLeases = prepare((s: { owner: string; ids: string[]; until: Date }) =>
+    // Runs in flight are in `live_runs`; deliveries, also renewed, are on their runs in `runs`.
+    const renewIn = (table: RunTable, s: { owner: string; ids: string[]; until: Date }) =>
       db
-        .updateTable('runs')
+        .updateTable(table as 'runs')
         .set({ lease_expires_at: s.until })
         .where('id', 'in', (eb) =>
           eb
-            .selectFrom('runs as free')
+            .selectFrom(`${table as 'runs'} as free`)
             .select('free.id')
             .where('free.id', '=', (e) => e.fn.any(textArray(s.ids)))
             .where('free.owner', '=', s.owner)
             .forNoKeyUpdate()
             .skipLocked(),
         )
-        .returning(['id', 'cancel_requested']),
+        .returning(['id', 'cancel_requested']);
+    this.renewLeases = prepare((s: { owner: string; ids: string[]; until: Date }) =>
+      db
+        .with('l', () => renewIn('live_runs', s))
+        .with('h', () => renewIn('runs', s))
+        .selectFrom('l')
+        .selectAll()
+        .unionAll((eb) => eb.selectFrom('h').selectAll()),
     );
-    this.ownedRuns = prepare((s: { owner: string; ids: string[] }) =>
-      db.selectFrom('runs').select('id').where('id', '=', (eb) => eb.fn.any(textArray(s.ids))).where('owner', '=', s.owner),
+    const ownedIn = (table: RunTable, s: { owner: string; ids: string[] }) =>
+      db
+        .selectFrom(table as 'runs')
+        .select('id')
+        .where('id', '=', (eb) => eb.fn.any(textArray(s.ids)))
+        .where('owner', '=', s.owner);
+    this.ownedRuns = prepare((s: { owner: string; ids: string[] }) => ownedIn('live_runs', s).unionAll(ownedIn('runs', s)));
+    this.ownedByAny = prepare((s: { owners: string[]; limit: number }) =>
+      db
+        // Runs in flight by the lease index, unfinished deliveries by the outbox index.
+        .with('l', (qc) =>
+          qc
+            .selectFrom('live_runs')
+            .selectAll()
+            .where('owner', '=', (eb) => eb.fn.any(textArray(s.owners)))
+            .where('owner', 'is not', null)
+            .orderBy('id')
+            .limit(s.limit)
+            .forNoKeyUpdate(),
+        )
+        .with('h', (qc) =>
+          qc
+            .selectFrom('runs')
+            .selectAll()
+            .where('owner', '=', (eb) => eb.fn.any(textArray(s.owners)))
+            .where((eb) => eb.ref('delivery_pending'))
+            .orderBy('id')
+            .limit(s.limit)
+            .forNoKeyUpdate(),
+        )
+        .selectFrom((eb) =>
+          eb
+            .selectFrom('l')
+            .selectAll()
+            .unionAll((e) => e.selectFrom('h').selectAll())
+            .as('o'),
+        )
+        .selectAll()
+        .orderBy('o.id')
+        .limit(s.limit),
     );
     this.lockExpiredRuns = prepare((s: { now: Date; limit: number }) =>
       db
-        .selectFrom('runs')
+        .selectFrom('live_runs')
         .selectAll()
-        .where((eb) => eb.ref('live'))
         .where('status', '=', RUNNING)
         .where('owner', 'is not', null)
         .where('lease_expires_at', '<', s.now)
@@ -691,16 +840,25 @@ export class Statements {
    * that the planner can walk that index.
    */
   listRuns(filter: Pick<RunFilter, 'jobId' | 'agentId' | 'since'> & { statuses?: readonly RunStatus[] }, limit: number) {
-    let query = this.db.selectFrom('runs').selectAll().orderBy('scheduled_for', 'desc').orderBy('id', 'desc').limit(limit);
-    if (filter.jobId !== undefined) query = query.where('job_id', '=', filter.jobId);
-    if (filter.statuses !== undefined) {
-      const statuses = filter.statuses.map((status) => sql.lit(status));
-      query = query.where('status', 'in', statuses);
-      if (filter.statuses.every((status) => LISTED_STATUSES.includes(status))) query = query.where('listed_status', 'in', statuses);
-    }
-    if (filter.agentId !== undefined) query = query.where('agent_id', '=', filter.agentId);
-    if (filter.since !== undefined) query = query.where('scheduled_for', '>=', filter.since);
-    return query;
+    const of = (table: RunTable) => {
+      let query = this.db.selectFrom(table as 'runs').selectAll().orderBy('scheduled_for', 'desc').orderBy('id', 'desc').limit(limit);
+      if (filter.jobId !== undefined) query = query.where('job_id', '=', filter.jobId);
+      if (filter.statuses !== undefined) {
+        const statuses = filter.statuses.map((status) => sql.lit(status));
+        query = query.where('status', 'in', statuses);
+        if (filter.statuses.every((status) => LISTED_STATUSES.includes(status))) query = query.where('listed_status', 'in', statuses);
+      }
+      if (filter.agentId !== undefined) query = query.where('agent_id', '=', filter.agentId);
+      if (filter.since !== undefined) query = query.where('scheduled_for', '>=', filter.since);
+      return this.db.selectFrom(query.as(table === 'runs' ? 'h' : 'l')).selectAll();
+    };
+    // Each table's newest by its own index, then the newest of both.
+    return this.db
+      .selectFrom(of('live_runs').unionAll(of('runs')).as('u'))
+      .selectAll()
+      .orderBy('u.scheduled_for', 'desc')
+      .orderBy('u.id', 'desc')
+      .limit(limit);
   }
 
   /** Audit events matching `filter`, newest first; events of equal time newest appended first. */

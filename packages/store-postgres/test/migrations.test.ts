@@ -1,9 +1,28 @@
-import { StoreError, ValidationError, newRun } from '@symbi/core';
+import { ConflictError, StoreError, ValidationError, newRun, type CronJobDefinition, type JobRunRecord, type RunStatus } from '@symbi/core';
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { PostgresJobStore } from '@symbi/store-postgres';
 import { makeJob } from '@symbi/core/testing';
 import { CONNECTION_STRING, describePostgres, dropSchema, randomSchemaName } from './support/postgres.js';
+
+/** When the runs of the upgrade tests are scheduled. */
+const AT = new Date('2026-01-01T00:00:00.000Z');
+
+/** The written columns of `runs` (and `live_runs`). */
+const RUN_COLUMNS =
+  'id, job_id, job_name, agent_id, scheduled_for, due_at, trigger, attempt, status, input, output, summary, error, stderr, started_at, ' +
+  'completed_at, execution_time_ms, iterations, deliveries, approval, owner, lease_expires_at, fire_key, wait_for_slot, cancel_requested';
+
+/** SQL taking a schema the current package made back to version 5: runs in flight back in `runs`, with its live indexes. */
+function toVersion5(schema: string): string {
+  return `INSERT INTO "${schema}".runs (${RUN_COLUMNS}) SELECT ${RUN_COLUMNS} FROM "${schema}".live_runs;
+    DROP TABLE "${schema}".live_runs;
+    CREATE INDEX runs_queue_idx ON "${schema}".runs (due_at, id) WHERE live AND owner IS NULL AND NOT wait_for_slot;
+    CREATE INDEX runs_waiting_idx ON "${schema}".runs (due_at, id) WHERE live AND wait_for_slot;
+    CREATE INDEX runs_in_flight_idx ON "${schema}".runs (job_id) WHERE live;
+    CREATE INDEX runs_lease_idx ON "${schema}".runs (lease_expires_at) WHERE live AND owner IS NOT NULL;
+    DELETE FROM "${schema}".schema_migrations WHERE version = 6`;
+}
 
 describePostgres('PostgresJobStore migrations', () => {
   const schemas: string[] = [];
@@ -27,6 +46,17 @@ describePostgres('PostgresJobStore migrations', () => {
       await client.end();
     }
   };
+  /** A new schema holding a paused job named `name` and one run of each status, in this order, as `runOf` makes it; the store is closed. */
+  const withRunOfEachStatus = async (name: string, runOf: (job: CronJobDefinition, status: RunStatus, i: number) => JobRunRecord) => {
+    const schema = fresh();
+    const before = open(schema);
+    await before.init();
+    const job = await before.createJob(makeJob({ name, status: 'paused', nextRun: null }));
+    const runs: JobRunRecord[] = [];
+    for (const [i, status] of (['scheduled', 'running', 'awaiting_approval', 'succeeded', 'failed'] as const).entries()) runs.push(await before.insertRun(runOf(job, status, i)));
+    await before.close();
+    return { schema, job, at: AT, runs };
+  };
   afterAll(async () => {
     await Promise.all(stores.map((store) => store.close()));
     for (const schema of schemas) await dropSchema(schema);
@@ -40,9 +70,9 @@ describePostgres('PostgresJobStore migrations', () => {
     await store.init();
     expect(await store.getJob(job.id)).toEqual(job);
     const tables = await query(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY 1`);
-    expect(tables.map((row) => row.table_name)).toEqual(['audit_events', 'instances', 'jobs', 'runs', 'schema_migrations', 'sessions']);
+    expect(tables.map((row) => row.table_name)).toEqual(['audit_events', 'instances', 'jobs', 'live_runs', 'runs', 'schema_migrations', 'sessions']);
     const versions = await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`);
-    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
+    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
   });
 
   it('creates the indexes the claims and listings rely on, partial where the queue is', async () => {
@@ -61,15 +91,17 @@ describePostgres('PostgresJobStore migrations', () => {
       jobs_due_idx: '(next_run) WHERE (next_run IS NOT NULL)',
       jobs_name_key: '(name)',
       jobs_pkey: '(id)',
+      live_runs_fire_key_key: '(fire_key)',
+      live_runs_job_idx: '(job_id)',
+      live_runs_lease_idx: '(lease_expires_at) WHERE (owner IS NOT NULL)',
+      live_runs_pkey: '(id)',
+      live_runs_queue_idx: '(due_at, id) WHERE ((owner IS NULL) AND (NOT wait_for_slot))',
+      live_runs_waiting_idx: '(due_at, id) WHERE wait_for_slot',
       runs_fire_key_key: '(fire_key)',
-      runs_in_flight_idx: '(job_id) WHERE live',
       runs_job_history_idx: '(job_id, scheduled_for DESC, id DESC)',
-      runs_lease_idx: '(lease_expires_at) WHERE (live AND (owner IS NOT NULL))',
       runs_outbox_idx: '(COALESCE(completed_at, scheduled_for), id) WHERE delivery_pending',
       runs_pkey: '(id)',
-      runs_queue_idx: '(due_at, id) WHERE (live AND (owner IS NULL) AND (NOT wait_for_slot))',
       runs_status_idx: '(listed_status, scheduled_for DESC, id DESC) WHERE (listed_status IS NOT NULL)',
-      runs_waiting_idx: '(due_at, id) WHERE (live AND wait_for_slot)',
       schema_migrations_pkey: '(version)',
       sessions_pkey: '(job_id)',
     });
@@ -85,6 +117,10 @@ describePostgres('PostgresJobStore migrations', () => {
       'jobs.agent_id',
       'jobs.id',
       'jobs.name',
+      'live_runs.agent_id',
+      'live_runs.fire_key',
+      'live_runs.id',
+      'live_runs.job_id',
       'runs.agent_id',
       'runs.fire_key',
       'runs.id',
@@ -97,7 +133,7 @@ describePostgres('PostgresJobStore migrations', () => {
     const schema = fresh();
     const instances = Array.from({ length: 6 }, () => open(schema));
     await Promise.all(instances.map((store) => store.init()));
-    expect(await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
+    expect(await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
     const job = await instances[0]!.createJob(makeJob());
     expect(await instances[5]!.getJob(job.id)).toEqual(job);
   });
@@ -131,38 +167,77 @@ describePostgres('PostgresJobStore migrations', () => {
   });
 
   it('upgrades a schema of version 4: its runs keep their data, and their indexes name no status, so a start is a HOT update', async () => {
-    const schema = fresh();
-    const before = open(schema);
-    await before.init();
-    const job = await before.createJob(makeJob({ name: 'from-v4', status: 'paused', nextRun: null }));
-    const at = new Date('2026-01-01T00:00:00.000Z');
-    const runs = [];
-    for (const [i, status] of (['scheduled', 'running', 'awaiting_approval', 'succeeded', 'failed'] as const).entries()) {
-      runs.push(await before.insertRun({ ...newRun(job, { scheduledFor: new Date(at.getTime() + i), trigger: 'manual' }), status }));
-    }
-    await before.close();
-    await query(`ALTER TABLE "${schema}".runs DROP COLUMN live, DROP COLUMN listed_status, RESET (fillfactor);
+    const { schema, at, runs } = await withRunOfEachStatus('from-v4', (job, status, i) => ({
+      ...newRun(job, { scheduledFor: new Date(AT.getTime() + i), trigger: 'manual' }),
+      status,
+    }));
+    await query(`${toVersion5(schema)};
+      ALTER TABLE "${schema}".runs DROP COLUMN live, DROP COLUMN listed_status, RESET (fillfactor);
       CREATE INDEX runs_queue_idx ON "${schema}".runs (due_at, id) WHERE status = 'scheduled' AND NOT wait_for_slot;
       CREATE INDEX runs_waiting_idx ON "${schema}".runs (due_at, id) WHERE status = 'scheduled' AND wait_for_slot;
       CREATE INDEX runs_in_flight_idx ON "${schema}".runs (job_id) WHERE status IN ('scheduled', 'awaiting_approval', 'running');
       CREATE INDEX runs_lease_idx ON "${schema}".runs (lease_expires_at) WHERE owner IS NOT NULL AND status IN ('scheduled', 'awaiting_approval', 'running');
       CREATE INDEX runs_status_idx ON "${schema}".runs (status, scheduled_for DESC, id DESC) WHERE status NOT IN ('scheduled', 'running', 'succeeded');
       DELETE FROM "${schema}".schema_migrations WHERE version = 5`);
+    // (Migration 6 then moves the runs in flight to `live_runs`.)
     const store = open(schema);
     await store.init();
     for (const run of runs) expect(await store.getRun(run.id)).toEqual(run);
-    expect(await query(`SELECT status, live, listed_status FROM "${schema}".runs ORDER BY scheduled_for`)).toEqual([
-      { status: 'scheduled', live: true, listed_status: null },
-      { status: 'running', live: true, listed_status: null },
+    expect(await query(`SELECT status, live, listed_status FROM "${schema}".runs UNION ALL SELECT status, live, listed_status FROM "${schema}".live_runs ORDER BY 1`)).toEqual([
       { status: 'awaiting_approval', live: true, listed_status: 'awaiting_approval' },
-      { status: 'succeeded', live: false, listed_status: null },
       { status: 'failed', live: false, listed_status: 'failed' },
+      { status: 'running', live: true, listed_status: null },
+      { status: 'scheduled', live: true, listed_status: null },
+      { status: 'succeeded', live: false, listed_status: null },
+    ]);
+    expect(await query(`SELECT status FROM "${schema}".live_runs ORDER BY 1`)).toEqual([
+      { status: 'awaiting_approval' },
+      { status: 'running' },
+      { status: 'scheduled' },
     ]);
     expect((await store.listRuns({ status: 'failed' })).map((run) => run.id)).toEqual([runs[4]!.id]);
     expect(await query(`SELECT reloptions FROM pg_class WHERE oid = '"${schema}".runs'::regclass`)).toEqual([{ reloptions: ['fillfactor=50'] }]);
-    const indexes = await query(`SELECT indexdef FROM pg_indexes WHERE schemaname = '${schema}' AND tablename = 'runs'`);
+    const indexes = await query(`SELECT indexdef FROM pg_indexes WHERE schemaname = '${schema}' AND tablename IN ('runs', 'live_runs')`);
     expect(indexes.filter((row) => /\bstatus\b/.test(row.indexdef.replace(/listed_status/g, '')))).toEqual([]);
     // The queued run is unowned: a claim takes it from the rebuilt queue.
+    const plan = () => {
+      throw new Error('no job is due');
+    };
+    const claimed = await store.claimDue({ now: new Date(at.getTime() + 60_000), limit: 10, owner: 'me', leaseMs: 60_000, plan });
+    expect(claimed.map((c) => c.run.id)).toEqual([runs[0]!.id]);
+  });
+
+  it('upgrades a schema of version 5 with runs in flight: they move to live_runs, finished ones stay, and no fire key runs twice', async () => {
+    const { schema, job, at, runs } = await withRunOfEachStatus('from-v5', (job, status, i) => ({
+      ...newRun(job, { scheduledFor: new Date(AT.getTime() + i * 1000), trigger: 'schedule' }),
+      status,
+      ...(status === 'running' ? { owner: 'me', leaseExpiresAt: new Date(Date.now() + 60_000) } : {}),
+    }));
+    await query(toVersion5(schema));
+    expect(await query(`SELECT count(*)::int AS n FROM "${schema}".runs`)).toEqual([{ n: 5 }]);
+
+    const store = open(schema);
+    await store.init();
+    expect(await query(`SELECT status FROM "${schema}".live_runs ORDER BY 1`)).toEqual([{ status: 'awaiting_approval' }, { status: 'running' }, { status: 'scheduled' }]);
+    expect(await query(`SELECT status FROM "${schema}".runs ORDER BY 1`)).toEqual([{ status: 'failed' }, { status: 'succeeded' }]);
+    const runIndexes = await query(`SELECT indexname FROM pg_indexes WHERE schemaname = '${schema}' AND tablename = 'runs' ORDER BY 1`);
+    expect(runIndexes.map((row) => row.indexname)).toEqual(['runs_fire_key_key', 'runs_job_history_idx', 'runs_outbox_idx', 'runs_pkey', 'runs_status_idx']);
+    for (const run of runs) expect(await store.getRun(run.id)).toEqual(run);
+    expect((await store.listRuns({ jobId: job.id })).map((run) => run.id)).toEqual(runs.map((run) => run.id).reverse());
+
+    // A fire key is taken whichever table holds its run: finished or in flight, it is not run again.
+    for (const taken of [runs[3]!, runs[1]!]) {
+      const twin = newRun(job, { scheduledFor: taken.scheduledFor, trigger: 'schedule' });
+      expect(twin.fireKey).toBe(taken.fireKey);
+      await expect(store.insertRun(twin)).rejects.toBeInstanceOf(ConflictError);
+      expect(await store.getRun(twin.id)).toBeNull();
+    }
+    // The running run finishes into the history, once.
+    const finished = await store.finishRun({ runId: runs[1]!.id, owner: 'me', outcome: 'success', patch: { status: 'succeeded', completedAt: new Date() }, plan: () => ({}) });
+    expect(finished?.run).toMatchObject({ id: runs[1]!.id, status: 'succeeded', owner: 'me' });
+    expect(await query(`SELECT status FROM "${schema}".runs WHERE id = '${runs[1]!.id}'`)).toEqual([{ status: 'succeeded' }]);
+    expect(await query(`SELECT id FROM "${schema}".live_runs WHERE id = '${runs[1]!.id}'`)).toEqual([]);
+    // The queued run is unowned: a claim takes it from the live queue.
     const plan = () => {
       throw new Error('no job is due');
     };

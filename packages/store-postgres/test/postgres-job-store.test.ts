@@ -69,6 +69,21 @@ describePostgres('PostgresJobStore', () => {
     await store.deleteJob(job.id);
   });
 
+  it('does not claim again a fire already finished: its fire key is held in the history', async () => {
+    const job = await store.createJob(makeJob({ nextRun: at(0), maxConcurrent: 5, overlap: 'allow_all' }));
+    const plan = (j: CronJobDefinition): FirePlan => ({ runs: [newRun(j, { scheduledFor: at(0), trigger: 'schedule' })], nextRun: at(1000) });
+    const claim = async () => (await store.claimDue({ now: at(0), owner: 'me', leaseMs: 1000, limit: 10, plan })).filter((c) => c.job.id === job.id);
+    const [first] = await claim();
+    await store.finishRun({ runId: first?.run.id as string, owner: 'me', outcome: 'success', patch: { status: 'succeeded', completedAt: at(5) }, plan: () => ({}) });
+    // The same fire planned again (as after the clock stepped back): its run is not inserted, so not claimed.
+    const stored = (await store.getJob(job.id)) as CronJobDefinition;
+    await store.saveJob({ ...stored, nextRun: at(0) });
+    expect(await claim()).toEqual([]);
+    expect((await store.listRuns({ jobId: job.id })).map((run) => [run.id, run.status])).toEqual([[first?.run.id, 'succeeded']]);
+    expect((await store.getJob(job.id))?.nextRun).toEqual(at(1000));
+    await store.deleteJob(job.id);
+  });
+
   it('admits a run waiting for a slot only if the runs its own claim plans leave one free', async () => {
     const job = await store.createJob(makeJob({ nextRun: at(0), maxConcurrent: 1, overlap: 'buffer_one' }));
     const waiting = await store.insertRun({ ...newRun(job, { scheduledFor: at(-2000), trigger: 'schedule' }), waitForSlot: true });

@@ -78,13 +78,13 @@ describePostgres('locks on runs', () => {
         });
       const [low, high, idle, theirs] = [await run(0), await run(1), await run(2), await run(3, 'other')];
 
-      // Another transaction holds the run with the higher id, so the batch, sent in the order
+      // Another transaction holds the run (in flight, so in `live_runs`) with the higher id, so the batch, sent in the order
       // (high, low), waits for it, maybe holding the other run already.
       const blocker = new pg.Client({ connectionString: CONNECTION_STRING });
       await blocker.connect();
       try {
         await blocker.query('BEGIN');
-        await blocker.query(`SELECT 1 FROM "${store.schema}".runs WHERE id = $1 FOR NO KEY UPDATE`, [high!.id]);
+        await blocker.query(`SELECT 1 FROM "${store.schema}".live_runs WHERE id = $1 FOR NO KEY UPDATE`, [high!.id]);
         const written = Promise.all([write(store, high!), write(store, low!)]);
         await waitersReach(admin, application, 1);
 
@@ -133,7 +133,7 @@ describePostgres('locks on jobs and runs', () => {
     try {
       // The finish waits for the run first; then the claim, holding the job, asks for it too.
       await blocker.query('BEGIN');
-      await blocker.query(`SELECT 1 FROM "${store.schema}".runs WHERE id = $1 FOR NO KEY UPDATE`, [running.id]);
+      await blocker.query(`SELECT 1 FROM "${store.schema}".live_runs WHERE id = $1 FOR NO KEY UPDATE`, [running.id]);
       const finished = store.finishRun({
         runId: running.id,
         owner: 'me',
