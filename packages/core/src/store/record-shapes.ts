@@ -45,10 +45,10 @@ export const runRecord: (run: JobRunRecord) => JobRunRecord = shapeCopier(RUN_FI
 /** A shallow copy of a caller's run, of any shape, in the shape of {@link runRecord}. */
 export const runRecordFrom: (run: JobRunRecord) => JobRunRecord = shapeCopier(RUN_FIELDS);
 
-/** A shallow copy of a job the in-memory store holds, in the one shape all of them have (see {@link runRecord}). */
-export const jobRecord: (job: CronJobDefinition) => CronJobDefinition = shapeCopier(JOB_FIELDS);
-
-/** A shallow copy of a caller's job, of any shape, in the shape of {@link jobRecord}. */
+/**
+ * A shallow copy of a caller's job, of any shape, in one shape (see {@link runRecord}): the one of
+ * every job the in-memory store holds and of its copies for callers (`copyJob`).
+ */
 export const jobRecordFrom: (job: CronJobDefinition) => CronJobDefinition = shapeCopier(JOB_FIELDS);
 
 /** Every field of a job's policy, in the order the in-memory store's copies hold them. */
@@ -57,8 +57,5 @@ const POLICY_FIELDS = everyFieldOf<SchedulePolicy>()([
   'audit',
 ]);
 
-/** A shallow copy of a stored job's policy, in one shape (see {@link runRecord}). */
-export const policyRecord: (policy: SchedulePolicy) => SchedulePolicy = shapeCopier(POLICY_FIELDS);
-
-/** A shallow copy of a caller's policy, of any shape, in the shape of {@link policyRecord}. */
+/** A shallow copy of a caller's policy, of any shape, in one shape (see {@link runRecord}). */
 export const policyRecordFrom: (policy: SchedulePolicy) => SchedulePolicy = shapeCopier(POLICY_FIELDS);
