@@ -3,7 +3,7 @@ import type { CronJobDefinition } from '../domain/job.js';
 import type { JobRunRecord } from '../domain/run.js';
 import type { ContextMessage, SessionState } from '../domain/session.js';
 import type { RunPatch } from '../ports/job-store.js';
-import { jobRecordFrom, policyRecordFrom, runRecord, runRecordFrom } from './record-shapes.js';
+import { jobCopier, policyCopier, runRecord, runRecordFrom, type FieldCopies } from './record-shapes.js';
 
 /**
  * How the in-memory store copies records in and out. What it hands out is a deep copy the caller
@@ -102,35 +102,7 @@ function copyApproval(approval: JobRunRecord['approval']): JobRunRecord['approva
  * claims, starts and finishes hand out one of every run they touch.
  */
 export function copyRun(run: JobRunRecord): JobRunRecord {
-  // One literal in the order of `runRecord` (the compiler refuses a field left out), its parts
-  // copied in place rather than set on a shallow copy afterwards: a run is copied twice or more a run.
-  return {
-    id: run.id,
-    jobId: run.jobId,
-    jobName: run.jobName,
-    agentId: run.agentId,
-    scheduledFor: new Date(run.scheduledFor.getTime()),
-    dueAt: new Date(run.dueAt.getTime()),
-    trigger: run.trigger,
-    attempt: run.attempt,
-    status: run.status,
-    input: run.input,
-    output: run.output,
-    summary: run.summary,
-    error: run.error,
-    stderr: run.stderr,
-    startedAt: copyDate(run.startedAt),
-    completedAt: copyDate(run.completedAt),
-    executionTimeMs: run.executionTimeMs,
-    iterations: ownList(run.iterations, copyIteration),
-    deliveries: ownList(run.deliveries, copyDelivery),
-    approval: copyApproval(run.approval),
-    owner: run.owner,
-    leaseExpiresAt: copyDate(run.leaseExpiresAt),
-    fireKey: run.fireKey,
-    waitForSlot: run.waitForSlot,
-    cancelRequested: run.cancelRequested,
-  };
+  return withOwnRunParts(runRecord(run));
 }
 
 /**
@@ -223,83 +195,40 @@ export function patchInto(next: JobRunRecord, patch: RunPatch): JobRunRecord {
  */
 const ownStrings = <T extends string>(list: readonly T[]): T[] => (list.length === 0 ? [] : list.slice());
 
+const copyInstant = (date: Date): Date => new Date(date.getTime());
+
+/** How a job's policy is copied: its lists and allowed hours its own. */
+const POLICY_PARTS: FieldCopies<CronJobDefinition['policy']> = {
+  requireCapabilities: ownStrings,
+  allowedHours: (hours) => (hours === null ? null : { ...hours }),
+  allowedEnvironments: ownStrings,
+};
+
+/** How a job is copied: every list, object and Date its own (its strings need no copy). */
+const jobParts = (policy: (policy: CronJobDefinition['policy']) => CronJobDefinition['policy']): FieldCopies<CronJobDefinition> => ({
+  delivery: ownStrings,
+  webhookHeaders: (headers) => ({ ...headers }),
+  emailRecipients: ownStrings,
+  policy,
+  heartbeat: (heartbeat) => (heartbeat === null ? null : { ...heartbeat }),
+  nextRun: copyDate,
+  lastRun: copyDate,
+  createdAt: copyInstant,
+  updatedAt: copyInstant,
+});
+
 /**
- * A deep copy of a stored job, for the caller: one literal with every field in the order of
- * {@link jobRecordFrom} (the compiler refuses a field left out), its parts copied in place rather than
- * set on a shallow copy afterwards. Two of these are made per run (its fire and its finish).
+ * A deep copy of a stored job, for the caller, made in one literal (see `jobCopier`): two are made
+ * a run (its fire and its finish).
  */
-export function copyJob(job: CronJobDefinition): CronJobDefinition {
-  return {
-    id: job.id,
-    name: job.name,
-    agentId: job.agentId,
-    cronExpr: job.cronExpr,
-    at: job.at,
-    timezone: job.timezone,
-    input: job.input,
-    sessionMode: job.sessionMode,
-    delivery: ownStrings(job.delivery),
-    webhookUrl: job.webhookUrl,
-    webhookHeaders: { ...job.webhookHeaders },
-    slackChannel: job.slackChannel,
-    emailRecipients: ownStrings(job.emailRecipients),
-    policy: copyPolicy(job.policy),
-    heartbeat: job.heartbeat === null ? null : { ...job.heartbeat },
-    maxConcurrent: job.maxConcurrent,
-    maxRetries: job.maxRetries,
-    agentPinJwt: job.agentPinJwt,
-    jitterSeconds: job.jitterSeconds,
-    catchup: job.catchup,
-    overlap: job.overlap,
-    status: job.status,
-    historyRetentionDays: job.historyRetentionDays,
-    historyRetentionRuns: job.historyRetentionRuns,
-    nextRun: copyDate(job.nextRun),
-    lastRun: copyDate(job.lastRun),
-    runCount: job.runCount,
-    failureCount: job.failureCount,
-    consecutiveFailures: job.consecutiveFailures,
-    createdAt: new Date(job.createdAt.getTime()),
-    updatedAt: new Date(job.updatedAt.getTime()),
-    version: job.version,
-  };
-}
+export const copyJob: (job: CronJobDefinition) => CronJobDefinition = jobCopier(jobParts(policyCopier(POLICY_PARTS)));
 
-/** A deep copy of a stored job's policy, for the caller (see {@link copyJob}). */
-function copyPolicy(policy: CronJobDefinition['policy']): CronJobDefinition['policy'] {
-  return {
-    requireApproval: policy.requireApproval,
-    approver: policy.approver,
-    approvalTimeoutMs: policy.approvalTimeoutMs,
-    maxRuntimeMs: policy.maxRuntimeMs,
-    requireCapabilities: ownStrings(policy.requireCapabilities),
-    allowedHours: policy.allowedHours === null ? null : { ...policy.allowedHours },
-    allowedEnvironments: ownStrings(policy.allowedEnvironments),
-    requireAgentPin: policy.requireAgentPin,
-    audit: policy.audit,
-  };
-}
-
-/** `copy`, a shallow copy of `job`, given `policy` and copies of the other parts of `job` it may not share. */
-function withOwnParts(copy: CronJobDefinition, policy: CronJobDefinition['policy'], job: CronJobDefinition): CronJobDefinition {
-  policy.requireCapabilities = ownStrings(policy.requireCapabilities);
-  policy.allowedHours = policy.allowedHours === null ? null : { ...policy.allowedHours };
-  policy.allowedEnvironments = ownStrings(policy.allowedEnvironments);
-  copy.policy = policy;
-  copy.delivery = ownStrings(job.delivery);
-  copy.webhookHeaders = { ...job.webhookHeaders };
-  copy.emailRecipients = ownStrings(job.emailRecipients);
-  copy.heartbeat = job.heartbeat === null ? null : { ...job.heartbeat };
-  copy.nextRun = copyDate(job.nextRun);
-  copy.lastRun = copyDate(job.lastRun);
-  copy.createdAt = new Date(job.createdAt.getTime());
-  copy.updatedAt = new Date(job.updatedAt.getTime());
-  return copy;
-}
+/** A deep copy of a caller's job, of any shape (a copier of its own: see `runRecordFrom`). */
+const copyJobFrom: (job: CronJobDefinition) => CronJobDefinition = jobCopier(jobParts(policyCopier(POLICY_PARTS)));
 
 /** A deep copy of a caller's job to store, its id flattened (see {@link flat}). */
 export function storedJob(job: CronJobDefinition): CronJobDefinition {
-  const copy = withOwnParts(jobRecordFrom(job), policyRecordFrom(job.policy), job);
+  const copy = copyJobFrom(job);
   copy.id = flat(job.id);
   return copy;
 }
