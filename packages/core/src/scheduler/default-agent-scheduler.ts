@@ -353,8 +353,7 @@ export class DefaultAgentScheduler {
         // The plan of a success reads nothing of the run: it is spared a copy.
         plan: (updated) => planFinish(updated, outcome === 'success' ? run : { ...run, status }, outcome, ctx),
         audit: (finished, updated) => {
-          const audits = finishAudits(job, finished, updated);
-          recorded = audits === NO_AUDIT_SPECS ? NO_AUDITS : audits.map(({ type, fields }) => auditEvent(type, fields, ctx.now, redactor));
+          recorded = finishAudits(job, finished, updated, (type, fields) => auditEvent(type, fields, ctx.now, redactor)) ?? NO_AUDITS;
           return recorded;
         },
       })
@@ -373,7 +372,7 @@ export class DefaultAgentScheduler {
   async afterFinish(job: CronJobDefinition, run: JobRunRecord, updated: CronJobDefinition | null, recorded?: AuditEvent[]): Promise<void> {
     if (recorded) return this.#announce(job, run, updated, recorded);
     if (this.#deps.config.enableMetrics) this.#deps.metrics.recordRun(job.name, run.status, run.executionTimeMs);
-    for (const { type, fields } of finishAudits(job, run, updated)) await this.#deps.audit(type, fields);
+    for (const { type, fields } of finishAudits(job, run, updated, auditSpec) ?? []) await this.#deps.audit(type, fields);
     this.#emitFinished(job, run, updated);
   }
 
@@ -474,50 +473,37 @@ function deadLettered(job: CronJobDefinition, updated: CronJobDefinition | null)
   return updated?.status === 'dead_letter' && job.status !== 'dead_letter';
 }
 
-/** An audit event to build: its type and what it is about. */
-interface AuditSpec {
-  type: SecurityEventType;
-  fields: AuditFields;
-}
-
-/** No audit event to build. */
-const NO_AUDIT_SPECS: readonly AuditSpec[] = Object.freeze([]);
-
 /** The iterations of a run that is no heartbeat: none (frozen: shared by every such run's patch, which stores copy). */
 const NO_ITERATIONS = Object.freeze([]) as readonly HeartbeatIteration[] as HeartbeatIteration[];
+
+/** An audit event to write later, as {@link finishAudits} gives it to `make`. */
+const auditSpec = (type: SecurityEventType, fields: AuditFields) => ({ type, fields });
 
 /** No audit event written (frozen: shared by every run that writes none). */
 const NO_AUDITS = Object.freeze([]) as readonly AuditEvent[] as AuditEvent[];
 
 /**
- * The audit events a finished run calls for: its execution or failure, as far as the job's
- * `policy.audit` level asks, and the job's dead-lettering, always.
+ * The audit events a finished run calls for, each made by `make` from its type and what it is
+ * about: its execution or failure, as far as the job's `policy.audit` level asks, and the job's
+ * dead-lettering, always. Null when it calls for none (most runs), so nothing is built for them.
  */
-function finishAudits(
+function finishAudits<T>(
   job: CronJobDefinition,
   run: JobRunRecord,
   updated: CronJobDefinition | null,
-): readonly AuditSpec[] {
+  make: (type: SecurityEventType, fields: AuditFields) => T,
+): T[] | null {
   const status = run.status;
   const level = job.policy.audit;
   const dead = deadLettered(job, updated);
   const executed = status === 'succeeded' && level === 'all_operations';
   const failed = (status === 'failed' || status === 'timed_out') && level !== 'none';
-  // Most runs call for none: they share one empty list.
-  if (!executed && !failed && !dead) return NO_AUDIT_SPECS;
-  const audits: AuditSpec[] = [];
-  if (executed) {
-    audits.push({ type: 'CronJobExecuted', fields: { job, run, details: { status, execution_time_ms: run.executionTimeMs } } });
-  } else if (failed) {
-    audits.push({ type: 'CronJobFailed', fields: { job, run, details: { status, error: run.error, attempt: run.attempt } } });
-  }
-  if (dead) {
-    audits.push({
-      type: 'CronJobDeadLettered',
-      fields: { job: updated, run, details: { consecutive_failures: updated.consecutiveFailures, last_error: run.error } },
-    });
-  }
-  return audits;
+  if (!executed && !failed && !dead) return null;
+  const made: T[] = [];
+  if (executed) made.push(make('CronJobExecuted', { job, run, details: { status, execution_time_ms: run.executionTimeMs } }));
+  else if (failed) made.push(make('CronJobFailed', { job, run, details: { status, error: run.error, attempt: run.attempt } }));
+  if (dead) made.push(make('CronJobDeadLettered', { job: updated, run, details: { consecutive_failures: updated.consecutiveFailures, last_error: run.error } }));
+  return made;
 }
 
 /** The decision of gates that all allow a run. */

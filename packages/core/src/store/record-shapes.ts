@@ -25,14 +25,22 @@ const JOB_FIELDS = everyFieldOf<CronJobDefinition>()([
   'version',
 ]);
 
+/** How a copier copies some fields of `T`, each by its function; the others it takes as they are. */
+export type FieldCopies<T> = { [K in keyof T]?: (value: T[K]) => T[K] };
+
 /**
- * A shallow copier that builds one object literal naming every field of `fields`, compiled once.
- * Every copy it makes has one shape, whatever shape its source had: generic spreads (`{ ...run }`)
- * of records that arrived in many shapes fall to V8's slow path (about ten times slower), and the
- * records they make multiply the shapes further, while one shape keeps every reader monomorphic.
+ * A copier that builds one object literal naming every field of `fields`, compiled once; a field
+ * of `parts` is its function's copy of the field, so a deep copy is one literal too, not a shallow
+ * copy whose parts are set again. Every copy it makes has one shape, whatever shape its source had:
+ * generic spreads (`{ ...run }`) of records that arrived in many shapes fall to V8's slow path
+ * (about ten times slower), and the records they make multiply the shapes further, while one shape
+ * keeps every reader monomorphic.
  */
-function shapeCopier<T>(fields: readonly (keyof T & string)[]): (record: T) => T {
-  return new Function('record', `return { ${fields.map((field) => `${field}: record.${field}`).join(', ')} };`) as (record: T) => T;
+function shapeCopier<T>(fields: readonly (keyof T & string)[], parts: FieldCopies<T> = {}): (record: T) => T {
+  const copied = fields.filter((field) => parts[field] !== undefined);
+  const value = (field: string) => (copied.includes(field as keyof T & string) ? `copy_${field}(record.${field})` : `record.${field}`);
+  const body = `return (record) => ({ ${fields.map((field) => `${field}: ${value(field)}`).join(', ')} });`;
+  return new Function(...copied.map((field) => `copy_${field}`), body)(...copied.map((field) => parts[field])) as (record: T) => T;
 }
 
 /**
@@ -45,11 +53,12 @@ export const runRecord: (run: JobRunRecord) => JobRunRecord = shapeCopier(RUN_FI
 /** A shallow copy of a caller's run, of any shape, in the shape of {@link runRecord}. */
 export const runRecordFrom: (run: JobRunRecord) => JobRunRecord = shapeCopier(RUN_FIELDS);
 
-/** A shallow copy of a job the in-memory store holds, in the one shape all of them have (see {@link runRecord}). */
-export const jobRecord: (job: CronJobDefinition) => CronJobDefinition = shapeCopier(JOB_FIELDS);
-
-/** A shallow copy of a caller's job, of any shape, in the shape of {@link jobRecord}. */
-export const jobRecordFrom: (job: CronJobDefinition) => CronJobDefinition = shapeCopier(JOB_FIELDS);
+/**
+ * A copier of jobs, each field of `parts` copied by its function, in one shape (see
+ * {@link runRecord}): that of every job the in-memory store holds and of its copies for callers.
+ * Each copier made reads one kind of source.
+ */
+export const jobCopier = (parts: FieldCopies<CronJobDefinition>): ((job: CronJobDefinition) => CronJobDefinition) => shapeCopier(JOB_FIELDS, parts);
 
 /** Every field of a job's policy, in the order the in-memory store's copies hold them. */
 const POLICY_FIELDS = everyFieldOf<SchedulePolicy>()([
@@ -57,8 +66,5 @@ const POLICY_FIELDS = everyFieldOf<SchedulePolicy>()([
   'audit',
 ]);
 
-/** A shallow copy of a stored job's policy, in one shape (see {@link runRecord}). */
-export const policyRecord: (policy: SchedulePolicy) => SchedulePolicy = shapeCopier(POLICY_FIELDS);
-
-/** A shallow copy of a caller's policy, of any shape, in the shape of {@link policyRecord}. */
-export const policyRecordFrom: (policy: SchedulePolicy) => SchedulePolicy = shapeCopier(POLICY_FIELDS);
+/** A copier of job policies, as {@link jobCopier} is of jobs. */
+export const policyCopier = (parts: FieldCopies<SchedulePolicy>): ((policy: SchedulePolicy) => SchedulePolicy) => shapeCopier(POLICY_FIELDS, parts);
