@@ -166,6 +166,8 @@ export class Statements {
   readonly insertRuns;
   readonly runById;
   readonly updateRuns;
+  /** `updateRuns` on `live_runs` alone, for patches whose guards only runs in flight can meet. */
+  readonly updateLiveRuns;
   readonly finishRuns;
   /** Moves the runs of `ids` an update left in the wrong table (see `updateRuns`'s `misplaced`). */
   readonly moveRuns;
@@ -615,6 +617,9 @@ export class Statements {
         .selectFrom('l')
         .selectAll()
         .unionAll((eb) => eb.selectFrom('h').selectAll()),
+    );
+    this.updateLiveRuns = prepare((s: { ids: string[]; input: string }) =>
+      patchRunsIn(db.with('i', () => patchInputs(s.input)) as unknown as QueryCreator<PatchScope>, 'live_runs', s.ids),
     );
     /** Moves the runs of `ids` that belong in `table` (finished: `runs`; in flight: `live_runs`) there from the other table. */
     const moveTo = (table: RunTable) =>
