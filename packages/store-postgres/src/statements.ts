@@ -527,10 +527,11 @@ export class Statements {
                 .expression((eb) =>
                   eb
                     .selectFrom('planned as p')
-                    .leftJoin('candidates as c', (join) => join.onRef('c.id', '=', 'p.id').on('c.fresh', '=', sql.lit(true)))
                     .select((e) =>
                       RUN_COLUMNS.map((column) => {
-                        const claimed = e.case().when('c.id', 'is not', null);
+                        // A hashed subplan, built once: joined to `candidates` (a CTE, with no index), the
+                        // planned runs were compared with every candidate, a cost growing with the square of the batch.
+                        const claimed = e.case().when('p.id', 'in', e.selectFrom('candidates as c').select('c.id').where('c.fresh', '=', sql.lit(true)));
                         if (column === 'owner') return claimed.then(s.owner).else(e.ref('p.owner')).end().as(column);
                         if (column === 'lease_expires_at') return claimed.then(s.leaseUntil).else(e.ref('p.lease_expires_at')).end().as(column);
                         if (column === 'wait_for_slot') return claimed.then(sql.lit(false)).else(e.ref('p.wait_for_slot')).end().as(column);
