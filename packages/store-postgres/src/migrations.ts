@@ -306,6 +306,15 @@ const MIGRATIONS: readonly Migration[] = [
       ];
     },
   },
+  {
+    version: 7,
+    name: 'no live column: an instance of schema 5 still running fails instead of claiming',
+    // Since migration 6 no query reads `live`, nor does an index name it (a drop would fail if one
+    // did). The claims and loads of the package of schema 5 read `runs` alone, where runs in flight no
+    // longer are: such an instance, still running after the upgrade, would fire again a run that is in
+    // flight in `live_runs`. Its claims and loads all name `live`, so they now fail.
+    statements: (db) => [db.schema.alterTable('runs').dropColumn('live'), db.schema.alterTable('live_runs').dropColumn('live')],
+  },
 ];
 
 /** The schema version this package writes and reads. */

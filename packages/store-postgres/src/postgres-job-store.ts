@@ -534,14 +534,24 @@ export class PostgresJobStore implements JobStore {
     return rows.map(() => undefined);
   }
 
-  /** In a transaction for its settings: the runs are found by key (see the runner's `TRANSACTION_SETTINGS`). */
+  /**
+   * In a transaction for its settings: the runs are found by key (see the runner's `TRANSACTION_SETTINGS`).
+   * A batch none of whose rows can move is sent with its COMMIT, in one round trip, and one whose
+   * guards only runs in flight meet (a start's) updates `live_runs` alone.
+   */
   private async updateRuns(requests: UpdateRequest[]): Promise<(JobRunRecord | null)[]> {
     const input = JSON.stringify(requests.map((request) => request.input));
     const ids = requests.map((request) => request.runId);
+    const reach = batchReach(requests);
     const rows = await this.runner.transaction('update runs', async (tx) => {
-      const patched = await this.patchRuns(tx, ids, input);
-      await tx.commit();
-      return patched;
+      if (reach === 'moving') {
+        const patched = await this.patchRuns(tx, ids, input);
+        await tx.commit();
+        return patched;
+      }
+      const update = reach === 'live' ? this.statements.updateLiveRuns : this.statements.updateRuns;
+      const [patched] = await Promise.all([tx.query(update.bind({ ids, input })), tx.commit()]);
+      return patched.rows;
     });
     const updated = new Map(rows.map((row) => [row.id, rowToRun(row)]));
     return requests.map((request) => updated.get(request.runId) ?? null);
@@ -557,7 +567,7 @@ export class PostgresJobStore implements JobStore {
     const moving = rows.filter((row) => row.misplaced);
     if (moving.length > 0) await tx.query(this.statements.lockJobs.bind({ ids: [...new Set(moving.map((row) => row.job_id))] }));
     for (const table of ['runs', 'live_runs'] as const) {
-      const misplaced = moving.filter((row) => TERMINAL_RUN_STATUSES.includes(row.status as RunStatus) === (table === 'runs')).map((row) => row.id);
+      const misplaced = moving.filter((row) => isTerminal(row.status) === (table === 'runs')).map((row) => row.id);
       if (misplaced.length > 0) await tx.query(this.statements.moveRuns[table].bind({ ids: misplaced }));
     }
     return rows;
@@ -565,6 +575,25 @@ export class PostgresJobStore implements JobStore {
 }
 
 function ignoreError(): void {}
+
+const isTerminal = (status: unknown): boolean => TERMINAL_RUN_STATUSES.includes(status as RunStatus);
+
+/**
+ * Which rows the patches of a batch can reach: `live` when every guard admits only statuses in
+ * flight and no patch finishes its run (rows of `runs` are all finished, so none matches and none
+ * moves), `moving` when some patch sets a status that may leave its row in the wrong table (it
+ * finishes a run, or brings back one its guard does not keep from being finished), else `any`.
+ */
+function batchReach(requests: readonly UpdateRequest[]): 'live' | 'any' | 'moving' {
+  let live = true;
+  for (const { input } of requests) {
+    const status = input.patch.status;
+    const guarded = input.status_in !== null && !input.status_in.some(isTerminal);
+    if (status !== undefined && (isTerminal(status) || !guarded)) return 'moving';
+    live &&= guarded;
+  }
+  return live ? 'live' : 'any';
+}
 
 function first<Row>(rows: Row[]): Row {
   const row = rows[0];

@@ -56,8 +56,8 @@ export const JOB_COLUMNS: readonly (keyof JobsTable)[] = [
   'history_retention_runs',
 ];
 
-/** Columns of `runs` that callers write (`delivery_pending`, `live` and `listed_status` are derived by the database). */
-export const RUN_COLUMNS: readonly Exclude<keyof RunsTable, 'delivery_pending' | 'live' | 'listed_status'>[] = [
+/** Columns of `runs` that callers write (`delivery_pending` and `listed_status` are derived by the database). */
+export const RUN_COLUMNS: readonly Exclude<keyof RunsTable, 'delivery_pending' | 'listed_status'>[] = [
   'id',
   'job_id',
   'job_name',

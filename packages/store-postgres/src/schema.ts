@@ -94,8 +94,6 @@ export interface RunsTable {
   cancel_requested: boolean;
   /** True while some delivery is `pending` (computed by the database); the outbox index is partial on it. */
   delivery_pending: GeneratedAlways<boolean>;
-  /** True while the run is in flight (`scheduled`, `awaiting_approval` or `running`; computed by the database); the live indexes are partial on it. */
-  live: GeneratedAlways<boolean>;
   /** The status, when it is one a listing by status finds by index (not `scheduled`, `running` nor `succeeded`); computed by the database. */
   listed_status: GeneratedAlways<string | null>;
 }
@@ -157,7 +155,7 @@ export type JobRow = Selectable<JobsTable>;
 export type NewJobRow = Insertable<JobsTable>;
 /** A `runs` row as read. */
 export type RunRow = Selectable<RunsTable>;
-/** A `runs` row as written (`delivery_pending`, `live` and `listed_status` are the database's). */
+/** A `runs` row as written (`delivery_pending` and `listed_status` are the database's). */
 export type NewRunRow = Insertable<RunsTable>;
 /** A `sessions` row as read and written. */
 export type SessionRow = Selectable<SessionsTable>;

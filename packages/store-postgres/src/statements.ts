@@ -166,6 +166,8 @@ export class Statements {
   readonly insertRuns;
   readonly runById;
   readonly updateRuns;
+  /** `updateRuns` on `live_runs` alone, for patches whose guards only runs in flight can meet. */
+  readonly updateLiveRuns;
   readonly finishRuns;
   /** Moves the runs of `ids` an update left in the wrong table (see `updateRuns`'s `misplaced`). */
   readonly moveRuns;
@@ -525,10 +527,11 @@ export class Statements {
                 .expression((eb) =>
                   eb
                     .selectFrom('planned as p')
-                    .leftJoin('candidates as c', (join) => join.onRef('c.id', '=', 'p.id').on('c.fresh', '=', sql.lit(true)))
                     .select((e) =>
                       RUN_COLUMNS.map((column) => {
-                        const claimed = e.case().when('c.id', 'is not', null);
+                        // A hashed subplan, built once: joined to `candidates` (a CTE, with no index), the
+                        // planned runs were compared with every candidate, a cost growing with the square of the batch.
+                        const claimed = e.case().when('p.id', 'in', e.selectFrom('candidates as c').select('c.id').where('c.fresh', '=', sql.lit(true)));
                         if (column === 'owner') return claimed.then(s.owner).else(e.ref('p.owner')).end().as(column);
                         if (column === 'lease_expires_at') return claimed.then(s.leaseUntil).else(e.ref('p.lease_expires_at')).end().as(column);
                         if (column === 'wait_for_slot') return claimed.then(sql.lit(false)).else(e.ref('p.wait_for_slot')).end().as(column);
@@ -615,6 +618,9 @@ export class Statements {
         .selectFrom('l')
         .selectAll()
         .unionAll((eb) => eb.selectFrom('h').selectAll()),
+    );
+    this.updateLiveRuns = prepare((s: { ids: string[]; input: string }) =>
+      patchRunsIn(db.with('i', () => patchInputs(s.input)) as unknown as QueryCreator<PatchScope>, 'live_runs', s.ids),
     );
     /** Moves the runs of `ids` that belong in `table` (finished: `runs`; in flight: `live_runs`) there from the other table. */
     const moveTo = (table: RunTable) =>

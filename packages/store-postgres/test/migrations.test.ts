@@ -15,13 +15,14 @@ const RUN_COLUMNS =
 
 /** SQL taking a schema the current package made back to version 5: runs in flight back in `runs`, with its live indexes. */
 function toVersion5(schema: string): string {
-  return `INSERT INTO "${schema}".runs (${RUN_COLUMNS}) SELECT ${RUN_COLUMNS} FROM "${schema}".live_runs;
+  return `ALTER TABLE "${schema}".runs ADD COLUMN live boolean GENERATED ALWAYS AS (status IN ('scheduled', 'awaiting_approval', 'running')) STORED;
+    INSERT INTO "${schema}".runs (${RUN_COLUMNS}) SELECT ${RUN_COLUMNS} FROM "${schema}".live_runs;
     DROP TABLE "${schema}".live_runs;
     CREATE INDEX runs_queue_idx ON "${schema}".runs (due_at, id) WHERE live AND owner IS NULL AND NOT wait_for_slot;
     CREATE INDEX runs_waiting_idx ON "${schema}".runs (due_at, id) WHERE live AND wait_for_slot;
     CREATE INDEX runs_in_flight_idx ON "${schema}".runs (job_id) WHERE live;
     CREATE INDEX runs_lease_idx ON "${schema}".runs (lease_expires_at) WHERE live AND owner IS NOT NULL;
-    DELETE FROM "${schema}".schema_migrations WHERE version = 6`;
+    DELETE FROM "${schema}".schema_migrations WHERE version IN (6, 7)`;
 }
 
 describePostgres('PostgresJobStore migrations', () => {
@@ -72,7 +73,7 @@ describePostgres('PostgresJobStore migrations', () => {
     const tables = await query(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY 1`);
     expect(tables.map((row) => row.table_name)).toEqual(['audit_events', 'instances', 'jobs', 'live_runs', 'runs', 'schema_migrations', 'sessions']);
     const versions = await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`);
-    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
+    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }]);
   });
 
   it('creates the indexes the claims and listings rely on, partial where the queue is', async () => {
@@ -133,7 +134,7 @@ describePostgres('PostgresJobStore migrations', () => {
     const schema = fresh();
     const instances = Array.from({ length: 6 }, () => open(schema));
     await Promise.all(instances.map((store) => store.init()));
-    expect(await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
+    expect(await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }]);
     const job = await instances[0]!.createJob(makeJob());
     expect(await instances[5]!.getJob(job.id)).toEqual(job);
   });
@@ -183,12 +184,12 @@ describePostgres('PostgresJobStore migrations', () => {
     const store = open(schema);
     await store.init();
     for (const run of runs) expect(await store.getRun(run.id)).toEqual(run);
-    expect(await query(`SELECT status, live, listed_status FROM "${schema}".runs UNION ALL SELECT status, live, listed_status FROM "${schema}".live_runs ORDER BY 1`)).toEqual([
-      { status: 'awaiting_approval', live: true, listed_status: 'awaiting_approval' },
-      { status: 'failed', live: false, listed_status: 'failed' },
-      { status: 'running', live: true, listed_status: null },
-      { status: 'scheduled', live: true, listed_status: null },
-      { status: 'succeeded', live: false, listed_status: null },
+    expect(await query(`SELECT status, listed_status FROM "${schema}".runs UNION ALL SELECT status, listed_status FROM "${schema}".live_runs ORDER BY 1`)).toEqual([
+      { status: 'awaiting_approval', listed_status: 'awaiting_approval' },
+      { status: 'failed', listed_status: 'failed' },
+      { status: 'running', listed_status: null },
+      { status: 'scheduled', listed_status: null },
+      { status: 'succeeded', listed_status: null },
     ]);
     expect(await query(`SELECT status FROM "${schema}".live_runs ORDER BY 1`)).toEqual([
       { status: 'awaiting_approval' },
@@ -243,6 +244,27 @@ describePostgres('PostgresJobStore migrations', () => {
     };
     const claimed = await store.claimDue({ now: new Date(at.getTime() + 60_000), limit: 10, owner: 'me', leaseMs: 60_000, plan });
     expect(claimed.map((c) => c.run.id)).toEqual([runs[0]!.id]);
+  });
+
+  it('upgrades a schema of version 5 so that an instance of that version still running fails to claim or load instead of firing a run again', async () => {
+    const { schema, runs } = await withRunOfEachStatus('old-instance', (job, status, i) => ({
+      ...newRun(job, { scheduledFor: new Date(AT.getTime() + i * 1000), trigger: 'schedule' }),
+      status,
+    }));
+    await query(toVersion5(schema));
+    // What the package of schema 5 asks of `runs` to claim a queued run and to count a job's load.
+    const claimV5 = `UPDATE "${schema}".runs SET owner = 'old', lease_expires_at = now() + interval '1 minute'
+      WHERE id IN (SELECT r.id FROM "${schema}".runs r WHERE r.live AND r.owner IS NULL AND NOT r.wait_for_slot AND r.status = 'scheduled' ORDER BY r.due_at, r.id LIMIT 10 FOR NO KEY UPDATE SKIP LOCKED)
+      RETURNING id`;
+    const loadV5 = `SELECT job_id, count(*)::int AS n FROM "${schema}".runs WHERE live GROUP BY job_id`;
+    expect(await query(loadV5)).toEqual([{ job_id: runs[0]!.jobId, n: 3 }]);
+
+    await open(schema).init();
+    const columns = await query(`SELECT table_name FROM information_schema.columns WHERE table_schema = '${schema}' AND column_name = 'live'`);
+    expect(columns).toEqual([]);
+    for (const text of [claimV5, loadV5]) await expect(query(text)).rejects.toThrow(/column "?(r\.)?live"? does not exist/);
+    // The queued run, now in `live_runs`, was not taken by the old claim.
+    expect(await query(`SELECT owner FROM "${schema}".live_runs WHERE id = '${runs[0]!.id}'`)).toEqual([{ owner: null }]);
   });
 
   it('refuses a schema migrated by a newer version of the package', async () => {

@@ -206,6 +206,26 @@ describePostgres('PostgresJobStore', () => {
     expect(await store.getRun(c!.id)).toEqual(c);
   });
 
+  it('patches a run in flight or finished wherever it is, and one that a patch finishes or brings back is listed and claimed as its status says', async () => {
+    const job = await store.createJob(makeJob({ nextRun: null, maxConcurrent: 10 }));
+    const live = await running(job);
+    const done = await store.insertRun({ ...newRun(job, { scheduledFor: at(1), trigger: 'manual' }), status: 'succeeded', completedAt: at(2) });
+    const unreached = () => store.updateRun(done.id, { output: 'unreached' }, { statusIn: ['scheduled', 'running'] });
+    // Guards that only runs in flight meet reach no finished run.
+    expect(await Promise.all([store.updateRun(live.id, { output: 'live' }, { owner: 'me', statusIn: ['running'] }), unreached()])).toEqual([
+      expect.objectContaining({ output: 'live', status: 'running' }),
+      null,
+    ]);
+    expect(await store.updateRun(done.id, { output: 'late' })).toMatchObject({ output: 'late', status: 'succeeded' });
+    expect(await store.updateRun(live.id, { status: 'failed', completedAt: at(3), owner: null, leaseExpiresAt: null }, { owner: 'me' })).toMatchObject({ status: 'failed' });
+    expect(await store.updateRun(done.id, { status: 'scheduled', completedAt: null, dueAt: at(4) }, { statusIn: ['succeeded'] })).toMatchObject({ status: 'scheduled', output: 'late' });
+
+    expect((await store.listRuns({ jobId: job.id, status: 'failed' })).map((run) => run.id)).toEqual([live.id]);
+    const plan = () => ({ nextRun: null, runs: [] });
+    const claimed = await store.claimDue({ now: at(10), owner: 'me', leaseMs: 1000, limit: 100, plan });
+    expect(claimed.filter((c) => c.job.id === job.id).map((c) => c.run.id)).toEqual([done.id]);
+  });
+
   it('saves and loads concurrent sessions together, failing only the one of a missing job', async () => {
     const jobs = await Promise.all(Array.from({ length: 5 }, () => store.createJob(makeJob({ nextRun: null }))));
     const state = (i: number) => ({ summary: `summary ${i}`, history: [{ role: 'assistant' as const, content: `said ${i}`, at: at(i).toISOString() }], updatedAt: at(i) });
