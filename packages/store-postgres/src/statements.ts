@@ -1,6 +1,6 @@
 import { RUN_STATUSES, TERMINAL_RUN_STATUSES } from '@symbi/core';
 import type { AuditFilter, JobFilter, JobStatus, RunFilter, RunStatus } from '@symbi/core';
-import { expressionBuilder, sql, type Expression, type ExpressionBuilder, type Kysely, type QueryCreator, type RawBuilder, type SqlBool } from 'kysely';
+import { expressionBuilder, sql, type Compilable, type Expression, type ExpressionBuilder, type Kysely, type QueryCreator, type RawBuilder, type SqlBool } from 'kysely';
 import { prepare } from './postgres-runner.js';
 import { JOB_COLUMNS, RUN_COLUMNS, RUN_PATCH_COLUMNS } from './row-mapping.js';
 import type { Database, JobsTable, RunRow, RunsTable } from './schema.js';
@@ -211,6 +211,15 @@ export class Statements {
      */
     const belongsIn = (table: RunTable) =>
       sql<SqlBool>`p.status ${table === 'runs' ? sql`in` : sql`not in`} (${sql.join(TERMINAL)}) and not ${heldBy(table === 'runs' ? 'live_runs' : 'runs')}`;
+    /**
+     * One statement running `live` (on `live_runs`) and `history` (on `runs`), data-modifying queries
+     * answering the same columns, as CTEs `l` and `h`: the rows of both. (Neither may read a CTE of
+     * its own statement: the schema plugin would take its name for a table.)
+     */
+    const onBothTables = <Row>(live: Compilable<unknown>, history: Compilable<unknown>): Compilable<Row> => {
+      const query = sql<Row>`with l as (${live}), h as (${history}) select * from l union all select * from h`;
+      return { compile: () => query.compile(db) };
+    };
     /** Inserts the runs of JSON array `json` that belong in `table`, except those whose id or fire key is taken. */
     const insertRunsFrom = (json: string, table: RunTable) =>
       db
@@ -583,12 +592,7 @@ export class Statements {
         .where('status', '=', RUNNING),
     );
     this.insertRuns = prepare((s: { runs: string }) =>
-      db
-        .with('l', () => insertRunsFrom(s.runs, 'live_runs').returningAll())
-        .with('h', () => insertRunsFrom(s.runs, 'runs').returningAll())
-        .selectFrom('l')
-        .selectAll()
-        .unionAll((eb) => eb.selectFrom('h').selectAll()),
+      onBothTables<RunRow>(insertRunsFrom(s.runs, 'live_runs').returningAll(), insertRunsFrom(s.runs, 'runs').returningAll()),
     );
     this.runById = prepare((s: { id: string }) =>
       db
@@ -716,12 +720,7 @@ export class Statements {
         )
         .returning(['id', 'cancel_requested']);
     this.renewLeases = prepare((s: { owner: string; ids: string[]; until: Date }) =>
-      db
-        .with('l', () => renewIn('live_runs', s))
-        .with('h', () => renewIn('runs', s))
-        .selectFrom('l')
-        .selectAll()
-        .unionAll((eb) => eb.selectFrom('h').selectAll()),
+      onBothTables<{ id: string; cancel_requested: boolean }>(renewIn('live_runs', s), renewIn('runs', s)),
     );
     const ownedIn = (table: RunTable, s: { owner: string; ids: string[] }) =>
       db
