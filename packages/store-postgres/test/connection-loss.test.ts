@@ -3,7 +3,7 @@ import { StoreUnavailableError } from '@symbi/core';
 import { makeJob } from '@symbi/core/testing';
 import { PostgresJobStore } from '@symbi/store-postgres';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { CONNECTION_STRING, describePostgres, dropSchema, openTerminator, randomSchemaName, type Terminator } from './support/postgres.js';
+import { CONNECTION_STRING, describePostgres, dropSchema, openTerminator, randomSchemaName, terminateBlocking, type Terminator } from './support/postgres.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
 describePostgres('PostgresJobStore when its connections are lost', () => {
@@ -58,7 +58,7 @@ describePostgres('PostgresJobStore when its connections are lost', () => {
       leaseMs: 60_000,
       limit: 10,
       plan: () => {
-        if (++plans === 1) void terminateOurs();
+        if (++plans === 1) expect(terminateBlocking(appName)).toBeGreaterThan(0);
         return { runs: [], nextRun: new Date(2_000) };
       },
     });

@@ -1,7 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { PostgresJobStore, type PostgresJobStoreOptions } from '@symbi/store-postgres';
+
+const require = createRequire(import.meta.url);
 
 /** The test database; override with SYMBI_TEST_POSTGRES_URL. */
 export const CONNECTION_STRING = process.env.SYMBI_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -83,13 +87,29 @@ export function useSchema(): { open(options?: PostgresJobStoreOptions): Promise<
 /**
  * Terminates the server connections whose `application_name` is `$1`, and only those: the pids
  * are chosen first (a materialised CTE), so the planner can never call `pg_terminate_backend` on
- * another connection before checking its name. Answers `n`, how many were terminated.
+ * another connection before checking its name. Each call waits (up to 5 s) until its backend has
+ * ended, so its client has been told by then. Answers `n`, how many were terminated.
  */
 const TERMINATE_BY_APPLICATION = `
   WITH ours AS MATERIALIZED (
     SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()
   )
-  SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n FROM ours`;
+  SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000))::int AS n FROM ours`;
+
+/**
+ * {@link TERMINATE_BY_APPLICATION} from a child process, blocking this one until every such
+ * connection has ended: called from synchronous code (a claim's `plan`), nothing this process sends
+ * next can reach the server first. Answers how many were terminated.
+ */
+export function terminateBlocking(name: string): number {
+  const script = `const pg = require(${JSON.stringify(require.resolve('pg'))});
+    const client = new pg.Client({ connectionString: process.env.URL });
+    client.connect().then(() => client.query(process.env.SQL, [process.env.NAME]))
+      .then((result) => { process.stdout.write(String(result.rows[0].n)); return client.end(); });`;
+  const child = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, URL: CONNECTION_STRING, SQL: TERMINATE_BY_APPLICATION, NAME: name }, encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`terminating the connections of ${name} failed: ${child.stderr}`);
+  return Number(child.stdout);
+}
 
 /** Terminates the server connections of one application name (see {@link openTerminator}). */
 export interface Terminator {
