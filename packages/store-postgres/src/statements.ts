@@ -202,9 +202,14 @@ export class Statements {
     /** The row of JSON object `json` as a row of `table`, under alias `p`. */
     const rowOf = <T extends keyof Database>(table: T, json: string) =>
       sql<Database[T]>`json_populate_record(NULL::${sql.id(schema, table)}, ${json}::json)`.as('p');
-    /** Run `p`'s id or fire key is held by a row of `table`. */
+    /**
+     * Run `p`'s id or fire key is held by a row of `table`: one probe of each unique index per run.
+     * `OFFSET 0` keeps each test a per-row probe: without it the planner may hash the whole table
+     * instead, and a generic plan made while `runs` was small kept doing so as the history grew
+     * (each claim then read every finished run twice).
+     */
     const heldBy = (table: RunTable) =>
-      sql<SqlBool>`(exists (select from ${sql.id(schema, table)} h where h.id = p.id) or exists (select from ${sql.id(schema, table)} h where h.fire_key = p.fire_key))`;
+      sql<SqlBool>`(exists (select from ${sql.id(schema, table)} h where h.id = p.id offset 0) or exists (select from ${sql.id(schema, table)} h where h.fire_key = p.fire_key offset 0))`;
     /**
      * Run `p` goes into `table` (in flight into `live_runs`, finished into `runs`), as the other
      * table holds neither its id nor its fire key; a conflict within `table` is its insert's.
