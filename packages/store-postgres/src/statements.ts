@@ -26,8 +26,35 @@ const TERMINAL = TERMINAL_RUN_STATUSES.map((status) => sql.lit<RunStatus>(status
 /** The statuses `listed_status` holds (see migration 5): all but the busy ones. */
 const LISTED_STATUSES: readonly RunStatus[] = RUN_STATUSES.filter((status) => !['scheduled', 'running', 'succeeded'].includes(status));
 
+/**
+ * The SQL types of the job columns that a claim (advancing its jobs) and a finish write from JSON
+ * rows. Read by `json_to_recordset` with these columns only: a whole `jobs` row per element, most of
+ * its 32 columns null, cost the server about 3 µs more per row.
+ */
+const WRITTEN_JOB_TYPES = {
+  id: 'text',
+  run_count: 'integer',
+  failure_count: 'integer',
+  consecutive_failures: 'integer',
+  last_run: 'timestamptz',
+  status: 'text',
+  next_run: 'timestamptz',
+  version: 'integer',
+  updated_at: 'timestamptz',
+} as const satisfies Partial<Record<keyof JobsTable, string>>;
+type WrittenJobColumn = Exclude<keyof typeof WRITTEN_JOB_TYPES, 'id'>;
+
+/** Columns of a job that claiming its fire changes (the plan's advance). */
+const ADVANCED_JOB_COLUMNS = ['next_run', 'status', 'version', 'updated_at'] as const satisfies readonly WrittenJobColumn[];
+
 /** Runtime columns of a job that finishing a run changes (counters and, through the plan, status). */
-const FINISH_JOB_COLUMNS = ['run_count', 'failure_count', 'consecutive_failures', 'last_run', 'status', 'next_run', 'version', 'updated_at'] as const;
+const FINISH_JOB_COLUMNS = ['run_count', 'failure_count', 'consecutive_failures', 'last_run', 'status', 'next_run', 'version', 'updated_at'] as const satisfies readonly WrittenJobColumn[];
+
+/** The rows of JSON array `json` as job ids with `columns`, under alias `p` (see `WRITTEN_JOB_TYPES`). */
+function jobColumnsOf<C extends WrittenJobColumn>(json: string, columns: readonly C[]) {
+  const definitions = (['id', ...columns] as const).map((column) => sql`${sql.id(column)} ${sql.raw(WRITTEN_JOB_TYPES[column])}`);
+  return sql<Pick<JobsTable, 'id' | C>>`json_to_recordset(${json}::json)`.as<'p'>(sql`p(${sql.join(definitions)})`);
+}
 
 /** Columns `saveJob` replaces: everything but the id, creation time, history counters and version. */
 const KEPT_JOB_COLUMNS: readonly (keyof JobsTable)[] = ['id', 'created_at', 'run_count', 'failure_count', 'last_run', 'version'];
@@ -88,16 +115,6 @@ const firstUnleasedQueued = (unleased: Expression<SqlBool>, agents: readonly str
 
 /** The two tables of runs: in flight, and finished (see migration 6). */
 type RunTable = 'live_runs' | 'runs';
-
-/**
- * Column `column` of a finished run as row `e` of a finish holds it: the patch's value where the
- * patch (`e.patch`, read through `e.rec`) has one, else the live row's (`e.run`).
- */
-function patchedColumn(column: (typeof RUN_COLUMNS)[number]): RawBuilder<never> {
-  const patchable = (Object.values(RUN_PATCH_COLUMNS) as string[]).includes(column);
-  const kept = sql<never>`(${sql.ref('e.run')}).${sql.id(column)}`;
-  return patchable ? sql<never>`CASE WHEN ${sql.ref('e.patch')} ? ${sql.lit(column)} THEN (${sql.ref('e.rec')}).${sql.id(column)} ELSE ${kept} END` : kept;
-}
 
 /** An empty text array. */
 const NONE: RawBuilder<readonly string[]> = sql`'{}'::text[]`;
@@ -202,9 +219,14 @@ export class Statements {
     /** The row of JSON object `json` as a row of `table`, under alias `p`. */
     const rowOf = <T extends keyof Database>(table: T, json: string) =>
       sql<Database[T]>`json_populate_record(NULL::${sql.id(schema, table)}, ${json}::json)`.as('p');
-    /** Run `p`'s id or fire key is held by a row of `table`. */
+    /**
+     * Run `p`'s id or fire key is held by a row of `table`: one probe of each unique index per run.
+     * `OFFSET 0` keeps each test a per-row probe: without it the planner may hash the whole table
+     * instead, and a generic plan made while `runs` was small kept doing so as the history grew
+     * (each claim then read every finished run twice).
+     */
     const heldBy = (table: RunTable) =>
-      sql<SqlBool>`(exists (select from ${sql.id(schema, table)} h where h.id = p.id) or exists (select from ${sql.id(schema, table)} h where h.fire_key = p.fire_key))`;
+      sql<SqlBool>`(exists (select from ${sql.id(schema, table)} h where h.id = p.id offset 0) or exists (select from ${sql.id(schema, table)} h where h.fire_key = p.fire_key offset 0))`;
     /**
      * Run `p` goes into `table` (in flight into `live_runs`, finished into `runs`), as the other
      * table holds neither its id nor its fire key; a conflict within `table` is its insert's.
@@ -445,8 +467,8 @@ export class Statements {
             .with('advanced', (qc) =>
               qc
                 .updateTable('jobs as j')
-                .from(rowsOf('jobs', s.advanced, 'p'))
-                .set(copiedFromP(['next_run', 'status', 'version', 'updated_at'] as const))
+                .from(jobColumnsOf(s.advanced, ADVANCED_JOB_COLUMNS))
+                .set(copiedFromP(ADVANCED_JOB_COLUMNS))
                 .whereRef('j.id', '=', 'p.id')
                 .where('j.id', '=', (eb) => eb.fn.any(textArray(s.planned))),
             )
@@ -652,18 +674,25 @@ export class Statements {
       db
         // (Typed through `sql`: kysely's types take no aliased DELETE … USING as a CTE.)
         .with('ended', () =>
-          sql<{ run: RunRow; patch: Record<string, unknown>; rec: RunRow }>`(${db
+          sql<{ run: RunRow; patch: Record<string, unknown> }>`(${db
             .deleteFrom('live_runs as r')
-            .using(patchInputs(s.input).as('i'))
+            .using(sql<PatchInput>`jsonb_to_recordset(${s.input}::jsonb)`.as<'i'>(sql`i(id text, owner text, patch jsonb)`))
             .whereRef('r.id', '=', 'i.id')
             .where('r.id', '=', (eb) => eb.fn.any(textArray(s.ids)))
             .where((eb) => eb.or([eb('i.owner', 'is', null), eb('r.owner', '=', eb.ref('i.owner'))]))
             .where('r.status', 'not in', TERMINAL)
-            .returning([sql<RunRow>`r`.as('run'), 'i.patch', 'i.rec'])})`,
+            .returning([sql<RunRow>`r`.as('run'), 'i.patch'])})`,
         )
         .insertInto('runs')
         .columns(RUN_COLUMNS)
-        .expression((eb) => eb.selectFrom('ended as e').select(RUN_COLUMNS.map((column) => patchedColumn(column).as(column))))
+        // The live row with the patch applied in one call: the columns the patch has a key for
+        // take its values (typed as the columns), the others keep the live row's.
+        .expression((eb) =>
+          eb
+            .selectFrom('ended as e')
+            .crossJoinLateral(sql<RunRow>`jsonb_populate_record(${sql.ref('e.run')}, ${sql.ref('e.patch')})`.as('f'))
+            .select(RUN_COLUMNS.map((column) => `f.${column}` as const)),
+        )
         .returningAll(),
     );
     this.lockJobs = prepare((s: { ids: string[] }) =>
@@ -695,7 +724,7 @@ export class Statements {
         .with('retried_done', () => insertRunsFrom(s.retries, 'runs'))
         .with('audited', () => insertAuditsFrom(s.audits))
         .updateTable('jobs as j')
-        .from(rowsOf('jobs', s.jobs, 'p'))
+        .from(jobColumnsOf(s.jobs, FINISH_JOB_COLUMNS))
         .set(copiedFromP(FINISH_JOB_COLUMNS))
         .whereRef('j.id', '=', 'p.id')
         .where('j.id', '=', (eb) => eb.fn.any(textArray(s.jobIds))),
