@@ -611,7 +611,7 @@ export class Statements {
         .where('r.id', '=', (eb) => eb.fn.any(textArray(ids)))
         .where((eb) => eb.or([eb('i.owner', 'is', null), eb('r.owner', '=', eb.ref('i.owner'))]))
         .where((eb) => eb.or([eb('i.status_in', 'is', null), eb('r.status', '=', eb.fn.any('i.status_in'))]))
-        .returningAll('r')
+        .returning(RUN_COLUMNS.map((column) => `r.${column}` as const))
         .returning((eb) => eb('r.status', table === 'runs' ? 'not in' : 'in', TERMINAL).as('misplaced'));
     // A run is patched where it is; one a patch finished or brought back is moved by `moveRuns`.
     this.updateRuns = prepare((s: { ids: string[]; input: string }) =>
@@ -664,7 +664,7 @@ export class Statements {
         .insertInto('runs')
         .columns(RUN_COLUMNS)
         .expression((eb) => eb.selectFrom('ended as e').select(RUN_COLUMNS.map((column) => patchedColumn(column).as(column))))
-        .returningAll(),
+        .returning(RUN_COLUMNS),
     );
     this.lockJobs = prepare((s: { ids: string[] }) =>
       db
