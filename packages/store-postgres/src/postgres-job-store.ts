@@ -70,7 +70,7 @@ import {
 } from './row-mapping.js';
 import { finishRuns, patchInput, type FinishItem, type FinishResult } from './run-finishing.js';
 import { STORE_TYPES } from './type-parsers.js';
-import type { Database, JobRow, NewAuditRow, NewRunRow, RunRow, SessionRow } from './schema.js';
+import type { Database, JobRow, NewAuditRow, NewRunRow, ReadRunRow, RunRow, SessionRow } from './schema.js';
 import { Statements, type PatchInput } from './statements.js';
 
 /** Options of {@link PostgresJobStore}. */
@@ -562,7 +562,7 @@ export class PostgresJobStore implements JobStore {
    * it brought back in flight to `live_runs` (a start, the usual patch, moves none), holding their
    * jobs' locks as every move does (see `Statements`); the patched rows.
    */
-  private async patchRuns(tx: Transaction, ids: string[], input: string): Promise<Read<RunRow>[]> {
+  private async patchRuns(tx: Transaction, ids: string[], input: string): Promise<Read<ReadRunRow>[]> {
     const { rows } = await tx.query(this.statements.updateRuns.bind({ ids, input }));
     const moving = rows.filter((row) => row.misplaced);
     if (moving.length > 0) await tx.query(this.statements.lockJobs.bind({ ids: [...new Set(moving.map((row) => row.job_id))] }));

@@ -53,10 +53,20 @@ export class PreparedStatement<Values, Row> {
       if (!(p instanceof Slot)) return p.value;
       const value = given[p.name];
       if (value === undefined) throw new TypeError(`no value for statement slot "${p.name}"`);
-      return value;
+      return Array.isArray(value) ? arrayLiteral(value) : value;
     });
     return { name: this.name, text: this.text, values: bound };
   }
+}
+
+/**
+ * The array literal of `values` when each is a string with no quote or backslash (ids, statuses),
+ * in one join: node-postgres would escape each element by regular expressions and concatenate
+ * them, and batches send arrays of hundreds of ids. Any other array is left to node-postgres.
+ */
+function arrayLiteral(values: readonly unknown[]): unknown {
+  for (const value of values) if (typeof value !== 'string' || value.includes('"') || value.includes('\\')) return values;
+  return values.length === 0 ? '{}' : `{"${values.join('","')}"}`;
 }
 
 /** A query built for one run (e.g. a listing with optional filters), ready to send. */

@@ -8,7 +8,7 @@ import type {
   NewAuditRow,
   NewJobRow,
   NewRunRow,
-  RunRow,
+  ReadRunRow,
   RunsTable,
   SessionRow,
   Stored,
@@ -312,7 +312,7 @@ function readApproval(value: Stored<RunApproval> | null): RunApproval | null {
 }
 
 /** The run stored in `row`. */
-export function rowToRun(row: Read<RunRow>): JobRunRecord {
+export function rowToRun(row: Read<ReadRunRow>): JobRunRecord {
   return {
     id: row.id,
     jobId: row.job_id,

@@ -155,6 +155,8 @@ export type JobRow = Selectable<JobsTable>;
 export type NewJobRow = Insertable<JobsTable>;
 /** A `runs` row as read. */
 export type RunRow = Selectable<RunsTable>;
+/** A `runs` row as the hot statements read it back: without the columns the database derives. */
+export type ReadRunRow = Omit<RunRow, 'delivery_pending' | 'listed_status'>;
 /** A `runs` row as written (`delivery_pending` and `listed_status` are the database's). */
 export type NewRunRow = Insertable<RunsTable>;
 /** A `sessions` row as read and written. */

@@ -633,7 +633,7 @@ export class Statements {
         .where('r.id', '=', (eb) => eb.fn.any(textArray(ids)))
         .where((eb) => eb.or([eb('i.owner', 'is', null), eb('r.owner', '=', eb.ref('i.owner'))]))
         .where((eb) => eb.or([eb('i.status_in', 'is', null), eb('r.status', '=', eb.fn.any('i.status_in'))]))
-        .returningAll('r')
+        .returning(RUN_COLUMNS.map((column) => `r.${column}` as const))
         .returning((eb) => eb('r.status', table === 'runs' ? 'not in' : 'in', TERMINAL).as('misplaced'));
     // A run is patched where it is; one a patch finished or brought back is moved by `moveRuns`.
     this.updateRuns = prepare((s: { ids: string[]; input: string }) =>
@@ -693,7 +693,7 @@ export class Statements {
             .crossJoinLateral(sql<RunRow>`jsonb_populate_record(${sql.ref('e.run')}, ${sql.ref('e.patch')})`.as('f'))
             .select(RUN_COLUMNS.map((column) => `f.${column}` as const)),
         )
-        .returningAll(),
+        .returning(RUN_COLUMNS),
     );
     this.lockJobs = prepare((s: { ids: string[] }) =>
       db
