@@ -29,7 +29,8 @@ const LISTED_STATUSES: readonly RunStatus[] = RUN_STATUSES.filter((status) => ![
 /**
  * The SQL types of the job columns that a claim (advancing its jobs) and a finish write from JSON
  * rows. Read by `json_to_recordset` with these columns only: a whole `jobs` row per element, most of
- * its 32 columns null, cost the server about 3 µs more per row.
+ * its 32 columns null, cost the server about 3 µs more per row. The types are the columns' as
+ * migration 1 made them: a migration that retypes one of these columns changes it here too.
  */
 const WRITTEN_JOB_TYPES = {
   id: 'text',
