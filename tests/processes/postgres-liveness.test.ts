@@ -9,13 +9,15 @@ import { postgresWorkers } from './worker-suite.js';
 /** The default lease: a killed instance's runs used to wait this long. */
 const LEASE_MS = 30_000;
 const SLOW_AGENT_MS = 2_000;
+/** The workers' tick: how late a due run may still be waiting to start. */
+const TICK_MS = 1_000;
 /** "Within a few seconds": a survivor sweeps every tick, so the takeover lands well inside this. */
 const TAKEOVER_MS = 5_000;
 
 const noAgents = { execute: async (): Promise<never> => Promise.reject(new Error('the test process runs no agents')) };
 
 describePostgres('a scheduler process on PostgreSQL killed with -9, beside a survivor', () => {
-  const suite = postgresWorkers('pg-liveness', { 'lease-ms': LEASE_MS, 'tick-ms': 1_000, 'agent-ms': SLOW_AGENT_MS, 'retry-base-ms': 200, 'shutdown-ms': 15_000 });
+  const suite = postgresWorkers('pg-liveness', { 'lease-ms': LEASE_MS, 'tick-ms': TICK_MS, 'agent-ms': SLOW_AGENT_MS, 'retry-base-ms': 200, 'shutdown-ms': 15_000 });
 
   it('has the survivor take over the dead instance runs within a few seconds, not after the 30 s lease, and run none twice', async () => {
     const [doomed, survivor] = await Promise.all([suite.spawn('liveness-doomed'), suite.spawn('liveness-survivor')]);
@@ -46,12 +48,16 @@ describePostgres('a scheduler process on PostgreSQL killed with -9, beside a sur
     expect((await store.listInstances()).map((row) => row.id)).toEqual([survivor.instance]);
 
     await sleep(2_000);
+    const stopAt = Date.now();
     const exit = await survivor.stop();
     expect(exit.report, exit.stderr).toMatchObject({ stopped: true, errors: 0 });
     // A graceful stop deregisters: nobody is left to judge.
     expect(await store.listInstances()).toEqual([]);
     const runs = (await store.listRuns({ limit: 100_000 })).map(toAuditRun);
-    expect(stuckRuns(runs, { now: Date.now(), graceMs: 0, allStopped: true })).toEqual([]);
+    // The stop hands back the runs it claimed ahead and had not started: they wait, unleased, for
+    // the next start. Stuck are runs still running, or scheduled runs due a tick before the stop.
+    expect(stuckRuns(runs, { now: stopAt, graceMs: TICK_MS, allStopped: true })).toEqual([]);
+    expect(runs.filter((run) => run.status === 'scheduled' && run.leaseExpiresAt !== null)).toEqual([]);
     const audit = auditRuns({ runs, executions: readExecutions(suite.workers.map((worker) => worker.log)), killed: new Set([doomed.instance]) });
     expect(audit.duplicates).toEqual([]);
     expect(audit.inconsistent).toEqual([]);

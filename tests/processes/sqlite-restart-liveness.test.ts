@@ -8,8 +8,13 @@ import { sqliteWorkers } from './worker-suite.js';
 const JOBS = 20;
 /** The defaults of `symbi up`: a dead owner's runs used to wait out this lease. */
 const LEASE_MS = 30_000;
-/** Agents long enough that some runs are in flight at the kill. */
-const AGENT_MS = 20;
+/**
+ * Agents long enough that some runs are still in flight when the kill lands: the test sees runs
+ * start in the worker's log (polled every 20 ms) and then kills it. With 20 ms agents a slow kill
+ * once found them all finished (no run in flight at the kill); 200 ms still ends each run well
+ * before its job's next fire a second later.
+ */
+const AGENT_MS = 200;
 const WORKER_SETTINGS = { 'lease-ms': LEASE_MS, 'tick-ms': 1_000, 'agent-ms': AGENT_MS, 'retry-base-ms': 1_000, 'shutdown-ms': 10_000 };
 const EDGE_MS = 1_000;
 
