@@ -63,6 +63,7 @@ export {
 } from './domain/run.js';
 export type { AgentContext, ContextMessage, SessionState } from './domain/session.js';
 export { SECURITY_EVENT_TYPES, type AuditEvent, type NewAuditEvent, type SecurityEventType } from './domain/audit.js';
+export { executedAuditEvent, mergeAuditPages, type ExecutedRunFacts } from './domain/run-audit.js';
 export { fireKey, newRun, type NewRunFields } from './domain/run-factory.js';
 export type { AgentDefinition } from './domain/agent.js';
 export { hasEnvReference, interpolateEnv, literalEnvText, referencedVariables, type EnvReferencePolicy } from './env-template.js';

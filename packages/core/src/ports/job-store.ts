@@ -9,6 +9,14 @@ export interface StoreCapabilities {
   multiInstance: boolean;
   /** The store pushes {@link StoreChange} notifications across processes (`subscribe`). */
   crossProcessNotifications: boolean;
+  /**
+   * The store keeps a succeeded run's routine `CronJobExecuted` event as a mark on the run instead
+   * of an audit row (see {@link FinishRunRequest.executedAudit}): `queryAudit` answers it with
+   * `executedAuditEvent` of the run, and deleting or pruning the run first writes it as a row, so
+   * the audit log answers the same as if it had been appended. Omitted: the scheduler appends the
+   * event with the finish, like any other.
+   */
+  executedAuditFromHistory?: boolean;
 }
 
 /** Filter for {@link JobStore.listJobs}. */
@@ -189,6 +197,12 @@ export interface FinishRunRequest {
    * rejects `finishRun` with it.
    */
   audit?: (run: JobRunRecord, job: CronJobDefinition | null) => AuditEvent[];
+  /**
+   * Only to a store that declares `capabilities.executedAuditFromHistory`, and only for a run that
+   * finishes `succeeded`: the run's `CronJobExecuted` event (`executedAuditEvent`) belongs to the
+   * audit log. The store marks the finished run, in the same transaction, instead of appending a row.
+   */
+  executedAudit?: boolean;
 }
 
 /** A request to end runs whose owner stopped renewing its lease. */

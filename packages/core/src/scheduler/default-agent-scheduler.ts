@@ -2,6 +2,7 @@ import type { EventEmitter } from 'eventemitter3';
 import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
 import type { CronJobDefinition } from '../domain/job.js';
 import type { DeliveryOutcome, HeartbeatIteration, JobRunRecord, RunStatus } from '../domain/run.js';
+import { executedAuditEvent, type ExecutedRunFacts } from '../domain/run-audit.js';
 import type { AgentContext } from '../domain/session.js';
 import { DeliveryError, RunTimeoutError, SchedulerError } from '../errors.js';
 import type { AgentExecutionRequest, AgentExecutionResult, AgentExecutor } from '../ports/agent-executor.js';
@@ -343,8 +344,12 @@ export class DefaultAgentScheduler {
     const { redactor } = this.#deps;
     if (patch.error != null) patch.error = redactor.text(patch.error);
     patch.completedAt = ctx.now;
+    const { store } = this.#deps;
+    // A succeeded run's routine event is the only one it can call for: a store that keeps it as a
+    // mark on the run is not asked for audit events at all.
+    const marked = status === 'succeeded' && job.policy.audit === 'all_operations' && store.capabilities.executedAuditFromHistory === true;
     // Its end is a callback on the store's promise, not an async frame awaiting it.
-    return this.#deps.store
+    return store
       .finishRun({
         runId: run.id,
         owner: this.#deps.config.instanceId,
@@ -352,13 +357,18 @@ export class DefaultAgentScheduler {
         outcome,
         // The plan of a success reads nothing of the run: it is spared a copy.
         plan: (updated) => planFinish(updated, outcome === 'success' ? run : { ...run, status }, outcome, ctx),
-        audit: (finished, updated) => {
-          recorded = finishAudits(job, finished, updated, (type, fields) => auditEvent(type, fields, ctx.now, redactor)) ?? NO_AUDITS;
-          return recorded;
-        },
+        ...(marked
+          ? { executedAudit: true }
+          : {
+              audit: (finished: JobRunRecord, updated: CronJobDefinition | null) => {
+                recorded = finishAudits(job, finished, updated, (type, fields) => auditEvent(type, fields, ctx.now, redactor)) ?? NO_AUDITS;
+                return recorded;
+              },
+            }),
       })
       .then((result) => {
         if (!result) return null;
+        if (marked && this.#deps.events.listenerCount('audit:recorded') !== 0) recorded = [executedAuditEvent(result.run as ExecutedRunFacts)];
         this.#announce(job, result.run, result.job, recorded);
         return result.run;
       });

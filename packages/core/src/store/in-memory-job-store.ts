@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../domain/audit.js';
+import { executedAuditEvent, type ExecutedRunFacts } from '../domain/run-audit.js';
 import { JOB_STATUSES, type CronJobDefinition, type JobStatus } from '../domain/job.js';
 import { TERMINAL_RUN_STATUSES, type JobRunRecord, type RunStatus } from '../domain/run.js';
 import type { SessionState } from '../domain/session.js';
@@ -111,6 +112,35 @@ const earliestIn = <T>(index: EntryHeap<T>, keep: ((key: string) => boolean) | u
 const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
+ * A succeeded run's `CronJobExecuted` event, kept as the few facts it is made of (see
+ * `executedAuditEvent`) instead of as an event: it holds none of the run's output, so it may outlive
+ * the run (deleted or pruned) at no cost, and it is made into the event only when read.
+ */
+class ExecutedMark implements ExecutedRunFacts {
+  /** The event's type, for the filters events and marks share. */
+  readonly type = 'CronJobExecuted';
+  readonly id: string;
+  readonly jobId: string;
+  readonly jobName: string;
+  readonly executionTimeMs: number | null;
+  readonly completedAt: Date;
+
+  /** The mark of `run` as it finished (its fields copied: a later change of the run is not the event's). */
+  constructor(run: ExecutedRunFacts) {
+    this.id = run.id;
+    this.jobId = run.jobId;
+    this.jobName = run.jobName;
+    this.executionTimeMs = run.executionTimeMs;
+    this.completedAt = run.completedAt;
+  }
+
+  /** When the event happened: the run's end. */
+  get at(): Date {
+    return this.completedAt;
+  }
+}
+
+/**
  * The reference {@link JobStore}: everything in this process's memory, nothing survives a restart.
  *
  * Each method does all its work synchronously before its promise resolves, so every method is
@@ -134,7 +164,11 @@ const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1
  */
 export class InMemoryJobStore implements JobStore {
   /** Single process only; changes are announced to listeners in this process. */
-  readonly capabilities: StoreCapabilities = { multiInstance: false, crossProcessNotifications: false };
+  readonly capabilities: StoreCapabilities = {
+    multiInstance: false,
+    crossProcessNotifications: false,
+    executedAuditFromHistory: true,
+  };
 
   #jobs = new Map<string, JobEntry>();
   #jobIdsByName = new Map<string, string>();
@@ -178,7 +212,7 @@ export class InMemoryJobStore implements JobStore {
 
   #sessions = new Map<string, SessionState>();
   /** Audit events ordered by `at`; equal times keep their insertion order. */
-  #audit: AuditEvent[] = [];
+  #audit: (AuditEvent | ExecutedMark)[] = [];
   #listeners = new Set<(change: StoreChange) => void>();
 
   /** Nothing to prepare. */
@@ -363,6 +397,9 @@ export class InMemoryJobStore implements JobStore {
     patchInto(run, request.patch);
     this.#settle(slot, wasInFlight);
     this.#persistFinish(writes, slot.runtime);
+    if (request.executedAudit === true && run.status === 'succeeded' && run.completedAt !== null) {
+      this.#insertAudit(new ExecutedMark(run as ExecutedRunFacts));
+    }
     return { run: result, job: writes.job };
   }
 
@@ -510,14 +547,24 @@ export class InMemoryJobStore implements JobStore {
     this.#insertAudit(event);
   }
 
-  /** Inserts an event in time order (equal times keep their append order). */
-  #insertAudit(event: AuditEvent): void {
+  /**
+   * Inserts an event (a copy of it) or a mark in time order. Equal times keep their append order,
+   * except that a mark stays after the events of its time (`mergeAuditPages` orders the stores
+   * that keep marks apart from events so).
+   */
+  #insertAudit(event: AuditEvent | ExecutedMark): void {
     const at = event.at.getTime();
+    const isMark = event instanceof ExecutedMark;
+    const stored = isMark ? event : storedAudit(event);
+    const after = (entry: AuditEvent | ExecutedMark): boolean => {
+      const time = entry.at.getTime();
+      return time > at || (time === at && !isMark && entry instanceof ExecutedMark);
+    };
     let position = this.#audit.length;
     // Events nearly always arrive in time order, so the walk from the end is short.
-    while (position > 0 && (this.#audit[position - 1] as AuditEvent).at.getTime() > at) position -= 1;
-    if (position === this.#audit.length) this.#audit.push(storedAudit(event));
-    else this.#audit.splice(position, 0, storedAudit(event));
+    while (position > 0 && after(this.#audit[position - 1] as AuditEvent | ExecutedMark)) position -= 1;
+    if (position === this.#audit.length) this.#audit.push(stored);
+    else this.#audit.splice(position, 0, stored);
   }
 
   /** Audit events matching the filter, newest first. */
@@ -526,11 +573,11 @@ export class InMemoryJobStore implements JobStore {
     const since = filter.since?.getTime();
     const found: AuditEvent[] = [];
     for (let i = this.#audit.length - 1; i >= 0 && found.length < limit; i -= 1) {
-      const event = this.#audit[i] as AuditEvent;
+      const event = this.#audit[i] as AuditEvent | ExecutedMark;
       if (since !== undefined && event.at.getTime() < since) break;
       if (filter.type !== undefined && event.type !== filter.type) continue;
       if (filter.jobId !== undefined && event.jobId !== filter.jobId) continue;
-      found.push(copyAudit(event));
+      found.push(event instanceof ExecutedMark ? executedAuditEvent(event) : copyAudit(event));
     }
     return found;
   }

@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent, SecurityEventType } from '../domain/audit.js';
 import { JOB_STATUSES, type CronJobDefinition, type JobStatus } from '../domain/job.js';
 import { fireKey, newRun } from '../domain/run-factory.js';
-import type { DeliveryOutcome, JobRunRecord } from '../domain/run.js';
+import { TERMINAL_RUN_STATUSES, type DeliveryOutcome, type JobRunRecord } from '../domain/run.js';
+import { executedAuditEvent, type ExecutedRunFacts } from '../domain/run-audit.js';
 import type { SessionState } from '../domain/session.js';
 import { ConflictError, JobNotFoundError } from '../errors.js';
 import type { ClaimedRun, ClaimRequest, FinishPlan, FinishRunRequest, FirePlan, JobLoad, JobStore, StoreChange } from '../ports/job-store.js';
@@ -1438,6 +1439,99 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
         expect(await store.listRuns({ jobId: job.id })).toEqual([run]);
         expect(await store.queryAudit()).toEqual([]);
         expect((await finish(run.id, { owner: OWNER_A }))?.run.status).toBe('succeeded');
+      });
+
+      describe("a success's routine event kept as a mark (capabilities.executedAuditFromHistory)", () => {
+        /** Whether the store under test keeps marks; the tests below hold only for one that does. */
+        const marks = (): boolean => store.capabilities.executedAuditFromHistory === true;
+        const finishMarked = (run: JobRunRecord, completedAt: Date, overrides: Partial<FinishRunRequest> = {}) =>
+          finish(run.id, { owner: OWNER_A, patch: { status: 'succeeded', completedAt, executionTimeMs: 1500 }, executedAudit: true, ...overrides });
+        const executedOf = (run: JobRunRecord | undefined): AuditEvent => executedAuditEvent(run as ExecutedRunFacts);
+
+        test('queryAudit answers a marked success as its CronJobExecuted event, in time order with stored events', async () => {
+          if (!marks()) return;
+          const job = await idleJob();
+          const run = await runningRun(job);
+          const created = auditEvent({ at: sec(1), type: 'CronJobCreated', jobId: job.id });
+          const tie = auditEvent({ at: sec(4), type: 'CronJobUpdated', jobId: job.id });
+          const later = auditEvent({ at: sec(6), type: 'CronJobPaused', jobId: job.id });
+          const other = auditEvent({ at: sec(5), type: 'AgentPinVerificationFailed' });
+          await store.appendAudit(created);
+          const executed = executedOf((await finishMarked(run, sec(4)))?.run);
+          for (const event of [tie, later, other]) await store.appendAudit(event);
+          expect(executed).toEqual({
+            id: run.id,
+            type: 'CronJobExecuted',
+            at: sec(4),
+            jobId: job.id,
+            runId: run.id,
+            actor: 'scheduler',
+            details: { job_name: job.name, status: 'succeeded', execution_time_ms: 1500 },
+          });
+          // At equal times the run's event comes first: its finish is taken as the later.
+          expect(await store.queryAudit()).toEqual([later, other, executed, tie, created]);
+          expect(await store.queryAudit({ type: 'CronJobExecuted' })).toEqual([executed]);
+          expect(await store.queryAudit({ type: 'CronJobPaused' })).toEqual([later]);
+          expect(await store.queryAudit({ jobId: job.id, since: sec(4), limit: 2 })).toEqual([later, executed]);
+          expect(await store.queryAudit({ since: sec(4.001) })).toEqual([later, other]);
+          expect(await store.queryAudit({ jobId: randomUUID() })).toEqual([]);
+          expect(await store.queryAudit({ limit: 3 })).toEqual([later, other, executed]);
+        });
+
+        test('only a success its owner finishes with the mark is marked, once', async () => {
+          if (!marks()) return;
+          const job = await idleJob();
+          const [ok, failed, plain, refused] = await Promise.all([1, 2, 3, 4].map(() => runningRun(job)));
+          const failure = { status: 'failed' as const, error: 'boom', completedAt: sec(3) };
+          await finishMarked(failed as JobRunRecord, sec(3), { outcome: 'failure', patch: failure });
+          await finish((plain as JobRunRecord).id, { owner: OWNER_A });
+          expect(await finishMarked(refused as JobRunRecord, sec(3), { owner: OWNER_B })).toBeNull();
+          const done = await finishMarked(ok as JobRunRecord, sec(4));
+          expect(await finishMarked(ok as JobRunRecord, sec(5))).toBeNull();
+          expect(await store.queryAudit()).toEqual([executedOf(done?.run)]);
+        });
+
+        test('a throwing plan rolls a marked finish back with its mark', async () => {
+          if (!marks()) return;
+          const job = await idleJob();
+          const run = await runningRun(job);
+          const failure = new Error('plan failed');
+          const plan = () => {
+            throw failure;
+          };
+          await expect(finishMarked(run, sec(4), { plan })).rejects.toBe(failure);
+          expect(await store.getRun(run.id)).toEqual(run);
+          expect(await store.queryAudit()).toEqual([]);
+        });
+
+        test('marked finishes made at once are each answered, newest first', async () => {
+          if (!marks()) return;
+          const job = await idleJob();
+          const runs = await Promise.all(Array.from({ length: 6 }, () => runningRun(job)));
+          const results = await Promise.all(runs.map((run, i) => finishMarked(run, sec(10 + i))));
+          expect(await store.queryAudit({ jobId: job.id })).toEqual(results.map((result) => executedOf(result?.run)).reverse());
+        });
+
+        test('the event outlives its run: deleting the job or pruning the run keeps it', async () => {
+          if (!marks()) return;
+          const job = await idleJob();
+          const pruned = await idleJob();
+          await store.appendAudit(auditEvent({ at: sec(4), type: 'CronJobUpdated', jobId: job.id }));
+          for (const [owner, at] of [[job, 4], [pruned, 5], [job, 6]] as const) await finishMarked(await runningRun(owner), sec(at));
+          const before = await store.queryAudit();
+          expect(before.map((event) => event.type)).toEqual(['CronJobExecuted', 'CronJobExecuted', 'CronJobExecuted', 'CronJobUpdated']);
+          const prune = store.pruneHistory;
+          if (prune !== undefined) {
+            const terms = { jobs: [{ jobId: pruned.id, finishedBefore: sec(1000), keepNewest: 0 }], statuses: TERMINAL_RUN_STATUSES, limit: 10 };
+            expect(await prune.call(store, { ...terms, dryRun: true })).toBe(1);
+            expect(await prune.call(store, terms)).toBe(1);
+            expect(await store.listRuns({ jobId: pruned.id })).toEqual([]);
+            expect(await store.queryAudit()).toEqual(before);
+          }
+          expect(await store.deleteJob(job.id)).toBe(true);
+          expect(await store.queryAudit()).toEqual(before);
+          expect(await store.queryAudit({ jobId: job.id, type: 'CronJobExecuted' })).toEqual([before[0], before[2]]);
+        });
       });
 
       test('a finished run frees its slot for the plan of the next fire', async () => {

@@ -30,7 +30,7 @@ const sec = (n: number): Date => new Date(FIXTURE_EPOCH.getTime() + Math.round(n
 
 describe('InMemoryJobStore', () => {
   it('declares a single-process store', () => {
-    expect(new InMemoryJobStore().capabilities).toEqual({ multiInstance: false, crossProcessNotifications: false });
+    expect(new InMemoryJobStore().capabilities).toEqual({ multiInstance: false, crossProcessNotifications: false, executedAuditFromHistory: true });
   });
 
   it('never lets a caller alias stored state', async () => {
