@@ -2,6 +2,7 @@ import type { JobPruneTerms, RunStatus } from '@symbi/core';
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { SqliteRunner, Param } from './sqlite-runner.js';
 import type { RunsTable, StoreDatabase } from './schema.js';
+import { MARKED_RUN_COLUMNS, writeMarkedEvents } from './executed-audit.js';
 import { toMs } from './row-codec.js';
 
 type Db = Kysely<StoreDatabase>;
@@ -34,8 +35,9 @@ function prunable<Q extends SelectQueryBuilder<StoreDatabase, 'runs', object>>(q
 }
 
 /**
- * Deletes (or, with `dryRun`, counts) the runs of one job that `terms` select, at most `limit` of
- * them, oldest first; answers how many. Runs inside the caller's transaction.
+ * Deletes (or, with `limit` null, counts) the runs of one job that `terms` select, at most `limit`
+ * of them, oldest first; answers how many. The events kept as marks on the deleted runs are
+ * written as audit rows (see `executed-audit.ts`). Runs inside the caller's transaction.
  */
 export function pruneJobHistory(
   runner: SqliteRunner,
@@ -72,11 +74,15 @@ export function pruneJobHistory(
       .get(values);
     return counted?.n ?? 0;
   }
-  return runner
+  const deleted = runner
     .query(`prune.delete:${statuses.length}`, (p) =>
       db
         .deleteFrom('runs')
-        .where('id', 'in', prunable(db.selectFrom('runs').select('id'), p, statuses.length).orderBy('scheduled_for').orderBy('id').limit(p('limit'))),
+        .where('id', 'in', prunable(db.selectFrom('runs').select('id'), p, statuses.length).orderBy('scheduled_for').orderBy('id').limit(p('limit')))
+        .returning(MARKED_RUN_COLUMNS),
     )
-    .run({ ...values, limit });
+    .all({ ...values, limit });
+  // In the same transaction: the audit log answers the events of the marked ones as before.
+  writeMarkedEvents(runner, db, deleted);
+  return deleted.length;
 }

@@ -179,6 +179,8 @@ export function runToRow(run: JobRunRecord): RunRow {
     wait_for_slot: run.waitForSlot ? 1 : 0,
     cancel_requested: run.cancelRequested ? 1 : 0,
     delivery_pending: deliveryPending(run.deliveries),
+    // Only a finish marks a run (see executed-audit.ts).
+    audited: 0,
   };
 }
 

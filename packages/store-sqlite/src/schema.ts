@@ -68,6 +68,11 @@ export interface RunsTable {
   cancel_requested: number;
   /** 1 while some delivery is `pending`: the outbox index is partial on it. */
   delivery_pending: number;
+  /**
+   * 1 when the run's routine `CronJobExecuted` event is kept as this mark instead of an
+   * `audit_events` row (see migration 8): `runs_audited` is partial on it.
+   */
+  audited: number;
 }
 
 /** A row of `sessions`, one per job at most. */

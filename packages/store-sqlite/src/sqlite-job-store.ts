@@ -13,6 +13,7 @@ import {
   hasFreeSlot,
   interruption,
   JOB_STATUSES,
+  mergeAuditPages,
   JobNotFoundError,
   StorageFullError,
   StoreError,
@@ -47,6 +48,7 @@ import {
 } from '@symbi/core';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type ExpressionBuilder, type RawBuilder, type SelectQueryBuilder } from 'kysely';
+import { markedEvents, writeMarkedEventsOfJob } from './executed-audit.js';
 import * as instanceRows from './instance-rows.js';
 import { pruneJobHistory } from './history-pruning.js';
 import { IN_FLIGHT_RUN_STATUSES, LEASED_RUN, LISTED_RUN, LISTED_RUN_STATUSES, migrate, OUTBOX_ORDER } from './migrations.js';
@@ -65,7 +67,7 @@ import {
 import type { JobRow, RunRow, StoreDatabase } from './schema.js';
 import { mapSqliteError, type ConstraintErrors } from './sqlite-errors.js';
 import { dataVersionReader, RowCache } from './row-cache.js';
-import { SqliteRunner, type Param } from './sqlite-runner.js';
+import { slotsOf, SqliteRunner, type Param } from './sqlite-runner.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 import { WriteBatch } from './write-batch.js';
 
@@ -176,11 +178,6 @@ type RunsExpression = ExpressionBuilder<StoreDatabase, 'runs'>;
 /** A limit or offset given by a caller, checked by core's rule, or `fallback` when absent. */
 function pageSize(value: number | undefined, field: string, fallback: number): number {
   return checkCount(field, value) ?? fallback;
-}
-
-/** A slot per key of `row`, named after it, so the row itself is the query's values. */
-function slotsOf<T extends object>(row: T, p: Param): T {
-  return Object.fromEntries(Object.keys(row).map((column) => [column, p(column)])) as T;
 }
 
 /**
@@ -346,8 +343,11 @@ class ClaimedJobs {
  * ```
  */
 export class SqliteJobStore implements JobStore {
-  /** Several processes may share the file; changes are not pushed across processes. */
-  readonly capabilities: StoreCapabilities = { multiInstance: true, crossProcessNotifications: false };
+  /**
+   * Several processes may share the file; changes are not pushed across processes. A success's
+   * routine event is kept as a mark on its run (see `executed-audit.ts`).
+   */
+  readonly capabilities: StoreCapabilities = { multiInstance: true, crossProcessNotifications: false, executedAuditFromHistory: true };
 
   readonly #options: SqliteJobStoreOptions;
   #database: Database | null = null;
@@ -441,9 +441,13 @@ export class SqliteJobStore implements JobStore {
     );
   }
 
-  /** Deletes a job; its runs and session go with it (foreign-key cascade), audit events stay. */
+  /**
+   * Deletes a job; its runs and session go with it (foreign-key cascade), audit events stay: the
+   * events kept as marks on its runs are written as rows first.
+   */
   deleteJob(id: string): Promise<boolean> {
     return this.#commit((runner, db) => {
+      writeMarkedEventsOfJob(runner, db, id);
       // Its runs go with it (foreign-key cascade).
       this.#rows.runs.clear();
       this.#rows.jobs.forget([id]);
@@ -638,13 +642,16 @@ export class SqliteJobStore implements JobStore {
 
   /**
    * Finishes a run, updates its job's counters and status and appends its audit events atomically
-   * (one write of the batch: it commits or fails as a whole).
+   * (one write of the batch: it commits or fails as a whole). With `executedAudit`, a success's
+   * update also marks the run (`audited`): its event is answered from the run (see `executed-audit.ts`).
    */
   finishRun(request: FinishRunRequest): Promise<{ run: JobRunRecord; job: CronJobDefinition | null } | null> {
     return this.#write(
       (runner, db) => {
         const guard = request.owner === undefined ? FINISH_GUARDS.any : FINISH_GUARDS.owned;
-        const row = this.#patchRun(runner, db, request.runId, request.patch, guard, { guardOwner: request.owner });
+        // The guard holds only for a run not finished yet: the run succeeds by this patch or not at all.
+        const marked = request.executedAudit === true && request.patch.status === 'succeeded';
+        const row = this.#patchRun(runner, db, request.runId, request.patch, guard, { guardOwner: request.owner }, marked);
         if (row === undefined) return null;
         const run = rowToRun(row);
         return { run, job: this.#finish(runner, db, this.#jobOfFinish(runner, db, run.jobId), run, finishRule(request)) };
@@ -880,7 +887,10 @@ export class SqliteJobStore implements JobStore {
     runner.query('audit.insert', (p) => db.insertInto('audit_events').values(slotsOf(row, p))).run(row);
   }
 
-  /** Audit events matching the filter, newest first; events at the same time newest-appended first. */
+  /**
+   * Audit events matching the filter, newest first. At equal times the events kept as marks on runs
+   * (see `executed-audit.ts`) come first, then the stored ones, newest-appended first.
+   */
   queryAudit(filter: AuditFilter = {}): Promise<AuditEvent[]> {
     return this.#op((runner, db) => {
       const values = {
@@ -897,7 +907,9 @@ export class SqliteJobStore implements JobStore {
         if (values.since !== undefined) q = q.where('at', '>=', p('since'));
         return q;
       });
-      return query.all(values).map(rowToAudit);
+      const stored = query.all(values).map(rowToAudit);
+      const marks = values.type === undefined || values.type === 'CronJobExecuted';
+      return marks ? mergeAuditPages(stored, markedEvents(runner, db, values), values.limit) : stored;
     });
   }
 
@@ -1261,15 +1273,17 @@ export class SqliteJobStore implements JobStore {
   /**
    * Applies a run patch where the guard holds and returns the new row (for an empty patch, the row
    * if the guard holds); `guardValues` fills the guard's slots. Statements are compiled once per
-   * guard form and set of patched columns (in the order the patch names them).
+   * guard form and set of patched columns (in the order the patch names them). `marked`: the
+   * update also marks the run's routine event (see {@link finishRun}).
    *
    * The new row is the kept one (see {@link RowCache}) with the patch applied, or else read
    * back by id; not `RETURNING *`: SQLite gathers returned rows in a temporary table first, which
    * made the update cost more than the update and a read by id together. Every caller runs inside
    * a transaction, so the read sees the row as updated.
    */
-  #patchRun(runner: SqliteRunner, db: Db, runId: string, patch: RunPatch, guard: RunGuardShape, guardValues: object): RunRow | undefined {
+  #patchRun(runner: SqliteRunner, db: Db, runId: string, patch: RunPatch, guard: RunGuardShape, guardValues: object, marked = false): RunRow | undefined {
     const changes = runPatchToRow(patch);
+    if (marked) changes.audited = 1;
     const columns = Object.keys(changes);
     // The statement's values: the patch's own object (made for this call), with the guard's and the id.
     const values: Record<string, unknown> = Object.assign(changes, guardValues);

@@ -17,6 +17,11 @@ export type Param = <T = never>(name: string) => T;
 
 const param: Param = <T>(name: string) => new Slot(name) as unknown as T;
 
+/** A slot per key of `row`, named after it, so the row itself is the query's values. */
+export function slotsOf<T extends object>(row: T, p: Param): T {
+  return Object.fromEntries(Object.keys(row).map((column) => [column, p(column)])) as T;
+}
+
 /** Values of a prepared query's slots, by name (any object: a row's columns name its slots); dates as epoch ms, booleans as 0/1. */
 export type SlotValues = object;
 

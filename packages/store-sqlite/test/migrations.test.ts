@@ -1,10 +1,10 @@
-import { newRun, StoreError, type JobRunRecord } from '@symbi/core';
+import { executedAuditEvent, newRun, StoreError, type ExecutedRunFacts, type JobRunRecord } from '@symbi/core';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, type Kysely as KyselyType } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { LISTED_RUN, MIGRATIONS, migrate, type Migration } from '../src/migrations.js';
-import { jobToRow, rowToJob, runToRow, sessionToRow } from '../src/row-codec.js';
-import type { JobRow, StoreDatabase } from '../src/schema.js';
+import { auditToRow, jobToRow, rowToJob, runToRow, sessionToRow } from '../src/row-codec.js';
+import type { JobRow, RunRow, StoreDatabase } from '../src/schema.js';
 import { SqliteRunner } from '../src/sqlite-runner.js';
 import { makeJob } from '@symbi/core/testing';
 import { onCleanup, openStore, tempDbPath } from './temp-files.js';
@@ -18,6 +18,12 @@ function connect(path: string): { raw: Database.Database; runner: SqliteRunner; 
 
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
 
+/** The `runs` row of `run` as schema `version` holds it: before version 8, without the mark `audited`. */
+function runRowOfVersion(version: number, run: JobRunRecord): RunRow {
+  const { audited, ...row } = runToRow(run);
+  return (version >= 8 ? { ...row, audited } : row) as RunRow;
+}
+
 /**
  * A file at schema `version` holding one job and `runs` of it (each scheduled at second `s` with
  * the given fields), written as that version's rows; `path` to open a store on it, `raw` and `db`
@@ -30,7 +36,7 @@ async function fileOfVersion(version: number, runs: readonly [s: number, fields:
   const job = makeJob({ name: `from-v${version}`, nextRun: null });
   await db.insertInto('jobs').values(jobToRow(job)).execute();
   const written = runs.map(([s, fields]): JobRunRecord => ({ ...newRun(job, { scheduledFor: at(s), trigger: 'manual' }), ...fields }));
-  for (const r of written) await db.insertInto('runs').values(runToRow(r)).execute();
+  for (const r of written) await db.insertInto('runs').values(runRowOfVersion(version, r)).execute();
   return { path, raw, db, runs: written };
 }
 
@@ -156,6 +162,38 @@ describe('migrations', () => {
     expect(await store.deleteJob(job.id)).toBe(true);
     expect(await store.listRuns({ jobId: job.id })).toEqual([]);
     expect(await store.loadSession(job.id)).toBeNull();
+  });
+
+  it('upgrade a file of version 7: its runs stay unmarked and their stored events answer as before, beside marks of runs finished after', async () => {
+    const { path, raw, db, runs } = await fileOfVersion(7, [
+      [1, { status: 'succeeded', startedAt: at(1), completedAt: at(2), executionTimeMs: 1000 }],
+      [3, { status: 'running', owner: 'a', startedAt: at(3) }],
+    ]);
+    const [old, running] = runs as [JobRunRecord, JobRunRecord];
+    // Version 7 kept every run's event as a row.
+    const stored = { ...executedAuditEvent(old as ExecutedRunFacts), id: 'stored-1' };
+    await db.insertInto('audit_events').values(auditToRow(stored)).execute();
+
+    const store = await openStore({ path });
+    expect(applied(raw).map((m) => (m as { version: number }).version)).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(raw.prepare('select id, audited from runs order by scheduled_for').all()).toEqual([
+      { id: old.id, audited: 0 },
+      { id: running.id, audited: 0 },
+    ]);
+    expect(raw.prepare("select stat from sqlite_stat1 where idx = 'runs_audited'").pluck().get()).toBeTypeOf('string');
+    expect(await store.queryAudit()).toEqual([stored]);
+
+    const patch = { status: 'succeeded' as const, completedAt: at(4), executionTimeMs: 1000 };
+    const finished = await store.finishRun({ runId: running.id, owner: 'a', outcome: 'success', patch, plan: () => ({}), executedAudit: true });
+    const marked = executedAuditEvent(finished!.run as ExecutedRunFacts);
+    expect(raw.prepare('select count(*) from audit_events').pluck().get()).toBe(1);
+    expect(await store.queryAudit()).toEqual([marked, stored]);
+    expect(await store.queryAudit({ type: 'CronJobExecuted', since: at(3) })).toEqual([marked]);
+    // Deleting the job writes the mark as a row; the old run had none to write.
+    expect(await store.deleteJob(old.jobId)).toBe(true);
+    expect(raw.prepare('select id from audit_events order by rowid').pluck().all()).toEqual(['stored-1', running.id]);
+    expect(await store.queryAudit()).toEqual([marked, stored]);
   });
 
   it('refuse to rebuild a table inside a transaction opened by the host, where foreign keys cannot be switched off', () => {

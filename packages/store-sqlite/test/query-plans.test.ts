@@ -81,6 +81,9 @@ describe('query plans of the hot paths', () => {
     for (const status of ['scheduled', 'running', 'succeeded'] as const) await step(`listRuns ${status}`, () => store.listRuns({ status }));
     await step('listRuns running or failed', () => store.listRuns({ status: ['running', 'failed'] }));
     await step('listRuns succeeded or failed', () => store.listRuns({ status: ['succeeded', 'failed'] }));
+    await step('queryAudit', () => store.queryAudit());
+    await step('queryAudit by job', () => store.queryAudit({ jobId: first!.job.id }));
+    await step('deleteJob', () => store.deleteJob(first!.job.id));
 
     for (const [name, steps] of plans) {
       for (const plan of steps) expect(plan, `${name}: ${plan}`).not.toMatch(/SCAN (runs|jobs)(?! USING)/);
@@ -108,6 +111,10 @@ describe('query plans of the hot paths', () => {
     expect(all('listRuns succeeded or failed')).toMatch(/INDEX runs_recent/);
     // Statuses of two partial indexes: SQLite's `or` plans do not use partial indexes, so it walks the newest runs.
     expect(all('listRuns running or failed')).toMatch(/INDEX runs_recent/);
+    // Events kept as marks on runs: the newest through their partial index, a job's through its history.
+    expect(all('queryAudit')).toMatch(/runs USING INDEX runs_audited/);
+    expect(all('queryAudit by job')).toMatch(/runs USING INDEX runs_job_history/);
+    expect(all('deleteJob')).toMatch(/runs USING INDEX runs_job_history/);
     // No index on status (every fire and finish sets it): the name's unique index gives the order.
     expect(all('listJobs by status')).toMatch(/jobs USING INDEX sqlite_autoindex_jobs_2/);
   });

@@ -1,7 +1,18 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ConflictError, JobNotFoundError, SchedulerError, StoreError, newRun, type ClaimedRun, type CronJobDefinition } from '@symbi/core';
-import { FIXTURE_EPOCH, makeJob } from '@symbi/core/testing';
+import {
+  ConflictError,
+  executedAuditEvent,
+  JobNotFoundError,
+  SchedulerError,
+  StoreError,
+  newRun,
+  TERMINAL_RUN_STATUSES,
+  type ClaimedRun,
+  type CronJobDefinition,
+  type ExecutedRunFacts,
+} from '@symbi/core';
+import { createTestScheduler, FIXTURE_EPOCH, makeJob } from '@symbi/core/testing';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SQLITE_PATH, SqliteJobStore, type SqliteJobStoreOptions } from '../src/index.js';
@@ -97,9 +108,9 @@ describe('SqliteJobStore: opening a database', () => {
     expect(await store.listJobs()).toEqual([]);
   });
 
-  it('declares several processes safe and no cross-process notifications', () => {
+  it('declares several processes safe, no cross-process notifications, and routine run events kept as marks', () => {
     const store = new SqliteJobStore({ path: ':memory:' });
-    expect(store.capabilities).toEqual({ multiInstance: true, crossProcessNotifications: false });
+    expect(store.capabilities).toEqual({ multiInstance: true, crossProcessNotifications: false, executedAuditFromHistory: true });
     expect('notify' in store).toBe(false);
     expect('subscribe' in store).toBe(false);
   });
@@ -151,6 +162,59 @@ describe('SqliteJobStore: data kept in the file', () => {
     expect(await store.listRuns()).toEqual([kept]);
     expect(await store.loadSession(job.id)).toBeNull();
     expect(await store.queryAudit({ jobId: job.id })).toHaveLength(1);
+  });
+});
+
+describe("SqliteJobStore: a success's routine event kept as a mark on its run", () => {
+  /** Rows of `audit_events` in the store's file, read on a connection of the test's own. */
+  const auditRows = (path: string) => {
+    const raw = new Database(path, { readonly: true });
+    try {
+      return raw.prepare('select id, type from audit_events order by rowid').all() as { id: string; type: string }[];
+    } finally {
+      raw.close();
+    }
+  };
+
+  it('writes no audit row for a success the scheduler finishes, and queryAudit answers its event from the run', async () => {
+    const store = await openStore();
+    const { scheduler, clock, stop } = await createTestScheduler({ store, start: at(0) });
+    onCleanup(stop);
+    const job = await scheduler.add({ name: 'digest', agentId: 'noop', cronExpr: '*/10 * * * * *' });
+    await clock.advance('30s');
+    const runs = await store.listRuns({ jobId: job.id, status: 'succeeded' });
+    expect(runs).toHaveLength(3);
+    // Only the job's creation is a row; its runs' events are their marks.
+    expect(auditRows(store.path).map((row) => row.type)).toEqual(['CronJobCreated']);
+    const executed = await store.queryAudit({ type: 'CronJobExecuted' });
+    expect(executed).toEqual(runs.map((run) => executedAuditEvent(run as ExecutedRunFacts)));
+    expect(executed.map((event) => event.details)).toEqual(runs.map((run) => ({ job_name: 'digest', status: 'succeeded', execution_time_ms: run.executionTimeMs })));
+  });
+
+  it('writes the marked events as rows when their runs are pruned or their job deleted, and nothing on a dry run', async () => {
+    const store = await openStore();
+    const job = await store.createJob(makeJob({ nextRun: null }));
+    const finished = [];
+    for (const s of [1, 2, 3]) {
+      const run = await store.insertRun({ ...newRun(job, { scheduledFor: at(s), trigger: 'manual' }), status: 'running', owner: 'a', startedAt: at(s) });
+      const patch = { status: 'succeeded' as const, completedAt: at(s + 0.5), executionTimeMs: 500 };
+      finished.push((await store.finishRun({ runId: run.id, owner: 'a', outcome: 'success', patch, plan: () => ({}), executedAudit: true }))!.run);
+    }
+    const events = finished.map((run) => executedAuditEvent(run as ExecutedRunFacts)).reverse();
+    expect(await store.queryAudit()).toEqual(events);
+    expect(auditRows(store.path)).toEqual([]);
+
+    const prune = { jobs: [{ jobId: job.id, finishedBefore: at(2), keepNewest: null }], statuses: TERMINAL_RUN_STATUSES, limit: 10 };
+    expect(await store.pruneHistory({ ...prune, dryRun: true })).toBe(1);
+    expect(auditRows(store.path)).toEqual([]);
+    expect(await store.pruneHistory(prune)).toBe(1);
+    expect(auditRows(store.path)).toEqual([{ id: finished[0]!.id, type: 'CronJobExecuted' }]);
+    expect(await store.queryAudit()).toEqual(events);
+
+    expect(await store.deleteJob(job.id)).toBe(true);
+    expect(auditRows(store.path).map((row) => row.id)).toEqual(finished.map((run) => run.id));
+    expect(await store.queryAudit()).toEqual(events);
+    expect(await store.queryAudit({ jobId: job.id, limit: 2 })).toEqual(events.slice(0, 2));
   });
 });
 

@@ -1,0 +1,94 @@
+import { executedAuditEvent, type AuditEvent } from '@symbi/core';
+import { sql, type Kysely } from 'kysely';
+import { AUDITED_RUN } from './migrations.js';
+import { auditToRow } from './row-codec.js';
+import { slotsOf, type SqliteRunner } from './sqlite-runner.js';
+import type { AuditEventsTable, RunRow, StoreDatabase } from './schema.js';
+
+/*
+ * A succeeded run's routine `CronJobExecuted` event kept as a mark on the run (`runs.audited`, see
+ * migration 8) instead of as an `audit_events` row: the finish's own update sets it, `queryAudit`
+ * makes the event from the run (core's `executedAuditEvent`), and deleting or pruning the run
+ * first writes the event as a row.
+ */
+
+type Db = Kysely<StoreDatabase>;
+
+/** The columns of a run its event is made from. */
+export const MARKED_RUN_COLUMNS = ['id', 'job_id', 'job_name', 'completed_at', 'execution_time_ms', 'audited'] as const;
+
+/** What {@link MARKED_RUN_COLUMNS} read of a run. */
+export type MarkedRunRow = Pick<RunRow, (typeof MARKED_RUN_COLUMNS)[number]>;
+
+/**
+ * A run's event is kept as its mark: marked, and finished at a known time (its event's). Queries
+ * repeat `audited = 1` word for word so SQLite can walk the partial index `runs_audited`.
+ */
+const MARKED_EVENT = sql<boolean>`${AUDITED_RUN} and completed_at is not null`;
+
+/** {@link MARKED_EVENT} of a row read with {@link MARKED_RUN_COLUMNS}. */
+function hasMarkedEvent(row: MarkedRunRow): row is MarkedRunRow & { completed_at: number } {
+  return row.audited === 1 && row.completed_at !== null;
+}
+
+/** The event a marked run stands for, made by core (the one shape of it every store answers). */
+function markedRunEvent(row: MarkedRunRow & { completed_at: number }): AuditEvent {
+  return executedAuditEvent({
+    id: row.id,
+    jobId: row.job_id,
+    jobName: row.job_name,
+    executionTimeMs: row.execution_time_ms,
+    completedAt: new Date(row.completed_at),
+  });
+}
+
+/**
+ * Writes the events of the marked runs among `rows` as `audit_events` rows, before the runs are
+ * deleted in the same transaction, so the audit log answers as before. They are inserted oldest
+ * first: at equal times the log then answers them newest-inserted first, in the order the marks
+ * answered. An event whose id a row holds already is not written again.
+ */
+export function writeMarkedEvents(runner: SqliteRunner, db: Db, rows: readonly MarkedRunRow[]): void {
+  const marked = rows.filter(hasMarkedEvent);
+  if (marked.length === 0) return;
+  marked.sort((a, b) => a.completed_at - b.completed_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const events = marked.map((row) => auditToRow(markedRunEvent(row)));
+  const insert = runner.query('audit.keepMarked', (p) =>
+    db
+      .insertInto('audit_events')
+      .values(slotsOf(events[0] as AuditEventsTable, p))
+      .onConflict((oc) => oc.doNothing()),
+  );
+  for (const event of events) insert.run(event);
+}
+
+/** What {@link markedEvents} selects: the audit filter's job and start (epoch ms), and its page size. */
+export interface MarkedEventsFilter {
+  jobId: string | undefined;
+  since: number | undefined;
+  limit: number;
+}
+
+/**
+ * The events of marked runs matching `filter`, newest first (by `completed_at`, then id), at most
+ * `limit`, for `queryAudit` to merge with its stored events. Statements are compiled once per
+ * form (job named or not, start named or not).
+ */
+export function markedEvents(runner: SqliteRunner, db: Db, filter: MarkedEventsFilter): AuditEvent[] {
+  const shape = `audit.marked:${filter.jobId !== undefined}:${filter.since !== undefined}`;
+  const query = runner.query(shape, (p) => {
+    let q = db.selectFrom('runs').select(MARKED_RUN_COLUMNS).where(MARKED_EVENT).orderBy('completed_at', 'desc').orderBy('id', 'desc').limit(p('limit'));
+    if (filter.jobId !== undefined) q = q.where('job_id', '=', p('jobId'));
+    if (filter.since !== undefined) q = q.where('completed_at', '>=', p('since'));
+    return q;
+  });
+  return query.all(filter).filter(hasMarkedEvent).map(markedRunEvent);
+}
+
+/** Writes the events of job `jobId`'s marked runs as rows (see {@link writeMarkedEvents}), before the job and its runs go. */
+export function writeMarkedEventsOfJob(runner: SqliteRunner, db: Db, jobId: string): void {
+  const marked = runner
+    .query('audit.markedOfJob', (p) => db.selectFrom('runs').select(MARKED_RUN_COLUMNS).where('job_id', '=', p('jobId')).where(MARKED_EVENT))
+    .all({ jobId });
+  writeMarkedEvents(runner, db, marked);
+}
