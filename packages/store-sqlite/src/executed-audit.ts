@@ -22,7 +22,8 @@ export type MarkedRunRow = Pick<RunRow, (typeof MARKED_RUN_COLUMNS)[number]>;
 
 /**
  * A run's event is kept as its mark: marked, and finished at a known time (its event's). Queries
- * repeat `audited = 1` word for word so SQLite can walk the partial index `runs_audited`.
+ * repeat `audited = 1` word for word so SQLite can walk the partial indexes `runs_audited` and
+ * `runs_job_audited`.
  */
 const MARKED_EVENT = sql<boolean>`${AUDITED_RUN} and completed_at is not null`;
 

@@ -112,13 +112,16 @@ const LISTED_STATISTICS: PlannerStatistic[] = [
 
 /**
  * A run's routine `CronJobExecuted` event is kept as a mark on it (`audited = 1`, since version 8)
- * instead of as an `audit_events` row: the condition of the partial index `runs_audited`, which
- * queries repeat word for word so SQLite recognises it as usable.
+ * instead of as an `audit_events` row: the condition of the partial indexes `runs_audited` and
+ * `runs_job_audited`, which queries repeat word for word so SQLite recognises them as usable.
  */
 export const AUDITED_RUN = sql<boolean>`audited = 1`;
 
-/** Planner statistics of the index migration 8 creates, on the busy store of {@link PLANNER_STATISTICS}: most runs succeed. */
-const AUDITED_STATISTICS: PlannerStatistic[] = [{ tbl: 'runs', idx: 'runs_audited', stat: '900000 1 1' }];
+/** Planner statistics of the indexes migration 8 creates, on the busy store of {@link PLANNER_STATISTICS}: most runs succeed. */
+const AUDITED_STATISTICS: PlannerStatistic[] = [
+  { tbl: 'runs', idx: 'runs_audited', stat: '900000 1 1' },
+  { tbl: 'runs', idx: 'runs_job_audited', stat: '900000 90 1 1' },
+];
 
 /**
  * The columns of `jobs` as version 1 created them (version 3 added the retention columns), on
@@ -369,13 +372,16 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 8,
     name: 'routine run events kept as marks on runs',
     // A succeeded run's `CronJobExecuted` event, written as an `audit_events` row, cost each run an
-    // insert into that table and its three indexes. Marked on the run (`AUDITED_RUN`) by the
-    // finish's own update, it costs one entry in `runs_audited`, which serves the audit log newest
-    // first; the event is made from the run when read, and written as a row before the run is
-    // deleted or pruned. Runs of older versions stay unmarked: their events are rows already.
+    // insert into that table and its four indexes (the id's included). Marked on the run
+    // (`AUDITED_RUN`) by the finish's own update, it costs an entry in `runs_audited`, which serves
+    // the audit log newest first, and one in `runs_job_audited`, a job's (as `audit_job` serves
+    // the rows; without it a job's events were sorted from all its runs). The event is made from
+    // the run when read, and written as a row before the run is deleted or pruned. Runs of older
+    // versions stay unmarked: their events are rows already.
     statements: (db) => [
       db.schema.alterTable('runs').addColumn('audited', 'integer', (c) => c.notNull().defaultTo(0)),
       db.schema.createIndex('runs_audited').on('runs').columns(['completed_at', 'id']).where(AUDITED_RUN),
+      db.schema.createIndex('runs_job_audited').on('runs').columns(['job_id', 'completed_at', 'id']).where(AUDITED_RUN),
       withStatistics(db).insertInto('sqlite_stat1').values(AUDITED_STATISTICS),
       raw(db, sql`analyze sqlite_schema`),
     ],

@@ -70,7 +70,7 @@ export interface RunsTable {
   delivery_pending: number;
   /**
    * 1 when the run's routine `CronJobExecuted` event is kept as this mark instead of an
-   * `audit_events` row (see migration 8): `runs_audited` is partial on it.
+   * `audit_events` row (see migration 8): `runs_audited` and `runs_job_audited` are partial on it.
    */
   audited: number;
 }

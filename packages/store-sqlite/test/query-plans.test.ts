@@ -83,6 +83,7 @@ describe('query plans of the hot paths', () => {
     await step('listRuns succeeded or failed', () => store.listRuns({ status: ['succeeded', 'failed'] }));
     await step('queryAudit', () => store.queryAudit());
     await step('queryAudit by job', () => store.queryAudit({ jobId: first!.job.id }));
+    await step('queryAudit by job since', () => store.queryAudit({ jobId: first!.job.id, since: at(5) }));
     await step('deleteJob', () => store.deleteJob(first!.job.id));
 
     for (const [name, steps] of plans) {
@@ -111,10 +112,12 @@ describe('query plans of the hot paths', () => {
     expect(all('listRuns succeeded or failed')).toMatch(/INDEX runs_recent/);
     // Statuses of two partial indexes: SQLite's `or` plans do not use partial indexes, so it walks the newest runs.
     expect(all('listRuns running or failed')).toMatch(/INDEX runs_recent/);
-    // Events kept as marks on runs: the newest through their partial index, a job's through its history.
+    // Events kept as marks on runs: through their partial indexes, the newest and a job's newest.
     expect(all('queryAudit')).toMatch(/runs USING INDEX runs_audited/);
-    expect(all('queryAudit by job')).toMatch(/runs USING INDEX runs_job_history/);
-    expect(all('deleteJob')).toMatch(/runs USING INDEX runs_job_history/);
+    expect(all('queryAudit by job')).toMatch(/runs USING INDEX runs_job_audited/);
+    expect(all('queryAudit by job since')).toMatch(/runs USING INDEX runs_job_audited \(job_id=\? AND completed_at>\?\)/);
+    for (const name of ['queryAudit', 'queryAudit by job', 'queryAudit by job since']) expect(all(name), name).not.toMatch(/TEMP B-TREE/);
+    expect(all('deleteJob')).toMatch(/runs USING INDEX runs_job_audited/);
     // No index on status (every fire and finish sets it): the name's unique index gives the order.
     expect(all('listJobs by status')).toMatch(/jobs USING INDEX sqlite_autoindex_jobs_2/);
   });
