@@ -1,7 +1,7 @@
 import { RUN_STATUSES, TERMINAL_RUN_STATUSES } from '@symbi/core';
 import type { AuditFilter, JobFilter, JobStatus, RunFilter, RunStatus } from '@symbi/core';
 import { expressionBuilder, sql, type Compilable, type Expression, type ExpressionBuilder, type Kysely, type QueryCreator, type RawBuilder, type SqlBool } from 'kysely';
-import { keepExecutedAudits, type ExecutedAuditRow } from './executed-audit.js';
+import { EVENT_PATCH_COLUMNS, keepExecutedAudits, type ExecutedAuditRow } from './executed-audit.js';
 import { prepare } from './postgres-runner.js';
 import { JOB_COLUMNS, RUN_COLUMNS, RUN_PATCH_COLUMNS } from './row-mapping.js';
 import type { AuditRow, Database, JobsTable, RunRow, RunsTable } from './schema.js';
@@ -646,27 +646,37 @@ export class Statements {
         .where('id', '=', s.id)
         .unionAll(db.selectFrom('runs').selectAll().where('id', '=', s.id)),
     );
-    /** The runs of `table` among `ids` patched by the JSON `input` of CTE `i`, each where its owner and status guards hold; whether each is now `misplaced` (finished in `live_runs`, in flight in `runs`). */
-    const patchRunsIn = (qc: QueryCreator<PatchScope>, table: RunTable, ids: string[]) =>
-      qc
+    /**
+     * The runs of `table` among `ids` patched by the JSON `input` of CTE `i`, each where its owner
+     * and status guards hold; whether each is now `misplaced` (finished in `live_runs`, in flight in
+     * `runs`), and whether its patch `unmarked` it: a patch of a column its event is made of ends a
+     * history row's mark (its event, as it finished, is then written as a row: see `updateRuns`).
+     */
+    const patchRunsIn = (qc: QueryCreator<PatchScope>, table: RunTable, ids: string[]) => {
+      const unmarks = table === 'runs' ? sql<boolean>`${sql.ref('i.patch')} ?| ${sql.lit(`{${EVENT_PATCH_COLUMNS.join(',')}}`)}::text[]` : sql<boolean>`false`;
+      return qc
         .updateTable(`${table as 'runs'} as r`)
         .from('i')
         .set(patchAssignments)
+        .$if(table === 'runs', (update) => update.set({ executed_audit: sql<boolean>`r.executed_audit AND NOT ${unmarks}` }))
         .whereRef('r.id', '=', 'i.id')
         .where('r.id', '=', (eb) => eb.fn.any(textArray(ids)))
         .where((eb) => eb.or([eb('i.owner', 'is', null), eb('r.owner', '=', eb.ref('i.owner'))]))
         .where((eb) => eb.or([eb('i.status_in', 'is', null), eb('r.status', '=', eb.fn.any('i.status_in'))]))
         .returning(RUN_COLUMNS.map((column) => `r.${column}` as const))
-        .returning((eb) => eb('r.status', table === 'runs' ? 'not in' : 'in', TERMINAL).as('misplaced'));
+        .returning((eb) => eb('r.status', table === 'runs' ? 'not in' : 'in', TERMINAL).as('misplaced'))
+        .returning(unmarks.as('unmarked'));
+    };
     // A run is patched where it is; one a patch finished or brought back is moved by `moveRuns`.
-    // A marked run brought back in flight loses its mark in the move: its event is written as a
-    // row, made of the run as it finished (this statement's snapshot of `runs`; see `executed-audit.ts`).
+    // A marked run that a patch unmarks or brings back in flight (its move drops the mark) keeps its
+    // event as a row, made of the run as it finished (this statement's snapshot of `runs`; see
+    // `executed-audit.ts`).
     this.updateRuns = prepare((s: { ids: string[]; input: string }) =>
       db
         .with('i', () => patchInputs(s.input))
         .with('l', (qc) => patchRunsIn(qc as unknown as QueryCreator<PatchScope>, 'live_runs', s.ids))
         .with('h', (qc) => patchRunsIn(qc as unknown as QueryCreator<PatchScope>, 'runs', s.ids))
-        .with('kept', () => sql`(${keepExecutedAudits(schema, sql.id(schema, 'runs'), sql<boolean>`r.id IN (SELECT h.id FROM h WHERE h.misplaced)`)})`)
+        .with('kept', () => sql`(${keepExecutedAudits(schema, sql.id(schema, 'runs'), sql<boolean>`r.id IN (SELECT h.id FROM h WHERE h.misplaced OR h.unmarked)`)})`)
         .selectFrom('l')
         .selectAll()
         .unionAll((eb) => eb.selectFrom('h').selectAll()),

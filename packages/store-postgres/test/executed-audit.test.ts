@@ -50,6 +50,16 @@ describePostgres("PostgresJobStore: a success's CronJobExecuted event kept as a 
     expect(await store.queryAudit({ jobId: job.id })).toEqual(before);
   });
 
+  it('keeps the event as the run finished when a patch changes what it is made of, and only then writes a row', async () => {
+    const job = await store.createJob(makeJob());
+    const run = await succeed(await running(job), at(5000), 3);
+    await store.updateRun(run.id, { deliveries: [{ channel: 'webhook', status: 'pending', attempts: 0, error: null, completedAt: null }] });
+    expect(await auditRowsOf(job)).toEqual([]);
+    expect(await other.updateRun(run.id, { executionTimeMs: 99, completedAt: at(9000) })).toMatchObject({ executionTimeMs: 99 });
+    expect((await auditRowsOf(job)).map((row) => row.id)).toEqual([run.id]);
+    expect(await store.queryAudit({ jobId: job.id })).toEqual([eventOf(run)]);
+  });
+
   it('keeps the event of a marked run brought back in flight, as a row', async () => {
     const job = await store.createJob(makeJob());
     const run = await succeed(await running(job), at(4000), 7);
