@@ -1,5 +1,6 @@
 import type { JobPruneTerms } from '@symbi/core';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { keepExecutedAudits } from './executed-audit.js';
 import { prepare, type PreparedStatement } from './postgres-runner.js';
 import type { Database } from './schema.js';
 
@@ -62,8 +63,11 @@ function doomed(schema: string, s: Omit<PruneValues, 'limit'>, each: RawBuilder<
 
 /** The statements of `pruneHistory` on one schema. */
 export interface PruneStatements {
-  /** Deletes at most `limit` selected runs (each job's oldest first); answers nothing, its row count says how many. */
-  prune: PreparedStatement<PruneValues, never>;
+  /**
+   * Deletes at most `limit` selected runs (each job's oldest first), first writing the events of
+   * the marked ones as rows (see `executed-audit.ts`); answers how many, as `n`.
+   */
+  prune: PreparedStatement<PruneValues, { n: number }>;
   /** Counts every selected run, as `n`. */
   count: PreparedStatement<Omit<PruneValues, 'limit'>, { n: number }>;
 }
@@ -73,8 +77,13 @@ export function pruneStatements(db: Kysely<Database>, schema: string): PruneStat
   const compiled = <Row>(raw: RawBuilder<Row>) => ({ compile: () => raw.compile(db) });
   return {
     prune: prepare((s: PruneValues) =>
-      compiled(sql<never>`WITH ${doomed(schema, s, sql`LIMIT ${s.limit}`)}
-        DELETE FROM ${sql.id(schema, 'runs')} WHERE id IN (SELECT id FROM doomed LIMIT ${s.limit})`),
+      compiled(sql<{ n: number }>`WITH ${doomed(schema, s, sql`LIMIT ${s.limit}`)},
+        gone AS (
+          DELETE FROM ${sql.id(schema, 'runs')} WHERE id IN (SELECT id FROM doomed LIMIT ${s.limit})
+          RETURNING id, job_id, job_name, completed_at, execution_time_ms, executed_audit
+        ),
+        kept AS (${keepExecutedAudits(schema, sql.id('gone'))})
+        SELECT count(*)::integer AS n FROM gone`),
     ),
     count: prepare((s: Omit<PruneValues, 'limit'>) =>
       compiled(sql<{ n: number }>`WITH ${doomed(schema, s, sql``)} SELECT count(*)::integer AS n FROM doomed`),

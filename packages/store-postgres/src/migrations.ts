@@ -315,6 +315,28 @@ const MIGRATIONS: readonly Migration[] = [
     // flight in `live_runs`. Its claims and loads all name `live`, so they now fail.
     statements: (db) => [db.schema.alterTable('runs').dropColumn('live'), db.schema.alterTable('live_runs').dropColumn('live')],
   },
+  {
+    version: 8,
+    name: "a success's routine audit event kept as a mark on its run",
+    // A success's `CronJobExecuted` event was an `audit_events` row: an insert and four index
+    // entries per run. The finish now marks the run instead (`executed_audit`, see
+    // `executed-audit.ts`), one entry in a partial index the audit query walks newest first. A job
+    // filter reads that job's marked runs by the per-job history index (`runs_job_history_idx`)
+    // and sorts them (bounded by the job's history): no second index entry per run for a rarer
+    // query. `live_runs` gets the
+    // column too (always false there), so the two tables keep the same columns. A column added
+    // NOT NULL with a constant default rewrites no row.
+    statements: (db) => [
+      ...(['runs', 'live_runs'] as const).map((table) =>
+        db.schema.alterTable(table).addColumn('executed_audit', 'boolean', (column) => column.notNull().defaultTo(false)),
+      ),
+      db.schema
+        .createIndex('runs_executed_audit_idx')
+        .on('runs')
+        .columns(['completed_at desc', 'id desc'])
+        .where(sql<SqlBool>`executed_audit`),
+    ],
+  },
 ];
 
 /** The schema version this package writes and reads. */

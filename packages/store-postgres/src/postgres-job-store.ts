@@ -11,6 +11,7 @@ import {
   finishRule,
   interruption,
   JOB_STATUSES,
+  mergeAuditPages,
   JobNotFoundError,
   recoveryRule,
   RUN_STATUSES,
@@ -48,6 +49,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { Batcher } from './batcher.js';
 import { ChangeListener, encodeChange } from './change-listener.js';
+import { rowToExecutedAudit, type ExecutedAuditRow } from './executed-audit.js';
 import { checkIdentifier, checkSchemaName, defaultNotifyChannel } from './identifiers.js';
 import { InstanceRows } from './instances.js';
 import { pruneStatements, pruneTermsJson, type PruneStatements } from './history-pruning.js';
@@ -70,7 +72,7 @@ import {
 } from './row-mapping.js';
 import { finishRuns, patchInput, type FinishItem, type FinishResult } from './run-finishing.js';
 import { STORE_TYPES } from './type-parsers.js';
-import type { Database, JobRow, NewAuditRow, NewRunRow, ReadRunRow, RunRow, SessionRow } from './schema.js';
+import type { AuditRow, Database, JobRow, NewAuditRow, NewRunRow, ReadRunRow, RunRow, SessionRow } from './schema.js';
 import { Statements, type PatchInput } from './statements.js';
 
 /** Options of {@link PostgresJobStore}. */
@@ -142,8 +144,11 @@ interface UpdateRequest {
  * ```
  */
 export class PostgresJobStore implements JobStore {
-  /** Safe for many instances; changes travel between them by `NOTIFY`. */
-  readonly capabilities: StoreCapabilities = { multiInstance: true, crossProcessNotifications: true };
+  /**
+   * Safe for many instances; changes travel between them by `NOTIFY`; a success's routine audit
+   * event is a mark on its run (see `executed-audit.ts`).
+   */
+  readonly capabilities: StoreCapabilities = { multiInstance: true, crossProcessNotifications: true, executedAuditFromHistory: true };
   /** The schema holding this store's tables. */
   readonly schema: string;
   /** The `NOTIFY` channel of this store. */
@@ -259,9 +264,21 @@ export class PostgresJobStore implements JobStore {
     throw new ConflictError(`job ${job.id} is at version ${stored.version}, not ${String(options.expectedVersion)}`);
   }
 
+  /**
+   * Deletes the job, its runs (which cascade) and its session in one transaction of three
+   * statements, sent together: the job locked, the events of its marked runs written as rows (see
+   * `executed-audit.ts`), then the delete.
+   */
   async deleteJob(id: string): Promise<boolean> {
-    const { rowCount } = await this.runner.query('delete job', this.statements.deleteJob.bind({ id }));
-    return rowCount > 0;
+    return this.runner.transaction('delete job', async (tx) => {
+      const [, , deleted] = await Promise.all([
+        tx.query(this.statements.lockJobToDelete.bind({ id })),
+        tx.query(this.statements.keepExecutedAuditsOfJob.bind({ id })),
+        tx.query(this.statements.deleteJob.bind({ id })),
+        tx.commit(),
+      ]);
+      return deleted.rowCount > 0;
+    });
   }
 
   async getJob(id: string): Promise<CronJobDefinition | null> {
@@ -348,10 +365,10 @@ export class PostgresJobStore implements JobStore {
   }
 
   /**
-   * Finishes a run, updates its job and appends its audit events in one transaction (see
-   * `FinishRunRequest`). Calls made while earlier ones are in flight share one transaction of two
-   * statements (group commit); each call's plan sees the counts of the calls before it, and a call
-   * that fails is retried alone, so it fails alone.
+   * Finishes a run, updates its job and appends its audit events (or marks a success, see
+   * `executed-audit.ts`) in one transaction (see `FinishRunRequest`). Calls made while earlier ones
+   * are in flight share one transaction of two statements (group commit); each call's plan sees the
+   * counts of the calls before it, and a call that fails is retried alone, so it fails alone.
    */
   async finishRun(request: FinishRunRequest): Promise<{ run: JobRunRecord; job: CronJobDefinition | null } | null> {
     return this.finishes.submit({
@@ -359,6 +376,7 @@ export class PostgresJobStore implements JobStore {
       owner: request.owner ?? null,
       patch: runPatchToRow(request.patch),
       rule: finishRule(request),
+      executedAudit: request.executedAudit === true,
     });
   }
 
@@ -468,7 +486,7 @@ export class PostgresJobStore implements JobStore {
     if (jobs.length === 0) return 0;
     const values = { terms: pruneTermsJson(jobs), statuses };
     if (dryRun) return first((await this.runner.query('count prunable runs', this.pruning.count.bind(values))).rows).n;
-    return (await this.runner.query('prune run history', this.pruning.prune.bind({ ...values, limit }))).rowCount;
+    return first((await this.runner.query('prune run history', this.pruning.prune.bind({ ...values, limit }))).rows).n;
   }
 
   async claimPendingDeliveries(request: { now: Date; owner: string; leaseMs: number; limit: number }): Promise<ClaimedRun[]> {
@@ -494,9 +512,15 @@ export class PostgresJobStore implements JobStore {
   }
 
   async queryAudit(filter: AuditFilter = {}): Promise<AuditEvent[]> {
-    const query = this.statements.queryAudit(filter, checkCount('limit', filter.limit) ?? DEFAULT_LIST_LIMIT);
-    const { rows } = await this.runner.query('query audit events', statement(query));
-    return rows.map(rowToAudit);
+    const limit = checkCount('limit', filter.limit) ?? DEFAULT_LIST_LIMIT;
+    const { rows } = await this.runner.query('query audit events', statement(this.statements.queryAudit(filter, limit)));
+    const stored: AuditEvent[] = [];
+    const derived: AuditEvent[] = [];
+    for (const row of rows) {
+      if (row.marked) derived.push(rowToExecutedAudit(row as ExecutedAuditRow));
+      else stored.push(rowToAudit(row as Omit<AuditRow, 'seq'>));
+    }
+    return mergeAuditPages(stored, derived, limit);
   }
 
   /** Sends `change` to every other instance subscribed on this schema's channel (`NOTIFY`). */

@@ -56,8 +56,11 @@ export const JOB_COLUMNS: readonly (keyof JobsTable)[] = [
   'history_retention_runs',
 ];
 
-/** Columns of `runs` that callers write (`delivery_pending` and `listed_status` are derived by the database). */
-export const RUN_COLUMNS: readonly Exclude<keyof RunsTable, 'delivery_pending' | 'listed_status'>[] = [
+/**
+ * Columns of `runs` that callers write (`delivery_pending` and `listed_status` are derived by the
+ * database; `executed_audit` is written by the finish alone).
+ */
+export const RUN_COLUMNS: readonly Exclude<keyof RunsTable, 'delivery_pending' | 'listed_status' | 'executed_audit'>[] = [
   'id',
   'job_id',
   'job_name',
@@ -375,7 +378,7 @@ export function auditToRow(event: AuditEvent): NewAuditRow {
 }
 
 /** The audit event stored in `row`. */
-export function rowToAudit(row: AuditRow): AuditEvent {
+export function rowToAudit(row: Omit<AuditRow, 'seq'>): AuditEvent {
   return {
     id: row.id,
     type: row.type,

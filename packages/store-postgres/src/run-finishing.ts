@@ -3,7 +3,7 @@ import type { CronJobDefinition, FinishedJobPatch, FinishRule, JobRunRecord } fr
 import type { Transaction } from './postgres-runner.js';
 import { auditToRow, recordsJson, rowToJob, rowToRun, runToRow } from './row-mapping.js';
 import type { NewAuditRow, NewRunRow } from './schema.js';
-import type { PatchInput, Statements } from './statements.js';
+import type { FinishInput, PatchInput, Statements } from './statements.js';
 
 /** One run to finish: the run, its final columns and core's rule for what follows it. */
 export interface FinishItem {
@@ -14,6 +14,8 @@ export interface FinishItem {
   patch: Partial<NewRunRow>;
   /** How the finish is judged (see core's `decideFinish`). */
   rule: FinishRule;
+  /** Mark the run if it finishes `succeeded`: its `CronJobExecuted` event (see `executed-audit.ts`). */
+  executedAudit?: boolean;
 }
 
 /** What finishing one item gave: null when its run was absent, finished already or owned by another. */
@@ -33,7 +35,10 @@ export function patchInput(runId: string, owner: string | null, patch: Partial<N
  * with the COMMIT (one round trip when pipelined): nothing may follow it in `tx`.
  */
 export async function finishRuns(tx: Transaction, statements: Statements, items: FinishItem[]): Promise<FinishResult[]> {
-  const input = items.map((item) => patchInput(item.runId, item.owner, item.patch));
+  const input = items.map((item): FinishInput => {
+    const row = patchInput(item.runId, item.owner, item.patch);
+    return item.executedAudit === true ? { ...row, executed_audit: true } : row;
+  });
   const ids = items.map((item) => item.runId);
   const [finished, locked] = await Promise.all([
     tx.query(statements.finishRuns.bind({ ids, input: JSON.stringify(input) })),

@@ -96,6 +96,11 @@ export interface RunsTable {
   delivery_pending: GeneratedAlways<boolean>;
   /** The status, when it is one a listing by status finds by index (not `scheduled`, `running` nor `succeeded`); computed by the database. */
   listed_status: GeneratedAlways<string | null>;
+  /**
+   * The run's routine `CronJobExecuted` event belongs to the audit log (migration 8): set by a
+   * success finished with `executedAudit`, on `runs` only (false in `live_runs`). See `executed-audit.ts`.
+   */
+  executed_audit: Generated<boolean>;
 }
 
 /** A row of `sessions`, one per job at most. */
@@ -155,8 +160,8 @@ export type JobRow = Selectable<JobsTable>;
 export type NewJobRow = Insertable<JobsTable>;
 /** A `runs` row as read. */
 export type RunRow = Selectable<RunsTable>;
-/** A `runs` row as the hot statements read it back: without the columns the database derives. */
-export type ReadRunRow = Omit<RunRow, 'delivery_pending' | 'listed_status'>;
+/** A `runs` row as the hot statements read it back: without the columns the database derives, nor the audit mark. */
+export type ReadRunRow = Omit<RunRow, 'delivery_pending' | 'listed_status' | 'executed_audit'>;
 /** A `runs` row as written (`delivery_pending` and `listed_status` are the database's). */
 export type NewRunRow = Insertable<RunsTable>;
 /** A `sessions` row as read and written. */

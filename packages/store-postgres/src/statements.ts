@@ -1,9 +1,10 @@
 import { RUN_STATUSES, TERMINAL_RUN_STATUSES } from '@symbi/core';
 import type { AuditFilter, JobFilter, JobStatus, RunFilter, RunStatus } from '@symbi/core';
 import { expressionBuilder, sql, type Compilable, type Expression, type ExpressionBuilder, type Kysely, type QueryCreator, type RawBuilder, type SqlBool } from 'kysely';
+import { EVENT_PATCH_COLUMNS, keepExecutedAudits, type ExecutedAuditRow } from './executed-audit.js';
 import { prepare } from './postgres-runner.js';
 import { JOB_COLUMNS, RUN_COLUMNS, RUN_PATCH_COLUMNS } from './row-mapping.js';
-import type { Database, JobsTable, RunRow, RunsTable } from './schema.js';
+import type { AuditRow, Database, JobsTable, RunRow, RunsTable } from './schema.js';
 
 /*
  * Statuses are written into the SQL as literals, never bound as parameters, so that the planner can
@@ -150,6 +151,18 @@ export interface PatchInput {
   patch: Record<string, unknown>;
 }
 
+/**
+ * A row of the audit query's answer (see {@link Statements.queryAudit}): an `audit_events` row
+ * (`marked` false; its other columns null) or a marked run (`marked` true; its columns of
+ * {@link ExecutedAuditRow}, the others null).
+ */
+export type AuditPageRow = { marked: boolean } & NullablePart<Omit<AuditRow, 'seq'>> & NullablePart<ExecutedAuditRow>;
+/** `T` with each column but the shared `id`, `at` and `job_id` null when the row is of the other kind. */
+type NullablePart<T> = { [K in keyof T]: K extends 'id' | 'at' | 'job_id' ? T[K] : T[K] | null };
+
+/** An input row of a finish (see {@link Statements.finishRuns}): a patch, and whether a success is marked (see `executed-audit.ts`). */
+export type FinishInput = PatchInput & { executed_audit?: true };
+
 type Db = Kysely<Database>;
 
 /**
@@ -170,6 +183,13 @@ export class Statements {
   readonly saveJob;
   readonly jobVersion;
   readonly deleteJob;
+  /**
+   * Deleting a job, step 1: its row, locked as the delete will lock it, so that no run of the job
+   * is finished (marked) between the next step and the delete.
+   */
+  readonly lockJobToDelete;
+  /** Deleting a job, step 2: the events of its marked runs, written as rows before they go (see `executed-audit.ts`). */
+  readonly keepExecutedAuditsOfJob;
   readonly jobById;
   readonly jobByName;
   readonly countJobs;
@@ -214,6 +234,8 @@ export class Statements {
     private readonly db: Db,
     schema: string,
   ) {
+    /** A statement written with kysely's `sql` tag, compiled for the store's dialect. */
+    const raw = <Row>(query: RawBuilder<Row>): Compilable<Row> => ({ compile: () => query.compile(db) });
     /** The rows of JSON array `json` as rows of `table`, under alias `alias`. */
     const rowsOf = <T extends keyof Database, A extends string>(table: T, json: string, alias: A) =>
       sql<Database[T]>`json_populate_recordset(NULL::${sql.id(schema, table)}, ${json}::json)`.as(alias);
@@ -239,10 +261,8 @@ export class Statements {
      * answering the same columns, as CTEs `l` and `h`: the rows of both. (Neither may read a CTE of
      * its own statement: the schema plugin would take its name for a table.)
      */
-    const onBothTables = <Row>(live: Compilable<unknown>, history: Compilable<unknown>): Compilable<Row> => {
-      const query = sql<Row>`with l as (${live}), h as (${history}) select * from l union all select * from h`;
-      return { compile: () => query.compile(db) };
-    };
+    const onBothTables = <Row>(live: Compilable<unknown>, history: Compilable<unknown>): Compilable<Row> =>
+      raw(sql<Row>`with l as (${live}), h as (${history}) select * from l union all select * from h`);
     /** Inserts the runs of JSON array `json` that belong in `table`, except those whose id or fire key is taken. */
     const insertRunsFrom = (json: string, table: RunTable) =>
       db
@@ -318,6 +338,8 @@ export class Statements {
     );
     this.jobVersion = prepare((s: { id: string }) => db.selectFrom('jobs').select('version').where('id', '=', s.id));
     this.deleteJob = prepare((s: { id: string }) => db.deleteFrom('jobs').where('id', '=', s.id));
+    this.lockJobToDelete = prepare((s: { id: string }) => db.selectFrom('jobs').select('id').where('id', '=', s.id).forUpdate());
+    this.keepExecutedAuditsOfJob = prepare((s: { id: string }) => raw(keepExecutedAudits(schema, sql.id(schema, 'runs'), sql<boolean>`r.job_id = ${s.id}`)));
     this.jobById = prepare((s: { id: string }) => db.selectFrom('jobs').selectAll().where('id', '=', s.id));
     this.jobByName = prepare((s: { name: string }) => db.selectFrom('jobs').selectAll().where('name', '=', s.name));
     this.countJobs = prepare(() =>
@@ -624,24 +646,37 @@ export class Statements {
         .where('id', '=', s.id)
         .unionAll(db.selectFrom('runs').selectAll().where('id', '=', s.id)),
     );
-    /** The runs of `table` among `ids` patched by the JSON `input` of CTE `i`, each where its owner and status guards hold; whether each is now `misplaced` (finished in `live_runs`, in flight in `runs`). */
-    const patchRunsIn = (qc: QueryCreator<PatchScope>, table: RunTable, ids: string[]) =>
-      qc
+    /**
+     * The runs of `table` among `ids` patched by the JSON `input` of CTE `i`, each where its owner
+     * and status guards hold; whether each is now `misplaced` (finished in `live_runs`, in flight in
+     * `runs`), and whether its patch `unmarked` it: a patch of a column its event is made of ends a
+     * history row's mark (its event, as it finished, is then written as a row: see `updateRuns`).
+     */
+    const patchRunsIn = (qc: QueryCreator<PatchScope>, table: RunTable, ids: string[]) => {
+      const unmarks = table === 'runs' ? sql<boolean>`${sql.ref('i.patch')} ?| ${sql.lit(`{${EVENT_PATCH_COLUMNS.join(',')}}`)}::text[]` : sql<boolean>`false`;
+      return qc
         .updateTable(`${table as 'runs'} as r`)
         .from('i')
         .set(patchAssignments)
+        .$if(table === 'runs', (update) => update.set({ executed_audit: sql<boolean>`r.executed_audit AND NOT ${unmarks}` }))
         .whereRef('r.id', '=', 'i.id')
         .where('r.id', '=', (eb) => eb.fn.any(textArray(ids)))
         .where((eb) => eb.or([eb('i.owner', 'is', null), eb('r.owner', '=', eb.ref('i.owner'))]))
         .where((eb) => eb.or([eb('i.status_in', 'is', null), eb('r.status', '=', eb.fn.any('i.status_in'))]))
         .returning(RUN_COLUMNS.map((column) => `r.${column}` as const))
-        .returning((eb) => eb('r.status', table === 'runs' ? 'not in' : 'in', TERMINAL).as('misplaced'));
+        .returning((eb) => eb('r.status', table === 'runs' ? 'not in' : 'in', TERMINAL).as('misplaced'))
+        .returning(unmarks.as('unmarked'));
+    };
     // A run is patched where it is; one a patch finished or brought back is moved by `moveRuns`.
+    // A marked run that a patch unmarks or brings back in flight (its move drops the mark) keeps its
+    // event as a row, made of the run as it finished (this statement's snapshot of `runs`; see
+    // `executed-audit.ts`).
     this.updateRuns = prepare((s: { ids: string[]; input: string }) =>
       db
         .with('i', () => patchInputs(s.input))
         .with('l', (qc) => patchRunsIn(qc as unknown as QueryCreator<PatchScope>, 'live_runs', s.ids))
         .with('h', (qc) => patchRunsIn(qc as unknown as QueryCreator<PatchScope>, 'runs', s.ids))
+        .with('kept', () => sql`(${keepExecutedAudits(schema, sql.id(schema, 'runs'), sql<boolean>`r.id IN (SELECT h.id FROM h WHERE h.misplaced OR h.unmarked)`)})`)
         .selectFrom('l')
         .selectAll()
         .unionAll((eb) => eb.selectFrom('h').selectAll()),
@@ -675,24 +710,26 @@ export class Statements {
       db
         // (Typed through `sql`: kysely's types take no aliased DELETE … USING as a CTE.)
         .with('ended', () =>
-          sql<{ run: RunRow; patch: Record<string, unknown> }>`(${db
+          sql<{ run: RunRow; patch: Record<string, unknown>; executed_audit: boolean | null }>`(${db
             .deleteFrom('live_runs as r')
-            .using(sql<PatchInput>`jsonb_to_recordset(${s.input}::jsonb)`.as<'i'>(sql`i(id text, owner text, patch jsonb)`))
+            .using(sql<Required<FinishInput>>`jsonb_to_recordset(${s.input}::jsonb)`.as<'i'>(sql`i(id text, owner text, patch jsonb, executed_audit boolean)`))
             .whereRef('r.id', '=', 'i.id')
             .where('r.id', '=', (eb) => eb.fn.any(textArray(s.ids)))
             .where((eb) => eb.or([eb('i.owner', 'is', null), eb('r.owner', '=', eb.ref('i.owner'))]))
             .where('r.status', 'not in', TERMINAL)
-            .returning([sql<RunRow>`r`.as('run'), 'i.patch'])})`,
+            .returning([sql<RunRow>`r`.as('run'), 'i.patch', 'i.executed_audit'])})`,
         )
         .insertInto('runs')
-        .columns(RUN_COLUMNS)
+        .columns([...RUN_COLUMNS, 'executed_audit'])
         // The live row with the patch applied in one call: the columns the patch has a key for
-        // take its values (typed as the columns), the others keep the live row's.
+        // take its values (typed as the columns), the others keep the live row's. A success asked
+        // to be marked is marked (see `executed-audit.ts`).
         .expression((eb) =>
           eb
             .selectFrom('ended as e')
             .crossJoinLateral(sql<RunRow>`jsonb_populate_record(${sql.ref('e.run')}, ${sql.ref('e.patch')})`.as('f'))
-            .select(RUN_COLUMNS.map((column) => `f.${column}` as const)),
+            .select(RUN_COLUMNS.map((column) => `f.${column}` as const))
+            .select(sql<boolean>`e.executed_audit IS TRUE AND f.status = ${sql.lit('succeeded')} AND f.completed_at IS NOT NULL`.as('executed_audit')),
         )
         .returning(RUN_COLUMNS),
     );
@@ -896,13 +933,47 @@ export class Statements {
       .limit(limit);
   }
 
-  /** Audit events matching `filter`, newest first; events of equal time newest appended first. */
+  /**
+   * Audit events matching `filter`, newest first (events of equal time newest appended first), as
+   * `audit_events` rows, and, unless the filter names another type, the marked runs matching it,
+   * newest first (by completion, then id), as {@link ExecutedAuditRow}s (see `executed-audit.ts`):
+   * two pages of at most `limit` each, read in one statement (one snapshot, so that a run whose
+   * event is written as a row meanwhile is in one page or the other), told apart by `marked`.
+   */
   queryAudit(filter: Pick<AuditFilter, 'type' | 'jobId' | 'since'>, limit: number) {
-    let query = this.db.selectFrom('audit_events').selectAll().orderBy('at', 'desc').orderBy('seq', 'desc').limit(limit);
-    if (filter.type !== undefined) query = query.where('type', '=', filter.type);
-    if (filter.jobId !== undefined) query = query.where('job_id', '=', filter.jobId);
-    if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
-    return query;
+    let stored = this.db.selectFrom('audit_events').selectAll().orderBy('at', 'desc').orderBy('seq', 'desc').limit(limit);
+    if (filter.type !== undefined) stored = stored.where('type', '=', filter.type);
+    if (filter.jobId !== undefined) stored = stored.where('job_id', '=', filter.jobId);
+    if (filter.since !== undefined) stored = stored.where('at', '>=', filter.since);
+    const events = this.db
+      .selectFrom(stored.as('s'))
+      .select(['s.id', 's.at', 's.job_id', 's.type', 's.run_id', 's.actor', 's.details', sql<boolean>`false`.as('marked')])
+      .select([sql<string | null>`NULL::text`.as('job_name'), sql<number | null>`NULL::float8`.as('execution_time_ms')])
+      .$castTo<AuditPageRow>();
+    if (filter.type !== undefined && filter.type !== 'CronJobExecuted') return events;
+    let marked = this.db
+      .selectFrom('runs')
+      .select(['id', 'completed_at as at', 'job_id', 'job_name', 'execution_time_ms'])
+      .where((eb) => eb.ref('executed_audit'));
+    if (filter.jobId !== undefined) marked = marked.where('job_id', '=', filter.jobId);
+    if (filter.since !== undefined) marked = marked.where('completed_at', '>=', filter.since);
+    // Newest first by the partial index of marks; a job's marks by the per-job history index, then
+    // sorted (`OFFSET 0` keeps the planner from walking every mark newest first to find the job's,
+    // which costs the whole history for a job that runs rarely).
+    const newest = this.db
+      .selectFrom((filter.jobId === undefined ? marked : marked.offset(0)).as('r'))
+      .selectAll()
+      .orderBy('r.at', 'desc')
+      .orderBy('r.id', 'desc')
+      .limit(limit);
+    return events.unionAll(
+      this.db
+        .selectFrom(newest.as('m'))
+        .select(['m.id', 'm.at', 'm.job_id', sql<AuditRow['type'] | null>`NULL::text`.as('type'), sql<string | null>`NULL::text`.as('run_id')])
+        .select([sql<string | null>`NULL::text`.as('actor'), sql<AuditRow['details'] | null>`NULL::jsonb`.as('details'), sql<boolean>`true`.as('marked')])
+        .select(['m.job_name', 'm.execution_time_ms'])
+        .$castTo<AuditPageRow>(),
+    );
   }
 
   /**

@@ -1,20 +1,11 @@
 import { InstancePresence, newRun, SILENCE_LIMIT_MS, thisProcess, type JobRunRecord } from '@symbi/core';
 import { makeJob, VirtualClock } from '@symbi/core/testing';
-import pg from 'pg';
 import { expect, it } from 'vitest';
-import { CONNECTION_STRING, describePostgres, useSchema } from './support/postgres.js';
+import { describePostgres, queryRows, useSchema } from './support/postgres.js';
 
 describePostgres('PostgresJobStore instances: liveness judged by the server clock', () => {
   const schema = useSchema();
-  const sql = async (text: string, values: unknown[] = []) => {
-    const client = new pg.Client({ connectionString: CONNECTION_STRING });
-    await client.connect();
-    try {
-      return (await client.query(text, values)).rows;
-    } finally {
-      await client.end();
-    }
-  };
+  const sql = queryRows;
   /** An instance on another host, whose pid this host cannot check: only its heartbeat tells. */
   const remote = (id: string) => ({ id, host: 'elsewhere', pid: 1, startToken: null });
 

@@ -1,9 +1,9 @@
-import { ConflictError, StoreError, ValidationError, newRun, type CronJobDefinition, type JobRunRecord, type RunStatus } from '@symbi/core';
+import { ConflictError, StoreError, ValidationError, executedAuditEvent, newRun, type CronJobDefinition, type ExecutedRunFacts, type JobRunRecord, type RunStatus } from '@symbi/core';
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { PostgresJobStore } from '@symbi/store-postgres';
 import { makeJob } from '@symbi/core/testing';
-import { CONNECTION_STRING, describePostgres, dropSchema, randomSchemaName } from './support/postgres.js';
+import { CONNECTION_STRING, describePostgres, dropSchema, queryRows, randomSchemaName } from './support/postgres.js';
 
 /** When the runs of the upgrade tests are scheduled. */
 const AT = new Date('2026-01-01T00:00:00.000Z');
@@ -13,9 +13,18 @@ const RUN_COLUMNS =
   'id, job_id, job_name, agent_id, scheduled_for, due_at, trigger, attempt, status, input, output, summary, error, stderr, started_at, ' +
   'completed_at, execution_time_ms, iterations, deliveries, approval, owner, lease_expires_at, fire_key, wait_for_slot, cancel_requested';
 
+/** SQL taking a schema the current package made back to version 7: no audit mark on runs. */
+function toVersion7(schema: string): string {
+  return `DROP INDEX "${schema}".runs_executed_audit_idx;
+    ALTER TABLE "${schema}".runs DROP COLUMN executed_audit;
+    ALTER TABLE "${schema}".live_runs DROP COLUMN executed_audit;
+    DELETE FROM "${schema}".schema_migrations WHERE version = 8;`;
+}
+
 /** SQL taking a schema the current package made back to version 5: runs in flight back in `runs`, with its live indexes. */
 function toVersion5(schema: string): string {
-  return `ALTER TABLE "${schema}".runs ADD COLUMN live boolean GENERATED ALWAYS AS (status IN ('scheduled', 'awaiting_approval', 'running')) STORED;
+  return `${toVersion7(schema)}
+    ALTER TABLE "${schema}".runs ADD COLUMN live boolean GENERATED ALWAYS AS (status IN ('scheduled', 'awaiting_approval', 'running')) STORED;
     INSERT INTO "${schema}".runs (${RUN_COLUMNS}) SELECT ${RUN_COLUMNS} FROM "${schema}".live_runs;
     DROP TABLE "${schema}".live_runs;
     CREATE INDEX runs_queue_idx ON "${schema}".runs (due_at, id) WHERE live AND owner IS NULL AND NOT wait_for_slot;
@@ -38,15 +47,7 @@ describePostgres('PostgresJobStore migrations', () => {
     schemas.push(schema);
     return schema;
   };
-  const query = async (text: string) => {
-    const client = new pg.Client({ connectionString: CONNECTION_STRING });
-    await client.connect();
-    try {
-      return (await client.query(text)).rows;
-    } finally {
-      await client.end();
-    }
-  };
+  const query = (text: string) => queryRows(text);
   /** A new schema holding a paused job named `name` and one run of each status, in this order, as `runOf` makes it; the store is closed. */
   const withRunOfEachStatus = async (name: string, runOf: (job: CronJobDefinition, status: RunStatus, i: number) => JobRunRecord) => {
     const schema = fresh();
@@ -73,7 +74,7 @@ describePostgres('PostgresJobStore migrations', () => {
     const tables = await query(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY 1`);
     expect(tables.map((row) => row.table_name)).toEqual(['audit_events', 'instances', 'jobs', 'live_runs', 'runs', 'schema_migrations', 'sessions']);
     const versions = await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`);
-    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }]);
+    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }, { version: 8 }]);
   });
 
   it('creates the indexes the claims and listings rely on, partial where the queue is', async () => {
@@ -98,6 +99,7 @@ describePostgres('PostgresJobStore migrations', () => {
       live_runs_pkey: '(id)',
       live_runs_queue_idx: '(due_at, id) WHERE ((owner IS NULL) AND (NOT wait_for_slot))',
       live_runs_waiting_idx: '(due_at, id) WHERE wait_for_slot',
+      runs_executed_audit_idx: '(completed_at DESC, id DESC) WHERE executed_audit',
       runs_fire_key_key: '(fire_key)',
       runs_job_history_idx: '(job_id, scheduled_for DESC, id DESC)',
       runs_outbox_idx: '(COALESCE(completed_at, scheduled_for), id) WHERE delivery_pending',
@@ -134,7 +136,7 @@ describePostgres('PostgresJobStore migrations', () => {
     const schema = fresh();
     const instances = Array.from({ length: 6 }, () => open(schema));
     await Promise.all(instances.map((store) => store.init()));
-    expect(await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }]);
+    expect(await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }, { version: 8 }]);
     const job = await instances[0]!.createJob(makeJob());
     expect(await instances[5]!.getJob(job.id)).toEqual(job);
   });
@@ -222,7 +224,7 @@ describePostgres('PostgresJobStore migrations', () => {
     expect(await query(`SELECT status FROM "${schema}".live_runs ORDER BY 1`)).toEqual([{ status: 'awaiting_approval' }, { status: 'running' }, { status: 'scheduled' }]);
     expect(await query(`SELECT status FROM "${schema}".runs ORDER BY 1`)).toEqual([{ status: 'failed' }, { status: 'succeeded' }]);
     const runIndexes = await query(`SELECT indexname FROM pg_indexes WHERE schemaname = '${schema}' AND tablename = 'runs' ORDER BY 1`);
-    expect(runIndexes.map((row) => row.indexname)).toEqual(['runs_fire_key_key', 'runs_job_history_idx', 'runs_outbox_idx', 'runs_pkey', 'runs_status_idx']);
+    expect(runIndexes.map((row) => row.indexname)).toEqual(['runs_executed_audit_idx', 'runs_fire_key_key', 'runs_job_history_idx', 'runs_outbox_idx', 'runs_pkey', 'runs_status_idx']);
     for (const run of runs) expect(await store.getRun(run.id)).toEqual(run);
     expect((await store.listRuns({ jobId: job.id })).map((run) => run.id)).toEqual(runs.map((run) => run.id).reverse());
 
@@ -244,6 +246,36 @@ describePostgres('PostgresJobStore migrations', () => {
     };
     const claimed = await store.claimDue({ now: new Date(at.getTime() + 60_000), limit: 10, owner: 'me', leaseMs: 60_000, plan });
     expect(claimed.map((c) => c.run.id)).toEqual([runs[0]!.id]);
+  });
+
+  it("upgrades a schema of version 7: its runs and audit rows are kept, unmarked, and a success's event is then kept as a mark", async () => {
+    const { schema, job, runs } = await withRunOfEachStatus('from-v7', (job, status, i) => ({
+      ...newRun(job, { scheduledFor: new Date(AT.getTime() + i * 1000), trigger: 'schedule' }),
+      status,
+      ...(status === 'running' ? { owner: 'me', leaseExpiresAt: new Date(Date.now() + 60_000) } : {}),
+      ...(status === 'succeeded' ? { completedAt: AT, executionTimeMs: 5 } : {}),
+    }));
+    await query(toVersion7(schema));
+    const before = open(schema);
+    const appended = { id: 'executed-before', type: 'CronJobExecuted' as const, at: AT, jobId: job.id, runId: runs[3]!.id, actor: 'scheduler', details: { status: 'succeeded' } };
+    await before.appendAudit(appended);
+
+    const store = open(schema);
+    await store.init();
+    expect(await query(`SELECT count(*)::int AS n FROM "${schema}".runs WHERE executed_audit`)).toEqual([{ n: 0 }]);
+    expect(await query(`SELECT indexdef FROM pg_indexes WHERE schemaname = '${schema}' AND indexname = 'runs_executed_audit_idx'`)).toHaveLength(1);
+    for (const run of runs) expect(await store.getRun(run.id)).toEqual(run);
+    expect(await store.queryAudit()).toEqual([appended]);
+    const finished = await store.finishRun({
+      runId: runs[1]!.id,
+      owner: 'me',
+      outcome: 'success',
+      patch: { status: 'succeeded', completedAt: new Date(AT.getTime() + 60_000), executionTimeMs: 9 },
+      plan: () => ({}),
+      executedAudit: true,
+    });
+    expect(await store.queryAudit()).toEqual([executedAuditEvent(finished?.run as ExecutedRunFacts), appended]);
+    expect(await query(`SELECT id FROM "${schema}".audit_events`)).toEqual([{ id: appended.id }]);
   });
 
   it('upgrades a schema of version 5 so that an instance of that version still running fails to claim or load instead of firing a run again', async () => {

@@ -45,7 +45,7 @@ describePostgres('PostgresJobStore', () => {
     store.insertRun({ ...newRun(job, { scheduledFor: at(0), trigger: 'manual' }), status: 'running', owner, leaseExpiresAt: at(60_000) });
 
   it('declares that several instances may share it and hear each other', () => {
-    expect(store.capabilities).toEqual({ multiInstance: true, crossProcessNotifications: true });
+    expect(store.capabilities).toEqual({ multiInstance: true, crossProcessNotifications: true, executedAuditFromHistory: true });
   });
 
   it('hands out claimed runs with their job exactly as stored', async () => {

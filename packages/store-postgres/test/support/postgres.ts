@@ -50,6 +50,17 @@ export function randomSchemaName(): string {
   return `symbi_test_${randomBytes(6).toString('hex')}`;
 }
 
+/** The rows `text` answers, run on a connection of its own (outside any store). */
+export async function queryRows(text: string, values: unknown[] = []): Promise<pg.QueryResult['rows']> {
+  const client = new pg.Client({ connectionString: CONNECTION_STRING });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 /** Drops a schema with everything in it. */
 export async function dropSchema(schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: CONNECTION_STRING });
