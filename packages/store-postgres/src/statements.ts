@@ -156,7 +156,7 @@ export interface PatchInput {
  * (`marked` false; its other columns null) or a marked run (`marked` true; its columns of
  * {@link ExecutedAuditRow}, the others null).
  */
-export type AuditPageRow = { marked: boolean } & NullablePart<Omit<AuditRow, 'seq'>> & NullablePart<ExecutedAuditRow>;
+export type AuditPageRow = { marked: boolean } & NullablePart<AuditRow> & NullablePart<ExecutedAuditRow>;
 /** `T` with each column but the shared `id`, `at` and `job_id` null when the row is of the other kind. */
 type NullablePart<T> = { [K in keyof T]: K extends 'id' | 'at' | 'job_id' ? T[K] : T[K] | null };
 
@@ -947,10 +947,12 @@ export class Statements {
     if (filter.since !== undefined) stored = stored.where('at', '>=', filter.since);
     const events = this.db
       .selectFrom(stored.as('s'))
-      .select(['s.id', 's.at', 's.job_id', 's.type', 's.run_id', 's.actor', 's.details', sql<boolean>`false`.as('marked')])
+      .select(['s.id', 's.at', 's.job_id', 's.type', 's.run_id', 's.actor', 's.details', 's.seq', sql<boolean>`false`.as('marked')])
       .select([sql<string | null>`NULL::text`.as('job_name'), sql<number | null>`NULL::float8`.as('execution_time_ms')])
       .$castTo<AuditPageRow>();
-    if (filter.type !== undefined && filter.type !== 'CronJobExecuted') return events;
+    // Each page in its own order, said once more: neither a subquery nor a UNION ALL promises one.
+    const inOrder = (page: typeof events) => page.orderBy('marked').orderBy('at', 'desc').orderBy('seq', 'desc').orderBy('id', 'desc');
+    if (filter.type !== undefined && filter.type !== 'CronJobExecuted') return inOrder(events);
     let marked = this.db
       .selectFrom('runs')
       .select(['id', 'completed_at as at', 'job_id', 'job_name', 'execution_time_ms'])
@@ -966,13 +968,15 @@ export class Statements {
       .orderBy('r.at', 'desc')
       .orderBy('r.id', 'desc')
       .limit(limit);
-    return events.unionAll(
-      this.db
-        .selectFrom(newest.as('m'))
-        .select(['m.id', 'm.at', 'm.job_id', sql<AuditRow['type'] | null>`NULL::text`.as('type'), sql<string | null>`NULL::text`.as('run_id')])
-        .select([sql<string | null>`NULL::text`.as('actor'), sql<AuditRow['details'] | null>`NULL::jsonb`.as('details'), sql<boolean>`true`.as('marked')])
-        .select(['m.job_name', 'm.execution_time_ms'])
-        .$castTo<AuditPageRow>(),
+    return inOrder(
+      events.unionAll(
+        this.db
+          .selectFrom(newest.as('m'))
+          .select(['m.id', 'm.at', 'm.job_id', sql<AuditRow['type'] | null>`NULL::text`.as('type'), sql<string | null>`NULL::text`.as('run_id')])
+          .select([sql<string | null>`NULL::text`.as('actor'), sql<AuditRow['details'] | null>`NULL::jsonb`.as('details'), sql<string | null>`NULL::bigint`.as('seq')])
+          .select([sql<boolean>`true`.as('marked'), 'm.job_name', 'm.execution_time_ms'])
+          .$castTo<AuditPageRow>(),
+      ),
     );
   }
 
