@@ -907,9 +907,11 @@ export class SqliteJobStore implements JobStore {
         if (values.since !== undefined) q = q.where('at', '>=', p('since'));
         return q;
       });
-      const stored = query.all(values).map(rowToAudit);
       const marks = values.type === undefined || values.type === 'CronJobExecuted';
-      return marks ? mergeAuditPages(stored, markedEvents(runner, db, values), values.limit) : stored;
+      if (!marks) return query.all(values).map(rowToAudit);
+      // One snapshot for both: a run whose event another connection writes as a row meanwhile (a
+      // prune, a job deleted) is answered once, from one or the other.
+      return runner.snapshot(() => mergeAuditPages(query.all(values).map(rowToAudit), markedEvents(runner, db, values), values.limit));
     });
   }
 

@@ -185,6 +185,14 @@ export class SqliteRunner {
   }
 
   /**
+   * Runs `body`, which only reads, in a deferred transaction: its statements see one snapshot of the
+   * file, whatever other connections commit meanwhile (in WAL mode a reader blocks no writer).
+   */
+  snapshot<T>(body: () => T): T {
+    return this.#transaction.deferred(body) as T;
+  }
+
+  /**
    * Runs `body` in a `SAVEPOINT` of the open transaction: a throw undoes only `body`'s changes and
    * leaves the transaction open (unless SQLite itself ended it, see {@link inTransaction}).
    */
