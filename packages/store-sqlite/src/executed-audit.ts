@@ -1,4 +1,4 @@
-import { executedAuditEvent, type AuditEvent } from '@symbi/core';
+import { executedAuditEvent, type AuditEvent, type RunGuard, type RunPatch } from '@symbi/core';
 import { sql, type Kysely } from 'kysely';
 import { AUDITED_RUN } from './migrations.js';
 import { auditToRow } from './row-codec.js';
@@ -92,4 +92,35 @@ export function writeMarkedEventsOfJob(runner: SqliteRunner, db: Db, jobId: stri
     .query('audit.markedOfJob', (p) => db.selectFrom('runs').select(MARKED_RUN_COLUMNS).where('job_id', '=', p('jobId')).where(MARKED_EVENT))
     .all({ jobId });
   writeMarkedEvents(runner, db, marked);
+}
+
+/** The fields of a run its event is made of that a patch may change. */
+const EVENT_FIELDS = ['status', 'completedAt', 'executionTimeMs'] as const satisfies readonly (keyof RunPatch)[];
+
+/**
+ * Whether `patch`, applied under `guard`, may change what the event of a marked run is made of: it
+ * names one of those fields, and its guard (if any) lets it reach a `succeeded` run. The
+ * scheduler's own updates (a start, a hold for approval) are guarded by the statuses before theirs,
+ * so they never do.
+ */
+export function mayChangeMarkedEvent(patch: RunPatch, guard: RunGuard): boolean {
+  if (guard.statusIn !== undefined && !guard.statusIn.includes('succeeded')) return false;
+  return EVENT_FIELDS.some((field) => patch[field] !== undefined);
+}
+
+/** The run `runId` read as {@link MARKED_RUN_COLUMNS} if it holds a mark (see {@link mayChangeMarkedEvent}), else undefined. */
+export function markedRun(runner: SqliteRunner, db: Db, runId: string): MarkedRunRow | undefined {
+  return runner
+    .query('audit.markedRun', (p) => db.selectFrom('runs').select(MARKED_RUN_COLUMNS).where('id', '=', p('runId')).where(MARKED_EVENT))
+    .get({ runId });
+}
+
+/**
+ * Ends the mark of `run` (read by {@link markedRun} before a patch that changed what its event is
+ * made of), writing its event, as the run finished, as a row. Answers the run's new mark: 0.
+ */
+export function unmarkRun(runner: SqliteRunner, db: Db, run: MarkedRunRow): 0 {
+  writeMarkedEvents(runner, db, [run]);
+  runner.query('audit.unmark', (p) => db.updateTable('runs').set({ audited: 0 }).where('id', '=', p('id'))).run({ id: run.id });
+  return 0;
 }

@@ -48,7 +48,7 @@ import {
 } from '@symbi/core';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type ExpressionBuilder, type RawBuilder, type SelectQueryBuilder } from 'kysely';
-import { markedEvents, writeMarkedEventsOfJob } from './executed-audit.js';
+import { markedEvents, markedRun, mayChangeMarkedEvent, unmarkRun, writeMarkedEventsOfJob } from './executed-audit.js';
 import * as instanceRows from './instance-rows.js';
 import { pruneJobHistory } from './history-pruning.js';
 import { IN_FLIGHT_RUN_STATUSES, LEASED_RUN, LISTED_RUN, LISTED_RUN_STATUSES, migrate, OUTBOX_ORDER } from './migrations.js';
@@ -635,8 +635,12 @@ export class SqliteJobStore implements JobStore {
       const statuses = guard.statusIn ?? [];
       const values: Record<string, unknown> = { guardOwner: guard.owner };
       for (let i = 0; i < statuses.length; i++) values[guardStatusSlot(i)] = statuses[i];
+      // The event of a marked run stays as the run finished: read before the patch, kept as a row once it applied.
+      const marked = mayChangeMarkedEvent(patch, guard) ? markedRun(runner, db, runId) : undefined;
       const row = this.#patchRun(runner, db, runId, patch, updateGuard(guard.owner !== undefined, statuses.length), values);
-      return row === undefined ? null : rowToRun(row);
+      if (row === undefined) return null;
+      if (marked !== undefined) row.audited = unmarkRun(runner, db, marked);
+      return rowToRun(row);
     });
   }
 

@@ -1512,6 +1512,21 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
           expect(await store.queryAudit({ jobId: job.id })).toEqual(results.map((result) => executedOf(result?.run)).reverse());
         });
 
+        test("a patch of a marked run's status or times leaves its event as the run finished", async () => {
+          if (!marks()) return;
+          const job = await idleJob();
+          const timed = (await finishMarked(await runningRun(job), sec(4)))?.run as JobRunRecord;
+          const back = (await finishMarked(await runningRun(job), sec(5)))?.run as JobRunRecord;
+          const events = [executedOf(back), executedOf(timed)];
+          expect(await store.updateRun(timed.id, { deliveries: [delivery('pending')] })).toMatchObject({ deliveries: [{ status: 'pending' }] });
+          expect(await store.updateRun(timed.id, { executionTimeMs: 99, completedAt: sec(9) }, { statusIn: ['running'] })).toBeNull();
+          expect(await store.updateRun(timed.id, { executionTimeMs: 99, completedAt: sec(9) })).toMatchObject({ executionTimeMs: 99 });
+          expect(await store.updateRun(back.id, { status: 'scheduled', completedAt: null })).toMatchObject({ status: 'scheduled' });
+          expect(await store.queryAudit({ jobId: job.id })).toEqual(events);
+          expect(await store.deleteJob(job.id)).toBe(true);
+          expect(await store.queryAudit({ jobId: job.id })).toEqual(events);
+        });
+
         test('the event outlives its run: deleting the job or pruning the run keeps it', async () => {
           if (!marks()) return;
           const job = await idleJob();
