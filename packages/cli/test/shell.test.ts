@@ -125,11 +125,14 @@ describeInTerminal('symbi shell on a terminal', () => {
 
   it('prompts, completes commands, job names, event types and option values with Tab, recalls history, and keeps going after an error', async () => {
     const window = terminal.run(['--db', db, 'shell'], { cwd: dir, env: { SYMBI_HISTORY: '' } });
-    const line = (text: string) => new RegExp(`^symbi> ${text.replace(/[|\\/.*+?()[\]{}^$]/g, '\\$&')}\\s*$`, 'm');
+    const line = (text: string) => new RegExp(`^symbi> ${text.replace(/[|\\/.*+?()[\]{}^$]/g, '\\$&')}\\s*$`);
+    // The prompt being edited is the screen's last line; an earlier line may read the same (the up
+    // arrow recalls a command still shown above), and matching it would send the next keys too soon.
+    const lastLine = (screen: string) => screen.trimEnd().split('\n').at(-1) ?? '';
     // Keys go in one at a time, each Tab last: a Tab followed by more input reads as pasted text, which readline does not complete.
     const typeAndWait = async (keys: string[], text: string) => {
       window.keys(...keys);
-      return window.waitFor((screen) => line(text).test(screen));
+      return window.waitFor((screen) => line(text).test(lastLine(screen)));
     };
 
     const welcome = await window.waitFor((screen) => /^symbi>\s*$/m.test(screen));
