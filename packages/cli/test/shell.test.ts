@@ -152,7 +152,10 @@ describeInTerminal('symbi shell on a terminal', () => {
     expect(listed).toMatch(/CronJobCreated\s+CronJobUpdated\s+CronJobDeleted/);
     await typeAndWait(['Cr', 'Tab'], '/audit CronJobCreated');
     window.keys('Enter');
-    const events = await window.waitFor((screen) => (screen.match(/CronJobCreated\s+(disk-check|nightly-report)\s/g) ?? []).length === 2);
+    // The fresh prompt last: the shell is reading again, so the up arrow recalls into an empty line.
+    const events = await window.waitFor(
+      (screen) => (screen.match(/CronJobCreated\s+(disk-check|nightly-report)\s/g) ?? []).length === 2 && /^symbi>$/.test(lastLine(screen)),
+    );
     expect(events).toMatch(/TIME\s+WHEN\s+TYPE\s+JOB\s+ACTOR\s+DETAILS/);
 
     // The up arrow brings the last command back; Ctrl-U clears it.

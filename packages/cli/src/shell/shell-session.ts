@@ -122,7 +122,8 @@ async function runPrompt(ctx: CommandContext, program: Command, run: CommandRunn
       if ((await runLine(ctx, text, run)) === 'quit') break;
       // A command may have added, renamed or removed jobs; a store that fails to answer keeps the old names.
       names = await readJobNames(ctx).then((read) => read.names, () => names);
-      prompt.prompt();
+      // Keys typed while the command ran are already on the line: keep the cursor where they left it.
+      prompt.prompt(true);
     }
   } finally {
     prompt.close();
