@@ -7,7 +7,7 @@
  * twice, none due while its job was active was lost, no run is stuck.
  *
  * Usage: node bench/soak.mjs [--minutes N (default 30)] [--ci (3 minutes)] [--url postgres://…]
- *                            [--seed N] [--keep (keep the schema and logs)]
+ *                            [--seed N] [--keep (keep the schema and logs; kept anyway on a violation)]
  *
  * Progress goes to stderr; stdout gets ONE summary line. Exit code 0 when every count of a
  * violation is zero, 1 when one is not, 2 when the soak could not run.
@@ -40,7 +40,7 @@ const progress = (line) => process.stderr.write(`${line}\n`);
 
 try {
   ensureBuilt();
-  const { runSoak } = await import('./soak/run-soak.mjs');
+  const { isClean, runSoak } = await import('./soak/run-soak.mjs');
   const report = await runSoak({ minutes, url: /** @type {string} */ (values.url), seed, keep: values.keep, progress });
   const violations = {
     duplicates: report.duplicates,
@@ -54,6 +54,7 @@ try {
     for (const item of list.slice(0, DETAILS)) progress(`soak: ${kind}: ${item}`);
     if (list.length > DETAILS) progress(`soak: ${kind}: … and ${list.length - DETAILS} more`);
   }
+  if (report.kept) progress(`soak: kept for inspection: schema ${report.kept.schema}, logs in ${report.kept.dir}`);
   process.stdout.write(
     `soak: ${report.fires} fires, ${report.duplicates.length} duplicates, ${report.lost.length} lost, ${report.stuck.length} stuck, ` +
       `${report.interruptedRetried} interrupted+retried, ${report.kills} kills in ${report.seconds} s ` +
@@ -61,7 +62,7 @@ try {
       `${report.expected} expected fires checked, ${report.jobs} jobs, ${report.calls} API calls (${report.rejected} refused), ` +
       `${report.unrecorded} completions cut off by kills, seed ${seed})\n`,
   );
-  process.exit(Object.values(violations).some((list) => list.length > 0) ? 1 : 0);
+  process.exit(isClean(report) ? 0 : 1);
 } catch (error) {
   progress(`soak: could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exit(2);

@@ -99,6 +99,21 @@ export class JobLedger {
   }
 
   /**
+   * What the ledger knows of a job's activity, for a violation's details: each closed stretch and
+   * the current state, times as ISO strings.
+   * @param {string} id
+   * @returns {string}
+   */
+  history(id) {
+    const entry = this.#entry(id);
+    const iso = (/** @type {number} */ t) => new Date(t).toISOString();
+    const stretches = entry.segments.map((segment) => `every ${segment.step} s ${iso(segment.from)}–${iso(segment.to)}`);
+    const schedule = entry.oneShotAt === null ? `every ${entry.step} s` : `one-shot at ${iso(entry.oneShotAt)}`;
+    const now = entry.active ? `${schedule} since ${iso(entry.since)}` : `inactive since ${iso(entry.since)}`;
+    return [...stretches, now].join(', ');
+  }
+
+  /**
    * The fires each checkable job must have made up to `until`, leaving out `marginMs` on each side
    * of every change: a cron job's fires in each stretch of activity, a one-shot's instant.
    * @param {number} until  epoch ms

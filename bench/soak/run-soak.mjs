@@ -34,14 +34,16 @@ const SEED_JOBS = { fast: 80, slow: 60, failing: 30, traffic: 60 };
  * @property {number} minutes  how long the load runs
  * @property {string} url  PostgreSQL connection string
  * @property {number} seed  seed of the random choices (kills, traffic), printed to replay them
- * @property {boolean} keep  keep the schema and logs for inspection
+ * @property {boolean} keep  keep the schema and logs for inspection (they are kept anyway when a
+ *   violation is found, so it can be looked into)
  * @property {(line: string) => void} progress  where progress lines go
  */
 
 /**
  * @typedef {import('./verify.mjs').SoakVerdict & {
  *   stuck: string[], kills: number, seconds: number, unexpectedExits: string[],
- *   jobs: number, calls: number, rejected: number, schema: string
+ *   jobs: number, calls: number, rejected: number, schema: string,
+ *   kept: { schema: string, dir: string } | null
  * }} SoakReport
  */
 
@@ -62,7 +64,17 @@ export function seededRandom(seed) {
 }
 
 /**
- * Runs the soak and returns its report.
+ * Whether a report holds no violation.
+ * @param {SoakReport} report
+ * @returns {boolean}
+ */
+export function isClean(report) {
+  return [report.duplicates, report.lost, report.stuck, report.unretried, report.inconsistent, report.unexpectedExits].every((list) => list.length === 0);
+}
+
+/**
+ * Runs the soak and returns its report. A report with a violation keeps the schema and the
+ * instances' logs (named in `kept`) whatever `keep` says.
  * @param {SoakOptions} options
  * @returns {Promise<SoakReport>}
  */
@@ -70,6 +82,7 @@ export async function runSoak({ minutes, url, seed, keep, progress }) {
   const schema = `symbi_soak_${randomBytes(5).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), 'symbi-soak-'));
   const pool = new pg.Pool({ connectionString: url, max: 2 });
+  let keepEvidence = keep;
   const store = new PostgresJobStore({ connectionString: url, schema });
   const fleet = new Fleet({
     size: INSTANCES,
@@ -111,13 +124,13 @@ export async function runSoak({ minutes, url, seed, keep, progress }) {
         await sleep(100 + random() * 400);
       }
     };
-    const report = async () => {
+    const announce = async () => {
       while (Date.now() < endAt) {
         await sleep(Math.min(30_000, Math.max(0, endAt - Date.now())));
         progress(`soak: ${Math.round((Date.now() - started) / 1000)} s, ${fleet.liveSlots().length} live, ${kills} kills, ${traffic.calls} API calls`);
       }
     };
-    await Promise.all([chaos(), load(), report()]);
+    await Promise.all([chaos(), load(), announce()]);
     const windowEnd = Date.now();
     await Promise.all(restarts);
     await fleet.fillSlots();
@@ -136,7 +149,7 @@ export async function runSoak({ minutes, url, seed, keep, progress }) {
     const unexpectedExits = [...fleet.unexpectedExits];
     for (const exit of exits) if (exit.code !== 0) unexpectedExits.push(`an instance did not stop cleanly (${exit.code ?? exit.signal}): ${exit.stderr.slice(-2000)}`);
 
-    return {
+    const report = {
       ...verdict({
         runs,
         jobIds: await readJobIds(pool, schema),
@@ -155,11 +168,17 @@ export async function runSoak({ minutes, url, seed, keep, progress }) {
       calls: traffic.calls,
       rejected: traffic.rejected,
       schema,
+      kept: null,
     };
+    if (!isClean(report)) {
+      keepEvidence = true;
+      report.kept = { schema, dir };
+    }
+    return report;
   } finally {
     await fleet.stopAll();
     await store.close();
-    if (!keep) {
+    if (!keepEvidence) {
       // A cleanup that fails must not hide why the soak ended.
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch((error) => progress(`soak: could not drop schema ${schema}: ${error.message}`));
       rmSync(dir, { recursive: true, force: true });

@@ -83,7 +83,7 @@ export function verdict({ runs, jobIds, executions, killed, ledger, manualRuns, 
   const fired = new Set(runs.filter((run) => run.trigger !== 'manual').map(fireOf));
   const expectations = ledger.expectations(windowEnd, marginMs);
   const lost = expectations.flatMap(({ id, name, fires }) =>
-    fires.filter((t) => !fired.has(fireOf({ jobId: id, scheduledFor: t }))).map((t) => `${name} fire ${new Date(t).toISOString()}`),
+    fires.filter((t) => !fired.has(fireOf({ jobId: id, scheduledFor: t }))).map((t) => `${name} fire ${new Date(t).toISOString()} (${ledger.history(id)})`),
   );
   const runIds = new Set(runs.map((run) => run.id));
   for (const manual of manualRuns) {
