@@ -54,13 +54,14 @@ try {
     for (const item of list.slice(0, DETAILS)) progress(`soak: ${kind}: ${item}`);
     if (list.length > DETAILS) progress(`soak: ${kind}: … and ${list.length - DETAILS} more`);
   }
+  for (const item of report.droppedLate.slice(0, DETAILS)) progress(`soak: dropped late: ${item}`);
   if (report.kept) progress(`soak: kept for inspection: schema ${report.kept.schema}, logs in ${report.kept.dir}`);
   process.stdout.write(
     `soak: ${report.fires} fires, ${report.duplicates.length} duplicates, ${report.lost.length} lost, ${report.stuck.length} stuck, ` +
       `${report.interruptedRetried} interrupted+retried, ${report.kills} kills in ${report.seconds} s ` +
       `(${report.unretried.length} unretried, ${report.inconsistent.length} inconsistent, ${report.unexpectedExits.length} unexpected exits; ` +
       `${report.expected} expected fires checked, ${report.jobs} jobs, ${report.calls} API calls (${report.rejected} refused), ` +
-      `${report.unrecorded} completions cut off by kills, seed ${seed})\n`,
+      `${report.unrecorded} completions cut off by kills, ${report.droppedLate.length} fires an instance found missed and dropped by catch-up, seed ${seed})\n`,
   );
   process.exit(isClean(report) ? 0 : 1);
 } catch (error) {

@@ -11,7 +11,7 @@ import { CronScheduler } from '@symbi/core';
 import { PostgresJobStore } from '@symbi/store-postgres';
 import pg from 'pg';
 import { stuckRuns } from '../../tests/processes/fire-audit.mjs';
-import { readExecutions, waitUntil } from '../../tests/processes/worker-control.mjs';
+import { readDropped, readExecutions, waitUntil } from '../../tests/processes/worker-control.mjs';
 import { Fleet } from './fleet.mjs';
 import { JobLedger } from './job-ledger.mjs';
 import { Traffic } from './traffic.mjs';
@@ -154,6 +154,7 @@ export async function runSoak({ minutes, url, seed, keep, progress }) {
         runs,
         jobIds: await readJobIds(pool, schema),
         executions: readExecutions(fleet.logs()),
+        dropped: readDropped(fleet.logs()),
         killed: fleet.killed,
         ledger,
         manualRuns: traffic.manualRuns,

@@ -60,6 +60,8 @@ export async function readJobIds(pool, schema) {
  * @property {number} expected  fires the ledger expected (each checked for a run)
  * @property {string[]} duplicates
  * @property {string[]} lost  expected fires (and asked-for manual runs) with no run at all
+ * @property {string[]} droppedLate  expected fires with no run that an instance found more than the misfire threshold late
+ *   and dropped by the job's catch-up policy, as it reports (a loaded machine, not a loss)
  * @property {string[]} unretried  interrupted runs of jobs the traffic never touched, left without a retry
  * @property {string[]} inconsistent
  * @property {number} interruptedRetried
@@ -71,6 +73,7 @@ export async function readJobIds(pool, schema) {
  * @param {AuditRun[]} facts.runs  every run, read once every instance stopped
  * @param {Set<string>} facts.jobIds  jobs that still exist
  * @param {import('../../tests/processes/worker-control.mjs').Execution[]} facts.executions
+ * @param {import('../../tests/processes/worker-control.mjs').DroppedFires[]} facts.dropped  missed fires the instances reported making no run for
  * @param {Set<string>} facts.killed  instances killed with SIGKILL
  * @param {import('./job-ledger.mjs').JobLedger} facts.ledger
  * @param {{ runId: string, jobId: string }[]} facts.manualRuns
@@ -78,13 +81,22 @@ export async function readJobIds(pool, schema) {
  * @param {number} facts.marginMs  time left out around every change and at the window's end
  * @returns {SoakVerdict}
  */
-export function verdict({ runs, jobIds, executions, killed, ledger, manualRuns, windowEnd, marginMs }) {
+export function verdict({ runs, jobIds, executions, dropped, killed, ledger, manualRuns, windowEnd, marginMs }) {
   const audit = auditRuns({ runs, executions, killed, jobIds });
   const fired = new Set(runs.filter((run) => run.trigger !== 'manual').map(fireOf));
   const expectations = ledger.expectations(windowEnd, marginMs);
-  const lost = expectations.flatMap(({ id, name, fires }) =>
-    fires.filter((t) => !fired.has(fireOf({ jobId: id, scheduledFor: t }))).map((t) => `${name} fire ${new Date(t).toISOString()} (${ledger.history(id)})`),
-  );
+  /** @type {string[]} */
+  const lost = [];
+  /** @type {string[]} */
+  const droppedLate = [];
+  for (const { id, name, fires } of expectations) {
+    for (const t of fires) {
+      if (fired.has(fireOf({ jobId: id, scheduledFor: t }))) continue;
+      const report = dropped.find((d) => d.jobName === name && d.oldest <= t && t <= d.newest);
+      if (report) droppedLate.push(`${name} fire ${new Date(t).toISOString()} (${report.instance} found it missed: catchup ${report.reason})`);
+      else lost.push(`${name} fire ${new Date(t).toISOString()} (${ledger.history(id)})`);
+    }
+  }
   const runIds = new Set(runs.map((run) => run.id));
   for (const manual of manualRuns) {
     if (jobIds.has(manual.jobId) && !runIds.has(manual.runId)) lost.push(`manual run ${manual.runId} of ${ledger.get(manual.jobId)?.name}`);
@@ -100,6 +112,7 @@ export function verdict({ runs, jobIds, executions, killed, ledger, manualRuns, 
     expected: expectations.reduce((sum, { fires }) => sum + fires.length, 0),
     duplicates: audit.duplicates,
     lost,
+    droppedLate,
     unretried,
     inconsistent: audit.inconsistent,
     interruptedRetried: audit.retried,

@@ -133,10 +133,27 @@ const executor = {
   },
 };
 
+/**
+ * Records missed fires the scheduler made no run for (its catch-up report), so a check of lost
+ * fires can tell them from fires that vanished.
+ * @type {import('@symbi/core').Logger}
+ */
+const logger = {
+  debug() {},
+  info() {},
+  error() {},
+  warn(fields) {
+    if (typeof fields.reason !== 'string' || typeof fields.oldest !== 'string') return;
+    const line = { event: 'dropped', instance, jobName: fields.job, reason: fields.reason, oldest: fields.oldest, newest: fields.newest, at: Date.now() };
+    appendFileSync(logFile, `${JSON.stringify(line)}\n`);
+  },
+};
+
 const store = await openStore();
 const scheduler = new CronScheduler({
   store,
   executor,
+  logger,
   config: {
     instanceId: instance,
     leaseMs: integer('lease-ms'),

@@ -133,22 +133,50 @@ export function startWorker(options) {
  * @returns {Execution[]}
  */
 export function readExecutions(files) {
-  /** @type {Execution[]} */
-  const executions = [];
+  return readLogLines(files)
+    .filter((line) => line.event !== 'dropped')
+    .map((line) => ({ ...line, scheduledFor: Date.parse(line.scheduledFor) }));
+}
+
+/**
+ * @typedef {object} DroppedFires  missed fires a worker's scheduler reported making no run for
+ * @property {string} instance
+ * @property {string} jobName
+ * @property {string} reason  `skip`, `once`, `window` or `cap`
+ * @property {number} oldest  epoch ms
+ * @property {number} newest  epoch ms
+ */
+
+/**
+ * The missed fires the workers' schedulers dropped (their catch-up reports), from the logs.
+ * @param {string[]} files
+ * @returns {DroppedFires[]}
+ */
+export function readDropped(files) {
+  return readLogLines(files)
+    .filter((line) => line.event === 'dropped')
+    .map((line) => ({ instance: line.instance, jobName: line.jobName, reason: line.reason, oldest: Date.parse(line.oldest), newest: Date.parse(line.newest) }));
+}
+
+/**
+ * Every whole JSON line of the workers' logs (a line cut off by a kill is skipped).
+ * @param {string[]} files
+ * @returns {any[]}
+ */
+function readLogLines(files) {
+  const lines = [];
   for (const file of files) {
     if (!existsSync(file)) continue;
     for (const line of readFileSync(file, 'utf8').split('\n')) {
       if (line === '') continue;
-      let parsed;
       try {
-        parsed = JSON.parse(line);
+        lines.push(JSON.parse(line));
       } catch {
-        continue;
+        // cut off by a kill
       }
-      executions.push({ ...parsed, scheduledFor: Date.parse(parsed.scheduledFor) });
     }
   }
-  return executions;
+  return lines;
 }
 
 /**

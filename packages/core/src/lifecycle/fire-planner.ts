@@ -1,12 +1,15 @@
-import type { CronJobDefinition, JobStatus } from '../domain/job.js';
+import type { CronJobDefinition } from '../domain/job.js';
 import type { JobRunRecord, RunTrigger } from '../domain/run.js';
 import { newRun } from '../domain/run-factory.js';
-import type { FinishPlan, FirePlan, JobLoad, RunOutcome } from '../ports/job-store.js';
+import type { FinishPlan, FirePlan, JobLoad, MissedFiresDropped, RunOutcome } from '../ports/job-store.js';
 import { compileSchedule, firesBetween, type Schedule } from '../time/index.js';
 import type { CronSchedulerConfig } from '../scheduler/config.js';
 import { jumpedOver, type ClockStep } from './clock-step.js';
 
-/** Most missed fires one `catchup: all` plan enqueues: the newest ones; older ones are dropped and reported in `FirePlan.dropped`. */
+/**
+ * Most missed fires one `catchup: all` plan enqueues: the newest ones; older ones are dropped and
+ * reported in `FirePlan.dropped`. Also the most dropped fires one plan counts one by one.
+ */
 export const MAX_CATCHUP_FIRES = 1000;
 
 /** What the planners need besides the job. */
@@ -69,24 +72,36 @@ export function planFire(job: CronJobDefinition, load: JobLoad, ctx: PlanContext
     return planned;
   }
   const nextRun = schedule.next(ctx.now);
-  const oneShotDone: { status?: JobStatus } = job.at !== null ? { status: 'completed' } : {};
   const policy = ctx.config.enableMissedRunCatchup ? job.catchup : 'skip';
   const windowStart = new Date(Math.max(scheduledFor.getTime() - 1, ctx.now.getTime() - ctx.config.catchupWindowMs));
-  if (policy === 'skip') return { runs: [], nextRun, ...oneShotDone };
+  let kept: Date[] = [];
   if (policy === 'once') {
     const newest = newestFireBetween(schedule, windowStart, ctx.now);
-    if (newest === null) return { runs: [], nextRun, ...oneShotDone };
-    return { runs: inOrder(job, load, [catchupFire(job, newest)]), nextRun };
+    if (newest !== null) kept = [newest];
+  } else if (policy === 'all') {
+    kept = firesBetween(schedule, windowStart, ctx.now, Number.MAX_SAFE_INTEGER).slice(-MAX_CATCHUP_FIRES);
   }
-  const missed = firesBetween(schedule, windowStart, ctx.now, Number.MAX_SAFE_INTEGER);
-  if (missed.length === 0) return { runs: [], nextRun, ...oneShotDone };
-  const kept = missed.slice(-MAX_CATCHUP_FIRES);
-  const dropped = missed.length - kept.length;
-  return {
-    runs: inOrder(job, load, kept.map((t) => catchupFire(job, t))),
-    nextRun,
-    ...(dropped > 0 ? { dropped: { count: dropped, oldest: missed[0]!, newest: missed[dropped - 1]! } } : {}),
-  };
+  const reason = policy !== 'all' ? policy : kept.length === MAX_CATCHUP_FIRES ? 'cap' : 'window';
+  const dropped = notRun(schedule, scheduledFor, kept[0] ?? ctx.now, kept.length > 0, reason);
+  const plan: FirePlan = { runs: inOrder(job, load, kept.map((t) => catchupFire(job, t))), nextRun };
+  if (dropped !== null) plan.dropped = dropped;
+  if (kept.length === 0 && job.at !== null) plan.status = 'completed';
+  return plan;
+}
+
+/**
+ * The missed fires from `first` (the job's planned fire, the oldest missed) up to `until` that a
+ * late plan makes no run for, or null when there are none. `untilExclusive` is set when `until` is
+ * the oldest fire the plan runs. Counted up to {@link MAX_CATCHUP_FIRES}: past that, `count` is that
+ * many and `more` is set, so a long outage of a dense schedule is not walked fire by fire.
+ */
+function notRun(schedule: Schedule, first: Date, until: Date, untilExclusive: boolean, reason: MissedFiresDropped['reason']): MissedFiresDropped | null {
+  const last = untilExclusive ? new Date(until.getTime() - 1) : until;
+  const counted = firesBetween(schedule, new Date(first.getTime() - 1), last, MAX_CATCHUP_FIRES + 1);
+  if (counted.length === 0) return null;
+  const more = counted.length > MAX_CATCHUP_FIRES;
+  const newest = more ? newestFireBetween(schedule, counted[MAX_CATCHUP_FIRES - 1]!, last)! : counted[counted.length - 1]!;
+  return { count: Math.min(counted.length, MAX_CATCHUP_FIRES), oldest: counted[0]!, newest, reason, ...(more ? { more } : {}) };
 }
 
 /**

@@ -78,14 +78,33 @@ export interface FirePlan {
   status?: JobStatus;
   /** Also request interruption of the job's `running` runs (overlap `cancel_other`). */
   cancelActive?: boolean;
-  /** Missed fires the catch-up cap left out (the oldest ones), for the planner's caller to log and count. */
-  dropped?: { count: number; oldest: Date; newest: Date };
+  /** Missed fires the plan makes no run for, for the planner's caller to log and count. */
+  dropped?: MissedFiresDropped;
   /**
    * Set when a fire claimed ahead of its time is left undecided until then (its overlap rule is
    * judged at its due time): the plan writes nothing (no run, `nextRun` unchanged), and the
    * planner's caller claims again at this time.
    */
   deferredUntil?: Date;
+}
+
+/**
+ * Missed fires (found more than `misfireThresholdMs` late, or jumped over by a clock step) that a
+ * plan makes no run for: every one under `catchup: skip` (or with catch-up disabled), all but the
+ * newest under `once`; under `all`, those older than `catchupWindowMs` (`window`) or than the
+ * newest `MAX_CATCHUP_FIRES` (`cap`, which wins when both apply).
+ */
+export interface MissedFiresDropped {
+  /** How many: at most `MAX_CATCHUP_FIRES` (1,000), with `more` set when there were more. */
+  count: number;
+  /** Set when more fires were dropped than `count` says. */
+  more?: true;
+  /** The oldest dropped fire. */
+  oldest: Date;
+  /** The newest dropped fire. */
+  newest: Date;
+  /** Why they get no run: the job's catch-up policy (`skip`, `once`), or the limits of `catchup: all`. */
+  reason: 'skip' | 'once' | 'window' | 'cap';
 }
 
 /** A request to claim due work in one transaction. */

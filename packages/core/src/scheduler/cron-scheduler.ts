@@ -113,6 +113,14 @@ function callsForMore(plan: FirePlan): boolean {
   return plan.cancelActive === true || plan.deferredUntil != null || plan.dropped != null || plan.runs.some(isSkipped);
 }
 
+/** How a log line says why missed fires got no run. */
+const DROP_REASONS: Record<NonNullable<FirePlan['dropped']>['reason'], string> = {
+  skip: '(catchup skip)',
+  once: '(catchup once runs only the newest)',
+  window: 'older than the catch-up window',
+  cap: `beyond the cap of ${MAX_CATCHUP_FIRES}`,
+};
+
 /** No wake known: what the loop assumes when the store cannot tell (it wakes at the next tick). */
 function noWake(): null {
   return null;
@@ -831,12 +839,13 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     }
   }
 
-  /** Logs and counts the missed fires the catch-up cap left out. */
+  /** Logs and counts the missed fires a plan made no run for. */
   #reportDropped(job: CronJobDefinition, dropped: NonNullable<FirePlan['dropped']>): void {
-    this.metrics.recordCatchupDropped(job.name, dropped.count);
+    this.metrics.recordCatchupDropped(job.name, dropped.reason, dropped.count);
+    const count = `${dropped.more ? 'more than ' : ''}${dropped.count}`;
     this.#logger.warn(
-      { job: job.name, dropped: dropped.count, oldest: dropped.oldest.toISOString(), newest: dropped.newest.toISOString() },
-      `catch-up dropped ${dropped.count} missed fire(s) beyond the cap of ${MAX_CATCHUP_FIRES}`,
+      { job: job.name, dropped: dropped.count, ...(dropped.more ? { more: true } : {}), reason: dropped.reason, oldest: dropped.oldest.toISOString(), newest: dropped.newest.toISOString() },
+      `catch-up dropped ${count} missed fire(s) ${DROP_REASONS[dropped.reason]}`,
     );
   }
 

@@ -1,4 +1,5 @@
 import type { RunStatus } from '../domain/run.js';
+import type { MissedFiresDropped } from '../ports/job-store.js';
 
 /** Upper bounds (seconds) of the execution-time histogram buckets. */
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
@@ -56,8 +57,8 @@ export interface MetricsSnapshot {
   inFlight: number;
   /** Wall-clock steps noticed, by direction. */
   clockSteps: { forward: number; backward: number };
-  /** Missed fires left out by the catch-up cap, by job name. */
-  catchupDropped: { jobName: string; count: number }[];
+  /** Missed fires that got no run, by job name and reason (see `MissedFiresDropped`). */
+  catchupDropped: { jobName: string; reason: MissedFiresDropped['reason']; count: number }[];
   /** Finished runs deleted by history pruning. */
   prunedRuns: number;
 }
@@ -72,7 +73,8 @@ export class SchedulerMetrics {
   #deadLetters = new Map<string, number>();
   #inFlight = 0;
   #clockSteps = { forward: 0, backward: 0 };
-  #catchupDropped = new Map<string, number>();
+  /** Keyed by job name, then reason. */
+  #catchupDropped = new Map<string, Map<MissedFiresDropped['reason'], number>>();
   #prunedRuns = 0;
   #totalMs = 0;
   #timed = 0;
@@ -108,9 +110,11 @@ export class SchedulerMetrics {
     this.#clockSteps[direction]++;
   }
 
-  /** Counts missed fires a `catchup: all` plan left out beyond its cap. */
-  recordCatchupDropped(jobName: string, count: number): void {
-    this.#catchupDropped.set(jobName, (this.#catchupDropped.get(jobName) ?? 0) + count);
+  /** Counts missed fires a plan made no run for. */
+  recordCatchupDropped(jobName: string, reason: MissedFiresDropped['reason'], count: number): void {
+    let reasons = this.#catchupDropped.get(jobName);
+    if (reasons === undefined) this.#catchupDropped.set(jobName, (reasons = new Map()));
+    reasons.set(reason, (reasons.get(reason) ?? 0) + count);
   }
 
   /** Counts finished runs deleted by history pruning. */
@@ -157,7 +161,7 @@ export class SchedulerMetrics {
       deadLetters: [...this.#deadLetters].map(([jobName, count]) => ({ jobName, count })),
       inFlight: this.#inFlight,
       clockSteps: { ...this.#clockSteps },
-      catchupDropped: [...this.#catchupDropped].map(([jobName, count]) => ({ jobName, count })),
+      catchupDropped: [...this.#catchupDropped].flatMap(([jobName, reasons]) => [...reasons].map(([reason, count]) => ({ jobName, reason, count }))),
       prunedRuns: this.#prunedRuns,
     };
   }
@@ -187,9 +191,9 @@ export class SchedulerMetrics {
       '# TYPE symbiont_cron_clock_steps_total counter',
       `symbiont_cron_clock_steps_total{direction="forward"} ${snap.clockSteps.forward}`,
       `symbiont_cron_clock_steps_total{direction="backward"} ${snap.clockSteps.backward}`,
-      '# HELP symbiont_cron_catchup_dropped_total Missed fires left out by the catch-up cap.',
+      '# HELP symbiont_cron_catchup_dropped_total Missed fires that got no run, by reason: the job\'s catchup policy (skip, once) or the window or cap of catchup all.',
       '# TYPE symbiont_cron_catchup_dropped_total counter',
-      ...snap.catchupDropped.map((d) => `symbiont_cron_catchup_dropped_total{job_name="${label(d.jobName)}"} ${d.count}`),
+      ...snap.catchupDropped.map((d) => `symbiont_cron_catchup_dropped_total{job_name="${label(d.jobName)}",reason="${d.reason}"} ${d.count}`),
       '# HELP symbiont_cron_runs_pruned_total Finished runs deleted from the history by retention.',
       '# TYPE symbiont_cron_runs_pruned_total counter',
       `symbiont_cron_runs_pruned_total ${snap.prunedRuns}`,

@@ -299,7 +299,36 @@ describe('decideFire with planFire: plain inputs → the write set of a fire', (
     expect(plan.runs).toHaveLength(MAX_CATCHUP_FIRES);
     expect(plan.runs[0]!.scheduledFor).toEqual(sec(501));
     expect(plan.runs.at(-1)!.scheduledFor).toEqual(sec(1500));
-    expect(plan.dropped).toEqual({ count: 500, oldest: sec(1), newest: sec(500) });
+    expect(plan.dropped).toEqual({ count: 500, oldest: sec(1), newest: sec(500), reason: 'cap' });
+  });
+
+  it.each([
+    { name: 'catchup skip: every missed fire', job: { catchup: 'skip' as const }, now: 10, dropped: { count: 10, oldest: sec(1), newest: sec(10), reason: 'skip' } },
+    { name: 'catchup once: all but the newest', job: { catchup: 'once' as const }, now: 10, dropped: { count: 9, oldest: sec(1), newest: sec(9), reason: 'once' } },
+    {
+      name: 'catchup all: the fires older than the catch-up window',
+      job: { catchup: 'all' as const, overlap: 'allow_all' as const },
+      config: { catchupWindowMs: 3000 },
+      now: 10,
+      dropped: { count: 7, oldest: sec(1), newest: sec(7), reason: 'window' },
+    },
+    {
+      name: 'catch-up disabled: every missed fire, as skip',
+      config: { enableMissedRunCatchup: false },
+      now: 10,
+      dropped: { count: 10, oldest: sec(1), newest: sec(10), reason: 'skip' },
+    },
+    {
+      name: 'a long outage is counted up to MAX_CATCHUP_FIRES, with the newest dropped fire still exact',
+      job: { catchup: 'skip' as const },
+      now: 5000,
+      dropped: { count: MAX_CATCHUP_FIRES, more: true, oldest: sec(1), newest: sec(5000), reason: 'skip' },
+    },
+    { name: 'catchup all inside the window drops nothing', job: { catchup: 'all' as const, overlap: 'allow_all' as const }, now: 10, dropped: undefined },
+    { name: 'a fire on time drops nothing', job: { catchup: 'skip' as const }, now: 1, dropped: undefined },
+  ])('a late plan reports the missed fires it makes no run for: $name', ({ job, config, now, dropped }) => {
+    const ctx = { now: sec(now), config: resolveSchedulerConfig(config ?? {}), random: () => 0 };
+    expect(planFire(makeJob({ nextRun: sec(1), ...job }), { active: 0, waiting: 0 }, ctx).dropped).toEqual(dropped);
   });
 
   it('a fire left undecided says until when, and writes nothing: the job keeps its next fire and version', () => {

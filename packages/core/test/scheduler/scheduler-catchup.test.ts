@@ -87,7 +87,7 @@ describe('CronScheduler: a short outage follows the catch-up policy too', () => 
     await clock.advance('100ms');
     const runs = (await h.scheduler.history('ten')).reverse().map((r) => [r.scheduledFor.toISOString(), r.trigger, r.status]);
     await h.scheduler.stop();
-    return { runs, executor: h.executor };
+    return { runs, executor: h.executor, dropped: h.scheduler.metrics.snapshot().catchupDropped };
   }
 
   it.each<[CatchupPolicy, string[][]]>([
@@ -103,6 +103,14 @@ describe('CronScheduler: a short outage follows the catch-up policy too', () => 
     ],
   ])('down 21 s with catchup %s: the missed fires follow the policy, none replayed as schedule', async (catchup, expected) => {
     expect((await outage(catchup, '21s')).runs).toEqual(expected);
+  });
+
+  it.each<[CatchupPolicy, { jobName: string; reason: string; count: number }[]]>([
+    ['skip', [{ jobName: 'ten', reason: 'skip', count: 3 }]],
+    ['once', [{ jobName: 'ten', reason: 'once', count: 2 }]],
+    ['all', []],
+  ])('down 21 s with catchup %s: the missed fires that got no run are counted', async (catchup, expected) => {
+    expect((await outage(catchup, '21s')).dropped).toEqual(expected);
   });
 
   it('a fire found a few seconds late (timer lateness, within misfireThresholdMs) still runs as scheduled', async () => {
@@ -131,11 +139,11 @@ describe('CronScheduler: catchup all after a long downtime', () => {
     expect(started).toEqual([...started].sort());
     expect(warned).toEqual([
       {
-        fields: { job: 'second', dropped: 201, oldest: '2026-03-02T08:40:00.000Z', newest: '2026-03-02T08:43:20.000Z' },
+        fields: { job: 'second', dropped: 201, reason: 'cap', oldest: '2026-03-02T08:40:00.000Z', newest: '2026-03-02T08:43:20.000Z' },
         message: `catch-up dropped 201 missed fire(s) beyond the cap of ${MAX_CATCHUP_FIRES}`,
       },
     ]);
-    expect(scheduler.metrics.toPrometheus()).toContain('symbiont_cron_catchup_dropped_total{job_name="second"} 201');
+    expect(scheduler.metrics.toPrometheus()).toContain('symbiont_cron_catchup_dropped_total{job_name="second",reason="cap"} 201');
     await scheduler.stop();
   });
 });

@@ -26,7 +26,14 @@ describe('CronScheduler: wall-clock steps', () => {
     expect(first).toMatchObject({ status: 'succeeded', attempt: 1, trigger: 'schedule' });
     expect(runs.filter((r) => r.status === 'interrupted' || r.attempt > 1)).toEqual([]);
     expect(executor.calls).toHaveLength(runs.filter((r) => r.status === 'succeeded').length);
-    expect(logger.lines).toEqual([expect.objectContaining({ fields: expect.objectContaining({ step_ms: 3_600_000 }) })]);
+    // The step, then the fires it jumped over, which catchup skip runs none of.
+    expect(logger.lines).toEqual([
+      expect.objectContaining({ fields: expect.objectContaining({ step_ms: 3_600_000 }) }),
+      {
+        fields: { job: 'slow', dropped: 360, reason: 'skip', oldest: '2026-03-02T09:00:20.000Z', newest: '2026-03-02T10:00:10.000Z' },
+        message: 'catch-up dropped 360 missed fire(s) (catchup skip)',
+      },
+    ]);
     expect(logger.lines[0]!.message).toBe('wall clock stepped forward by 3600000 ms');
     expect(scheduler.metrics.toPrometheus()).toContain('symbiont_cron_clock_steps_total{direction="forward"} 1');
     await scheduler.stop();
