@@ -61,7 +61,7 @@ try {
       `${report.interruptedRetried} interrupted+retried, ${report.kills} kills in ${report.seconds} s ` +
       `(${report.unretried.length} unretried, ${report.inconsistent.length} inconsistent, ${report.unexpectedExits.length} unexpected exits; ` +
       `${report.expected} expected fires checked, ${report.jobs} jobs, ${report.calls} API calls (${report.rejected} refused), ` +
-      `${report.unrecorded} completions cut off by kills, ${report.droppedLate.length} fires an instance found missed and dropped by catch-up, seed ${seed})\n`,
+      `${report.unrecorded} completions cut off by kills, ${report.droppedLate.length} fires a scheduler reported dropping (missed, or overdue when rescheduled or paused), seed ${seed})\n`,
   );
   process.exit(isClean(report) ? 0 : 1);
 } catch (error) {

@@ -11,7 +11,7 @@ import { CronScheduler } from '@symbi/core';
 import { PostgresJobStore } from '@symbi/store-postgres';
 import pg from 'pg';
 import { stuckRuns } from '../../tests/processes/fire-audit.mjs';
-import { readDropped, readExecutions, waitUntil } from '../../tests/processes/worker-control.mjs';
+import { droppedFiresLogger, droppedFrom, readDropped, readExecutions, waitUntil } from '../../tests/processes/worker-control.mjs';
 import { Fleet } from './fleet.mjs';
 import { JobLedger } from './job-ledger.mjs';
 import { Traffic } from './traffic.mjs';
@@ -93,7 +93,15 @@ export async function runSoak({ minutes, url, seed, keep, progress }) {
   });
   try {
     await store.init();
-    const scheduler = new CronScheduler({ store, executor: { execute: () => Promise.reject(new Error('the API process runs no agents')) }, config: { instanceId: 'soak-api' } });
+    /** @type {object[]} */
+    const apiDropped = [];
+    const scheduler = new CronScheduler({
+      store,
+      executor: { execute: () => Promise.reject(new Error('the API process runs no agents')) },
+      config: { instanceId: 'soak-api' },
+      // The traffic's reschedules and pauses report the overdue fires they drop.
+      logger: droppedFiresLogger('soak-api', (line) => apiDropped.push(line)),
+    });
     const random = seededRandom(seed);
     const ledger = new JobLedger();
     const traffic = new Traffic({ scheduler, ledger, random });
@@ -154,7 +162,7 @@ export async function runSoak({ minutes, url, seed, keep, progress }) {
         runs,
         jobIds: await readJobIds(pool, schema),
         executions: readExecutions(fleet.logs()),
-        dropped: readDropped(fleet.logs()),
+        dropped: [...readDropped(fleet.logs()), ...droppedFrom(apiDropped)],
         killed: fleet.killed,
         ledger,
         manualRuns: traffic.manualRuns,

@@ -60,8 +60,9 @@ export async function readJobIds(pool, schema) {
  * @property {number} expected  fires the ledger expected (each checked for a run)
  * @property {string[]} duplicates
  * @property {string[]} lost  expected fires (and asked-for manual runs) with no run at all
- * @property {string[]} droppedLate  expected fires with no run that an instance found more than the misfire threshold late
- *   and dropped by the job's catch-up policy, as it reports (a loaded machine, not a loss)
+ * @property {string[]} droppedLate  expected fires with no run that a scheduler reported dropping: found missed (past the
+ *   misfire threshold) under the job's catch-up policy, or due and not yet claimed when the traffic rescheduled or paused
+ *   the job (a claim more than the ledger's margin late: a loaded machine, not a loss)
  * @property {string[]} unretried  interrupted runs of jobs the traffic never touched, left without a retry
  * @property {string[]} inconsistent
  * @property {number} interruptedRetried
@@ -93,7 +94,7 @@ export function verdict({ runs, jobIds, executions, dropped, killed, ledger, man
     for (const t of fires) {
       if (fired.has(fireOf({ jobId: id, scheduledFor: t }))) continue;
       const report = dropped.find((d) => d.jobName === name && d.oldest <= t && t <= d.newest);
-      if (report) droppedLate.push(`${name} fire ${new Date(t).toISOString()} (${report.instance} found it missed: catchup ${report.reason})`);
+      if (report) droppedLate.push(`${name} fire ${new Date(t).toISOString()} (${report.instance} reported it dropped: ${report.reason})`);
       else lost.push(`${name} fire ${new Date(t).toISOString()} (${ledger.history(id)})`);
     }
   }

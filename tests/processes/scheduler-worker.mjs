@@ -24,6 +24,7 @@
 import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { droppedFiresLogger } from './worker-control.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -133,21 +134,8 @@ const executor = {
   },
 };
 
-/**
- * Records missed fires the scheduler made no run for (its catch-up report), so a check of lost
- * fires can tell them from fires that vanished.
- * @type {import('@symbi/core').Logger}
- */
-const logger = {
-  debug() {},
-  info() {},
-  error() {},
-  warn(fields) {
-    if (typeof fields.reason !== 'string' || typeof fields.oldest !== 'string') return;
-    const line = { event: 'dropped', instance, jobName: fields.job, reason: fields.reason, oldest: fields.oldest, newest: fields.newest, at: Date.now() };
-    appendFileSync(logFile, `${JSON.stringify(line)}\n`);
-  },
-};
+/** Reports of fires the scheduler made no run for go to the log, so a check of lost fires can tell them from fires that vanished. */
+const logger = droppedFiresLogger(instance, (line) => appendFileSync(logFile, `${JSON.stringify(line)}\n`));
 
 const store = await openStore();
 const scheduler = new CronScheduler({

@@ -153,9 +153,39 @@ export function readExecutions(files) {
  * @returns {DroppedFires[]}
  */
 export function readDropped(files) {
-  return readLogLines(files)
+  return droppedFrom(readLogLines(files));
+}
+
+/**
+ * The `dropped` lines among log lines, as {@link DroppedFires}.
+ * @param {any[]} lines
+ * @returns {DroppedFires[]}
+ */
+export function droppedFrom(lines) {
+  return lines
     .filter((line) => line.event === 'dropped')
     .map((line) => ({ instance: line.instance, jobName: line.jobName, reason: line.reason, oldest: Date.parse(line.oldest), newest: Date.parse(line.newest) }));
+}
+
+/**
+ * A scheduler logger that hands each report of fires the scheduler made no run for (its catch-up
+ * and job-change reports, logged at warn with a reason and a range) to `onDropped` as a `dropped`
+ * log line, and drops every other line.
+ * @param {string} instance
+ * @param {(line: object) => void} onDropped
+ * @returns {import('@symbi/core').Logger}
+ */
+export function droppedFiresLogger(instance, onDropped) {
+  const ignore = () => {};
+  return {
+    debug: ignore,
+    info: ignore,
+    error: ignore,
+    warn(fields) {
+      if (typeof fields.reason !== 'string' || typeof fields.oldest !== 'string') return;
+      onDropped({ event: 'dropped', instance, jobName: fields.job, reason: fields.reason, oldest: fields.oldest, newest: fields.newest, at: Date.now() });
+    },
+  };
 }
 
 /**

@@ -90,6 +90,22 @@ export function planFire(job: CronJobDefinition, load: JobLoad, ctx: PlanContext
 }
 
 /**
+ * The fires of `before`'s schedule that a change of the job drops: from its planned next fire, due
+ * by `now` and not yet claimed, up to `now`. Null when no fire was overdue or the change (`after`)
+ * keeps it. A rescheduled job starts its new schedule from now; a paused one plans nothing.
+ */
+export function overdueFiresDropped(
+  before: CronJobDefinition,
+  after: Pick<CronJobDefinition, 'nextRun'>,
+  now: Date,
+  reason: 'rescheduled' | 'paused',
+): MissedFiresDropped | null {
+  const due = before.nextRun;
+  if (before.status !== 'active' || due === null || due.getTime() > now.getTime() || after.nextRun?.getTime() === due.getTime()) return null;
+  return notRun(scheduleOf(before), due, now, false, reason);
+}
+
+/**
  * The missed fires from `first` (the job's planned fire, the oldest missed) up to `until` that a
  * late plan makes no run for, or null when there are none. `untilExclusive` is set when `until` is
  * the oldest fire the plan runs. Counted up to {@link MAX_CATCHUP_FIRES}: past that, `count` is that

@@ -89,8 +89,8 @@ export interface FirePlan {
 }
 
 /**
- * Missed fires (found more than `misfireThresholdMs` late, or jumped over by a clock step) that a
- * plan makes no run for: every one under `catchup: skip` (or with catch-up disabled), all but the
+ * Fires that get no run. Mostly missed fires (found more than `misfireThresholdMs` late, or jumped
+ * over by a clock step) that a plan makes no run for: every one under `catchup: skip` (or with catch-up disabled), all but the
  * newest under `once`; under `all`, those older than `catchupWindowMs` (`window`) or than the
  * newest `MAX_CATCHUP_FIRES` (`cap`, which wins when both apply).
  */
@@ -103,8 +103,12 @@ export interface MissedFiresDropped {
   oldest: Date;
   /** The newest dropped fire. */
   newest: Date;
-  /** Why they get no run: the job's catch-up policy (`skip`, `once`), or the limits of `catchup: all`. */
-  reason: 'skip' | 'once' | 'window' | 'cap';
+  /**
+   * Why they get no run: the job's catch-up policy (`skip`, `once`), the limits of `catchup: all`
+   * (`window`, `cap`), or a change of the job made while they were due and not yet claimed
+   * (`rescheduled`, `paused`; reported by the change, not by a plan).
+   */
+  reason: 'skip' | 'once' | 'window' | 'cap' | 'rescheduled' | 'paused';
 }
 
 /** A request to claim due work in one transaction. */

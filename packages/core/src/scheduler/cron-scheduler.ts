@@ -21,7 +21,7 @@ import { DefaultAgentScheduler, messageOf, RunAbort } from './default-agent-sche
 import type { SchedulerEvents } from './events.js';
 import { claimedRun, claimTerms } from '../lifecycle/claim.js';
 import { clockStep, replanAfterBackwardStep, retryDueAfterBackwardStep, type ClockReading, type ClockStep } from '../lifecycle/clock-step.js';
-import { firstFire, MAX_CATCHUP_FIRES, planFinish, planFire, type PlanContext } from '../lifecycle/fire-planner.js';
+import { firstFire, MAX_CATCHUP_FIRES, overdueFiresDropped, planFinish, planFire, type PlanContext } from '../lifecycle/fire-planner.js';
 import { InstancePresence } from '../lifecycle/instance-presence.js';
 import { applyJobUpdate, createJobDefinition, specOf } from './job-definition.js';
 import { SchedulerMetrics, type SchedulerHealth } from './metrics.js';
@@ -119,6 +119,8 @@ const DROP_REASONS: Record<NonNullable<FirePlan['dropped']>['reason'], string> =
   once: '(catchup once runs only the newest)',
   window: 'older than the catch-up window',
   cap: `beyond the cap of ${MAX_CATCHUP_FIRES}`,
+  rescheduled: 'of the old schedule: due and not yet claimed when the job was rescheduled',
+  paused: 'due and not yet claimed when the job was paused',
 };
 
 /** No wake known: what the loop assumes when the store cannot tell (it wakes at the next tick). */
@@ -408,6 +410,7 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     const rescheduled = next.cronExpr !== job.cronExpr || next.at !== job.at || next.timezone !== job.timezone;
     if (rescheduled && next.status === 'active') next.nextRun = firstFire(next, now);
     const saved = await this.store.saveJob(next, { expectedVersion: job.version });
+    this.#reportOverdue(job, saved, now, 'rescheduled');
     const changed = Object.keys(update).filter((key) => JSON.stringify((job as never)[key]) !== JSON.stringify((saved as never)[key]));
     await this.#audit('CronJobUpdated', { job: saved, actor: options.actor, details: { changed } });
     this.emit('job:updated', { job: saved });
@@ -639,8 +642,10 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
     options: ActorOption,
   ): Promise<CronJobDefinition> {
     const job = await this.getJob(ref);
-    const next = changeJobStatus(job, change, this.#now());
+    const now = this.#now();
+    const next = changeJobStatus(job, change, now);
     const saved = await this.store.saveJob(next, { expectedVersion: job.version });
+    if (change === 'pause') this.#reportOverdue(job, saved, now, 'paused');
     await this.#audit(auditType, { job: saved, actor: options.actor, details: { from: job.status, to: next.status } });
     this.emit(event, { job: saved });
     await this.#changed('job', saved.id);
@@ -837,6 +842,12 @@ export class CronScheduler extends EventEmitter<SchedulerEvents> {
       const dueAt = retryDueAfterBackwardStep(run, step);
       if (dueAt !== null) await this.store.updateRun(run.id, { dueAt }, { statusIn: ['scheduled'] });
     }
+  }
+
+  /** Logs and counts the fires a saved change of a job dropped (see `overdueFiresDropped`). */
+  #reportOverdue(before: CronJobDefinition, after: CronJobDefinition, now: Date, reason: 'rescheduled' | 'paused'): void {
+    const dropped = overdueFiresDropped(before, after, now, reason);
+    if (dropped !== null) this.#reportDropped(after, dropped);
   }
 
   /** Logs and counts the missed fires a plan made no run for. */

@@ -147,3 +147,42 @@ describe('CronScheduler: catchup all after a long downtime', () => {
     await scheduler.stop();
   });
 });
+
+describe('CronScheduler: a change of a job that drops its overdue fire reports it', () => {
+  /** An every-ten-seconds job whose 09:00:00 and 09:00:10 fires are due and not claimed (no loop runs) at 09:00:12. */
+  async function overdue() {
+    const store = new InMemoryJobStore();
+    await store.init();
+    await store.createJob(makeJob({ name: 'ten', agentId: 'a', cronExpr: '*/10 * * * * *', nextRun: new Date('2026-03-02T09:00:00Z') }));
+    const warned: { fields: Record<string, unknown>; message: string }[] = [];
+    const logger = { debug: () => {}, info: () => {}, error: () => {}, warn: (fields: Record<string, unknown>, message: string) => warned.push({ fields, message }) };
+    const h = await startHarness({ store, clock: new VirtualClock('2026-03-02T09:00:12Z'), logger, start: false });
+    return { ...h, warned };
+  }
+  const range = { oldest: '2026-03-02T09:00:00.000Z', newest: '2026-03-02T09:00:10.000Z' };
+
+  it('a new schedule starts from now: the old schedule\'s overdue fires are logged and counted as rescheduled', async () => {
+    const { scheduler, warned } = await overdue();
+    await scheduler.update('ten', { cronExpr: '*/15 * * * * *' });
+    expect(warned).toEqual([
+      {
+        fields: { job: 'ten', dropped: 2, reason: 'rescheduled', ...range },
+        message: 'catch-up dropped 2 missed fire(s) of the old schedule: due and not yet claimed when the job was rescheduled',
+      },
+    ]);
+    expect(scheduler.metrics.toPrometheus()).toContain('symbiont_cron_catchup_dropped_total{job_name="ten",reason="rescheduled"} 2');
+  });
+
+  it('a pause drops the overdue fires and says so', async () => {
+    const { scheduler, warned } = await overdue();
+    await scheduler.pause('ten');
+    expect(warned.map((w) => w.fields)).toEqual([{ job: 'ten', dropped: 2, reason: 'paused', ...range }]);
+  });
+
+  it('a change that keeps the schedule keeps the overdue fire, and reports nothing', async () => {
+    const { scheduler, warned } = await overdue();
+    const job = await scheduler.update('ten', { input: 'new input' });
+    expect(job.nextRun?.toISOString()).toBe('2026-03-02T09:00:00.000Z');
+    expect(warned).toEqual([]);
+  });
+});
