@@ -141,6 +141,15 @@ class ExecutedMark implements ExecutedRunFacts {
 }
 
 /**
+ * Whether the stored `entry` goes after an event or mark (`isMark`) inserted at `at` (epoch ms): it
+ * is later, or of that time and a mark while the one inserted is an event (see `#insertAudit`).
+ */
+function goesAfter(entry: AuditEvent | ExecutedMark, at: number, isMark: boolean): boolean {
+  const time = entry.at.getTime();
+  return time > at || (time === at && !isMark && entry instanceof ExecutedMark);
+}
+
+/**
  * The reference {@link JobStore}: everything in this process's memory, nothing survives a restart.
  *
  * Each method does all its work synchronously before its promise resolves, so every method is
@@ -556,15 +565,12 @@ export class InMemoryJobStore implements JobStore {
     const at = event.at.getTime();
     const isMark = event instanceof ExecutedMark;
     const stored = isMark ? event : storedAudit(event);
-    const after = (entry: AuditEvent | ExecutedMark): boolean => {
-      const time = entry.at.getTime();
-      return time > at || (time === at && !isMark && entry instanceof ExecutedMark);
-    };
-    let position = this.#audit.length;
+    const audit = this.#audit;
+    let position = audit.length;
     // Events nearly always arrive in time order, so the walk from the end is short.
-    while (position > 0 && after(this.#audit[position - 1] as AuditEvent | ExecutedMark)) position -= 1;
-    if (position === this.#audit.length) this.#audit.push(stored);
-    else this.#audit.splice(position, 0, stored);
+    while (position > 0 && goesAfter(audit[position - 1] as AuditEvent | ExecutedMark, at, isMark)) position -= 1;
+    if (position === audit.length) audit.push(stored);
+    else audit.splice(position, 0, stored);
   }
 
   /** Audit events matching the filter, newest first. */
