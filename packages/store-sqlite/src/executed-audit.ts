@@ -1,5 +1,5 @@
 import { executedAuditEvent, type AuditEvent, type RunGuard, type RunPatch } from '@symbi/core';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { AUDITED_RUN } from './migrations.js';
 import { auditToRow } from './row-codec.js';
 import { slotsOf, type SqliteRunner } from './sqlite-runner.js';
@@ -21,19 +21,20 @@ export const MARKED_RUN_COLUMNS = ['id', 'job_id', 'job_name', 'completed_at', '
 export type MarkedRunRow = Pick<RunRow, (typeof MARKED_RUN_COLUMNS)[number]>;
 
 /**
- * A run's event is kept as its mark: marked, and finished at a known time (its event's). Queries
- * repeat `audited = 1` word for word so SQLite can walk the partial indexes `runs_audited` and
- * `runs_job_audited`.
+ * A run's event is kept as its mark (`AUDITED_RUN`, which queries repeat word for word so SQLite
+ * can walk the partial indexes `runs_audited` and `runs_job_audited`). The finish marks only a run
+ * with a completion time, its event's time, and a patch of that time ends the mark: a marked run
+ * has one.
  */
-const MARKED_EVENT = sql<boolean>`${AUDITED_RUN} and completed_at is not null`;
+type MarkedRun = MarkedRunRow & { completed_at: number };
 
-/** {@link MARKED_EVENT} of a row read with {@link MARKED_RUN_COLUMNS}. */
-function hasMarkedEvent(row: MarkedRunRow): row is MarkedRunRow & { completed_at: number } {
-  return row.audited === 1 && row.completed_at !== null;
+/** Whether a row read with {@link MARKED_RUN_COLUMNS} is marked. */
+function hasMarkedEvent(row: MarkedRunRow): row is MarkedRun {
+  return row.audited === 1;
 }
 
 /** The event a marked run stands for, made by core (the one shape of it every store answers). */
-function markedRunEvent(row: MarkedRunRow & { completed_at: number }): AuditEvent {
+function markedRunEvent(row: MarkedRun): AuditEvent {
   return executedAuditEvent({
     id: row.id,
     jobId: row.job_id,
@@ -78,7 +79,7 @@ export interface MarkedEventsFilter {
 export function markedEvents(runner: SqliteRunner, db: Db, filter: MarkedEventsFilter): AuditEvent[] {
   const shape = `audit.marked:${filter.jobId !== undefined}:${filter.since !== undefined}`;
   const query = runner.query(shape, (p) => {
-    let q = db.selectFrom('runs').select(MARKED_RUN_COLUMNS).where(MARKED_EVENT).orderBy('completed_at', 'desc').orderBy('id', 'desc').limit(p('limit'));
+    let q = db.selectFrom('runs').select(MARKED_RUN_COLUMNS).where(AUDITED_RUN).orderBy('completed_at', 'desc').orderBy('id', 'desc').limit(p('limit'));
     if (filter.jobId !== undefined) q = q.where('job_id', '=', p('jobId'));
     if (filter.since !== undefined) q = q.where('completed_at', '>=', p('since'));
     return q;
@@ -89,7 +90,7 @@ export function markedEvents(runner: SqliteRunner, db: Db, filter: MarkedEventsF
 /** Writes the events of job `jobId`'s marked runs as rows (see {@link writeMarkedEvents}), before the job and its runs go. */
 export function writeMarkedEventsOfJob(runner: SqliteRunner, db: Db, jobId: string): void {
   const marked = runner
-    .query('audit.markedOfJob', (p) => db.selectFrom('runs').select(MARKED_RUN_COLUMNS).where('job_id', '=', p('jobId')).where(MARKED_EVENT))
+    .query('audit.markedOfJob', (p) => db.selectFrom('runs').select(MARKED_RUN_COLUMNS).where('job_id', '=', p('jobId')).where(AUDITED_RUN))
     .all({ jobId });
   writeMarkedEvents(runner, db, marked);
 }
@@ -111,7 +112,7 @@ export function mayChangeMarkedEvent(patch: RunPatch, guard: RunGuard): boolean 
 /** The run `runId` read as {@link MARKED_RUN_COLUMNS} if it holds a mark (see {@link mayChangeMarkedEvent}), else undefined. */
 export function markedRun(runner: SqliteRunner, db: Db, runId: string): MarkedRunRow | undefined {
   return runner
-    .query('audit.markedRun', (p) => db.selectFrom('runs').select(MARKED_RUN_COLUMNS).where('id', '=', p('runId')).where(MARKED_EVENT))
+    .query('audit.markedRun', (p) => db.selectFrom('runs').select(MARKED_RUN_COLUMNS).where('id', '=', p('runId')).where(AUDITED_RUN))
     .get({ runId });
 }
 

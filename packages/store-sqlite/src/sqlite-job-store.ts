@@ -647,7 +647,8 @@ export class SqliteJobStore implements JobStore {
   /**
    * Finishes a run, updates its job's counters and status and appends its audit events atomically
    * (one write of the batch: it commits or fails as a whole). With `executedAudit`, a success's
-   * update also marks the run (`audited`): its event is answered from the run (see `executed-audit.ts`).
+   * update also marks the run (`audited`) if it has a completion time: its event is answered from
+   * the run (see `executed-audit.ts`).
    */
   finishRun(request: FinishRunRequest): Promise<{ run: JobRunRecord; job: CronJobDefinition | null } | null> {
     return this.#write(
@@ -1289,7 +1290,10 @@ export class SqliteJobStore implements JobStore {
    */
   #patchRun(runner: SqliteRunner, db: Db, runId: string, patch: RunPatch, guard: RunGuardShape, guardValues: object, marked = false): RunRow | undefined {
     const changes = runPatchToRow(patch);
-    if (marked) changes.audited = 1;
+    // A run is marked only with a completion time (its event's), as PostgreSQL's finish: the
+    // patch's, or else the row's own, which the statement reads (a SET reads the row as it was).
+    const markByRow = marked && changes.completed_at === undefined;
+    if (marked && changes.completed_at != null) changes.audited = 1;
     const columns = Object.keys(changes);
     // The statement's values: the patch's own object (made for this call), with the guard's and the id.
     const values: Record<string, unknown> = Object.assign(changes, guardValues);
@@ -1301,10 +1305,11 @@ export class SqliteJobStore implements JobStore {
     }
     const kept = this.#rows.runs.get(runId);
     const updated = runner
-      .query(`runs.patch:${columns.join(',')}:${guard.shape}`, (p) =>
+      .query(`runs.patch:${columns.join(',')}${markByRow ? '+markByRow' : ''}:${guard.shape}`, (p) =>
         db
           .updateTable('runs')
           .set(Object.fromEntries(columns.map((column) => [column, p(column)])))
+          .$if(markByRow, (q) => q.set({ audited: sql<number>`completed_at is not null` }))
           .where('id', '=', p('runId'))
           .where((eb) => guard.where(eb, p)),
       )
@@ -1320,6 +1325,7 @@ export class SqliteJobStore implements JobStore {
     }
     // A kept row is the cache's own object (rows leave the store decoded), so it takes the patch in place.
     for (const column of columns) (kept as unknown as Record<string, unknown>)[column] = values[column];
+    if (markByRow) kept.audited = kept.completed_at === null ? 0 : 1;
     this.#rows.runs.keep(kept);
     return kept;
   }

@@ -11,6 +11,7 @@ import {
   type ClaimedRun,
   type CronJobDefinition,
   type ExecutedRunFacts,
+  type RunPatch,
 } from '@symbi/core';
 import { createTestScheduler, FIXTURE_EPOCH, makeJob } from '@symbi/core/testing';
 import Database from 'better-sqlite3';
@@ -189,6 +190,25 @@ describe("SqliteJobStore: a success's routine event kept as a mark on its run", 
     const executed = await store.queryAudit({ type: 'CronJobExecuted' });
     expect(executed).toEqual(runs.map((run) => executedAuditEvent(run as ExecutedRunFacts)));
     expect(executed.map((event) => event.details)).toEqual(runs.map((run) => ({ job_name: 'digest', status: 'succeeded', execution_time_ms: run.executionTimeMs })));
+  });
+
+  it('marks a success only with a completion time: the patch\'s, or else the one the run has', async () => {
+    const store = await openStore();
+    const job = await store.createJob(makeJob({ nextRun: null }));
+    const running = (s: number, completedAt: Date | null) =>
+      store.insertRun({ ...newRun(job, { scheduledFor: at(s), trigger: 'manual' }), status: 'running', owner: 'a', startedAt: at(s), completedAt });
+    const finish = (runId: string, patch: RunPatch) =>
+      store.finishRun({ runId, owner: 'a', outcome: 'success', patch: { status: 'succeeded', executionTimeMs: 5, ...patch }, plan: () => ({}), executedAudit: true });
+    const without = await running(1, null);
+    const own = await running(2, at(2.5));
+    const cleared = await running(3, at(3.5));
+    expect((await finish(without.id, {}))?.run.status).toBe('succeeded');
+    expect((await finish(cleared.id, { completedAt: null }))?.run.status).toBe('succeeded');
+    const marked = (await finish(own.id, {}))!.run;
+    expect(await store.queryAudit()).toEqual([executedAuditEvent(marked as ExecutedRunFacts)]);
+    const raw = new Database(store.path, { readonly: true });
+    onCleanup(() => raw.close());
+    expect(raw.prepare('select id from runs where audited = 1').pluck().all()).toEqual([own.id]);
   });
 
   it('writes the marked events as rows when their runs are pruned or their job deleted, and nothing on a dry run', async () => {
