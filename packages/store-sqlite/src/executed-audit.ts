@@ -1,9 +1,9 @@
 import { executedAuditEvent, type AuditEvent, type RunGuard, type RunPatch } from '@symbi/core';
-import type { Kysely } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import { AUDITED_RUN } from './migrations.js';
 import { auditToRow } from './row-codec.js';
-import { slotsOf, type SqliteRunner } from './sqlite-runner.js';
-import type { AuditEventsTable, RunRow, StoreDatabase } from './schema.js';
+import { slotsOf, type Param, type SqliteRunner } from './sqlite-runner.js';
+import type { RunRow, StoreDatabase } from './schema.js';
 
 /*
  * A succeeded run's routine `CronJobExecuted` event kept as a mark on the run (`runs.audited`, see
@@ -15,7 +15,7 @@ import type { AuditEventsTable, RunRow, StoreDatabase } from './schema.js';
 type Db = Kysely<StoreDatabase>;
 
 /** The columns of a run its event is made from. */
-export const MARKED_RUN_COLUMNS = ['id', 'job_id', 'job_name', 'completed_at', 'execution_time_ms', 'audited'] as const;
+const MARKED_RUN_COLUMNS = ['id', 'job_id', 'job_name', 'completed_at', 'execution_time_ms'] as const;
 
 /** What {@link MARKED_RUN_COLUMNS} read of a run. */
 export type MarkedRunRow = Pick<RunRow, (typeof MARKED_RUN_COLUMNS)[number]>;
@@ -27,11 +27,6 @@ export type MarkedRunRow = Pick<RunRow, (typeof MARKED_RUN_COLUMNS)[number]>;
  * has one.
  */
 type MarkedRun = MarkedRunRow & { completed_at: number };
-
-/** Whether a row read with {@link MARKED_RUN_COLUMNS} is marked. */
-function hasMarkedEvent(row: MarkedRunRow): row is MarkedRun {
-  return row.audited === 1;
-}
 
 /** The event a marked run stands for, made by core (the one shape of it every store answers). */
 function markedRunEvent(row: MarkedRun): AuditEvent {
@@ -45,23 +40,53 @@ function markedRunEvent(row: MarkedRun): AuditEvent {
 }
 
 /**
- * Writes the events of the marked runs among `rows` as `audit_events` rows, before the runs are
- * deleted in the same transaction, so the audit log answers as before. They are inserted oldest
- * first: at equal times the log then answers them newest-inserted first, in the order the marks
- * answered. An event whose id a row holds already is not written again.
+ * Writes the events of the marked runs that `where` selects as `audit_events` rows, before those
+ * runs are deleted in the same transaction, so the audit log answers as before. One `INSERT …
+ * SELECT` makes each row in SQL as core's `executedAuditEvent` makes the event (id and run the
+ * run's, time its `completed_at`, actor `scheduler`, details its job's name, `succeeded` and its
+ * execution time; SQLite writes a real as the 17 digits that read back as it), oldest first: at
+ * equal times the log then answers them newest-inserted first, in the order the marks answered. An
+ * event whose id a row holds already is not written again. `key` names the statement's form
+ * (compiled once); `values` fill the slots of `where`.
  */
-export function writeMarkedEvents(runner: SqliteRunner, db: Db, rows: readonly MarkedRunRow[]): void {
-  const marked = rows.filter(hasMarkedEvent);
-  if (marked.length === 0) return;
-  marked.sort((a, b) => a.completed_at - b.completed_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const events = marked.map((row) => auditToRow(markedRunEvent(row)));
-  const insert = runner.query('audit.keepMarked', (p) =>
-    db
-      .insertInto('audit_events')
-      .values(slotsOf(events[0] as AuditEventsTable, p))
-      .onConflict((oc) => oc.doNothing()),
-  );
-  for (const event of events) insert.run(event);
+export function keepMarkedEvents(
+  runner: SqliteRunner,
+  db: Db,
+  key: string,
+  where: (eb: ExpressionBuilder<StoreDatabase, 'runs'>, p: Param) => Expression<SqlBool>,
+  values: object,
+): void {
+  runner
+    .query(key, (p) =>
+      db
+        .insertInto('audit_events')
+        .columns(['id', 'type', 'at', 'job_id', 'run_id', 'actor', 'details'])
+        .expression(
+          db
+            .selectFrom('runs')
+            .select([
+              'id',
+              sql.lit('CronJobExecuted').as('type'),
+              sql<number>`completed_at`.as('at'),
+              'job_id',
+              'id as run_id',
+              sql.lit('scheduler').as('actor'),
+              sql<string>`json_object('job_name', job_name, 'status', 'succeeded', 'execution_time_ms', execution_time_ms)`.as('details'),
+            ])
+            .where(AUDITED_RUN)
+            .where((eb) => where(eb, p))
+            .orderBy('completed_at')
+            .orderBy('id'),
+        )
+        .onConflict((oc) => oc.doNothing()),
+    )
+    .run(values);
+}
+
+/** Writes the event of one marked run, read as {@link MARKED_RUN_COLUMNS}, as a row. */
+function writeMarkedEvent(runner: SqliteRunner, db: Db, row: MarkedRun): void {
+  const event = auditToRow(markedRunEvent(row));
+  runner.query('audit.keepMarked', (p) => db.insertInto('audit_events').values(slotsOf(event, p)).onConflict((oc) => oc.doNothing())).run(event);
 }
 
 /** What {@link markedEvents} selects: the audit filter's job and start (epoch ms), and its page size. */
@@ -88,12 +113,9 @@ export function markedEvents(runner: SqliteRunner, db: Db, filter: MarkedEventsF
   return (query.all(filter) as MarkedRun[]).map(markedRunEvent);
 }
 
-/** Writes the events of job `jobId`'s marked runs as rows (see {@link writeMarkedEvents}), before the job and its runs go. */
+/** Writes the events of job `jobId`'s marked runs as rows (see {@link keepMarkedEvents}), before the job and its runs go. */
 export function writeMarkedEventsOfJob(runner: SqliteRunner, db: Db, jobId: string): void {
-  const marked = runner
-    .query('audit.markedOfJob', (p) => db.selectFrom('runs').select(MARKED_RUN_COLUMNS).where('job_id', '=', p('jobId')).where(AUDITED_RUN))
-    .all({ jobId });
-  writeMarkedEvents(runner, db, marked);
+  keepMarkedEvents(runner, db, 'audit.keepMarkedOfJob', (eb, p) => eb('job_id', '=', p('jobId')), { jobId });
 }
 
 /** The fields of a run its event is made of that a patch may change. */
@@ -122,7 +144,7 @@ export function markedRun(runner: SqliteRunner, db: Db, runId: string): MarkedRu
  * made of), writing its event, as the run finished, as a row. Answers the run's new mark: 0.
  */
 export function unmarkRun(runner: SqliteRunner, db: Db, run: MarkedRunRow): 0 {
-  writeMarkedEvents(runner, db, [run]);
+  writeMarkedEvent(runner, db, run as MarkedRun);
   runner.query('audit.unmark', (p) => db.updateTable('runs').set({ audited: 0 }).where('id', '=', p('id'))).run({ id: run.id });
   return 0;
 }

@@ -2,7 +2,7 @@ import type { JobPruneTerms, RunStatus } from '@symbi/core';
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { SqliteRunner, Param } from './sqlite-runner.js';
 import type { RunsTable, StoreDatabase } from './schema.js';
-import { MARKED_RUN_COLUMNS, writeMarkedEvents } from './executed-audit.js';
+import { keepMarkedEvents } from './executed-audit.js';
 import { toMs } from './row-codec.js';
 
 type Db = Kysely<StoreDatabase>;
@@ -74,15 +74,10 @@ export function pruneJobHistory(
       .get(values);
     return counted?.n ?? 0;
   }
-  const deleted = runner
-    .query(`prune.delete:${statuses.length}`, (p) =>
-      db
-        .deleteFrom('runs')
-        .where('id', 'in', prunable(db.selectFrom('runs').select('id'), p, statuses.length).orderBy('scheduled_for').orderBy('id').limit(p('limit')))
-        .returning(MARKED_RUN_COLUMNS),
-    )
-    .all({ ...values, limit });
-  // In the same transaction: the audit log answers the events of the marked ones as before.
-  writeMarkedEvents(runner, db, deleted);
-  return deleted.length;
+  // At most `limit` of them, oldest first; evaluated alike by both statements, in one transaction.
+  const doomed = (p: Param) => prunable(db.selectFrom('runs').select('id'), p, statuses.length).orderBy('scheduled_for').orderBy('id').limit(p('limit'));
+  const slotted = { ...values, limit };
+  // The audit log answers the events of the marked ones as before.
+  keepMarkedEvents(runner, db, `prune.keepMarked:${statuses.length}`, (eb, p) => eb('id', 'in', doomed(p)), slotted);
+  return runner.query(`prune.delete:${statuses.length}`, (p) => db.deleteFrom('runs').where('id', 'in', doomed(p))).run(slotted);
 }

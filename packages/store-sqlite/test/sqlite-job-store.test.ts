@@ -236,6 +236,30 @@ describe("SqliteJobStore: a success's routine event kept as a mark on its run", 
     expect(await store.queryAudit()).toEqual(events);
     expect(await store.queryAudit({ jobId: job.id, limit: 2 })).toEqual(events.slice(0, 2));
   });
+  it("writes a pruned or deleted run's event as the row core's executedAuditEvent gives: same id, time, actor, type and details", async () => {
+    const store = await openStore();
+    const job = await store.createJob(makeJob({ name: 'quote " back\\slash ü ✓ \n', nextRun: null }));
+    const times = [0.1 + 0.2, 1500, null, 1e-7, 123456.789, 2 ** 53 + 2];
+    const finished = [];
+    for (const [i, executionTimeMs] of times.entries()) {
+      const run = await store.insertRun({ ...newRun(job, { scheduledFor: at(i), trigger: 'manual' }), status: 'running', owner: 'a', startedAt: at(i) });
+      // Two runs finish at one time: rows of equal time are written in id order.
+      const patch = { status: 'succeeded' as const, completedAt: at(Math.min(i, 4) + 0.25), executionTimeMs };
+      finished.push((await store.finishRun({ runId: run.id, owner: 'a', outcome: 'success', patch, plan: () => ({}), executedAudit: true }))!.run);
+    }
+    const expected = finished
+      .map((run) => executedAuditEvent(run as ExecutedRunFacts))
+      .sort((a, b) => a.at.getTime() - b.at.getTime() || (a.id < b.id ? -1 : 1));
+    const prune = { jobs: [{ jobId: job.id, finishedBefore: at(2), keepNewest: null }], statuses: TERMINAL_RUN_STATUSES, limit: 10 };
+    expect(await store.pruneHistory(prune)).toBe(2);
+    expect(await store.deleteJob(job.id)).toBe(true);
+    const raw = new Database(store.path, { readonly: true });
+    onCleanup(() => raw.close());
+    const rows = raw.prepare('select * from audit_events order by rowid').all() as { at: number; job_id: string; run_id: string; details: string }[];
+    const written = rows.map(({ at: time, job_id, run_id, details, ...row }) => ({ ...row, at: new Date(time), jobId: job_id, runId: run_id, details: JSON.parse(details) }));
+    expect(written).toEqual(expected);
+    expect(await store.queryAudit()).toEqual([...expected].reverse());
+  });
 });
 
 describe('SqliteJobStore: claimed jobs', () => {
