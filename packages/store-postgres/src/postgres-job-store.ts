@@ -265,7 +265,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   /**
-   * Deletes the job, its runs (which cascade) and its session in one transaction of three
+   * Deletes the job, its runs and its session (which cascades) in one transaction of three
    * statements, sent together: the job locked, the events of its marked runs written as rows (see
    * `executed-audit.ts`), then the delete.
    */
@@ -337,18 +337,16 @@ export class PostgresJobStore implements JobStore {
   /**
    * Inserts the run into `live_runs` or, finished, into `runs`, under its job's lock, which every
    * writer that inserts or finishes a run of the job holds: a fire key finished meanwhile is seen in
-   * `runs`, so it is refused (`ConflictError`) rather than run again.
+   * `runs`, so it is refused (`ConflictError`) rather than run again, and a job the lock does not
+   * find is refused (`JobNotFoundError`).
    */
   async insertRun(run: JobRunRecord): Promise<JobRunRecord> {
-    const inserted = await this.runner
-      .transaction('insert run', async (tx) => {
-        await tx.query(this.statements.lockJobs.bind({ ids: [run.jobId] }));
-        const [answer] = await Promise.all([tx.query(this.statements.insertRuns.bind({ runs: recordsJson([runToRow(run)]) })), tx.commit()]);
-        return answer.rows;
-      })
-      .catch((error: unknown) => {
-        throw jobMissing(error, run.jobId);
-      });
+    const inserted = await this.runner.transaction('insert run', async (tx) => {
+      const locked = await tx.query(this.statements.lockJobs.bind({ ids: [run.jobId] }));
+      if (locked.rows.length === 0) throw new JobNotFoundError(run.jobId);
+      const [answer] = await Promise.all([tx.query(this.statements.insertRuns.bind({ runs: recordsJson([runToRow(run)]) })), tx.commit()]);
+      return answer.rows;
+    });
     const row = inserted[0];
     if (row === undefined) throw new ConflictError(`insert run: run ${run.id} or its fire key ${String(run.fireKey)} is already taken`);
     return rowToRun(row);

@@ -337,7 +337,14 @@ export class Statements {
         .returningAll('j'),
     );
     this.jobVersion = prepare((s: { id: string }) => db.selectFrom('jobs').select('version').where('id', '=', s.id));
-    this.deleteJob = prepare((s: { id: string }) => db.deleteFrom('jobs').where('id', '=', s.id));
+    // The job's runs go with it (no foreign key cascades since migration 9); its session cascades.
+    this.deleteJob = prepare((s: { id: string }) =>
+      db
+        .with('live', (qc) => qc.deleteFrom('live_runs').where('job_id', '=', s.id))
+        .with('history', (qc) => qc.deleteFrom('runs').where('job_id', '=', s.id))
+        .deleteFrom('jobs')
+        .where('id', '=', s.id),
+    );
     this.lockJobToDelete = prepare((s: { id: string }) => db.selectFrom('jobs').select('id').where('id', '=', s.id).forUpdate());
     this.keepExecutedAuditsOfJob = prepare((s: { id: string }) => raw(keepExecutedAudits(schema, sql.id(schema, 'runs'), sql<boolean>`r.job_id = ${s.id}`)));
     this.jobById = prepare((s: { id: string }) => db.selectFrom('jobs').selectAll().where('id', '=', s.id));
@@ -380,7 +387,7 @@ export class Statements {
     // another claimer holds; then count the load of the locked due jobs only. A waiting run is only
     // claimed under its job's lock, and by a later statement, whose fresh snapshot sees every claim
     // committed before the lock was ours: two claimers can never both fill a job's last free slot.
-    // NO KEY UPDATE rather than UPDATE, so inserts of runs (whose foreign key takes KEY SHARE on
+    // NO KEY UPDATE rather than UPDATE, so writes of sessions (whose foreign key takes KEY SHARE on
     // the job) neither block nor get skipped by these locks. Two statements, sent together (see
     // `PostgresJobStore.claimDue`): due jobs come back as rows, which cost both sides less than
     // one JSON aggregate of them.

@@ -1,4 +1,4 @@
-import { ConflictError, StoreError, ValidationError, executedAuditEvent, newRun, type CronJobDefinition, type ExecutedRunFacts, type JobRunRecord, type RunStatus } from '@symbi/core';
+import { ConflictError, JobNotFoundError, StoreError, ValidationError, executedAuditEvent, newRun, type CronJobDefinition, type ExecutedRunFacts, type JobRunRecord, type RunStatus } from '@symbi/core';
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { PostgresJobStore } from '@symbi/store-postgres';
@@ -13,9 +13,17 @@ const RUN_COLUMNS =
   'id, job_id, job_name, agent_id, scheduled_for, due_at, trigger, attempt, status, input, output, summary, error, stderr, started_at, ' +
   'completed_at, execution_time_ms, iterations, deliveries, approval, owner, lease_expires_at, fire_key, wait_for_slot, cancel_requested';
 
+/** SQL taking a schema the current package made back to version 8: runs refer to their job by foreign keys. */
+function toVersion8(schema: string): string {
+  return `ALTER TABLE "${schema}".live_runs ADD CONSTRAINT live_runs_job_fkey FOREIGN KEY (job_id) REFERENCES "${schema}".jobs (id) ON DELETE CASCADE;
+    ALTER TABLE "${schema}".runs ADD CONSTRAINT runs_job_fkey FOREIGN KEY (job_id) REFERENCES "${schema}".jobs (id) ON DELETE CASCADE;
+    DELETE FROM "${schema}".schema_migrations WHERE version = 9;`;
+}
+
 /** SQL taking a schema the current package made back to version 7: no audit mark on runs. */
 function toVersion7(schema: string): string {
-  return `DROP INDEX "${schema}".runs_executed_audit_idx;
+  return `${toVersion8(schema)}
+    DROP INDEX "${schema}".runs_executed_audit_idx;
     ALTER TABLE "${schema}".runs DROP COLUMN executed_audit;
     ALTER TABLE "${schema}".live_runs DROP COLUMN executed_audit;
     DELETE FROM "${schema}".schema_migrations WHERE version = 8;`;
@@ -74,7 +82,7 @@ describePostgres('PostgresJobStore migrations', () => {
     const tables = await query(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY 1`);
     expect(tables.map((row) => row.table_name)).toEqual(['audit_events', 'instances', 'jobs', 'live_runs', 'runs', 'schema_migrations', 'sessions']);
     const versions = await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`);
-    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }, { version: 8 }]);
+    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }, { version: 8 }, { version: 9 }]);
   });
 
   it('creates the indexes the claims and listings rely on, partial where the queue is', async () => {
@@ -136,7 +144,7 @@ describePostgres('PostgresJobStore migrations', () => {
     const schema = fresh();
     const instances = Array.from({ length: 6 }, () => open(schema));
     await Promise.all(instances.map((store) => store.init()));
-    expect(await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }, { version: 8 }]);
+    expect(await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }, { version: 8 }, { version: 9 }]);
     const job = await instances[0]!.createJob(makeJob());
     expect(await instances[5]!.getJob(job.id)).toEqual(job);
   });
@@ -276,6 +284,28 @@ describePostgres('PostgresJobStore migrations', () => {
     });
     expect(await store.queryAudit()).toEqual([executedAuditEvent(finished?.run as ExecutedRunFacts), appended]);
     expect(await query(`SELECT id FROM "${schema}".audit_events`)).toEqual([{ id: appended.id }]);
+  });
+
+  it('upgrades a schema of version 8: its runs are kept, no foreign key checks them, and deleting a job still deletes its runs in both tables', async () => {
+    const { schema, job, runs } = await withRunOfEachStatus('from-v8', (job, status, i) => ({
+      ...newRun(job, { scheduledFor: new Date(AT.getTime() + i * 1000), trigger: 'schedule' }),
+      status,
+      ...(status === 'succeeded' ? { completedAt: AT, executionTimeMs: 5 } : {}),
+    }));
+    await query(toVersion8(schema));
+    const store = open(schema);
+    await store.init();
+    const foreignKeys = await query(
+      `SELECT conname FROM pg_constraint WHERE contype = 'f' AND connamespace = '"${schema}"'::regnamespace ORDER BY conname`,
+    );
+    expect(foreignKeys).toEqual([{ conname: 'sessions_job_fkey' }]);
+    for (const run of runs) expect(await store.getRun(run.id)).toEqual(run);
+    const other = await store.createJob(makeJob({ name: 'from-v8-other', status: 'paused', nextRun: null }));
+    const kept = await store.insertRun({ ...newRun(other, { scheduledFor: AT, trigger: 'schedule' }) });
+    await expect(store.insertRun({ ...newRun({ ...other, id: 'no-such-job' }, { scheduledFor: AT, trigger: 'schedule' }) })).rejects.toBeInstanceOf(JobNotFoundError);
+    expect(await store.deleteJob(job.id)).toBe(true);
+    const left = (table: string) => query(`SELECT id FROM "${schema}".${table} ORDER BY id`);
+    expect([...(await left('live_runs')), ...(await left('runs'))]).toEqual([{ id: kept.id }]);
   });
 
   it('upgrades a schema of version 5 so that an instance of that version still running fails to claim or load instead of firing a run again', async () => {
