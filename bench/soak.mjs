@@ -55,13 +55,15 @@ try {
     if (list.length > DETAILS) progress(`soak: ${kind}: … and ${list.length - DETAILS} more`);
   }
   for (const item of report.droppedLate.slice(0, DETAILS)) progress(`soak: dropped late: ${item}`);
+  if (report.clockSteps.length > 0) progress(`soak: wall-clock steps the schedulers noticed (ms): ${report.clockSteps.join(', ')}`);
   if (report.kept) progress(`soak: kept for inspection: schema ${report.kept.schema}, logs in ${report.kept.dir}`);
   process.stdout.write(
     `soak: ${report.fires} fires, ${report.duplicates.length} duplicates, ${report.lost.length} lost, ${report.stuck.length} stuck, ` +
       `${report.interruptedRetried} interrupted+retried, ${report.kills} kills in ${report.seconds} s ` +
       `(${report.unretried.length} unretried, ${report.inconsistent.length} inconsistent, ${report.unexpectedExits.length} unexpected exits; ` +
       `${report.expected} expected fires checked, ${report.jobs} jobs, ${report.calls} API calls (${report.rejected} refused), ` +
-      `${report.unrecorded} completions cut off by kills, ${report.droppedLate.length} fires a scheduler reported dropping (missed, or overdue when rescheduled or paused), seed ${seed})\n`,
+      `${report.unrecorded} completions cut off by kills, ${report.droppedLate.length} fires a scheduler reported dropping (missed, or overdue when rescheduled or paused), ` +
+      `${report.clockSteps.length} wall-clock steps noticed, seed ${seed})\n`,
   );
   process.exit(isClean(report) ? 0 : 1);
 } catch (error) {

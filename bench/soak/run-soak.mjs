@@ -11,7 +11,7 @@ import { CronScheduler } from '@symbi/core';
 import { PostgresJobStore } from '@symbi/store-postgres';
 import pg from 'pg';
 import { stuckRuns } from '../../tests/processes/fire-audit.mjs';
-import { droppedFiresLogger, droppedFrom, readDropped, readExecutions, waitUntil } from '../../tests/processes/worker-control.mjs';
+import { clockStepsFrom, droppedFrom, readClockSteps, readDropped, readExecutions, schedulerReportsLogger, waitUntil } from '../../tests/processes/worker-control.mjs';
 import { Fleet } from './fleet.mjs';
 import { JobLedger } from './job-ledger.mjs';
 import { Traffic } from './traffic.mjs';
@@ -43,7 +43,7 @@ const SEED_JOBS = { fast: 80, slow: 60, failing: 30, traffic: 60 };
  * @typedef {import('./verify.mjs').SoakVerdict & {
  *   stuck: string[], kills: number, seconds: number, unexpectedExits: string[],
  *   jobs: number, calls: number, rejected: number, schema: string,
- *   kept: { schema: string, dir: string } | null
+ *   kept: { schema: string, dir: string } | null, clockSteps: number[]
  * }} SoakReport
  */
 
@@ -100,7 +100,7 @@ export async function runSoak({ minutes, url, seed, keep, progress }) {
       executor: { execute: () => Promise.reject(new Error('the API process runs no agents')) },
       config: { instanceId: 'soak-api' },
       // The traffic's reschedules and pauses report the overdue fires they drop.
-      logger: droppedFiresLogger('soak-api', (line) => apiDropped.push(line)),
+      logger: schedulerReportsLogger('soak-api', (line) => apiDropped.push(line)),
     });
     const random = seededRandom(seed);
     const ledger = new JobLedger();
@@ -170,6 +170,7 @@ export async function runSoak({ minutes, url, seed, keep, progress }) {
         marginMs: MARGIN_MS,
       }),
       stuck: [...stuck.values()],
+      clockSteps: [...readClockSteps(fleet.logs()), ...clockStepsFrom(apiDropped)],
       kills,
       seconds: Math.round((windowEnd - started) / 1000),
       unexpectedExits,

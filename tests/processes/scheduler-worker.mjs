@@ -24,7 +24,7 @@
 import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { droppedFiresLogger } from './worker-control.mjs';
+import { schedulerReportsLogger } from './worker-control.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -134,8 +134,8 @@ const executor = {
   },
 };
 
-/** Reports of fires the scheduler made no run for go to the log, so a check of lost fires can tell them from fires that vanished. */
-const logger = droppedFiresLogger(instance, (line) => appendFileSync(logFile, `${JSON.stringify(line)}\n`));
+/** Reports of fires the scheduler made no run for, and of clock steps, go to the log, so a check of lost fires can tell them from fires that vanished. */
+const logger = schedulerReportsLogger(instance, (line) => appendFileSync(logFile, `${JSON.stringify(line)}\n`));
 
 const store = await openStore();
 const scheduler = new CronScheduler({

@@ -134,7 +134,7 @@ export function startWorker(options) {
  */
 export function readExecutions(files) {
   return readLogLines(files)
-    .filter((line) => line.event !== 'dropped')
+    .filter((line) => line.event !== 'dropped' && line.event !== 'clock-step')
     .map((line) => ({ ...line, scheduledFor: Date.parse(line.scheduledFor) }));
 }
 
@@ -157,6 +157,15 @@ export function readDropped(files) {
 }
 
 /**
+ * The wall-clock steps the workers' schedulers noticed (see {@link clockStepsFrom}), from the logs.
+ * @param {string[]} files
+ * @returns {number[]}
+ */
+export function readClockSteps(files) {
+  return clockStepsFrom(readLogLines(files));
+}
+
+/**
  * The `dropped` lines among log lines, as {@link DroppedFires}.
  * @param {any[]} lines
  * @returns {DroppedFires[]}
@@ -168,24 +177,36 @@ export function droppedFrom(lines) {
 }
 
 /**
- * A scheduler logger that hands each report of fires the scheduler made no run for (its catch-up
- * and job-change reports, logged at warn with a reason and a range) to `onDropped` as a `dropped`
- * log line, and drops every other line.
+ * A scheduler logger that hands the scheduler's reports a check of lost fires needs to `onReport`
+ * as log lines: each report of fires it made no run for (its catch-up and job-change reports,
+ * logged at warn with a reason and a range) as a `dropped` line, and each wall-clock step it
+ * noticed as a `clock-step` line (`ms` signed); every other line is dropped.
  * @param {string} instance
- * @param {(line: object) => void} onDropped
+ * @param {(line: object) => void} onReport
  * @returns {import('@symbi/core').Logger}
  */
-export function droppedFiresLogger(instance, onDropped) {
+export function schedulerReportsLogger(instance, onReport) {
   const ignore = () => {};
   return {
     debug: ignore,
     info: ignore,
     error: ignore,
     warn(fields) {
+      const at = Date.now();
+      if (typeof fields.step_ms === 'number') onReport({ event: 'clock-step', instance, ms: fields.step_ms, at });
       if (typeof fields.reason !== 'string' || typeof fields.oldest !== 'string') return;
-      onDropped({ event: 'dropped', instance, jobName: fields.job, reason: fields.reason, oldest: fields.oldest, newest: fields.newest, at: Date.now() });
+      onReport({ event: 'dropped', instance, jobName: fields.job, reason: fields.reason, oldest: fields.oldest, newest: fields.newest, at });
     },
   };
+}
+
+/**
+ * The wall-clock steps the workers' schedulers noticed, from log lines, in ms (signed).
+ * @param {any[]} lines
+ * @returns {number[]}
+ */
+export function clockStepsFrom(lines) {
+  return lines.filter((line) => line.event === 'clock-step').map((line) => line.ms);
 }
 
 /**
