@@ -11,7 +11,7 @@ import { CronScheduler } from '@symbi/core';
 import { PostgresJobStore } from '@symbi/store-postgres';
 import pg from 'pg';
 import { stuckRuns } from '../../tests/processes/fire-audit.mjs';
-import { clockStepsFrom, droppedFrom, readClockSteps, readDropped, readExecutions, schedulerReportsLogger, waitUntil } from '../../tests/processes/worker-control.mjs';
+import { clockStepsFrom, droppedFrom, executionsFrom, readLogLines, schedulerReportsLogger, waitUntil } from '../../tests/processes/worker-control.mjs';
 import { Fleet } from './fleet.mjs';
 import { JobLedger } from './job-ledger.mjs';
 import { Traffic } from './traffic.mjs';
@@ -157,12 +157,13 @@ export async function runSoak({ minutes, url, seed, keep, progress }) {
     const unexpectedExits = [...fleet.unexpectedExits];
     for (const exit of exits) if (exit.code !== 0) unexpectedExits.push(`an instance did not stop cleanly (${exit.code ?? exit.signal}): ${exit.stderr.slice(-2000)}`);
 
+    const logLines = readLogLines(fleet.logs());
     const report = {
       ...verdict({
         runs,
         jobIds: await readJobIds(pool, schema),
-        executions: readExecutions(fleet.logs()),
-        dropped: [...readDropped(fleet.logs()), ...droppedFrom(apiDropped)],
+        executions: executionsFrom(logLines),
+        dropped: [...droppedFrom(logLines), ...droppedFrom(apiDropped)],
         killed: fleet.killed,
         ledger,
         manualRuns: traffic.manualRuns,
@@ -170,7 +171,7 @@ export async function runSoak({ minutes, url, seed, keep, progress }) {
         marginMs: MARGIN_MS,
       }),
       stuck: [...stuck.values()],
-      clockSteps: [...readClockSteps(fleet.logs()), ...clockStepsFrom(apiDropped)],
+      clockSteps: [...clockStepsFrom(logLines), ...clockStepsFrom(apiDropped)],
       kills,
       seconds: Math.round((windowEnd - started) / 1000),
       unexpectedExits,

@@ -133,37 +133,28 @@ export function startWorker(options) {
  * @returns {Execution[]}
  */
 export function readExecutions(files) {
-  return readLogLines(files)
-    .filter((line) => line.event !== 'dropped' && line.event !== 'clock-step')
-    .map((line) => ({ ...line, scheduledFor: Date.parse(line.scheduledFor) }));
+  return executionsFrom(readLogLines(files));
+}
+
+const EXECUTION_EVENTS = new Set(['start', 'end', 'fail']);
+
+/**
+ * The executions among log lines (`start`, `end` and `fail` lines), as {@link Execution}s.
+ * @param {any[]} lines
+ * @returns {Execution[]}
+ */
+export function executionsFrom(lines) {
+  return lines.filter((line) => EXECUTION_EVENTS.has(line.event)).map((line) => ({ ...line, scheduledFor: Date.parse(line.scheduledFor) }));
 }
 
 /**
  * @typedef {object} DroppedFires  missed fires a worker's scheduler reported making no run for
  * @property {string} instance
  * @property {string} jobName
- * @property {string} reason  `skip`, `once`, `window` or `cap`
+ * @property {string} reason  `skip`, `once`, `window`, `cap`, `rescheduled` or `paused`
  * @property {number} oldest  epoch ms
  * @property {number} newest  epoch ms
  */
-
-/**
- * The missed fires the workers' schedulers dropped (their catch-up reports), from the logs.
- * @param {string[]} files
- * @returns {DroppedFires[]}
- */
-export function readDropped(files) {
-  return droppedFrom(readLogLines(files));
-}
-
-/**
- * The wall-clock steps the workers' schedulers noticed (see {@link clockStepsFrom}), from the logs.
- * @param {string[]} files
- * @returns {number[]}
- */
-export function readClockSteps(files) {
-  return clockStepsFrom(readLogLines(files));
-}
 
 /**
  * The `dropped` lines among log lines, as {@link DroppedFires}.
@@ -214,7 +205,7 @@ export function clockStepsFrom(lines) {
  * @param {string[]} files
  * @returns {any[]}
  */
-function readLogLines(files) {
+export function readLogLines(files) {
   const lines = [];
   for (const file of files) {
     if (!existsSync(file)) continue;
