@@ -82,7 +82,8 @@ export function planFire(job: CronJobDefinition, load: JobLoad, ctx: PlanContext
     kept = firesBetween(schedule, windowStart, ctx.now, Number.MAX_SAFE_INTEGER).slice(-MAX_CATCHUP_FIRES);
   }
   const reason = policy !== 'all' ? policy : kept.length === MAX_CATCHUP_FIRES ? 'cap' : 'window';
-  const dropped = notRun(schedule, scheduledFor, kept[0] ?? ctx.now, kept.length > 0, reason);
+  const lastDropped = kept.length > 0 ? new Date(kept[0]!.getTime() - 1) : ctx.now;
+  const dropped = notRun(schedule, scheduledFor, lastDropped, reason);
   const plan: FirePlan = { runs: inOrder(job, load, kept.map((t) => catchupFire(job, t))), nextRun };
   if (dropped !== null) plan.dropped = dropped;
   if (kept.length === 0 && job.at !== null) plan.status = 'completed';
@@ -102,17 +103,16 @@ export function overdueFiresDropped(
 ): MissedFiresDropped | null {
   const due = before.nextRun;
   if (before.status !== 'active' || due === null || due.getTime() > now.getTime() || after.nextRun?.getTime() === due.getTime()) return null;
-  return notRun(scheduleOf(before), due, now, false, reason);
+  return notRun(scheduleOf(before), due, now, reason);
 }
 
 /**
- * The missed fires from `first` (the job's planned fire, the oldest missed) up to `until` that a
- * late plan makes no run for, or null when there are none. `untilExclusive` is set when `until` is
- * the oldest fire the plan runs. Counted up to {@link MAX_CATCHUP_FIRES}: past that, `count` is that
+ * The missed fires in [`first`, `last`] that get no run (`first` is the job's planned fire, the
+ * oldest missed; `last` is now, or just before the oldest fire a plan runs), or null when there
+ * are none. Counted up to {@link MAX_CATCHUP_FIRES}: past that, `count` is that
  * many and `more` is set, so a long outage of a dense schedule is not walked fire by fire.
  */
-function notRun(schedule: Schedule, first: Date, until: Date, untilExclusive: boolean, reason: MissedFiresDropped['reason']): MissedFiresDropped | null {
-  const last = untilExclusive ? new Date(until.getTime() - 1) : until;
+function notRun(schedule: Schedule, first: Date, last: Date, reason: MissedFiresDropped['reason']): MissedFiresDropped | null {
   const counted = firesBetween(schedule, new Date(first.getTime() - 1), last, MAX_CATCHUP_FIRES + 1);
   if (counted.length === 0) return null;
   const more = counted.length > MAX_CATCHUP_FIRES;

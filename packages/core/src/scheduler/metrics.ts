@@ -191,7 +191,7 @@ export class SchedulerMetrics {
       '# TYPE symbiont_cron_clock_steps_total counter',
       `symbiont_cron_clock_steps_total{direction="forward"} ${snap.clockSteps.forward}`,
       `symbiont_cron_clock_steps_total{direction="backward"} ${snap.clockSteps.backward}`,
-      '# HELP symbiont_cron_catchup_dropped_total Missed fires that got no run, by reason: the job\'s catchup policy (skip, once) or the window or cap of catchup all.',
+      '# HELP symbiont_cron_catchup_dropped_total Missed fires that got no run, by reason: the job\'s catchup policy (skip, once), the window or cap of catchup all, or a fire due when its job was rescheduled or paused.',
       '# TYPE symbiont_cron_catchup_dropped_total counter',
       ...snap.catchupDropped.map((d) => `symbiont_cron_catchup_dropped_total{job_name="${label(d.jobName)}",reason="${d.reason}"} ${d.count}`),
       '# HELP symbiont_cron_runs_pruned_total Finished runs deleted from the history by retention.',
