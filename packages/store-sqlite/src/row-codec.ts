@@ -47,14 +47,19 @@ const decodedPolicies = new Map<string, Policy>();
  * the text again.
  */
 function decodePolicy(text: string): Policy {
-  if (text.length > DECODED_POLICY_MAX_CHARS) return { ...DEFAULT_POLICY, ...parseJson<Policy>(text) };
+  if (text.length > DECODED_POLICY_MAX_CHARS) return copyJson(parsePolicy(text));
   let policy = decodedPolicies.get(text);
   if (policy === undefined) {
-    policy = { ...DEFAULT_POLICY, ...parseJson<Policy>(text) };
+    policy = parsePolicy(text);
     if (decodedPolicies.size >= DECODED_POLICIES_KEPT) decodedPolicies.clear();
     decodedPolicies.set(text, policy);
   }
   return copyJson(policy);
+}
+
+/** A stored policy text merged over the defaults; the fields it lacks are `DEFAULT_POLICY`'s own values, so never handed out as is. */
+function parsePolicy(text: string): Policy {
+  return { ...DEFAULT_POLICY, ...parseJson<Policy>(text) };
 }
 
 /** Epoch milliseconds of a date. */

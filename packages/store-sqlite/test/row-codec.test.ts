@@ -48,6 +48,12 @@ describe('row codec: a job\'s policy', () => {
     expect(policyOf(text)).toEqual(JSON.parse(text));
   });
 
+  it('hands out no default list for a long policy that lacks it', () => {
+    const policy = policyOf(JSON.stringify({ approver: 'x'.repeat(5000) }));
+    policy.requireCapabilities.push('gpu');
+    expect(DEFAULT_POLICY.requireCapabilities).toEqual([]);
+  });
+
   it('decodes every policy right however many distinct ones it has seen', () => {
     const texts = Array.from({ length: 200 }, (_, i) => JSON.stringify({ ...DEFAULT_POLICY, approvalTimeoutMs: i }));
     for (const round of [0, 1]) {
