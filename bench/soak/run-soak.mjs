@@ -94,13 +94,13 @@ export async function runSoak({ minutes, url, seed, keep, progress }) {
   try {
     await store.init();
     /** @type {object[]} */
-    const apiDropped = [];
+    const apiReports = [];
     const scheduler = new CronScheduler({
       store,
       executor: { execute: () => Promise.reject(new Error('the API process runs no agents')) },
       config: { instanceId: 'soak-api' },
       // The traffic's reschedules and pauses report the overdue fires they drop.
-      logger: schedulerReportsLogger('soak-api', (line) => apiDropped.push(line)),
+      logger: schedulerReportsLogger('soak-api', (line) => apiReports.push(line)),
     });
     const random = seededRandom(seed);
     const ledger = new JobLedger();
@@ -163,7 +163,7 @@ export async function runSoak({ minutes, url, seed, keep, progress }) {
         runs,
         jobIds: await readJobIds(pool, schema),
         executions: executionsFrom(logLines),
-        dropped: [...droppedFrom(logLines), ...droppedFrom(apiDropped)],
+        dropped: [...droppedFrom(logLines), ...droppedFrom(apiReports)],
         killed: fleet.killed,
         ledger,
         manualRuns: traffic.manualRuns,
@@ -171,7 +171,7 @@ export async function runSoak({ minutes, url, seed, keep, progress }) {
         marginMs: MARGIN_MS,
       }),
       stuck: [...stuck.values()],
-      clockSteps: [...clockStepsFrom(logLines), ...clockStepsFrom(apiDropped)],
+      clockSteps: [...clockStepsFrom(logLines), ...clockStepsFrom(apiReports)],
       kills,
       seconds: Math.round((windowEnd - started) / 1000),
       unexpectedExits,
