@@ -116,10 +116,28 @@ let loading: Promise<TraceSpan> | null = null;
 let loaded: TraceSpan | null = null;
 
 /**
- * Loads the optional `@opentelemetry/api` once. The scheduler awaits it before its first run, so
- * that runs never wait on a module load (and virtual-clock tests see no real-time gap).
+ * Where `@opentelemetry/api` 1.x (the versions core supports) keeps what a host registers with it:
+ * a tracer provider, a context manager… Until something is kept there, no tracer provider is
+ * registered, so a run records nothing whether the API is loaded or not.
+ */
+const OTEL_API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
+
+/** Whether anything was ever registered with OpenTelemetry's API in this process (see {@link OTEL_API_GLOBAL}). */
+export function otelRegistered(): boolean {
+  return (globalThis as Record<symbol, unknown>)[OTEL_API_GLOBAL] !== undefined;
+}
+
+/** Whether the API is loaded or being loaded, or must be: something was registered with it. */
+const tracingWanted = (): boolean => loading !== null || otelRegistered();
+
+/**
+ * Loads the optional `@opentelemetry/api` once, as soon as something is registered with it: while
+ * nothing is, nothing could be recorded, and the load (about 50 ms of CPU) is spared. The scheduler
+ * awaits it before its first run, so that runs never wait on a module load (and virtual-clock tests
+ * see no real-time gap) unless a host registers a tracer provider only after the start.
  */
 export function prepareTracing(): Promise<TraceSpan> {
+  if (!tracingWanted()) return Promise.resolve(NOOP_SPAN);
   loading ??= loadTraceRoot(() => import('@opentelemetry/api')).then((root) => (loaded = root));
   return loading;
 }
@@ -139,7 +157,11 @@ export function traceRun<S>(
   work: (claimed: ClaimedRun, signal: S, span: TraceSpan) => Promise<JobRunRecord | null>,
 ): Promise<JobRunRecord | null> {
   const root = loaded;
-  if (root === null) return prepareTracing().then(() => traceRun(claimed, signal, work));
+  if (root === null) {
+    // Nothing registered with OpenTelemetry: there is no tracer provider, and the API stays unloaded.
+    if (!tracingWanted()) return work(claimed, signal, NOOP_SPAN);
+    return prepareTracing().then(() => traceRun(claimed, signal, work));
+  }
   // Without a tracer nothing is recorded: the run goes straight to its work.
   if (!root.recording) return work(claimed, signal, NOOP_SPAN);
   const { run, job } = claimed;
