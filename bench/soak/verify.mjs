@@ -29,7 +29,8 @@ export async function readRuns(pool, schema) {
 }
 
 /**
- * How many runs of fires due by `until` are not finished yet.
+ * How many runs of fires due by `until` are not finished yet: rows of `live_runs`, where the store
+ * keeps every run in flight (`runs` holds finished ones only).
  * @param {import('pg').Pool} pool
  * @param {string} schema
  * @param {number} until  epoch ms
@@ -37,7 +38,7 @@ export async function readRuns(pool, schema) {
  */
 export async function countUnfinished(pool, schema, until) {
   const { rows } = await pool.query(
-    `SELECT count(*)::integer AS n FROM "${schema}".runs WHERE status IN ('scheduled', 'running') AND scheduled_for <= $1`,
+    `SELECT count(*)::integer AS n FROM "${schema}".live_runs WHERE status IN ('scheduled', 'running') AND scheduled_for <= $1`,
     [new Date(until)],
   );
   return rows[0].n;
