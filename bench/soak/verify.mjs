@@ -7,15 +7,15 @@ import { auditRuns, fireOf } from '../../tests/processes/fire-audit.mjs';
 /** @typedef {import('../../tests/processes/fire-audit.mjs').AuditRun} AuditRun */
 
 /**
- * Every run on the schema, in the audit's shape.
+ * Every run on the schema, finished (`runs`) or in flight (`live_runs`), in the audit's shape: a
+ * run stuck in flight is then reported stuck, not as its fire lost.
  * @param {import('pg').Pool} pool
  * @param {string} schema  a validated schema name
  * @returns {Promise<AuditRun[]>}
  */
 export async function readRuns(pool, schema) {
-  const { rows } = await pool.query(
-    `SELECT id, job_id, scheduled_for, due_at, attempt, trigger, status, lease_expires_at FROM "${schema}".runs`,
-  );
+  const columns = 'id, job_id, scheduled_for, due_at, attempt, trigger, status, lease_expires_at';
+  const { rows } = await pool.query(`SELECT ${columns} FROM "${schema}".runs UNION ALL SELECT ${columns} FROM "${schema}".live_runs`);
   return rows.map((row) => ({
     id: row.id,
     jobId: row.job_id,
