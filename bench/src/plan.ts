@@ -80,6 +80,10 @@ export function throughputTargets(): ThroughputTarget[] {
     ours('symbi-memory', 'symbi, in-memory store', { store: 'memory' }),
     ours('symbi-sqlite', 'symbi, SQLite file', { store: 'sqlite' }),
     ours('symbi-postgres', 'symbi, PostgreSQL ×1', { store: 'postgres' }),
+    // One scheduler process started exactly as each of the three above: the base of their ratio.
+    // `symbi-postgres` drains in the process that loaded the jobs, with its pool's connections open
+    // and its code compiled by the load; the instances start cold.
+    ours('symbi-postgres-x1-process', 'symbi, PostgreSQL ×1 process', { instances: 1 }, 'throughput:ours-multi'),
     ours('symbi-postgres-x3', 'symbi, PostgreSQL ×3 processes', { instances: 3 }, 'throughput:ours-multi'),
     { id: 'pg-boss', label: 'pg-boss 10.4.2 (PostgreSQL)', ours: false, task: 'throughput:pg-boss', base: {}, configs: PG_BOSS_CONFIGS.map((c) => ({ ...c })) },
     {

@@ -150,6 +150,7 @@ describe('bench/run.mjs --smoke', () => {
       ['symbi-memory', 1],
       ['symbi-sqlite', 1],
       ['symbi-postgres', 1],
+      ['symbi-postgres-x1-process', 1],
       ['symbi-postgres-x3', 1],
       ['pg-boss', 1],
       ['graphile-worker', 1],
