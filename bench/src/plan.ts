@@ -105,7 +105,7 @@ export function benchPlan(mode: BenchMode): BenchPlan {
     case 'full':
       return {
         mode,
-        throughput: { jobs: 20_000, runs: 3, tuneJobs: 20_000, tuneRounds: 2, targets },
+        throughput: { jobs: 20_000, runs: 5, tuneJobs: 20_000, tuneRounds: 2, targets },
         precision: { jobs: 1000, seconds: 60 },
         scale: { sizes: [10_000, 100_000, 1_000_000], samples: 200, batchSamples: 30, batch: 10 },
         soak: { iterations: 10_000, historyLimit: 50, samples: 10 },
