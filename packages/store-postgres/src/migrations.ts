@@ -351,6 +351,24 @@ const MIGRATIONS: readonly Migration[] = [
       db.schema.alterTable('runs').dropConstraint('runs_job_fkey'),
     ],
   },
+  {
+    version: 10,
+    name: 'the per-job history index serves only statements that name a job',
+    // It holds `id` as its last column, so a lookup by id alone could walk all of it. After `runs`
+    // was analyzed while empty, the planner costs that walk as low as a probe of `runs_pkey` and
+    // chose it for the probes by run id; a generic plan made then is kept while the table grows,
+    // and each claim or finish read the whole history once per run. As a partial index whose
+    // condition every job filter implies (`job_id = …` is strict) and a lookup by id does not,
+    // it can no longer serve one. Rebuilding it reads `runs` once.
+    statements: (db) => [
+      db.schema.dropIndex('runs_job_history_idx'),
+      db.schema
+        .createIndex('runs_job_history_idx')
+        .on('runs')
+        .columns(['job_id', 'scheduled_for desc', 'id desc'])
+        .where(sql<SqlBool>`job_id IS NOT NULL`),
+    ],
+  },
 ];
 
 /** The schema version this package writes and reads. */

@@ -136,10 +136,16 @@ export const PIPELINE = { pipeline: true } as const;
  * run, and its plan does not follow table statistics, which lag far behind a queue that fills and
  * drains within seconds (a custom plan built on them sorts every due row to take the first few);
  * the statements are written so that their generic plan walks the right index whatever the sizes.
+ * No sequential scan where an index can serve: a statement's generic plan is made at its first
+ * run on a connection, from the statistics of that moment, and kept as the tables grow until they
+ * are analyzed again. A table analyzed while empty (right after install, after the queue drained,
+ * or after retention pruned every run) makes reading it whole look as cheap as a probe by key, and
+ * such a plan, kept, reads the whole history once per run or per poll (the outbox's claim did).
  */
 export const SESSION_SETTINGS: readonly (readonly [string, string])[] = [
   ['jit', 'off'],
   ['plan_cache_mode', 'force_generic_plan'],
+  ['enable_seqscan', 'off'],
 ];
 
 /** How often a transaction that lost a deadlock or serialization race is replayed before giving up. */
@@ -344,22 +350,14 @@ function sender(client: PoolClient): (text: string | Statement<unknown>) => Prom
 }
 
 /**
- * Settings every transaction adds to the {@link SESSION_SETTINGS}: neither a sequential scan nor a
- * sort where an index can serve. The transactions find rows by key or walk an index in its order,
- * and their generic plans must do so whatever the sizes:
- * - A statement's generic plan is made at its first run on a connection, often while `runs` still
- *   fits in a few pages, where reading the whole table looks cheapest, and is kept as the table
- *   grows (until the connection closes or the table is analyzed): a batch of key lookups would then
- *   read the whole history, every time.
- * - A claim takes the first due rows `FOR NO KEY UPDATE SKIP LOCKED` with a `LIMIT`; the row
- *   locking sits between the limit and a sort, so a sort cannot stop early: a plan that fetches
- *   every due row and sorts it (which the planner prefers for a backlog) costs the whole backlog
- *   per claim, where walking the index in order stops after `limit` rows.
+ * Settings every transaction adds to the {@link SESSION_SETTINGS} (which it sets too, so that they
+ * hold on a pool the caller passed): index reads costed near sequential ones, so no sort where an
+ * index can serve. A claim takes the first due rows `FOR NO KEY UPDATE SKIP LOCKED` with a `LIMIT`;
+ * the row locking sits between the limit and a sort, so a sort cannot stop early: a plan that
+ * fetches every due row and sorts it (which the planner prefers for a backlog) costs the whole
+ * backlog per claim, where walking the index in order stops after `limit` rows.
  */
-const TRANSACTION_SETTINGS: readonly (readonly [string, string])[] = [
-  ['enable_seqscan', 'off'],
-  ['random_page_cost', '1.1'],
-];
+const TRANSACTION_SETTINGS: readonly (readonly [string, string])[] = [['random_page_cost', '1.1']];
 
 /** Opens a transaction with the {@link SESSION_SETTINGS} and the {@link TRANSACTION_SETTINGS}. */
 const BEGIN = ['BEGIN', ...[...SESSION_SETTINGS, ...TRANSACTION_SETTINGS].map(([name, value]) => `SET LOCAL ${name} = ${value}`)].join('; ');

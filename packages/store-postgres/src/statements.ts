@@ -756,7 +756,10 @@ export class Statements {
           eb
             .selectFrom('runs as r')
             .select('r.job_id')
-            .where('r.id', '=', (e) => e.fn.any(textArray(s.ids))),
+            .where('r.id', '=', (e) => e.fn.any(textArray(s.ids)))
+            // Kept a subquery of its own: joined, `j.id = r.job_id` would let the planner walk the
+            // whole per-job history index (see migration 10) instead of probing `runs_pkey`.
+            .offset(0),
         )
         .orderBy('j.id')
         .forNoKeyUpdate(),

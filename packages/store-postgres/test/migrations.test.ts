@@ -82,7 +82,7 @@ describePostgres('PostgresJobStore migrations', () => {
     const tables = await query(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY 1`);
     expect(tables.map((row) => row.table_name)).toEqual(['audit_events', 'instances', 'jobs', 'live_runs', 'runs', 'schema_migrations', 'sessions']);
     const versions = await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`);
-    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }, { version: 8 }, { version: 9 }]);
+    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }, { version: 8 }, { version: 9 }, { version: 10 }]);
   });
 
   it('creates the indexes the claims and listings rely on, partial where the queue is', async () => {
@@ -109,7 +109,7 @@ describePostgres('PostgresJobStore migrations', () => {
       live_runs_waiting_idx: '(due_at, id) WHERE wait_for_slot',
       runs_executed_audit_idx: '(completed_at DESC, id DESC) WHERE executed_audit',
       runs_fire_key_key: '(fire_key)',
-      runs_job_history_idx: '(job_id, scheduled_for DESC, id DESC)',
+      runs_job_history_idx: '(job_id, scheduled_for DESC, id DESC) WHERE (job_id IS NOT NULL)',
       runs_outbox_idx: '(COALESCE(completed_at, scheduled_for), id) WHERE delivery_pending',
       runs_pkey: '(id)',
       runs_status_idx: '(listed_status, scheduled_for DESC, id DESC) WHERE (listed_status IS NOT NULL)',
@@ -144,7 +144,7 @@ describePostgres('PostgresJobStore migrations', () => {
     const schema = fresh();
     const instances = Array.from({ length: 6 }, () => open(schema));
     await Promise.all(instances.map((store) => store.init()));
-    expect(await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }, { version: 8 }, { version: 9 }]);
+    expect(await query(`SELECT version FROM "${schema}".schema_migrations ORDER BY 1`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }, { version: 8 }, { version: 9 }, { version: 10 }]);
     const job = await instances[0]!.createJob(makeJob());
     expect(await instances[5]!.getJob(job.id)).toEqual(job);
   });
