@@ -355,11 +355,11 @@ const MIGRATIONS: readonly Migration[] = [
     version: 10,
     name: 'the per-job history index serves only statements that name a job',
     // It holds `id` as its last column, so a lookup by id alone could walk all of it. After `runs`
-    // was analyzed while empty, the planner costs that walk as low as a probe of `runs_pkey` and
-    // chose it for the probes by run id; a generic plan made then is kept while the table grows,
-    // and each claim or finish read the whole history once per run. As a partial index whose
-    // condition every job filter implies (`job_id = …` is strict) and a lookup by id does not,
-    // it can no longer serve one. Rebuilding it reads `runs` once.
+    // was analyzed while empty, the planner costs that walk as low as a probe of `runs_pkey`, and
+    // chose it where a join on `job_id` let it (the finish's lock of the jobs of its runs); a
+    // generic plan made then is kept while the table grows, and each finish read the whole history.
+    // As a partial index whose condition every job filter implies (`job_id = …` is strict) and a
+    // lookup by id does not, it can no longer serve one. Rebuilding it reads `runs` once.
     statements: (db) => [
       db.schema.dropIndex('runs_job_history_idx'),
       db.schema
