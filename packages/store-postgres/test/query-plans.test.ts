@@ -4,13 +4,8 @@ import { describePostgres, queryRows, useSchema } from './support/postgres.js';
 
 const RUNS = 2_000;
 
-/** Rows and index entries read by scans of the schema's run tables, by what read them. */
-interface ScanReads {
-  seqLive: number;
-  seqRuns: number;
-  seqJobs: number;
-  historyIndex: number;
-}
+/** Rows and index entries read by scans of the schema's tables, by what read them. */
+type ScanReads = Record<'seqLive' | 'seqRuns' | 'seqJobs' | 'historyIndex', number>;
 
 async function readScans(schema: string): Promise<ScanReads> {
   const tables = await queryRows(`SELECT relname, seq_tup_read FROM pg_stat_user_tables WHERE schemaname = $1`, [schema]);
@@ -72,13 +67,9 @@ describePostgres('PostgresJobStore plans on tables analyzed while empty', () => 
     await scheduler.stop();
     await store.close();
     const after = await settledScans(store.schema);
-    const read = {
-      seqLive: after.seqLive - before.seqLive,
-      seqRuns: after.seqRuns - before.seqRuns,
-      seqJobs: after.seqJobs - before.seqJobs,
-      historyIndex: after.historyIndex - before.historyIndex,
-    };
-    // A plan that scans per run reads about RUNS² / 2 rows (2,000,000 here); probes by key read none.
-    expect(Object.entries(read).filter(([, rows]) => rows >= RUNS)).toEqual([]);
+    const read = Object.entries(after).map(([what, rows]) => [what, rows - before[what as keyof ScanReads]] as const);
+    // A plan kept from the empty tables reads a count that grows with RUNS² (11,000 history-index
+    // entries here before migration 10); probes by key read none.
+    expect(read.filter(([, rows]) => rows >= RUNS)).toEqual([]);
   });
 });
