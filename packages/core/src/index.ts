@@ -152,6 +152,7 @@ export {
   type FiredJobPatch,
   type FireWrites,
 } from './lifecycle/transitions.js';
+export { guardForPatch } from './lifecycle/run-state.js';
 export { claimedRun, claimHorizon, claimTerms, hasFreeSlot, hasLiveLease, isDueRetry, loadShare, type ClaimTerms } from './lifecycle/claim.js';
 export {
   abandonment,

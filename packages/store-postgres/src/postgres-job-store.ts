@@ -9,6 +9,7 @@ import {
   copyRun,
   decideFire,
   finishRule,
+  guardForPatch,
   interruption,
   JOB_STATUSES,
   mergeAuditPages,
@@ -357,7 +358,8 @@ export class PostgresJobStore implements JobStore {
    * Calls made while earlier ones are in flight are applied together in one statement (group commit);
    * calls for the same run keep their order.
    */
-  async updateRun(runId: string, patch: RunPatch, guard: RunGuard = {}): Promise<JobRunRecord | null> {
+  async updateRun(runId: string, patch: RunPatch, given: RunGuard = {}): Promise<JobRunRecord | null> {
+    const guard = guardForPatch(patch, given);
     const input = patchInput(runId, guard.owner ?? null, runPatchToRow(patch), guard.statusIn ?? null);
     return this.updates.submit({ runId, input });
   }
@@ -580,18 +582,16 @@ export class PostgresJobStore implements JobStore {
   }
 
   /**
-   * Patches the runs of `ids` where they are, then moves those a patch finished to `runs` and those
-   * it brought back in flight to `live_runs` (a start, the usual patch, moves none), holding their
-   * jobs' locks as every move does (see `Statements`); the patched rows.
+   * Patches the runs of `ids` where they are, then moves those a patch finished to `runs` (a finished
+   * run's status is final, so none moves back), holding their jobs' locks as every move does (see
+   * `Statements`); the patched rows.
    */
   private async patchRuns(tx: Transaction, ids: string[], input: string): Promise<Read<ReadRunRow>[]> {
     const { rows } = await tx.query(this.statements.updateRuns.bind({ ids, input }));
-    const moving = rows.filter((row) => row.misplaced);
-    if (moving.length > 0) await tx.query(this.statements.lockJobs.bind({ ids: [...new Set(moving.map((row) => row.job_id))] }));
-    for (const table of ['runs', 'live_runs'] as const) {
-      const misplaced = moving.filter((row) => isTerminal(row.status) === (table === 'runs')).map((row) => row.id);
-      if (misplaced.length > 0) await tx.query(this.statements.moveRuns[table].bind({ ids: misplaced }));
-    }
+    const finished = rows.filter((row) => row.misplaced);
+    if (finished.length === 0) return rows;
+    await tx.query(this.statements.lockJobs.bind({ ids: [...new Set(finished.map((row) => row.job_id))] }));
+    await tx.query(this.statements.moveFinishedRuns.bind({ ids: finished.map((row) => row.id) }));
     return rows;
   }
 }
@@ -601,18 +601,16 @@ function ignoreError(): void {}
 const isTerminal = (status: unknown): boolean => TERMINAL_RUN_STATUSES.includes(status as RunStatus);
 
 /**
- * Which rows the patches of a batch can reach: `live` when every guard admits only statuses in
- * flight and no patch finishes its run (rows of `runs` are all finished, so none matches and none
- * moves), `moving` when some patch sets a status that may leave its row in the wrong table (it
- * finishes a run, or brings back one its guard does not keep from being finished), else `any`.
+ * Which rows the patches of a batch can reach: `moving` when some patch finishes its run (it then
+ * belongs in `runs`), `live` when every guard admits only statuses in flight (rows of `runs` are all
+ * finished, so none matches; every patch that sets a status has such a guard, see `guardForPatch`),
+ * else `any`.
  */
 function batchReach(requests: readonly UpdateRequest[]): 'live' | 'any' | 'moving' {
   let live = true;
   for (const { input } of requests) {
-    const status = input.patch.status;
-    const guarded = input.status_in !== null && !input.status_in.some(isTerminal);
-    if (status !== undefined && (isTerminal(status) || !guarded)) return 'moving';
-    live &&= guarded;
+    if (isTerminal(input.patch.status)) return 'moving';
+    live &&= input.status_in !== null && !input.status_in.some(isTerminal);
   }
   return live ? 'live' : 'any';
 }

@@ -207,8 +207,8 @@ export class Statements {
   /** `updateRuns` on `live_runs` alone, for patches whose guards only runs in flight can meet. */
   readonly updateLiveRuns;
   readonly finishRuns;
-  /** Moves the runs of `ids` an update left in the wrong table (see `updateRuns`'s `misplaced`). */
-  readonly moveRuns;
+  /** Moves the runs of `ids` an update finished from `live_runs` to `runs` (see `updateRuns`'s `misplaced`). */
+  readonly moveFinishedRuns;
   /** The jobs of `ids`, locked in id order. */
   readonly lockJobs;
   /** The jobs of the runs of `ids`, locked in id order (finish, step 1). */
@@ -655,8 +655,8 @@ export class Statements {
     );
     /**
      * The runs of `table` among `ids` patched by the JSON `input` of CTE `i`, each where its owner
-     * and status guards hold; whether each is now `misplaced` (finished in `live_runs`, in flight in
-     * `runs`), and whether its patch `unmarked` it: a patch of a column its event is made of ends a
+     * and status guards hold; whether each is now `misplaced` (finished in `live_runs`; a row of
+     * `runs` never is, as a finished run's status is final), and whether its patch `unmarked` it: a patch of a column its event is made of ends a
      * history row's mark (its event, as it finished, is then written as a row: see `updateRuns`).
      */
     const patchRunsIn = (qc: QueryCreator<PatchScope>, table: RunTable, ids: string[]) => {
@@ -671,19 +671,18 @@ export class Statements {
         .where((eb) => eb.or([eb('i.owner', 'is', null), eb('r.owner', '=', eb.ref('i.owner'))]))
         .where((eb) => eb.or([eb('i.status_in', 'is', null), eb('r.status', '=', eb.fn.any('i.status_in'))]))
         .returning(RUN_COLUMNS.map((column) => `r.${column}` as const))
-        .returning((eb) => eb('r.status', table === 'runs' ? 'not in' : 'in', TERMINAL).as('misplaced'))
+        .returning((eb) => sql<SqlBool>`${table === 'runs' ? sql.lit(false) : eb('r.status', 'in', TERMINAL)}`.as('misplaced'))
         .returning(unmarks.as('unmarked'));
     };
-    // A run is patched where it is; one a patch finished or brought back is moved by `moveRuns`.
-    // A marked run that a patch unmarks or brings back in flight (its move drops the mark) keeps its
-    // event as a row, made of the run as it finished (this statement's snapshot of `runs`; see
-    // `executed-audit.ts`).
+    // A run is patched where it is; one a patch finished is moved by `moveFinishedRuns`. A marked
+    // run that a patch unmarks keeps its event as a row, made of the run as it finished (this
+    // statement's snapshot of `runs`; see `executed-audit.ts`).
     this.updateRuns = prepare((s: { ids: string[]; input: string }) =>
       db
         .with('i', () => patchInputs(s.input))
         .with('l', (qc) => patchRunsIn(qc as unknown as QueryCreator<PatchScope>, 'live_runs', s.ids))
         .with('h', (qc) => patchRunsIn(qc as unknown as QueryCreator<PatchScope>, 'runs', s.ids))
-        .with('kept', () => sql`(${keepExecutedAudits(schema, sql.id(schema, 'runs'), sql<boolean>`r.id IN (SELECT h.id FROM h WHERE h.misplaced OR h.unmarked)`)})`)
+        .with('kept', () => sql`(${keepExecutedAudits(schema, sql.id(schema, 'runs'), sql<boolean>`r.id IN (SELECT h.id FROM h WHERE h.unmarked)`)})`)
         .selectFrom('l')
         .selectAll()
         .unionAll((eb) => eb.selectFrom('h').selectAll()),
@@ -691,22 +690,19 @@ export class Statements {
     this.updateLiveRuns = prepare((s: { ids: string[]; input: string }) =>
       patchRunsIn(db.with('i', () => patchInputs(s.input)) as unknown as QueryCreator<PatchScope>, 'live_runs', s.ids),
     );
-    /** Moves the runs of `ids` that belong in `table` (finished: `runs`; in flight: `live_runs`) there from the other table. */
-    const moveTo = (table: RunTable) =>
-      prepare((s: { ids: string[] }) =>
-        db
-          .with('moved', () =>
-            db
-              .deleteFrom(table === 'runs' ? 'live_runs' : 'runs')
-              .where('id', '=', (eb) => eb.fn.any(textArray(s.ids)))
-              .where('status', table === 'runs' ? 'in' : 'not in', TERMINAL)
-              .returning(RUN_COLUMNS),
-          )
-          .insertInto(table as 'runs')
-          .columns(RUN_COLUMNS)
-          .expression((eb) => eb.selectFrom('moved').select(RUN_COLUMNS)),
-      );
-    this.moveRuns = { runs: moveTo('runs'), live_runs: moveTo('live_runs') };
+    this.moveFinishedRuns = prepare((s: { ids: string[] }) =>
+      db
+        .with('moved', () =>
+          db
+            .deleteFrom('live_runs')
+            .where('id', '=', (eb) => eb.fn.any(textArray(s.ids)))
+            .where('status', 'in', TERMINAL)
+            .returning(RUN_COLUMNS),
+        )
+        .insertInto('runs')
+        .columns(RUN_COLUMNS)
+        .expression((eb) => eb.selectFrom('moved').select(RUN_COLUMNS)),
+    );
     // Finish, step 1: move the unfinished runs of the batch from `live_runs` to `runs` with their
     // patches applied (each finished run is appended to the history once), then lock the jobs of
     // its runs in id order, so that batches sharing jobs queue up instead of deadlocking. Two

@@ -206,7 +206,7 @@ describePostgres('PostgresJobStore', () => {
     expect(await store.getRun(c!.id)).toEqual(c);
   });
 
-  it('patches a run in flight or finished wherever it is, and one that a patch finishes or brings back is listed and claimed as its status says', async () => {
+  it('patches a run in flight or finished wherever it is, lists one that a patch finishes as its status says, and never brings a finished run back', async () => {
     const job = await store.createJob(makeJob({ nextRun: null, maxConcurrent: 10 }));
     const live = await running(job);
     const done = await store.insertRun({ ...newRun(job, { scheduledFor: at(1), trigger: 'manual' }), status: 'succeeded', completedAt: at(2) });
@@ -218,12 +218,13 @@ describePostgres('PostgresJobStore', () => {
     ]);
     expect(await store.updateRun(done.id, { output: 'late' })).toMatchObject({ output: 'late', status: 'succeeded' });
     expect(await store.updateRun(live.id, { status: 'failed', completedAt: at(3), owner: null, leaseExpiresAt: null }, { owner: 'me' })).toMatchObject({ status: 'failed' });
-    expect(await store.updateRun(done.id, { status: 'scheduled', completedAt: null, dueAt: at(4) }, { statusIn: ['succeeded'] })).toMatchObject({ status: 'scheduled', output: 'late' });
+    expect(await store.updateRun(done.id, { status: 'scheduled', completedAt: null, dueAt: at(4) }, { statusIn: ['succeeded'] })).toBeNull();
 
     expect((await store.listRuns({ jobId: job.id, status: 'failed' })).map((run) => run.id)).toEqual([live.id]);
+    expect(await store.getRun(done.id)).toMatchObject({ status: 'succeeded', output: 'late', completedAt: at(2) });
     const plan = () => ({ nextRun: null, runs: [] });
     const claimed = await store.claimDue({ now: at(10), owner: 'me', leaseMs: 1000, limit: 100, plan });
-    expect(claimed.filter((c) => c.job.id === job.id).map((c) => c.run.id)).toEqual([done.id]);
+    expect(claimed.filter((c) => c.job.id === job.id)).toEqual([]);
   });
 
   it('saves and loads concurrent sessions together, failing only the one of a missing job', async () => {

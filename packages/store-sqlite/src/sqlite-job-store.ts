@@ -10,6 +10,7 @@ import {
   decideFinish,
   decideFire,
   finishRule,
+  guardForPatch,
   hasFreeSlot,
   interruption,
   JOB_STATUSES,
@@ -629,7 +630,8 @@ export class SqliteJobStore implements JobStore {
   }
 
   /** Applies `patch` if `guard` holds, in one update (see {@link #patchRun}); null if the run is absent or the guard fails. */
-  updateRun(runId: string, patch: RunPatch, guard: RunGuard = {}): Promise<JobRunRecord | null> {
+  updateRun(runId: string, patch: RunPatch, given: RunGuard = {}): Promise<JobRunRecord | null> {
+    const guard = guardForPatch(patch, given);
     return this.#write((runner, db) => {
       if (guard.statusIn !== undefined && guard.statusIn.length === 0) return null;
       const statuses = guard.statusIn ?? [];

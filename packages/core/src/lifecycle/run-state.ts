@@ -1,5 +1,5 @@
-import type { RunStatus } from '../domain/run.js';
-import type { RunOutcome } from '../ports/job-store.js';
+import { RUN_STATUSES, TERMINAL_RUN_STATUSES, type RunStatus } from '../domain/run.js';
+import type { RunGuard, RunOutcome, RunPatch } from '../ports/job-store.js';
 
 /**
  * The run state machine, in one place. A run is created `scheduled` (queued), or terminal
@@ -26,6 +26,21 @@ export function canTransition(from: RunStatus, to: RunStatus): boolean {
 /** Statuses from which a run may still move to `to`: the guard for a store update. */
 export function statusesBefore(to: RunStatus): RunStatus[] {
   return (Object.keys(RUN_TRANSITIONS) as RunStatus[]).filter((from) => canTransition(from, to));
+}
+
+/** Statuses a run can still leave: all but the terminal ones. */
+const UNFINISHED_STATUSES: readonly RunStatus[] = RUN_STATUSES.filter((status) => !TERMINAL_RUN_STATUSES.includes(status));
+
+/**
+ * The guard under which a store applies `JobStore.updateRun(runId, patch, guard)`. A finished run's
+ * status is final: a patch that sets a status applies only to a run not finished yet, so a finish
+ * is never undone and its success never audited twice. Other patches (deliveries, lease, times)
+ * keep `guard` as given.
+ */
+export function guardForPatch(patch: RunPatch, guard: RunGuard = {}): RunGuard {
+  if (patch.status === undefined) return guard;
+  const statusIn = (guard.statusIn ?? RUN_STATUSES).filter((status) => UNFINISHED_STATUSES.includes(status));
+  return { ...guard, statusIn };
 }
 
 /**

@@ -387,7 +387,11 @@ export interface JobStore {
   claimDue(request: ClaimRequest): Promise<ClaimedRun[]>;
   /** Inserts a run (a manual run, a skipped record…). A duplicate `fireKey` throws `ConflictError`. */
   insertRun(run: JobRunRecord): Promise<JobRunRecord>;
-  /** Applies `patch` if `guard` holds; returns the updated run, or null if absent or the guard failed. */
+  /**
+   * Applies `patch` if `guard` holds; returns the updated run, or null if absent or the guard failed.
+   * A finished run's status is final: a patch that sets a status applies only to a run not finished
+   * yet (see `guardForPatch`), while other patches (deliveries, times) reach finished runs too.
+   */
   updateRun(runId: string, patch: RunPatch, guard?: RunGuard): Promise<JobRunRecord | null>;
   /**
    * Finishes a run, updates its job and appends the finish's audit events in one transaction

@@ -28,6 +28,7 @@ import { claimTerms, hasFreeSlot, hasLiveLease, isDueRetry, leaseRun, loadShare,
 import { decideFire, decideFinishOfCopy, finishRule, interruption, recoveryRule, type FinishWrites, type FireWrites } from '../lifecycle/transitions.js';
 import { checkCount } from './query-limits.js';
 import { checkPruneRequest, prunableRuns } from '../lifecycle/retention.js';
+import { guardForPatch } from '../lifecycle/run-state.js';
 
 const DEFAULT_PAGE = 100;
 
@@ -378,10 +379,11 @@ export class InMemoryJobStore implements JobStore {
   }
 
   /** Applies `patch` if `guard` holds; null if the run is absent or the guard fails. */
-  async updateRun(runId: string, patch: RunPatch, guard: RunGuard = {}): Promise<JobRunRecord | null> {
+  async updateRun(runId: string, patch: RunPatch, given: RunGuard = {}): Promise<JobRunRecord | null> {
     const slot = this.#runs.get(runId);
     if (slot === undefined) return null;
     const { run } = slot;
+    const guard = guardForPatch(patch, given);
     if (guard.owner !== undefined && run.owner !== guard.owner) return null;
     if (guard.statusIn !== undefined && !guard.statusIn.includes(run.status)) return null;
     // Changed in place: nothing but the slot holds the stored run (see `record-copies.ts`).

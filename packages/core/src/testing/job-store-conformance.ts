@@ -1227,6 +1227,16 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
         expect(ok).toEqual({ ...run, status: 'running' });
       });
 
+      test("a finished run's status is final: a patch that sets one is refused whatever the guard, other patches apply", async () => {
+        const job = await idleJob();
+        const run = await store.insertRun(makeRun(job, { status: 'failed', owner: OWNER_A, startedAt: sec(2), completedAt: sec(3), error: 'boom' }));
+        expect(await store.updateRun(run.id, { status: 'scheduled', completedAt: null })).toBeNull();
+        expect(await store.updateRun(run.id, { status: 'running' }, { owner: OWNER_A, statusIn: ['failed'] })).toBeNull();
+        expect(await store.updateRun(run.id, { status: 'succeeded', error: null })).toBeNull();
+        expect(await store.getRun(run.id)).toEqual(run);
+        expect(await store.updateRun(run.id, { deliveries: [delivery('pending')] }, { statusIn: ['failed'] })).toEqual({ ...run, deliveries: [delivery('pending')] });
+      });
+
       test('listRuns returns newest first by scheduledFor, then id', async () => {
         const job = await idleJob();
         const made = [];
@@ -1512,7 +1522,7 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
           expect(await store.queryAudit({ jobId: job.id })).toEqual(results.map((result) => executedOf(result?.run)).reverse());
         });
 
-        test("a patch of a marked run's status or times leaves its event as the run finished", async () => {
+        test("a patch of a marked run's times leaves its event as the run finished; its status is final, so it is audited once", async () => {
           if (!marks()) return;
           const job = await idleJob();
           const timed = (await finishMarked(await runningRun(job), sec(4)))?.run as JobRunRecord;
@@ -1521,7 +1531,9 @@ export function runJobStoreConformance(name: string, factory: JobStoreConformanc
           expect(await store.updateRun(timed.id, { deliveries: [delivery('pending')] })).toMatchObject({ deliveries: [{ status: 'pending' }] });
           expect(await store.updateRun(timed.id, { executionTimeMs: 99, completedAt: sec(9) }, { statusIn: ['running'] })).toBeNull();
           expect(await store.updateRun(timed.id, { executionTimeMs: 99, completedAt: sec(9) })).toMatchObject({ executionTimeMs: 99 });
-          expect(await store.updateRun(back.id, { status: 'scheduled', completedAt: null })).toMatchObject({ status: 'scheduled' });
+          expect(await store.updateRun(back.id, { status: 'running', completedAt: null })).toBeNull();
+          expect(await store.getRun(back.id)).toEqual(back);
+          expect(await finishMarked(back, sec(7))).toBeNull();
           expect(await store.queryAudit({ jobId: job.id })).toEqual(events);
           expect(await store.deleteJob(job.id)).toBe(true);
           expect(await store.queryAudit({ jobId: job.id })).toEqual(events);
