@@ -28,8 +28,8 @@ export function statusesBefore(to: RunStatus): RunStatus[] {
   return (Object.keys(RUN_TRANSITIONS) as RunStatus[]).filter((from) => canTransition(from, to));
 }
 
-/** Statuses a run can still leave: all but the terminal ones. */
-const UNFINISHED_STATUSES: readonly RunStatus[] = RUN_STATUSES.filter((status) => !TERMINAL_RUN_STATUSES.includes(status));
+/** Whether a run of `status` can still leave it: all but the terminal statuses. */
+const unfinished = (status: RunStatus): boolean => !TERMINAL_RUN_STATUSES.includes(status);
 
 /**
  * The guard under which a store applies `JobStore.updateRun(runId, patch, guard)`. A finished run's
@@ -38,8 +38,8 @@ const UNFINISHED_STATUSES: readonly RunStatus[] = RUN_STATUSES.filter((status) =
  * keep `guard` as given.
  */
 export function guardForPatch(patch: RunPatch, guard: RunGuard = {}): RunGuard {
-  if (patch.status === undefined) return guard;
-  const statusIn = (guard.statusIn ?? RUN_STATUSES).filter((status) => UNFINISHED_STATUSES.includes(status));
+  if (patch.status === undefined || guard.statusIn?.every(unfinished)) return guard;
+  const statusIn = (guard.statusIn ?? RUN_STATUSES).filter(unfinished);
   return { ...guard, statusIn };
 }
 
