@@ -7,15 +7,16 @@ import { RUN_PATCH_COLUMNS } from './row-mapping.js';
  * (`runs.executed_audit`, migration 8) instead of an `audit_events` row: the finish sets it in the
  * statement that appends the run to `runs`, `queryAudit` answers the marked runs as core's
  * `executedAuditEvent` makes them, and whatever deletes a marked run or changes what its event
- * is made of (deleting its job, pruning it, a patch of its status, completion time or execution
- * time) first writes its event as an ordinary row, with {@link keepExecutedAudits}.
+ * is made of (deleting its job, pruning it, a patch of its completion time or execution time; its
+ * status is final, see core's `guardForPatch`) first writes its event as an ordinary row, with {@link keepExecutedAudits}.
  */
 
 /**
- * The columns of a run that its event is made of and that a run patch may change: a patch of one
- * ends the mark, and the event is kept as a row as the run finished (see `Statements.updateRuns`).
+ * The columns of a run that its event is made of and that a patch of a finished run may change (not
+ * its status, which is final): a patch of one ends the mark, and the event is kept as a row as the
+ * run finished (see `Statements.updateRuns`).
  */
-export const EVENT_PATCH_COLUMNS = [RUN_PATCH_COLUMNS.status, RUN_PATCH_COLUMNS.completedAt, RUN_PATCH_COLUMNS.executionTimeMs] as const;
+export const EVENT_PATCH_COLUMNS = [RUN_PATCH_COLUMNS.completedAt, RUN_PATCH_COLUMNS.executionTimeMs] as const;
 
 /** The columns of a marked run that its event is made of, as the audit query reads them. */
 export interface ExecutedAuditRow {

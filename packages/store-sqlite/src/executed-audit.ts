@@ -119,13 +119,13 @@ export function writeMarkedEventsOfJob(runner: SqliteRunner, db: Db, jobId: stri
 }
 
 /** The fields of a run its event is made of that a patch may change. */
-const EVENT_FIELDS = ['status', 'completedAt', 'executionTimeMs'] as const satisfies readonly (keyof RunPatch)[];
+const EVENT_FIELDS = ['completedAt', 'executionTimeMs'] as const satisfies readonly (keyof RunPatch)[];
 
 /**
- * Whether `patch`, applied under `guard`, may change what the event of a marked run is made of: it
- * names one of those fields, and its guard (if any) lets it reach a `succeeded` run. The
- * scheduler's own updates (a start, a hold for approval) are guarded by the statuses before theirs,
- * so they never do.
+ * Whether `patch`, applied under `guard` (as narrowed by core's `guardForPatch`), may change what
+ * the event of a marked run is made of: it names one of those fields, and its guard (if any) lets it
+ * reach a `succeeded` run. A patch that sets a status never does (a finished run's status is final),
+ * so the scheduler's own updates (a start, a hold for approval) never do.
  */
 export function mayChangeMarkedEvent(patch: RunPatch, guard: RunGuard): boolean {
   if (guard.statusIn !== undefined && !guard.statusIn.includes('succeeded')) return false;
