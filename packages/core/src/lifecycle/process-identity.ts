@@ -33,14 +33,17 @@ export function hostnameOf(hostKey: string): string {
 }
 
 /**
- * When the process `pid` started, in clock ticks since boot (field 22 of Linux `/proc/<pid>/stat`),
- * or null where there is no such file. Its name (field 2) may hold spaces and parentheses, so the
- * fields are counted after its last `)`.
+ * The fields of Linux `/proc/<pid>/stat` from field 3 (the state) on, or null where there is no such
+ * file. The name (field 2) may hold spaces and parentheses, so the fields are counted after its last `)`.
  */
-export function processStartToken(pid: number | 'self'): string | null {
+function statFields(pid: number | 'self'): string[] | null {
   const stat = attempt(() => readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  if (stat === null) return null;
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  return stat === null ? null : stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** When the process `pid` started, in clock ticks since boot (field 22 of Linux `/proc/<pid>/stat`), or null where there is no such file. */
+export function processStartToken(pid: number | 'self'): string | null {
+  return statFields(pid)?.[19] ?? null;
 }
 
 /** This process as scheduler instance `id` registers it. */
@@ -50,8 +53,10 @@ export function thisProcess(id: string): InstanceRegistration {
 
 /**
  * Asks this host whether process `pid` is the one that registered with `startToken`: `gone` when
- * no such pid exists (`kill(pid, 0)` fails with `ESRCH`) or it started at another time (a reused
- * pid); `alive` otherwise, including a process of another user (`EPERM`).
+ * no such pid exists (`kill(pid, 0)` fails with `ESRCH`), it is a zombie (it exited or was killed
+ * and runs nothing more, though its parent has not reaped it yet: a `kill -9`ed scheduler until
+ * then, or for good under a parent that never reaps) or it started at another time (a reused pid);
+ * `alive` otherwise, including a process of another user (`EPERM`).
  */
 export const probeProcess: ProcessProbe = (pid, startToken) => {
   try {
@@ -59,7 +64,8 @@ export const probeProcess: ProcessProbe = (pid, startToken) => {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return 'gone';
   }
-  if (startToken === null) return 'alive';
-  const now = processStartToken(pid);
-  return now === null || now === startToken ? 'alive' : 'gone';
+  const stat = statFields(pid);
+  if (stat === null) return 'alive';
+  if (stat[0] === 'Z' || stat[0] === 'X') return 'gone';
+  return startToken === null || stat[19] === startToken ? 'alive' : 'gone';
 };
