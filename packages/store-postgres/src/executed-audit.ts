@@ -8,7 +8,8 @@ import { RUN_PATCH_COLUMNS } from './row-mapping.js';
  * statement that appends the run to `runs`, `queryAudit` answers the marked runs as core's
  * `executedAuditEvent` makes them, and whatever deletes a marked run or changes what its event
  * is made of (deleting its job, pruning it, a patch of its completion time or execution time; its
- * status is final, see core's `guardForPatch`) first writes its event as an ordinary row, with {@link keepExecutedAudits}.
+ * status is final, see core's `guardForPatch`) first writes its event as an ordinary row, with
+ * {@link keepExecutedAudits}.
  */
 
 /**

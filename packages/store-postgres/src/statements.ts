@@ -656,8 +656,9 @@ export class Statements {
     /**
      * The runs of `table` among `ids` patched by the JSON `input` of CTE `i`, each where its owner
      * and status guards hold; whether each is now `misplaced` (finished in `live_runs`; a row of
-     * `runs` never is, as a finished run's status is final), and whether its patch `unmarked` it: a patch of a column its event is made of ends a
-     * history row's mark (its event, as it finished, is then written as a row: see `updateRuns`).
+     * `runs` never is, as a finished run's status is final), and whether its patch `unmarked` it: a
+     * patch of a column its event is made of ends a history row's mark (its event, as it finished,
+     * is then written as a row: see `updateRuns`).
      */
     const patchRunsIn = (qc: QueryCreator<PatchScope>, table: RunTable, ids: string[]) => {
       const unmarks = table === 'runs' ? sql<boolean>`${sql.ref('i.patch')} ?| ${sql.lit(`{${EVENT_PATCH_COLUMNS.join(',')}}`)}::text[]` : sql<boolean>`false`;

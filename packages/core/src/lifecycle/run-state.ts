@@ -1,4 +1,4 @@
-import { RUN_STATUSES, TERMINAL_RUN_STATUSES, type RunStatus } from '../domain/run.js';
+import { RUN_STATUSES, type RunStatus } from '../domain/run.js';
 import type { RunGuard, RunOutcome, RunPatch } from '../ports/job-store.js';
 
 /**
@@ -28,8 +28,8 @@ export function statusesBefore(to: RunStatus): RunStatus[] {
   return (Object.keys(RUN_TRANSITIONS) as RunStatus[]).filter((from) => canTransition(from, to));
 }
 
-/** Whether a run of `status` can still leave it: all but the terminal statuses. */
-const unfinished = (status: RunStatus): boolean => !TERMINAL_RUN_STATUSES.includes(status);
+/** Whether a run of `status` can still leave it (see {@link RUN_TRANSITIONS}): all but the terminal statuses. */
+const unfinished = (status: RunStatus): boolean => RUN_TRANSITIONS[status].length > 0;
 
 /**
  * The guard under which a store applies `JobStore.updateRun(runId, patch, guard)`. A finished run's
