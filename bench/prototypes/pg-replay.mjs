@@ -201,7 +201,7 @@ async function child(shape, schema) {
     const patch = { status: 'succeeded', output: 'ok', summary: null, stderr: null, error: null, iterations: [], execution_time_ms: 13, completed_at: completedAt };
     if (shape === 'A') {
       const input = JSON.stringify(runIds.map((id) => ({ id, owner, status_in: null, patch, executed_audit: true })));
-      const [, finished, locked] = await Promise.all([c.query(BEGIN), q('finish', [input, runLit]), q('lockJobsOfRuns', [runLit])]);
+      const [, finished, locked] = await Promise.all([c.query(BEGIN), q('finish', [input, runLit]), q('lockJobsOfRuns', [runLit, 0])]);
       const jobRows = locked.rows.map((j) => ({ id: j.id, run_count: j.run_count + 1, failure_count: 0, consecutive_failures: 0, last_run: startedAt, status: 'completed', version: j.version + 1, updated_at: completedAt }));
       if (finished.rows.length !== runIds.length) throw new Error(`A: finished ${finished.rows.length}`);
       await Promise.all([q('writeJobs', ['[]', '[]', '[]', JSON.stringify(jobRows), arrayLiteral(jobRows.map((r) => r.id))]), c.query('COMMIT')]);

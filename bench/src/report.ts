@@ -3,7 +3,7 @@ import { benchPlan, type BenchPlan } from './plan.js';
 import type { PrecisionResult } from './precision.js';
 import type { BenchResults, ProfileReport, ScaleStep } from './results.js';
 import type { SoakResult } from './soak.js';
-import type { Distribution } from './stats.js';
+import { median, type Distribution } from './stats.js';
 import { BUSY_SUFFIX } from './targets.js';
 import type { ThroughputSample } from './throughput.js';
 
@@ -19,6 +19,19 @@ function table(head: string[], rows: string[][]): string {
   return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
+/**
+ * The median CPU µs per run of measured runs, the contender's processes and its server's:
+ * `151 + 142`, `20` with no server, `–` for results of older runs.
+ */
+function cpuPerRun(samples: ThroughputSample[]): string {
+  const measured = samples.filter((s) => s.cpu !== undefined);
+  if (measured.length === 0) return '–';
+  const per = (us: number, s: ThroughputSample) => us / s.jobs;
+  const process = num(median(measured.map((s) => per(s.cpu!.processUs, s))));
+  const served = measured.filter((s) => s.cpu!.serverUs !== null);
+  return served.length === 0 ? process : `${process} + ${num(median(served.map((s) => per(s.cpu!.serverUs!, s))))}`;
+}
+
 function throughputSection(results: BenchResults): string {
   const { outcomes } = results.throughput;
   const peers = outcomes.filter((o) => !o.ours);
@@ -26,6 +39,7 @@ function throughputSection(results: BenchResults): string {
     o.ours ? `**${o.label}**` : o.label,
     o.median === null ? `failed: ${o.error ?? ''}` : `**${num(o.median)}**`,
     o.samples.map((s) => num(s.runsPerSecond)).join(', '),
+    cpuPerRun(o.samples),
     settings(o.best),
     ...peers.map((p) => (o.ours && o.median !== null && p.median !== null ? `${num(o.median / p.median, 2)}×` : '')),
   ]);
@@ -48,9 +62,12 @@ function throughputSection(results: BenchResults): string {
     'none). Each measurement runs in a fresh process on a fresh schema, database queue or file. Every',
     `contender first runs ${tuneRuns(results.throughput.tuneRounds)} per setting on ${num(results.throughput.tuneJobs)} jobs (round-robin across its settings);`,
     `the setting with the fastest run is then measured ${results.throughput.runs} times (round-robin across contenders) and the`,
-    'median reported.',
+    'median reported. CPU per run is the CPU time the contender\'s processes and its database server\'s',
+    'processes (read from `/proc`, on this machine) spent over the measured part, divided by the jobs, median',
+    'of the measured runs: the machine has as many µs of CPU per second as cores times 10⁶, so this bounds',
+    'what any setting can reach here.',
     '',
-    table(['Contender', 'Median runs/s', 'Runs (runs/s)', 'Setting (best of tuning)', ...peers.map((p) => `vs ${p.id}`)], rows),
+    table(['Contender', 'Median runs/s', 'Runs (runs/s)', 'CPU per run, µs (process + server)', 'Setting (best of tuning)', ...peers.map((p) => `vs ${p.id}`)], rows),
     '',
     `Tuning pass (${tuneRuns(results.throughput.tuneRounds)} per setting; the best ranks it):`,
     '',

@@ -1,11 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { ServerKind } from './cpu-meter.js';
 
 /** The PostgreSQL every PostgreSQL-backed target shares (loopback only). */
 export const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** The Redis BullMQ runs on (loopback only). */
 export const REDIS = { host: process.env.BENCH_REDIS_HOST ?? '127.0.0.1', port: Number(process.env.BENCH_REDIS_PORT ?? 6379) };
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/** Whose processes the CPU meter reads for PostgreSQL: the server's, when it runs on this machine (loopback). */
+export const POSTGRES_SERVER: ServerKind = LOOPBACK.has(new URL(POSTGRES_URL).hostname) ? 'postgres' : null;
+
+/** Whose processes the CPU meter reads for Redis: the server's, when it runs on this machine (loopback). */
+export const REDIS_SERVER: ServerKind = LOOPBACK.has(REDIS.host) ? 'redis' : null;
 
 /** A schema name no other run uses: `bench_<what>_<random>`. */
 export function uniqueSchema(what: string): string {

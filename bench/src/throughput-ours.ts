@@ -11,7 +11,9 @@ import {
   type OurStoreKind,
   type StoreLocation,
 } from './our-stores.js';
+import { CpuMeter, type CpuSpent, type ServerKind } from './cpu-meter.js';
 import { sendEvent, startTask, type TaskHandle } from './processes.js';
+import { POSTGRES_SERVER } from './services.js';
 import { preciseNow } from './stats.js';
 import { throughputSample, type MeasuredWindow, type ThroughputSample } from './throughput.js';
 
@@ -42,8 +44,11 @@ export async function ourThroughput(args: OurThroughputArgs): Promise<Throughput
   try {
     await store.init();
     await loadDueJobs(store, args.store, args.jobs);
-    const { startedAt, lastAt } = await runAllDue(args.wrapStore ? args.wrapStore(store) : store, args.jobs, args.config, `our scheduler on ${args.store}`, args.window);
-    return throughputSample(args.jobs, lastAt - startedAt, { ...args.config });
+    const { startedAt, lastAt, cpu } = await runAllDue(args.wrapStore ? args.wrapStore(store) : store, args.jobs, args.config, `our scheduler on ${args.store}`, {
+      server: args.store === 'postgres' ? POSTGRES_SERVER : null,
+      ...(args.window ? { window: args.window } : {}),
+    });
+    return throughputSample(args.jobs, lastAt - startedAt, { ...args.config }, cpu);
   } finally {
     await store.close();
     await disposeStoreLocation(location);
@@ -53,29 +58,35 @@ export async function ourThroughput(args: OurThroughputArgs): Promise<Throughput
 /**
  * Starts a scheduler with a no-op agent on `store`, which holds `jobs` due one-shot jobs, and stops
  * it once every run succeeded; `startedAt` is `preciseNow()` at the start, `lastAt` at the last
- * success. `window` is told when that part begins and ends.
+ * success, `cpu` what this process and the `server`'s processes spent in between. `window` is told
+ * when that part begins and ends (outside the CPU measured).
  */
 export async function runAllDue(
   store: JobStore,
   jobs: number,
   config: OurThroughputConfig,
   what: string,
-  window?: MeasuredWindow,
-): Promise<{ startedAt: number; lastAt: number }> {
+  options: { server?: ServerKind; window?: MeasuredWindow } = {},
+): Promise<{ startedAt: number; lastAt: number; cpu: CpuSpent }> {
+  const { window } = options;
   const scheduler = new CronScheduler({ store, executor: noopExecutor, config });
   const counter = new CompletionCounter(jobs);
   scheduler.on('run:succeeded', () => counter.add(1, preciseNow()));
   scheduler.on('run:failed', ({ run }) => counter.fail(new Error(`run ${run.id} failed: ${run.error}`)));
+  const meter = new CpuMeter(options.server ?? null);
   await window?.start();
+  meter.start();
   const startedAt = preciseNow();
   await scheduler.start();
+  let cpu: CpuSpent;
   try {
     await counter.wait(timeLimitMs(jobs), what);
   } finally {
+    cpu = meter.stop();
     await window?.stop();
     await scheduler.stop();
   }
-  return { startedAt, lastAt: counter.lastAt };
+  return { startedAt, lastAt: counter.lastAt, cpu };
 }
 
 /** Creates `jobs` one-shot jobs due now in `store`. */
@@ -143,12 +154,16 @@ export async function ourThroughputMulti(args: OurMultiThroughputArgs): Promise<
       }
     });
     await allReady;
+    // The instances' CPU and the server's; this process only relays their progress meanwhile.
+    const meter = new CpuMeter(POSTGRES_SERVER, () => handles.map((handle) => handle.child.pid ?? 0));
+    meter.start();
     startedAt = preciseNow();
     for (const handle of handles) handle.child.send({ type: 'go' });
     await counter.wait(timeLimitMs(args.jobs), `${args.instances} schedulers on PostgreSQL`);
+    const cpu = meter.stop();
     for (const handle of handles) handle.child.send({ type: 'stop' });
     await Promise.all(handles.map((handle) => handle.result));
-    return throughputSample(args.jobs, counter.lastAt - startedAt, { ...args.config, instances: args.instances });
+    return throughputSample(args.jobs, counter.lastAt - startedAt, { ...args.config, instances: args.instances }, cpu);
   } finally {
     for (const handle of handles) if (handle.child.exitCode === null) handle.child.kill('SIGKILL');
     await store.close();

@@ -4,7 +4,8 @@ import { Redis } from 'ioredis';
 import PgBoss from 'pg-boss';
 import { CompletionCounter, pollUntil, timeLimitMs } from './completion.js';
 import pg from 'pg';
-import { dropSchema, POSTGRES_URL, REDIS, uniqueSchema } from './services.js';
+import { CpuMeter } from './cpu-meter.js';
+import { dropSchema, POSTGRES_SERVER, POSTGRES_URL, REDIS, REDIS_SERVER, uniqueSchema } from './services.js';
 import { preciseNow } from './stats.js';
 import { throughputSample, type ThroughputSample } from './throughput.js';
 
@@ -38,6 +39,8 @@ export async function pgBossThroughput(args: { jobs: number; config: PgBossConfi
     }
     const rows = await new RowCounter().open();
     const counter = new CompletionCounter(args.jobs);
+    const meter = new CpuMeter(POSTGRES_SERVER);
+    meter.start();
     const startedAt = preciseNow();
     for (let w = 0; w < args.config.workers; w++) {
       await boss.work(queue, { batchSize: args.config.batchSize, pollingIntervalSeconds: 0.5 }, async (jobs) => {
@@ -49,9 +52,10 @@ export async function pgBossThroughput(args: { jobs: number; config: PgBossConfi
     const completed = `SELECT count(*)::int AS n FROM "${schema}".job WHERE name = $1 AND state = 'completed'`;
     await pollUntil(async () => (await rows.count(completed, [queue])) >= args.jobs, timeLimitMs(args.jobs), 'pg-boss completions', 5);
     const elapsed = preciseNow() - startedAt;
+    const cpu = meter.stop();
     await rows.close();
     if (errors.length > 0) throw errors[0];
-    return throughputSample(args.jobs, elapsed, { ...args.config });
+    return throughputSample(args.jobs, elapsed, { ...args.config }, cpu);
   } finally {
     await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
     await dropSchema(schema);
@@ -84,6 +88,8 @@ export async function graphileWorkerThroughput(args: { jobs: number; config: Gra
     }
     const rows = await new RowCounter().open();
     const counter = new CompletionCounter(args.jobs);
+    const meter = new CpuMeter(POSTGRES_SERVER);
+    meter.start();
     const startedAt = preciseNow();
     const runner = await runGraphileWorker({
       connectionString: POSTGRES_URL,
@@ -108,7 +114,8 @@ export async function graphileWorkerThroughput(args: { jobs: number; config: Gra
       await counter.wait(timeLimitMs(args.jobs), 'graphile-worker');
       const left = `SELECT count(*)::int AS n FROM "${schema}"._private_jobs`;
       await pollUntil(async () => (await rows.count(left, [])) === 0, timeLimitMs(args.jobs), 'graphile-worker completions', 5);
-      return throughputSample(args.jobs, preciseNow() - startedAt, { ...args.config });
+      const elapsed = preciseNow() - startedAt;
+      return throughputSample(args.jobs, elapsed, { ...args.config }, meter.stop());
     } finally {
       await rows.close();
       await runner.stop();
@@ -140,6 +147,8 @@ export async function bullMqThroughput(args: { jobs: number; config: BullMqConfi
       await queue.addBulk(Array.from({ length: size }, (_, k) => ({ name: 'bench', data: { i: i + k } })));
     }
     const counter = new CompletionCounter(args.jobs);
+    const meter = new CpuMeter(REDIS_SERVER);
+    meter.start();
     const startedAt = preciseNow();
     const worker = new Worker(name, async () => undefined, {
       connection,
@@ -150,7 +159,7 @@ export async function bullMqThroughput(args: { jobs: number; config: BullMqConfi
     worker.on('failed', (job, error) => counter.fail(new Error(`BullMQ job ${job?.id} failed: ${error.message}`)));
     try {
       await counter.wait(timeLimitMs(args.jobs), 'BullMQ');
-      return throughputSample(args.jobs, counter.lastAt - startedAt, { ...args.config });
+      return throughputSample(args.jobs, counter.lastAt - startedAt, { ...args.config }, meter.stop());
     } finally {
       await worker.close();
     }

@@ -1,3 +1,5 @@
+import type { CpuSpent } from './cpu-meter.js';
+
 /** One timed throughput run of one target. */
 export interface ThroughputSample {
   /** Jobs run. */
@@ -8,11 +10,13 @@ export interface ThroughputSample {
   runsPerSecond: number;
   /** The settings the target ran with. */
   config: Record<string, number | string | boolean>;
+  /** CPU spent over the measured part (absent in results of older runs). */
+  cpu?: CpuSpent;
 }
 
-/** A sample of `jobs` done in `elapsedMs`. */
-export function throughputSample(jobs: number, elapsedMs: number, config: ThroughputSample['config']): ThroughputSample {
-  return { jobs, elapsedMs, runsPerSecond: (jobs / elapsedMs) * 1000, config };
+/** A sample of `jobs` done in `elapsedMs`, spending `cpu`. */
+export function throughputSample(jobs: number, elapsedMs: number, config: ThroughputSample['config'], cpu: CpuSpent): ThroughputSample {
+  return { jobs, elapsedMs, runsPerSecond: (jobs / elapsedMs) * 1000, config, cpu };
 }
 
 /** Hooks around the measured part of a benchmark, after its setup and before its teardown. */

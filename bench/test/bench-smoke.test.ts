@@ -23,10 +23,13 @@ import type { ThroughputSample } from '../src/throughput.js';
 const benchDir = fileURLToPath(new URL('..', import.meta.url));
 const OUR_CONFIG = { maxConcurrentJobs: 100, claimBatchSize: 256 };
 
-function expectSample(sample: ThroughputSample, jobs: number): void {
+/** A whole sample; on Linux its CPU is read too, the server's where `server` says it has one. */
+function expectSample(sample: ThroughputSample, jobs: number, server: boolean): void {
   expect(sample.jobs).toBe(jobs);
   expect(sample.elapsedMs).toBeGreaterThan(0);
   expect(Number.isFinite(sample.runsPerSecond)).toBe(true);
+  expect(sample.cpu!.processUs).toBeGreaterThan(0);
+  if (process.platform === 'linux') expect(sample.cpu!.serverUs === null).toBe(!server);
 }
 
 function expectAllFires(result: PrecisionResult): void {
@@ -71,13 +74,13 @@ describe('statistics', () => {
 
 describe('throughput harness', () => {
   it.each(['memory', 'sqlite', 'postgres'] as const)('runs due one-shot jobs through our scheduler on %s', async (store) => {
-    expectSample(await ourThroughput({ store, jobs: 200, config: OUR_CONFIG }), 200);
+    expectSample(await ourThroughput({ store, jobs: 200, config: OUR_CONFIG }), 200, store === 'postgres');
   }, 60_000);
 
   it('runs the same jobs through pg-boss, graphile-worker and BullMQ', async () => {
-    expectSample(await pgBossThroughput({ jobs: 200, config: { batchSize: 50, workers: 2 } }), 200);
-    expectSample(await graphileWorkerThroughput({ jobs: 200, config: { concurrency: 10, localQueueSize: 50, completeJobBatchDelay: 0 } }), 200);
-    expectSample(await bullMqThroughput({ jobs: 200, config: { concurrency: 50, removeOnComplete: true } }), 200);
+    expectSample(await pgBossThroughput({ jobs: 200, config: { batchSize: 50, workers: 2 } }), 200, true);
+    expectSample(await graphileWorkerThroughput({ jobs: 200, config: { concurrency: 10, localQueueSize: 50, completeJobBatchDelay: 0 } }), 200, true);
+    expectSample(await bullMqThroughput({ jobs: 200, config: { concurrency: 50, removeOnComplete: true } }), 200, true);
   }, 90_000);
 });
 
@@ -165,6 +168,7 @@ describe('bench/run.mjs --smoke', () => {
       expect.arrayContaining(['postgres-throughput', 'postgres-throughput-x3', 'memory-throughput', 'memory-vs-bullmq', 'sqlite-throughput', 'precision-sqlite-busy', 'test-kit']),
     );
     const report = readFileSync(join(out, 'BENCHMARKS.md'), 'utf8');
+    expect(report).toContain('CPU per run, µs (process + server)');
     for (const heading of ['## Machine', '## Targets', '## Throughput', '## Writes per run', '## Precision', '## Scale', '## Memory', '## Test kit']) expect(report).toContain(heading);
   }, 300_000);
 });
