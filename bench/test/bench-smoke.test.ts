@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { summariseCpuProfile, WindowProfiler } from '../src/cpu-profile.js';
 import { disposeStoreLocation, newStoreLocation } from '../src/our-stores.js';
 import { writesPerRun } from '../src/writes-per-run.js';
@@ -16,6 +16,7 @@ import { distribution, median, quantile } from '../src/stats.js';
 import { ourThroughput } from '../src/throughput-ours.js';
 import { bullMqThroughput, graphileWorkerThroughput, pgBossThroughput } from '../src/throughput-peers.js';
 import type { ThroughputSample } from '../src/throughput.js';
+import { describeWithPostgres, describeWithServices } from './services.js';
 
 // Proves the benchmark code still runs, on tiny sizes. Timings are never asserted: only that each
 // harness completes its work and reports it whole.
@@ -72,11 +73,19 @@ describe('statistics', () => {
   });
 });
 
-describe('throughput harness', () => {
-  it.each(['memory', 'sqlite', 'postgres'] as const)('runs due one-shot jobs through our scheduler on %s', async (store) => {
-    expectSample(await ourThroughput({ store, jobs: 200, config: OUR_CONFIG }), 200, store === 'postgres');
-  }, 60_000);
+const ourStoreThroughput = async (store: 'memory' | 'sqlite' | 'postgres') => {
+  expectSample(await ourThroughput({ store, jobs: 200, config: OUR_CONFIG }), 200, store === 'postgres');
+};
 
+describe('throughput harness', () => {
+  it.each(['memory', 'sqlite'] as const)('runs due one-shot jobs through our scheduler on %s', ourStoreThroughput, 60_000);
+});
+
+describeWithPostgres('throughput harness on PostgreSQL', () => {
+  it('runs due one-shot jobs through our scheduler on postgres', () => ourStoreThroughput('postgres'), 60_000);
+});
+
+describeWithServices('throughput harness of the peers', () => {
   it('runs the same jobs through pg-boss, graphile-worker and BullMQ', async () => {
     expectSample(await pgBossThroughput({ jobs: 200, config: { batchSize: 50, workers: 2 } }), 200, true);
     expectSample(await graphileWorkerThroughput({ jobs: 200, config: { concurrency: 10, localQueueSize: 50, completeJobBatchDelay: 0 } }), 200, true);
@@ -98,8 +107,8 @@ describe('precision harness', () => {
   }, 60_000);
 });
 
-describe('writes harness', () => {
-  it.each(['sqlite', 'postgres'] as const)('counts the rows a run writes on %s: one finished run row inserted per one-shot job', async (store) => {
+/** Counts the writes of 40 runs on `store`: one finished run row inserted per one-shot job. */
+const countWrites = async (store: 'sqlite' | 'postgres') => {
     const writes = await writesPerRun({ store, runs: 40, config: { maxConcurrentJobs: 10, claimBatchSize: 10 } });
     const runs = writes.tables.find((t) => t.table === 'runs');
     expect(runs).toMatchObject({ inserted: 40 });
@@ -111,11 +120,18 @@ describe('writes harness', () => {
     expect(writes.tables.find((t) => t.table === 'jobs')?.updated).toBeGreaterThanOrEqual(40);
     expect(writes.rowsPerRun).toBeGreaterThanOrEqual(3);
     expect(writes.indexEntriesPerRun).toBeGreaterThan(runs!.indexes);
-  }, 60_000);
+};
+
+describe('writes harness', () => {
+  it('counts the rows a run writes on sqlite: one finished run row inserted per one-shot job', () => countWrites('sqlite'), 60_000);
 });
 
-describe('scale harness', () => {
-  it.each(['sqlite', 'postgres'] as const)('loads jobs and probes ticks on %s', async (kind) => {
+describeWithPostgres('writes harness on PostgreSQL', () => {
+  it('counts the rows a run writes on postgres: one finished run row inserted per one-shot job', () => countWrites('postgres'), 60_000);
+});
+
+/** Loads jobs into a fresh store of `kind` in two steps and probes its ticks. */
+const loadAndProbe = async (kind: 'sqlite' | 'postgres') => {
     const location = newStoreLocation(kind, 'smoke');
     try {
       expect(await scaleLoad({ location, from: 0, to: 150 })).toMatchObject({ loaded: 150 });
@@ -128,7 +144,14 @@ describe('scale harness', () => {
     } finally {
       await disposeStoreLocation(location);
     }
-  }, 60_000);
+};
+
+describe('scale harness', () => {
+  it('loads jobs and probes ticks on sqlite', () => loadAndProbe('sqlite'), 60_000);
+});
+
+describeWithPostgres('scale harness on PostgreSQL', () => {
+  it('loads jobs and probes ticks on postgres', () => loadAndProbe('postgres'), 60_000);
 });
 
 describe('memory harness', () => {
@@ -141,8 +164,11 @@ describe('memory harness', () => {
   }, 60_000);
 });
 
-describe('bench/run.mjs --smoke', () => {
-  const out = mkdtempSync(join(tmpdir(), 'symbi-bench-smoke-'));
+describeWithServices('bench/run.mjs --smoke', () => {
+  let out = '';
+  beforeAll(() => {
+    out = mkdtempSync(join(tmpdir(), 'symbi-bench-smoke-'));
+  });
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it('runs every part in its own processes and writes the results and the report', async () => {

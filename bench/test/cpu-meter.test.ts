@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { describePostgres } from '../../packages/store-postgres/test/support/postgres.js';
 import { CpuMeter, type CpuSpent } from '../src/cpu-meter.js';
 import { POSTGRES_SERVER, POSTGRES_URL } from '../src/services.js';
+import { describeWithPostgres } from './services.js';
 
 // The meter reads /proc: Linux only.
 const onLinux = describe.runIf(process.platform === 'linux');
@@ -40,7 +40,7 @@ onLinux('CpuMeter', () => {
   });
 });
 
-describePostgres('CpuMeter on the PostgreSQL server', () => {
+describeWithPostgres('CpuMeter on the PostgreSQL server', () => {
   it.runIf(process.platform === 'linux' && POSTGRES_SERVER !== null)('counts a backend that did the work and exited before the measured part ended', async () => {
     const meter = new CpuMeter(POSTGRES_SERVER);
     meter.start();

@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { describe, it } from 'vitest';
+import { describeNeeding } from '../../../tests/support/describe-needing.js';
 
 /** How the project obtains Chromium (README, test section); `.ci/run` does the same. */
 const INSTALL_HINT = 'install it with `apt-get install chromium`, or set CHROMIUM_PATH to a Chromium binary';
@@ -31,17 +31,6 @@ const chromium = findChromium();
  * the tests are skipped with a visible warning, except on CI (`CI` set), where they fail instead.
  */
 export function describeChromium(name: string, body: (executablePath: string) => void): void {
-  const missing = process.env.CHROMIUM_PATH ? `CHROMIUM_PATH=${process.env.CHROMIUM_PATH} is not an executable` : 'no chromium on PATH';
-  if (chromium !== null) {
-    describe(name, () => body(chromium));
-  } else if (process.env.CI) {
-    describe(name, () => {
-      it('needs Chromium', () => {
-        throw new Error(`Chromium is missing (${missing}); CI requires it: ${INSTALL_HINT}`);
-      });
-    });
-  } else {
-    console.warn(`[server] skipping "${name}": Chromium is missing (${missing}); ${INSTALL_HINT}`);
-    describe.skip(name, () => body(''));
-  }
+  const why = process.env.CHROMIUM_PATH ? `CHROMIUM_PATH=${process.env.CHROMIUM_PATH} is not an executable` : 'no chromium on PATH';
+  describeNeeding(name, chromium === null ? `Chromium is missing (${why}): ${INSTALL_HINT}` : null, () => body(chromium ?? ''), 'server');
 }

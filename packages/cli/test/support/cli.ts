@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, describe } from 'vitest';
+import { describeNeeding } from '../../../../tests/support/describe-needing.js';
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -261,19 +262,8 @@ export type StoreKind = 'sqlite' | 'postgres';
  */
 export function describeStores(name: string, body: (kind: StoreKind) => void): void {
   describe(`${name} (sqlite)`, () => body('sqlite'));
-  if (postgresProblem === null) {
-    describe(`${name} (postgres)`, () => body('postgres'));
-  } else if (process.env.CI) {
-    describe(`${name} (postgres)`, () => {
-      beforeAll(() => {
-        throw new Error(`PostgreSQL at ${POSTGRES_URL} is unreachable (${postgresProblem}); CI requires it`);
-      });
-      body('postgres');
-    });
-  } else {
-    console.warn(`[symbi cli] skipping "${name} (postgres)": PostgreSQL at ${POSTGRES_URL} is unreachable (${postgresProblem})`);
-    describe.skip(`${name} (postgres)`, () => body('postgres'));
-  }
+  const missing = postgresProblem === null ? null : `PostgreSQL at ${POSTGRES_URL} is unreachable (${postgresProblem})`;
+  describeNeeding(`${name} (postgres)`, missing, () => body('postgres'), 'symbi cli');
 }
 
 /**

@@ -2,47 +2,37 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import pg from 'pg';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll } from 'vitest';
 import { PostgresJobStore, type PostgresJobStoreOptions } from '@symbi/store-postgres';
+import { describeNeeding } from '../../../../tests/support/describe-needing.js';
 
 const require = createRequire(import.meta.url);
 
 /** The test database; override with SYMBI_TEST_POSTGRES_URL. */
 export const CONNECTION_STRING = process.env.SYMBI_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-async function probe(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: CONNECTION_STRING, connectionTimeoutMillis: 3_000 });
+/** Why the PostgreSQL at `url` cannot be used (`PostgreSQL at … is unreachable (…)`), or null when it answers. */
+export async function postgresProblem(url: string): Promise<string | null> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
   try {
     await client.connect();
     await client.query('SELECT 1');
     return null;
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return `PostgreSQL at ${url} is unreachable (${error instanceof Error ? error.message : String(error)})`;
   } finally {
     await client.end().catch(() => undefined);
   }
 }
 
-const unreachable = await probe();
+const unreachable = await postgresProblem(CONNECTION_STRING);
 
 /**
  * `describe` for tests that need the real PostgreSQL. When it cannot be reached the tests are
  * skipped with a visible warning, except on CI (`CI` set), where they fail instead.
  */
 export function describePostgres(name: string, body: () => void): void {
-  if (unreachable === null) {
-    describe(name, body);
-  } else if (process.env.CI) {
-    describe(name, () => {
-      beforeAll(() => {
-        throw new Error(`PostgreSQL at ${CONNECTION_STRING} is unreachable (${unreachable}); CI requires it`);
-      });
-      body();
-    });
-  } else {
-    console.warn(`[store-postgres] skipping "${name}": PostgreSQL at ${CONNECTION_STRING} is unreachable (${unreachable})`);
-    describe.skip(name, body);
-  }
+  describeNeeding(name, unreachable, body, 'store-postgres');
 }
 
 /** A random schema name no other test run uses. */
