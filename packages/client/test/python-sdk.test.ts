@@ -1,13 +1,24 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createServer, request, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { failingAgent } from '@symbi/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeNeeding } from '../../../tests/support/describe-needing.js';
 import { startLiveApi, type LiveApi } from './live-api.js';
 
 const PYTHON_ROOT = fileURLToPath(new URL('../../../clients/python/', import.meta.url));
 const SPEC_ORIGIN = 'http://localhost:8080';
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+
+/** Why the Python SDK cannot be run here (the SDK needs Python 3.8 or later), or null. */
+const noPython = (() => {
+  const probe = spawnSync('python3', ['-c', 'import sys; sys.exit(0 if sys.version_info >= (3, 8) else 1)']);
+  if (probe.error) return `python3 cannot be run (${probe.error.message}): install Python 3.8 or later`;
+  return probe.status === 0 ? null : 'python3 is older than 3.8, which the Python SDK needs';
+})();
+
+/** `describe` for tests that run the Python SDK (see {@link describeNeeding}). */
+const describeWithPython = (name: string, body: () => void) => describeNeeding(name, noPython, body, 'client');
 
 interface Outcome {
   code: number;
@@ -48,7 +59,7 @@ async function startForwarder(target: string, seen: string[]): Promise<{ server:
   return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
 }
 
-describe("the spec's Python SDK example", () => {
+describeWithPython("the spec's Python SDK example", () => {
   let live: LiveApi;
   let forwarder: { server: Server; url: string };
   const seen: string[] = [];
@@ -106,7 +117,7 @@ describe("the spec's Python SDK example", () => {
   });
 });
 
-describe('the Python SDK unittest suite', () => {
+describeWithPython('the Python SDK unittest suite', () => {
   let live: LiveApi;
 
   beforeAll(async () => {
