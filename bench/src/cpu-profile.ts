@@ -77,7 +77,7 @@ export function summariseCpuProfile(profile: CpuProfile, top = 15): ProfileSumma
     if (!frame) continue;
     totalUs += us;
     const where = originalLocation(frame);
-    const name = where.url === '' ? frame.functionName : `${frame.functionName || '(anonymous)'} ${shortUrl(where.url)}:${where.line + 1}`;
+    const name = where.url === '' ? frame.functionName || '(unnamed native code)' : `${frame.functionName || '(anonymous)'} ${shortUrl(where.url)}:${where.line + 1}`;
     functions.set(name, (functions.get(name) ?? 0) + us);
     const area = areaOf(where.url, frame.functionName);
     areas.set(area, (areas.get(area) ?? 0) + us);

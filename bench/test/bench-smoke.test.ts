@@ -50,16 +50,19 @@ describe('statistics', () => {
   it('sums a CPU profile by function and area', () => {
     const summary = summariseCpuProfile({
       nodes: [
-        { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1 }, children: [2, 3] },
+        { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1 }, children: [2, 3, 4] },
         { id: 2, callFrame: { functionName: 'claimDue', url: 'file:///x/packages/store-sqlite/dist/index.js', lineNumber: 9 } },
         { id: 3, callFrame: { functionName: 'parse', url: 'file:///x/node_modules/.pnpm/kysely@0.28.8/node_modules/kysely/a.js', lineNumber: 0 } },
+        { id: 4, callFrame: { functionName: '', url: '', lineNumber: -1 } },
       ],
-      samples: [2, 2, 3],
-      timeDeltas: [1000, 1000, 2000],
+      samples: [2, 2, 3, 4],
+      timeDeltas: [1000, 1000, 2000, 500],
     });
-    expect(summary.totalMs).toBe(4);
-    expect(summary.areas.map((a) => a.name).sort()).toEqual(['@symbi/store-sqlite', 'kysely']);
+    expect(summary.totalMs).toBe(4.5);
+    expect(summary.areas.map((a) => a.name).sort()).toEqual(['(native)', '@symbi/store-sqlite', 'kysely']);
     expect(summary.topFunctions[0]).toMatchObject({ name: 'claimDue store-sqlite/dist/index.js:10', selfMs: 2 });
+    // Native code V8 gives no name is named as such, not left blank in the report.
+    expect(summary.topFunctions.find((f) => f.selfMs === 0.5)?.name).toBe('(unnamed native code)');
   });
 
   it('profiles a window of this process', async () => {
