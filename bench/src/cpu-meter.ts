@@ -82,7 +82,8 @@ function processesCpuUs(pids: number[]): number {
     const fields = statOf(pid);
     if (fields !== null) ticks += ownTicks(fields);
   }
-  return pids.length === 0 ? 0 : ticks * microsPerTick();
+  // No tick, no question of their length (getconf), as for a contender with no child processes.
+  return ticks === 0 ? 0 : ticks * microsPerTick();
 }
 
 /** This process's CPU µs so far. */

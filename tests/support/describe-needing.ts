@@ -26,3 +26,6 @@ export function describeNeeding(name: string, missing: string | null, body: () =
     describe.skip(name, body);
   }
 }
+
+/** Why Linux's `/proc`, which some tests read, is missing here; null on Linux. */
+export const procMissing: string | null = process.platform === 'linux' ? null : `this is ${process.platform}: the tests read /proc, which only Linux has`;

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { describeNeeding, procMissing } from '../../../../tests/support/describe-needing.js';
 import { planFinish } from '../../src/lifecycle/fire-planner.js';
 import {
   abandonment,
@@ -103,22 +104,30 @@ describe('this process as the operating system sees it', () => {
     expect(probeProcess(process.pid, me.startToken)).toBe('alive');
     expect(probeProcess(2 ** 22 + 1, null)).toBe('gone');
   });
-  it.runIf(process.platform === 'linux')('on Linux, tells a reused pid by its start time', () => {
-    const token = processStartToken('self');
-    expect(token).toMatch(/^\d+$/);
-    expect(processStartToken(process.pid)).toBe(token);
-    expect(probeProcess(process.pid, `${Number(token) + 1}`)).toBe('gone');
-  });
-  it.runIf(process.platform === 'linux')('on Linux, tells a killed process its parent has not reaped (a zombie) as gone', async () => {
-    // `sleep 60` becomes the parent of the background `sleep 0.2` and never waits for it.
-    const parent = spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    onTestFinished(() => void parent.kill('SIGKILL'));
-    const [line] = (await once(parent.stdout, 'data')) as [Buffer];
-    const pid = Number(line.toString().trim());
-    const token = processStartToken(pid);
-    await expect.poll(() => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0], { timeout: 5_000 }).toBe('Z');
-    expect(token).toMatch(/^\d+$/);
-    expect(probeProcess(pid, token)).toBe('gone');
-    expect(probeProcess(parent.pid as number, processStartToken(parent.pid as number))).toBe('alive');
-  });
 });
+
+describeNeeding(
+  'this process as Linux /proc tells it',
+  procMissing,
+  () => {
+    it('tells a reused pid by its start time', () => {
+      const token = processStartToken('self');
+      expect(token).toMatch(/^\d+$/);
+      expect(processStartToken(process.pid)).toBe(token);
+      expect(probeProcess(process.pid, `${Number(token) + 1}`)).toBe('gone');
+    });
+    it('tells a killed process its parent has not reaped (a zombie) as gone', async () => {
+      // `sleep 60` becomes the parent of the background `sleep 0.2` and never waits for it.
+      const parent = spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      onTestFinished(() => void parent.kill('SIGKILL'));
+      const [line] = (await once(parent.stdout, 'data')) as [Buffer];
+      const pid = Number(line.toString().trim());
+      const token = processStartToken(pid);
+      await expect.poll(() => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0], { timeout: 5_000 }).toBe('Z');
+      expect(token).toMatch(/^\d+$/);
+      expect(probeProcess(pid, token)).toBe('gone');
+      expect(probeProcess(parent.pid as number, processStartToken(parent.pid as number))).toBe('alive');
+    });
+  },
+  'core',
+);
